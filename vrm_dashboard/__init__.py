@@ -1,0 +1,1 @@
+"""VRM Dashboard: vendor relationships, payables and invoicing."""

@@ -1,0 +1,180 @@
+"""The `vrm` command: thin wrappers over the services."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from vrm_dashboard.config import ConfigError, settings
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    from vrm_dashboard.db import migrations
+    from vrm_dashboard.db.engine import engine
+
+    if args.db_command == "upgrade":
+        migrations.upgrade()
+        print("Database is at the latest migration.")
+    elif args.db_command == "downgrade":
+        migrations.downgrade(revision=args.revision)
+    elif args.db_command == "revision":
+        migrations.new_revision(args.message)
+    elif args.db_command == "check":
+        diff = migrations.differences(engine())
+        if diff:
+            print("Models and database differ:")
+            for item in diff:
+                print(f"  {item}")
+            return 1
+        print("Models and migrations agree.")
+    return 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    import time
+
+    from vrm_dashboard.db.engine import engine
+    from vrm_dashboard.services.demo_data import seed
+
+    started = time.perf_counter()
+    report = seed(engine(), vendors=args.vendors, invoices=args.invoices, seed=args.seed)
+    print(f"Seeded in {time.perf_counter() - started:.1f} s: {report}")
+    return 0
+
+
+def _cmd_bootstrap(args: argparse.Namespace) -> int:
+    """Migrate, then load demo data if the database holds no vendors."""
+    from vrm_dashboard.db import migrations
+    from vrm_dashboard.db.engine import engine
+    from vrm_dashboard.services.demo_data import is_empty, seed
+
+    migrations.upgrade()
+    if is_empty(engine()):
+        report = seed(engine(), vendors=args.vendors, invoices=args.invoices, seed=1)
+        print(f"Loaded demo data: {report.vendors} vendors, {report.invoices} invoices.")
+    return 0
+
+
+def _cmd_demo_logins(_: argparse.Namespace) -> int:
+    from vrm_dashboard.services.demo_data import DEMO_LOGINS
+
+    for login in DEMO_LOGINS:
+        print(f"  {login.role:<16} {login.email:<24} {login.password}")
+    return 0
+
+
+def _cmd_user_add(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from vrm_dashboard.db.engine import session_scope
+    from vrm_dashboard.db.models import Vendor
+    from vrm_dashboard.services.access_control import install_catalogue
+    from vrm_dashboard.services.actors import Actor
+    from vrm_dashboard.services.users import add_user
+
+    password = sys.stdin.readline().rstrip("\n")
+    with session_scope() as session:
+        install_catalogue(session)
+        vendor_id = None
+        if args.vendor_code:
+            vendor = session.exec(select(Vendor).where(Vendor.vendor_code == args.vendor_code.upper())).first()
+            if vendor is None:
+                print(f"No vendor with ID {args.vendor_code}", file=sys.stderr)
+                return 1
+            vendor_id = vendor.id
+        user = add_user(session, Actor.system("cli"), args.email, args.name, password,
+                        args.role, vendor_id=vendor_id)
+        print(f"Created user {user.email} with role(s) {', '.join(args.role)}.")
+    return 0
+
+
+def _cmd_api_key(args: argparse.Namespace) -> int:
+    from vrm_dashboard.db.engine import session_scope
+    from vrm_dashboard.services.actors import Actor
+    from vrm_dashboard.services.api_keys import create_api_key
+    from vrm_dashboard.services.users import find_by_email
+
+    with session_scope() as session:
+        user = find_by_email(session, args.email)
+        if user is None:
+            print(f"No user with e-mail {args.email}", file=sys.stderr)
+            return 1
+        key = create_api_key(session, Actor.system("cli"), args.name, user_id=user.id)
+    print(key)
+    return 0
+
+
+def _cmd_scheduler(_: argparse.Namespace) -> int:
+    from vrm_dashboard.jobs.scheduler import run_forever
+
+    run_forever()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vrm", description="VRM Dashboard command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply all migrations")
+    down = db_commands.add_parser("downgrade", help="undo migrations")
+    down.add_argument("revision", nargs="?", default="-1")
+    rev = db_commands.add_parser("revision", help="autogenerate a migration from the models")
+    rev.add_argument("-m", "--message", required=True)
+    db_commands.add_parser("check", help="fail when the models and the database differ")
+    db.set_defaults(handler=_cmd_db)
+
+    seed = commands.add_parser("seed", help="add realistic demo data")
+    seed.add_argument("--vendors", type=int, default=200)
+    seed.add_argument("--invoices", type=int, default=5000)
+    seed.add_argument("--seed", type=int, default=1)
+    seed.set_defaults(handler=_cmd_seed)
+
+    boot = commands.add_parser("bootstrap", help="migrate, and seed demo data when empty")
+    boot.add_argument("--vendors", type=int, default=200)
+    boot.add_argument("--invoices", type=int, default=5000)
+    boot.set_defaults(handler=_cmd_bootstrap)
+
+    commands.add_parser("demo-logins", help="print the demo sign-ins").set_defaults(handler=_cmd_demo_logins)
+
+    user = commands.add_parser("user", help="users")
+    user_commands = user.add_subparsers(dest="user_command", required=True)
+    add = user_commands.add_parser("add", help="create a user; the password is read from stdin")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", action="append", required=True,
+                     help="admin, finance_manager, approver, viewer or vendor (repeatable)")
+    add.add_argument("--vendor-code", help="for vendor users: their vendor ID")
+    add.set_defaults(handler=_cmd_user_add)
+
+    key = commands.add_parser("api-key", help="create an API key for a user (printed once)")
+    key.add_argument("--email", required=True)
+    key.add_argument("--name", required=True)
+    key.set_defaults(handler=_cmd_api_key)
+
+    commands.add_parser("scheduler", help="run the job scheduler").set_defaults(handler=_cmd_scheduler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from vrm_dashboard.services.errors import FieldErrors, ServiceError
+
+    args = build_parser().parse_args(argv)
+    try:
+        settings()
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except FieldErrors as exc:
+        for name, message in exc.errors.items():
+            print(f"{name}: {message}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Settings from environment variables (and an optional `.env`).
+
+Every setting is read and checked once at start-up; a missing or malformed one stops the
+process with a message that names it, instead of failing later in the middle of a job.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str | None
+    port: int
+    username: str | None
+    password: str | None
+    sender: str
+    use_tls: bool
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    host: str | None
+    port: int
+    username: str | None
+    password: str | None
+    folder: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    session_hours: int
+    lockout_attempts: int
+    lockout_minutes: int
+    default_payment_terms_days: int
+    port: int
+    smtp: SmtpSettings
+    imap: ImapSettings
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    raw = env.get("VRM_DATABASE_URL")
+    if not raw:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DATA_DIR / 'vrm.db'}"
+    if raw.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        return "postgresql+psycopg://" + raw[len("postgresql://"):]
+    if raw.startswith(("sqlite:///", "postgresql+psycopg://")):
+        return raw
+    raise ConfigError(
+        "VRM_DATABASE_URL must start with sqlite:/// or postgresql://, "
+        f"got {raw.split(':', 1)[0]!r}"
+    )
+
+
+def _secret_key(env: Mapping[str, str]) -> str:
+    raw = env.get("VRM_SECRET_KEY")
+    if raw:
+        if len(raw) < 32:
+            raise ConfigError("VRM_SECRET_KEY must be at least 32 characters long")
+        return raw
+    # A local install gets a key of its own, kept beside its data, so that signed links and
+    # sessions survive a restart without anyone having to invent a secret.
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigError naming the first bad one."""
+    if env is None:
+        dotenv_file = PROJECT_ROOT / ".env"
+        merged = {k: v for k, v in dotenv_values(dotenv_file).items() if v is not None}
+        merged.update(os.environ)
+        env = merged
+    smtp_sender = env.get("VRM_SMTP_FROM", "billing@vrm.example")
+    if "@" not in smtp_sender:
+        raise ConfigError(f"VRM_SMTP_FROM must be an e-mail address, got {smtp_sender!r}")
+    return Settings(
+        database_url=_database_url(env),
+        secret_key=_secret_key(env),
+        session_hours=_int(env, "VRM_SESSION_HOURS", 12, 1, 24 * 30),
+        lockout_attempts=_int(env, "VRM_LOCKOUT_ATTEMPTS", 5, 1, 100),
+        lockout_minutes=_int(env, "VRM_LOCKOUT_MINUTES", 15, 1, 24 * 60),
+        default_payment_terms_days=_int(env, "VRM_DEFAULT_PAYMENT_TERMS_DAYS", 30, 0, 365),
+        port=_int(env, "PORT", 3000, 1, 65535),
+        smtp=SmtpSettings(
+            host=env.get("VRM_SMTP_HOST") or None,
+            port=_int(env, "VRM_SMTP_PORT", 587, 1, 65535),
+            username=env.get("VRM_SMTP_USER") or None,
+            password=env.get("VRM_SMTP_PASSWORD") or None,
+            sender=smtp_sender,
+            use_tls=_bool(env, "VRM_SMTP_TLS", True),
+        ),
+        imap=ImapSettings(
+            host=env.get("VRM_IMAP_HOST") or None,
+            port=_int(env, "VRM_IMAP_PORT", 993, 1, 65535),
+            username=env.get("VRM_IMAP_USER") or None,
+            password=env.get("VRM_IMAP_PASSWORD") or None,
+            folder=env.get("VRM_IMAP_FOLDER", "INBOX"),
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,30 @@
+"""Every table, imported in one place so metadata and migrations see them all."""
+from vrm_dashboard.db.models._base import utcnow
+from vrm_dashboard.db.models.documents import EmailDelivery, StoredDocument
+from vrm_dashboard.db.models.invoices import Invoice, InvoiceKind, InvoiceLine
+from vrm_dashboard.db.models.operations import AuditEntry, JobRun
+from vrm_dashboard.db.models.organizations import Organization, OrganizationTier
+from vrm_dashboard.db.models.payouts import (
+    PaymentTransaction,
+    Payout,
+    PayoutStatus,
+    TransactionStatus,
+)
+from vrm_dashboard.db.models.people import (
+    ApiKey,
+    LoginSession,
+    Permission,
+    Role,
+    RolePermission,
+    User,
+    UserRole,
+)
+from vrm_dashboard.db.models.vendors import Vendor, VendorBalance, VendorContact
+
+__all__ = [
+    "ApiKey", "AuditEntry", "EmailDelivery", "Invoice", "InvoiceKind", "InvoiceLine",
+    "JobRun", "LoginSession", "Organization", "OrganizationTier", "PaymentTransaction",
+    "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",
+    "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact",
+    "utcnow",
+]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+from sqlalchemy import BigInteger, Column, Index, Numeric
+from sqlmodel import Field, SQLModel
+
+from vrm_dashboard.db.models._base import utcnow
+
+
+class InvoiceKind(str, Enum):
+    SELF_GENERATED = "self_generated"
+    PARSED = "parsed"
+
+
+class Invoice(SQLModel, table=True):
+    """A payable (vendor_id set) or a receivable (organization_id set)."""
+
+    __table_args__ = (
+        Index("ix_invoice_vendor_status", "vendor_id", "status"),
+        Index("ix_invoice_status_due", "status", "due_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=64, unique=True)
+    kind: str = Field(max_length=16)
+    vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    currency: str = Field(max_length=3)
+    subtotal_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tax_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    total_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    issue_date: date
+    posting_date: date | None = Field(default=None)
+    due_date: date | None = Field(default=None)
+    payment_terms_days: int | None = Field(default=None)
+    payment_method: str = Field(default="unknown", max_length=16)
+    status: str = Field(max_length=16, index=True)
+    document_id: int | None = Field(default=None, foreign_key="stored_document.id")
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "invoice_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    position: int
+    description: str = Field(max_length=255)
+    quantity: Decimal = Field(sa_column=Column(Numeric(18, 6), nullable=False))
+    unit_price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))

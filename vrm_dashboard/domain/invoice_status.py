@@ -1,0 +1,80 @@
+"""The invoice status machine, defined once: every status and the moves allowed from it."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class InvoiceStatus(str, Enum):
+    DRAFT = "draft"
+    DRAFT_VALID = "draft_valid"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    ARCHIVED = "archived"
+    PROCESSING = "processing"
+    FAILED = "failed"
+    PAID = "paid"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS: dict[InvoiceStatus, str] = {
+    InvoiceStatus.DRAFT: "Draft",
+    InvoiceStatus.DRAFT_VALID: "Draft Valid",
+    InvoiceStatus.PENDING: "Pending",
+    InvoiceStatus.REJECTED: "Rejected",
+    InvoiceStatus.APPROVED: "Approved",
+    InvoiceStatus.ARCHIVED: "Archived",
+    InvoiceStatus.PROCESSING: "Processing",
+    InvoiceStatus.FAILED: "Failed",
+    InvoiceStatus.PAID: "Paid",
+}
+
+S = InvoiceStatus
+ALLOWED_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    # A draft becomes valid once its checks pass; an edit can make it invalid again.
+    S.DRAFT: frozenset({S.DRAFT_VALID, S.ARCHIVED}),
+    S.DRAFT_VALID: frozenset({S.DRAFT, S.PENDING, S.ARCHIVED}),
+    # Pending is the approval queue; editing sends an invoice back through validation.
+    S.PENDING: frozenset({S.APPROVED, S.REJECTED, S.DRAFT, S.ARCHIVED}),
+    S.REJECTED: frozenset({S.DRAFT, S.ARCHIVED}),
+    # An approval can be withdrawn until the payout run claims the invoice.
+    S.APPROVED: frozenset({S.PROCESSING, S.PENDING}),
+    S.PROCESSING: frozenset({S.PAID, S.FAILED}),
+    # A failed payment is retried or sent back for a person to decide.
+    S.FAILED: frozenset({S.PROCESSING, S.APPROVED, S.ARCHIVED}),
+    S.PAID: frozenset({S.ARCHIVED}),
+    S.ARCHIVED: frozenset(),
+}
+
+
+class IllegalTransition(ValueError):
+    """A status move the machine does not allow."""
+
+
+def parse_status(value: str) -> InvoiceStatus:
+    try:
+        return InvoiceStatus(value)
+    except ValueError:
+        for status, label in STATUS_LABELS.items():
+            if label.lower() == str(value).strip().lower():
+                return status
+        raise IllegalTransition(f"Unknown invoice status {value!r}") from None
+
+
+def can_move(current: InvoiceStatus, target: InvoiceStatus) -> bool:
+    return target in ALLOWED_TRANSITIONS[current]
+
+
+def check_move(current: InvoiceStatus, target: InvoiceStatus) -> None:
+    """Raise IllegalTransition with a reason a person can act on."""
+    if can_move(current, target):
+        return
+    allowed = sorted(STATUS_LABELS[s] for s in ALLOWED_TRANSITIONS[current])
+    options = ", ".join(allowed) if allowed else "nothing (it is final)"
+    raise IllegalTransition(
+        f"An invoice in {current.label} cannot move to {target.label}; "
+        f"from {current.label} it can move to {options}"
+    )

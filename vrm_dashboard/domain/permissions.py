@@ -1,0 +1,105 @@
+"""Every action the product guards, and the roles it ships with.
+
+The catalogue lives here; which role may do what is data in the database (seeded from
+DEFAULT_GRANTS) so an admin can change it without a release.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Action(str, Enum):
+    VENDOR_VIEW = "vendor.view"
+    VENDOR_CREATE = "vendor.create"
+    VENDOR_UPDATE = "vendor.update"
+    VENDOR_DEACTIVATE = "vendor.deactivate"
+    VENDOR_VIEW_BANK_DETAILS = "vendor.view_bank_details"
+    INVOICE_VIEW = "invoice.view"
+    INVOICE_EDIT = "invoice.edit"
+    INVOICE_APPROVE = "invoice.approve"
+    INVOICE_REJECT = "invoice.reject"
+    PAYOUT_VIEW = "payout.view"
+    PAYOUT_APPROVE = "payout.approve"
+    DISTRIBUTION_VIEW = "distribution.view"
+    TERMS_VIEW = "terms.view"
+    TERMS_EDIT = "terms.edit"
+    SETTINGS_VIEW = "settings.view"
+    USER_MANAGE = "user.manage"
+    ROLE_MANAGE = "role.manage"
+    AUDIT_VIEW = "audit.view"
+    API_KEY_MANAGE = "api_key.manage"
+    PORTAL_USE = "portal.use"
+
+
+ACTION_DESCRIPTIONS: dict[Action, str] = {
+    Action.VENDOR_VIEW: "See vendors and their dashboard",
+    Action.VENDOR_CREATE: "Add vendors",
+    Action.VENDOR_UPDATE: "Edit vendors",
+    Action.VENDOR_DEACTIVATE: "Deactivate vendors",
+    Action.VENDOR_VIEW_BANK_DETAILS: "See vendors' payment details unmasked",
+    Action.INVOICE_VIEW: "See invoices",
+    Action.INVOICE_EDIT: "Edit invoices",
+    Action.INVOICE_APPROVE: "Approve invoices",
+    Action.INVOICE_REJECT: "Reject invoices",
+    Action.PAYOUT_VIEW: "See payouts",
+    Action.PAYOUT_APPROVE: "Approve payouts",
+    Action.DISTRIBUTION_VIEW: "See invoice distribution",
+    Action.TERMS_VIEW: "See payment terms",
+    Action.TERMS_EDIT: "Edit payment terms",
+    Action.SETTINGS_VIEW: "Open the settings",
+    Action.USER_MANAGE: "Invite, deactivate and edit users",
+    Action.ROLE_MANAGE: "Edit roles and permissions",
+    Action.AUDIT_VIEW: "Read the audit log",
+    Action.API_KEY_MANAGE: "Create API keys",
+    Action.PORTAL_USE: "Use the vendor portal",
+}
+
+
+class RoleName(str, Enum):
+    ADMIN = "admin"
+    FINANCE_MANAGER = "finance_manager"
+    APPROVER = "approver"
+    VIEWER = "viewer"
+    VENDOR = "vendor"
+
+
+ROLE_DESCRIPTIONS: dict[RoleName, str] = {
+    RoleName.ADMIN: "Everything, including users, roles and settings",
+    RoleName.FINANCE_MANAGER: "Runs vendors, invoices, payouts, distribution and terms",
+    RoleName.APPROVER: "Reviews and approves or rejects invoices and payouts",
+    RoleName.VIEWER: "Reads dashboards; changes nothing",
+    RoleName.VENDOR: "A vendor's own portal: its profile, invoices and payouts",
+}
+
+_READ = {
+    Action.VENDOR_VIEW,
+    Action.INVOICE_VIEW,
+    Action.PAYOUT_VIEW,
+    Action.DISTRIBUTION_VIEW,
+    Action.TERMS_VIEW,
+}
+
+DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
+    RoleName.ADMIN: frozenset(a for a in Action if a is not Action.PORTAL_USE),
+    RoleName.FINANCE_MANAGER: frozenset(
+        _READ
+        | {
+            Action.VENDOR_CREATE,
+            Action.VENDOR_UPDATE,
+            Action.VENDOR_DEACTIVATE,
+            Action.VENDOR_VIEW_BANK_DETAILS,
+            Action.INVOICE_EDIT,
+            Action.INVOICE_APPROVE,
+            Action.INVOICE_REJECT,
+            Action.PAYOUT_APPROVE,
+            Action.TERMS_EDIT,
+            Action.AUDIT_VIEW,
+            Action.API_KEY_MANAGE,
+        }
+    ),
+    RoleName.APPROVER: frozenset(
+        _READ | {Action.INVOICE_APPROVE, Action.INVOICE_REJECT, Action.PAYOUT_APPROVE}
+    ),
+    RoleName.VIEWER: frozenset(_READ),
+    RoleName.VENDOR: frozenset({Action.PORTAL_USE}),
+}

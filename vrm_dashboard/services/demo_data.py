@@ -1,0 +1,228 @@
+"""Realistic demo data in every status and currency, fast enough for a million invoices."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from schwifty import IBAN
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from vrm_dashboard.db.bulk import driver_value, insert_rows
+from vrm_dashboard.db.models import Invoice, Organization, Payout, PaymentTransaction, Vendor
+from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
+from vrm_dashboard.domain.money import exponent
+from vrm_dashboard.domain.permissions import RoleName
+from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
+from vrm_dashboard.services import access_control, vendor_balances
+from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.users import add_user, find_by_email
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+
+
+DEMO_LOGINS = (
+    DemoLogin(RoleName.ADMIN.value, "admin@vrm.example", "admin-demo-2026"),
+    DemoLogin(RoleName.FINANCE_MANAGER.value, "finance@vrm.example", "finance-demo-2026"),
+    DemoLogin(RoleName.APPROVER.value, "approver@vrm.example", "approver-demo-2026"),
+    DemoLogin(RoleName.VIEWER.value, "viewer@vrm.example", "viewer-demo-2026"),
+    DemoLogin(RoleName.VENDOR.value, "vendor@vrm.example", "vendor-demo-2026"),
+)
+
+# (country, currency, payment method): the mix a European/US payables team sees.
+_PROFILES = (
+    ("DE", "EUR", "sepa"), ("DE", "EUR", "sepa"), ("FR", "EUR", "sepa"), ("NL", "EUR", "sepa"),
+    ("ES", "EUR", "sepa"), ("US", "USD", "ach"), ("US", "USD", "ach"), ("US", "USD", "paypal"),
+    ("GB", "GBP", "wire"), ("JP", "JPY", "wire"), ("BH", "BHD", "wire"), ("CA", "CAD", "paypal"),
+    ("DE", "EUR", "manual"),
+)
+_SAMPLE_IBANS = {
+    "FR": "FR1420041010050500013M02606", "NL": "NL91ABNA0417164300",
+    "ES": "ES9121000418450200051332", "GB": "GB29NWBK60161331926819",
+    "BH": "BH67BMAG00001299123456",
+}
+_ROUTING = ("011000015", "021000021", "026009593", "121000358", "111000025")
+_FIRST = ("Blue", "North", "Bright", "Silver", "Urban", "Green", "Rapid", "Prime", "Nova",
+          "Alpine", "Coastal", "Golden", "Lunar", "Metro", "Pixel", "Quantum", "Red", "Solar")
+_SECOND = ("Media", "Publishing", "Creators", "Studios", "Traffic", "Commerce", "Digital",
+           "Partners", "Labs", "Network", "Sellers", "Reviews", "Deals", "Influence", "Works")
+_SUFFIX = ("GmbH", "SAS", "B.V.", "S.L.", "LLC", "Inc.", "Ltd", "K.K.", "W.L.L.", "Corp.", "AG")
+_LINES = ("Affiliate commissions", "Sponsored content", "Publisher revenue share",
+          "Marketplace sales", "Creative services", "Lead generation", "Consulting hours")
+
+# Status mix of a live book: most invoices paid, every status present.
+_STATUS_WEIGHTS = (
+    (S.DRAFT, 3), (S.DRAFT_VALID, 3), (S.PENDING, 12), (S.REJECTED, 3), (S.APPROVED, 8),
+    (S.ARCHIVED, 3), (S.PROCESSING, 4), (S.FAILED, 2), (S.PAID, 62),
+)
+_PAYOUT_OF = {
+    S.APPROVED: "awaiting_payout", S.PROCESSING: "processing", S.FAILED: "failed", S.PAID: "paid",
+}
+_TRANSACTION_OF = {S.PROCESSING: "processing", S.FAILED: "failed", S.PAID: "paid"}
+
+
+@dataclass
+class SeedReport:
+    organizations: int = 0
+    vendors: int = 0
+    invoices: int = 0
+    invoice_lines: int = 0
+    payouts: int = 0
+    transactions: int = 0
+    users: int = 0
+
+
+def _next_id(conn: Connection, model) -> int:  # type: ignore[no-untyped-def]
+    return int(conn.execute(select(func.coalesce(func.max(model.id), 0))).scalar_one()) + 1
+
+
+def _seed_organizations(conn: Connection, now: datetime) -> int:
+    if conn.execute(select(func.count()).select_from(Organization)).scalar_one():
+        return 0
+    at = driver_value(conn, now)
+    rows = [(1, "Northwind Distribution", "distributor", None, "ERP-1000", "DE", None, True, "ap@northwind.example", at, at)]
+    for i in range(5):
+        rows.append((2 + i, f"Direct Customer {i + 1}", "direct_customer", 1, f"ERP-20{i}", "DE", None, True, f"billing{i}@customer.example", at, at))
+    for i in range(3):
+        rows.append((7 + i, f"Seller {i + 1}", "seller", 1, f"ERP-30{i}", "US", 45 if i == 0 else None, True, f"ap{i}@seller.example", at, at))
+    for i in range(6):
+        rows.append((10 + i, f"End Customer {i + 1}", "end_customer", 7 + i % 3, f"ERP-40{i}", "US", None, True, f"ap{i}@end.example", at, at))
+    return insert_rows(conn, "organization", ["id", "name", "tier", "parent_id", "erp_id", "country",
+                       "payment_terms_days", "is_active", "billing_email", "created_at", "updated_at"], rows)
+
+
+def _vendor_rows(conn: Connection, rng: random.Random, count: int, first_id: int, now: datetime):  # type: ignore[no-untyped-def]
+    at = driver_value(conn, now)
+    for n in range(count):
+        vid = first_id + n
+        country, currency, method = _PROFILES[rng.randrange(len(_PROFILES))]
+        name = f"{rng.choice(_FIRST)} {rng.choice(_SECOND)} {vid}"
+        iban = bic = account = routing = paypal = None
+        if method in ("sepa", "manual") or (method == "wire" and country in _SAMPLE_IBANS):
+            iban = (str(IBAN.generate("DE", bank_code="37040044", account_code=str(10_000_000 + vid)).compact)
+                    if country == "DE" else _SAMPLE_IBANS.get(country, "DE89370400440532013000"))
+        elif method == "wire":
+            bic, account = "BOTKJPJT", f"{rng.randrange(10**7, 10**8)}"
+        elif method == "ach":
+            routing, account = rng.choice(_ROUTING), f"{rng.randrange(10**8, 10**10)}"
+        else:
+            paypal = f"payouts@vendor{vid}.example"
+        status = rng.choices(("active", "onboarding", "on_hold", "inactive"), (80, 8, 5, 7))[0]
+        yield (
+            vid, f"V{vid:05d}", name, f"{name} {rng.choice(_SUFFIX)}", f"ap@vendor{vid}.example",
+            country, currency, method, rng.choice(PAYMENT_SOURCES), iban, bic, account, routing,
+            paypal, None, None, status, None, at, at,
+        )
+
+
+_VENDOR_COLUMNS = ["id", "vendor_code", "name", "legal_name", "email", "country", "currency",
+                   "payment_method", "payment_source", "iban", "bic", "account_number",
+                   "routing_number", "paypal_email", "tax_id", "vat_id", "activity_status",
+                   "organization_id", "created_at", "updated_at"]
+_INVOICE_COLUMNS = ["id", "number", "kind", "vendor_id", "organization_id", "currency",
+                    "subtotal_minor", "tax_minor", "total_minor", "issue_date", "posting_date",
+                    "due_date", "payment_terms_days", "payment_method", "status", "created_at",
+                    "updated_at"]
+_LINE_COLUMNS = ["invoice_id", "position", "description", "quantity", "unit_price_minor", "amount_minor"]
+_PAYOUT_COLUMNS = ["id", "invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail",
+                   "pay_date", "idempotency_key", "created_at", "updated_at"]
+_TRANSACTION_COLUMNS = ["payout_id", "status", "source_currency", "source_amount_minor",
+                        "target_currency", "target_amount_minor", "reference", "created_at", "updated_at"]
+
+
+def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date | None = None) -> SeedReport:
+    """Add `vendors` vendors and `invoices` invoices (with lines, payouts and transactions)."""
+    rng = random.Random(seed)
+    today = today or date.today()
+    now = datetime.now(timezone.utc)
+    report = SeedReport()
+    with Session(engine) as session:
+        access_control.install_catalogue(session)
+        session.commit()
+    with engine.begin() as conn:
+        report.organizations = _seed_organizations(conn, now)
+        first_vendor = _next_id(conn, Vendor)
+        report.vendors = insert_rows(conn, "vendor", _VENDOR_COLUMNS,
+                                     _vendor_rows(conn, rng, vendors, first_vendor, now))
+        vendor_info = conn.execute(select(Vendor.id, Vendor.currency, Vendor.payment_method)).all()
+        if invoices and vendor_info:
+            _seed_invoices(conn, rng, invoices, vendor_info, today, now, report)
+        if conn.dialect.name == "postgresql":
+            for table in ("organization", "vendor", "invoice", "payout"):
+                conn.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"
+                ))
+    with Session(engine) as session:
+        vendor_balances.refresh(session)
+        report.users = _seed_demo_users(session)
+        session.commit()
+    return report
+
+
+def _seed_invoices(conn, rng, count, vendor_info, today, now, report) -> None:  # type: ignore[no-untyped-def]
+    first_invoice = _next_id(conn, Invoice)
+    first_payout = _next_id(conn, Payout)
+    at = driver_value(conn, now)
+    day_text = {d: driver_value(conn, today - timedelta(days=d)) for d in range(-120, 400)}
+    statuses = [s for s, _ in _STATUS_WEIGHTS]
+    weights = [w for _, w in _STATUS_WEIGHTS]
+    scale = {c: 10 ** exponent(c) for c in {cur for _, cur, _ in vendor_info}}
+    invoices, lines, payouts, transactions = [], [], [], []
+    picks = rng.choices(statuses, weights, k=count)
+    vendor_count = len(vendor_info)
+    payout_id = first_payout
+    for n in range(count):
+        iid = first_invoice + n
+        vendor_id, currency, method = vendor_info[rng.randrange(vendor_count)]
+        status = picks[n]
+        # Paid and archived invoices are older; drafts and pending ones are recent.
+        age = rng.randrange(40, 365) if status in (S.PAID, S.ARCHIVED) else rng.randrange(0, 45)
+        total = rng.randrange(50, 25_000) * scale[currency] + rng.randrange(scale[currency])
+        subtotal = total * 100 // 119
+        due_age = age - 30
+        invoices.append((
+            iid, f"INV-{iid:08d}", "self_generated" if n % 3 else "parsed", vendor_id, None,
+            currency, subtotal, total - subtotal, total, day_text[age], day_text[age],
+            day_text[due_age], 30, method, status.value, at, at,
+        ))
+        lines.append((iid, 1, f"{_LINES[n % len(_LINES)]}", "1", subtotal, subtotal))
+        payout_status = _PAYOUT_OF.get(status)
+        if payout_status:
+            payouts.append((payout_id, iid, vendor_id, total, currency, payout_status, method,
+                            day_text[max(due_age, -30)], f"invoice-{iid}", at, at))
+            if status in _TRANSACTION_OF:
+                transactions.append((payout_id, _TRANSACTION_OF[status], currency, total, currency,
+                                     total, f"TX{payout_id:010d}", at, at))
+            payout_id += 1
+    report.invoices = insert_rows(conn, "invoice", _INVOICE_COLUMNS, invoices, convert=False)
+    report.invoice_lines = insert_rows(conn, "invoice_line", _LINE_COLUMNS, lines, convert=False)
+    report.payouts = insert_rows(conn, "payout", _PAYOUT_COLUMNS, payouts, convert=False)
+    report.transactions = insert_rows(conn, "payment_transaction", _TRANSACTION_COLUMNS, transactions, convert=False)
+
+
+def _seed_demo_users(session: Session) -> int:
+    actor = Actor.system("seed")
+    first_vendor = session.exec(select(Vendor).order_by(Vendor.id).limit(1)).first()
+    created = 0
+    for login in DEMO_LOGINS:
+        if find_by_email(session, login.email):
+            continue
+        vendor_id = first_vendor[0].id if (login.role == RoleName.VENDOR.value and first_vendor) else None
+        add_user(session, actor, login.email, f"Demo {login.role.replace('_', ' ').title()}",
+                 login.password, [login.role], vendor_id=vendor_id,
+                 organization_id=1 if login.role != RoleName.VENDOR.value else None)
+        created += 1
+    return created
+
+
+def is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return not conn.execute(select(func.count()).select_from(Vendor)).scalar_one()
