@@ -1,0 +1,31 @@
+"""What every route needs: a unit-of-work session and the authenticated actor."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from fastapi import Depends, Header
+from sqlmodel import Session
+
+from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.api_keys import actor_for_api_key
+from vrm_dashboard.services.errors import NotAuthenticated
+
+
+def db_session() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+def current_actor(
+    authorization: str | None = Header(default=None, description="Bearer <API key>"),
+    x_api_key: str | None = Header(default=None),
+    session: Session = Depends(db_session),
+) -> Actor:
+    presented = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        presented = authorization[7:].strip()
+    actor = actor_for_api_key(session, presented)
+    if actor is None:
+        raise NotAuthenticated("A valid API key is required (Authorization: Bearer <key>)")
+    return actor

@@ -1,0 +1,52 @@
+"""The scheduler process: runs each job on its schedule against the shared database."""
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Callable
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlmodel import Session
+
+from vrm_dashboard.db.engine import engine
+from vrm_dashboard.services import housekeeping
+from vrm_dashboard.services.job_runs import run_recorded
+
+log = logging.getLogger("vrm.scheduler")
+
+# name -> (work, trigger arguments). Later capabilities (intake, payouts, distribution,
+# collection) register their jobs here.
+JOBS: dict[str, tuple[Callable[[Session], int], dict]] = {
+    "purge_expired_sessions": (housekeeping.purge_expired_sessions, {"trigger": "interval", "hours": 1}),
+    "rebuild_vendor_balances": (housekeeping.rebuild_vendor_balances, {"trigger": "cron", "hour": 2, "minute": 30}),
+}
+
+
+def _runner(name: str, work: Callable[[Session], int]) -> Callable[[], None]:
+    def run() -> None:
+        outcome = run_recorded(engine(), name, work)
+        log.info("job %s %s (%d rows)", name, outcome.status, outcome.rows)
+    return run
+
+
+def build_scheduler() -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    for name, (work, trigger) in JOBS.items():
+        # coalesce + one instance: a job that falls behind runs once, never twice at a time.
+        scheduler.add_job(_runner(name, work), id=name, name=name, coalesce=True,
+                          max_instances=1, misfire_grace_time=300, **trigger)
+    return scheduler
+
+
+def run_forever() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
+    scheduler = build_scheduler()
+
+    def stop(signum, _frame):  # type: ignore[no-untyped-def]
+        log.info("stopping on signal %s", signum)
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler started with jobs: %s", ", ".join(JOBS))
+    scheduler.start()

@@ -1,0 +1,27 @@
+"""Small nightly chores that keep the database tidy and its rollups honest."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, or_
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import LoginSession, utcnow
+from vrm_dashboard.services import vendor_balances
+
+
+def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
+    """Forget sign-in sessions that ended more than `keep_days` ago."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = session.execute(
+        delete(LoginSession).where(
+            or_(LoginSession.expires_at < cutoff, LoginSession.revoked_at < cutoff)
+        )
+    )
+    return result.rowcount or 0
+
+
+def rebuild_vendor_balances(session: Session) -> int:
+    """Recompute every vendor's rollup from the invoices (a safety net, not the normal path)."""
+    vendor_balances.refresh(session)
+    return 1
