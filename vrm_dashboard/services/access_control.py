@@ -64,3 +64,22 @@ def set_grant(session: Session, actor: Actor, role_name: str, action: Action, gr
         before={"action": action.value, "granted": not granted},
         after={"action": action.value, "granted": granted},
     )
+
+
+def permission_matrix(session: Session, actor: Actor) -> tuple[list[str], list[list[str]]]:
+    """Role names, and per action: [action, description, "yes" or "" for each role]."""
+    require(actor, Action.SETTINGS_VIEW)
+    roles = session.exec(select(Role).order_by(Role.id)).all()
+    permissions = session.exec(select(Permission).order_by(Permission.action)).all()
+    grants = {(rp.role_id, rp.permission_id) for rp in session.exec(select(RolePermission)).all()}
+    matrix = [
+        [p.action, p.description, *("yes" if (r.id, p.id) in grants else "" for r in roles)]
+        for p in permissions
+    ]
+    return [r.name for r in roles], matrix
+
+
+def is_granted(session: Session, role_name: str, action: Action) -> bool:
+    role = role_by_name(session, role_name)
+    permission = session.exec(select(Permission).where(Permission.action == action.value)).one()
+    return session.get(RolePermission, (role.id, permission.id)) is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, func, select
 
-from vrm_dashboard.db.models import User, UserRole
+from vrm_dashboard.db.models import Role, User, UserRole
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import audit
 from vrm_dashboard.services.access_control import role_by_name
@@ -69,3 +69,16 @@ def add_user(
     audit.record(session, actor, "user.create", "user", user.id,
                  after={**audit.snapshot(user), "roles": sorted(roles)})
     return user
+
+
+def list_users(session: Session, actor: Actor, limit: int = 200) -> list[tuple[User, list[str]]]:
+    """Users with their role names, by e-mail."""
+    require(actor, Action.SETTINGS_VIEW)
+    users = session.exec(select(User).order_by(User.email).limit(limit)).all()
+    roles: dict[int, list[str]] = {}
+    for user_id, role_name in session.exec(
+        select(UserRole.user_id, Role.name).join(Role, Role.id == UserRole.role_id)
+        .where(UserRole.user_id.in_([u.id for u in users]))
+    ).all():
+        roles.setdefault(user_id, []).append(role_name)
+    return [(u, sorted(roles.get(u.id, []))) for u in users]

@@ -1,0 +1,25 @@
+"""The vendor's own area: only ever the vendor the signed-in user belongs to."""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import vendors
+from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.errors import PermissionDenied
+
+
+def own_vendor_card(session: Session, actor: Actor) -> vendors.VendorCard:
+    require(actor, Action.PORTAL_USE)
+    if actor.vendor_id is None:
+        raise PermissionDenied("Your account is not linked to a vendor")
+    card = vendors.vendor_card(
+        session,
+        # The vendor sees its own record, bank details included, through the same card.
+        Actor(actor.user_id, actor.email, actor.full_name, actor.roles,
+              actor.actions | {Action.VENDOR_VIEW.value, Action.VENDOR_VIEW_BANK_DETAILS.value},
+              actor.vendor_id, actor.organization_id),
+        actor.vendor_id,
+    )
+    card.history = []
+    return card

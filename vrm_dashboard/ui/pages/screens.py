@@ -1,0 +1,146 @@
+"""The vendor card, settings, pipeline summaries, terms and the vendor portal."""
+import reflex as rx
+
+from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.states.directory import PortalState, TermsState
+from vrm_dashboard.ui.states.pipeline import PipelineState
+from vrm_dashboard.ui.states.settings import SettingsState
+from vrm_dashboard.ui.states.vendor_card import VendorCardState
+
+
+def _facts(source: rx.Var, items: list[tuple[str, str]]) -> rx.Component:
+    return rx.data_list.root(
+        *[rx.data_list.item(rx.data_list.label(label), rx.data_list.value(source[key]))
+          for label, key in items]
+    )
+
+
+def vendor_card_page() -> rx.Component:
+    v = VendorCardState.vendor
+    return page_frame(
+        "Vendor",
+        rx.cond(
+            VendorCardState.error != "",
+            rx.callout(VendorCardState.error, color_scheme="red"),
+            rx.vstack(
+                rx.heading(v["name"], size="6", data_testid="card-name"),
+                rx.grid(
+                    rx.card(rx.heading("Details", size="3"), _facts(v, [
+                        ("Vendor ID", "vendor_code"), ("Legal name", "legal_name"), ("E-mail", "email"),
+                        ("Country", "country"), ("Currency", "currency"), ("Status", "activity_status"),
+                        ("Tax ID", "tax_id"), ("VAT ID", "vat_id")])),
+                    rx.card(
+                        rx.heading("Payment", size="3"),
+                        _facts(v, [("Method", "payment_method"), ("Source", "payment_source")]),
+                        data_table(["Detail", "Value"], VendorCardState.payment_details,
+                                   ["field", "value"], "payment-details"),
+                    ),
+                    columns="2", spacing="4", width="100%",
+                ),
+                rx.heading("Balances", size="4"),
+                data_table(["Currency", "Invoices", "Invoiced", "Paid", "Open"], VendorCardState.balances,
+                           ["currency", "invoices", "invoiced", "paid", "open"], "card-balances"),
+                rx.heading("Contacts", size="4"),
+                data_table(["Name", "E-mail", "Role"], VendorCardState.contacts, ["name", "email", "role"], "card-contacts"),
+                rx.heading("Recent invoices", size="4"),
+                data_table(["Number", "Issued", "Due", "Amount", "Status"], VendorCardState.invoices,
+                           ["number", "issue_date", "due_date", "amount", "status"], "card-invoices"),
+                rx.heading("Payouts", size="4"),
+                data_table(["Pay date", "Amount", "Rail", "Status"], VendorCardState.payouts,
+                           ["pay_date", "amount", "rail", "status"], "card-payouts"),
+                rx.heading("History", size="4"),
+                data_table(["When", "Who", "Action", "Changes"], VendorCardState.history,
+                           ["at", "who", "action", "changes"], "card-history"),
+                spacing="3", width="100%",
+            ),
+        ),
+    )
+
+
+def _summary_page(title: str, note: str) -> rx.Component:
+    return page_frame(
+        title,
+        rx.vstack(
+            rx.text(note, color_scheme="gray"),
+            data_table(["Status", "Currency", "Count", "Amount"], PipelineState.summary,
+                       ["status", "currency", "count", "amount"], "status-summary"),
+            spacing="3",
+        ),
+    )
+
+
+def invoices_page() -> rx.Component:
+    return _summary_page("Pending Invoices", "Invoices by status and currency.")
+
+
+def payouts_page() -> rx.Component:
+    return _summary_page("Smart Payouts", "Payouts by status and currency.")
+
+
+def distribution_page() -> rx.Component:
+    return _summary_page("Distribution", "Invoice e-mails by delivery status.")
+
+
+def terms_page() -> rx.Component:
+    return page_frame(
+        "Payment Terms",
+        data_table(["Organization", "ERP ID", "Organization ID", "Country", "Tier", "Payment Terms",
+                    "Default Payment Terms"], TermsState.organizations,
+                   ["name", "erp_id", "id", "country", "tier", "terms", "default"], "terms-table"),
+    )
+
+
+def _matrix_cell(row: rx.Var, role: rx.Var, index: rx.Var) -> rx.Component:
+    return rx.table.cell(
+        rx.checkbox(
+            checked=row[index + 2] == "yes",
+            disabled=~SettingsState.can_manage_roles,
+            on_change=lambda _checked: SettingsState.toggle_grant(role, row[0]),
+        )
+    )
+
+
+def settings_page() -> rx.Component:
+    return page_frame(
+        "Settings",
+        rx.vstack(
+            rx.cond(SettingsState.message != "", rx.callout(SettingsState.message, color_scheme="red")),
+            rx.heading("Users", size="4"),
+            data_table(["E-mail", "Name", "Roles", "Status", "Last sign-in"], SettingsState.users,
+                       ["email", "name", "roles", "active", "last_login"], "users-table"),
+            rx.heading("Roles and permissions", size="4"),
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Action"),
+                    rx.table.column_header_cell("What it allows"),
+                    rx.foreach(SettingsState.role_columns, lambda r: rx.table.column_header_cell(r)),
+                )),
+                rx.table.body(rx.foreach(SettingsState.matrix, lambda row: rx.table.row(
+                    rx.table.cell(row[0]),
+                    rx.table.cell(row[1]),
+                    rx.foreach(SettingsState.role_columns, lambda role, i: _matrix_cell(row, role, i)),
+                ))),
+                size="1", variant="surface", data_testid="permission-matrix",
+            ),
+            spacing="3", width="100%",
+        ),
+    )
+
+
+def portal_page() -> rx.Component:
+    return page_frame(
+        "My Portal",
+        rx.cond(
+            PortalState.error != "",
+            rx.callout(PortalState.error, color_scheme="red"),
+            rx.vstack(
+                rx.heading(PortalState.vendor["name"], size="5", data_testid="portal-vendor"),
+                _facts(PortalState.vendor, [("Vendor ID", "vendor_code"), ("E-mail", "email"),
+                                            ("Payment method", "payment_method"), ("Status", "status")]),
+                rx.heading("My invoices", size="4"),
+                data_table(["Number", "Issued", "Amount", "Status"], PortalState.invoices,
+                           ["number", "issue_date", "amount", "status"], "portal-invoices"),
+                spacing="3",
+            ),
+        ),
+    )

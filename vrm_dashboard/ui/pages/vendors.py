@@ -1,0 +1,218 @@
+"""Vendor Management: the list with totals and upcoming payouts, and the add/edit form."""
+import reflex as rx
+
+from vrm_dashboard.domain.vendor_rules import (
+    ACTIVITY_LABELS,
+    PAYMENT_METHOD_LABELS,
+    PAYMENT_SOURCES,
+)
+from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.states.vendors import VendorsState
+
+_COLUMNS = [
+    ("Name", "name"), ("Vendor ID", "vendor_code"), ("Payment method", "payment_method"),
+    ("Payment source", "payment_source"), ("Activity status", "activity_status"),
+    ("Country", "country"),
+]
+
+
+def _filter(name: str, placeholder: str, options: list[tuple[str, str]]) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(placeholder=placeholder, data_testid=f"filter-{name}"),
+        rx.select.content(
+            rx.select.item("All", value="all"),
+            *[rx.select.item(label, value=value) for value, label in options],
+        ),
+        on_change=lambda value: VendorsState.set_filter(name, value),
+    )
+
+
+def _toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.input(
+            placeholder="Search name or vendor ID",
+            value=VendorsState.search,
+            on_change=VendorsState.set_search.debounce(300),
+            width="280px",
+            data_testid="vendor-search",
+        ),
+        _filter("activity_status", "Activity status", [(k.value, v) for k, v in ACTIVITY_LABELS.items()]),
+        _filter("payment_method", "Payment method", [(k.value, v) for k, v in PAYMENT_METHOD_LABELS.items()]),
+        _filter("payment_source", "Payment source", [(s, s) for s in PAYMENT_SOURCES]),
+        rx.spacer(),
+        rx.cond(
+            VendorsState.can_create,
+            rx.button("Add vendor", on_click=VendorsState.open_new, data_testid="add-vendor"),
+        ),
+        width="100%",
+        wrap="wrap",
+    )
+
+
+def _sortable_header(label: str, key: str) -> rx.Component:
+    arrow = rx.cond(VendorsState.sort == key, rx.cond(VendorsState.descending, " ↓", " ↑"), "")
+    return rx.table.column_header_cell(
+        rx.text(label, arrow, cursor="pointer", on_click=VendorsState.sort_by(key)),
+    )
+
+
+def _vendor_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(row["name"], href="/vendor?id=" + row["id"])),
+        rx.table.cell(row["vendor_code"]),
+        rx.table.cell(row["payment_method"]),
+        rx.table.cell(row["payment_source"]),
+        rx.table.cell(rx.badge(row["activity_status"])),
+        rx.table.cell(row["country"]),
+        rx.table.cell(
+            rx.cond(
+                VendorsState.can_edit,
+                rx.hstack(
+                    rx.button("Edit", size="1", variant="soft", on_click=VendorsState.open_edit(row["id"])),
+                    rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
+                              on_click=VendorsState.deactivate(row["id"])),
+                ),
+            )
+        ),
+        data_testid="vendor-row",
+    )
+
+
+def _vendor_table() -> rx.Component:
+    return rx.vstack(
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(*[_sortable_header(label, key) for label, key in _COLUMNS],
+                             rx.table.column_header_cell("")),
+            ),
+            rx.table.body(rx.foreach(VendorsState.rows, _vendor_row)),
+            size="1",
+            variant="surface",
+            width="100%",
+            data_testid="vendor-table",
+        ),
+        rx.hstack(
+            rx.button("Previous", size="1", variant="soft", disabled=VendorsState.page <= 1,
+                      on_click=VendorsState.go_to_page(VendorsState.page - 1)),
+            rx.text("Page ", VendorsState.page, " of ", VendorsState.page_count, " · ",
+                    VendorsState.total_rows, " vendors", size="2", data_testid="vendor-count"),
+            rx.button("Next", size="1", variant="soft",
+                      disabled=VendorsState.page >= VendorsState.page_count,
+                      on_click=VendorsState.go_to_page(VendorsState.page + 1)),
+            align="center",
+        ),
+        width="100%",
+    )
+
+
+def _field(label: str, name: str, **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.input(
+            value=VendorsState.form[name],
+            on_change=lambda value: VendorsState.set_field(name, value),
+            name=name,
+            data_testid=f"field-{name}",
+            width="100%",
+            **props,
+        ),
+        rx.cond(
+            VendorsState.form_errors.contains(name),
+            rx.text(VendorsState.form_errors[name], color_scheme="red", size="1",
+                    data_testid=f"error-{name}"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _choice(label: str, name: str, options: list[tuple[str, str]]) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.select.root(
+            rx.select.trigger(width="100%", data_testid=f"field-{name}"),
+            rx.select.content(*[rx.select.item(text, value=value) for value, text in options]),
+            value=VendorsState.form[name],
+            on_change=lambda value: VendorsState.set_field(name, value),
+        ),
+        rx.cond(
+            VendorsState.form_errors.contains(name),
+            rx.text(VendorsState.form_errors[name], color_scheme="red", size="1"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _vendor_form() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(VendorsState.editing_id == 0, "Add vendor", "Edit vendor")),
+            rx.vstack(
+                rx.grid(
+                    _field("Vendor ID", "vendor_code"),
+                    _field("Name", "name"),
+                    _field("Legal name", "legal_name"),
+                    _field("E-mail", "email"),
+                    _field("Country (ISO code)", "country"),
+                    _field("Currency (ISO 4217)", "currency"),
+                    _choice("Payment method", "payment_method",
+                            [(k.value, v) for k, v in PAYMENT_METHOD_LABELS.items()]),
+                    _choice("Payment source", "payment_source", [(s, s) for s in PAYMENT_SOURCES]),
+                    _field("IBAN", "iban"),
+                    _field("BIC", "bic"),
+                    _field("Account number", "account_number"),
+                    _field("Routing number (US)", "routing_number"),
+                    _field("PayPal e-mail", "paypal_email"),
+                    _field("Tax ID", "tax_id"),
+                    _field("VAT ID", "vat_id"),
+                    _choice("Activity status", "activity_status",
+                            [(k.value, v) for k, v in ACTIVITY_LABELS.items()]),
+                    columns="2",
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.cond(
+                    VendorsState.form_errors.contains("form"),
+                    rx.callout(VendorsState.form_errors["form"], color_scheme="red", icon="shield-alert"),
+                ),
+                rx.hstack(
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=VendorsState.close_form),
+                    rx.button("Save vendor", on_click=VendorsState.save_vendor(None),
+                              data_testid="save-vendor"),
+                    justify="end",
+                    width="100%",
+                ),
+                spacing="4",
+            ),
+            max_width="760px",
+        ),
+        open=VendorsState.form_open,
+        on_open_change=lambda _open: VendorsState.close_form(),
+    )
+
+
+def vendors_page() -> rx.Component:
+    return page_frame(
+        "Vendor Management",
+        rx.vstack(
+            rx.cond(VendorsState.message != "",
+                    rx.callout(VendorsState.message, icon="info", data_testid="vendor-message")),
+            rx.heading("Totals by payment method", size="4"),
+            data_table(
+                ["Payment method", "Currency", "Vendors", "Invoices", "Invoiced", "Paid", "Open"],
+                VendorsState.totals,
+                ["payment_method", "currency", "vendors", "invoices", "invoiced", "paid", "open"],
+                "vendor-totals",
+            ),
+            rx.heading("Upcoming payouts (next 14 days)", size="4"),
+            data_table(["Vendor", "Pay date", "Amount", "Status"], VendorsState.upcoming,
+                       ["vendor", "pay_date", "amount", "status"], "upcoming-payouts"),
+            rx.heading("Vendors", size="4"),
+            _toolbar(),
+            _vendor_table(),
+            _vendor_form(),
+            spacing="4",
+            width="100%",
+        ),
+    )

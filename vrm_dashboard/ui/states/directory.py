@@ -1,0 +1,58 @@
+"""Read-only screens: organizations with their terms, and the vendor's own portal."""
+from __future__ import annotations
+
+import reflex as rx
+
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import organizations, portal
+from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.session import SessionState
+
+
+class TermsState(SessionState):
+    organizations: list[dict[str, str]] = []
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.TERMS_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        with self._acting() as (session, actor):
+            rows = organizations.list_organizations(session, actor)
+        self.organizations = [
+            {"name": r.organization.name, "erp_id": r.organization.erp_id or "",
+             "id": str(r.organization.id), "country": r.organization.country,
+             "tier": r.organization.tier.replace("_", " ").title(),
+             "terms": f"{r.payment_terms_days} days", "default": "Yes" if r.uses_default else "No"}
+            for r in rows
+        ]
+        return None
+
+
+class PortalState(SessionState):
+    vendor: dict[str, str] = {}
+    invoices: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.PORTAL_USE)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        try:
+            with self._acting() as (session, actor):
+                card = portal.own_vendor_card(session, actor)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return None
+        v = card.vendor
+        self.vendor = {"name": v.name, "vendor_code": v.vendor_code, "email": v.email,
+                       "payment_method": fmt.method_label(v.payment_method),
+                       "status": fmt.activity_label(v.activity_status)}
+        self.invoices = [
+            {"number": i.number, "issue_date": fmt.day(i.issue_date),
+             "amount": fmt.money(i.total_minor, i.currency), "status": fmt.status_label(i.status)}
+            for i in card.invoices
+        ]
+        return None

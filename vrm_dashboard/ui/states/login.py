@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import reflex as rx
+
+from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.services import auth
+from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.ui.navigation import home_route
+from vrm_dashboard.ui.states.session import SessionState
+
+
+class LoginState(SessionState):
+    email: str = ""
+    password: str = ""
+    error: str = ""
+
+    @rx.event
+    def set_email(self, value: str) -> None:
+        self.email = value
+
+    @rx.event
+    def set_password(self, value: str) -> None:
+        self.password = value
+
+    @rx.event
+    def submit(self, form: dict | None = None):  # type: ignore[no-untyped-def]
+        form = form or {}
+        email = form.get("email", self.email)
+        password = form.get("password", self.password)
+        self.password = ""
+        try:
+            with session_scope() as session:
+                result = auth.sign_in(session, email, password)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return None
+        self.error = ""
+        self.token = result.token
+        self._show_identity(result.actor)
+        return rx.redirect(home_route(result.actor.actions))

@@ -1,0 +1,84 @@
+"""The signed-in person. Every other page state inherits from it.
+
+The browser holds only an opaque session token; who the user is and what they may do is
+looked up on the server for every event, so a revoked permission bites at once and a
+crafted event from the client gets no further than the service guard.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import reflex as rx
+from sqlmodel import Session
+
+from vrm_dashboard.config import settings
+from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import auth
+from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.errors import NotAuthenticated
+from vrm_dashboard.ui.navigation import home_route, screens_for
+
+
+class SessionState(rx.State):
+    token: str = rx.Cookie("", name="vrm_session", same_site="strict")
+    user_name: str = ""
+    user_email: str = ""
+    role_names: str = ""
+    nav_labels: list[str] = []
+    nav_routes: list[str] = []
+    denied: str = ""
+
+    def _actor(self, session: Session) -> Actor | None:
+        return auth.actor_for_token(session, self.token)
+
+    @contextmanager
+    def _acting(self, action: Action | None = None) -> Iterator[tuple[Session, Actor]]:
+        """A unit of work as the signed-in actor; raises NotAuthenticated / PermissionDenied."""
+        with session_scope() as session:
+            actor = self._actor(session)
+            if actor is None:
+                raise NotAuthenticated("Your session has ended; please sign in again")
+            if action is not None:
+                require(actor, action)
+            yield session, actor
+
+    def _show_identity(self, actor: Actor) -> None:
+        self.user_name = actor.full_name
+        self.user_email = actor.email
+        self.role_names = ", ".join(sorted(r.replace("_", " ") for r in actor.roles))
+        screens = screens_for(actor.actions)
+        self.nav_labels = [s.label for s in screens]
+        self.nav_routes = [s.route for s in screens]
+
+    def _enter_page(self, action: Action) -> Actor | None:
+        """Page entry check: identity for the shell, and whether this screen is allowed."""
+        with session_scope() as session:
+            actor = self._actor(session)
+        if actor is None:
+            return None
+        self._show_identity(actor)
+        self.denied = "" if actor.can(action) else "Your role does not give you access to this screen."
+        return actor if not self.denied else None
+
+    @rx.event
+    def go_home(self):  # type: ignore[no-untyped-def]
+        with session_scope() as session:
+            actor = self._actor(session)
+        if actor is None:
+            return rx.redirect("/login")
+        return rx.redirect(home_route(actor.actions))
+
+    @rx.event
+    def sign_out(self):  # type: ignore[no-untyped-def]
+        with session_scope() as session:
+            auth.sign_out(session, self.token)
+        self.token = ""
+        self.user_name = self.user_email = self.role_names = ""
+        self.nav_labels, self.nav_routes = [], []
+        return rx.redirect("/login")
+
+
+def session_max_age() -> int:
+    return settings().session_hours * 3600

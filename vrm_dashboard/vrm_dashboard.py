@@ -1,0 +1,37 @@
+"""The Reflex app: pages are routes, states are thin callers of the services."""
+import reflex as rx
+
+from vrm_dashboard.api.app import build_api
+from vrm_dashboard.config import settings
+from vrm_dashboard.ui.pages import screens
+from vrm_dashboard.ui.pages.login import login_page
+from vrm_dashboard.ui.pages.vendors import vendors_page
+from vrm_dashboard.ui.states.directory import PortalState, TermsState
+from vrm_dashboard.ui.states.pipeline import PipelineState
+from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.settings import SettingsState
+from vrm_dashboard.ui.states.vendor_card import VendorCardState
+from vrm_dashboard.ui.states.vendors import VendorsState
+
+settings()  # a bad setting stops start-up here, naming the setting
+
+app = rx.App(
+    theme=rx.theme(accent_color="indigo", radius="medium"),
+    api_transformer=build_api(),
+)
+
+
+def _home() -> rx.Component:
+    return rx.center(rx.spinner(), height="100vh")
+
+
+app.add_page(_home, route="/", title="VRM Dashboard", on_load=SessionState.go_home)
+app.add_page(login_page, route="/login", title="Sign in · VRM Dashboard")
+app.add_page(vendors_page, route="/vendors", title="Vendors · VRM Dashboard", on_load=VendorsState.load)
+app.add_page(screens.vendor_card_page, route="/vendor", title="Vendor · VRM Dashboard", on_load=VendorCardState.load)
+app.add_page(screens.invoices_page, route="/invoices", title="Pending Invoices · VRM Dashboard", on_load=PipelineState.load_invoices)
+app.add_page(screens.payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=PipelineState.load_payouts)
+app.add_page(screens.distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=PipelineState.load_distribution)
+app.add_page(screens.terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
+app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=SettingsState.load)
+app.add_page(screens.portal_page, route="/portal", title="My Portal · VRM Dashboard", on_load=PortalState.load)
