@@ -111,6 +111,12 @@ def _cmd_scheduler(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(_: argparse.Namespace) -> int:
+    from vrm_dashboard.launcher import serve
+
+    return serve()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vrm", description="VRM Dashboard command line")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.set_defaults(handler=_cmd_api_key)
 
     commands.add_parser("scheduler", help="run the job scheduler").set_defaults(handler=_cmd_scheduler)
+    commands.add_parser("serve", help="run the scheduler and the web app until Ctrl-C").set_defaults(handler=_cmd_serve)
     return parser
 
 

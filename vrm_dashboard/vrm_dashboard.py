@@ -15,10 +15,7 @@ from vrm_dashboard.ui.states.vendors import VendorsState
 
 settings()  # a bad setting stops start-up here, naming the setting
 
-app = rx.App(
-    theme=rx.theme(accent_color="indigo", radius="medium"),
-    api_transformer=build_api(),
-)
+app = rx.App(api_transformer=build_api())
 
 
 def _home() -> rx.Component:
