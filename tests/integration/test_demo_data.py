@@ -1,0 +1,39 @@
+"""Demo data covers every status and currency and agrees with its own rollup."""
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from vrm_dashboard.db.models import Invoice, Payout, User, VendorBalance
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.services import vendor_balances
+from vrm_dashboard.services.demo_data import DEMO_LOGINS, seed
+from vrm_dashboard.services.auth import sign_in
+
+
+def _rollup(session):
+    return sorted(tuple(r) for r in session.exec(
+        select(VendorBalance.vendor_id, VendorBalance.currency, VendorBalance.invoiced_minor,
+               VendorBalance.paid_minor, VendorBalance.open_minor)).all())
+
+
+def test_seed_fills_every_status_and_currency_and_demo_logins_work(db):
+    report = seed(db, vendors=60, invoices=3000, seed=7)
+    assert (report.vendors, report.invoices) == (60, 3000)
+    with Session(db) as session:
+        statuses = set(session.exec(select(Invoice.status).distinct()).all())
+        currencies = set(session.exec(select(Invoice.currency).distinct()).all())
+        assert statuses == {s.value for s in InvoiceStatus}
+        assert {"EUR", "USD", "GBP", "JPY", "BHD"} <= currencies
+        assert session.exec(select(func.count()).select_from(Payout)).one() == report.payouts
+        stored = _rollup(session)
+        vendor_balances.refresh(session)
+        assert _rollup(session) == stored
+        for login in DEMO_LOGINS:
+            assert sign_in(session, login.email, login.password).actor.roles == {login.role}
+
+
+def test_seeding_again_adds_rather_than_clashes(db):
+    seed(db, vendors=5, invoices=50, seed=1)
+    seed(db, vendors=5, invoices=50, seed=2)
+    with Session(db) as session:
+        assert session.exec(select(func.count()).select_from(Invoice)).one() == 100
+        assert session.exec(select(func.count()).select_from(User)).one() == len(DEMO_LOGINS)

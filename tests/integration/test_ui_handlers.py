@@ -1,0 +1,92 @@
+"""Reflex event handlers are callable by any client: the server must refuse what the role may not."""
+import pytest
+import reflex as rx
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+from vrm_dashboard.db.models import Vendor
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import access_control, auth
+from vrm_dashboard.ui.states.login import LoginState
+from vrm_dashboard.ui.states.settings import SettingsState
+from vrm_dashboard.ui.states.vendors import VendorsState
+from tests.helpers import make_user
+
+
+def _state(cls, token: str = ""):
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    state.token = token
+    return state
+
+
+def _token(db, role, email=None):
+    with Session(db) as session:
+        make_user(session, role, email=email)
+        token = auth.sign_in(session, email or f"{role}@test.example", "correct-horse-battery").token
+        session.commit()
+    return token
+
+
+def _call(cls, state, name, *args):
+    return cls.event_handlers[name].fn(state, *args)
+
+
+def test_a_vendor_cannot_change_permissions_through_a_crafted_event(db):
+    state = _state(SettingsState, _token(db, "vendor"))
+    _call(SettingsState, state, "toggle_grant", "vendor", Action.ROLE_MANAGE.value)
+    assert "does not allow" in state.message
+    with Session(db) as session:
+        assert not access_control.is_granted(session, "vendor", Action.ROLE_MANAGE)
+
+
+def test_a_vendor_cannot_open_the_admin_page(db):
+    state = _state(SettingsState, _token(db, "vendor"))
+    _call(SettingsState, state, "load")
+    assert state.denied and state.users == [] and state.matrix == []
+
+
+def test_an_admin_can_toggle_a_permission(db):
+    state = _state(SettingsState, _token(db, "admin"))
+    _call(SettingsState, state, "toggle_grant", "viewer", Action.VENDOR_CREATE.value)
+    with Session(db) as session:
+        assert access_control.is_granted(session, "viewer", Action.VENDOR_CREATE)
+
+
+def test_a_viewer_cannot_add_a_vendor_by_calling_the_handler(db):
+    state = _state(VendorsState, _token(db, "viewer"))
+    state.form = {"vendor_code": "X1", "name": "Sneaky", "email": "s@x.example", "country": "DE",
+                  "currency": "EUR", "payment_method": "sepa", "payment_source": "Operating account",
+                  "iban": "DE89370400440532013000", "activity_status": "active"}
+    _call(VendorsState, state, "save_vendor", None)
+    assert "does not allow" in state.form_errors["form"]
+    with Session(db) as session:
+        assert session.exec(select(func.count()).select_from(Vendor)).one() == 0
+
+
+def test_handlers_refuse_a_missing_or_forged_session(db):
+    state = _state(VendorsState, "forged-token")
+    _call(VendorsState, state, "deactivate", "1")
+    assert "sign in" in state.message
+
+
+def test_finance_adds_a_vendor_through_the_form_handler(db):
+    state = _state(VendorsState, _token(db, "finance_manager"))
+    _call(VendorsState, state, "load")
+    _call(VendorsState, state, "open_new")
+    for name, value in {"vendor_code": "UI-1", "name": "Form Media", "email": "f@x.example",
+                        "country": "NL", "currency": "EUR", "iban": "NL91ABNA0417164300"}.items():
+        _call(VendorsState, state, "set_field", name, value)
+    _call(VendorsState, state, "save_vendor", None)
+    assert state.form_errors == {} and not state.form_open
+    assert [r["vendor_code"] for r in state.rows] == ["UI-1"]
+
+
+def test_sign_in_handler_shows_the_reason_on_failure(db):
+    _token(db, "viewer")
+    state = _state(LoginState)
+    _call(LoginState, state, "submit", {"email": "viewer@test.example", "password": "wrong"})
+    assert state.error == "E-mail or password is wrong" and state.token == ""
+    _call(LoginState, state, "submit", {"email": "viewer@test.example", "password": "correct-horse-battery"})
+    assert state.error == "" and state.token
