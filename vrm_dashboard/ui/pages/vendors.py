@@ -177,7 +177,8 @@ def _vendor_form() -> rx.Component:
                     rx.callout(VendorsState.form_errors["form"], color_scheme="red", icon="shield-alert"),
                 ),
                 rx.hstack(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=VendorsState.close_form),
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=VendorsState.close_form,
+                              data_testid="cancel-vendor"),
                     rx.button("Save vendor", on_click=VendorsState.save_vendor(None),
                               data_testid="save-vendor"),
                     justify="end",
