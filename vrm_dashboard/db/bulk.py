@@ -6,7 +6,8 @@ would dominate at a million rows.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Iterable, Sequence
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Sequence
 
 from sqlalchemy.engine import Connection
 
@@ -20,6 +21,42 @@ def _sqlite_value(value):  # type: ignore[no-untyped-def]
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+BULK_CACHE_KIB = 512 * 1024
+
+
+def prepare_bulk_load(conn: Connection) -> None:
+    """Give this connection a large page cache for a big load.
+
+    SQLite's default 2 MB cache makes every index insert of a million-row load miss and
+    re-read pages; with the indexes' working set in memory the load is bound by the CPU.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+
+
+@contextmanager
+def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
+    """Drop these tables' secondary indexes for a load and build them again afterwards.
+
+    Building an index once over sorted rows is several times faster than updating it per
+    row. Unique indexes come back as unique, so a duplicate still fails the whole load.
+    Only for SQLite, the embedded default; elsewhere the indexes stay.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    names = ", ".join(f"'{t}'" for t in tables)
+    ddl = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({names})"
+    ).all()
+    for name, _sql in ddl:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _name, sql in ddl:
+        conn.exec_driver_sql(sql)
 
 
 def driver_value(conn: Connection, value):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from vrm_dashboard.db.bulk import driver_value, insert_rows
+from vrm_dashboard.db.bulk import driver_value, indexes_deferred, insert_rows, prepare_bulk_load
 from vrm_dashboard.db.models import Invoice, Organization, Payout, PaymentTransaction, Vendor
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import exponent
@@ -66,6 +66,8 @@ _PAYOUT_OF = {
     S.APPROVED: "awaiting_payout", S.PROCESSING: "processing", S.FAILED: "failed", S.PAID: "paid",
 }
 _TRANSACTION_OF = {S.PROCESSING: "processing", S.FAILED: "failed", S.PAID: "paid"}
+_OLD = frozenset({S.PAID, S.ARCHIVED})
+_VALUE = {s: s.value for s in S}
 
 
 @dataclass
@@ -147,13 +149,15 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
         access_control.install_catalogue(session)
         session.commit()
     with engine.begin() as conn:
+        prepare_bulk_load(conn)
         report.organizations = _seed_organizations(conn, now)
         first_vendor = _next_id(conn, Vendor)
         report.vendors = insert_rows(conn, "vendor", _VENDOR_COLUMNS,
                                      _vendor_rows(conn, rng, vendors, first_vendor, now))
         vendor_info = conn.execute(select(Vendor.id, Vendor.currency, Vendor.payment_method)).all()
         if invoices and vendor_info:
-            _seed_invoices(conn, rng, invoices, vendor_info, today, now, report)
+            with indexes_deferred(conn, ["invoice", "invoice_line", "payout", "payment_transaction"]):
+                _seed_invoices(conn, rng, invoices, vendor_info, today, now, report)
         if conn.dialect.name == "postgresql":
             for table in ("organization", "vendor", "invoice", "payout"):
                 conn.execute(text(
@@ -174,6 +178,7 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report) -> None:  
     day_text = {d: driver_value(conn, today - timedelta(days=d)) for d in range(-120, 400)}
     statuses = [s for s, _ in _STATUS_WEIGHTS]
     weights = [w for _, w in _STATUS_WEIGHTS]
+    random = rng.random
     scale = {c: 10 ** exponent(c) for c in {cur for _, cur, _ in vendor_info}}
     invoices, lines, payouts, transactions = [], [], [], []
     picks = rng.choices(statuses, weights, k=count)
@@ -181,17 +186,18 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report) -> None:  
     payout_id = first_payout
     for n in range(count):
         iid = first_invoice + n
-        vendor_id, currency, method = vendor_info[rng.randrange(vendor_count)]
+        vendor_id, currency, method = vendor_info[int(random() * vendor_count)]
         status = picks[n]
         # Paid and archived invoices are older; drafts and pending ones are recent.
-        age = rng.randrange(40, 365) if status in (S.PAID, S.ARCHIVED) else rng.randrange(0, 45)
-        total = rng.randrange(50, 25_000) * scale[currency] + rng.randrange(scale[currency])
+        age = 40 + int(random() * 325) if status in _OLD else int(random() * 45)
+        unit = scale[currency]
+        total = (50 + int(random() * 24_950)) * unit + int(random() * unit)
         subtotal = total * 100 // 119
         due_age = age - 30
         invoices.append((
             iid, f"INV-{iid:08d}", "self_generated" if n % 3 else "parsed", vendor_id, None,
             currency, subtotal, total - subtotal, total, day_text[age], day_text[age],
-            day_text[due_age], 30, method, status.value, at, at,
+            day_text[due_age], 30, method, _VALUE[status], at, at,
         ))
         lines.append((iid, 1, f"{_LINES[n % len(_LINES)]}", "1", subtotal, subtotal))
         payout_status = _PAYOUT_OF.get(status)

@@ -178,23 +178,28 @@ def totals_by_payment_method(session: Session, conditions: list) -> list[MethodT
 
 def upcoming_payouts(session: Session, conditions: list, today: date, limit: int = 10) -> list[UpcomingPayout]:
     """The soonest payouts still to be paid in the next two weeks."""
-    waiting = [PayoutStatus.PAYOUT_APPROVAL.value, PayoutStatus.AWAITING_PAYOUT.value]
-    result = session.exec(
-        select(Payout, Vendor.vendor_code, Vendor.name)
-        .join(Vendor, Vendor.id == Payout.vendor_id)
-        .where(
-            col(Payout.status).in_(waiting),
-            Payout.pay_date >= today,
-            Payout.pay_date <= today + timedelta(days=UPCOMING_DAYS),
-            *conditions,
+    found: list[UpcomingPayout] = []
+    # One index-ordered scan per waiting status, merged here: a single query over both
+    # statuses would sort every waiting payout in the window just to keep ten.
+    for status in (PayoutStatus.PAYOUT_APPROVAL.value, PayoutStatus.AWAITING_PAYOUT.value):
+        result = session.exec(
+            select(Payout, Vendor.vendor_code, Vendor.name)
+            .join(Vendor, Vendor.id == Payout.vendor_id)
+            .where(
+                Payout.status == status,
+                Payout.pay_date >= today,
+                Payout.pay_date <= today + timedelta(days=UPCOMING_DAYS),
+                *conditions,
+            )
+            .order_by(Payout.pay_date, Payout.id)
+            .limit(limit)
+        ).all()
+        found.extend(
+            UpcomingPayout(p.id, p.vendor_id, code, name, p.pay_date, p.amount_minor, p.currency, p.status)
+            for p, code, name in result
         )
-        .order_by(Payout.pay_date, Payout.id)
-        .limit(limit)
-    ).all()
-    return [
-        UpcomingPayout(p.id, p.vendor_id, code, name, p.pay_date, p.amount_minor, p.currency, p.status)
-        for p, code, name in result
-    ]
+    found.sort(key=lambda u: (u.pay_date, u.payout_id))
+    return found[:limit]
 
 
 def get_vendor(session: Session, vendor_id: int) -> Vendor:
