@@ -34,6 +34,11 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def _interrupt(_signum, _frame):  # type: ignore[no-untyped-def]
+    # A SIGTERM (e.g. from a process manager) stops both children just like Ctrl-C.
+    raise KeyboardInterrupt
+
+
 def serve() -> int:
     port = settings().port
     if _port_open(port):
@@ -50,7 +55,7 @@ def serve() -> int:
         cwd=PROJECT_ROOT, env=env, start_new_session=True,
     )
     processes = [scheduler, web]
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         announced = False
         while all(p.poll() is None for p in processes):

@@ -5,7 +5,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
@@ -42,44 +42,15 @@ class VendorList(BaseModel):
     page_count: int
 
 
-class VendorIn(BaseModel):
-    vendor_code: str
-    name: str
-    legal_name: str = ""
-    email: str
-    country: str
-    currency: str
-    payment_method: str = "sepa"
-    payment_source: str = "Operating account"
-    iban: str = ""
-    bic: str = ""
-    account_number: str = ""
-    routing_number: str = ""
-    paypal_email: str = ""
-    tax_id: str = ""
-    vat_id: str = ""
-    activity_status: str = "active"
-
-
-class VendorPatch(BaseModel):
-    """Only the fields given change; the rest keep their values."""
-
-    vendor_code: str | None = None
-    name: str | None = None
-    legal_name: str | None = None
-    email: str | None = None
-    country: str | None = None
-    currency: str | None = None
-    payment_method: str | None = None
-    payment_source: str | None = None
-    iban: str | None = None
-    bic: str | None = None
-    account_number: str | None = None
-    routing_number: str | None = None
-    paypal_email: str | None = None
-    tax_id: str | None = None
-    vat_id: str | None = None
-    activity_status: str | None = None
+# The request bodies are the service's own input type, so a field added there appears here.
+VendorIn = create_model(
+    "VendorIn", **{f.name: (str, f.default) for f in fields(VendorInput)}  # type: ignore[call-overload]
+)
+VendorPatch = create_model(
+    "VendorPatch",
+    __doc__="Only the fields given change; the rest keep their values.",
+    **{f.name: (str | None, None) for f in fields(VendorInput)},  # type: ignore[call-overload]
+)
 
 
 def _out(session: Session, actor: Actor, vendor_id: int) -> VendorOut:

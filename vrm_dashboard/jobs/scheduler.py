@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from datetime import datetime, timezone
 from typing import Callable
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -17,7 +18,10 @@ log = logging.getLogger("vrm.scheduler")
 # name -> (work, trigger arguments). Later capabilities (intake, payouts, distribution,
 # collection) register their jobs here.
 JOBS: dict[str, tuple[Callable[[Session], int], dict]] = {
-    "purge_expired_sessions": (housekeeping.purge_expired_sessions, {"trigger": "interval", "hours": 1}),
+    "purge_expired_sessions": (
+        housekeeping.purge_expired_sessions,
+        {"trigger": "interval", "hours": 1, "next_run_time": datetime.now(timezone.utc)},
+    ),
     "rebuild_vendor_balances": (housekeeping.rebuild_vendor_balances, {"trigger": "cron", "hour": 2, "minute": 30}),
 }
 

@@ -124,6 +124,16 @@ def _vendor_rows(conn: Connection, rng: random.Random, count: int, first_id: int
         )
 
 
+_CONTACT_NAMES = ("Alex Moreau", "Sam Becker", "Kim Jansen", "Lee Garcia", "Noa Smith", "Yuki Sato")
+
+
+def _contact_rows(rng: random.Random, count: int, first_id: int):  # type: ignore[no-untyped-def]
+    for n in range(count):
+        vid = first_id + n
+        yield (vid, rng.choice(_CONTACT_NAMES), f"finance@vendor{vid}.example", "Accounts receivable",
+               f"+49 30 {rng.randrange(1_000_000, 9_999_999)}")
+
+
 _VENDOR_COLUMNS = ["id", "vendor_code", "name", "legal_name", "email", "country", "currency",
                    "payment_method", "payment_source", "iban", "bic", "account_number",
                    "routing_number", "paypal_email", "tax_id", "vat_id", "activity_status",
@@ -154,6 +164,8 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
         first_vendor = _next_id(conn, Vendor)
         report.vendors = insert_rows(conn, "vendor", _VENDOR_COLUMNS,
                                      _vendor_rows(conn, rng, vendors, first_vendor, now))
+        insert_rows(conn, "vendor_contact", ["vendor_id", "name", "email", "role", "phone"],
+                    _contact_rows(rng, vendors, first_vendor))
         vendor_info = conn.execute(select(Vendor.id, Vendor.currency, Vendor.payment_method)).all()
         if invoices and vendor_info:
             with indexes_deferred(conn, ["invoice", "invoice_line", "payout", "payment_transaction"]):

@@ -19,22 +19,22 @@ class StatusTotal:
     amount_minor: int
 
 
-def invoice_totals(session: Session, actor: Actor) -> list[StatusTotal]:
-    require(actor, Action.INVOICE_VIEW)
+def _by_status(session: Session, status, currency, amount) -> list[StatusTotal]:  # type: ignore[no-untyped-def]
     rows = session.exec(
-        select(Invoice.status, Invoice.currency, func.count(), func.sum(Invoice.total_minor))
-        .group_by(Invoice.status, Invoice.currency).order_by(Invoice.status, Invoice.currency)
+        select(status, currency, func.count(), func.sum(amount))
+        .group_by(status, currency).order_by(status, currency)
     ).all()
     return [StatusTotal(s, c, int(n), int(a or 0)) for s, c, n, a in rows]
+
+
+def invoice_totals(session: Session, actor: Actor) -> list[StatusTotal]:
+    require(actor, Action.INVOICE_VIEW)
+    return _by_status(session, Invoice.status, Invoice.currency, Invoice.total_minor)
 
 
 def payout_totals(session: Session, actor: Actor) -> list[StatusTotal]:
     require(actor, Action.PAYOUT_VIEW)
-    rows = session.exec(
-        select(Payout.status, Payout.currency, func.count(), func.sum(Payout.amount_minor))
-        .group_by(Payout.status, Payout.currency).order_by(Payout.status, Payout.currency)
-    ).all()
-    return [StatusTotal(s, c, int(n), int(a or 0)) for s, c, n, a in rows]
+    return _by_status(session, Payout.status, Payout.currency, Payout.amount_minor)
 
 
 def delivery_totals(session: Session, actor: Actor) -> list[StatusTotal]:

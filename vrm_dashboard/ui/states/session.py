@@ -12,7 +12,6 @@ from typing import Iterator
 import reflex as rx
 from sqlmodel import Session
 
-from vrm_dashboard.config import settings
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import auth
@@ -78,7 +77,3 @@ class SessionState(rx.State):
         self.user_name = self.user_email = self.role_names = ""
         self.nav_labels, self.nav_routes = [], []
         return rx.redirect("/login")
-
-
-def session_max_age() -> int:
-    return settings().session_hours * 3600
