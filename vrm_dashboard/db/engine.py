@@ -12,6 +12,7 @@ from sqlmodel import Session, create_engine
 from vrm_dashboard.config import settings
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY = "vrm_read_only"
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -26,10 +27,15 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.close()
 
 
-def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
-    # Take the write lock when the transaction starts, so two writers queue on the busy
+def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # A unit of work takes the write lock when it starts, so two writers queue on the busy
     # timeout instead of one failing with "database is locked" when it upgrades a read.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only work begins deferred: under WAL it never waits for a writer, so pages stay
+    # responsive while the scheduler runs a long job.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -44,7 +50,7 @@ def make_engine(url: str) -> Engine:
         def _no_pysqlite_begin(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             dbapi_connection.isolation_level = None
 
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -56,9 +62,15 @@ def engine() -> Engine:
 
 
 @contextmanager
-def session_scope(bind: Engine | None = None) -> Iterator[Session]:
-    """A unit of work: commits when the block ends, rolls back everything on an error."""
-    with Session(bind or engine(), expire_on_commit=False) as session:
+def session_scope(bind: Engine | None = None, read_only: bool = False) -> Iterator[Session]:
+    """A unit of work: commits when the block ends, rolls back everything on an error.
+
+    read_only=True is for work that only reads (page loads); it never waits for a writer.
+    """
+    target = bind or engine()
+    if read_only:
+        target = target.execution_options(**{READ_ONLY: True})
+    with Session(target, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -18,7 +18,7 @@ class TermsState(SessionState):
         actor = self._enter_page(Action.TERMS_VIEW)
         if actor is None:
             return None if self.denied else rx.redirect("/login")
-        with self._acting() as (session, actor):
+        with self._acting(read_only=True) as (session, actor):
             rows = organizations.list_organizations(session, actor)
         self.organizations = [
             {"name": r.organization.name, "erp_id": r.organization.erp_id or "",
@@ -41,7 +41,7 @@ class PortalState(SessionState):
         if actor is None:
             return None if self.denied else rx.redirect("/login")
         try:
-            with self._acting() as (session, actor):
+            with self._acting(read_only=True) as (session, actor):
                 card = portal.own_vendor_card(session, actor)
         except ServiceError as exc:
             self.error = str(exc)

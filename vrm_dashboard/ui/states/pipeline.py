@@ -23,7 +23,7 @@ class PipelineState(SessionState):
         actor = self._enter_page(action)
         if actor is None:
             return None if self.denied else rx.redirect("/login")
-        with self._acting() as (session, actor):
+        with self._acting(read_only=True) as (session, actor):
             totals = source(session, actor)
         self.summary = [
             {"status": fmt.status_label(t.status), "currency": t.currency, "count": f"{t.count:,}",

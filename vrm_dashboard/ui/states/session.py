@@ -33,9 +33,9 @@ class SessionState(rx.State):
         return auth.actor_for_token(session, self.token)
 
     @contextmanager
-    def _acting(self, action: Action | None = None) -> Iterator[tuple[Session, Actor]]:
+    def _acting(self, action: Action | None = None, read_only: bool = False) -> Iterator[tuple[Session, Actor]]:
         """A unit of work as the signed-in actor; raises NotAuthenticated / PermissionDenied."""
-        with session_scope() as session:
+        with session_scope(read_only=read_only) as session:
             actor = self._actor(session)
             if actor is None:
                 raise NotAuthenticated("Your session has ended; please sign in again")
@@ -53,7 +53,7 @@ class SessionState(rx.State):
 
     def _enter_page(self, action: Action) -> Actor | None:
         """Page entry check: identity for the shell, and whether this screen is allowed."""
-        with session_scope() as session:
+        with session_scope(read_only=True) as session:
             actor = self._actor(session)
         if actor is None:
             return None
@@ -63,7 +63,7 @@ class SessionState(rx.State):
 
     @rx.event
     def go_home(self):  # type: ignore[no-untyped-def]
-        with session_scope() as session:
+        with session_scope(read_only=True) as session:
             actor = self._actor(session)
         if actor is None:
             return rx.redirect("/login")

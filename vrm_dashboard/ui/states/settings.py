@@ -27,7 +27,7 @@ class SettingsState(SessionState):
         return None
 
     def _refresh(self) -> None:
-        with self._acting() as (session, actor):
+        with self._acting(read_only=True) as (session, actor):
             self.role_columns, self.matrix = access_control.permission_matrix(session, actor)
             people = users.list_users(session, actor)
         self.users = [

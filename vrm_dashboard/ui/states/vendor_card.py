@@ -28,7 +28,7 @@ class VendorCardState(SessionState):
             return None if self.denied else rx.redirect("/login")
         try:
             vendor_id = int(self.router.page.params.get("id", "0"))
-            with self._acting() as (session, actor):
+            with self._acting(read_only=True) as (session, actor):
                 card = vendor_service.vendor_card(session, actor, vendor_id)
         except (ServiceError, ValueError) as exc:
             self.error = str(exc)

@@ -58,7 +58,7 @@ class VendorsState(SessionState):
             sort=self.sort, descending=self.descending, page=self.page, page_size=self.page_size,
         )
         try:
-            with self._acting() as (session, actor):
+            with self._acting(read_only=True) as (session, actor):
                 result = vendor_service.list_vendors(session, actor, query)
         except ServiceError as exc:
             self.message = str(exc)
@@ -127,7 +127,7 @@ class VendorsState(SessionState):
     @rx.event
     def open_edit(self, vendor_id: str):  # type: ignore[no-untyped-def]
         try:
-            with self._acting(Action.VENDOR_UPDATE) as (session, _actor):
+            with self._acting(Action.VENDOR_UPDATE, read_only=True) as (session, _actor):
                 vendor = vendor_service.get_vendor(session, int(vendor_id))
                 data = vendor_service.vendor_input_of(vendor)
         except (ServiceError, ValueError) as exc:
