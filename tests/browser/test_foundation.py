@@ -44,6 +44,22 @@ def test_finance_adds_a_vendor_and_finds_it_in_the_list(page):
     expect(page.get_by_test_id("card-history")).to_contain_text("vendor.create")
 
 
+def test_finance_edits_and_deactivates_a_vendor_after_confirming(page):
+    sign_in(page, LOGINS["finance_manager"].email, LOGINS["finance_manager"].password)
+    page.get_by_test_id("vendor-search").fill("V00002")
+    expect(page.get_by_test_id("vendor-row")).to_have_count(1)
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_test_id("field-name").fill("Renamed In Browser")
+    page.get_by_test_id("save-vendor").click()
+    expect(page.get_by_test_id("vendor-row")).to_contain_text("Renamed In Browser")
+    page.get_by_test_id("deactivate-vendor").click()
+    page.get_by_test_id("confirm-deactivate").click()
+    expect(page.get_by_test_id("vendor-row")).to_contain_text("Inactive")
+    page.get_by_role("link", name="Renamed In Browser").click()
+    expect(page.get_by_test_id("card-history")).to_contain_text("vendor.deactivate")
+    expect(page.get_by_test_id("card-history")).to_contain_text("Renamed In Browser")
+
+
 def test_bad_input_shows_a_message_per_field_and_adds_nothing(page):
     sign_in(page, LOGINS["finance_manager"].email, LOGINS["finance_manager"].password)
     page.get_by_test_id("add-vendor").click()

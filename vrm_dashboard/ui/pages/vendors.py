@@ -70,7 +70,8 @@ def _vendor_row(row: rx.Var) -> rx.Component:
                 rx.hstack(
                     rx.button("Edit", size="1", variant="soft", on_click=VendorsState.open_edit(row["id"])),
                     rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
-                              on_click=VendorsState.deactivate(row["id"])),
+                              on_click=VendorsState.ask_deactivate(row["id"], row["name"]),
+                              data_testid="deactivate-vendor"),
                 ),
             )
         ),
@@ -193,6 +194,27 @@ def _vendor_form() -> rx.Component:
     )
 
 
+def _confirm_deactivate() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Deactivate ", VendorsState.confirm_name, "?"),
+            rx.alert_dialog.description(
+                "The vendor stays on record with its invoices, payouts and history, and can be "
+                "reactivated by editing its activity status."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Keep active", variant="soft", color_scheme="gray",
+                                                 on_click=VendorsState.cancel_deactivate)),
+                rx.alert_dialog.action(rx.button("Deactivate", color_scheme="red",
+                                                 on_click=VendorsState.deactivate(VendorsState.confirm_id),
+                                                 data_testid="confirm-deactivate")),
+                justify="end", spacing="3", margin_top="1em",
+            ),
+        ),
+        open=VendorsState.confirm_id != "",
+    )
+
+
 def vendors_page() -> rx.Component:
     return page_frame(
         "Vendor Management",
@@ -213,6 +235,7 @@ def vendors_page() -> rx.Component:
             _toolbar(),
             _vendor_table(),
             _vendor_form(),
+            _confirm_deactivate(),
             spacing="4",
             width="100%",
         ),

@@ -37,6 +37,9 @@ class VendorsState(SessionState):
     can_edit: bool = False
     message: str = ""
 
+    confirm_id: str = ""
+    confirm_name: str = ""
+
     form_open: bool = False
     editing_id: int = 0
     form: dict[str, str] = _blank_form()
@@ -170,7 +173,16 @@ class VendorsState(SessionState):
         return self._refresh()
 
     @rx.event
+    def ask_deactivate(self, vendor_id: str, name: str) -> None:
+        self.confirm_id, self.confirm_name = vendor_id, name
+
+    @rx.event
+    def cancel_deactivate(self) -> None:
+        self.confirm_id = ""
+
+    @rx.event
     def deactivate(self, vendor_id: str):  # type: ignore[no-untyped-def]
+        self.confirm_id = ""
         try:
             with self._acting() as (session, actor):
                 vendor = vendor_service.deactivate_vendor(session, actor, int(vendor_id))
