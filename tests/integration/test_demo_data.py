@@ -2,17 +2,17 @@
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from vrm_dashboard.db.models import Invoice, Payout, User, VendorBalance
+from vrm_dashboard.db.models import Invoice, InvoiceRollup, Payout, User
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.services import vendor_balances
+from vrm_dashboard.services import invoice_rollup
 from vrm_dashboard.services.demo_data import DEMO_LOGINS, seed
 from vrm_dashboard.services.auth import sign_in
 
 
 def _rollup(session):
     return sorted(tuple(r) for r in session.exec(
-        select(VendorBalance.vendor_id, VendorBalance.currency, VendorBalance.invoiced_minor,
-               VendorBalance.paid_minor, VendorBalance.open_minor)).all())
+        select(InvoiceRollup.vendor_id, InvoiceRollup.currency, InvoiceRollup.status,
+               InvoiceRollup.invoice_count, InvoiceRollup.amount_minor)).all())
 
 
 def test_seed_fills_every_status_and_currency_and_demo_logins_work(db):
@@ -25,7 +25,7 @@ def test_seed_fills_every_status_and_currency_and_demo_logins_work(db):
         assert {"EUR", "USD", "GBP", "JPY", "BHD"} <= currencies
         assert session.exec(select(func.count()).select_from(Payout)).one() == report.payouts
         stored = _rollup(session)
-        vendor_balances.refresh(session)
+        invoice_rollup.refresh(session)
         assert _rollup(session) == stored
         for login in DEMO_LOGINS:
             assert sign_in(session, login.email, login.password).actor.roles == {login.role}

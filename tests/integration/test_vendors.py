@@ -8,7 +8,7 @@ from sqlmodel import select
 from vrm_dashboard.db.models import AuditEntry, Invoice, Vendor
 from vrm_dashboard.domain.invoice_status import IllegalTransition
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import access_control, invoices, vendor_balances
+from vrm_dashboard.services import access_control, invoices, invoice_rollup
 from vrm_dashboard.services import vendors as svc
 from vrm_dashboard.services.actors import load_actor
 from vrm_dashboard.services.errors import FieldErrors, PermissionDenied
@@ -117,7 +117,7 @@ def test_totals_by_payment_method_equal_the_invoices(session):
     make_invoice(session, sepa.id, "A-2", 20_002, "pending")
     make_invoice(session, sepa.id, "A-3", 99_999, "rejected")
     make_invoice(session, paypal.id, "B-1", 5_000, "approved", currency="USD")
-    vendor_balances.refresh(session, [sepa.id, paypal.id])
+    invoice_rollup.refresh(session, [sepa.id, paypal.id])
     session.commit()
     totals = {(t.payment_method, t.currency): t for t in
               svc.list_vendors(session, finance, svc.VendorQuery()).totals}

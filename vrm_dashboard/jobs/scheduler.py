@@ -22,7 +22,7 @@ JOBS: dict[str, tuple[Callable[[Session], int], dict]] = {
         housekeeping.purge_expired_sessions,
         {"trigger": "interval", "hours": 1, "next_run_time": datetime.now(timezone.utc)},
     ),
-    "rebuild_vendor_balances": (housekeeping.rebuild_vendor_balances, {"trigger": "cron", "hour": 2, "minute": 30}),
+    "rebuild_invoice_rollup": (housekeeping.rebuild_invoice_rollup, {"trigger": "cron", "hour": 2, "minute": 30}),
 }
 
 

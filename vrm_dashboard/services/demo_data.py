@@ -16,7 +16,7 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
-from vrm_dashboard.services import access_control, vendor_balances
+from vrm_dashboard.services import access_control, invoice_rollup
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.users import add_user, find_by_email
 
@@ -177,7 +177,7 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
                     f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"
                 ))
     with Session(engine) as session:
-        vendor_balances.refresh(session)
+        invoice_rollup.refresh(session)
         report.users = _seed_demo_users(session)
         session.commit()
     return report

@@ -7,7 +7,7 @@ from sqlalchemy import delete, or_
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import LoginSession, utcnow
-from vrm_dashboard.services import vendor_balances
+from vrm_dashboard.services import invoice_rollup
 
 
 def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
@@ -21,7 +21,7 @@ def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
     return result.rowcount or 0
 
 
-def rebuild_vendor_balances(session: Session) -> int:
+def rebuild_invoice_rollup(session: Session) -> int:
     """Recompute every vendor's rollup from the invoices (a safety net, not the normal path)."""
-    vendor_balances.refresh(session)
+    invoice_rollup.refresh(session)
     return 1

@@ -6,7 +6,7 @@ from sqlmodel import Session
 from vrm_dashboard.db.models import Invoice, utcnow
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse_status
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, vendor_balances
+from vrm_dashboard.services import audit, invoice_rollup
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import NotFound
 
@@ -37,5 +37,5 @@ def move_invoice(session: Session, actor: Actor, invoice_id: int, target: Invoic
     session.flush()
     audit.record(session, actor, f"invoice.{target.value}", "invoice", invoice.id, before=before, after=invoice)
     if invoice.vendor_id is not None:
-        vendor_balances.refresh(session, [invoice.vendor_id])
+        invoice_rollup.refresh(session, [invoice.vendor_id])
     return invoice

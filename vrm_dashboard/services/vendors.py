@@ -9,10 +9,10 @@ from sqlmodel import Session, col, select
 
 from vrm_dashboard.db.models import (
     Invoice,
+    InvoiceRollup,
     Payout,
     PayoutStatus,
     Vendor,
-    VendorBalance,
     VendorContact,
     utcnow,
 )
@@ -25,7 +25,7 @@ from vrm_dashboard.domain.vendor_rules import (
     mask,
     validate_vendor,
 )
-from vrm_dashboard.services import audit
+from vrm_dashboard.services import audit, invoice_rollup
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import NotFound
 
@@ -157,17 +157,14 @@ def totals_by_payment_method(session: Session, conditions: list) -> list[MethodT
     result = session.exec(
         select(
             Vendor.payment_method,
-            VendorBalance.currency,
+            InvoiceRollup.currency,
             func.count(func.distinct(Vendor.id)),
-            func.sum(VendorBalance.invoice_count),
-            func.sum(VendorBalance.invoiced_minor),
-            func.sum(VendorBalance.paid_minor),
-            func.sum(VendorBalance.open_minor),
+            *invoice_rollup.category_sums(),
         )
-        .join(VendorBalance, VendorBalance.vendor_id == Vendor.id)
+        .join(InvoiceRollup, InvoiceRollup.vendor_id == Vendor.id)
         .where(*conditions)
-        .group_by(Vendor.payment_method, VendorBalance.currency)
-        .order_by(Vendor.payment_method, VendorBalance.currency)
+        .group_by(Vendor.payment_method, InvoiceRollup.currency)
+        .order_by(Vendor.payment_method, InvoiceRollup.currency)
     ).all()
     return [
         MethodTotal(method, currency, int(vendors), int(count or 0), int(invoiced or 0),
@@ -280,7 +277,7 @@ class VendorCard:
     contacts: list[VendorContact]
     invoices: list[Invoice]
     payouts: list[Payout]
-    balances: list[VendorBalance]
+    balances: list[invoice_rollup.Balance]
     history: list
 
 
@@ -305,6 +302,6 @@ def vendor_card(session: Session, actor: Actor, vendor_id: int) -> VendorCard:
             select(Payout).where(Payout.vendor_id == vendor_id)
             .order_by(col(Payout.pay_date).desc(), col(Payout.id).desc()).limit(20)
         ).all()),
-        balances=list(session.exec(select(VendorBalance).where(VendorBalance.vendor_id == vendor_id)).all()),
+        balances=invoice_rollup.vendor_balances(session, vendor_id),
         history=audit.history(session, "vendor", vendor_id),
     )

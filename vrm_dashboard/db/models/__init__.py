@@ -1,5 +1,13 @@
 """Every table, imported in one place so metadata and migrations see them all."""
 from vrm_dashboard.db.models._base import utcnow
+from vrm_dashboard.db.models.approvals import (
+    AppSetting,
+    InvoiceApproval,
+    InvoiceFlag,
+    InvoiceRollup,
+    Notification,
+    UserPreference,
+)
 from vrm_dashboard.db.models.documents import EmailDelivery, StoredDocument
 from vrm_dashboard.db.models.invoices import Invoice, InvoiceKind, InvoiceLine
 from vrm_dashboard.db.models.operations import AuditEntry, JobRun
@@ -19,12 +27,13 @@ from vrm_dashboard.db.models.people import (
     User,
     UserRole,
 )
-from vrm_dashboard.db.models.vendors import Vendor, VendorBalance, VendorContact
+from vrm_dashboard.db.models.vendors import Vendor, VendorContact
 
 __all__ = [
-    "ApiKey", "AuditEntry", "EmailDelivery", "Invoice", "InvoiceKind", "InvoiceLine",
+    "ApiKey", "AppSetting", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
+    "Notification", "UserPreference", "EmailDelivery", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "Organization", "OrganizationTier", "PaymentTransaction",
     "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",
-    "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact",
+    "TransactionStatus", "User", "UserRole", "Vendor", "VendorContact",
     "utcnow",
 ]

@@ -21,6 +21,8 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (
         Index("ix_invoice_vendor_status", "vendor_id", "status"),
         Index("ix_invoice_status_due", "status", "due_date"),
+        Index("ix_invoice_issue_date", "issue_date"),
+        Index("ix_invoice_dup_key", "vendor_id", "total_minor", "issue_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -39,6 +41,11 @@ class Invoice(SQLModel, table=True):
     payment_method: str = Field(default="unknown", max_length=16)
     status: str = Field(max_length=16, index=True)
     document_id: int | None = Field(default=None, foreign_key="stored_document.id")
+    # What the invoice is checked against: the activity data's amount for a self-generated
+    # invoice, the purchase order or contract amount for a parsed one (None: no source).
+    source_amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source_kind: str | None = Field(default=None, max_length=16)
+    rejection_reason: str | None = Field(default=None, max_length=500)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
