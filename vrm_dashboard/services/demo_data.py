@@ -16,7 +16,7 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
-from vrm_dashboard.services import access_control, invoice_rollup
+from vrm_dashboard.services import access_control, invoice_rollup, reconciliation
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.users import add_user, find_by_email
 
@@ -141,7 +141,7 @@ _VENDOR_COLUMNS = ["id", "vendor_code", "name", "legal_name", "email", "country"
 _INVOICE_COLUMNS = ["id", "number", "kind", "vendor_id", "organization_id", "currency",
                     "subtotal_minor", "tax_minor", "total_minor", "issue_date", "posting_date",
                     "due_date", "payment_terms_days", "payment_method", "status", "created_at",
-                    "updated_at"]
+                    "updated_at", "source_amount_minor", "source_kind", "created_by_id"]
 _LINE_COLUMNS = ["invoice_id", "position", "description", "quantity", "unit_price_minor", "amount_minor"]
 _PAYOUT_COLUMNS = ["id", "invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail",
                    "pay_date", "idempotency_key", "created_at", "updated_at"]
@@ -159,8 +159,14 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
         access_control.install_catalogue(session)
         session.commit()
     with engine.begin() as conn:
-        prepare_bulk_load(conn)
         report.organizations = _seed_organizations(conn, now)
+    with Session(engine) as session:
+        report.users = _seed_demo_users(session)
+        session.commit()
+        uploader = find_by_email(session, "finance@vrm.example")
+        uploader_id = uploader.id if uploader else None
+    with engine.begin() as conn:
+        prepare_bulk_load(conn)
         first_vendor = _next_id(conn, Vendor)
         report.vendors = insert_rows(conn, "vendor", _VENDOR_COLUMNS,
                                      _vendor_rows(conn, rng, vendors, first_vendor, now))
@@ -168,8 +174,8 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
                     _contact_rows(rng, vendors, first_vendor))
         vendor_info = conn.execute(select(Vendor.id, Vendor.currency, Vendor.payment_method)).all()
         if invoices and vendor_info:
-            with indexes_deferred(conn, ["invoice", "invoice_line", "payout", "payment_transaction"]):
-                _seed_invoices(conn, rng, invoices, vendor_info, today, now, report)
+            with indexes_deferred(conn, ["invoice", "invoice_line", "payout", "payment_transaction", "invoice_flag"]):
+                _seed_invoices(conn, rng, invoices, vendor_info, today, now, report, uploader_id)
         if conn.dialect.name == "postgresql":
             for table in ("organization", "vendor", "invoice", "payout"):
                 conn.execute(text(
@@ -178,12 +184,13 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
                 ))
     with Session(engine) as session:
         invoice_rollup.refresh(session)
-        report.users = _seed_demo_users(session)
+        reconciliation.reconcile(session)
+        _link_demo_vendor_user(session)
         session.commit()
     return report
 
 
-def _seed_invoices(conn, rng, count, vendor_info, today, now, report) -> None:  # type: ignore[no-untyped-def]
+def _seed_invoices(conn, rng, count, vendor_info, today, now, report, uploader_id) -> None:  # type: ignore[no-untyped-def]
     first_invoice = _next_id(conn, Invoice)
     first_payout = _next_id(conn, Payout)
     at = driver_value(conn, now)
@@ -206,10 +213,16 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report) -> None:  
         total = (50 + int(random() * 24_950)) * unit + int(random() * unit)
         subtotal = total * 100 // 119
         due_age = age - 30
+        parsed = n % 3 == 0
+        # Most invoices match their source; a few differ or have none, for reconciliation.
+        check = random()
+        source = None if check < 0.04 else (total + unit * (1 + int(random() * 500)) if check < 0.07 else total)
         invoices.append((
-            iid, f"INV-{iid:08d}", "self_generated" if n % 3 else "parsed", vendor_id, None,
+            iid, f"INV-{iid:08d}", "parsed" if parsed else "self_generated", vendor_id, None,
             currency, subtotal, total - subtotal, total, day_text[age], day_text[age],
             day_text[due_age], 30, method, _VALUE[status], at, at,
+            source, None if source is None else ("purchase_order" if parsed else "activity"),
+            uploader_id if parsed else None,
         ))
         lines.append((iid, 1, f"{_LINES[n % len(_LINES)]}", "1", subtotal, subtotal))
         payout_status = _PAYOUT_OF.get(status)
@@ -226,17 +239,24 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report) -> None:  
     report.transactions = insert_rows(conn, "payment_transaction", _TRANSACTION_COLUMNS, transactions, convert=False)
 
 
+def _link_demo_vendor_user(session: Session) -> None:
+    """The demo vendor login belongs to the first vendor (users are made before vendors)."""
+    user = find_by_email(session, "vendor@vrm.example")
+    first = session.execute(select(Vendor.id).order_by(Vendor.id).limit(1)).scalar()
+    if user is not None and user.vendor_id is None and first is not None:
+        user.vendor_id = first
+        session.add(user)
+
+
 def _seed_demo_users(session: Session) -> int:
     actor = Actor.system("seed")
-    first_vendor = session.exec(select(Vendor).order_by(Vendor.id).limit(1)).first()
     created = 0
     for login in DEMO_LOGINS:
         if find_by_email(session, login.email):
             continue
-        vendor_id = first_vendor[0].id if (login.role == RoleName.VENDOR.value and first_vendor) else None
+        staff = login.role != RoleName.VENDOR.value
         add_user(session, actor, login.email, f"Demo {login.role.replace('_', ' ').title()}",
-                 login.password, [login.role], vendor_id=vendor_id,
-                 organization_id=1 if login.role != RoleName.VENDOR.value else None)
+                 login.password, [login.role], organization_id=1 if staff else None)
         created += 1
     return created
 

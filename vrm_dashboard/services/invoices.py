@@ -1,19 +1,26 @@
-"""Invoice status changes, through the one status machine."""
+"""Changing one invoice: status moves through the one status machine, editing, submitting,
+deleting drafts and archiving."""
 from __future__ import annotations
 
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Invoice, utcnow
+from vrm_dashboard.db.models import Invoice, InvoiceApproval, InvoiceFlag, InvoiceLine, Notification, utcnow
+from vrm_dashboard.domain.invoice_rules import InvoiceEdit, validate_invoice
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse_status
+from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, invoice_rollup
+from vrm_dashboard.services import audit, invoice_rollup, reconciliation
 from vrm_dashboard.services.actors import Actor, require
-from vrm_dashboard.services.errors import NotFound
+from vrm_dashboard.services.errors import Conflict, FieldErrors, NotFound
 
+S = InvoiceStatus
 _PERMISSION_FOR_TARGET = {
-    InvoiceStatus.APPROVED: Action.INVOICE_APPROVE,
-    InvoiceStatus.REJECTED: Action.INVOICE_REJECT,
+    S.APPROVED: Action.INVOICE_APPROVE,
+    S.REJECTED: Action.INVOICE_REJECT,
 }
+EDITABLE = frozenset({S.DRAFT.value, S.DRAFT_VALID.value, S.PENDING.value, S.REJECTED.value})
+DELETABLE = frozenset({S.DRAFT.value, S.DRAFT_VALID.value})
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
@@ -23,19 +30,105 @@ def get_invoice(session: Session, invoice_id: int) -> Invoice:
     return invoice
 
 
+def _after_change(session: Session, invoice: Invoice, also_reconcile: list[int] | None = None) -> None:
+    if invoice.vendor_id is not None:
+        invoice_rollup.refresh(session, [invoice.vendor_id])
+    reconciliation.reconcile(session, [invoice.id, *reconciliation.duplicate_partners(session, invoice),
+                                       *(also_reconcile or [])])
+
+
 def move_invoice(session: Session, actor: Actor, invoice_id: int, target: InvoiceStatus | str) -> Invoice:
-    """Move an invoice to another status; an illegal move raises and changes nothing."""
+    """Move an invoice to another status; an illegal move raises and changes nothing.
+
+    Approvals go through services.approvals, which applies the approval controls.
+    """
     target = parse_status(target) if isinstance(target, str) else target
     require(actor, _PERMISSION_FOR_TARGET.get(target, Action.INVOICE_EDIT))
+    if target in (S.APPROVED, S.REJECTED):
+        raise Conflict("Approve and reject through the approval flow, which applies its controls")
     invoice = get_invoice(session, invoice_id)
-    check_move(InvoiceStatus(invoice.status), target)
+    check_move(S(invoice.status), target)
     before = audit.snapshot(invoice)
     invoice.status = target.value
-    invoice.updated_by_id = actor.user_id
     invoice.updated_at = utcnow()
     session.add(invoice)
     session.flush()
     audit.record(session, actor, f"invoice.{target.value}", "invoice", invoice.id, before=before, after=invoice)
-    if invoice.vendor_id is not None:
-        invoice_rollup.refresh(session, [invoice.vendor_id])
+    _after_change(session, invoice)
     return invoice
+
+
+def edit_input_of(invoice: Invoice) -> InvoiceEdit:
+    major = lambda minor: to_major_string(minor, invoice.currency)  # noqa: E731
+    return InvoiceEdit(
+        number=invoice.number, issue_date=invoice.issue_date.isoformat(),
+        due_date=invoice.due_date.isoformat() if invoice.due_date else "", currency=invoice.currency,
+        subtotal=major(invoice.subtotal_minor), tax=major(invoice.tax_minor), total=major(invoice.total_minor),
+    )
+
+
+def edit_invoice(session: Session, actor: Actor, invoice_id: int, edit: InvoiceEdit) -> Invoice:
+    """Save edited fields after validating them again. The invoice goes back to Draft Valid
+    (to be submitted again), its earlier approvals lapse, and the editor may not approve it."""
+    require(actor, Action.INVOICE_EDIT)
+    invoice = get_invoice(session, invoice_id)
+    if invoice.status not in EDITABLE:
+        raise Conflict(f"An invoice in {S(invoice.status).label} can no longer be edited")
+    lines_total = session.execute(
+        select(func.sum(InvoiceLine.amount_minor)).where(InvoiceLine.invoice_id == invoice_id)
+    ).scalar()
+    clean = validate_invoice(edit, int(lines_total) if lines_total is not None else None)
+    clash = session.execute(select(Invoice.id).where(Invoice.number == clean.number, Invoice.id != invoice_id)).first()
+    if clash:
+        raise FieldErrors({"number": f"Invoice number {clean.number} is already used"})
+    before = audit.snapshot(invoice)
+    old_partners = reconciliation.duplicate_partners(session, invoice)
+    invoice.number, invoice.issue_date, invoice.due_date = clean.number, clean.issue_date, clean.due_date
+    invoice.currency = clean.currency
+    invoice.subtotal_minor, invoice.tax_minor, invoice.total_minor = clean.subtotal_minor, clean.tax_minor, clean.total_minor
+    changed = {k for k, v in audit.snapshot(invoice).items() if before.get(k) != v}
+    if not changed:
+        return invoice
+    # An edit sends the invoice back through validation: Pending/Rejected -> Draft -> Draft Valid.
+    current = S(invoice.status)
+    if current is not S.DRAFT_VALID:
+        if current is not S.DRAFT:
+            check_move(current, S.DRAFT)
+        check_move(S.DRAFT, S.DRAFT_VALID)
+    invoice.status = S.DRAFT_VALID.value
+    invoice.updated_by_id = actor.user_id
+    invoice.updated_at = utcnow()
+    session.add(invoice)
+    session.execute(delete(InvoiceApproval).where(InvoiceApproval.invoice_id == invoice_id))
+    session.flush()
+    audit.record(session, actor, "invoice.edit", "invoice", invoice.id, before=before, after=invoice)
+    _after_change(session, invoice, old_partners)
+    return invoice
+
+
+def submit_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
+    """Send a valid draft to the approval queue."""
+    return move_invoice(session, actor, invoice_id, S.PENDING)
+
+
+def archive_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
+    return move_invoice(session, actor, invoice_id, S.ARCHIVED)
+
+
+def delete_draft(session: Session, actor: Actor, invoice_id: int) -> None:
+    """Delete an invoice that never left draft; anything further along is archived instead."""
+    require(actor, Action.INVOICE_EDIT)
+    invoice = get_invoice(session, invoice_id)
+    if invoice.status not in DELETABLE:
+        raise Conflict(f"Only drafts can be deleted; archive an invoice in {S(invoice.status).label} instead")
+    before = audit.snapshot(invoice)
+    partners = reconciliation.duplicate_partners(session, invoice)
+    vendor_id = invoice.vendor_id
+    for table in (InvoiceLine, InvoiceFlag, InvoiceApproval, Notification):
+        session.execute(delete(table).where(table.invoice_id == invoice_id))
+    session.delete(invoice)
+    session.flush()
+    audit.record(session, actor, "invoice.delete", "invoice", invoice_id, before=before)
+    if vendor_id is not None:
+        invoice_rollup.refresh(session, [vendor_id])
+    reconciliation.reconcile(session, partners)

@@ -1,0 +1,234 @@
+"""Approving and rejecting invoices, one or thousands at a time, as set-based operations.
+
+Controls: the permission for the action; segregation of duties (whoever submitted or last
+edited an invoice cannot approve it); two distinct approvers above the configured amount;
+no approval while the vendor is on hold. Invoices that may not move are reported back with
+their reason and the rest move. Every moved invoice gets its audit entry.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import (
+    AuditEntry,
+    Invoice,
+    InvoiceApproval,
+    Notification,
+    Vendor,
+    utcnow,
+)
+from vrm_dashboard.domain.approval_rules import ANY_CURRENCY, threshold_minor
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.vendor_rules import ActivityStatus
+from vrm_dashboard.services import app_settings, invoice_queries, invoice_rollup, reconciliation
+from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.errors import FieldErrors, PermissionDenied
+
+PENDING = InvoiceStatus.PENDING.value
+APPROVED = InvoiceStatus.APPROVED.value
+REJECTED = InvoiceStatus.REJECTED.value
+MAX_SELECTED = 10_000
+REPORTED_REFUSALS = 50
+REASON_MAX = 500
+_CHUNK = 5_000
+
+
+@dataclass
+class Selection:
+    """Either the rows a person ticked, or every invoice matching a view."""
+
+    invoice_ids: list[int] = field(default_factory=list)
+    query: invoice_queries.InvoiceQuery | None = None
+
+
+@dataclass
+class Refusal:
+    number: str
+    reason: str
+
+
+@dataclass
+class BulkResult:
+    moved: int = 0
+    awaiting_second_approval: int = 0
+    refused_count: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+    refused_by_reason: dict[str, int] = field(default_factory=dict)
+
+    def summary(self, verb: str) -> str:
+        parts = [f"{self.moved} {verb}"]
+        if self.awaiting_second_approval:
+            parts.append(f"{self.awaiting_second_approval} recorded and waiting for a second approver")
+        if self.refused_count:
+            reasons = "; ".join(f"{n} × {r}" for r, n in self.refused_by_reason.items())
+            parts.append(f"{self.refused_count} could not move ({reasons})")
+        return ", ".join(parts) + "."
+
+
+def _scope(selection: Selection):  # type: ignore[no-untyped-def]
+    if selection.query is not None:
+        where, needs_vendor = invoice_queries.conditions(selection.query)
+        inner = select(Invoice.id)
+        if needs_vendor:
+            inner = inner.join(Vendor, Vendor.id == Invoice.vendor_id)
+        return Invoice.id.in_(inner.where(*where))
+    ids = sorted({int(i) for i in selection.invoice_ids})
+    if not ids:
+        raise FieldErrors({"selection": "Select at least one invoice"})
+    if len(ids) > MAX_SELECTED:
+        raise FieldErrors({"selection": f"Select at most {MAX_SELECTED} rows, or act on the whole filter"})
+    return Invoice.id.in_(ids)
+
+
+def _vendor_on_hold():  # type: ignore[no-untyped-def]
+    return Invoice.vendor_id.in_(select(Vendor.id).where(Vendor.activity_status == ActivityStatus.ON_HOLD.value))
+
+
+def _approved_by(user_id: int):  # type: ignore[no-untyped-def]
+    return select(InvoiceApproval.id).where(
+        InvoiceApproval.invoice_id == Invoice.id, InvoiceApproval.user_id == user_id).exists()
+
+
+def _not_by(column, user_id: int):  # type: ignore[no-untyped-def]
+    return or_(column.is_(None), column != user_id)
+
+
+def _report_refusals(session: Session, scope, reason, result: BulkResult) -> None:  # type: ignore[no-untyped-def]
+    labelled = select(Invoice.number.label("number"), reason.label("reason")).where(scope).subquery()
+    for text, count in session.execute(
+        select(labelled.c.reason, func.count()).where(labelled.c.reason.is_not(None)).group_by(labelled.c.reason)
+    ).all():
+        result.refused_by_reason[text] = int(count)
+    result.refused_count = sum(result.refused_by_reason.values())
+    result.refused = [
+        Refusal(number, text) for number, text in session.execute(
+            select(labelled.c.number, labelled.c.reason).where(labelled.c.reason.is_not(None))
+            .order_by(labelled.c.number).limit(REPORTED_REFUSALS)
+        ).all()
+    ]
+
+
+def _needs_two_approvers(thresholds: dict[str, str]):  # type: ignore[no-untyped-def]
+    """SQL truth of "above the two-approver threshold" for the row's currency."""
+    explicit = {c: threshold_minor(c, thresholds) for c in thresholds if c != ANY_CURRENCY}
+    rules = [and_(Invoice.currency == c, Invoice.total_minor > limit)
+             for c, limit in explicit.items() if limit is not None]
+    default = thresholds.get(ANY_CURRENCY)
+    if default not in (None, ""):
+        for places, codes in invoice_queries.currencies_by_exponent().items():
+            others = [c for c in codes if c not in explicit]
+            limit = threshold_minor(others[0], {ANY_CURRENCY: default}) if others else None
+            if limit is not None:
+                rules.append(and_(Invoice.currency.in_(others), Invoice.total_minor > limit))
+    return or_(*rules) if rules else literal(False)
+
+
+def _audit_rows(session: Session, actor: Actor, ids: list[int], action: str, before: dict, after: dict) -> None:
+    if not ids:
+        return
+    now = literal(utcnow(), type_=AuditEntry.__table__.c.at.type)
+    session.execute(insert(AuditEntry).from_select(
+        ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
+        select(now, literal(actor.user_id), literal(actor.label), literal(action), literal("invoice"),
+               cast(Invoice.id, String), literal(json.dumps(before, sort_keys=True)),
+               literal(json.dumps(after, sort_keys=True)))
+        .where(Invoice.id.in_(ids)),
+    ))
+
+
+def _chunks(ids: list[int]):  # type: ignore[no-untyped-def]
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]
+
+
+def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
+    """Record the actor's approval on every eligible selected invoice; move those that are
+    fully approved to Approved, where they join the payout queue."""
+    require(actor, Action.INVOICE_APPROVE)
+    if actor.user_id is None:
+        raise PermissionDenied("Only a person can approve invoices")
+    uid = actor.user_id
+    scope = _scope(selection)
+    reason = case(
+        (Invoice.status != PENDING, literal("Not in Pending")),
+        (_vendor_on_hold(), literal("Vendor is on hold")),
+        (Invoice.created_by_id == uid, literal("You submitted it (segregation of duties)")),
+        (Invoice.updated_by_id == uid, literal("You last edited it (segregation of duties)")),
+        (_approved_by(uid), literal("You already approved it; a second approver is needed")),
+        else_=None,
+    )
+    result = BulkResult()
+    _report_refusals(session, scope, reason, result)
+    eligible = list(session.execute(select(Invoice.id).where(
+        scope, Invoice.status == PENDING, ~_vendor_on_hold(),
+        _not_by(Invoice.created_by_id, uid), _not_by(Invoice.updated_by_id, uid), ~_approved_by(uid),
+    ).order_by(Invoice.id)).scalars().all())
+    thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS)
+    needs_two = _needs_two_approvers(thresholds)
+    someone_else_approved = select(InvoiceApproval.id).where(InvoiceApproval.invoice_id == Invoice.id).exists()
+    now = utcnow()
+    for chunk in _chunks(eligible):
+        complete = list(session.execute(select(Invoice.id).where(
+            Invoice.id.in_(chunk), or_(~needs_two, someone_else_approved))).scalars().all())
+        waiting = sorted(set(chunk) - set(complete))
+        session.execute(insert(InvoiceApproval), [
+            {"invoice_id": i, "user_id": uid, "user_label": actor.label, "at": now} for i in chunk
+        ])
+        if complete:
+            invoice_rollup.move(session, Invoice.id.in_(complete), APPROVED)
+            session.execute(update(Invoice).where(Invoice.id.in_(complete))
+                            .values(status=APPROVED, updated_at=now))
+        _audit_rows(session, actor, complete, "invoice.approved", {"status": PENDING},
+                    {"status": APPROVED, "approved_by": actor.label})
+        _audit_rows(session, actor, waiting, "invoice.approval_recorded", {"status": PENDING},
+                    {"status": PENDING, "approved_by": actor.label, "note": "needs a second approver"})
+        result.moved += len(complete)
+        result.awaiting_second_approval += len(waiting)
+    return result
+
+
+def reject(session: Session, actor: Actor, selection: Selection, reason_text: str) -> BulkResult:
+    """Reject every selected invoice in Pending with the reason; its vendor is told."""
+    require(actor, Action.INVOICE_REJECT)
+    reason_text = " ".join((reason_text or "").split())
+    if not reason_text:
+        raise FieldErrors({"reason": "Give the vendor a reason for the rejection"})
+    if len(reason_text) > REASON_MAX:
+        raise FieldErrors({"reason": f"The reason is at most {REASON_MAX} characters"})
+    scope = _scope(selection)
+    result = BulkResult()
+    _report_refusals(session, scope, case((Invoice.status != PENDING, literal("Not in Pending")), else_=None), result)
+    eligible = list(session.execute(
+        select(Invoice.id).where(scope, Invoice.status == PENDING).order_by(Invoice.id)).scalars().all())
+    now = utcnow()
+    for chunk in _chunks(eligible):
+        in_chunk = Invoice.id.in_(chunk)
+        invoice_rollup.move(session, in_chunk, REJECTED)
+        session.execute(update(Invoice).where(in_chunk).values(
+            status=REJECTED, rejection_reason=reason_text, updated_at=now))
+        # Earlier approvals do not carry over if the invoice comes back corrected.
+        session.execute(delete(InvoiceApproval).where(InvoiceApproval.invoice_id.in_(chunk)))
+        _audit_rows(session, actor, chunk, "invoice.rejected", {"status": PENDING},
+                    {"status": REJECTED, "rejection_reason": reason_text})
+        session.execute(insert(Notification).from_select(
+            ["vendor_id", "invoice_id", "subject", "body", "created_at"],
+            select(Invoice.vendor_id, Invoice.id, literal("Invoice ") + Invoice.number + literal(" was rejected"),
+                   literal("Reason: ") + literal(reason_text),
+                   literal(now, type_=Notification.__table__.c.created_at.type))
+            .where(in_chunk, Invoice.vendor_id.is_not(None)),
+        ))
+        other = aliased(Invoice)
+        partners = session.execute(select(other.id).where(
+            select(Invoice.id).where(in_chunk, Invoice.vendor_id == other.vendor_id,
+                                     Invoice.total_minor == other.total_minor,
+                                     Invoice.issue_date == other.issue_date).exists()
+        )).scalars().all()
+        reconciliation.reconcile(session, set(chunk) | set(partners))
+        result.moved += len(chunk)
+    return result
