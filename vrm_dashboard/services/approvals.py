@@ -133,7 +133,7 @@ def _audit_rows(session: Session, actor: Actor, ids: list[int], action: str, bef
     if not ids:
         return
     now = literal(utcnow(), type_=AuditEntry.__table__.c.at.type)
-    session.execute(insert(AuditEntry).from_select(
+    session.connection().execute(insert(AuditEntry).from_select(
         ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
         select(now, literal(actor.user_id), literal(actor.label), literal(action), literal("invoice"),
                cast(Invoice.id, String), literal(json.dumps(before, sort_keys=True)),
@@ -173,17 +173,18 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     needs_two = _needs_two_approvers(thresholds)
     someone_else_approved = select(InvoiceApproval.id).where(InvoiceApproval.invoice_id == Invoice.id).exists()
     now = utcnow()
+    # Set-based statements go through the connection: the ORM has no loaded invoices to sync.
+    conn = session.connection()
     for chunk in _chunks(eligible):
-        complete = list(session.execute(select(Invoice.id).where(
+        complete = list(conn.execute(select(Invoice.id).where(
             Invoice.id.in_(chunk), or_(~needs_two, someone_else_approved))).scalars().all())
         waiting = sorted(set(chunk) - set(complete))
-        session.execute(insert(InvoiceApproval), [
+        conn.execute(insert(InvoiceApproval), [
             {"invoice_id": i, "user_id": uid, "user_label": actor.label, "at": now} for i in chunk
         ])
         if complete:
             invoice_rollup.move(session, Invoice.id.in_(complete), APPROVED)
-            session.execute(update(Invoice).where(Invoice.id.in_(complete))
-                            .values(status=APPROVED, updated_at=now))
+            conn.execute(update(Invoice).where(Invoice.id.in_(complete)).values(status=APPROVED, updated_at=now))
         _audit_rows(session, actor, complete, "invoice.approved", {"status": PENDING},
                     {"status": APPROVED, "approved_by": actor.label})
         _audit_rows(session, actor, waiting, "invoice.approval_recorded", {"status": PENDING},
@@ -207,16 +208,17 @@ def reject(session: Session, actor: Actor, selection: Selection, reason_text: st
     eligible = list(session.execute(
         select(Invoice.id).where(scope, Invoice.status == PENDING).order_by(Invoice.id)).scalars().all())
     now = utcnow()
+    conn = session.connection()
     for chunk in _chunks(eligible):
         in_chunk = Invoice.id.in_(chunk)
         invoice_rollup.move(session, in_chunk, REJECTED)
-        session.execute(update(Invoice).where(in_chunk).values(
+        conn.execute(update(Invoice).where(in_chunk).values(
             status=REJECTED, rejection_reason=reason_text, updated_at=now))
         # Earlier approvals do not carry over if the invoice comes back corrected.
-        session.execute(delete(InvoiceApproval).where(InvoiceApproval.invoice_id.in_(chunk)))
+        conn.execute(delete(InvoiceApproval).where(InvoiceApproval.invoice_id.in_(chunk)))
         _audit_rows(session, actor, chunk, "invoice.rejected", {"status": PENDING},
                     {"status": REJECTED, "rejection_reason": reason_text})
-        session.execute(insert(Notification).from_select(
+        conn.execute(insert(Notification).from_select(
             ["vendor_id", "invoice_id", "subject", "body", "created_at"],
             select(Invoice.vendor_id, Invoice.id, literal("Invoice ") + Invoice.number + literal(" was rejected"),
                    literal("Reason: ") + literal(reason_text),

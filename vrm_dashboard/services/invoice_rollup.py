@@ -50,10 +50,11 @@ def move(session: Session, invoice_filter, target: str) -> None:  # type: ignore
 
     Call it just before the UPDATE that moves them, with the same filter.
     """
-    groups = session.execute(_grouped(invoice_filter)).all()
+    conn = session.connection()  # Core executemany: the ORM would try to sync loaded objects
+    groups = conn.execute(_grouped(invoice_filter)).all()
     if not groups:
         return
-    session.execute(
+    conn.execute(
         update(InvoiceRollup)
         .where(InvoiceRollup.vendor_id == bindparam("v"), InvoiceRollup.currency == bindparam("c"),
                InvoiceRollup.status == bindparam("s"))
@@ -73,7 +74,7 @@ def move(session: Session, invoice_filter, target: str) -> None:  # type: ignore
         set_={"invoice_count": InvoiceRollup.invoice_count + upsert.excluded.invoice_count,
               "amount_minor": InvoiceRollup.amount_minor + upsert.excluded.amount_minor},
     )
-    session.execute(upsert, [
+    conn.execute(upsert, [
         {"vendor_id": v, "currency": c, "status": target, "invoice_count": n, "amount_minor": a}
         for (v, c), (n, a) in added.items()
     ])
