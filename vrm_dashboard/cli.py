@@ -111,6 +111,24 @@ def _cmd_scheduler(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from vrm_dashboard.db.engine import session_scope
+    from vrm_dashboard.services.actors import Actor
+    from vrm_dashboard.services.invoice_export import export_invoices
+    from vrm_dashboard.services.invoice_queries import InvoiceQuery
+
+    fmt = args.format or ("csv" if args.output.endswith(".csv") else "xlsx")
+    query = None if args.all else InvoiceQuery(
+        search=args.search, statuses=args.status or [], vendor=args.vendor, kind=args.kind,
+        issued_from=args.issued_from, issued_to=args.issued_to, flag=args.flag,
+        sort=args.sort, descending=not args.ascending,
+    )
+    with session_scope(read_only=True) as session, open(args.output, "wb") as out:
+        rows = export_invoices(session, Actor.system("cli"), query, fmt, out)
+    print(f"Wrote {rows} invoices to {args.output}.")
+    return 0
+
+
 def _cmd_serve(_: argparse.Namespace) -> int:
     from vrm_dashboard.launcher import serve
 
@@ -158,6 +176,21 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--email", required=True)
     key.add_argument("--name", required=True)
     key.set_defaults(handler=_cmd_api_key)
+
+    export = commands.add_parser("export", help="export invoices to Excel (.xlsx) or CSV")
+    export.add_argument("output", help="file to write; .csv writes CSV, anything else Excel")
+    export.add_argument("--format", choices=["xlsx", "csv"])
+    export.add_argument("--all", action="store_true", help="every invoice, ignoring the filters")
+    export.add_argument("--status", action="append", help="draft, pending, approved, ... (repeatable)")
+    export.add_argument("--search", default="")
+    export.add_argument("--vendor", default="", help="vendor ID or part of the name")
+    export.add_argument("--kind", default="", choices=["", "self_generated", "parsed"])
+    export.add_argument("--issued-from", default="")
+    export.add_argument("--issued-to", default="")
+    export.add_argument("--flag", default="", choices=["", "missing_source", "amount_mismatch", "duplicate", "none"])
+    export.add_argument("--sort", default="issue_date")
+    export.add_argument("--ascending", action="store_true")
+    export.set_defaults(handler=_cmd_export)
 
     commands.add_parser("scheduler", help="run the job scheduler").set_defaults(handler=_cmd_scheduler)
     commands.add_parser("serve", help="run the scheduler and the web app until Ctrl-C").set_defaults(handler=_cmd_serve)

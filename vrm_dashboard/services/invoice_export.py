@@ -1,0 +1,165 @@
+"""Exporting a view of the invoice list (or every invoice) to Excel or CSV.
+
+Rows stream from the database in batches and stream into the file (openpyxl write-only),
+so memory stays flat whatever the size. Text that a spreadsheet would run as a formula is
+neutralized.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import BinaryIO, Callable, Iterator
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import Invoice, InvoiceApproval, User, Vendor
+from vrm_dashboard.domain.invoice_status import STATUS_LABELS, InvoiceStatus
+from vrm_dashboard.domain.money import exponent
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import invoice_queries, reconciliation
+from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.errors import FieldErrors
+
+BATCH = 5_000
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+HEADERS = ["Invoice number", "Type", "Vendor", "Vendor ID", "Amount", "Currency", "Issue date",
+           "Due date", "Status", "Submitted by", "Approvers", "Reconciliation flags"]
+Progress = Callable[[int, int], None]
+
+
+def neutralize(text: str) -> str:
+    """Text a spreadsheet would treat as a formula gets a leading apostrophe."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@dataclass
+class ExportRow:
+    number: str
+    kind: str
+    vendor_name: str
+    vendor_code: str
+    amount: Decimal
+    currency: str
+    issue_date: date
+    due_date: date | None
+    status: str
+    submitted_by: str
+    approvers: str
+    flags: str
+
+
+def _rows(session: Session, query: invoice_queries.InvoiceQuery) -> Iterator[ExportRow]:
+    where, _ = invoice_queries.conditions(query)
+    sort_column = invoice_queries.SORTABLE.get(query.sort, Invoice.issue_date)
+    stmt = (
+        select(Invoice.id, Invoice.number, Invoice.kind, Vendor.name, Vendor.vendor_code, Invoice.total_minor,
+               Invoice.currency, Invoice.issue_date, Invoice.due_date, Invoice.status, User.email)
+        .join(Vendor, Vendor.id == Invoice.vendor_id, isouter=True)
+        .join(User, User.id == Invoice.created_by_id, isouter=True)
+        .where(*where)
+        .order_by(sort_column.desc() if query.descending else sort_column.asc(),
+                  Invoice.id.desc() if query.descending else Invoice.id.asc())
+        .execution_options(yield_per=BATCH)
+    )
+    for batch in session.execute(stmt).partitions(BATCH):
+        ids = [r[0] for r in batch]
+        approvers: dict[int, list[str]] = {}
+        for invoice_id, label in session.execute(
+            select(InvoiceApproval.invoice_id, InvoiceApproval.user_label).where(InvoiceApproval.invoice_id.in_(ids))
+        ).all():
+            approvers.setdefault(invoice_id, []).append(label)
+        flags = reconciliation.flags_of(session, ids)
+        for (iid, number, kind, vname, vcode, total, currency, issued, due, status, submitter) in batch:
+            yield ExportRow(
+                number=number, kind="Self-generated" if kind == "self_generated" else "Parsed",
+                vendor_name=vname or "", vendor_code=vcode or "",
+                amount=Decimal(total).scaleb(-exponent(currency)), currency=currency,
+                issue_date=issued, due_date=due, status=STATUS_LABELS[InvoiceStatus(status)],
+                submitted_by=submitter or "import", approvers=", ".join(approvers.get(iid, [])),
+                flags=", ".join(reconciliation.FLAG_LABELS[f] for f in flags.get(iid, [])),
+            )
+
+
+def count(session: Session, query: invoice_queries.InvoiceQuery) -> int:
+    return sum(t.count for t in invoice_queries.totals(session, query))
+
+
+def _text_values(row: ExportRow) -> list:
+    return [neutralize(row.number), row.kind, neutralize(row.vendor_name), neutralize(row.vendor_code)]
+
+
+def _write_xlsx(rows: Iterator[ExportRow], out: BinaryIO, total: int, progress: Progress | None) -> int:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Invoices")
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for title in HEADERS:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    formats: dict[str, str] = {}
+    written = 0
+    for row in rows:
+        amount = WriteOnlyCell(sheet, value=row.amount)
+        if row.currency not in formats:
+            places = exponent(row.currency)
+            formats[row.currency] = ("#,##0." + "0" * places if places else "#,##0") + f' "{row.currency}"'
+        amount.number_format = formats[row.currency]
+        issued = WriteOnlyCell(sheet, value=row.issue_date)
+        issued.number_format = "yyyy-mm-dd"
+        due = WriteOnlyCell(sheet, value=row.due_date)
+        due.number_format = "yyyy-mm-dd"
+        sheet.append([*_text_values(row), amount, row.currency, issued, due, row.status,
+                      neutralize(row.submitted_by), neutralize(row.approvers), row.flags])
+        written += 1
+        if progress and written % BATCH == 0:
+            progress(written, total)
+    workbook.save(out)
+    return written
+
+
+def _write_csv(rows: Iterator[ExportRow], out: BinaryIO, total: int, progress: Progress | None) -> int:
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(HEADERS)
+    written = 0
+    for row in rows:
+        writer.writerow([*_text_values(row), f"{row.amount:f}", row.currency, row.issue_date.isoformat(),
+                         row.due_date.isoformat() if row.due_date else "", row.status,
+                         neutralize(row.submitted_by), neutralize(row.approvers), row.flags])
+        written += 1
+        if progress and written % BATCH == 0:
+            progress(written, total)
+    text.flush()
+    text.detach()
+    return written
+
+
+def export_invoices(
+    session: Session,
+    actor: Actor,
+    query: invoice_queries.InvoiceQuery | None,
+    fmt: str,
+    out: BinaryIO,
+    progress: Progress | None = None,
+) -> int:
+    """Write the view (or, with query None, every invoice) to `out`; return the row count."""
+    require(actor, Action.INVOICE_VIEW)
+    if fmt not in ("xlsx", "csv"):
+        raise FieldErrors({"format": "Export as xlsx or csv"})
+    view = query or invoice_queries.InvoiceQuery(sort="issue_date", descending=True)
+    total = count(session, view)
+    writer = _write_xlsx if fmt == "xlsx" else _write_csv
+    written = writer(_rows(session, view), out, total, progress)
+    if progress:
+        progress(written, total)
+    return written
