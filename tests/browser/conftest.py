@@ -50,6 +50,7 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         "REFLEX_USE_SYSTEM_BUN": "1",
         "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{bin_dir}:{os.environ.get('PATH', '')}",
     }
+    os.environ["VRM_BROWSER_DB_URL"] = env["VRM_DATABASE_URL"]
     subprocess.run([str(bin_dir / "vrm"), "bootstrap", "--vendors", "40", "--invoices", "400"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     log = workdir / "app.log"
@@ -94,3 +95,13 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_test_id("login-email").fill(email)
     page.get_by_test_id("login-password").fill(password)
     page.get_by_test_id("login-submit").click()
+
+
+@pytest.fixture(scope="session")
+def app_engine(app_url):
+    """The app's own database, for arranging exactly the invoices a test needs."""
+    from vrm_dashboard.db.engine import make_engine
+
+    engine = make_engine(os.environ["VRM_BROWSER_DB_URL"])
+    yield engine
+    engine.dispose()

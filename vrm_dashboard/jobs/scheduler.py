@@ -22,6 +22,7 @@ JOBS: dict[str, tuple[Callable[[Session], int], dict]] = {
         housekeeping.purge_expired_sessions,
         {"trigger": "interval", "hours": 1, "next_run_time": datetime.now(timezone.utc)},
     ),
+    "purge_old_exports": (housekeeping.purge_old_exports, {"trigger": "interval", "hours": 6}),
     "rebuild_invoice_rollup": (housekeeping.rebuild_invoice_rollup, {"trigger": "cron", "hour": 2, "minute": 30}),
 }
 

@@ -7,7 +7,7 @@ from sqlalchemy import delete, or_
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import LoginSession, utcnow
-from vrm_dashboard.services import invoice_rollup
+from vrm_dashboard.services import export_files, invoice_rollup
 
 
 def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
@@ -25,3 +25,8 @@ def rebuild_invoice_rollup(session: Session) -> int:
     """Recompute every vendor's rollup from the invoices (a safety net, not the normal path)."""
     invoice_rollup.refresh(session)
     return 1
+
+
+def purge_old_exports(_session: Session) -> int:
+    """Delete export files older than a day."""
+    return export_files.purge_old()

@@ -69,10 +69,6 @@ def _summary_page(title: str, note: str) -> rx.Component:
     )
 
 
-def invoices_page() -> rx.Component:
-    return _summary_page("Pending Invoices", "Invoices by status and currency.")
-
-
 def payouts_page() -> rx.Component:
     return _summary_page("Smart Payouts", "Payouts by status and currency.")
 

@@ -1,0 +1,211 @@
+"""One invoice: original beside normalized, lines, approvals, flags, history, and actions."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import reflex as rx
+
+from vrm_dashboard.domain.invoice_rules import InvoiceEdit
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import approvals, audit, invoice_queries, invoices
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.reconciliation import FLAG_LABELS
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.session import SessionState
+
+EDIT_FIELDS = list(InvoiceEdit.__dataclass_fields__)
+
+
+class InvoiceDetailState(SessionState):
+    invoice_id: int = 0
+    invoice: dict[str, str] = {}
+    has_original: bool = False
+    lines: list[dict[str, str]] = []
+    approvals: list[dict[str, str]] = []
+    flags: list[dict[str, str]] = []
+    history: list[dict[str, str]] = []
+    error: str = ""
+    message: str = ""
+    can_edit: bool = False
+    can_approve: bool = False
+    can_reject: bool = False
+    editing: bool = False
+    form: dict[str, str] = {k: "" for k in EDIT_FIELDS}
+    form_errors: dict[str, str] = {}
+    reject_open: bool = False
+    reject_reason: str = ""
+    reject_error: str = ""
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.INVOICE_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        try:
+            self.invoice_id = int(self.router.page.params.get("id", "0"))
+        except ValueError:
+            self.invoice_id = 0
+        self.can_edit = actor.can(Action.INVOICE_EDIT)
+        self.can_approve = actor.can(Action.INVOICE_APPROVE)
+        self.can_reject = actor.can(Action.INVOICE_REJECT)
+        self.message, self.editing = "", False
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                d = invoice_queries.invoice_detail(session, actor, self.invoice_id)
+        except ServiceError as exc:
+            self.error, self.invoice = str(exc), {}
+            return
+        inv = d.invoice
+        self.error = ""
+        self.has_original = d.document is not None
+        self.invoice = {
+            "id": str(inv.id), "number": inv.number,
+            "kind": "Self-generated" if inv.kind == "self_generated" else "Parsed",
+            "status": fmt.status_label(inv.status), "status_value": inv.status,
+            "vendor": f"{d.vendor.name} ({d.vendor.vendor_code})" if d.vendor else "",
+            "vendor_id": str(d.vendor.id) if d.vendor else "",
+            "currency": inv.currency, "subtotal": fmt.money(inv.subtotal_minor, inv.currency),
+            "tax": fmt.money(inv.tax_minor, inv.currency), "total": fmt.money(inv.total_minor, inv.currency),
+            "issue_date": fmt.day(inv.issue_date), "due_date": fmt.day(inv.due_date),
+            "source": (fmt.money(inv.source_amount_minor, inv.currency) + f" ({(inv.source_kind or '').replace('_', ' ')})")
+            if inv.source_amount_minor is not None else "None recorded",
+            "submitted_by": d.submitted_by, "rejection_reason": inv.rejection_reason or "",
+            "document": d.document.filename if d.document else "",
+        }
+        self.lines = [
+            {"position": str(l.position), "description": l.description, "quantity": f"{l.quantity.normalize():f}",
+             "unit_price": fmt.money(l.unit_price_minor, inv.currency), "amount": fmt.money(l.amount_minor, inv.currency)}
+            for l in d.lines
+        ]
+        self.approvals = [{"who": a.user_label, "at": fmt.day(a.at)} for a in d.approvals]
+        self.flags = [{"flag": FLAG_LABELS.get(f.flag, f.flag), "detail": f.detail} for f in d.flags]
+        self.history = [
+            {"at": fmt.day(h.at), "who": h.actor_label, "action": h.action,
+             "changes": "; ".join(f"{k}: {b} → {a}" for k, (b, a) in audit.changed_fields(h).items()
+                                  if k not in ("updated_at", "created_at"))[:300]}
+            for h in d.history
+        ]
+
+    def _run(self, work) -> None:  # type: ignore[no-untyped-def]
+        try:
+            with self._acting() as (session, actor):
+                self.message = work(session, actor)
+        except FieldErrors as exc:
+            self.message = "; ".join(exc.errors.values())
+        except (ServiceError, ValueError) as exc:
+            self.message = str(exc)
+        self._refresh()
+
+    @rx.event
+    def approve(self) -> None:
+        def work(session, actor):  # type: ignore[no-untyped-def]
+            outcome = approvals.approve(session, actor, approvals.Selection([self.invoice_id]))
+            if outcome.refused:
+                return f"Not approved: {outcome.refused[0].reason}"
+            if outcome.awaiting_second_approval:
+                return "Your approval is recorded; this amount needs a second approver."
+            return "Approved. The invoice now waits in Pending Payouts."
+        self._run(work)
+
+    @rx.event
+    def submit(self) -> None:
+        self._run(lambda s, a: (invoices.submit_invoice(s, a, self.invoice_id), "Submitted for approval.")[1])
+
+    @rx.event
+    def archive(self) -> None:
+        self._run(lambda s, a: (invoices.archive_invoice(s, a, self.invoice_id), "Archived.")[1])
+
+    @rx.event
+    def delete_draft(self):  # type: ignore[no-untyped-def]
+        try:
+            with self._acting() as (session, actor):
+                invoices.delete_draft(session, actor, self.invoice_id)
+        except ServiceError as exc:
+            self.message = str(exc)
+            return None
+        return rx.redirect("/invoices")
+
+    @rx.event
+    def open_reject(self) -> None:
+        self.reject_open, self.reject_reason, self.reject_error = True, "", ""
+
+    @rx.event
+    def close_reject(self) -> None:
+        self.reject_open = False
+
+    @rx.event
+    def set_reject_reason(self, value: str) -> None:
+        self.reject_reason = value
+
+    @rx.event
+    def reject(self) -> None:
+        try:
+            with self._acting() as (session, actor):
+                outcome = approvals.reject(session, actor, approvals.Selection([self.invoice_id]), self.reject_reason)
+        except FieldErrors as exc:
+            self.reject_error = "; ".join(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.reject_error = str(exc)
+            return
+        self.reject_open = False
+        self.message = (f"Not rejected: {outcome.refused[0].reason}" if outcome.refused
+                        else "Rejected; the vendor has been told why.")
+        self._refresh()
+
+    @rx.event
+    def start_edit(self) -> None:
+        try:
+            with self._acting(Action.INVOICE_EDIT, read_only=True) as (session, _actor):
+                data = invoices.edit_input_of(invoices.get_invoice(session, self.invoice_id))
+        except ServiceError as exc:
+            self.message = str(exc)
+            return
+        self.form = {k: str(v) for k, v in asdict(data).items()}
+        self.form_errors, self.editing = {}, True
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        self.editing = False
+
+    @rx.event
+    def set_field(self, name: str, value: str) -> None:
+        if name in EDIT_FIELDS:
+            self.form[name] = value
+
+    @rx.event
+    def save_edit(self) -> None:
+        try:
+            with self._acting() as (session, actor):
+                invoices.edit_invoice(session, actor, self.invoice_id,
+                                      InvoiceEdit(**{k: self.form.get(k, "") for k in EDIT_FIELDS}))
+        except FieldErrors as exc:
+            self.form_errors = exc.errors
+            return
+        except ServiceError as exc:
+            self.form_errors = {"form": str(exc)}
+            return
+        self.editing, self.form_errors = False, {}
+        self.message = "Saved. The invoice is Draft Valid again; submit it for approval."
+        self._refresh()
+
+    @rx.var
+    def status_value(self) -> str:
+        return self.invoice.get("status_value", "")
+
+    @rx.var
+    def is_pending(self) -> bool:
+        return self.invoice.get("status_value") == InvoiceStatus.PENDING.value
+
+    @rx.var
+    def is_draft(self) -> bool:
+        return self.invoice.get("status_value") in (InvoiceStatus.DRAFT.value, InvoiceStatus.DRAFT_VALID.value)
+
+    @rx.var
+    def is_editable(self) -> bool:
+        return self.invoice.get("status_value") in invoices.EDITABLE

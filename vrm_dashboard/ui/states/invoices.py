@@ -1,0 +1,259 @@
+"""Pending Invoices: the filtered list with totals, column chooser, selection, bulk approve
+and reject, and exports. Every action is a thin call into the services."""
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import reflex as rx
+
+from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.domain.invoice_status import STATUS_LABELS
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import approvals, export_files, invoice_export, invoice_queries, preferences
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.reconciliation import FLAG_LABELS
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.session import SessionState
+
+COLUMNS: list[tuple[str, str]] = [
+    ("number", "Invoice number"), ("kind", "Type"), ("vendor", "Vendor"), ("vendor_code", "Vendor ID"),
+    ("amount", "Amount"), ("currency", "Currency"), ("issue_date", "Issue date"), ("due_date", "Due date"),
+    ("status", "Status"), ("submitted_by", "Submitted by"), ("approvers", "Approver"), ("flags", "Flags"),
+]
+DEFAULT_COLUMNS = [key for key, _ in COLUMNS]
+COLUMNS_PREFERENCE = "invoices.columns"
+FILTER_FIELDS = ("search", "status", "vendor", "kind", "issued_from", "issued_to", "amount_min",
+                 "amount_max", "payment_method", "flag")
+
+
+class InvoicesState(SessionState):
+    filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    filter_error: str = ""
+    sort: str = "issue_date"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 25
+    rows: list[dict[str, str]] = []
+    totals: list[dict[str, str]] = []
+    total_rows: int = 0
+    page_count: int = 1
+    visible_columns: list[str] = DEFAULT_COLUMNS
+    selected: list[str] = []
+    can_approve: bool = False
+    can_reject: bool = False
+    result: str = ""
+    refused: list[dict[str, str]] = []
+    reject_open: bool = False
+    reject_scope: str = "selected"
+    reject_reason: str = ""
+    reject_error: str = ""
+    exporting: bool = False
+    export_progress: int = 0
+    export_message: str = ""
+
+    def _query(self, page: int | None = None) -> invoice_queries.InvoiceQuery:
+        f = self.filters
+        return invoice_queries.InvoiceQuery(
+            search=f["search"], statuses=[f["status"]] if f["status"] else [], vendor=f["vendor"],
+            kind=f["kind"], issued_from=f["issued_from"], issued_to=f["issued_to"],
+            amount_min=f["amount_min"], amount_max=f["amount_max"], payment_method=f["payment_method"],
+            flag=f["flag"], sort=self.sort, descending=self.descending,
+            page=page or self.page, page_size=self.page_size,
+        )
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.INVOICE_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        self.can_approve = actor.can(Action.INVOICE_APPROVE)
+        self.can_reject = actor.can(Action.INVOICE_REJECT)
+        with self._acting(read_only=True) as (session, actor):
+            chosen = preferences.get(session, actor, COLUMNS_PREFERENCE, DEFAULT_COLUMNS)
+        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                result = invoice_queries.list_invoices(session, actor, self._query())
+        except FieldErrors as exc:
+            self.filter_error = "; ".join(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.filter_error = str(exc)
+            return
+        self.filter_error = ""
+        self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
+        self.rows = [
+            {
+                "id": str(r.id), "number": r.number,
+                "kind": "Self-generated" if r.kind == "self_generated" else "Parsed",
+                "vendor": r.vendor_name, "vendor_code": r.vendor_code,
+                "amount": fmt.money(r.total_minor, r.currency), "currency": r.currency,
+                "issue_date": fmt.day(r.issue_date), "due_date": fmt.day(r.due_date),
+                "status": fmt.status_label(r.status), "submitted_by": r.submitted_by,
+                "approvers": ", ".join(r.approvers), "flags": ", ".join(FLAG_LABELS[f] for f in r.flags),
+            }
+            for r in result.rows
+        ]
+        by_status: dict[str, list[str]] = defaultdict(list)
+        counts: dict[str, int] = defaultdict(int)
+        for t in result.totals:
+            by_status[t.status].append(fmt.money(t.amount_minor, t.currency))
+            counts[t.status] += t.count
+        self.totals = [
+            {"status": status.value, "label": label, "count": f"{counts.get(status.value, 0):,}",
+             "amounts": " · ".join(by_status.get(status.value, [])) or "—"}
+            for status, label in STATUS_LABELS.items()
+        ]
+
+    def _apply_filter(self, name: str, value: str) -> None:
+        if name not in FILTER_FIELDS:
+            return
+        self.filters[name] = "" if value == "all" else value
+        self.page = 1
+        self.selected = []
+        self._refresh()
+
+    @rx.event
+    def set_filter(self, name: str, value: str) -> None:
+        self._apply_filter(name, value)
+
+    @rx.event
+    def show_status(self, status: str) -> None:
+        self._apply_filter("status", "" if self.filters["status"] == status else status)
+
+    @rx.event
+    def clear_filters(self) -> None:
+        self.filters = {k: "" for k in FILTER_FIELDS}
+        self.page, self.selected = 1, []
+        self._refresh()
+
+    @rx.event
+    def sort_by(self, column: str) -> None:
+        if column not in invoice_queries.SORTABLE:
+            return
+        self.descending = not self.descending if self.sort == column else False
+        self.sort = column
+        self._refresh()
+
+    @rx.event
+    def go_to_page(self, page: int) -> None:
+        self.page = max(1, int(page))
+        self.selected = []
+        self._refresh()
+
+    @rx.event
+    def toggle_column(self, column: str) -> None:
+        chosen = set(self.visible_columns) ^ {column}
+        if column not in DEFAULT_COLUMNS or not chosen:
+            return
+        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
+        with self._acting() as (session, actor):
+            preferences.put(session, actor, COLUMNS_PREFERENCE, self.visible_columns)
+
+    @rx.event
+    def toggle_row(self, invoice_id: str) -> None:
+        if invoice_id in self.selected:
+            self.selected = [i for i in self.selected if i != invoice_id]
+        else:
+            self.selected = [*self.selected, invoice_id]
+
+    @rx.event
+    def toggle_page(self, checked: bool) -> None:
+        self.selected = [r["id"] for r in self.rows] if checked else []
+
+    def _selection(self, scope: str) -> approvals.Selection:
+        if scope == "filter":
+            return approvals.Selection(query=self._query())
+        return approvals.Selection(invoice_ids=[int(i) for i in self.selected])
+
+    def _report(self, outcome: approvals.BulkResult, verb: str) -> None:
+        self.result = outcome.summary(verb)
+        self.refused = [{"number": r.number, "reason": r.reason} for r in outcome.refused]
+        self.selected = []
+        self._refresh()
+
+    @rx.event
+    def approve(self, scope: str) -> None:
+        """Approve the ticked rows ("selected") or every invoice in the view ("filter")."""
+        try:
+            with self._acting() as (session, actor):
+                outcome = approvals.approve(session, actor, self._selection(scope))
+        except FieldErrors as exc:
+            self.result, self.refused = "; ".join(exc.errors.values()), []
+            return
+        except ServiceError as exc:
+            self.result, self.refused = str(exc), []
+            return
+        self._report(outcome, "approved")
+
+    @rx.event
+    def open_reject(self, scope: str) -> None:
+        self.reject_scope, self.reject_reason, self.reject_error, self.reject_open = scope, "", "", True
+
+    @rx.event
+    def close_reject(self) -> None:
+        self.reject_open = False
+
+    @rx.event
+    def set_reject_reason(self, value: str) -> None:
+        self.reject_reason = value
+
+    @rx.event
+    def reject(self) -> None:
+        try:
+            with self._acting() as (session, actor):
+                outcome = approvals.reject(session, actor, self._selection(self.reject_scope), self.reject_reason)
+        except FieldErrors as exc:
+            self.reject_error = "; ".join(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.reject_error = str(exc)
+            return
+        self.reject_open = False
+        self._report(outcome, "rejected")
+
+    @rx.event(background=True)
+    async def export(self, fmt_name: str, scope: str):  # type: ignore[no-untyped-def]
+        """Write the view (or everything) to a file in a worker thread, with progress."""
+        async with self:
+            if self.exporting:
+                return
+            self.exporting, self.export_progress, self.export_message = True, 0, ""
+            query = None if scope == "all" else self._query()
+            token = self.token
+        progress = {"done": 0, "total": 1}
+
+        def work() -> str:
+            from vrm_dashboard.services import auth
+
+            with session_scope(read_only=True) as session:
+                actor = auth.actor_for_token(session, token)
+                if actor is None:
+                    raise ServiceError("Your session has ended; please sign in again")
+                path = export_files.new_path(actor, fmt_name)
+                with open(path, "wb") as out:
+                    rows = invoice_export.export_invoices(
+                        session, actor, query, fmt_name, out,
+                        lambda done, total: progress.update(done=done, total=max(total, 1)))
+            return f"{path.name}|{rows}"
+
+        task = asyncio.create_task(asyncio.to_thread(work))
+        while not task.done():
+            await asyncio.sleep(0.3)
+            async with self:
+                self.export_progress = min(100, progress["done"] * 100 // progress["total"])
+        try:
+            name, rows = task.result().split("|")
+        except (ServiceError, OSError) as exc:
+            async with self:
+                self.exporting, self.export_message = False, str(exc)
+            return
+        async with self:
+            self.exporting, self.export_progress = False, 100
+            self.export_message = f"Exported {int(rows):,} invoices."
+        yield rx.download(url=f"/api/v1/exports/{name}")
