@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA cache_size=-{bulk.BULK_CACHE_KIB}")
+    conn.execute("PRAGMA foreign_keys=OFF")
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall():
         conn.execute(f'DROP INDEX "{name}"')
     floor_started = time.perf_counter()

@@ -37,3 +37,12 @@ def test_seeding_again_adds_rather_than_clashes(db):
     with Session(db) as session:
         assert session.exec(select(func.count()).select_from(Invoice)).one() == 100
         assert session.exec(select(func.count()).select_from(User)).one() == len(DEMO_LOGINS)
+
+
+def test_the_bulk_load_gives_its_connection_back_with_foreign_keys_enforced(db):
+    if db.dialect.name != "sqlite":
+        return
+    seed(db, vendors=3, invoices=10, seed=3)
+    for _ in range(db.pool.size() + 1):
+        with db.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

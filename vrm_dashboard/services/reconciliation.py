@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import and_, delete, func, insert, literal, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, true
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, InvoiceFlag
@@ -28,25 +27,32 @@ _CHUNK = 5_000
 def _flag_rows(scope, tolerance_bps: int):  # type: ignore[no-untyped-def]
     """(invoice_id, flag, detail) selects for the invoices in `scope`."""
     live = Invoice.status.not_in(_DEAD)
-    missing = select(Invoice.id, literal("missing_source"), literal("No activity data, contract or PO amount recorded")).where(
-        scope, live, Invoice.source_amount_minor.is_(None))
+    missing = Invoice.source_amount_minor.is_(None)
     difference = func.abs(Invoice.total_minor - Invoice.source_amount_minor)
-    mismatch = select(Invoice.id, literal("amount_mismatch"),
-                      literal("Total differs from the source amount beyond the tolerance")).where(
-        scope, live, Invoice.source_amount_minor.is_not(None),
-        difference * 10_000 > func.abs(Invoice.source_amount_minor) * tolerance_bps,
-        difference > 0,
+    # Missing and mismatched sources exclude each other, so one scan finds both.
+    against_source = select(
+        Invoice.id,
+        case((missing, literal("missing_source")), else_=literal("amount_mismatch")),
+        case((missing, literal("No activity data, contract or PO amount recorded")),
+             else_=literal("Total differs from the source amount beyond the tolerance")),
+    ).where(scope, live, or_(
+        missing,
+        and_(difference > 0, difference * 10_000 > func.abs(Invoice.source_amount_minor) * tolerance_bps),
+    ))
+    # Keys shared by two or more live invoices: one grouped pass over the duplicate-key index.
+    shared = (
+        select(Invoice.vendor_id, Invoice.total_minor, Invoice.issue_date)
+        .where(live, Invoice.vendor_id.is_not(None))
+        .group_by(Invoice.vendor_id, Invoice.total_minor, Invoice.issue_date)
+        .having(func.count() > 1)
+        .subquery()
     )
-    other = aliased(Invoice)
     duplicate = select(Invoice.id, literal("duplicate"),
-                       literal("Same vendor, amount and issue date as another invoice")).where(
-        scope, live,
-        select(other.id).where(
-            other.vendor_id == Invoice.vendor_id, other.total_minor == Invoice.total_minor,
-            other.issue_date == Invoice.issue_date, other.id != Invoice.id, other.status.not_in(_DEAD),
-        ).exists(),
-    )
-    return (missing, mismatch, duplicate)
+                       literal("Same vendor, amount and issue date as another invoice")).join(
+        shared, and_(shared.c.vendor_id == Invoice.vendor_id, shared.c.total_minor == Invoice.total_minor,
+                     shared.c.issue_date == Invoice.issue_date),
+    ).where(scope, live)
+    return (against_source, duplicate)
 
 
 def reconcile(session: Session, invoice_ids: Iterable[int] | None = None) -> None:

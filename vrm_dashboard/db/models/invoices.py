@@ -19,7 +19,8 @@ class Invoice(SQLModel, table=True):
     """A payable (vendor_id set) or a receivable (organization_id set)."""
 
     __table_args__ = (
-        Index("ix_invoice_vendor_status", "vendor_id", "status"),
+        # Covers the per-vendor rollup (services.invoice_rollup): an index-only grouped scan.
+        Index("ix_invoice_vendor_rollup", "vendor_id", "currency", "status", "total_minor"),
         Index("ix_invoice_status_due", "status", "due_date"),
         Index("ix_invoice_issue_date", "issue_date"),
         Index("ix_invoice_dup_key", "vendor_id", "total_minor", "issue_date"),
@@ -39,7 +40,8 @@ class Invoice(SQLModel, table=True):
     due_date: date | None = Field(default=None)
     payment_terms_days: int | None = Field(default=None)
     payment_method: str = Field(default="unknown", max_length=16)
-    status: str = Field(max_length=16, index=True)
+    # Indexed through ix_invoice_status_due, whose leading column it is.
+    status: str = Field(max_length=16)
     document_id: int | None = Field(default=None, foreign_key="stored_document.id")
     # What the invoice is checked against: the activity data's amount for a self-generated
     # invoice, the purchase order or contract amount for a parsed one (None: no source).
