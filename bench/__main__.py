@@ -1,10 +1,10 @@
-"""Run a benchmark by name: python -m bench seed | vendors."""
+"""Run a benchmark by name: python -m bench seed | vendors | approvals."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = ("seed", "vendors")
+BENCHMARKS = ("seed", "vendors", "approvals")
 
 
 def main() -> int:

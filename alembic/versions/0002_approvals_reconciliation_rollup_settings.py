@@ -28,6 +28,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['vendor_id'], ['vendor.id'], ),
     sa.PrimaryKeyConstraint('vendor_id', 'currency', 'status')
     )
+    with op.batch_alter_table('invoice_rollup', schema=None) as batch_op:
+        batch_op.create_index('ix_invoice_rollup_status', ['status', 'currency', 'invoice_count', 'amount_minor'], unique=False)
     op.create_table('app_setting',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
@@ -85,10 +87,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notification_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_vendor_id'), ['vendor_id'], unique=False)
 
-    with op.batch_alter_table('vendor_balance', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_vendor_balance_vendor_id'))
-
-    op.drop_table('vendor_balance')
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source_amount_minor', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('source_kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
@@ -121,22 +119,6 @@ def downgrade() -> None:
         batch_op.drop_column('source_kind')
         batch_op.drop_column('source_amount_minor')
 
-    op.create_table('vendor_balance',
-    sa.Column('id', sa.INTEGER(), nullable=False),
-    sa.Column('vendor_id', sa.INTEGER(), nullable=False),
-    sa.Column('currency', sa.VARCHAR(length=3), nullable=False),
-    sa.Column('invoice_count', sa.INTEGER(), nullable=False),
-    sa.Column('invoiced_minor', sa.BIGINT(), nullable=False),
-    sa.Column('paid_count', sa.INTEGER(), nullable=False),
-    sa.Column('paid_minor', sa.BIGINT(), nullable=False),
-    sa.Column('open_minor', sa.BIGINT(), nullable=False),
-    sa.ForeignKeyConstraint(['vendor_id'], ['vendor.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('vendor_id', 'currency')
-    )
-    with op.batch_alter_table('vendor_balance', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_vendor_balance_vendor_id'), ['vendor_id'], unique=False)
-
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_vendor_id'))
         batch_op.drop_index(batch_op.f('ix_notification_user_id'))
@@ -152,5 +134,8 @@ def downgrade() -> None:
     op.drop_table('invoice_approval')
     op.drop_table('user_preference')
     op.drop_table('app_setting')
+    with op.batch_alter_table('invoice_rollup', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoice_rollup_status')
+
     op.drop_table('invoice_rollup')
     # ### end Alembic commands ###

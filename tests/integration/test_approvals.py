@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from vrm_dashboard.db.models import AuditEntry, Invoice, InvoiceApproval, InvoiceFlag, InvoiceRollup, Notification, Vendor
+from vrm_dashboard.db.models import (
+    AuditEntry, Invoice, InvoiceApproval, InvoiceRollup, Notification, Vendor, VendorBalance,
+)
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.services import approvals, invoice_queries, invoice_rollup, invoices, reconciliation
 from vrm_dashboard.services import vendors as vendor_service
@@ -91,14 +93,18 @@ def test_bulk_approval_of_a_filter_moves_the_eligible_and_reports_the_rest(sessi
     assert result.awaiting_second_approval == 1   # L-1
     assert result.refused_by_reason == {"Not in Pending": 1}
     assert "2 approved" in result.summary("approved")
-    stored = sorted(tuple(r) for r in session.exec(select(
-        InvoiceRollup.vendor_id, InvoiceRollup.currency, InvoiceRollup.status, InvoiceRollup.invoice_count,
-        InvoiceRollup.amount_minor).where(InvoiceRollup.invoice_count > 0)).all())
+    def rollups():
+        statuses = sorted(tuple(r) for r in session.exec(select(
+            InvoiceRollup.vendor_id, InvoiceRollup.currency, InvoiceRollup.status, InvoiceRollup.invoice_count,
+            InvoiceRollup.amount_minor).where(InvoiceRollup.invoice_count > 0)).all())
+        balances = sorted(tuple(r) for r in session.exec(select(
+            VendorBalance.vendor_id, VendorBalance.currency, VendorBalance.invoiced_minor,
+            VendorBalance.paid_minor, VendorBalance.open_minor)).all())
+        return statuses, balances
+
+    stored = rollups()
     invoice_rollup.refresh(session)
-    fresh = sorted(tuple(r) for r in session.exec(select(
-        InvoiceRollup.vendor_id, InvoiceRollup.currency, InvoiceRollup.status, InvoiceRollup.invoice_count,
-        InvoiceRollup.amount_minor).where(InvoiceRollup.invoice_count > 0)).all())
-    assert stored == fresh
+    assert rollups() == stored
 
 
 def test_rejecting_needs_a_reason_and_tells_the_vendor(session, book):

@@ -11,6 +11,8 @@ from typing import Iterable, Iterator, Sequence
 
 from sqlalchemy.engine import Connection, Engine
 
+from vrm_dashboard.db.engine import SQLITE_CACHE_KIB
+
 
 def _sqlite_value(value):  # type: ignore[no-untyped-def]
     # The same text SQLAlchemy's SQLite types write, so ORM reads see ordinary values.
@@ -49,7 +51,7 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
         finally:
             if sqlite:
                 raw.execute("PRAGMA foreign_keys=ON")
-                raw.execute("PRAGMA cache_size=-2000")
+                raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
 
 @contextmanager

@@ -179,9 +179,11 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
         complete = list(conn.execute(select(Invoice.id).where(
             Invoice.id.in_(chunk), or_(~needs_two, someone_else_approved))).scalars().all())
         waiting = sorted(set(chunk) - set(complete))
-        conn.execute(insert(InvoiceApproval), [
-            {"invoice_id": i, "user_id": uid, "user_label": actor.label, "at": now} for i in chunk
-        ])
+        conn.execute(insert(InvoiceApproval).from_select(
+            ["invoice_id", "user_id", "user_label", "at"],
+            select(Invoice.id, literal(uid), literal(actor.label),
+                   literal(now, type_=InvoiceApproval.__table__.c.at.type)).where(Invoice.id.in_(chunk)),
+        ))
         if complete:
             invoice_rollup.move(session, Invoice.id.in_(complete), APPROVED)
             conn.execute(update(Invoice).where(Invoice.id.in_(complete)).values(status=APPROVED, updated_at=now))

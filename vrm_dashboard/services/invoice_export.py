@@ -55,7 +55,7 @@ class ExportRow:
     flags: str
 
 
-def _rows(session: Session, query: invoice_queries.InvoiceQuery) -> Iterator[ExportRow]:
+def _rows(session: Session, query: invoice_queries.InvoiceQuery, limit: int | None) -> Iterator[ExportRow]:
     where, _ = invoice_queries.conditions(query)
     sort_column = invoice_queries.SORTABLE.get(query.sort, Invoice.issue_date)
     stmt = (
@@ -66,6 +66,7 @@ def _rows(session: Session, query: invoice_queries.InvoiceQuery) -> Iterator[Exp
         .where(*where)
         .order_by(sort_column.desc() if query.descending else sort_column.asc(),
                   Invoice.id.desc() if query.descending else Invoice.id.asc())
+        .limit(limit)
         .execution_options(yield_per=BATCH)
     )
     for batch in session.execute(stmt).partitions(BATCH):
@@ -151,15 +152,19 @@ def export_invoices(
     fmt: str,
     out: BinaryIO,
     progress: Progress | None = None,
+    limit: int | None = None,
 ) -> int:
-    """Write the view (or, with query None, every invoice) to `out`; return the row count."""
+    """Write the view (or, with query None, every invoice) to `out`; return the row count.
+
+    `limit` keeps only the view's first rows.
+    """
     require(actor, Action.INVOICE_VIEW)
     if fmt not in ("xlsx", "csv"):
         raise FieldErrors({"format": "Export as xlsx or csv"})
     view = query or invoice_queries.InvoiceQuery(sort="issue_date", descending=True)
-    total = count(session, view)
+    total = count(session, view) if limit is None else min(limit, count(session, view))
     writer = _write_xlsx if fmt == "xlsx" else _write_csv
-    written = writer(_rows(session, view), out, total, progress)
+    written = writer(_rows(session, view, limit), out, total, progress)
     if progress:
         progress(written, total)
     return written

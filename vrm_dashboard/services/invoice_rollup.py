@@ -1,8 +1,11 @@
-"""The per-vendor, per-currency, per-status rollup of invoices that dashboard totals read.
+"""Rollups that dashboard totals read instead of scanning every invoice.
 
-Services that create invoices or change their status or amount keep it right in the same
-transaction: `refresh` recomputes the touched vendors from the invoices (self-healing, for
-single changes), `move` applies a set-based status change as a delta (for bulk actions).
+`invoice_rollup` holds count and amount per vendor, currency and status (the invoice
+screens' totals); `vendor_balance` folds it per vendor and currency into invoiced, paid and
+open amounts (the vendor screens' totals). Services that create invoices or change their
+status or amount keep both right in the same transaction: `refresh` recomputes the touched
+vendors from the invoices (self-healing, for single changes), `move` applies a set-based
+status change as a delta (for bulk actions).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Invoice, InvoiceRollup
+from vrm_dashboard.db.models import Invoice, InvoiceRollup, VendorBalance
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 
 # What counts where: rejected and archived invoices are owed by nobody.
@@ -37,12 +40,38 @@ def refresh(session: Session, vendor_ids: Iterable[int] | None = None) -> None:
     if vendor_ids is None:
         session.execute(delete(InvoiceRollup))
         session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(Invoice.id.is_not(None))))
+        _refresh_balances(session, None)
         return
     ids = sorted({int(v) for v in vendor_ids if v is not None})
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         session.execute(delete(InvoiceRollup).where(InvoiceRollup.vendor_id.in_(chunk)))
         session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(Invoice.vendor_id.in_(chunk))))
+    _refresh_balances(session, ids)
+
+
+_BALANCE_COLUMNS = ["vendor_id", "currency", "invoice_count", "invoiced_minor", "paid_count", "paid_minor",
+                    "open_minor"]
+
+
+def _refresh_balances(session: Session, vendor_ids: list[int] | None) -> None:
+    """Fold the per-status rollup of these vendors into their balances."""
+    r = InvoiceRollup
+
+    def folded(condition):  # type: ignore[no-untyped-def]
+        invoiced_count, invoiced, paid, open_ = category_sums()
+        paid_count = func.sum(case((r.status.in_(PAID), r.invoice_count), else_=0))
+        return (select(r.vendor_id, r.currency, invoiced_count, invoiced, paid_count, paid, open_)
+                .where(condition).group_by(r.vendor_id, r.currency))
+
+    if vendor_ids is None:
+        session.execute(delete(VendorBalance))
+        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(r.vendor_id.is_not(None))))
+        return
+    for start in range(0, len(vendor_ids), _CHUNK):
+        chunk = vendor_ids[start:start + _CHUNK]
+        session.execute(delete(VendorBalance).where(VendorBalance.vendor_id.in_(chunk)))
+        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(r.vendor_id.in_(chunk))))
 
 
 def move(session: Session, invoice_filter, target: str) -> None:  # type: ignore[no-untyped-def]
@@ -78,6 +107,7 @@ def move(session: Session, invoice_filter, target: str) -> None:  # type: ignore
         {"vendor_id": v, "currency": c, "status": target, "invoice_count": n, "amount_minor": a}
         for (v, c), (n, a) in added.items()
     ])
+    _refresh_balances(session, sorted({v for v, _c in added}))
 
 
 @dataclass
@@ -102,8 +132,6 @@ def category_sums():  # type: ignore[no-untyped-def]
 
 def vendor_balances(session: Session, vendor_id: int) -> list[Balance]:
     rows = session.execute(
-        select(InvoiceRollup.currency, *category_sums())
-        .where(InvoiceRollup.vendor_id == vendor_id)
-        .group_by(InvoiceRollup.currency).order_by(InvoiceRollup.currency)
-    ).all()
-    return [Balance(c, int(n or 0), int(i or 0), int(p or 0), int(o or 0)) for c, n, i, p, o in rows]
+        select(VendorBalance).where(VendorBalance.vendor_id == vendor_id).order_by(VendorBalance.currency)
+    ).scalars().all()
+    return [Balance(b.currency, b.invoice_count, b.invoiced_minor, b.paid_minor, b.open_minor) for b in rows]

@@ -9,10 +9,10 @@ from sqlmodel import Session, col, select
 
 from vrm_dashboard.db.models import (
     Invoice,
-    InvoiceRollup,
     Payout,
     PayoutStatus,
     Vendor,
+    VendorBalance,
     VendorContact,
     utcnow,
 )
@@ -153,18 +153,17 @@ def list_vendors(session: Session, actor: Actor, query: VendorQuery, today: date
 
 
 def totals_by_payment_method(session: Session, conditions: list) -> list[MethodTotal]:
-    """Invoiced, paid and open amounts per payment method and currency, from the rollup."""
+    """Invoiced, paid and open amounts per payment method and currency, from the balances."""
+    b = VendorBalance
     result = session.exec(
         select(
-            Vendor.payment_method,
-            InvoiceRollup.currency,
-            func.count(func.distinct(Vendor.id)),
-            *invoice_rollup.category_sums(),
+            Vendor.payment_method, b.currency, func.count(func.distinct(Vendor.id)),
+            func.sum(b.invoice_count), func.sum(b.invoiced_minor), func.sum(b.paid_minor), func.sum(b.open_minor),
         )
-        .join(InvoiceRollup, InvoiceRollup.vendor_id == Vendor.id)
+        .join(b, b.vendor_id == Vendor.id)
         .where(*conditions)
-        .group_by(Vendor.payment_method, InvoiceRollup.currency)
-        .order_by(Vendor.payment_method, InvoiceRollup.currency)
+        .group_by(Vendor.payment_method, b.currency)
+        .order_by(Vendor.payment_method, b.currency)
     ).all()
     return [
         MethodTotal(method, currency, int(vendors), int(count or 0), int(invoiced or 0),

@@ -27,13 +27,13 @@ from vrm_dashboard.db.models.people import (
     User,
     UserRole,
 )
-from vrm_dashboard.db.models.vendors import Vendor, VendorContact
+from vrm_dashboard.db.models.vendors import Vendor, VendorBalance, VendorContact
 
 __all__ = [
     "ApiKey", "AppSetting", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
     "Notification", "UserPreference", "EmailDelivery", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "Organization", "OrganizationTier", "PaymentTransaction",
     "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",
-    "TransactionStatus", "User", "UserRole", "Vendor", "VendorContact",
+    "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact",
     "utcnow",
 ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from vrm_dashboard.db.models._base import utcnow
@@ -40,3 +41,21 @@ class VendorContact(SQLModel, table=True):
     email: str = Field(max_length=254)
     role: str = Field(default="", max_length=60)
     phone: str = Field(default="", max_length=32)
+
+
+class VendorBalance(SQLModel, table=True):
+    """Per-vendor, per-currency invoiced, paid and open amounts, derived from the invoice
+    rollup (services.invoice_rollup) so the vendor dashboard sums ten thousand rows, not a
+    million."""
+
+    __tablename__ = "vendor_balance"
+    __table_args__ = (UniqueConstraint("vendor_id", "currency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    currency: str = Field(max_length=3)
+    invoice_count: int = Field(default=0)
+    invoiced_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    paid_count: int = Field(default=0)
+    paid_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    open_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
