@@ -129,6 +129,32 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_setting(args: argparse.Namespace) -> int:
+    import json
+
+    from vrm_dashboard.db.engine import session_scope
+    from vrm_dashboard.services import app_settings
+    from vrm_dashboard.services.actors import Actor
+
+    with session_scope() as session:
+        if args.value is None:
+            keys = [args.key] if args.key else sorted(app_settings.DEFAULTS)
+            for key in keys:
+                if key not in app_settings.DEFAULTS:
+                    print(f"Unknown setting {key}; known: {', '.join(sorted(app_settings.DEFAULTS))}", file=sys.stderr)
+                    return 1
+                print(f"{key} = {json.dumps(app_settings.get(session, key), sort_keys=True)}")
+            return 0
+        try:
+            value = json.loads(args.value)
+        except json.JSONDecodeError:
+            print(f"The value must be JSON, e.g. '{{\"EUR\": \"5000\"}}' or 25", file=sys.stderr)
+            return 1
+        app_settings.put(session, Actor.system("cli"), args.key, value)
+    print(f"{args.key} updated.")
+    return 0
+
+
 def _cmd_serve(_: argparse.Namespace) -> int:
     from vrm_dashboard.launcher import serve
 
@@ -191,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--sort", default="issue_date")
     export.add_argument("--ascending", action="store_true")
     export.set_defaults(handler=_cmd_export)
+
+    setting = commands.add_parser("setting", help="show or change a business setting (JSON value)")
+    setting.add_argument("key", nargs="?", help="e.g. approval.two_approver_thresholds")
+    setting.add_argument("value", nargs="?", help="new JSON value; omit to show")
+    setting.set_defaults(handler=_cmd_setting)
 
     commands.add_parser("scheduler", help="run the job scheduler").set_defaults(handler=_cmd_scheduler)
     commands.add_parser("serve", help="run the scheduler and the web app until Ctrl-C").set_defaults(handler=_cmd_serve)
