@@ -13,20 +13,9 @@ import io
 import os
 import shutil
 import sqlite3
-import statistics
 import time
 
-from bench.common import OUT, metric
-
-
-def _median_ms(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
-    fn()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+from bench.common import OUT, median_ms, metric
 
 
 def _copy(name: str):  # type: ignore[no-untyped-def]
@@ -95,7 +84,7 @@ def main(argv: list[str]) -> int:
         raw.execute("SELECT id, number, total_minor, currency, issue_date, status FROM invoice "
                     "ORDER BY issue_date DESC, id DESC LIMIT 25").fetchall()
 
-    page_ms, floor_ms = _median_ms(first_page, args.runs), _median_ms(page_floor, args.runs)
+    page_ms, floor_ms = median_ms(first_page, args.runs), median_ms(page_floor, args.runs)
     metric("first_page_with_totals_ms", page_ms, "ms")
     metric("floor_raw_indexed_page_ms", floor_ms, "ms")
     metric("first_page_to_floor_ratio", page_ms / floor_ms, "x")

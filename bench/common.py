@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import statistics
+import time
 from pathlib import Path
+from typing import Callable
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -27,3 +30,14 @@ def fresh_sqlite(name: str) -> tuple[str, Path]:
     engine_module.engine.cache_clear()
     migrations.upgrade(url)
     return url, path
+
+
+def median_ms(fn: Callable[[], None], runs: int) -> float:
+    """Median wall time of `fn` in milliseconds, after one warm-up call (as a page reloaded)."""
+    fn()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)

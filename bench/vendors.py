@@ -8,20 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import statistics
-import time
 
-from bench.common import OUT, metric
-
-
-def _median_ms(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
-    fn()  # warm the caches once, as a page a person reloads would be
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+from bench.common import OUT, median_ms, metric
 
 
 def main(argv: list[str]) -> int:
@@ -67,9 +55,9 @@ def main(argv: list[str]) -> int:
 
     metric("vendors", vendors, "rows")
     metric("invoices", invoices, "rows")
-    page_ms = _median_ms(first_page(VendorQuery()), args.runs)
-    search_ms = _median_ms(first_page(VendorQuery(search="media", payment_method="sepa")), args.runs)
-    floor_ms = _median_ms(floor, args.runs)
+    page_ms = median_ms(first_page(VendorQuery()), args.runs)
+    search_ms = median_ms(first_page(VendorQuery(search="media", payment_method="sepa")), args.runs)
+    floor_ms = median_ms(floor, args.runs)
     metric("first_page_with_totals_ms", page_ms, "ms")
     metric("filtered_search_page_with_totals_ms", search_ms, "ms")
     metric("floor_raw_indexed_query_ms", floor_ms, "ms")

@@ -23,6 +23,7 @@ JOBS: dict[str, tuple[Callable[[Session], int], dict]] = {
         {"trigger": "interval", "hours": 1, "next_run_time": datetime.now(timezone.utc)},
     ),
     "purge_old_exports": (housekeeping.purge_old_exports, {"trigger": "interval", "hours": 6}),
+    "reconcile_all_invoices": (housekeeping.reconcile_all_invoices, {"trigger": "cron", "hour": 3, "minute": 0}),
     "rebuild_invoice_rollup": (housekeeping.rebuild_invoice_rollup, {"trigger": "cron", "hour": 2, "minute": 30}),
 }
 

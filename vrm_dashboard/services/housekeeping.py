@@ -7,7 +7,7 @@ from sqlalchemy import delete, or_
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import LoginSession, utcnow
-from vrm_dashboard.services import export_files, invoice_rollup
+from vrm_dashboard.services import export_files, invoice_rollup, reconciliation
 
 
 def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
@@ -30,3 +30,9 @@ def rebuild_invoice_rollup(session: Session) -> int:
 def purge_old_exports(_session: Session) -> int:
     """Delete export files older than a day."""
     return export_files.purge_old()
+
+
+def reconcile_all_invoices(session: Session) -> int:
+    """Recheck every invoice against its source, so a changed tolerance applies to all."""
+    reconciliation.reconcile(session)
+    return 1

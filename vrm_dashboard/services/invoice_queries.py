@@ -24,11 +24,12 @@ from vrm_dashboard.db.models import (
     Vendor,
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.domain.money import Money, MoneyError, exponent
+from vrm_dashboard.domain.money import MoneyError, exponent
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import audit, reconciliation
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import FieldErrors, NotFound
+from vrm_dashboard.services.status_counts import StatusTotal
 
 MAX_PAGE_SIZE = 200
 SORTABLE = {
@@ -80,14 +81,6 @@ class InvoiceRow:
     approvers: list[str]
     flags: list[str]
     payment_method: str
-
-
-@dataclass
-class StatusTotal:
-    status: str
-    currency: str
-    count: int
-    amount_minor: int
 
 
 @dataclass
@@ -273,7 +266,3 @@ def invoice_detail(session: Session, actor: Actor, invoice_id: int) -> InvoiceDe
         history=audit.history(session, "invoice", invoice_id),
         submitted_by=submitter.email if submitter else "import",
     )
-
-
-def format_amount(minor: int, currency: str) -> str:
-    return Money(minor, currency).format()
