@@ -9,7 +9,7 @@ from vrm_dashboard.db.models import (
     AuditEntry, Invoice, InvoiceApproval, InvoiceRollup, Notification, Vendor, VendorBalance,
 )
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit
-from vrm_dashboard.services import approvals, invoice_queries, invoice_rollup, invoices, reconciliation
+from vrm_dashboard.services import approvals, invoice_queries, invoice_rollup, invoices, portal, reconciliation
 from vrm_dashboard.services import vendors as vendor_service
 from vrm_dashboard.services.approvals import Selection
 from vrm_dashboard.services.errors import Conflict, FieldErrors, PermissionDenied
@@ -117,6 +117,11 @@ def test_rejecting_needs_a_reason_and_tells_the_vendor(session, book):
     note = session.exec(select(Notification)).one()
     assert note.vendor_id == book["vendor"].id and note.subject == "Invoice L-1 was rejected"
     assert session.exec(select(func.count()).select_from(InvoiceApproval)).one() == 0
+    vendor_user = make_user(session, "vendor", email="acme@test.example", vendor_id=book["vendor"].id)
+    assert [n.subject for n in portal.own_notifications(session, vendor_user)] == ["Invoice L-1 was rejected"]
+    stranger = make_user(session, "vendor", email="other@test.example")
+    with pytest.raises(PermissionDenied):
+        portal.own_notifications(session, stranger)
 
 
 def test_roles_without_the_permission_are_refused(session, book):

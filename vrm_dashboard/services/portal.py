@@ -1,7 +1,9 @@
 """The vendor's own area: only ever the vendor the signed-in user belongs to."""
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
+
+from vrm_dashboard.db.models import Notification
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import vendors
@@ -23,3 +25,14 @@ def own_vendor_card(session: Session, actor: Actor) -> vendors.VendorCard:
     )
     card.history = []
     return card
+
+
+def own_notifications(session: Session, actor: Actor, limit: int = 20) -> list[Notification]:
+    """What the team told this vendor (rejections and the like), newest first."""
+    require(actor, Action.PORTAL_USE)
+    if actor.vendor_id is None:
+        raise PermissionDenied("Your account is not linked to a vendor")
+    return list(session.exec(
+        select(Notification).where(Notification.vendor_id == actor.vendor_id)
+        .order_by(col(Notification.id).desc()).limit(limit)
+    ).all())

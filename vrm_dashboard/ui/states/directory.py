@@ -33,6 +33,7 @@ class TermsState(SessionState):
 class PortalState(SessionState):
     vendor: dict[str, str] = {}
     invoices: list[dict[str, str]] = []
+    notifications: list[dict[str, str]] = []
     error: str = ""
 
     @rx.event
@@ -43,9 +44,11 @@ class PortalState(SessionState):
         try:
             with self._acting(read_only=True) as (session, actor):
                 card = portal.own_vendor_card(session, actor)
+                notes = portal.own_notifications(session, actor)
         except ServiceError as exc:
             self.error = str(exc)
             return None
+        self.notifications = [{"at": fmt.day(n.created_at), "subject": n.subject, "body": n.body} for n in notes]
         v = card.vendor
         self.vendor = {"name": v.name, "vendor_code": v.vendor_code, "email": v.email,
                        "payment_method": fmt.method_label(v.payment_method),
