@@ -6,11 +6,8 @@ from fastapi.responses import FileResponse, Response
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.db.models import Invoice, StoredDocument
-from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import export_files
+from vrm_dashboard.services import documents, export_files
 from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.errors import NotFound, PermissionDenied
 
 router = APIRouter(tags=["files"])
 _MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
@@ -27,13 +24,6 @@ def download_export(name: str, actor: Actor = Depends(current_actor)) -> FileRes
 def original_document(invoice_id: int, actor: Actor = Depends(current_actor),
                       session: Session = Depends(db_session)) -> Response:
     """The invoice's original file, byte for byte as it arrived."""
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None or invoice.document_id is None:
-        raise NotFound("This invoice has no original document")
-    own_vendor = actor.can(Action.PORTAL_USE) and actor.vendor_id == invoice.vendor_id
-    if not (actor.can(Action.INVOICE_VIEW) or own_vendor):
-        raise PermissionDenied("You may not open this document")
-    document = session.get(StoredDocument, invoice.document_id)
-    assert document is not None
+    document = documents.invoice_original(session, actor, invoice_id)
     return Response(content=document.content, media_type=document.content_type,
                     headers={"Content-Disposition": f'inline; filename="{document.filename}"'})

@@ -1,0 +1,23 @@
+"""Stored original documents and who may open them."""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import Invoice, StoredDocument
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.errors import NotFound, PermissionDenied
+
+
+def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:
+    """The invoice's original file, for staff who see invoices or for the vendor it belongs to."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.document_id is None:
+        raise NotFound("This invoice has no original document")
+    own_vendor = actor.can(Action.PORTAL_USE) and actor.vendor_id is not None and actor.vendor_id == invoice.vendor_id
+    if not (actor.can(Action.INVOICE_VIEW) or own_vendor):
+        raise PermissionDenied("You may not open this document")
+    document = session.get(StoredDocument, invoice.document_id)
+    if document is None:
+        raise NotFound("This invoice has no original document")
+    return document
