@@ -249,9 +249,9 @@ class InvoicesState(SessionState):
                 self.export_progress = min(100, progress["done"] * 100 // progress["total"])
         try:
             name, rows = task.result().split("|")
-        except (ServiceError, OSError) as exc:
+        except (ServiceError, FieldErrors, OSError) as exc:
             async with self:
-                self.exporting, self.export_message = False, str(exc)
+                self.exporting, self.export_message = False, f"Export failed: {exc}"
             return
         async with self:
             self.exporting, self.export_progress = False, 100
