@@ -179,3 +179,18 @@ def test_exporting_the_filtered_view_to_excel(page, app_engine):
     assert sorted(r[0] for r in rows[1:]) == [f"{code}-1", f"{code}-2", f"{code}-3"]
     assert sorted(r[4] for r in rows[1:]) == [0.01, 100, 200.5]
     expect(page.get_by_test_id("export-message")).to_contain_text("Exported 3 invoices")
+
+
+def test_bulk_rejection_of_selected_rows_with_a_reason(page, app_engine):
+    code = _book(app_engine, [("1", 10_000, "pending"), ("2", 11_000, "pending")])
+    _as(page, "approver")
+    page.goto("/invoices")
+    page.get_by_test_id("filter-vendor").fill(code)
+    expect(page.get_by_test_id("invoice-row")).to_have_count(2)
+    page.get_by_test_id("invoice-row").filter(has_text=f"{code}-2").get_by_test_id("select-row").click()
+    page.get_by_test_id("reject-selected").click()
+    page.get_by_test_id("reject-reason").fill("Duplicate of an earlier invoice")
+    page.get_by_test_id("confirm-reject").click()
+    expect(page.get_by_test_id("bulk-result")).to_contain_text("1 rejected")
+    expect(page.get_by_test_id("invoice-row").filter(has_text=f"{code}-2")).to_contain_text("Rejected")
+    expect(page.get_by_test_id("invoice-row").filter(has_text=f"{code}-1")).to_contain_text("Pending")

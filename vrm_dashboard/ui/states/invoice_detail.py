@@ -12,12 +12,13 @@ from vrm_dashboard.services import approvals, audit, invoice_queries, invoices
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
 from vrm_dashboard.ui.states.session import SessionState
 
 EDIT_FIELDS = list(InvoiceEdit.__dataclass_fields__)
 
 
-class InvoiceDetailState(SessionState):
+class InvoiceDetailState(RejectDialogMixin, SessionState):
     invoice_id: int = 0
     invoice: dict[str, str] = {}
     has_original: bool = False
@@ -33,9 +34,6 @@ class InvoiceDetailState(SessionState):
     editing: bool = False
     form: dict[str, str] = {k: "" for k in EDIT_FIELDS}
     form_errors: dict[str, str] = {}
-    reject_open: bool = False
-    reject_reason: str = ""
-    reject_error: str = ""
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -132,15 +130,7 @@ class InvoiceDetailState(SessionState):
 
     @rx.event
     def open_reject(self) -> None:
-        self.reject_open, self.reject_reason, self.reject_error = True, "", ""
-
-    @rx.event
-    def close_reject(self) -> None:
-        self.reject_open = False
-
-    @rx.event
-    def set_reject_reason(self, value: str) -> None:
-        self.reject_reason = value
+        self._open_reject_dialog()
 
     @rx.event
     def reject(self) -> None:

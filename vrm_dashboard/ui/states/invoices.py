@@ -14,6 +14,7 @@ from vrm_dashboard.services import approvals, export_files, invoice_export, invo
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
 from vrm_dashboard.ui.states.session import SessionState
 
 COLUMNS: list[tuple[str, str]] = [
@@ -27,7 +28,7 @@ FILTER_FIELDS = ("search", "status", "vendor", "kind", "issued_from", "issued_to
                  "amount_max", "payment_method", "flag")
 
 
-class InvoicesState(SessionState):
+class InvoicesState(RejectDialogMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
     filter_error: str = ""
     sort: str = "issue_date"
@@ -44,10 +45,7 @@ class InvoicesState(SessionState):
     can_reject: bool = False
     result: str = ""
     refused: list[dict[str, str]] = []
-    reject_open: bool = False
     reject_scope: str = "selected"
-    reject_reason: str = ""
-    reject_error: str = ""
     exporting: bool = False
     export_progress: int = 0
     export_message: str = ""
@@ -193,15 +191,8 @@ class InvoicesState(SessionState):
 
     @rx.event
     def open_reject(self, scope: str) -> None:
-        self.reject_scope, self.reject_reason, self.reject_error, self.reject_open = scope, "", "", True
-
-    @rx.event
-    def close_reject(self) -> None:
-        self.reject_open = False
-
-    @rx.event
-    def set_reject_reason(self, value: str) -> None:
-        self.reject_reason = value
+        self.reject_scope = scope
+        self._open_reject_dialog()
 
     @rx.event
     def reject(self) -> None:
