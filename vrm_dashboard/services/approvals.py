@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Column, Integer, MetaData, String, Table, and_, case, cast, delete, func, insert, literal, or_, select, update,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -129,17 +131,31 @@ def _needs_two_approvers(thresholds: dict[str, str]):  # type: ignore[no-untyped
     return or_(*rules) if rules else literal(False)
 
 
-def _audit_rows(session: Session, actor: Actor, ids: list[int], action: str, before: dict, after: dict) -> None:
-    if not ids:
-        return
+def _audit_rows(session: Session, actor: Actor, which, action: str, before: dict, after: dict) -> None:  # type: ignore[no-untyped-def]
+    """One audit entry per invoice matching `which` (a condition, or a list of ids)."""
+    if isinstance(which, list):
+        if not which:
+            return
+        which = Invoice.id.in_(which)
     now = literal(utcnow(), type_=AuditEntry.__table__.c.at.type)
     session.connection().execute(insert(AuditEntry).from_select(
         ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
         select(now, literal(actor.user_id), literal(actor.label), literal(action), literal("invoice"),
                cast(Invoice.id, String), literal(json.dumps(before, sort_keys=True)),
                literal(json.dumps(after, sort_keys=True)))
-        .where(Invoice.id.in_(ids)),
+        .where(which),
     ))
+
+
+def _batch_table() -> Table:
+    """A per-transaction scratch table of the invoices one approval acts on, so every step
+    is a single set-based statement however many invoices there are."""
+    return Table(
+        "approval_batch", MetaData(),
+        Column("invoice_id", Integer, primary_key=True),
+        Column("complete", Integer, nullable=False),
+        prefixes=["TEMPORARY"],
+    )
 
 
 def _chunks(ids: list[int]):  # type: ignore[no-untyped-def]
@@ -165,34 +181,36 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     )
     result = BulkResult()
     _report_refusals(session, scope, reason, result)
-    eligible = list(session.execute(select(Invoice.id).where(
-        scope, Invoice.status == PENDING, ~_vendor_on_hold(),
-        _not_by(Invoice.created_by_id, uid), _not_by(Invoice.updated_by_id, uid), ~_approved_by(uid),
-    ).order_by(Invoice.id)).scalars().all())
     thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS)
-    needs_two = _needs_two_approvers(thresholds)
     someone_else_approved = select(InvoiceApproval.id).where(InvoiceApproval.invoice_id == Invoice.id).exists()
+    # Complete: under the two-approver threshold, or someone else approved it already.
+    completes = case((or_(~_needs_two_approvers(thresholds), someone_else_approved), 1), else_=0)
     now = utcnow()
     # Set-based statements go through the connection: the ORM has no loaded invoices to sync.
     conn = session.connection()
-    for chunk in _chunks(eligible):
-        complete = list(conn.execute(select(Invoice.id).where(
-            Invoice.id.in_(chunk), or_(~needs_two, someone_else_approved))).scalars().all())
-        waiting = sorted(set(chunk) - set(complete))
-        conn.execute(insert(InvoiceApproval).from_select(
-            ["invoice_id", "user_id", "user_label", "at"],
-            select(Invoice.id, literal(uid), literal(actor.label),
-                   literal(now, type_=InvoiceApproval.__table__.c.at.type)).where(Invoice.id.in_(chunk)),
-        ))
-        if complete:
-            invoice_rollup.move(session, Invoice.id.in_(complete), APPROVED)
-            conn.execute(update(Invoice).where(Invoice.id.in_(complete)).values(status=APPROVED, updated_at=now))
-        _audit_rows(session, actor, complete, "invoice.approved", {"status": PENDING},
-                    {"status": APPROVED, "approved_by": actor.label})
-        _audit_rows(session, actor, waiting, "invoice.approval_recorded", {"status": PENDING},
-                    {"status": PENDING, "approved_by": actor.label, "note": "needs a second approver"})
-        result.moved += len(complete)
-        result.awaiting_second_approval += len(waiting)
+    batch = _batch_table()
+    batch.create(conn)
+    conn.execute(insert(batch).from_select(["invoice_id", "complete"], select(Invoice.id, completes).where(
+        scope, Invoice.status == PENDING, ~_vendor_on_hold(),
+        _not_by(Invoice.created_by_id, uid), _not_by(Invoice.updated_by_id, uid), ~_approved_by(uid),
+    )))
+    complete = Invoice.id.in_(select(batch.c.invoice_id).where(batch.c.complete == 1))
+    waiting = Invoice.id.in_(select(batch.c.invoice_id).where(batch.c.complete == 0))
+    conn.execute(insert(InvoiceApproval).from_select(
+        ["invoice_id", "user_id", "user_label", "at"],
+        select(batch.c.invoice_id, literal(uid), literal(actor.label),
+               literal(now, type_=InvoiceApproval.__table__.c.at.type)),
+    ))
+    invoice_rollup.move(session, complete, APPROVED)
+    conn.execute(update(Invoice).where(complete).values(status=APPROVED, updated_at=now))
+    _audit_rows(session, actor, complete, "invoice.approved", {"status": PENDING},
+                {"status": APPROVED, "approved_by": actor.label})
+    _audit_rows(session, actor, waiting, "invoice.approval_recorded", {"status": PENDING},
+                {"status": PENDING, "approved_by": actor.label, "note": "needs a second approver"})
+    total, done = conn.execute(select(func.count(), func.coalesce(func.sum(batch.c.complete), 0))).one()
+    batch.drop(conn)
+    result.moved = int(done)
+    result.awaiting_second_approval = int(total) - int(done)
     return result
 
 
