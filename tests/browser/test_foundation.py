@@ -46,6 +46,7 @@ def test_finance_adds_a_vendor_and_finds_it_in_the_list(page):
 
 def test_finance_edits_and_deactivates_a_vendor_after_confirming(page):
     sign_in(page, LOGINS["finance_manager"].email, LOGINS["finance_manager"].password)
+    expect(page.get_by_test_id("vendor-row").first).to_be_visible()  # the page has loaded
     page.get_by_test_id("vendor-search").fill("V00002")
     expect(page.get_by_test_id("vendor-row")).to_have_count(1)
     page.get_by_role("button", name="Edit").click()
@@ -62,6 +63,7 @@ def test_finance_edits_and_deactivates_a_vendor_after_confirming(page):
 
 def test_bad_input_shows_a_message_per_field_and_adds_nothing(page):
     sign_in(page, LOGINS["finance_manager"].email, LOGINS["finance_manager"].password)
+    expect(page.get_by_test_id("vendor-row").first).to_be_visible()  # the page has loaded
     page.get_by_test_id("add-vendor").click()
     for name, value in {"vendor_code": "BAD-1", "name": "Bad Iban Ltd", "email": "ap@bad.example",
                         "country": "DE", "currency": "EUX", "iban": "DE00 0000"}.items():

@@ -70,6 +70,11 @@ class InvoicesState(RejectDialogMixin, SessionState):
         with self._acting(read_only=True) as (session, actor):
             chosen = preferences.get(session, actor, COLUMNS_PREFERENCE, DEFAULT_COLUMNS)
         self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
+        # A link such as /invoices?vendor=V00042&status=pending opens that view.
+        params = self.router.page.params
+        if any(params.get(k) for k in FILTER_FIELDS):
+            self.filters = {k: str(params.get(k, "")) for k in FILTER_FIELDS}
+            self.page, self.selected, self.result = 1, [], ""
         self._refresh()
         return None
 
