@@ -20,7 +20,11 @@ def _nav_link(label: rx.Var, route: rx.Var) -> rx.Component:
 
 def sidebar() -> rx.Component:
     return rx.vstack(
-        rx.heading("VRM Dashboard", size="5", padding="0.5em 0.75em"),
+        rx.hstack(
+            rx.image(src="/logo.svg", width="28px", height="28px", alt=""),
+            rx.heading("VRM Dashboard", size="5"),
+            align="center", padding="0.5em 0.75em",
+        ),
         rx.foreach(
             SessionState.nav_labels,
             lambda label, i: _nav_link(label, SessionState.nav_routes[i]),
