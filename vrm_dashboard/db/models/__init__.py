@@ -9,6 +9,14 @@ from vrm_dashboard.db.models.approvals import (
     UserPreference,
 )
 from vrm_dashboard.db.models.documents import EmailDelivery, StoredDocument
+from vrm_dashboard.db.models.intake import (
+    ActivityRecord,
+    ActivitySource,
+    Intake,
+    InvoiceExtraction,
+    RateCard,
+    RateRule,
+)
 from vrm_dashboard.db.models.invoices import Invoice, InvoiceKind, InvoiceLine
 from vrm_dashboard.db.models.operations import AuditEntry, JobRun
 from vrm_dashboard.db.models.organizations import Organization, OrganizationTier
@@ -30,6 +38,7 @@ from vrm_dashboard.db.models.people import (
 from vrm_dashboard.db.models.vendors import Vendor, VendorBalance, VendorContact
 
 __all__ = [
+    "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
     "ApiKey", "AppSetting", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
     "Notification", "UserPreference", "EmailDelivery", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "Organization", "OrganizationTier", "PaymentTransaction",

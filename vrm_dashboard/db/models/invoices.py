@@ -24,11 +24,17 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_status_due", "status", "due_date"),
         Index("ix_invoice_issue_date", "issue_date"),
         Index("ix_invoice_dup_key", "vendor_id", "total_minor", "issue_date"),
+        Index("ix_invoice_vendor_number", "vendor_id", "vendor_invoice_number"),
+        Index("ix_invoice_vendor_period", "vendor_id", "billing_period"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=64, unique=True)
     kind: str = Field(max_length=16)
+    # The number printed on a vendor's own (parsed) invoice; ours is `number`.
+    vendor_invoice_number: str | None = Field(default=None, max_length=64)
+    # The month (YYYY-MM) a self-generated invoice bills.
+    billing_period: str | None = Field(default=None, max_length=7)
     vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     currency: str = Field(max_length=3)

@@ -1,0 +1,76 @@
+"""What was read off an invoice: each field with its value and how sure the reader is."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+# Confidence levels, highest first: what the reader's evidence was.
+FROM_EINVOICE = 0.99  # a structured e-invoice says so
+CROSS_CHECKED = 0.97  # read by its label and agrees with the other amounts
+LABELLED = 0.9  # read next to its label
+INFERRED = 0.6  # found by position or by elimination
+GUESSED = 0.4
+
+FIELD_NAMES = (
+    "invoice_number", "issue_date", "due_date", "vendor_name", "vendor_tax_id", "iban",
+    "currency", "subtotal", "tax_total", "total",
+)
+
+
+@dataclass
+class ExtractedField:
+    value: Any
+    confidence: float
+
+
+@dataclass
+class ExtractedLine:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal | None
+    amount: Decimal
+
+
+@dataclass
+class Extraction:
+    method: str  # "einvoice" or "text"
+    fields: dict[str, ExtractedField] = field(default_factory=dict)
+    lines: list[ExtractedLine] = field(default_factory=list)
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def value(self, name: str) -> Any:
+        found = self.fields.get(name)
+        return found.value if found else None
+
+    def put(self, name: str, value: Any, confidence: float) -> None:
+        """Keep the surer of two readings of a field."""
+        if value in (None, ""):
+            return
+        current = self.fields.get(name)
+        if current is None or confidence > current.confidence:
+            self.fields[name] = ExtractedField(value, confidence)
+
+    def as_json(self) -> dict[str, Any]:
+        """The extraction as plain JSON: ISO dates, amounts as decimal strings."""
+        out: dict[str, Any] = {"method": self.method, "pages": self.pages}
+        for name in FIELD_NAMES:
+            out[name] = _plain(self.value(name))
+        out["confidence"] = {name: round(f.confidence, 2) for name, f in self.fields.items()}
+        out["lines"] = [
+            {"description": line.description, "quantity": _plain(line.quantity),
+             "unit_price": _plain(line.unit_price), "amount": _plain(line.amount)}
+            for line in self.lines
+        ]
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
