@@ -89,15 +89,19 @@ def insert_rows(
     rows: Iterable[tuple],
     batch: int = 50_000,
     convert: bool = True,
+    on_conflict_ignore: bool = False,
 ) -> int:
-    """executemany in batches; returns the number of rows written.
+    """executemany in batches; returns the number of rows sent.
 
     Pass convert=False when the rows already hold driver-ready values (see `driver_value`).
+    With on_conflict_ignore, rows that would break a unique constraint are skipped.
     """
     sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
     quoted = ", ".join(f'"{c}"' for c in columns)
-    sql = f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([mark] * len(columns))})'
+    verb = "INSERT OR IGNORE" if sqlite and on_conflict_ignore else "INSERT"
+    tail = " ON CONFLICT DO NOTHING" if on_conflict_ignore and not sqlite else ""
+    sql = f'{verb} INTO "{table}" ({quoted}) VALUES ({", ".join([mark] * len(columns))}){tail}'
     written = 0
     buffer: list[tuple] = []
     for row in rows:

@@ -18,6 +18,7 @@ class Action(str, Enum):
     INVOICE_EDIT = "invoice.edit"
     INVOICE_APPROVE = "invoice.approve"
     INVOICE_REJECT = "invoice.reject"
+    INTAKE_IMPORT = "intake.import"
     PAYOUT_VIEW = "payout.view"
     PAYOUT_APPROVE = "payout.approve"
     DISTRIBUTION_VIEW = "distribution.view"
@@ -41,6 +42,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.INVOICE_EDIT: "Edit invoices",
     Action.INVOICE_APPROVE: "Approve invoices",
     Action.INVOICE_REJECT: "Reject invoices",
+    Action.INTAKE_IMPORT: "Import activity data, vendors and invoice files",
     Action.PAYOUT_VIEW: "See payouts",
     Action.PAYOUT_APPROVE: "Approve payouts",
     Action.DISTRIBUTION_VIEW: "See invoice distribution",
@@ -91,6 +93,7 @@ DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
             Action.INVOICE_EDIT,
             Action.INVOICE_APPROVE,
             Action.INVOICE_REJECT,
+            Action.INTAKE_IMPORT,
             Action.PAYOUT_APPROVE,
             Action.TERMS_EDIT,
             Action.AUDIT_VIEW,

@@ -19,16 +19,24 @@ from vrm_dashboard.services.errors import NotFound
 def install_catalogue(session: Session) -> None:
     """Create missing permissions and roles; a role created here gets its default grants.
 
-    Existing roles keep whatever an admin made of them: re-running never re-grants.
+    Existing roles keep whatever an admin made of them: re-running never re-grants. An action
+    new in this release is granted once, as it is created, to the built-in roles that have it
+    by default, so an upgrade does not take a new feature away from the people it is for.
     """
     permissions = {p.action: p for p in session.exec(select(Permission)).all()}
+    new_actions = []
     for action in Action:
         if action.value not in permissions:
             permission = Permission(action=action.value, description=ACTION_DESCRIPTIONS[action])
             session.add(permission)
             permissions[action.value] = permission
+            new_actions.append(action)
     roles = {r.name: r for r in session.exec(select(Role)).all()}
     session.flush()
+    for action in new_actions:
+        for role_name, granted in DEFAULT_GRANTS.items():
+            if action in granted and role_name.value in roles:
+                session.add(RolePermission(role_id=roles[role_name.value].id, permission_id=permissions[action.value].id))
     for role_name in RoleName:
         if role_name.value in roles:
             continue
