@@ -6,7 +6,6 @@ import io
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
-from pdfminer.pdfparser import PDFSyntaxError
 
 from vrm_dashboard.parsing.einvoice import embedded_xml, read_einvoice
 from vrm_dashboard.parsing.extraction import Extraction
@@ -36,13 +35,17 @@ def parse_document(content: bytes, filename: str = "", max_bytes: int = MAX_BYTE
     return _read_pdf(content, max_pages)
 
 
+def _password_protected(error: BaseException) -> bool:
+    # pdfplumber wraps pdfminer's errors: look through the wrapper.
+    causes = [error, *error.args, error.__cause__, error.__context__]
+    return any(isinstance(c, PDFPasswordIncorrect) for c in causes) or "password" in str(error).lower()
+
+
 def _read_pdf(content: bytes, max_pages: int) -> Extraction:
     try:
         pdf = pdfplumber.open(io.BytesIO(content))
-    except PDFPasswordIncorrect as error:
-        raise UnreadableDocument("The PDF is encrypted with a password; send it without one") from error
-    except (PDFSyntaxError, Exception) as error:  # noqa: BLE001 - pdfminer raises many kinds for broken files
-        if "password" in str(error).lower() or "encrypt" in str(error).lower():
+    except Exception as error:  # noqa: BLE001 - pdfminer raises many kinds for broken files
+        if _password_protected(error):
             raise UnreadableDocument("The PDF is encrypted with a password; send it without one") from error
         raise UnreadableDocument("The PDF is damaged and cannot be read") from error
     with pdf:

@@ -2,10 +2,20 @@
 deleting drafts and archiving."""
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Invoice, InvoiceApproval, InvoiceFlag, InvoiceLine, Notification, utcnow
+from vrm_dashboard.db.models import (
+    ActivityRecord,
+    Intake,
+    Invoice,
+    InvoiceApproval,
+    InvoiceExtraction,
+    InvoiceFlag,
+    InvoiceLine,
+    Notification,
+    utcnow,
+)
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit, validate_invoice
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse_status
 from vrm_dashboard.domain.money import to_major_string
@@ -124,8 +134,11 @@ def delete_draft(session: Session, actor: Actor, invoice_id: int) -> None:
     before = audit.snapshot(invoice)
     partners = reconciliation.duplicate_partners(session, invoice)
     vendor_id = invoice.vendor_id
-    for table in (InvoiceLine, InvoiceFlag, InvoiceApproval, Notification):
+    for table in (InvoiceLine, InvoiceFlag, InvoiceApproval, Notification, InvoiceExtraction):
         session.execute(delete(table).where(table.invoice_id == invoice_id))
+    # The intake stays on record; a deleted self-generated draft's activity is billable again.
+    for table in (Intake, ActivityRecord):
+        session.execute(update(table).where(table.invoice_id == invoice_id).values(invoice_id=None))
     session.delete(invoice)
     session.flush()
     audit.record(session, actor, "invoice.delete", "invoice", invoice_id, before=before)
