@@ -129,6 +129,87 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_parse(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from vrm_dashboard.parsing import UnreadableDocument, parse_document
+
+    path = Path(args.file)
+    try:
+        extraction = parse_document(path.read_bytes(), path.name)
+    except (OSError, UnreadableDocument) as error:
+        print(f"{path}: {error}", file=sys.stderr)
+        return 1
+    data = extraction.as_json()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+        return 0
+    print(f"{path.name}: read from the {'e-invoice XML' if data['method'] == 'einvoice' else 'PDF text'}")
+    for name in ("invoice_number", "issue_date", "due_date", "vendor_name", "vendor_tax_id", "iban", "currency",
+                 "subtotal", "tax_total", "total"):
+        confidence = data["confidence"].get(name)
+        shown = "-" if data[name] is None else data[name]
+        print(f"  {name:<15} {shown!s:<40} {'' if confidence is None else f'{confidence:.0%}'}")
+    for line in data["lines"]:
+        print(f"  line: {line['description']} | {line['quantity']} x {line['unit_price']} = {line['amount']}")
+    return 0
+
+
+def _cli_actor(session, email: str | None):  # type: ignore[no-untyped-def]
+    """The user a command acts as (audited under their name), or the system."""
+    from sqlmodel import select
+
+    from vrm_dashboard.db.models import User
+    from vrm_dashboard.services.actors import Actor, load_actor
+
+    if not email:
+        return Actor.system("cli")
+    user = session.exec(select(User).where(User.email == email.lower())).first()
+    actor = load_actor(session, user.id) if user else None
+    if actor is None:
+        raise SystemExit(f"No active user {email}")
+    return actor
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vrm_dashboard.db.engine import session_scope
+    from vrm_dashboard.services import activity_import, vendor_import
+
+    path = Path(args.file)
+    content = path.read_bytes()
+    with session_scope() as session:
+        actor = _cli_actor(session, args.as_user)
+        if args.what == "activity":
+            result = activity_import.import_activity_file(session, actor, content, path.name,
+                                                          source_name=args.source, channel="cli")
+        else:
+            result = vendor_import.import_vendors_file(session, actor, content, path.name, channel="cli")
+    print(result.message, file=sys.stderr if result.refused else sys.stdout)
+    for problem in result.problems[:50] if result.refused else []:
+        print(f"  {problem}", file=sys.stderr)
+    return 1 if result.refused else 0
+
+
+def _cmd_intake(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from vrm_dashboard.db.engine import session_scope
+    from vrm_dashboard.services.invoice_intake import receive_invoice
+
+    failed = 0
+    for name in args.files:
+        path = Path(name)
+        with session_scope() as session:
+            outcome = receive_invoice(session, _cli_actor(session, args.as_user), path.read_bytes(), path.name,
+                                      channel="cli")
+        failed += outcome.status == "failed"
+        print(f"{path.name}: {outcome.message}" + "".join(f"\n  - {p}" for p in outcome.problems))
+    return 1 if failed else 0
+
+
 def _cmd_setting(args: argparse.Namespace) -> int:
     import json
 
@@ -217,6 +298,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--sort", default="issue_date")
     export.add_argument("--ascending", action="store_true")
     export.set_defaults(handler=_cmd_export)
+
+    parse = commands.add_parser("parse", help="read a vendor invoice (PDF or e-invoice XML) and print its fields")
+    parse.add_argument("file")
+    parse.add_argument("--json", action="store_true", help="one JSON object")
+    parse.set_defaults(handler=_cmd_parse)
+
+    imports = commands.add_parser("import", help="import activity data or vendors from CSV/XLSX (all or nothing)")
+    imports.add_argument("what", choices=["activity", "vendors"])
+    imports.add_argument("file")
+    imports.add_argument("--source", default="upload", help="activity source whose column mapping applies")
+    imports.add_argument("--as-user", help="e-mail of the user to act as (default: the system)")
+    imports.set_defaults(handler=_cmd_import)
+
+    intake = commands.add_parser("intake", help="receive vendor invoice files as drafts")
+    intake.add_argument("files", nargs="+")
+    intake.add_argument("--as-user", help="e-mail of the user to act as (default: the system)")
+    intake.set_defaults(handler=_cmd_intake)
 
     setting = commands.add_parser("setting", help="show or change a business setting (JSON value)")
     setting.add_argument("key", nargs="?", help="e.g. approval.two_approver_thresholds")

@@ -77,7 +77,7 @@ def _value_texts(label: _Label, rows: list[list[Cell]]) -> list[tuple[str, float
         places.append((label.rest, 1.0))
     row = rows[label.cell.line]
     later = [c for c in row if c.start > label.cell.start]
-    if later and not label.rest and not _is_label_only(later[0]):
+    if later and not _is_label_only(later[0]):
         places.append((later[0].text, 0.95))
     for below in rows[label.cell.line + 1: label.cell.line + 4]:
         under = [c for c in below if c.overlaps(label.cell)]

@@ -211,7 +211,7 @@ def _check_unique_code(session: Session, code: str, own_id: int | None = None) -
         raise FieldErrors({"vendor_code": f"Vendor ID {code} is already used by {clash.name}"})
 
 
-def _columns(clean: CleanVendor) -> dict:
+def vendor_columns(clean: CleanVendor) -> dict:
     """The cleaned vendor as column values (enums stored by value)."""
     return {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(clean).items()}
 
@@ -221,7 +221,7 @@ def create_vendor(session: Session, actor: Actor, data: VendorInput) -> Vendor:
     require(actor, Action.VENDOR_CREATE)
     clean = validate_vendor(data)
     _check_unique_code(session, clean.vendor_code)
-    vendor = Vendor(**_columns(clean))
+    vendor = Vendor(**vendor_columns(clean))
     session.add(vendor)
     session.flush()
     audit.record(session, actor, "vendor.create", "vendor", vendor.id, after=vendor)
@@ -235,7 +235,7 @@ def update_vendor(session: Session, actor: Actor, vendor_id: int, data: VendorIn
     clean = validate_vendor(data)
     _check_unique_code(session, clean.vendor_code, own_id=vendor.id)
     before = audit.snapshot(vendor)
-    for key, value in _columns(clean).items():
+    for key, value in vendor_columns(clean).items():
         setattr(vendor, key, value)
     after = audit.snapshot(vendor)
     if before == after:
