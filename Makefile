@@ -27,10 +27,12 @@ run: setup
 	$(VENV)/bin/vrm bootstrap
 	$(VENV)/bin/vrm serve
 
-# Browser tests need Debian's chromium; the integration tests start PostgreSQL from apt.
+# Browser tests need Debian's chromium; the integration tests start PostgreSQL and a dovecot
+# IMAP server (the watched invoice mailbox) from apt.
 test-deps:
-	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
+	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+		|| ! test -x /usr/sbin/dovecot; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql dovecot-imapd >/dev/null; \
 	fi
 
 test: setup test-deps

@@ -39,6 +39,7 @@ class ImapSettings:
     username: str | None
     password: str | None
     folder: str
+    ssl: bool = True
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             username=env.get("VRM_IMAP_USER") or None,
             password=env.get("VRM_IMAP_PASSWORD") or None,
             folder=env.get("VRM_IMAP_FOLDER", "INBOX"),
+            ssl=_bool(env, "VRM_IMAP_SSL", True),
         ),
     )
 
