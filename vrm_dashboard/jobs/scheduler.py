@@ -10,14 +10,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import engine
-from vrm_dashboard.services import housekeeping, mailbox
-from vrm_dashboard.services.job_runs import run_recorded
+from vrm_dashboard.services import connectors, housekeeping, mailbox
+from vrm_dashboard.services.job_runs import JobResult, run_recorded
 
 log = logging.getLogger("vrm.scheduler")
 
 # name -> (work, trigger arguments). Later capabilities (intake, payouts, distribution,
 # collection) register their jobs here.
-JOBS: dict[str, tuple[Callable[[Session], int], dict]] = {
+JOBS: dict[str, tuple[Callable[[Session], "int | JobResult"], dict]] = {
     "purge_expired_sessions": (
         housekeeping.purge_expired_sessions,
         {"trigger": "interval", "hours": 1, "next_run_time": datetime.now(timezone.utc)},
@@ -25,6 +25,7 @@ JOBS: dict[str, tuple[Callable[[Session], int], dict]] = {
     "purge_old_exports": (housekeeping.purge_old_exports, {"trigger": "interval", "hours": 6}),
     "reconcile_all_invoices": (housekeeping.reconcile_all_invoices, {"trigger": "cron", "hour": 3, "minute": 0}),
     "rebuild_invoice_rollup": (housekeeping.rebuild_invoice_rollup, {"trigger": "cron", "hour": 2, "minute": 30}),
+    "sync_activity_sources": (connectors.sync_all, {"trigger": "interval", "minutes": 15}),
     # Does nothing until VRM_IMAP_HOST is set.
     "poll_invoice_mailbox": (mailbox.poll_mailbox, {"trigger": "interval", "minutes": 1}),
 }

@@ -1,6 +1,8 @@
 """Recording what each scheduled job did: rows, errors, duration, outcome."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import traceback
 from typing import Callable
 
@@ -10,16 +12,29 @@ from sqlmodel import Session
 from vrm_dashboard.db.models import JobRun, utcnow
 
 
-def run_recorded(engine: Engine, job: str, work: Callable[[Session], int]) -> JobRun:
+@dataclass(frozen=True)
+class JobResult:
+    """What a job that reports more than a row count returns: rows, errors and a summary."""
+
+    rows: int
+    errors: int = 0
+    detail: str = ""
+
+
+def run_recorded(engine: Engine, job: str, work: Callable[[Session], "int | JobResult"]) -> JobRun:
     """Run `work` in its own transaction and record the run, even when it fails."""
     with Session(engine, expire_on_commit=False) as session:
         run = JobRun(job=job, status="running")
         session.add(run)
         session.commit()
         try:
-            run.rows = int(work(session) or 0)
+            result = work(session)
             session.commit()
-            run.status = "succeeded"
+            if isinstance(result, JobResult):
+                run.rows, run.errors, run.detail = result.rows, result.errors, result.detail or None
+            else:
+                run.rows = int(result or 0)
+            run.status = "succeeded" if not run.errors else "partly_failed"
         except Exception:
             session.rollback()
             run.status = "failed"

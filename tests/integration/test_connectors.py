@@ -1,0 +1,107 @@
+"""Connector syncs against real local counterparts: a folder, an HTTP server on 127.0.0.1 and
+a separate SQL database standing in for the ERP."""
+import json
+import sqlite3
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake, Invoice, JobRun
+from vrm_dashboard.services import connectors, intake_log, rate_rules
+from vrm_dashboard.services import vendors as vendor_service
+from vrm_dashboard.services.job_runs import run_recorded
+from tests.helpers import make_user, vendor_input
+
+
+@pytest.fixture
+def finance(session):
+    finance = make_user(session, "finance_manager")
+    vendor = vendor_service.create_vendor(session, finance, vendor_input())
+    rate_rules.set_rate_card(session, finance, vendor.id, "EUR")
+    rate_rules.set_rate_rule(session, finance, vendor.id, "clicks", per_unit_rate="0.01")
+    session.commit()
+    return finance
+
+
+def _records(session):
+    return session.execute(select(func.count()).select_from(ActivityRecord)).scalar_one()
+
+
+def test_drop_folder_takes_each_new_file_once_and_holds_at_a_bad_one(session, finance, tmp_path):
+    (tmp_path / "2026-10-01.csv").write_text("vendor,activity_type,date,quantity\nACME-1,clicks,2026-10-01,100\n")
+    source = connectors.configure_source(session, finance, "drop", "drop_folder", {"path": str(tmp_path)})
+    session.commit()
+    assert connectors.sync_source(session, finance, source).new_rows == 1
+    assert connectors.sync_source(session, finance, source).batches == 0
+    (tmp_path / "2026-10-02.csv").write_text("vendor,activity_type,date,quantity\nGHOST,clicks,2026-10-02,5\n")
+    (tmp_path / "2026-10-03.csv").write_text("vendor,activity_type,date,quantity\nACME-1,clicks,2026-10-03,7\n")
+    report = connectors.sync_source(session, finance, source)
+    assert "unknown vendor GHOST" in report.error and _records(session) == 1
+    assert session.get(ActivitySource, source.id).cursor == "2026-10-01.csv"
+    (tmp_path / "2026-10-02.csv").write_text("vendor,activity_type,date,quantity\nACME-1,clicks,2026-10-02,5\n")
+    assert connectors.sync_source(session, finance, source).new_rows == 2
+    assert session.get(ActivitySource, source.id).cursor == "2026-10-03.csv"
+
+
+class _Tracker(BaseHTTPRequestHandler):
+    events: list[dict] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        since = int(parse_qs(urlparse(self.path).query).get("since", ["0"])[0] or 0)
+        page = [e for e in self.events if e["id"] > since][:10]
+        body = json.dumps({"events": page}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_http_json_tracker_pages_through_with_a_cursor(session, finance):
+    _Tracker.events = [{"id": i, "publisher": "ACME-1", "event": "clicks", "day": "2026-10-0%d" % (1 + i % 5),
+                        "units": "10"} for i in range(1, 26)]
+    server = HTTPServer(("127.0.0.1", 0), _Tracker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/events"
+        source = connectors.configure_source(
+            session, finance, "tracker", "http_json",
+            {"url": url, "items_key": "events", "cursor_param": "since", "cursor_field": "id"},
+            mapping={"vendor": "publisher", "activity_type": "event", "date": "day", "quantity": "units", "row_id": "id"})
+        session.commit()
+        report = connectors.sync_source(session, finance, source)
+        assert report.error == "" and report.new_rows == 25 and report.batches == 3
+        assert session.get(ActivitySource, source.id).cursor == "25"
+        _Tracker.events.append({"id": 26, "publisher": "ACME-1", "event": "clicks", "day": "2026-10-09", "units": "1"})
+        assert connectors.sync_source(session, finance, source).new_rows == 1
+        invoice = session.execute(select(Invoice)).scalar_one()
+        assert invoice.total_minor == 251  # 251 clicks x 0.01
+    finally:
+        server.shutdown()
+
+
+def test_erp_query_reads_incrementally_and_the_job_run_is_recorded(db, session, finance, tmp_path):
+    erp = tmp_path / "erp.sqlite"
+    with sqlite3.connect(erp) as conn:
+        conn.execute("create table usage (seq integer primary key, supplier text, metric text, day text, qty text)")
+        conn.executemany("insert into usage values (?, ?, ?, ?, ?)",
+                         [(i, "ACME-1", "clicks", "2026-09-15", "20") for i in range(1, 6)])
+    connectors.configure_source(
+        session, finance, "erp", "sql",
+        {"url": f"sqlite:///{erp}", "cursor_field": "seq",
+         "query": "select seq, supplier, metric, day, qty from usage where seq > :cursor order by seq"},
+        mapping={"vendor": "supplier", "activity_type": "metric", "date": "day", "quantity": "qty", "row_id": "seq"})
+    connectors.configure_source(session, finance, "down", "http_json", {"url": "http://127.0.0.1:9/none"})
+    session.commit()
+    run = run_recorded(db, "sync_activity_sources", connectors.sync_all)
+    assert run.rows == 5 and run.errors == 1 and run.status == "partly_failed"
+    detail = {r["source"]: r for r in json.loads(run.detail)}
+    assert detail["erp"]["new_rows"] == 5 and "URLError" in detail["down"]["error"]
+    runs = intake_log.recent_sync_runs(session, finance)
+    assert runs[0].job == "sync_activity_sources" and runs[0].rows == 5
