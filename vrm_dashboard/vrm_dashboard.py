@@ -4,10 +4,12 @@ import reflex as rx
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.config import settings
 from vrm_dashboard.ui.pages import screens
+from vrm_dashboard.ui.pages.intake import intake_page
 from vrm_dashboard.ui.pages.invoices import invoice_detail_page, invoices_page
 from vrm_dashboard.ui.pages.login import login_page
 from vrm_dashboard.ui.pages.vendors import vendors_page
 from vrm_dashboard.ui.states.directory import PortalState, TermsState
+from vrm_dashboard.ui.states.intake import IntakeState
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 from vrm_dashboard.ui.states.invoices import InvoicesState
 from vrm_dashboard.ui.states.pipeline import PipelineState
@@ -30,6 +32,7 @@ app.add_page(login_page, route="/login", title="Sign in · VRM Dashboard")
 app.add_page(vendors_page, route="/vendors", title="Vendors · VRM Dashboard", on_load=VendorsState.load)
 app.add_page(screens.vendor_card_page, route="/vendor", title="Vendor · VRM Dashboard", on_load=VendorCardState.load)
 app.add_page(invoices_page, route="/invoices", title="Pending Invoices · VRM Dashboard", on_load=InvoicesState.load)
+app.add_page(intake_page, route="/intake", title="Intake · VRM Dashboard", on_load=IntakeState.load)
 app.add_page(invoice_detail_page, route="/invoice", title="Invoice · VRM Dashboard", on_load=InvoiceDetailState.load)
 app.add_page(screens.payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=PipelineState.load_payouts)
 app.add_page(screens.distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=PipelineState.load_distribution)

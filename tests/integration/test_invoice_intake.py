@@ -45,18 +45,18 @@ def test_a_parsed_invoice_matched_by_vat_id_is_draft_valid_with_its_lines(sessio
 
 def test_an_unmatched_invoice_stays_draft_with_suggestions_until_resolved(session, finance, sample):
     name = sample.truth["vendor_name"]
-    close = vendor_service.create_vendor(session, finance, vendor_input(vendor_code="C-1", name=name.rsplit(" ", 1)[0]))
+    close = vendor_service.create_vendor(session, finance, vendor_input(vendor_code="C-1",
+                                                                         name=name.rsplit(" ", 1)[0] + " Europe"))
     vendor_service.create_vendor(session, finance, vendor_input(vendor_code="X-1", name="Unrelated Widgets"))
     outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "rechnung.pdf")
     session.commit()
     invoice = session.get(Invoice, outcome.invoice_id)
     suggestions = invoice_intake.suggestions_for(session, finance, invoice.id)
-    if invoice.vendor_id is None:
-        assert invoice.status == "draft"
-        assert any("No vendor is matched" in p for p in outcome.problems)
-        assert suggestions[0].vendor_id == close.id and suggestions[0].score >= 80
-        invoice_intake.resolve_vendor(session, finance, invoice.id, suggestions[0].vendor_id)
-        session.commit()
+    assert invoice.vendor_id is None and invoice.status == "draft"
+    assert any("No vendor is matched" in p for p in outcome.problems)
+    assert suggestions[0].vendor_id == close.id and suggestions[0].score >= 80
+    invoice_intake.resolve_vendor(session, finance, invoice.id, suggestions[0].vendor_id)
+    session.commit()
     assert session.get(Invoice, invoice.id).vendor_id == close.id
     assert session.get(Invoice, invoice.id).status == "draft_valid"
 
@@ -150,3 +150,13 @@ def test_a_vendor_upload_is_always_its_own_and_deleting_the_draft_keeps_the_inta
     invoices.delete_draft(session, finance, outcome.invoice_id)
     session.commit()
     assert session.execute(select(Intake)).scalar_one().invoice_id is None
+
+
+def test_a_new_vendor_profile_prefilled_from_the_invoice(session, finance, sample):
+    outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "new.pdf", sender="ap@copperline.example")
+    prefill = invoice_intake.vendor_prefill(session, finance, outcome.invoice_id)
+    assert prefill.name == sample.truth["vendor_name"] and prefill.vat_id == sample.truth["vendor_tax_id"]
+    assert prefill.iban == sample.truth["iban"] and prefill.country == "DE" and prefill.email == "ap@copperline.example"
+    invoice = invoice_intake.create_vendor_from_invoice(session, finance, outcome.invoice_id, prefill)
+    session.commit()
+    assert invoice.vendor_id is not None and invoice.status == "draft_valid"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,7 +19,9 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
+from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.services import audit, invoice_rollup, reconciliation
+from vrm_dashboard.services import vendors as vendor_service
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, NotFound, PermissionDenied
 from vrm_dashboard.services.vendor_matching import Suggestion, match_vendor
@@ -176,11 +179,15 @@ def revalidate(session: Session, invoice: Invoice) -> list[str]:
     if extraction is None or invoice.status not in (S.DRAFT.value, S.DRAFT_VALID.value):
         return []
     fields = json.loads(extraction.fields)
+    # Once a person has edited the invoice, its own fields are what counts, not what was read.
+    edited = invoice.updated_by_id is not None
     lines = session.execute(select(func.count(), func.sum(InvoiceLine.amount_minor))
                             .where(InvoiceLine.invoice_id == invoice.id)).one()
     facts = ParsedFacts(
-        has_number=bool(invoice.vendor_invoice_number), has_issue_date=bool(fields.get("issue_date")),
-        has_total=fields.get("total") is not None, currency_known=_known_currency(fields.get("currency")) is not None,
+        has_number=bool(invoice.vendor_invoice_number) or edited,
+        has_issue_date=bool(fields.get("issue_date")) or edited,
+        has_total=fields.get("total") is not None or (edited and invoice.total_minor > 0),
+        currency_known=_known_currency(invoice.currency if edited else fields.get("currency")) is not None,
         vendor_matched=invoice.vendor_id is not None,
         lines_total_minor=int(lines[1]) if lines[0] else None, line_count=int(lines[0]),
         tax_minor=invoice.tax_minor, total_minor=invoice.total_minor, duplicate_of=_duplicate_of(session, invoice),
@@ -244,3 +251,27 @@ def extraction_of(session: Session, actor: Actor, invoice_id: int) -> dict | Non
     return {"method": extraction.method, "fields": json.loads(extraction.fields),
             "suggestions": json.loads(extraction.suggestions), "problems": json.loads(extraction.problems),
             "sender": extraction.sender_email}
+
+
+def vendor_prefill(session: Session, actor: Actor, invoice_id: int) -> VendorInput:
+    """A new vendor profile filled from what the invoice says about its sender."""
+    require(actor, Action.VENDOR_CREATE)
+    extraction = session.get(InvoiceExtraction, invoice_id)
+    invoice = session.get(Invoice, invoice_id)
+    if extraction is None or invoice is None:
+        raise NotFound("This invoice has no extracted data")
+    fields = json.loads(extraction.fields)
+    name = (fields.get("vendor_name") or "").strip()
+    vat = (fields.get("vendor_tax_id") or "").strip()
+    iban = (fields.get("iban") or "").strip()
+    code = re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:20] or f"V-{invoice_id}"
+    country = vat[:2] if vat[:2].isalpha() else (iban[:2] if iban else "")
+    return VendorInput(vendor_code=code, name=name, legal_name=name, email=extraction.sender_email or "",
+                       country=country, currency=invoice.currency, payment_method="sepa" if iban else "wire",
+                       iban=iban, vat_id=vat if vat[:2].isalpha() else "", tax_id="" if vat[:2].isalpha() else vat)
+
+
+def create_vendor_from_invoice(session: Session, actor: Actor, invoice_id: int, data: VendorInput) -> Invoice:
+    """Add the sender as a new vendor (validated like any vendor) and assign the invoice to it."""
+    vendor = vendor_service.create_vendor(session, actor, data)
+    return resolve_vendor(session, actor, invoice_id, vendor.id)

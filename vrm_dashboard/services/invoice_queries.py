@@ -124,7 +124,8 @@ def conditions(query: InvoiceQuery) -> tuple[list, bool]:
     if term:
         needs_vendor = True
         pattern = f"%{term.lower()}%"
-        where.append(or_(Invoice.number.ilike(f"{term}%"), func.lower(Vendor.name).like(pattern),
+        where.append(or_(Invoice.number.ilike(f"{term}%"), Invoice.vendor_invoice_number == term,
+                         func.lower(Vendor.name).like(pattern),
                          func.lower(Vendor.vendor_code) == term.lower()))
     statuses = [s for s in query.statuses if s in {x.value for x in InvoiceStatus}]
     if statuses:

@@ -12,6 +12,7 @@ from vrm_dashboard.db.models import (
     InvoiceApproval,
     InvoiceExtraction,
     InvoiceFlag,
+    InvoiceKind,
     InvoiceLine,
     Notification,
     utcnow,
@@ -20,7 +21,7 @@ from vrm_dashboard.domain.invoice_rules import InvoiceEdit, validate_invoice
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse_status
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, invoice_rollup, reconciliation
+from vrm_dashboard.services import audit, invoice_intake, invoice_rollup, reconciliation
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors, NotFound
 
@@ -113,6 +114,9 @@ def edit_invoice(session: Session, actor: Actor, invoice_id: int, edit: InvoiceE
     session.flush()
     audit.record(session, actor, "invoice.edit", "invoice", invoice.id, before=before, after=invoice)
     _after_change(session, invoice, old_partners)
+    if invoice.kind == InvoiceKind.PARSED.value:
+        # A parsed invoice also needs its vendor matched and no duplicate before it is valid.
+        invoice_intake.revalidate(session, invoice)
     return invoice
 
 

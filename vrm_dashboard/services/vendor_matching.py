@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from vrm_dashboard.db.models import Vendor
 
-# Above this name score, with a clear lead over the next vendor, the match is taken as certain.
-AUTO_MATCH_SCORE = 95.0
+# Above this name score (the same name but for legal form, case and punctuation), with a clear
+# lead over the next vendor, the match is taken as certain.
+AUTO_MATCH_SCORE = 98.0
 SUGGESTION_FLOOR = 60.0
 # Mail providers many vendors share: their domain says nothing about who sent the mail.
 PUBLIC_MAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com",

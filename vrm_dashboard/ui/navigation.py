@@ -17,6 +17,7 @@ class Screen:
 SCREENS = (
     Screen("Vendors", "/vendors", Action.VENDOR_VIEW, "users"),
     Screen("Pending Invoices", "/invoices", Action.INVOICE_VIEW, "file-text"),
+    Screen("Intake", "/intake", Action.INTAKE_IMPORT, "inbox"),
     Screen("Smart Payouts", "/payouts", Action.PAYOUT_VIEW, "banknote"),
     Screen("Distribution", "/distribution", Action.DISTRIBUTION_VIEW, "send"),
     Screen("Payment Terms", "/terms", Action.TERMS_VIEW, "calendar-clock"),

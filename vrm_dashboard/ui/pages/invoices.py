@@ -290,6 +290,66 @@ def _actions() -> rx.Component:
     )
 
 
+def _vendor_field(label: str, name: str) -> rx.Component:
+    s = InvoiceDetailState
+    return rx.vstack(
+        rx.text(label, size="2"),
+        rx.input(value=s.vendor_form[name], on_change=lambda value: s.set_vendor_field(name, value),
+                 data_testid=f"new-vendor-{name}"),
+        rx.cond(s.vendor_errors.contains(name), rx.text(s.vendor_errors[name], color_scheme="red", size="1")),
+        spacing="1", width="100%",
+    )
+
+
+def _new_vendor_dialog() -> rx.Component:
+    s = InvoiceDetailState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("New vendor profile from this invoice"),
+            rx.grid(_vendor_field("Vendor ID", "vendor_code"), _vendor_field("Name", "name"),
+                    _vendor_field("E-mail", "email"), _vendor_field("Country (ISO)", "country"),
+                    _vendor_field("Currency", "currency"), _vendor_field("Payment method", "payment_method"),
+                    _vendor_field("IBAN", "iban"), _vendor_field("VAT ID", "vat_id"), _vendor_field("Tax ID", "tax_id"),
+                    columns="2", spacing="3", width="100%"),
+            rx.cond(s.vendor_errors.contains("form"), rx.callout(s.vendor_errors["form"], color_scheme="red")),
+            rx.hstack(
+                rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.button("Create vendor", on_click=s.save_new_vendor, data_testid="save-new-vendor"),
+                justify="end", margin_top="1em",
+            ),
+        ),
+        open=s.new_vendor_open, on_open_change=s.set_new_vendor_open,
+    )
+
+
+def _extraction() -> rx.Component:
+    s = InvoiceDetailState
+    return rx.vstack(
+        rx.heading("Extracted from the document (" + s.extraction_method + ")", size="4"),
+        rx.foreach(s.problems, lambda p: rx.callout(p, icon="triangle_alert", color_scheme="amber", size="1",
+                                                   data_testid="draft-problem")),
+        data_table(["Field", "Read", "Confidence"], s.extracted, ["field", "value", "confidence"], "extracted-fields"),
+        rx.cond(
+            (s.invoice["vendor"] == "") & s.can_edit,
+            rx.vstack(
+                rx.heading("Which vendor sent it?", size="3"),
+                rx.foreach(s.suggestions, lambda v: rx.hstack(
+                    rx.text(v["label"], weight="medium"), rx.badge("score " + v["score"]),
+                    rx.text(v["reason"], size="1", color_scheme="gray"),
+                    rx.button("Use this vendor", size="1", on_click=s.use_vendor(v["vendor_id"]),
+                              data_testid="use-vendor"),
+                    align="center", data_testid="vendor-suggestion",
+                )),
+                rx.button("Create a new vendor profile", variant="soft", on_click=s.open_new_vendor,
+                          data_testid="create-vendor-from-invoice"),
+                spacing="2",
+            ),
+        ),
+        _new_vendor_dialog(),
+        spacing="2", width="100%",
+    )
+
+
 def invoice_detail_page() -> rx.Component:
     s = InvoiceDetailState
     return page_frame(
@@ -316,13 +376,14 @@ def invoice_detail_page() -> rx.Component:
                     ),
                     rx.card(
                         rx.heading("Normalized invoice", size="3"),
-                        _facts([("Type", "kind"), ("Vendor", "vendor"), ("Issue date", "issue_date"),
+                        _facts([("Type", "kind"), ("Vendor", "vendor"), ("Vendor's invoice no.", "vendor_number"), ("Issue date", "issue_date"),
                                 ("Due date", "due_date"), ("Currency", "currency"), ("Subtotal", "subtotal"),
                                 ("Tax", "tax"), ("Total", "total"), ("Source amount", "source"),
                                 ("Submitted by", "submitted_by"), ("Rejection reason", "rejection_reason")]),
                     ),
                     columns="2", spacing="4", width="100%",
                 ),
+                rx.cond(s.is_parsed, _extraction()),
                 rx.heading("Lines", size="4"),
                 data_table(["#", "Description", "Quantity", "Unit price", "Amount"], s.lines,
                            ["position", "description", "quantity", "unit_price", "amount"], "detail-lines"),

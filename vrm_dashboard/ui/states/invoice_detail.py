@@ -8,7 +8,8 @@ import reflex as rx
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import approvals, audit, invoice_queries, invoices
+from vrm_dashboard.domain.vendor_rules import VendorInput
+from vrm_dashboard.services import approvals, audit, invoice_intake, invoice_queries, invoices
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
@@ -16,6 +17,12 @@ from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
 from vrm_dashboard.ui.states.session import SessionState
 
 EDIT_FIELDS = list(InvoiceEdit.__dataclass_fields__)
+VENDOR_FIELDS = ["vendor_code", "name", "email", "country", "currency", "payment_method", "iban", "vat_id", "tax_id"]
+FIELD_LABELS = {
+    "invoice_number": "Invoice number", "issue_date": "Issue date", "due_date": "Due date",
+    "vendor_name": "Vendor name", "vendor_tax_id": "Vendor tax/VAT ID", "iban": "IBAN", "currency": "Currency",
+    "subtotal": "Subtotal", "tax_total": "Tax", "total": "Total",
+}
 
 
 class InvoiceDetailState(RejectDialogMixin, SessionState):
@@ -34,6 +41,13 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
     editing: bool = False
     form: dict[str, str] = {k: "" for k in EDIT_FIELDS}
     form_errors: dict[str, str] = {}
+    extracted: list[dict[str, str]] = []
+    extraction_method: str = ""
+    problems: list[str] = []
+    suggestions: list[dict[str, str]] = []
+    new_vendor_open: bool = False
+    vendor_form: dict[str, str] = {k: "" for k in VENDOR_FIELDS}
+    vendor_errors: dict[str, str] = {}
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -62,7 +76,7 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
         self.error = ""
         self.has_original = d.document is not None
         self.invoice = {
-            "id": str(inv.id), "number": inv.number,
+            "id": str(inv.id), "number": inv.number, "vendor_number": inv.vendor_invoice_number or "",
             "kind": "Self-generated" if inv.kind == "self_generated" else "Parsed",
             "status": fmt.status_label(inv.status), "status_value": inv.status,
             "vendor": f"{d.vendor.name} ({d.vendor.vendor_code})" if d.vendor else "",
@@ -80,6 +94,7 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
              "unit_price": fmt.money(l.unit_price_minor, inv.currency), "amount": fmt.money(l.amount_minor, inv.currency)}
             for l in d.lines
         ]
+        self._load_extraction()
         self.approvals = [{"who": a.user_label, "at": fmt.day(a.at)} for a in d.approvals]
         self.flags = [{"flag": FLAG_LABELS.get(f.flag, f.flag), "detail": f.detail} for f in d.flags]
         self.history = [
@@ -88,6 +103,71 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
                                   if k not in ("updated_at", "created_at"))[:300]}
             for h in d.history
         ]
+
+    def _load_extraction(self) -> None:
+        with self._acting(read_only=True) as (session, actor):
+            data = invoice_intake.extraction_of(session, actor, self.invoice_id)
+        if data is None:
+            self.extracted, self.problems, self.suggestions, self.extraction_method = [], [], [], ""
+            return
+        fields = data["fields"]
+        self.extraction_method = "e-invoice XML" if data["method"] == "einvoice" else "PDF text"
+        self.extracted = [
+            {"field": label, "value": "" if fields.get(name) is None else str(fields.get(name)),
+             "confidence": f"{fields['confidence'][name]:.0%}" if name in fields.get("confidence", {}) else "not found"}
+            for name, label in FIELD_LABELS.items()
+        ]
+        self.problems = list(data["problems"])
+        self.suggestions = [
+            {"vendor_id": str(s["vendor_id"]), "label": f"{s['name']} ({s['vendor_code']})",
+             "score": f"{s['score']:.0f}", "reason": s["reason"]}
+            for s in data["suggestions"]
+        ]
+
+    @rx.var
+    def is_parsed(self) -> bool:
+        return self.extraction_method != ""
+
+    @rx.event
+    def use_vendor(self, vendor_id: str) -> None:
+        self._run(lambda s, a: (invoice_intake.resolve_vendor(s, a, self.invoice_id, int(vendor_id)),
+                                "Vendor assigned; the invoice was checked again.")[1])
+
+    @rx.event
+    def open_new_vendor(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                data = invoice_intake.vendor_prefill(session, actor, self.invoice_id)
+        except ServiceError as exc:
+            self.message = str(exc)
+            return
+        self.vendor_form = {k: str(getattr(data, k)) for k in VENDOR_FIELDS}
+        self.vendor_errors, self.new_vendor_open = {}, True
+
+    @rx.event
+    def set_new_vendor_open(self, value: bool) -> None:
+        self.new_vendor_open = value
+
+    @rx.event
+    def set_vendor_field(self, name: str, value: str) -> None:
+        if name in VENDOR_FIELDS:
+            self.vendor_form[name] = value
+
+    @rx.event
+    def save_new_vendor(self) -> None:
+        data = VendorInput(**{k: self.vendor_form.get(k, "") for k in VENDOR_FIELDS}, legal_name=self.vendor_form.get("name", ""))
+        try:
+            with self._acting() as (session, actor):
+                invoice_intake.create_vendor_from_invoice(session, actor, self.invoice_id, data)
+        except FieldErrors as exc:
+            self.vendor_errors = exc.errors
+            return
+        except ServiceError as exc:
+            self.vendor_errors = {"form": str(exc)}
+            return
+        self.new_vendor_open = False
+        self.message = "Vendor created and assigned; the invoice was checked again."
+        self._refresh()
 
     def _run(self, work) -> None:  # type: ignore[no-untyped-def]
         try:

@@ -1,0 +1,102 @@
+"""The Intake screen: activity files and vendor invoices uploaded (many at once, with
+progress), what each became, the intake log and the connector runs."""
+from __future__ import annotations
+
+import reflex as rx
+
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import activity_import, intake_log, invoice_intake
+from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.session import SessionState
+
+STATUS_LABELS = {"accepted": "Accepted", "failed": "Failed", "duplicate": "Duplicate"}
+
+
+def _file_name(upload) -> str:  # type: ignore[no-untyped-def]
+    return getattr(upload, "name", None) or getattr(upload, "filename", None) or "upload"
+
+
+class IntakeState(SessionState):
+    source_name: str = "upload"
+    progress: int = 0
+    busy: bool = False
+    results: list[dict[str, str]] = []
+    intakes: list[dict[str, str]] = []
+    runs: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.INTAKE_IMPORT)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        self.results, self.progress = [], 0
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                page = intake_log.recent_intakes(session, actor)
+                runs = intake_log.recent_sync_runs(session, actor, limit=10)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.intakes = [
+            {"at": fmt.day(r.at), "channel": r.channel, "kind": r.kind, "file": r.filename,
+             "status": STATUS_LABELS.get(r.status, r.status), "rows": f"{r.rows_new:,} / {r.rows_total:,}" if r.kind != "invoice" else "",
+             "invoice": r.invoice_number, "invoice_id": str(r.invoice_id or ""), "reason": r.reason[:300]}
+            for r in page.rows
+        ]
+        self.runs = [
+            {"job": r.job, "at": fmt.day(r.started_at), "status": r.status, "rows": f"{r.rows:,}",
+             "errors": str(r.errors), "seconds": f"{r.seconds:.1f} s"}
+            for r in runs
+        ]
+
+    @rx.event
+    def set_source_name(self, value: str) -> None:
+        self.source_name = value.strip()[:80]
+
+    @rx.event
+    def on_progress(self, progress: dict) -> None:
+        # Progress events can arrive after the upload handler has finished: only a transfer
+        # still under way shows as busy.
+        self.progress = int(round(float(progress.get("progress", 0)) * 100))
+        self.busy = self.progress < 100
+
+    @rx.event
+    async def upload_activity(self, files: list[rx.UploadFile]) -> None:
+        results = []
+        for upload in files:
+            content, name = await upload.read(), _file_name(upload)
+            try:
+                with self._acting(Action.INTAKE_IMPORT) as (session, actor):
+                    result = activity_import.import_activity_file(session, actor, content, name,
+                                                                  source_name=self.source_name or "upload")
+                results.append({"file": name, "status": "Refused" if result.refused else "Imported",
+                                "message": result.message, "invoice_id": ""})
+            except ServiceError as exc:
+                results.append({"file": name, "status": "Refused", "message": str(exc), "invoice_id": ""})
+        self._finish(results)
+
+    @rx.event
+    async def upload_invoices(self, files: list[rx.UploadFile]) -> None:
+        results = []
+        for upload in files:
+            content, name = await upload.read(), _file_name(upload)
+            try:
+                with self._acting(Action.INTAKE_IMPORT) as (session, actor):
+                    outcome = invoice_intake.receive_invoice(session, actor, content, name, channel="upload")
+                message = outcome.message + "".join(f" · {p}" for p in outcome.problems)
+                results.append({"file": name, "status": STATUS_LABELS.get(outcome.status, outcome.status),
+                                "message": message, "invoice_id": str(outcome.invoice_id or "")})
+            except ServiceError as exc:
+                results.append({"file": name, "status": "Failed", "message": str(exc), "invoice_id": ""})
+        self._finish(results)
+
+    def _finish(self, results: list[dict[str, str]]) -> None:
+        self.results = results
+        self.busy, self.progress = False, 100
+        self._refresh()
