@@ -51,7 +51,7 @@ def test_activity_becomes_one_invoice_per_vendor_and_period_with_its_computation
                             .order_by(InvoiceLine.position)).scalars().all()
     assert [line.amount_minor for line in lines] == [5018, 18750, 1000]
     assert "3,345 × EUR 0.015" in lines[0].description
-    assert "12.5% of €1,500.00" in lines[1].description
+    assert "12.5% of EUR 1,500.00 = EUR 187.50" in lines[1].description
     # Beta earned 1.00, below its 50.00 minimum: nothing invoiced, the activity carries over.
     assert session.execute(select(Invoice).where(Invoice.vendor_id == rated["beta"].id)).first() is None
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, SQLModel, col, select
 
-from vrm_dashboard.db.models import AuditEntry
+from vrm_dashboard.db.models import AuditEntry, utcnow
 from vrm_dashboard.services.actors import Actor
 
 SECRET_FIELDS = frozenset({"password_hash", "key_hash", "token_hash", "content"})
@@ -54,6 +55,26 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    changes: list[tuple[Any, dict | None, dict | None]],
+) -> None:
+    """One entry per (object id, before, after), written in one statement: for changes made
+    to thousands of records at once."""
+    if not changes:
+        return
+    now = utcnow()
+    dump = lambda value: json.dumps(snapshot(value), sort_keys=True) if value is not None else None  # noqa: E731
+    session.execute(insert(AuditEntry), [
+        {"at": now, "actor_user_id": actor.user_id, "actor_label": actor.label, "action": action,
+         "object_type": object_type, "object_id": str(object_id), "before": dump(before), "after": dump(after)}
+        for object_id, before, after in changes
+    ])
 
 
 def history(session: Session, object_type: str, object_id: Any, limit: int = 50) -> list[AuditEntry]:

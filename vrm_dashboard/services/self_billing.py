@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import (
@@ -26,7 +26,7 @@ from vrm_dashboard.db.models import (
     utcnow,
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.domain.money import exponent, format_money
+from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.services import audit, invoice_rollup, reconciliation
 from vrm_dashboard.services.actors import Actor
 
@@ -57,8 +57,10 @@ def _minor(value: Decimal) -> int:
 def compute_lines(usage: list[Usage], rules: dict[str, RateRule], card: RateCard) -> list[ComputedLine]:
     """The invoice lines for a vendor's usage under its rules, rounded half-up per line."""
     currency = card.currency
-    scale = Decimal(10) ** exponent(currency)
-    money = lambda minor: format_money(minor, currency)  # noqa: E731
+    places = exponent(currency)
+    scale = Decimal(10) ** places
+    # Plain "EUR 1,234.56": babel's locale formatting costs more than the whole computation.
+    money = lambda minor: f"{currency} {Decimal(minor).scaleb(-places):,.{places}f}"  # noqa: E731
     lines: list[ComputedLine] = []
     for item in sorted(usage, key=lambda u: u.activity_type):
         rule = rules[item.activity_type]
@@ -83,52 +85,80 @@ def compute_lines(usage: list[Usage], rules: dict[str, RateRule], card: RateCard
 
 def bill_unbilled(session: Session, actor: Actor, vendor_ids: list[int], today: date | None = None) -> list[int]:
     """Create or update the self-generated invoices of these vendors' unbilled activity; the
-    ids of the invoices written."""
+    ids of the invoices written. Set-based: a handful of statements however many vendors."""
     today = today or date.today()
     _reopen_drafts(session, vendor_ids)
-    usage_rows = session.execute(
+    cards, rules, codes = _terms(session, vendor_ids)
+    plans: list[_Plan] = []
+    for vendor_id, periods in _unbilled_usage(session, vendor_ids).items():
+        card = cards.get(vendor_id)
+        if card is None:
+            continue
+        carried: list[Usage] = []
+        for period in sorted(periods):
+            carried.extend(periods[period])
+            lines = compute_lines(_merge(carried), rules.get(vendor_id, {}), card)
+            total = sum(line.amount_minor for line in lines)
+            if lines and total >= card.minimum_payout_minor:
+                plans.append(_Plan(vendor_id, codes[vendor_id], period, card.currency, lines, total))
+                carried = []
+            # Below the minimum payout the activity carries over to the next period.
+    if plans:
+        _write_invoices(session, actor, plans, today)
+        # Earlier periods first, so each invoice takes exactly the rows carried into it.
+        session.execute(
+            update(ActivityRecord.__table__)
+            .where(ActivityRecord.__table__.c.vendor_id == bindparam("v"),
+                   ActivityRecord.__table__.c.invoice_id.is_(None),
+                   ActivityRecord.__table__.c.period <= bindparam("p"))
+            .values(invoice_id=bindparam("i")),
+            [{"v": plan.vendor_id, "p": plan.period, "i": plan.invoice_id}
+             for plan in sorted(plans, key=lambda plan: plan.period)],
+        )
+    _drop_emptied_drafts(session, vendor_ids)
+    invoice_rollup.refresh(session, vendor_ids)
+    written = [plan.invoice_id for plan in plans]
+    if written:
+        reconciliation.reconcile(session, written)
+    return written
+
+
+@dataclass
+class _Plan:
+    vendor_id: int
+    code: str
+    period: str
+    currency: str
+    lines: list[ComputedLine]
+    total: int
+    invoice_id: int = 0
+
+
+_QUANTITY_PLACES = Decimal("0.000001")  # the column's scale
+
+
+def _unbilled_usage(session: Session, vendor_ids: list[int]) -> dict[int, dict[str, list[Usage]]]:
+    rows = session.execute(
         select(ActivityRecord.vendor_id, ActivityRecord.period, ActivityRecord.activity_type,
                func.sum(ActivityRecord.quantity), func.sum(ActivityRecord.revenue_minor), func.count())
         .where(ActivityRecord.vendor_id.in_(vendor_ids), ActivityRecord.invoice_id.is_(None))
         .group_by(ActivityRecord.vendor_id, ActivityRecord.period, ActivityRecord.activity_type)
-        .order_by(ActivityRecord.vendor_id, ActivityRecord.period)
     ).all()
+    usage: dict[int, dict[str, list[Usage]]] = {}
+    for vendor_id, period, kind, quantity, revenue, count in rows:
+        # SQLite sums NUMERIC as a float: back to the column's six places, exactly.
+        exact = Decimal(str(quantity or 0)).quantize(_QUANTITY_PLACES)
+        usage.setdefault(vendor_id, {}).setdefault(period, []).append(Usage(kind, exact, int(revenue or 0), int(count)))
+    return usage
+
+
+def _terms(session: Session, vendor_ids: list[int]):  # type: ignore[no-untyped-def]
     cards = {c.vendor_id: c for c in session.execute(select(RateCard).where(RateCard.vendor_id.in_(vendor_ids))).scalars()}
     rules: dict[int, dict[str, RateRule]] = {}
     for rule in session.execute(select(RateRule).where(RateRule.vendor_id.in_(vendor_ids))).scalars():
         rules.setdefault(rule.vendor_id, {})[rule.activity_type] = rule
     codes = dict(session.execute(select(Vendor.id, Vendor.vendor_code).where(Vendor.id.in_(vendor_ids))).all())
-    by_vendor: dict[int, dict[str, list[Usage]]] = {}
-    for vendor_id, period, kind, quantity, revenue, count in usage_rows:
-        by_vendor.setdefault(vendor_id, {}).setdefault(period, []).append(
-            Usage(kind, Decimal(str(quantity or 0)), int(revenue or 0), int(count)))
-    written: list[int] = []
-    for vendor_id, periods in by_vendor.items():
-        card = cards.get(vendor_id)
-        if card is None:
-            continue
-        carried: list[str] = []
-        for period in sorted(periods):
-            carried.append(period)
-            usage = _merge([u for p in carried for u in periods[p]])
-            lines = compute_lines(usage, rules.get(vendor_id, {}), card)
-            total = sum(line.amount_minor for line in lines)
-            if total < card.minimum_payout_minor or not lines:
-                continue  # below the minimum payout: carried over to the next period
-            invoice = _write_invoice(session, actor, vendor_id, codes[vendor_id], period, card.currency, lines, today)
-            session.execute(
-                update(ActivityRecord)
-                .where(ActivityRecord.vendor_id == vendor_id, ActivityRecord.invoice_id.is_(None),
-                       ActivityRecord.period.in_(carried))
-                .values(invoice_id=invoice.id)
-            )
-            written.append(invoice.id)
-            carried = []
-    _drop_emptied_drafts(session, vendor_ids)
-    invoice_rollup.refresh(session, vendor_ids)
-    if written:
-        reconciliation.reconcile(session, written)
-    return written
+    return cards, rules, codes
 
 
 def _merge(usage: list[Usage]) -> list[Usage]:
@@ -162,43 +192,71 @@ def _drop_emptied_drafts(session: Session, vendor_ids: list[int]) -> None:
         session.execute(delete(Invoice).where(Invoice.id.in_(ids)))
 
 
-def _write_invoice(session: Session, actor: Actor, vendor_id: int, code: str, period: str, currency: str,
-                   lines: list[ComputedLine], today: date) -> Invoice:
-    total = sum(line.amount_minor for line in lines)
-    invoice = session.execute(
-        select(Invoice).where(Invoice.vendor_id == vendor_id, Invoice.billing_period == period,
-                              Invoice.kind == InvoiceKind.SELF_GENERATED.value, Invoice.status.in_(DRAFTS))
-    ).scalars().first()
-    before = audit.snapshot(invoice)
-    if invoice is None:
-        invoice = Invoice(number=_free_number(session, f"SG-{code}-{period}"), kind=InvoiceKind.SELF_GENERATED.value,
-                          vendor_id=vendor_id, billing_period=period, currency=currency, subtotal_minor=0,
-                          tax_minor=0, total_minor=0, issue_date=today, due_date=today + timedelta(days=DEFAULT_TERMS_DAYS),
-                          payment_terms_days=DEFAULT_TERMS_DAYS, status=InvoiceStatus.DRAFT_VALID.value,
-                          source_kind="activity", created_by_id=actor.user_id)
-    else:
-        session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
-        invoice.updated_by_id = actor.user_id
-    # Tax on self-billed commissions is settled by the vendor's own tax status; none is added here.
-    invoice.subtotal_minor = invoice.total_minor = invoice.source_amount_minor = total
-    invoice.tax_minor = 0
-    invoice.updated_at = utcnow()
-    session.add(invoice)
-    session.flush()
-    for position, line in enumerate(lines, start=1):
-        session.add(InvoiceLine(invoice_id=invoice.id, position=position, description=line.description[:255],
-                                quantity=line.quantity, unit_price_minor=line.unit_price_minor,
-                                amount_minor=line.amount_minor))
-    audit.record(session, actor, "invoice.generate" if before is None else "invoice.regenerate", "invoice",
-                 invoice.id, before=before, after=invoice)
-    return invoice
+def _write_invoices(session: Session, actor: Actor, plans: list[_Plan], today: date) -> None:
+    """Insert the new invoices and refresh the reused drafts, their lines and audit entries."""
+    table = Invoice.__table__
+    drafts = {(vendor_id, period): row for vendor_id, period, *row in session.execute(
+        select(Invoice.vendor_id, Invoice.billing_period, Invoice.id, Invoice.total_minor, Invoice.number)
+        .where(Invoice.vendor_id.in_({p.vendor_id for p in plans}), Invoice.kind == InvoiceKind.SELF_GENERATED.value,
+               Invoice.status.in_(DRAFTS))
+    ).all()}
+    now = utcnow()
+    fresh = [p for p in plans if (p.vendor_id, p.period) not in drafts]
+    numbers = _free_numbers(session, [f"SG-{p.code}-{p.period}" for p in fresh])
+    if fresh:
+        inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
+            {"number": number, "kind": InvoiceKind.SELF_GENERATED.value, "vendor_id": p.vendor_id,
+             "billing_period": p.period, "currency": p.currency, "subtotal_minor": p.total, "tax_minor": 0,
+             "total_minor": p.total, "source_amount_minor": p.total, "source_kind": "activity",
+             "issue_date": today, "due_date": today + timedelta(days=DEFAULT_TERMS_DAYS),
+             "payment_terms_days": DEFAULT_TERMS_DAYS, "payment_method": "unknown",
+             "status": InvoiceStatus.DRAFT_VALID.value, "created_by_id": actor.user_id, "created_at": now,
+             "updated_at": now}
+            for p, number in zip(fresh, numbers)
+        ]).scalars().all()
+        for plan, invoice_id in zip(fresh, inserted):
+            plan.invoice_id = invoice_id
+    reused = [p for p in plans if (p.vendor_id, p.period) in drafts]
+    for plan in reused:
+        plan.invoice_id = drafts[(plan.vendor_id, plan.period)][0]
+    if reused:
+        # Tax on self-billed commissions is settled by the vendor's own tax status; none is added here.
+        session.execute(
+            update(table).where(table.c.id == bindparam("i")).values(
+                subtotal_minor=bindparam("t"), total_minor=bindparam("t"), source_amount_minor=bindparam("t"),
+                tax_minor=0, updated_by_id=actor.user_id, updated_at=now),
+            [{"i": p.invoice_id, "t": p.total} for p in reused],
+        )
+        session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_([p.invoice_id for p in reused])))
+    session.execute(insert(InvoiceLine.__table__), [
+        {"invoice_id": p.invoice_id, "position": position, "description": line.description[:255],
+         "quantity": line.quantity, "unit_price_minor": line.unit_price_minor, "amount_minor": line.amount_minor}
+        for p in plans for position, line in enumerate(p.lines, start=1)
+    ])
+    summary = lambda p, number: {"number": number, "vendor_id": p.vendor_id, "billing_period": p.period,  # noqa: E731
+                                 "currency": p.currency, "total_minor": p.total, "status": InvoiceStatus.DRAFT_VALID.value}
+    audit.record_many(session, actor, "invoice.generate", "invoice",
+                      [(p.invoice_id, None, summary(p, n)) for p, n in zip(fresh, numbers)])
+    audit.record_many(session, actor, "invoice.regenerate", "invoice", [
+        (p.invoice_id, {"total_minor": drafts[(p.vendor_id, p.period)][1]}, summary(p, drafts[(p.vendor_id, p.period)][2]))
+        for p in reused])
+    session.expire_all()  # the ORM's view of these rows is stale now
 
 
-def _free_number(session: Session, base: str) -> str:
-    taken = set(session.execute(select(Invoice.number).where(Invoice.number.like(f"{base}%"))).scalars())
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+def _free_numbers(session: Session, bases: list[str]) -> list[str]:
+    """Each base number, or base-2, base-3... where a later invoice for the period exists."""
+    taken: set[str] = set()
+    for start in range(0, len(bases), 500):
+        chunk = bases[start:start + 500]
+        taken.update(session.execute(select(Invoice.number).where(Invoice.number.in_(chunk))).scalars())
+    out = []
+    for base in bases:
+        if base not in taken:
+            out.append(base)
+            continue
+        siblings = set(session.execute(select(Invoice.number).where(Invoice.number.like(f"{base}-%"))).scalars())
+        n = 2
+        while f"{base}-{n}" in siblings:
+            n += 1
+        out.append(f"{base}-{n}")
+    return out
