@@ -14,6 +14,7 @@ from sqlmodel import Session
 from vrm_dashboard.db.bulk import insert_rows
 from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake, RateCard, RateRule, Vendor, utcnow
 from vrm_dashboard.domain.activity_rules import (
+    FIELD_SYNONYMS,
     MAX_REPORTED_PROBLEMS,
     ImportRefused,
     RowProblem,
@@ -24,6 +25,7 @@ from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import audit, self_billing
 from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.errors import FieldErrors
 from vrm_dashboard.services.tabular_files import read_table
 
 
@@ -58,14 +60,25 @@ def source_named(session: Session, name: str, kind: str = "upload") -> ActivityS
 def save_mapping(session: Session, actor: Actor, source_name: str, mapping: dict[str, str]) -> ActivitySource:
     """Keep a source's column mapping so its next files import without asking."""
     require(actor, Action.INTAKE_IMPORT)
+    unknown = sorted(set(mapping) - set(FIELD_SYNONYMS))
+    if unknown:
+        raise FieldErrors({name: "is not an activity field" for name in unknown})
     source = source_named(session, source_name)
     before = audit.snapshot(source)
+    mapping = {ours: theirs.strip() for ours, theirs in mapping.items() if theirs and theirs.strip()}
     source.column_mapping = json.dumps(mapping, sort_keys=True)
     source.updated_at = utcnow()
     session.add(source)
     session.flush()
     audit.record(session, actor, "activity_source.mapping", "activity_source", source.id, before=before, after=source)
     return source
+
+
+def mapping_of(session: Session, actor: Actor, source_name: str) -> dict[str, str]:
+    """The column mapping saved for a source ({} when none is)."""
+    require(actor, Action.INTAKE_IMPORT)
+    source = session.execute(select(ActivitySource).where(ActivitySource.name == source_name)).scalar_one_or_none()
+    return json.loads(source.column_mapping) if source else {}
 
 
 def import_activity_file(session: Session, actor: Actor, content: bytes, filename: str,

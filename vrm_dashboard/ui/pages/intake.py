@@ -2,7 +2,7 @@
 import reflex as rx
 
 from vrm_dashboard.ui.components.shell import data_table, page_frame
-from vrm_dashboard.ui.states.intake import IntakeState
+from vrm_dashboard.ui.states.intake import MAPPED_FIELDS, IntakeState
 
 ACTIVITY_TYPES = {"text/csv": [".csv"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"]}
 INVOICE_TYPES = {"application/pdf": [".pdf"], "application/xml": [".xml"], "text/xml": [".xml"]}
@@ -22,6 +22,27 @@ def _dropzone(upload_id: str, title: str, hint: str, accept: dict, handler) -> r
                 "Upload", data_testid=f"upload-{upload_id}", loading=IntakeState.busy,
                 on_click=handler(rx.upload_files(upload_id=upload_id, on_upload_progress=IntakeState.on_progress)),
             ),
+            spacing="2", width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _mapping() -> rx.Component:
+    """Which column of this source's files holds each field: chosen once, then kept."""
+    return rx.card(
+        rx.vstack(
+            rx.text("Columns of this source's files (empty: recognised by the usual names)", size="2", weight="medium"),
+            rx.grid(*[
+                rx.vstack(rx.text(name.replace("_", " "), size="1"),
+                          rx.input(value=IntakeState.mapping[name], size="1",
+                                   on_change=lambda value, n=name: IntakeState.set_mapping(n, value),
+                                   data_testid=f"mapping-{name}"), spacing="1")
+                for name in MAPPED_FIELDS
+            ], columns="4", spacing="2", width="100%"),
+            rx.hstack(rx.button("Save mapping", size="1", variant="soft", on_click=IntakeState.save_mapping,
+                                data_testid="save-mapping"),
+                      rx.text(IntakeState.mapping_message, size="1"), align="center"),
             spacing="2", width="100%",
         ),
         width="100%",
@@ -57,6 +78,7 @@ def intake_page() -> rx.Component:
                     rx.hstack(rx.text("Source", size="2"),
                               rx.input(value=IntakeState.source_name, on_change=IntakeState.set_source_name,
                                        width="200px", data_testid="activity-source"), align="center"),
+                    _mapping(),
                     width="100%",
                 ),
                 _dropzone("invoices", "Vendor invoices", "PDF invoices, Factur-X/ZUGFeRD, or UBL/CII XML",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import organizations, portal
+from vrm_dashboard.services import invoice_intake, organizations, portal
 from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
@@ -35,6 +35,23 @@ class PortalState(SessionState):
     invoices: list[dict[str, str]] = []
     notifications: list[dict[str, str]] = []
     error: str = ""
+    upload_results: list[str] = []
+
+    @rx.event
+    async def upload_invoices(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        """A vendor sends its own invoices; the service makes them the vendor's whatever is asked."""
+        results = []
+        for upload in files:
+            content = await upload.read()
+            name = getattr(upload, "name", None) or getattr(upload, "filename", None) or "invoice.pdf"
+            try:
+                with self._acting(Action.PORTAL_USE) as (session, actor):
+                    outcome = invoice_intake.receive_invoice(session, actor, content, name, channel="portal")
+                results.append(f"{name}: {outcome.message}")
+            except ServiceError as exc:
+                results.append(f"{name}: {exc}")
+        self.upload_results = results
+        return PortalState.load
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]

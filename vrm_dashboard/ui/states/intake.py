@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from vrm_dashboard.domain.activity_rules import FIELD_SYNONYMS
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import activity_import, intake_log, invoice_intake
 from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 
+MAPPED_FIELDS = list(FIELD_SYNONYMS)
 STATUS_LABELS = {"accepted": "Accepted", "failed": "Failed", "duplicate": "Duplicate"}
 
 
@@ -25,6 +27,8 @@ class IntakeState(SessionState):
     intakes: list[dict[str, str]] = []
     runs: list[dict[str, str]] = []
     error: str = ""
+    mapping: dict[str, str] = {k: "" for k in MAPPED_FIELDS}
+    mapping_message: str = ""
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -32,6 +36,7 @@ class IntakeState(SessionState):
         if actor is None:
             return None if self.denied else rx.redirect("/login")
         self.results, self.progress = [], 0
+        self._load_mapping()
         self._refresh()
         return None
 
@@ -58,6 +63,32 @@ class IntakeState(SessionState):
     @rx.event
     def set_source_name(self, value: str) -> None:
         self.source_name = value.strip()[:80]
+        self._load_mapping()
+
+    def _load_mapping(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                saved = activity_import.mapping_of(session, actor, self.source_name or "upload")
+        except ServiceError as exc:
+            self.mapping_message = str(exc)
+            return
+        self.mapping = {k: saved.get(k, "") for k in MAPPED_FIELDS}
+        self.mapping_message = ""
+
+    @rx.event
+    def set_mapping(self, name: str, value: str) -> None:
+        if name in MAPPED_FIELDS:
+            self.mapping[name] = value
+
+    @rx.event
+    def save_mapping(self) -> None:
+        try:
+            with self._acting(Action.INTAKE_IMPORT) as (session, actor):
+                activity_import.save_mapping(session, actor, self.source_name or "upload", dict(self.mapping))
+        except ServiceError as exc:
+            self.mapping_message = str(exc)
+            return
+        self.mapping_message = f"Column mapping saved for source '{self.source_name or 'upload'}'."
 
     @rx.event
     def on_progress(self, progress: dict) -> None:
