@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -151,26 +152,26 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     reasons = pd.Series("", index=frame.index, dtype=object)
 
     def flag(mask: pd.Series, reason) -> None:  # type: ignore[no-untyped-def]
+        """Give each row its first problem. `reason` is text, or builds the texts for just the
+        failing rows (a message per row for a million good rows would cost more than the checks)."""
         fresh = mask & (reasons == "")
         if fresh.any():
-            reasons[fresh] = reason if isinstance(reason, str) else reason[fresh]
+            reasons[fresh] = reason if isinstance(reason, str) else reason(fresh)
 
     codes = column("vendor")
     vendors = dict(session.execute(select(Vendor.vendor_code, Vendor.id)).all())
     vendor_ids = codes.map(vendors)
     flag(codes == "", "vendor is empty")
-    flag(vendor_ids.isna(), "unknown vendor " + codes)
+    flag(vendor_ids.isna(), lambda at: "unknown vendor " + codes[at])
     kinds = column("activity_type").str.lower()
     flag(kinds == "", "activity type is empty")
-    dates = pd.to_datetime(column("date"), errors="coerce", format="ISO8601")
-    retry = dates.isna() & (column("date") != "")
-    if retry.any():
-        dates[retry] = pd.to_datetime(column("date")[retry], errors="coerce", dayfirst=True, format="mixed")
-    flag(dates.isna(), "date " + column("date") + " is not a date (use YYYY-MM-DD)")
+    date_text = column("date")
+    occurred_on = date_text.map(_iso_dates(date_text.unique()))
+    flag(occurred_on.isna(), lambda at: "date " + date_text[at] + " is not a date (use YYYY-MM-DD)")
     quantity_text = column("quantity").replace("", "0")
     quantity = pd.to_numeric(quantity_text, errors="coerce")
-    flag(quantity.isna(), "quantity " + quantity_text + " is not a number")
-    flag(quantity < 0, "quantity " + quantity_text + " is negative")
+    flag(quantity.isna(), lambda at: "quantity " + quantity_text[at] + " is not a number")
+    flag(quantity < 0, lambda at: "quantity " + quantity_text[at] + " is negative")
     cards = dict(session.execute(select(RateCard.vendor_id, RateCard.currency)).all())
     currency = column("currency").str.upper()
     currency = currency.where(currency != "", vendor_ids.map(cards).fillna(""))
@@ -180,50 +181,80 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
             known[code] = exponent(check_currency(code))
         except MoneyError:
             pass
-    flag(~currency.isin(list(known)), "unknown currency " + currency.replace("", "(none)"))
-    revenue_minor = _minor_units(column("revenue").replace("", "0"), currency.map(known).fillna(2).astype(int))
-    flag(revenue_minor.isna(), "revenue " + column("revenue") + " is not an amount")
-    flag(revenue_minor < 0, "revenue " + column("revenue") + " is negative")
-    rules = {(v, t) for v, t in session.execute(select(RateRule.vendor_id, RateRule.activity_type)).all()}
-    has_rule = pd.Series([(v, t) in rules for v, t in zip(vendor_ids.fillna(-1).astype(int), kinds)], index=frame.index)
-    flag(~has_rule, "vendor " + codes + " has no rate rule for activity '" + kinds + "'")
+    flag(~currency.isin(list(known)), lambda at: "unknown currency " + currency[at].replace("", "(none)"))
+    revenue_text = column("revenue")
+    revenue_minor = _minor_units(revenue_text, currency, known)
+    flag(revenue_minor.isna(), lambda at: "revenue " + revenue_text[at] + " is not an amount")
+    flag(revenue_minor < 0, lambda at: "revenue " + revenue_text[at] + " is negative")
+    rules = pd.MultiIndex.from_tuples(session.execute(select(RateRule.vendor_id, RateRule.activity_type)).all()
+                                      or [(-1, "")])
+    has_rule = pd.Series(pd.MultiIndex.from_arrays([vendor_ids.fillna(-1).astype("int64"), kinds]).isin(rules),
+                         index=frame.index)
+    flag(~has_rule, lambda at: "vendor " + codes[at] + " has no rate rule for activity '" + kinds[at] + "'")
     card_currency = vendor_ids.map(cards)
     flag(card_currency.notna() & (currency != card_currency),
-         "currency " + currency + " differs from the vendor's rate card (" + card_currency.fillna("") + ")")
+         lambda at: "currency " + currency[at] + " differs from the vendor's rate card (" + card_currency[at] + ")")
     bad = reasons[reasons != ""]
     if len(bad):
         shown = [RowProblem(int(i) + 2, str(r)) for i, r in bad.head(MAX_REPORTED_PROBLEMS).items()]
         raise ImportRefused(shown, len(bad))
     rows = pd.DataFrame({
-        "vendor_id": vendor_ids.astype(int), "activity_type": kinds, "occurred_on": dates.dt.strftime("%Y-%m-%d"),
-        "period": dates.dt.strftime("%Y-%m"), "quantity": quantity_text.map(lambda q: str(q)),
-        "revenue_minor": revenue_minor.astype("int64"), "currency": currency,
+        "vendor_id": vendor_ids.astype("int64"), "activity_type": kinds,
+        "occurred_on": occurred_on, "period": occurred_on.str[:7],
+        "quantity": quantity_text, "revenue_minor": revenue_minor.astype("int64"), "currency": currency,
     })
     rows["row_key"] = _row_keys(rows, column("row_id") if "row_id" in mapping else None)
     return rows
 
 
-def _minor_units(text: pd.Series, places: pd.Series) -> pd.Series:
-    """Exact minor units from decimal text ("1234.5" -> 123450 at two places); NaN where the
-    text is not a plain amount or has more decimals than the currency allows."""
-    clean = text.str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
-    parts = clean.str.extract(r"^(?P<sign>-?)(?P<whole>\d+)(?:\.(?P<frac>\d*))?$")
-    frac = parts["frac"].fillna("")
-    ok = parts["whole"].notna() & (frac.str.len() <= places)
-    padded = [f + "0" * (p - len(f)) if good else "0" for f, p, good in zip(frac, places, ok)]
-    whole = pd.to_numeric(parts["whole"].where(ok, "0")).astype("int64")
-    value = whole * (10 ** places.astype("int64")) + pd.to_numeric(pd.Series(padded, index=text.index).replace("", "0")).astype("int64")
-    value = value.where(parts["sign"] != "-", -value)
-    return value.where(ok)
+def _iso_dates(texts) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Each distinct date text as YYYY-MM-DD (ISO first, then day-first forms); unparseable
+    texts are left out."""
+    texts = pd.Series(texts, dtype=object)
+    parsed = pd.to_datetime(texts, errors="coerce", format="ISO8601")
+    retry = parsed.isna() & (texts != "")
+    if retry.any():
+        parsed[retry] = pd.to_datetime(texts[retry], errors="coerce", dayfirst=True, format="mixed")
+    good = parsed.notna()
+    return dict(zip(texts[good], parsed[good].dt.strftime("%Y-%m-%d")))
+
+
+def _minor_units(text: pd.Series, currency: pd.Series, exponents: dict[str, int]) -> pd.Series:
+    """Exact minor units from decimal text ("1,234.5" -> 123450 in EUR); NaN where the text is
+    not a plain amount or has more decimals than the currency allows. Each distinct (amount,
+    currency) is converted once: a million rows repeat far fewer values."""
+    def convert(value: str, code: str) -> float | int:
+        cleaned = value.replace(",", "").replace(" ", "") or "0"
+        places = exponents.get(code, 2)
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation:
+            return float("nan")
+        scaled = amount.scaleb(places)
+        if not amount.is_finite() or scaled != scaled.to_integral_value() or "e" in cleaned.lower():
+            return float("nan")
+        return int(scaled)
+
+    pairs = pd.MultiIndex.from_arrays([text, currency])
+    distinct = pairs.unique()
+    table = pd.Series([convert(v, c) for v, c in distinct], index=distinct, dtype=object)
+    return pd.Series(table.reindex(pairs).to_numpy(), index=text.index).astype("Float64").astype("float64")
 
 
 def _row_keys(rows: pd.DataFrame, row_ids: pd.Series | None) -> pd.Series:
-    """A row's identity: its id in the source when the file has one, otherwise a hash of its
-    content and how many identical rows came before it (so two equal sales both count)."""
+    """A row's identity: its id in the source when the file has one, otherwise a 128-bit hash
+    of its content plus how many identical rows came before it (two equal sales both count)."""
     if row_ids is not None and (row_ids != "").all():
-        base = "id:" + row_ids
-    else:
-        base = (rows["vendor_id"].astype(str) + "|" + rows["activity_type"] + "|" + rows["occurred_on"] + "|"
-                + rows["quantity"] + "|" + rows["revenue_minor"].astype(str) + "|" + rows["currency"])
-        base = base + "#" + base.groupby(base).cumcount().astype(str)
-    return base.map(lambda text: hashlib.sha256(text.encode()).hexdigest())
+        short = row_ids.str.len() <= 60
+        keys = "id:" + row_ids
+        if not short.all():
+            keys[~short] = row_ids[~short].map(lambda text: "idh:" + hashlib.sha256(text.encode()).hexdigest()[:48])
+        return keys
+    content = rows[["vendor_id", "activity_type", "occurred_on", "quantity", "revenue_minor", "currency"]]
+    # Two independent 64-bit hashes: a collision would silently drop a row, so 128 bits.
+    first = pd.util.hash_pandas_object(content, index=False, hash_key="vrm-activity-k01")
+    second = pd.util.hash_pandas_object(content, index=False, hash_key="vrm-activity-k02")
+    occurrence = pd.DataFrame({"a": first, "b": second}).groupby(["a", "b"], sort=False).cumcount()
+    return pd.Series([f"{a:016x}{b:016x}" + (f"#{n}" if n else "")
+                      for a, b, n in zip(first.to_numpy(), second.to_numpy(), occurrence.to_numpy())],
+                     index=rows.index)
