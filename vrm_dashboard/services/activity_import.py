@@ -8,6 +8,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -254,7 +255,20 @@ def _row_keys(rows: pd.DataFrame, row_ids: pd.Series | None) -> pd.Series:
     # Two independent 64-bit hashes: a collision would silently drop a row, so 128 bits.
     first = pd.util.hash_pandas_object(content, index=False, hash_key="vrm-activity-k01")
     second = pd.util.hash_pandas_object(content, index=False, hash_key="vrm-activity-k02")
-    occurrence = pd.DataFrame({"a": first, "b": second}).groupby(["a", "b"], sort=False).cumcount()
-    return pd.Series([f"{a:016x}{b:016x}" + (f"#{n}" if n else "")
-                      for a, b, n in zip(first.to_numpy(), second.to_numpy(), occurrence.to_numpy())],
-                     index=rows.index)
+    occurrence = pd.DataFrame({"a": first, "b": second}).groupby(["a", "b"], sort=False).cumcount().to_numpy()
+    keys = pd.Series(_hex128(first.to_numpy(), second.to_numpy()), index=rows.index, dtype=object)
+    repeated = occurrence > 0
+    if repeated.any():
+        keys[repeated] = keys[repeated] + "#" + pd.Series(occurrence[repeated], index=keys.index[repeated]).astype(str)
+    return keys
+
+
+def _hex128(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Two uint64 columns as 32 lower-case hex digits per row, without a Python loop."""
+    pair = np.empty((len(first), 2), dtype=">u8")
+    pair[:, 0], pair[:, 1] = first, second
+    raw = pair.view(np.uint8).reshape(len(first), 16)
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    out = np.empty((len(first), 32), dtype=np.uint8)
+    out[:, 0::2], out[:, 1::2] = digits[raw >> 4], digits[raw & 15]
+    return out.view("S32").ravel().astype(str).astype(object)
