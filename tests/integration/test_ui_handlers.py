@@ -90,3 +90,38 @@ def test_sign_in_handler_shows_the_reason_on_failure(db):
     assert state.error == "E-mail or password is wrong" and state.token == ""
     _call(LoginState, state, "submit", {"email": "viewer@test.example", "password": "correct-horse-battery"})
     assert state.error == "" and state.token
+
+
+def test_rate_cards_and_mappings_change_only_for_roles_that_may(db):
+    from vrm_dashboard.db.models import ActivitySource, RateCard
+    from vrm_dashboard.services import vendors as vendor_service
+    from vrm_dashboard.ui.states.intake import IntakeState
+    from vrm_dashboard.ui.states.vendor_card import VendorCardState
+    from tests.helpers import SYSTEM, vendor_input
+
+    with Session(db) as session:
+        vendor_id = vendor_service.create_vendor(session, SYSTEM, vendor_input()).id
+        session.commit()
+    viewer = _state(VendorCardState, _token(db, "viewer"))
+    viewer.vendor = {"id": str(vendor_id)}
+    viewer.rate_card = {"currency": "EUR", "flat_fee": "5", "minimum_payout": "0"}
+    _call(VendorCardState, viewer, "save_rate_card")
+    assert "does not allow" in viewer.rates_message
+    mapper = _state(IntakeState, _token(db, "viewer", email="viewer2@test.example"))
+    mapper.mapping = {"vendor": "Publisher"}
+    _call(IntakeState, mapper, "save_mapping")
+    assert "does not allow" in mapper.mapping_message
+    with Session(db) as session:
+        assert session.get(RateCard, vendor_id) is None
+        assert session.execute(select(func.count()).select_from(ActivitySource)).scalar_one() == 0
+    finance = _state(VendorCardState, _token(db, "finance_manager"))
+    finance.vendor = {"id": str(vendor_id)}
+    finance.rate_card = {"currency": "EUR", "flat_fee": "5.00", "minimum_payout": "25"}
+    _call(VendorCardState, finance, "save_rate_card")
+    finance.new_rule = {"activity_type": "Clicks", "per_unit_rate": "0.015", "revenue_share_percent": ""}
+    _call(VendorCardState, finance, "save_rule")
+    assert finance.rates_message == "Rate rule saved."
+    assert finance.rate_rules == [{"activity_type": "clicks", "per_unit_rate": "0.015", "revenue_share_percent": ""}]
+    finance.new_rule = {"activity_type": "sales", "per_unit_rate": "", "revenue_share_percent": "150"}
+    _call(VendorCardState, finance, "save_rule")
+    assert "between 0 and 100" in finance.rates_message

@@ -84,3 +84,11 @@ def set_rate_rule(session: Session, actor: Actor, vendor_id: int, activity_type:
     session.flush()
     audit.record(session, actor, "rate_rule.save", "rate_rule", rule.id, before=before, after=rule)
     return rule
+
+
+def rates_of(session: Session, actor: Actor, vendor_id: int) -> tuple[RateCard | None, list[RateRule]]:
+    """A vendor's rate card and rules, for the vendor card."""
+    require(actor, Action.VENDOR_VIEW)
+    rules = session.execute(select(RateRule).where(RateRule.vendor_id == vendor_id)
+                            .order_by(RateRule.activity_type)).scalars().all()
+    return session.get(RateCard, vendor_id), list(rules)

@@ -4,9 +4,10 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit
+from vrm_dashboard.domain.money import to_major_string
+from vrm_dashboard.services import audit, rate_rules
 from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 
@@ -20,6 +21,64 @@ class VendorCardState(SessionState):
     payouts: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
     error: str = ""
+    can_edit_rates: bool = False
+    rate_card: dict[str, str] = {"currency": "", "flat_fee": "0", "minimum_payout": "0"}
+    rate_rules: list[dict[str, str]] = []
+    new_rule: dict[str, str] = {"activity_type": "", "per_unit_rate": "", "revenue_share_percent": ""}
+    rates_message: str = ""
+
+    def _load_rates(self, vendor_id: int) -> None:
+        with self._acting(read_only=True) as (session, actor):
+            card, rules = rate_rules.rates_of(session, actor, vendor_id)
+        self.rate_card = {
+            "currency": card.currency if card else self.vendor.get("currency", ""),
+            "flat_fee": to_major_string(card.flat_fee_minor, card.currency) if card else "0",
+            "minimum_payout": to_major_string(card.minimum_payout_minor, card.currency) if card else "0",
+        }
+        self.rate_rules = [
+            {"activity_type": r.activity_type,
+             "per_unit_rate": "" if r.per_unit_rate is None else f"{r.per_unit_rate.normalize():f}",
+             "revenue_share_percent": "" if r.revenue_share_percent is None else f"{r.revenue_share_percent.normalize():f}"}
+            for r in rules
+        ]
+
+    @rx.event
+    def set_rate_card_field(self, name: str, value: str) -> None:
+        if name in self.rate_card:
+            self.rate_card[name] = value
+
+    @rx.event
+    def set_new_rule_field(self, name: str, value: str) -> None:
+        if name in self.new_rule:
+            self.new_rule[name] = value
+
+    def _save(self, work, done: str) -> None:  # type: ignore[no-untyped-def]
+        vendor_id = int(self.vendor.get("id", "0") or 0)
+        try:
+            with self._acting(Action.VENDOR_UPDATE) as (session, actor):
+                work(session, actor, vendor_id)
+        except FieldErrors as exc:
+            self.rates_message = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in exc.errors.items())
+            return
+        except ServiceError as exc:
+            self.rates_message = str(exc)
+            return
+        self.rates_message = done
+        self._load_rates(vendor_id)
+
+    @rx.event
+    def save_rate_card(self) -> None:
+        c = self.rate_card
+        self._save(lambda s, a, v: rate_rules.set_rate_card(s, a, v, c["currency"], c["flat_fee"], c["minimum_payout"]),
+                   "Rate card saved.")
+
+    @rx.event
+    def save_rule(self) -> None:
+        r = self.new_rule
+        self._save(lambda s, a, v: rate_rules.set_rate_rule(s, a, v, r["activity_type"], r["per_unit_rate"] or None,
+                                                            r["revenue_share_percent"] or None), "Rate rule saved.")
+        if self.rates_message == "Rate rule saved.":
+            self.new_rule = {"activity_type": "", "per_unit_rate": "", "revenue_share_percent": ""}
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -68,4 +127,7 @@ class VendorCardState(SessionState):
                                   if k not in ("updated_at", "created_at"))[:300]}
             for h in card.history
         ]
+        self.can_edit_rates = actor.can(Action.VENDOR_UPDATE)
+        self.rates_message = ""
+        self._load_rates(v.id)
         return None
