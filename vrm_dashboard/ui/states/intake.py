@@ -6,7 +6,7 @@ import reflex as rx
 
 from vrm_dashboard.domain.activity_rules import FIELD_SYNONYMS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import activity_import, intake_log, invoice_intake
+from vrm_dashboard.services import activity_import, intake_log, invoice_intake, vendor_import
 from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
@@ -106,6 +106,21 @@ class IntakeState(SessionState):
                 with self._acting(Action.INTAKE_IMPORT) as (session, actor):
                     result = activity_import.import_activity_file(session, actor, content, name,
                                                                   source_name=self.source_name or "upload")
+                results.append({"file": name, "status": "Refused" if result.refused else "Imported",
+                                "message": result.message, "invoice_id": ""})
+            except ServiceError as exc:
+                results.append({"file": name, "status": "Refused", "message": str(exc), "invoice_id": ""})
+        self._finish(results)
+
+    @rx.event
+    async def upload_vendors(self, files: list[rx.UploadFile]) -> None:
+        """Vendor data migration: each file all or nothing."""
+        results = []
+        for upload in files:
+            content, name = await upload.read(), _file_name(upload)
+            try:
+                with self._acting(Action.VENDOR_CREATE) as (session, actor):
+                    result = vendor_import.import_vendors_file(session, actor, content, name)
                 results.append({"file": name, "status": "Refused" if result.refused else "Imported",
                                 "message": result.message, "invoice_id": ""})
             except ServiceError as exc:
