@@ -100,7 +100,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_id', 'row_key')
     )
     with op.batch_alter_table('activity_record', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_activity_record_invoice_id'), ['invoice_id'], unique=False)
         batch_op.create_index('ix_activity_unbilled', ['vendor_id', 'invoice_id', 'period'], unique=False)
 
     op.create_table('invoice_extraction',
@@ -135,7 +134,6 @@ def downgrade() -> None:
     op.drop_table('invoice_extraction')
     with op.batch_alter_table('activity_record', schema=None) as batch_op:
         batch_op.drop_index('ix_activity_unbilled')
-        batch_op.drop_index(batch_op.f('ix_activity_record_invoice_id'))
 
     op.drop_table('activity_record')
     with op.batch_alter_table('intake', schema=None) as batch_op:

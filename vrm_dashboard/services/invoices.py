@@ -141,8 +141,9 @@ def delete_draft(session: Session, actor: Actor, invoice_id: int) -> None:
     for table in (InvoiceLine, InvoiceFlag, InvoiceApproval, Notification, InvoiceExtraction):
         session.execute(delete(table).where(table.invoice_id == invoice_id))
     # The intake stays on record; a deleted self-generated draft's activity is billable again.
-    for table in (Intake, ActivityRecord):
-        session.execute(update(table).where(table.invoice_id == invoice_id).values(invoice_id=None))
+    session.execute(update(Intake).where(Intake.invoice_id == invoice_id).values(invoice_id=None))
+    session.execute(update(ActivityRecord).where(ActivityRecord.vendor_id == vendor_id,
+                                                 ActivityRecord.invoice_id == invoice_id).values(invoice_id=None))
     session.delete(invoice)
     session.flush()
     audit.record(session, actor, "invoice.delete", "invoice", invoice_id, before=before)

@@ -176,7 +176,8 @@ def _reopen_drafts(session: Session, vendor_ids: list[int]) -> None:
     together with what just arrived."""
     drafts = select(Invoice.id).where(Invoice.vendor_id.in_(vendor_ids), Invoice.kind == InvoiceKind.SELF_GENERATED.value,
                                       Invoice.status.in_(DRAFTS))
-    session.execute(update(ActivityRecord).where(ActivityRecord.invoice_id.in_(drafts)).values(invoice_id=None))
+    session.execute(update(ActivityRecord).where(ActivityRecord.vendor_id.in_(vendor_ids),
+                                                 ActivityRecord.invoice_id.in_(drafts)).values(invoice_id=None))
 
 
 def _drop_emptied_drafts(session: Session, vendor_ids: list[int]) -> None:
