@@ -105,3 +105,15 @@ def test_erp_query_reads_incrementally_and_the_job_run_is_recorded(db, session, 
     assert detail["erp"]["new_rows"] == 5 and "URLError" in detail["down"]["error"]
     runs = intake_log.recent_sync_runs(session, finance)
     assert runs[0].job == "sync_activity_sources" and runs[0].rows == 5
+
+
+def test_the_audit_log_keeps_no_connector_secrets(session, finance):
+    from vrm_dashboard.db.models import AuditEntry
+
+    connectors.configure_source(session, finance, "erp-pg", "sql", {
+        "url": "postgresql://erp:s3cret-pass@127.0.0.1/erp", "query": "select 1", "cursor_field": "id"})
+    connectors.configure_source(session, finance, "tracker-auth", "http_json", {
+        "url": "http://127.0.0.1:1/events", "headers": {"Authorization": "Bearer tok-123"}})
+    session.commit()
+    logged = " ".join(e.after for e in session.execute(select(AuditEntry)).scalars() if e.after)
+    assert "s3cret-pass" not in logged and "tok-123" not in logged and "erp-pg" in logged

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, make_url, select, text
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import ActivitySource, utcnow
@@ -60,8 +60,24 @@ def configure_source(session: Session, actor: Actor, name: str, kind: str, confi
     source.updated_at = utcnow()
     session.add(source)
     session.flush()
-    audit.record(session, actor, "activity_source.configure", "activity_source", source.id, before=before, after=source)
+    audit.record(session, actor, "activity_source.configure", "activity_source", source.id,
+                 before=_redacted(before), after=_redacted(audit.snapshot(source)))
     return source
+
+
+def _redacted(snapshot: dict | None) -> dict | None:
+    """A source as the audit log keeps it: no database password, no HTTP header values."""
+    if snapshot is None:
+        return None
+    config = json.loads(snapshot.get("config") or "{}")
+    if config.get("url") and "://" in config["url"]:
+        try:
+            config["url"] = make_url(config["url"]).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001 - an http URL is not a database URL; it has no password to hide
+            pass
+    if isinstance(config.get("headers"), dict):
+        config["headers"] = {name: "***" for name in config["headers"]}
+    return {**snapshot, "config": json.dumps(config, sort_keys=True)}
 
 
 def sync_all(session: Session) -> JobResult:
