@@ -160,3 +160,15 @@ def test_a_new_vendor_profile_prefilled_from_the_invoice(session, finance, sampl
     invoice = invoice_intake.create_vendor_from_invoice(session, finance, outcome.invoice_id, prefill)
     session.commit()
     assert invoice.vendor_id is not None and invoice.status == "draft_valid"
+
+
+def test_assigning_a_vendor_does_not_excuse_a_missing_number(session, finance):
+    sample = make_invoice(13, "en", "classic")
+    vendor = vendor_service.create_vendor(session, finance, vendor_input(vendor_code="N-1", name="Nobody Alike"))
+    outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "x.pdf")
+    invoice = session.get(Invoice, outcome.invoice_id)
+    invoice.vendor_invoice_number = None  # as if the number could not be read
+    session.flush()
+    invoice_intake.resolve_vendor(session, finance, invoice.id, vendor.id)
+    assert session.get(Invoice, invoice.id).status == "draft"
+    assert "The invoice number is missing" in invoice_intake.extraction_of(session, finance, invoice.id)["problems"]

@@ -13,7 +13,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Intake, Invoice, InvoiceExtraction, InvoiceKind, InvoiceLine, StoredDocument, Vendor, utcnow
+from vrm_dashboard.db.models import (
+    AuditEntry,
+    Intake,
+    Invoice,
+    InvoiceExtraction,
+    InvoiceKind,
+    InvoiceLine,
+    StoredDocument,
+    Vendor,
+    utcnow,
+)
 from vrm_dashboard.domain.intake_rules import ParsedFacts, draft_problems
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
@@ -179,8 +189,10 @@ def revalidate(session: Session, invoice: Invoice) -> list[str]:
     if extraction is None or invoice.status not in (S.DRAFT.value, S.DRAFT_VALID.value):
         return []
     fields = json.loads(extraction.fields)
-    # Once a person has edited the invoice, its own fields are what counts, not what was read.
-    edited = invoice.updated_by_id is not None
+    # Once a person has edited the invoice's fields, they are what counts, not what was read.
+    edited = session.execute(select(AuditEntry.id).where(
+        AuditEntry.object_type == "invoice", AuditEntry.object_id == str(invoice.id), AuditEntry.action == "invoice.edit",
+    ).limit(1)).first() is not None
     lines = session.execute(select(func.count(), func.sum(InvoiceLine.amount_minor))
                             .where(InvoiceLine.invoice_id == invoice.id)).one()
     facts = ParsedFacts(
