@@ -172,3 +172,15 @@ def test_assigning_a_vendor_does_not_excuse_a_missing_number(session, finance):
     invoice_intake.resolve_vendor(session, finance, invoice.id, vendor.id)
     assert session.get(Invoice, invoice.id).status == "draft"
     assert "The invoice number is missing" in invoice_intake.extraction_of(session, finance, invoice.id)["problems"]
+
+
+def test_an_unmatched_invoice_is_found_by_its_numbers(session, finance):
+    from vrm_dashboard.services.invoice_queries import InvoiceQuery, list_invoices
+
+    sample = make_invoice(17, "nl", "compact")
+    outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "factuur.pdf")
+    invoice = session.get(Invoice, outcome.invoice_id)
+    assert invoice.vendor_id is None
+    for term in (invoice.number, sample.truth["invoice_number"]):
+        page = list_invoices(session, finance, InvoiceQuery(search=term))
+        assert [row.id for row in page.rows] == [invoice.id]

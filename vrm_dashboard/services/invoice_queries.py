@@ -122,11 +122,13 @@ def conditions(query: InvoiceQuery) -> tuple[list, bool]:
     needs_vendor = False
     term = query.search.strip()
     if term:
-        needs_vendor = True
+        # Vendors matched through a subquery, not a join, so invoices with no vendor yet (parsed,
+        # unmatched) are found by their numbers too.
         pattern = f"%{term.lower()}%"
+        matching_vendors = select(Vendor.id).where(or_(func.lower(Vendor.name).like(pattern),
+                                                       func.lower(Vendor.vendor_code) == term.lower()))
         where.append(or_(Invoice.number.ilike(f"{term}%"), Invoice.vendor_invoice_number == term,
-                         func.lower(Vendor.name).like(pattern),
-                         func.lower(Vendor.vendor_code) == term.lower()))
+                         Invoice.vendor_id.in_(matching_vendors)))
     statuses = [s for s in query.statuses if s in {x.value for x in InvoiceStatus}]
     if statuses:
         where.append(Invoice.status.in_(statuses))
