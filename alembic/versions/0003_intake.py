@@ -117,7 +117,7 @@ def upgrade() -> None:
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('vendor_invoice_number', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
         batch_op.add_column(sa.Column('billing_period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=True))
-        batch_op.create_index('ix_invoice_vendor_number', ['vendor_id', 'vendor_invoice_number'], unique=False)
+        batch_op.create_index('ix_invoice_vendor_number', ['vendor_invoice_number', 'vendor_id'], unique=False)
         batch_op.create_index('ix_invoice_vendor_period', ['vendor_id', 'billing_period'], unique=False)
 
     # ### end Alembic commands ###

@@ -127,7 +127,11 @@ def conditions(query: InvoiceQuery) -> tuple[list, bool]:
         pattern = f"%{term.lower()}%"
         matching_vendors = select(Vendor.id).where(or_(func.lower(Vendor.name).like(pattern),
                                                        func.lower(Vendor.vendor_code) == term.lower()))
-        where.append(or_(Invoice.number.ilike(f"{term}%"), Invoice.vendor_invoice_number == term,
+        # Number prefixes as index ranges (as typed, and upper-cased as our numbers are), so
+        # each branch of the OR is an index lookup rather than a scan of every invoice.
+        prefixes = {term, term.upper()}
+        number_ranges = [Invoice.number.between(p, p + "\uffff") for p in prefixes]
+        where.append(or_(*number_ranges, Invoice.vendor_invoice_number == term,
                          Invoice.vendor_id.in_(matching_vendors)))
     statuses = [s for s in query.statuses if s in {x.value for x in InvoiceStatus}]
     if statuses:

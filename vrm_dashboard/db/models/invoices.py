@@ -24,7 +24,7 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_status_due", "status", "due_date"),
         Index("ix_invoice_issue_date", "issue_date"),
         Index("ix_invoice_dup_key", "vendor_id", "total_minor", "issue_date"),
-        Index("ix_invoice_vendor_number", "vendor_id", "vendor_invoice_number"),
+        Index("ix_invoice_vendor_number", "vendor_invoice_number", "vendor_id"),
         Index("ix_invoice_vendor_period", "vendor_id", "billing_period"),
     )
 
