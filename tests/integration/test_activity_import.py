@@ -133,3 +133,12 @@ def test_only_importers_may_import(session, rated):
     viewer = make_user(session, "viewer")
     with pytest.raises(PermissionDenied):
         activity_import.import_activity_file(session, viewer, CSV, "october.csv")
+
+
+def test_a_row_id_repeated_in_one_file_is_refused(session, rated):
+    repeated = (b"id,vendor,activity_type,date,quantity\n"
+                b"e-1,ACME-1,clicks,2026-10-01,5\n"
+                b"e-1,ACME-1,clicks,2026-10-02,7\n")
+    result = activity_import.import_activity_file(session, rated["finance"], repeated, "dupes.csv")
+    assert result.refused and result.problems[0].row == 3
+    assert "row id e-1 appears more than once" in result.problems[0].reason

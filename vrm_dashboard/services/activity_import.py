@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from vrm_dashboard.db.bulk import insert_rows
@@ -110,16 +110,21 @@ def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, so
     session.flush()
     rows["intake_id"] = intake.id
     rows["source_id"] = source.id
-    columns = ["source_id", "row_key", "intake_id", "vendor_id", "activity_type", "occurred_on", "period",
-               "quantity", "revenue_minor", "currency"]
+    # The rows land in a scratch table first: those already stored are dropped there, and the
+    # rest are billed and stored once, each already carrying its invoice.
     conn = session.connection()
-    insert_rows(conn, "activity_record", columns, rows[columns].itertuples(index=False, name=None),
-                convert=False, on_conflict_ignore=True)
-    intake.rows_new = int(session.execute(
-        select(func.count()).select_from(ActivityRecord).where(ActivityRecord.intake_id == intake.id)
-    ).scalar_one())
-    vendor_ids = sorted(set(int(v) for v in rows["vendor_id"].unique())) if intake.rows_new else []
-    invoices = self_billing.bill_unbilled(session, actor, vendor_ids) if vendor_ids else []
+    arriving = self_billing.arrival_table()
+    # A failure rolls the creation back with everything else (PostgreSQL drops it at commit).
+    arriving.create(conn)
+    insert_rows(conn, "activity_arrival", list(self_billing.ARRIVAL_COLUMNS),
+                rows[list(self_billing.ARRIVAL_COLUMNS)].itertuples(index=False, name=None), convert=False)
+    record = ActivityRecord.__table__
+    conn.execute(delete(arriving).where(select(record.c.id).where(
+        record.c.source_id == arriving.c.source_id, record.c.row_key == arriving.c.row_key).exists()))
+    vendor_ids = sorted(v for (v,) in conn.execute(select(arriving.c.vendor_id).distinct()).all())
+    intake.rows_new = int(conn.execute(select(func.count()).select_from(arriving)).scalar_one())
+    invoices = self_billing.bill_unbilled(session, actor, vendor_ids, arriving=arriving) if vendor_ids else []
+    arriving.drop(conn)
     intake.reason = None if intake.rows_new else "Every row was already imported"
     session.add(intake)
     audit.record(session, actor, "activity.import", "intake", intake.id, after={
@@ -192,6 +197,10 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     has_rule = pd.Series(pd.MultiIndex.from_arrays([vendor_ids.fillna(-1).astype("int64"), kinds]).isin(rules),
                          index=frame.index)
     flag(~has_rule, lambda at: "vendor " + codes[at] + " has no rate rule for activity '" + kinds[at] + "'")
+    if "row_id" in mapping:
+        row_ids = column("row_id")
+        repeated = (row_ids != "") & row_ids.duplicated(keep="first")
+        flag(repeated, lambda at: "row id " + row_ids[at] + " appears more than once in the file")
     card_currency = vendor_ids.map(cards)
     flag(card_currency.notna() & (currency != card_currency),
          lambda at: "currency " + currency[at] + " differs from the vendor's rate card (" + card_currency[at] + ")")

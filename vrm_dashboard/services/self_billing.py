@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, delete, func, insert, select, update
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import (
@@ -83,14 +83,19 @@ def compute_lines(usage: list[Usage], rules: dict[str, RateRule], card: RateCard
     return lines
 
 
-def bill_unbilled(session: Session, actor: Actor, vendor_ids: list[int], today: date | None = None) -> list[int]:
+def bill_unbilled(session: Session, actor: Actor, vendor_ids: list[int], today: date | None = None,
+                  arriving: Table | None = None) -> list[int]:
     """Create or update the self-generated invoices of these vendors' unbilled activity; the
-    ids of the invoices written. Set-based: a handful of statements however many vendors."""
+    ids of the invoices written. Set-based: a handful of statements however many vendors.
+
+    `arriving` is a scratch table of rows not stored yet (see `arrival_table`): they are billed
+    with the stored ones, then stored already carrying their invoice, so a million new rows
+    are written once rather than written and then updated."""
     today = today or date.today()
     _reopen_drafts(session, vendor_ids)
     cards, rules, codes = _terms(session, vendor_ids)
     plans: list[_Plan] = []
-    for vendor_id, periods in _unbilled_usage(session, vendor_ids).items():
+    for vendor_id, periods in _unbilled_usage(session, vendor_ids, arriving).items():
         card = cards.get(vendor_id)
         if card is None:
             continue
@@ -115,12 +120,46 @@ def bill_unbilled(session: Session, actor: Actor, vendor_ids: list[int], today: 
             [{"v": plan.vendor_id, "p": plan.period, "i": plan.invoice_id}
              for plan in sorted(plans, key=lambda plan: plan.period)],
         )
+    if arriving is not None:
+        _store_arriving(session, arriving, plans)
     _drop_emptied_drafts(session, vendor_ids)
     invoice_rollup.refresh(session, vendor_ids)
     written = [plan.invoice_id for plan in plans]
     if written:
         reconciliation.reconcile(session, written)
     return written
+
+
+ARRIVAL_COLUMNS = ("source_id", "row_key", "intake_id", "vendor_id", "activity_type", "occurred_on", "period",
+                   "quantity", "revenue_minor", "currency")
+
+
+def arrival_table() -> Table:
+    """A per-transaction scratch table shaped like activity_record, without its indexes."""
+    record = ActivityRecord.__table__.c
+    return Table("activity_arrival", MetaData(),
+                 *[Column(name, record[name].type) for name in ARRIVAL_COLUMNS],
+                 Column("invoice_id", Integer), prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+
+
+def _store_arriving(session: Session, arriving: Table, plans: list[_Plan]) -> None:
+    """Give each arriving row the invoice of the first planned period at or after its own
+    (none: it carries over), then store them all in one statement."""
+    conn = session.connection()
+    if plans:
+        plan = Table("billing_plan", MetaData(), Column("vendor_id", Integer, primary_key=True),
+                     Column("period", String(7), primary_key=True), Column("invoice_id", Integer),
+                     prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+        plan.create(conn)
+        conn.execute(insert(plan), [{"vendor_id": p.vendor_id, "period": p.period, "invoice_id": p.invoice_id}
+                                    for p in plans])
+        conn.execute(update(arriving).values(invoice_id=(
+            select(plan.c.invoice_id)
+            .where(plan.c.vendor_id == arriving.c.vendor_id, plan.c.period >= arriving.c.period)
+            .order_by(plan.c.period).limit(1).scalar_subquery())))
+        plan.drop(conn)
+    names = [*ARRIVAL_COLUMNS, "invoice_id"]
+    conn.execute(insert(ActivityRecord.__table__).from_select(names, select(*[arriving.c[n] for n in names])))
 
 
 @dataclass
@@ -137,13 +176,19 @@ class _Plan:
 _QUANTITY_PLACES = Decimal("0.000001")  # the column's scale
 
 
-def _unbilled_usage(session: Session, vendor_ids: list[int]) -> dict[int, dict[str, list[Usage]]]:
-    rows = session.execute(
-        select(ActivityRecord.vendor_id, ActivityRecord.period, ActivityRecord.activity_type,
-               func.sum(ActivityRecord.quantity), func.sum(ActivityRecord.revenue_minor), func.count())
-        .where(ActivityRecord.vendor_id.in_(vendor_ids), ActivityRecord.invoice_id.is_(None))
-        .group_by(ActivityRecord.vendor_id, ActivityRecord.period, ActivityRecord.activity_type)
-    ).all()
+def _grouped_usage(table: Table, *conditions):  # type: ignore[no-untyped-def]
+    c = table.c
+    return (select(c.vendor_id, c.period, c.activity_type, func.sum(c.quantity), func.sum(c.revenue_minor), func.count())
+            .where(*conditions).group_by(c.vendor_id, c.period, c.activity_type))
+
+
+def _unbilled_usage(session: Session, vendor_ids: list[int],
+                    arriving: Table | None) -> dict[int, dict[str, list[Usage]]]:
+    record = ActivityRecord.__table__
+    rows = list(session.execute(_grouped_usage(record, record.c.vendor_id.in_(vendor_ids),
+                                               record.c.invoice_id.is_(None))).all())
+    if arriving is not None:
+        rows += session.execute(_grouped_usage(arriving)).all()
     usage: dict[int, dict[str, list[Usage]]] = {}
     for vendor_id, period, kind, quantity, revenue, count in rows:
         # SQLite sums NUMERIC as a float: back to the column's six places, exactly.
