@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import (
@@ -139,13 +152,16 @@ def arrival_table() -> Table:
     record = ActivityRecord.__table__.c
     return Table("activity_arrival", MetaData(),
                  *[Column(name, record[name].type) for name in ARRIVAL_COLUMNS],
-                 Column("invoice_id", Integer), prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+                 prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
 
 
 def _store_arriving(session: Session, arriving: Table, plans: list[_Plan]) -> None:
-    """Give each arriving row the invoice of the first planned period at or after its own
-    (none: it carries over), then store them all in one statement."""
+    """Store the arriving rows in one statement, each with the invoice of the first planned
+    period at or after its own (none: it carries over)."""
     conn = session.connection()
+    names = list(ARRIVAL_COLUMNS)
+    invoice = literal(None, Integer)
+    plan = None
     if plans:
         plan = Table("billing_plan", MetaData(), Column("vendor_id", Integer, primary_key=True),
                      Column("period", String(7), primary_key=True), Column("invoice_id", Integer),
@@ -153,13 +169,13 @@ def _store_arriving(session: Session, arriving: Table, plans: list[_Plan]) -> No
         plan.create(conn)
         conn.execute(insert(plan), [{"vendor_id": p.vendor_id, "period": p.period, "invoice_id": p.invoice_id}
                                     for p in plans])
-        conn.execute(update(arriving).values(invoice_id=(
-            select(plan.c.invoice_id)
-            .where(plan.c.vendor_id == arriving.c.vendor_id, plan.c.period >= arriving.c.period)
-            .order_by(plan.c.period).limit(1).scalar_subquery())))
+        invoice = (select(plan.c.invoice_id)
+                   .where(plan.c.vendor_id == arriving.c.vendor_id, plan.c.period >= arriving.c.period)
+                   .order_by(plan.c.period).limit(1).scalar_subquery())
+    conn.execute(insert(ActivityRecord.__table__).from_select(
+        [*names, "invoice_id"], select(*[arriving.c[n] for n in names], invoice)))
+    if plan is not None:
         plan.drop(conn)
-    names = [*ARRIVAL_COLUMNS, "invoice_id"]
-    conn.execute(insert(ActivityRecord.__table__).from_select(names, select(*[arriving.c[n] for n in names])))
 
 
 @dataclass
