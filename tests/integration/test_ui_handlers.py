@@ -125,3 +125,28 @@ def test_rate_cards_and_mappings_change_only_for_roles_that_may(db):
     finance.new_rule = {"activity_type": "sales", "per_unit_rate": "", "revenue_share_percent": "150"}
     _call(VendorCardState, finance, "save_rule")
     assert "between 0 and 100" in finance.rates_message
+
+
+class _Upload:
+    def __init__(self, name: str, content: bytes):
+        self.name, self._content = name, content
+
+    async def read(self) -> bytes:
+        return self._content
+
+
+def test_upload_handlers_import_for_importers_and_refuse_others(db):
+    import asyncio
+
+    from vrm_dashboard.ui.states.intake import IntakeState
+
+    vendors_csv = (b"vendor_code,name,email,country,currency,payment_method,iban\n"
+                   b"UP-1,Uploaded One,a@up.example,DE,EUR,sepa,DE89370400440532013000\n")
+    viewer = _state(IntakeState, _token(db, "viewer"))
+    asyncio.run(IntakeState.event_handlers["upload_vendors"].fn(viewer, [_Upload("v.csv", vendors_csv)]))
+    assert viewer.results[0]["status"] == "Refused" and "does not allow" in viewer.results[0]["message"]
+    finance = _state(IntakeState, _token(db, "finance_manager"))
+    asyncio.run(IntakeState.event_handlers["upload_vendors"].fn(finance, [_Upload("v.csv", vendors_csv)]))
+    assert finance.results[0]["message"] == "Imported 1 vendor"
+    with Session(db) as session:
+        assert session.execute(select(Vendor).where(Vendor.vendor_code == "UP-1")).scalar_one().name == "Uploaded One"

@@ -35,7 +35,7 @@ class VendorImportResult:
     def message(self) -> str:
         if self.refused:
             return str(ImportRefused(self.problems, self.total_problems))
-        return f"Imported {self.created:,} vendors"
+        return f"Imported {self.created:,} vendor{'' if self.created == 1 else 's'}"
 
 
 def _field_of(column: str) -> str | None:

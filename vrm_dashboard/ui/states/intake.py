@@ -97,15 +97,14 @@ class IntakeState(SessionState):
         self.progress = int(round(float(progress.get("progress", 0)) * 100))
         self.busy = self.progress < 100
 
-    @rx.event
-    async def upload_activity(self, files: list[rx.UploadFile]) -> None:
+    async def _import_files(self, files: list[rx.UploadFile], action: Action, work) -> None:  # type: ignore[no-untyped-def]
+        """Each file imported on its own, all or nothing; `work` returns an import result."""
         results = []
         for upload in files:
             content, name = await upload.read(), _file_name(upload)
             try:
-                with self._acting(Action.INTAKE_IMPORT) as (session, actor):
-                    result = activity_import.import_activity_file(session, actor, content, name,
-                                                                  source_name=self.source_name or "upload")
+                with self._acting(action) as (session, actor):
+                    result = work(session, actor, content, name)
                 results.append({"file": name, "status": "Refused" if result.refused else "Imported",
                                 "message": result.message, "invoice_id": ""})
             except ServiceError as exc:
@@ -113,19 +112,15 @@ class IntakeState(SessionState):
         self._finish(results)
 
     @rx.event
+    async def upload_activity(self, files: list[rx.UploadFile]) -> None:
+        source = self.source_name or "upload"
+        await self._import_files(files, Action.INTAKE_IMPORT, lambda session, actor, content, name:
+                                 activity_import.import_activity_file(session, actor, content, name, source_name=source))
+
+    @rx.event
     async def upload_vendors(self, files: list[rx.UploadFile]) -> None:
-        """Vendor data migration: each file all or nothing."""
-        results = []
-        for upload in files:
-            content, name = await upload.read(), _file_name(upload)
-            try:
-                with self._acting(Action.VENDOR_CREATE) as (session, actor):
-                    result = vendor_import.import_vendors_file(session, actor, content, name)
-                results.append({"file": name, "status": "Refused" if result.refused else "Imported",
-                                "message": result.message, "invoice_id": ""})
-            except ServiceError as exc:
-                results.append({"file": name, "status": "Refused", "message": str(exc), "invoice_id": ""})
-        self._finish(results)
+        """Vendor data migration."""
+        await self._import_files(files, Action.VENDOR_CREATE, vendor_import.import_vendors_file)
 
     @rx.event
     async def upload_invoices(self, files: list[rx.UploadFile]) -> None:
