@@ -127,6 +127,16 @@ def test_rate_cards_and_mappings_change_only_for_roles_that_may(db):
     assert "between 0 and 100" in finance.rates_message
 
 
+def _run(coroutine):
+    """Run an async handler to completion, also when another event loop runs in this thread
+    (Playwright's, when the browser tests ran first)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 class _Upload:
     def __init__(self, name: str, content: bytes):
         self.name, self._content = name, content
@@ -136,17 +146,15 @@ class _Upload:
 
 
 def test_upload_handlers_import_for_importers_and_refuse_others(db):
-    import asyncio
-
     from vrm_dashboard.ui.states.intake import IntakeState
 
     vendors_csv = (b"vendor_code,name,email,country,currency,payment_method,iban\n"
                    b"UP-1,Uploaded One,a@up.example,DE,EUR,sepa,DE89370400440532013000\n")
     viewer = _state(IntakeState, _token(db, "viewer"))
-    asyncio.run(IntakeState.event_handlers["upload_vendors"].fn(viewer, [_Upload("v.csv", vendors_csv)]))
+    _run(IntakeState.event_handlers["upload_vendors"].fn(viewer, [_Upload("v.csv", vendors_csv)]))
     assert viewer.results[0]["status"] == "Refused" and "does not allow" in viewer.results[0]["message"]
     finance = _state(IntakeState, _token(db, "finance_manager"))
-    asyncio.run(IntakeState.event_handlers["upload_vendors"].fn(finance, [_Upload("v.csv", vendors_csv)]))
+    _run(IntakeState.event_handlers["upload_vendors"].fn(finance, [_Upload("v.csv", vendors_csv)]))
     assert finance.results[0]["message"] == "Imported 1 vendor"
     with Session(db) as session:
         assert session.execute(select(Vendor).where(Vendor.vendor_code == "UP-1")).scalar_one().name == "Uploaded One"
