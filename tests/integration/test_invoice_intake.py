@@ -184,3 +184,23 @@ def test_an_unmatched_invoice_is_found_by_its_numbers(session, finance):
     for term in (invoice.number, sample.truth["invoice_number"]):
         page = list_invoices(session, finance, InvoiceQuery(search=term))
         assert [row.id for row in page.rows] == [invoice.id]
+
+
+def test_editing_a_parsed_invoice_can_supply_the_vendors_number(session, finance):
+    from vrm_dashboard.domain.invoice_rules import InvoiceEdit
+    from vrm_dashboard.services.invoices import edit_input_of
+
+    sample = make_invoice(19, "de", "compact")
+    vendor = vendor_service.create_vendor(session, finance, vendor_input(vat_id=sample.truth["vendor_tax_id"]))
+    outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "y.pdf")
+    invoice = session.get(Invoice, outcome.invoice_id)
+    assert invoice.vendor_id == vendor.id
+    invoice.vendor_invoice_number = None
+    invoice_intake.revalidate(session, invoice)
+    assert invoice.status == "draft"
+    edit = edit_input_of(invoice)
+    edit.vendor_invoice_number = "RE-2026-77"
+    invoices.edit_invoice(session, finance, invoice.id, edit)
+    session.commit()
+    edited = session.get(Invoice, invoice.id)
+    assert edited.vendor_invoice_number == "RE-2026-77" and edited.status == "draft_valid"

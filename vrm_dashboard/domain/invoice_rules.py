@@ -21,6 +21,8 @@ class InvoiceEdit:
     subtotal: str
     tax: str
     total: str
+    # The number printed on a vendor's own invoice (parsed invoices); ours is `number`.
+    vendor_invoice_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class CleanInvoice:
     subtotal_minor: int
     tax_minor: int
     total_minor: int
+    vendor_invoice_number: str | None = None
 
 
 def _date(value: str, label: str, errors: dict[str, str], key: str, required: bool) -> date | None:
@@ -55,6 +58,9 @@ def validate_invoice(edit: InvoiceEdit, lines_total_minor: int | None = None) ->
         errors["number"] = "Invoice number is required"
     elif len(number) > NUMBER_MAX:
         errors["number"] = f"Invoice number is at most {NUMBER_MAX} characters"
+    vendor_number = " ".join((edit.vendor_invoice_number or "").split())
+    if len(vendor_number) > NUMBER_MAX:
+        errors["vendor_invoice_number"] = f"The vendor's invoice number is at most {NUMBER_MAX} characters"
     issued = _date(edit.issue_date, "Issue date", errors, "issue_date", required=True)
     due = _date(edit.due_date, "Due date", errors, "due_date", required=False)
     if issued and due and due < issued:
@@ -85,4 +91,5 @@ def validate_invoice(edit: InvoiceEdit, lines_total_minor: int | None = None) ->
     if errors:
         raise FieldErrors(errors)
     assert issued is not None
-    return CleanInvoice(number, issued, due, currency, amounts["subtotal"], amounts["tax"], amounts["total"])
+    return CleanInvoice(number, issued, due, currency, amounts["subtotal"], amounts["tax"], amounts["total"],
+                        vendor_number or None)

@@ -75,6 +75,7 @@ def edit_input_of(invoice: Invoice) -> InvoiceEdit:
         number=invoice.number, issue_date=invoice.issue_date.isoformat(),
         due_date=invoice.due_date.isoformat() if invoice.due_date else "", currency=invoice.currency,
         subtotal=major(invoice.subtotal_minor), tax=major(invoice.tax_minor), total=major(invoice.total_minor),
+        vendor_invoice_number=invoice.vendor_invoice_number or "",
     )
 
 
@@ -97,6 +98,8 @@ def edit_invoice(session: Session, actor: Actor, invoice_id: int, edit: InvoiceE
     invoice.number, invoice.issue_date, invoice.due_date = clean.number, clean.issue_date, clean.due_date
     invoice.currency = clean.currency
     invoice.subtotal_minor, invoice.tax_minor, invoice.total_minor = clean.subtotal_minor, clean.tax_minor, clean.total_minor
+    if invoice.kind == InvoiceKind.PARSED.value:
+        invoice.vendor_invoice_number = clean.vendor_invoice_number
     changed = {k for k, v in audit.snapshot(invoice).items() if before.get(k) != v}
     if not changed:
         return invoice

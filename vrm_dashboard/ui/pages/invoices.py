@@ -257,6 +257,7 @@ def _edit_form() -> rx.Component:
             rx.heading("Edit invoice", size="3"),
             rx.grid(
                 _edit_field("Invoice number", "number"), _edit_field("Currency", "currency"),
+                _edit_field("Vendor's invoice no. (parsed invoices)", "vendor_invoice_number"),
                 _edit_field("Issue date", "issue_date", "date"), _edit_field("Due date", "due_date", "date"),
                 _edit_field("Subtotal", "subtotal"), _edit_field("Tax", "tax"), _edit_field("Total", "total"),
                 columns="2", spacing="3", width="100%",
