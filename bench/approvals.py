@@ -52,8 +52,12 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench approvals")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--export-rows", type=int, default=100_000)
+    parser.add_argument("--pages-only", action="store_true", help="the page and search figures, no approval or export")
     args = parser.parse_args(argv)
     path = _copy("approvals")
+    from vrm_dashboard.db import migrations
+
+    migrations.upgrade(f"sqlite:///{path}")  # a seed.db left by an older release
 
     from vrm_dashboard import config
     from vrm_dashboard.db import engine as engine_module
@@ -88,7 +92,16 @@ def main(argv: list[str]) -> int:
     metric("first_page_with_totals_ms", page_ms, "ms")
     metric("floor_raw_indexed_page_ms", floor_ms, "ms")
     metric("first_page_to_floor_ratio", page_ms / floor_ms, "x")
+    number, vendor_name = raw.execute("SELECT invoice.number, vendor.name FROM invoice JOIN vendor "
+                                      "ON vendor.id = invoice.vendor_id LIMIT 1 OFFSET 5000").fetchone()
     raw.close()
+    for label, term in (("number", number), ("number_prefix", number[:-1]), ("vendor_name", vendor_name.split()[0])):
+        def search(term: str = term) -> None:
+            with Session(engine) as session:
+                invoice_queries.list_invoices(session, approver, invoice_queries.InvoiceQuery(search=term))
+        metric(f"search_{label}_ms", median_ms(search, max(3, args.runs // 3)), "ms")
+    if args.pages_only:
+        return 0
 
     # Bulk approval of every pending invoice, through the service with all its controls.
     with Session(engine) as session:

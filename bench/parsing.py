@@ -10,6 +10,7 @@ import argparse
 import io
 import time
 from collections import Counter
+from decimal import Decimal
 
 from bench.common import metric
 
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
     metric("accuracy_all_fields", 100.0 * sum(right.values()) / sum(counted.values()), "%")
     lines_right = sum(
         [(line["description"], line["amount"]) for line in result["lines"]]
-        == [(line["description"], f"{float(line['amount']):.2f}") for line in sample.lines]
+        == [(line["description"], f"{Decimal(line['amount']):.2f}") for line in sample.lines]
         for sample, result in zip(samples, results))
     metric("accuracy_lines_whole_invoice", 100.0 * lines_right / len(samples), "%")
     for name, field, expected, got in wrong[:10]:

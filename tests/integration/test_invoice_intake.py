@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from bench.invoice_corpus import make_invoice
 from vrm_dashboard.db.models import Intake, Invoice, InvoiceLine, StoredDocument
+from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.parsing import reader
 from vrm_dashboard.services import invoice_intake, invoices
 from vrm_dashboard.services import vendors as vendor_service
@@ -37,7 +38,7 @@ def test_a_parsed_invoice_matched_by_vat_id_is_draft_valid_with_its_lines(sessio
     invoice = session.get(Invoice, outcome.invoice_id)
     assert invoice.vendor_id == vendor.id and invoice.status == "draft_valid" and invoice.kind == "parsed"
     assert invoice.vendor_invoice_number == sample.truth["invoice_number"]
-    assert f"{invoice.total_minor / 100:.2f}" == sample.truth["total"]
+    assert to_major_string(invoice.total_minor, invoice.currency) == sample.truth["total"]
     assert _count(session, InvoiceLine) == len(sample.lines)
     document = session.get(StoredDocument, invoice.document_id)
     assert document.content == sample.pdf

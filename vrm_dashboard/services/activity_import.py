@@ -191,7 +191,7 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     revenue_text = column("revenue")
     revenue_minor = _minor_units(revenue_text, currency, known)
     flag(revenue_minor.isna(), lambda at: "revenue " + revenue_text[at] + " is not an amount")
-    flag(revenue_minor < 0, lambda at: "revenue " + revenue_text[at] + " is negative")
+    flag((revenue_minor < 0).fillna(False), lambda at: "revenue " + revenue_text[at] + " is negative")
     rules = pd.MultiIndex.from_tuples(session.execute(select(RateRule.vendor_id, RateRule.activity_type)).all()
                                       or [(-1, "")])
     has_rule = pd.Series(pd.MultiIndex.from_arrays([vendor_ids.fillna(-1).astype("int64"), kinds]).isin(rules),
@@ -230,25 +230,26 @@ def _iso_dates(texts) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def _minor_units(text: pd.Series, currency: pd.Series, exponents: dict[str, int]) -> pd.Series:
-    """Exact minor units from decimal text ("1,234.5" -> 123450 in EUR); NaN where the text is
-    not a plain amount or has more decimals than the currency allows. Each distinct (amount,
-    currency) is converted once: a million rows repeat far fewer values."""
-    def convert(value: str, code: str) -> float | int:
+    """Exact minor units (integers, never floats) from decimal text ("1,234.5" -> 123450 in
+    EUR); missing where the text is not a plain amount or has more decimals than the currency
+    allows. Each distinct (amount, currency) is converted once: a million rows repeat far
+    fewer values."""
+    def convert(value: str, code: str) -> int | None:
         cleaned = value.replace(",", "").replace(" ", "") or "0"
         places = exponents.get(code, 2)
         try:
             amount = Decimal(cleaned)
         except InvalidOperation:
-            return float("nan")
+            return None
         scaled = amount.scaleb(places)
         if not amount.is_finite() or scaled != scaled.to_integral_value() or "e" in cleaned.lower():
-            return float("nan")
+            return None
         return int(scaled)
 
     pairs = pd.MultiIndex.from_arrays([text, currency])
     distinct = pairs.unique()
-    table = pd.Series([convert(v, c) for v, c in distinct], index=distinct, dtype=object)
-    return pd.Series(table.reindex(pairs).to_numpy(), index=text.index).astype("Float64").astype("float64")
+    table = pd.Series(pd.array([convert(v, c) for v, c in distinct], dtype="Int64"), index=distinct)
+    return pd.Series(table.reindex(pairs).to_numpy(), index=text.index, dtype="Int64")
 
 
 def _row_keys(rows: pd.DataFrame, row_ids: pd.Series | None) -> pd.Series:

@@ -16,7 +16,7 @@ from typing import BinaryIO, Callable, Iterator
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, InvoiceApproval, User, Vendor

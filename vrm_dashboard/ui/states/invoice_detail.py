@@ -214,16 +214,9 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
 
     @rx.event
     def reject(self) -> None:
-        try:
-            with self._acting() as (session, actor):
-                outcome = approvals.reject(session, actor, approvals.Selection([self.invoice_id]), self.reject_reason)
-        except FieldErrors as exc:
-            self.reject_error = "; ".join(exc.errors.values())
+        outcome = self._reject(approvals.Selection([self.invoice_id]))
+        if outcome is None:
             return
-        except ServiceError as exc:
-            self.reject_error = str(exc)
-            return
-        self.reject_open = False
         self.message = (f"Not rejected: {outcome.refused[0].reason}" if outcome.refused
                         else "Rejected; the vendor has been told why.")
         self._refresh()

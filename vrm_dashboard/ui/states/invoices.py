@@ -201,17 +201,9 @@ class InvoicesState(RejectDialogMixin, SessionState):
 
     @rx.event
     def reject(self) -> None:
-        try:
-            with self._acting() as (session, actor):
-                outcome = approvals.reject(session, actor, self._selection(self.reject_scope), self.reject_reason)
-        except FieldErrors as exc:
-            self.reject_error = "; ".join(exc.errors.values())
-            return
-        except ServiceError as exc:
-            self.reject_error = str(exc)
-            return
-        self.reject_open = False
-        self._report(outcome, "rejected")
+        outcome = self._reject(self._selection(self.reject_scope))
+        if outcome is not None:
+            self._report(outcome, "rejected")
 
     @rx.event(background=True)
     async def export(self, fmt_name: str, scope: str):  # type: ignore[no-untyped-def]
