@@ -229,7 +229,7 @@ def _cmd_setting(args: argparse.Namespace) -> int:
         try:
             value = json.loads(args.value)
         except json.JSONDecodeError:
-            print(f"The value must be JSON, e.g. '{{\"EUR\": \"5000\"}}' or 25", file=sys.stderr)
+            print("The value must be JSON, e.g. '{\"EUR\": \"5000\"}' or 25", file=sys.stderr)
             return 1
         app_settings.put(session, Actor.system("cli"), args.key, value)
     print(f"{args.key} updated.")

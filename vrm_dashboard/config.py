@@ -43,6 +43,24 @@ class ImapSettings:
 
 
 @dataclass(frozen=True)
+class PayoutSettings:
+    """Where payment files go, who pays, and how the sandbox payout provider behaves."""
+
+    outbox_dir: Path
+    payer_name: str
+    payer_iban: str
+    payer_bic: str
+    ach_origin_routing: str
+    ach_destination_routing: str
+    ach_company_id: str
+    claim_lease_seconds: int
+    provider_db: Path
+    provider_failure_percent: int
+    provider_timeout_percent: int
+    provider_settle_seconds: int
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     secret_key: str
@@ -53,6 +71,7 @@ class Settings:
     port: int
     smtp: SmtpSettings
     imap: ImapSettings
+    payouts: PayoutSettings
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -114,6 +133,44 @@ def _secret_key(env: Mapping[str, str]) -> str:
     return key
 
 
+def _routing(env: Mapping[str, str], name: str, default: str) -> str:
+    from stdnum.us import rtn
+
+    raw = (env.get(name) or default).strip()
+    if not rtn.is_valid(raw):
+        raise ConfigError(f"{name} must be a 9-digit ABA routing number, got {raw!r}")
+    return raw
+
+
+def _payouts(env: Mapping[str, str]) -> PayoutSettings:
+    from schwifty import BIC, IBAN
+
+    iban = (env.get("VRM_PAYER_IBAN") or "DE89370400440532013000").replace(" ", "").upper()
+    bic = (env.get("VRM_PAYER_BIC") or "COBADEFFXXX").strip().upper()
+    try:
+        IBAN(iban)
+        BIC(bic)
+    except ValueError as exc:
+        raise ConfigError(f"VRM_PAYER_IBAN / VRM_PAYER_BIC: {exc}") from None
+    company_id = (env.get("VRM_ACH_COMPANY_ID") or "1234567890").strip()
+    if not 1 <= len(company_id) <= 10:
+        raise ConfigError("VRM_ACH_COMPANY_ID must be 1 to 10 characters")
+    return PayoutSettings(
+        outbox_dir=Path(env.get("VRM_PAYMENT_OUTBOX") or DATA_DIR / "payment_outbox"),
+        payer_name=(env.get("VRM_PAYER_NAME") or "VRM Dashboard Demo GmbH").strip(),
+        payer_iban=iban,
+        payer_bic=bic,
+        ach_origin_routing=_routing(env, "VRM_ACH_ORIGIN_ROUTING", "021000021"),
+        ach_destination_routing=_routing(env, "VRM_ACH_DESTINATION_ROUTING", "021000021"),
+        ach_company_id=company_id,
+        claim_lease_seconds=_int(env, "VRM_PAYOUT_CLAIM_LEASE_SECONDS", 300, 0, 24 * 3600),
+        provider_db=Path(env.get("VRM_SANDBOX_PROVIDER_DB") or DATA_DIR / "sandbox_provider.db"),
+        provider_failure_percent=_int(env, "VRM_SANDBOX_FAILURE_PERCENT", 5, 0, 100),
+        provider_timeout_percent=_int(env, "VRM_SANDBOX_TIMEOUT_PERCENT", 2, 0, 100),
+        provider_settle_seconds=_int(env, "VRM_SANDBOX_SETTLE_SECONDS", 30, 0, 7 * 24 * 3600),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError naming the first bad one."""
     if env is None:
@@ -148,6 +205,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             folder=env.get("VRM_IMAP_FOLDER", "INBOX"),
             ssl=_bool(env, "VRM_IMAP_SSL", True),
         ),
+        payouts=_payouts(env),
     )
 
 

@@ -27,7 +27,8 @@ def test_illegal_moves_say_what_is_possible():
 
 
 def test_paid_invoices_are_never_paid_again_or_reopened():
-    assert ALLOWED_TRANSITIONS[InvoiceStatus.PAID] == {InvoiceStatus.ARCHIVED}
+    # Only a transfer the bank returns takes a paid invoice back, to Failed, never to Pending.
+    assert ALLOWED_TRANSITIONS[InvoiceStatus.PAID] == {InvoiceStatus.ARCHIVED, InvoiceStatus.FAILED}
 
 
 def test_labels_parse_back():

@@ -45,7 +45,8 @@ ALLOWED_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     S.PROCESSING: frozenset({S.PAID, S.FAILED}),
     # A failed payment is retried or sent back for a person to decide.
     S.FAILED: frozenset({S.PROCESSING, S.APPROVED, S.ARCHIVED}),
-    S.PAID: frozenset({S.ARCHIVED}),
+    # A paid transfer the bank returns fails after all.
+    S.PAID: frozenset({S.ARCHIVED, S.FAILED}),
     S.ARCHIVED: frozenset(),
 }
 

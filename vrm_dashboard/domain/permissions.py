@@ -21,6 +21,7 @@ class Action(str, Enum):
     INTAKE_IMPORT = "intake.import"
     PAYOUT_VIEW = "payout.view"
     PAYOUT_APPROVE = "payout.approve"
+    PAYOUT_MANAGE = "payout.manage"
     DISTRIBUTION_VIEW = "distribution.view"
     TERMS_VIEW = "terms.view"
     TERMS_EDIT = "terms.edit"
@@ -45,6 +46,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.INTAKE_IMPORT: "Import activity data, vendors and invoice files",
     Action.PAYOUT_VIEW: "See payouts",
     Action.PAYOUT_APPROVE: "Approve payouts",
+    Action.PAYOUT_MANAGE: "Retry failed payouts, record manual payments, import bank statements and rates",
     Action.DISTRIBUTION_VIEW: "See invoice distribution",
     Action.TERMS_VIEW: "See payment terms",
     Action.TERMS_EDIT: "Edit payment terms",
@@ -95,6 +97,7 @@ DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
             Action.INVOICE_REJECT,
             Action.INTAKE_IMPORT,
             Action.PAYOUT_APPROVE,
+            Action.PAYOUT_MANAGE,
             Action.TERMS_EDIT,
             Action.AUDIT_VIEW,
             Action.API_KEY_MANAGE,

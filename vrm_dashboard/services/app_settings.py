@@ -16,11 +16,27 @@ from vrm_dashboard.services.errors import FieldErrors
 
 TWO_APPROVER_THRESHOLDS = "approval.two_approver_thresholds"
 RECONCILIATION_TOLERANCE_BPS = "reconciliation.tolerance_bps"
+PAYOUT_APPROVAL_ENABLED = "payouts.approval_enabled"
+PAYOUT_APPROVAL_THRESHOLDS = "payouts.approval_thresholds"
+PAY_IMMEDIATELY = "payouts.pay_immediately"
+COOLING_OFF_HOURS = "payouts.cooling_off_hours"
+MAX_RATE_AGE_DAYS = "payouts.max_rate_age_days"
 
 DEFAULTS: dict[str, Any] = {
     TWO_APPROVER_THRESHOLDS: DEFAULT_TWO_APPROVER_THRESHOLDS,
     # Amounts may differ from their source by up to 0.5% before an invoice is flagged.
     RECONCILIATION_TOLERANCE_BPS: 50,
+    # The payout approval flow is off until a team turns it on; when on, payouts above the
+    # threshold of their currency wait for a payout approver ("0": every payout).
+    PAYOUT_APPROVAL_ENABLED: False,
+    PAYOUT_APPROVAL_THRESHOLDS: {"*": "0"},
+    # Off: a payout is paid on its invoice's due date; on: as soon as it is cleared.
+    PAY_IMMEDIATELY: False,
+    # After a vendor's bank details change its payouts wait this long (fraud control).
+    COOLING_OFF_HOURS: 72,
+    # The newest exchange rate may be this old when a payout converts currency; the
+    # transaction records the rate's day either way.
+    MAX_RATE_AGE_DAYS: 45,
 }
 
 
@@ -30,7 +46,7 @@ def get(session: Session, key: str) -> Any:
 
 
 def _check(key: str, value: Any) -> None:
-    if key == TWO_APPROVER_THRESHOLDS:
+    if key in (TWO_APPROVER_THRESHOLDS, PAYOUT_APPROVAL_THRESHOLDS):
         if not isinstance(value, dict):
             raise FieldErrors({key: "Give a threshold per currency, e.g. {\"EUR\": \"10000\"}"})
         for currency, amount in value.items():
@@ -43,6 +59,15 @@ def _check(key: str, value: Any) -> None:
     elif key == RECONCILIATION_TOLERANCE_BPS:
         if not isinstance(value, int) or not 0 <= value <= 10_000:
             raise FieldErrors({key: "Tolerance is a whole number of basis points from 0 to 10000"})
+    elif key in (PAYOUT_APPROVAL_ENABLED, PAY_IMMEDIATELY):
+        if not isinstance(value, bool):
+            raise FieldErrors({key: "Choose on or off"})
+    elif key == COOLING_OFF_HOURS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60:
+            raise FieldErrors({key: "Cooling-off is a whole number of hours from 0 to 1440"})
+    elif key == MAX_RATE_AGE_DAYS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+            raise FieldErrors({key: "The rate age is a whole number of days from 0 to 366"})
     else:
         raise FieldErrors({key: "Unknown setting"})
 

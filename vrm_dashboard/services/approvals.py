@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
-    Column, Integer, MetaData, String, Table, and_, case, cast, delete, func, insert, literal, or_, select, update,
+    Column, Integer, MetaData, String, Table, case, cast, delete, func, insert, literal, or_, select, update,
 )
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -24,19 +24,19 @@ from vrm_dashboard.db.models import (
     Vendor,
     utcnow,
 )
-from vrm_dashboard.domain.approval_rules import ANY_CURRENCY, threshold_minor
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.services import app_settings, invoice_queries, invoice_rollup, reconciliation
+from vrm_dashboard.services import app_settings, invoice_queries, invoice_rollup, payouts, reconciliation
 from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.bulk_outcome import REPORTED_REFUSALS, BulkResult, Refusal
+from vrm_dashboard.services.thresholds import above_threshold
 from vrm_dashboard.services.errors import FieldErrors, PermissionDenied
 
 PENDING = InvoiceStatus.PENDING.value
 APPROVED = InvoiceStatus.APPROVED.value
 REJECTED = InvoiceStatus.REJECTED.value
 MAX_SELECTED = 10_000
-REPORTED_REFUSALS = 50
 REASON_MAX = 500
 _CHUNK = 30_000  # ids per IN list: under SQLite's 32,766 bound variables
 
@@ -47,30 +47,6 @@ class Selection:
 
     invoice_ids: list[int] = field(default_factory=list)
     query: invoice_queries.InvoiceQuery | None = None
-
-
-@dataclass
-class Refusal:
-    number: str
-    reason: str
-
-
-@dataclass
-class BulkResult:
-    moved: int = 0
-    awaiting_second_approval: int = 0
-    refused_count: int = 0
-    refused: list[Refusal] = field(default_factory=list)
-    refused_by_reason: dict[str, int] = field(default_factory=dict)
-
-    def summary(self, verb: str) -> str:
-        parts = [f"{self.moved} {verb}"]
-        if self.awaiting_second_approval:
-            parts.append(f"{self.awaiting_second_approval} recorded and waiting for a second approver")
-        if self.refused_count:
-            reasons = "; ".join(f"{n} × {r}" for r, n in self.refused_by_reason.items())
-            parts.append(f"{self.refused_count} could not move ({reasons})")
-        return ", ".join(parts) + "."
 
 
 def _scope(selection: Selection):  # type: ignore[no-untyped-def]
@@ -117,18 +93,7 @@ def _report_refusals(session: Session, scope, reason, result: BulkResult) -> Non
 
 
 def _needs_two_approvers(thresholds: dict[str, str]):  # type: ignore[no-untyped-def]
-    """SQL truth of "above the two-approver threshold" for the row's currency."""
-    explicit = {c: threshold_minor(c, thresholds) for c in thresholds if c != ANY_CURRENCY}
-    rules = [and_(Invoice.currency == c, Invoice.total_minor > limit)
-             for c, limit in explicit.items() if limit is not None]
-    default = thresholds.get(ANY_CURRENCY)
-    if default not in (None, ""):
-        for places, codes in invoice_queries.currencies_by_exponent().items():
-            others = [c for c in codes if c not in explicit]
-            limit = threshold_minor(others[0], {ANY_CURRENCY: default}) if others else None
-            if limit is not None:
-                rules.append(and_(Invoice.currency.in_(others), Invoice.total_minor > limit))
-    return or_(*rules) if rules else literal(False)
+    return above_threshold(thresholds, Invoice.currency, Invoice.total_minor)
 
 
 def _audit_rows(session: Session, actor: Actor, which, action: str, before: dict, after: dict) -> None:  # type: ignore[no-untyped-def]
@@ -203,6 +168,7 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     ))
     invoice_rollup.move(session, complete, APPROVED)
     conn.execute(update(Invoice).where(complete).values(status=APPROVED, updated_at=now))
+    payouts.create_for_approved(session, actor, complete)
     _audit_rows(session, actor, complete, "invoice.approved", {"status": PENDING},
                 {"status": APPROVED, "approved_by": actor.label})
     _audit_rows(session, actor, waiting, "invoice.approval_recorded", {"status": PENDING},

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterator
 
 from schwifty import IBAN
-from sqlalchemy import String, case, cast, func, insert, literal, select, text
+from sqlalchemy import String, and_, case, cast, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -17,6 +17,7 @@ from vrm_dashboard.db.bulk import bulk_load, driver_value, indexes_deferred, ins
 from vrm_dashboard.db.models import Invoice, InvoiceLine, Organization, Payout, PaymentTransaction, Vendor
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import exponent
+from vrm_dashboard.domain.payout_rules import rail_of_method
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
 from vrm_dashboard.services import access_control, invoice_rollup, reconciliation
@@ -189,7 +190,7 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
                     _no_cycle_collection():
                 _seed_invoices(conn, rng, invoices, vendor_info, today, now, report, uploader_id)
         if conn.dialect.name == "postgresql":
-            for table in ("organization", "vendor", "invoice", "payout"):
+            for table in ("organization", "vendor", "invoice", "payout", "payment_transaction"):
                 conn.execute(text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))"
@@ -250,23 +251,27 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report, uploader_i
         ["invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail", "pay_date",
          "idempotency_key", "created_at", "updated_at"],
         select(Invoice.id, Invoice.vendor_id, Invoice.total_minor, Invoice.currency, payout_status,
-               Invoice.payment_method, Invoice.due_date, literal("invoice-") + cast(Invoice.id, String),
+               rail_of_method(Invoice.payment_method), Invoice.due_date, literal("invoice-") + cast(Invoice.id, String),
                Invoice.created_at, Invoice.updated_at)
         .where(new, Invoice.status.in_([s.value for s in _PAYOUT_OF])),
     ))
+    # Demo transfers pay one payout each and share its id, so linking them is one UPDATE.
+    with_transaction = and_(Payout.invoice_id >= first_invoice, Payout.status.in_(list(_TRANSACTION_OF.values())))
     conn.execute(insert(PaymentTransaction).from_select(
-        ["payout_id", "status", "source_currency", "source_amount_minor", "target_currency",
-         "target_amount_minor", "reference", "created_at", "updated_at"],
-        select(Payout.id, Payout.status, Payout.currency, Payout.amount_minor, Payout.currency,
-               Payout.amount_minor, literal("TX-") + cast(Payout.id, String), Payout.created_at, Payout.updated_at)
-        .where(Payout.invoice_id >= first_invoice, Payout.status.in_(list(_TRANSACTION_OF.values()))),
+        ["id", "vendor_id", "rail", "idempotency_key", "status", "source_currency", "source_amount_minor",
+         "target_currency", "target_amount_minor", "reference", "created_at", "updated_at"],
+        select(Payout.id, Payout.vendor_id, Payout.rail, literal("demo-") + cast(Payout.id, String), Payout.status,
+               Payout.currency, Payout.amount_minor, Payout.currency, Payout.amount_minor,
+               literal("TX-") + cast(Payout.id, String), Payout.created_at, Payout.updated_at)
+        .where(with_transaction),
     ))
+    conn.execute(update(Payout).where(with_transaction).values(transaction_id=Payout.id))
     # Counted afterwards: drivers do not all report rows written by INSERT ... SELECT.
     count = lambda stmt: int(conn.execute(stmt).scalar_one())  # noqa: E731
     report.invoice_lines = count(select(func.count()).select_from(InvoiceLine).where(InvoiceLine.invoice_id >= first_invoice))
     report.payouts = count(select(func.count()).select_from(Payout).where(Payout.invoice_id >= first_invoice))
     report.transactions = count(select(func.count()).select_from(PaymentTransaction).join(
-        Payout, Payout.id == PaymentTransaction.payout_id).where(Payout.invoice_id >= first_invoice))
+        Payout, Payout.transaction_id == PaymentTransaction.id).where(Payout.invoice_id >= first_invoice))
 
 
 def _link_demo_vendor_user(session: Session) -> None:

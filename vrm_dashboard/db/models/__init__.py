@@ -21,9 +21,14 @@ from vrm_dashboard.db.models.invoices import Invoice, InvoiceKind, InvoiceLine
 from vrm_dashboard.db.models.operations import AuditEntry, JobRun
 from vrm_dashboard.db.models.organizations import Organization, OrganizationTier
 from vrm_dashboard.db.models.payouts import (
+    BankStatement,
+    ExchangeRate,
+    PaymentFile,
     PaymentTransaction,
     Payout,
+    PayoutApproval,
     PayoutStatus,
+    StatementLine,
     TransactionStatus,
 )
 from vrm_dashboard.db.models.people import (
@@ -41,7 +46,8 @@ __all__ = [
     "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
     "ApiKey", "AppSetting", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
     "Notification", "UserPreference", "EmailDelivery", "Invoice", "InvoiceKind", "InvoiceLine",
-    "JobRun", "LoginSession", "Organization", "OrganizationTier", "PaymentTransaction",
+    "JobRun", "LoginSession", "BankStatement", "ExchangeRate", "PaymentFile", "PayoutApproval",
+    "StatementLine", "Organization", "OrganizationTier", "PaymentTransaction",
     "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",
     "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact",
     "utcnow",

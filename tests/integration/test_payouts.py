@@ -1,0 +1,193 @@
+"""Smart Payouts through the service layer: creation, approval flow, execution per rail,
+confirmation, failure and retry, fraud hold, currency conversion."""
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from vrm_dashboard.db.models import AuditEntry, Invoice, PaymentFile, PaymentTransaction, Payout, Vendor
+from vrm_dashboard.rails import sepa_file
+from vrm_dashboard.services import app_settings, payout_execution, payouts
+from vrm_dashboard.services.errors import Conflict, PermissionDenied
+from tests.helpers import SYSTEM, make_user
+from tests.payout_book import approved_book, provider_of, use_payout_environment
+
+TODAY = date(2026, 12, 1)  # the book's due date
+
+
+@pytest.fixture
+def env(tmp_path):
+    use_payout_environment(tmp_path)
+    return tmp_path
+
+
+def _statuses(session, model, **where):
+    session.expire_all()
+    rows = session.exec(select(model.status, func.count()).group_by(model.status)).all()
+    return dict(rows)
+
+
+def test_approving_an_invoice_creates_its_payout_awaiting_its_due_date(session, env):
+    book = approved_book(session)
+    rows = session.exec(select(Payout)).all()
+    assert len(rows) == 8
+    assert {p.status for p in rows} == {"awaiting_payout"}
+    assert {p.rail for p in rows} == {"sepa", "ach", "provider", "manual"}
+    assert {p.pay_date for p in rows} == {date(2026, 12, 1)}
+    assert all(p.created_by_id == book.approver.user_id for p in rows)
+    assert session.exec(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "payout.created")).one() == 8
+
+
+def test_nothing_is_paid_before_its_pay_date(session, env):
+    approved_book(session)
+    payout_execution.execute_payouts(session, today=TODAY - timedelta(days=1), provider=provider_of(env))
+    assert _statuses(session, Payout) == {"awaiting_payout": 8}
+
+
+def test_a_run_pays_each_vendor_once_per_rail_and_confirms_provider_payments(session, env):
+    book = approved_book(session)
+    provider = provider_of(env)
+    result = payout_execution.execute_payouts(session, today=TODAY, provider=provider)
+    assert result.errors == 0
+    transactions = session.exec(select(PaymentTransaction)).all()
+    # One transfer per vendor, covering both of its invoices.
+    assert len(transactions) == 4 and {t.payout_count for t in transactions} == {2}
+    by_rail = {t.rail: t for t in transactions}
+    assert by_rail["provider"].status == "paid"
+    assert by_rail["sepa"].status == by_rail["ach"].status == by_rail["manual"].status == "processing"
+    assert by_rail["sepa"].source_amount_minor == 12_345 * 2 + 1
+    files = session.exec(select(PaymentFile)).all()
+    assert {f.rail for f in files} == {"sepa", "ach"} and all(f.delivered_at for f in files)
+    written = sorted(p.name for p in (env / "outbox").iterdir())
+    assert written == sorted(f"{f.reference}.xml" if f.rail == "sepa" else f"{f.reference}.ach" for f in files)
+    sepa_xml = next((env / "outbox").glob("*.xml")).read_bytes()
+    assert sepa_file.schema_errors(sepa_xml) == []
+    assert by_rail["sepa"].reference.encode() in sepa_xml
+    assert [p.amount_minor for p in provider.payments()] == [by_rail["provider"].target_amount_minor]
+    session.expire_all()
+    provider_invoices = [session.get(Invoice, i.id) for i in book.invoices["provider"]]
+    assert {i.status for i in provider_invoices} == {"paid"}
+    sepa_invoices = [session.get(Invoice, i.id) for i in book.invoices["sepa"]]
+    assert {i.status for i in sepa_invoices} == {"processing"}
+    # A second run finds nothing new to pay.
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider)
+    assert len(session.exec(select(PaymentTransaction)).all()) == 4
+    assert len(provider.payments()) == 1 and len(list((env / "outbox").iterdir())) == 2
+
+
+def test_a_manual_payment_is_recorded_with_the_bank_reference(session, env):
+    book = approved_book(session)
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    manual = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "manual")).one()
+    with pytest.raises(PermissionDenied):
+        payouts.mark_paid(session, book.approver, manual.id, "BANK-REF-1")
+    payouts.mark_paid(session, book.finance, manual.id, "BANK-REF-1")
+    session.commit()
+    session.expire_all()
+    manual = session.get(PaymentTransaction, manual.id)
+    assert (manual.status, manual.confirmation_reference) == ("paid", "BANK-REF-1")
+    assert {session.get(Invoice, i.id).status for i in book.invoices["manual"]} == {"paid"}
+    with pytest.raises(Conflict):
+        payouts.mark_paid(session, book.finance, manual.id, "AGAIN")
+
+
+def test_a_failed_provider_payment_shows_its_reason_and_can_be_retried(session, env):
+    book = approved_book(session)
+    provider = provider_of(env, failure=100)
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider)
+    session.expire_all()
+    failed = session.exec(select(Payout).where(Payout.rail == "provider")).all()
+    assert {p.status for p in failed} == {"failed"}
+    assert all("Beneficiary account closed" in p.failure_reason for p in failed)
+    assert {session.get(Invoice, i.id).status for i in book.invoices["provider"]} == {"failed"}
+    with pytest.raises(PermissionDenied):
+        payouts.retry(session, book.approver, [p.id for p in failed])
+    assert payouts.retry(session, book.finance, [p.id for p in failed]) == 2
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    assert {session.get(Payout, p.id).status for p in failed} == {"paid"}
+    # Two transfers: the failed one stays on record, the retry has its own key.
+    provider_transfers = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).all()
+    assert sorted(t.status for t in provider_transfers) == ["failed", "paid"]
+
+
+def test_provider_timeouts_retry_with_backoff_and_the_same_key(session, env):
+    approved_book(session)
+    provider = provider_of(env, timeout=200)  # every call times out, half after taking the payout
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider)
+    session.expire_all()
+    transfer = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+    assert transfer.status == "new" and transfer.next_attempt_at is not None and transfer.attempts == 1
+    key = transfer.idempotency_key
+    transfer.next_attempt_at = None  # time passes
+    session.add(transfer)
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    transfer = session.get(PaymentTransaction, transfer.id)
+    assert transfer.status == "paid" and transfer.idempotency_key == key
+    assert len(provider_of(env).payments()) == 1
+
+
+def test_payout_approval_flow_holds_payouts_above_the_threshold(session, env):
+    app_settings.put(session, SYSTEM, app_settings.PAYOUT_APPROVAL_ENABLED, True)
+    app_settings.put(session, SYSTEM, app_settings.PAYOUT_APPROVAL_THRESHOLDS, {"EUR": "100", "*": "1000"})
+    session.commit()
+    book = approved_book(session)  # 123.45 each: above 100 EUR, below 1000 USD
+    rows = {p.rail: p.status for p in session.exec(select(Payout)).all()}
+    assert rows == {"sepa": "payout_approval", "provider": "payout_approval", "manual": "payout_approval",
+                    "ach": "awaiting_payout"}
+    waiting = [p.id for p in session.exec(select(Payout).where(Payout.status == "payout_approval")).all()]
+    # The invoice's approver created the payouts and may not also approve them.
+    refused = payouts.approve(session, book.approver, waiting)
+    assert refused.moved == 0 and list(refused.refused_by_reason) == [
+        "You approved its invoice (segregation of duties)"]
+    viewer = make_user(session, "viewer")
+    with pytest.raises(PermissionDenied):
+        payouts.approve(session, viewer, waiting)
+    second = make_user(session, "approver", email="payout-approver@test.example")
+    result = payouts.approve(session, second, waiting)
+    session.commit()
+    assert result.moved == 6
+    assert _statuses(session, Payout) == {"awaiting_payout": 8}
+    assert session.exec(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "payout.approved")).one() == 6
+
+
+def test_changed_bank_details_hold_the_vendors_payouts_for_the_cooling_off_period(session, env):
+    book = approved_book(session)
+    vendor = session.get(Vendor, book.vendors["sepa"].id)
+    from vrm_dashboard.services import vendors as vendor_service
+    data = vendor_service.vendor_input_of(vendor)
+    data.iban = "FR1420041010050500013M02606"
+    vendor_service.update_vendor(session, book.finance, vendor.id, data)
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    held = session.exec(select(Payout).where(Payout.vendor_id == vendor.id)).all()
+    assert {p.status for p in held} == {"awaiting_payout"}
+    app_settings.put(session, SYSTEM, app_settings.COOLING_OFF_HOURS, 0)
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    assert {session.get(Payout, p.id).status for p in held} == {"processing"}
+
+
+def test_a_payout_in_another_currency_converts_at_the_stored_rate(session, env):
+    book = approved_book(session, per_vendor=1)
+    vendor = session.get(Vendor, book.vendors["provider"].id)
+    vendor.currency = "USD"  # invoices in EUR, paid in USD
+    session.add(vendor)
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    transfer = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+    assert (transfer.source_currency, transfer.source_amount_minor, transfer.target_currency) == ("EUR", 12_345, "USD")
+    assert transfer.rate is not None and transfer.rate_source.startswith("ECB reference rate")
+    from decimal import ROUND_HALF_EVEN, Decimal
+    expected = (Decimal(12_345) * transfer.rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    assert abs(transfer.target_amount_minor - int(expected)) <= 1

@@ -1,0 +1,71 @@
+"""How payouts are paid: which rail a payment method uses, when a failed attempt is tried
+again, and when a vendor's payouts are held."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import case, literal
+
+from vrm_dashboard.domain.vendor_rules import PaymentMethod
+
+
+class Rail(str, Enum):
+    SEPA = "sepa"          # ISO 20022 pain.001 credit-transfer file
+    ACH = "ach"            # NACHA file
+    PROVIDER = "provider"  # online payout provider, confirmed asynchronously
+    MANUAL = "manual"      # a person pays (wire) and records the bank reference
+
+
+RAIL_LABELS = {
+    Rail.SEPA: "SEPA file",
+    Rail.ACH: "ACH file",
+    Rail.PROVIDER: "Online provider",
+    Rail.MANUAL: "Manual / wire",
+}
+
+RAIL_OF_METHOD: dict[PaymentMethod, Rail] = {
+    PaymentMethod.SEPA: Rail.SEPA,
+    PaymentMethod.ACH: Rail.ACH,
+    PaymentMethod.PAYPAL: Rail.PROVIDER,
+    PaymentMethod.WIRE: Rail.MANUAL,
+    PaymentMethod.MANUAL: Rail.MANUAL,
+}
+
+PAYOUT_STATUS_LABELS = {
+    "payout_approval": "Payout Approval",
+    "awaiting_payout": "Awaiting Payout",
+    "processing": "Processing",
+    "paid": "Paid",
+    "failed": "Failed",
+    "in_review": "In Review",
+}
+
+TRANSACTION_STATUS_LABELS = {
+    "new": "New", "processing": "Processing", "paid": "Paid", "failed": "Failed", "in_review": "In Review",
+}
+
+# Transient failures (a provider timeout) are tried again after 1, 2, 4, 8 minutes; after
+# that a person looks at it, because the provider may have taken the payment after all.
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(minutes=1)
+
+
+def rail_of_method(method):  # type: ignore[no-untyped-def]
+    """The rail for a payment method: a value, or a SQL expression over a method column."""
+    if isinstance(method, (str, PaymentMethod)):
+        return RAIL_OF_METHOD[PaymentMethod(method)].value
+    return case(*[(method == m.value, literal(r.value)) for m, r in RAIL_OF_METHOD.items()],
+                else_=literal(Rail.MANUAL.value))
+
+
+def next_attempt_after(attempts: int, now: datetime) -> datetime:
+    """When to try again after `attempts` failed tries: exponential backoff."""
+    return now + FIRST_RETRY * (2 ** max(0, attempts - 1))
+
+
+def cooling_off_ends(bank_details_changed_at: datetime | None, hours: int) -> datetime | None:
+    """Until when a vendor's payouts are held after its bank details changed (None: not held)."""
+    if bank_details_changed_at is None or hours <= 0:
+        return None
+    return bank_details_changed_at + timedelta(hours=hours)

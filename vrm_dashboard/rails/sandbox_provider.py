@@ -1,0 +1,159 @@
+"""A sandbox online payout provider that behaves like a real one, without the internet.
+
+It is a separate system with its own ledger (a SQLite file of its own), so a crash or a
+rollback on our side never undoes what it did, just as with a real provider. Like one, it
+- accepts a payout once per idempotency key and answers a repeat with the first payout;
+- sometimes times out, either before taking the payout or after (the answer is lost);
+- reports each payout paid or failed some time later (failure rate configurable), both to
+  a status lookup and as signed callbacks to a URL.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import sqlite3
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from vrm_dashboard.rails.base import ProviderPayment, ProviderTimeout, RailError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS payment (
+    payment_id TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    amount_minor INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    beneficiary TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failure_reason TEXT,
+    created_at TEXT NOT NULL,
+    settled_at TEXT,
+    callback_sent INTEGER NOT NULL DEFAULT 0
+)"""
+SIGNATURE_HEADER = "X-Sandbox-Signature"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def sign(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class SandboxProvider:
+    def __init__(self, ledger: Path, failure_percent: int = 5, timeout_percent: int = 2,
+                 settle_seconds: int = 30, rng: random.Random | None = None) -> None:
+        self.ledger = Path(ledger)
+        self.failure_percent = failure_percent
+        self.timeout_percent = timeout_percent
+        self.settle_after = timedelta(seconds=settle_seconds)
+        self._rng = rng or random.Random()
+        self.ledger.parent.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:
+            db.execute(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.ledger, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    def _times_out(self) -> bool:
+        # Half the timeouts happen before the payout is taken, half after (answer lost).
+        return self._rng.random() * 200 < self.timeout_percent
+
+    def submit(self, idempotency_key: str, amount_minor: int, currency: str, beneficiary: str) -> ProviderPayment:
+        if not beneficiary or "@" not in beneficiary:
+            raise RailError("The provider needs the vendor's payout account e-mail")
+        if amount_minor <= 0:
+            raise RailError("The provider pays positive amounts only")
+        if self._times_out():
+            raise ProviderTimeout("The provider did not answer (request timed out)")
+        payment_id = "po_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT amount_minor, currency FROM payment WHERE idempotency_key = ?",
+                             (idempotency_key,)).fetchone()
+            if row is None:
+                db.execute("INSERT INTO payment (payment_id, idempotency_key, amount_minor, currency, beneficiary, "
+                           "status, created_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)",
+                           (payment_id, idempotency_key, amount_minor, currency, beneficiary, _now().isoformat()))
+            elif (row[0], row[1]) != (amount_minor, currency):
+                db.execute("ROLLBACK")
+                raise RailError("The idempotency key was used before for a different amount")
+            db.execute("COMMIT")
+        if self._times_out():
+            raise ProviderTimeout("The provider's answer was lost (response timed out)")
+        found = self.lookup(idempotency_key)
+        assert found is not None
+        return found
+
+    def _settle_due(self, db: sqlite3.Connection) -> None:
+        due = (_now() - self.settle_after).isoformat()
+        for payment_id, key in db.execute(
+            "SELECT payment_id, idempotency_key FROM payment WHERE status = 'accepted' AND created_at <= ?", (due,)
+        ).fetchall():
+            # The same key always fails or always succeeds, so runs can be repeated.
+            failed = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100 < self.failure_percent
+            db.execute("UPDATE payment SET status = ?, failure_reason = ?, settled_at = ? WHERE payment_id = ?",
+                       ("failed" if failed else "paid", "Beneficiary account closed" if failed else None,
+                        _now().isoformat(), payment_id))
+
+    def lookup(self, idempotency_key: str) -> ProviderPayment | None:
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            self._settle_due(db)
+            db.execute("COMMIT")
+            row = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
+                             "FROM payment WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+        return ProviderPayment(*row) if row else None
+
+    def lookup_many(self, keys: list[str]) -> dict[str, ProviderPayment]:
+        found: dict[str, ProviderPayment] = {}
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            self._settle_due(db)
+            db.execute("COMMIT")
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, "
+                                      f"failure_reason FROM payment WHERE idempotency_key IN ({marks})", chunk):
+                    found[row[1]] = ProviderPayment(*row)
+        return found
+
+    def send_callbacks(self, url: str, secret: str, limit: int = 500) -> int:
+        """POST each settled, not yet reported payout to `url`, signed with HMAC-SHA256."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            self._settle_due(db)
+            db.execute("COMMIT")
+            rows = db.execute("SELECT payment_id, idempotency_key, status, failure_reason FROM payment "
+                              "WHERE status != 'accepted' AND callback_sent = 0 LIMIT ?", (limit,)).fetchall()
+        sent = 0
+        for payment_id, key, status, reason in rows:
+            body = json.dumps({"payment_id": payment_id, "idempotency_key": key, "status": status,
+                               "failure_reason": reason}).encode()
+            request = urllib.request.Request(url, data=body, method="POST", headers={
+                "Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body)})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    if response.status >= 300:
+                        continue
+            except OSError:
+                continue  # tried again on the next run, as a provider retries webhooks
+            with self._db() as db:
+                db.execute("UPDATE payment SET callback_sent = 1 WHERE payment_id = ?", (payment_id,))
+            sent += 1
+        return sent
+
+    def payments(self) -> list[ProviderPayment]:
+        """The whole ledger: what the provider actually paid out (for checks and tests)."""
+        with self._db() as db:
+            rows = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
+                              "FROM payment ORDER BY payment_id").fetchall()
+        return [ProviderPayment(*row) for row in rows]
