@@ -236,6 +236,19 @@ def _cmd_setting(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_payouts(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from vrm_dashboard.db.engine import engine
+    from vrm_dashboard.services.job_runs import run_recorded
+    from vrm_dashboard.services.payout_execution import execute_payouts
+
+    today = date.fromisoformat(args.date) if args.date else None
+    run = run_recorded(engine(), "execute_payouts", lambda session: execute_payouts(session, today=today))
+    print(f"Payout run {run.status}: {run.detail or ''}".rstrip())
+    return 0 if run.status != "failed" else 1
+
+
 def _cmd_serve(_: argparse.Namespace) -> int:
     from vrm_dashboard.launcher import serve
 
@@ -320,6 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
     setting.add_argument("key", nargs="?", help="e.g. approval.two_approver_thresholds")
     setting.add_argument("value", nargs="?", help="new JSON value; omit to show")
     setting.set_defaults(handler=_cmd_setting)
+
+    payouts = commands.add_parser("payouts", help="pay cleared payouts now (what the scheduler does)")
+    payout_commands = payouts.add_subparsers(dest="payouts_command", required=True)
+    run = payout_commands.add_parser("run", help="one payout run: batch, submit, deliver files, confirm")
+    run.add_argument("--date", help="pay what is due on this day (YYYY-MM-DD; default today)")
+    payouts.set_defaults(handler=_cmd_payouts)
 
     commands.add_parser("scheduler", help="run the job scheduler").set_defaults(handler=_cmd_scheduler)
     commands.add_parser("serve", help="run the scheduler and the web app until Ctrl-C").set_defaults(handler=_cmd_serve)
