@@ -20,6 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 os.environ.setdefault("VRM_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+# Payment files and the sandbox provider's ledger stay out of the project's data folder.
+_PAYOUT_SCRATCH = tempfile.mkdtemp(prefix="vrm-payouts-")
+os.environ.setdefault("VRM_PAYMENT_OUTBOX", os.path.join(_PAYOUT_SCRATCH, "outbox"))
+os.environ.setdefault("VRM_SANDBOX_PROVIDER_DB", os.path.join(_PAYOUT_SCRATCH, "provider.db"))
 
 
 def _free_port() -> int:

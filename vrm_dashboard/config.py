@@ -58,6 +58,8 @@ class PayoutSettings:
     provider_failure_percent: int
     provider_timeout_percent: int
     provider_settle_seconds: int
+    # Where the sandbox provider posts its signed status callbacks (off when empty).
+    provider_callback_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def _payouts(env: Mapping[str, str]) -> PayoutSettings:
         provider_failure_percent=_int(env, "VRM_SANDBOX_FAILURE_PERCENT", 5, 0, 100),
         provider_timeout_percent=_int(env, "VRM_SANDBOX_TIMEOUT_PERCENT", 2, 0, 100),
         provider_settle_seconds=_int(env, "VRM_SANDBOX_SETTLE_SECONDS", 30, 0, 7 * 24 * 3600),
+        provider_callback_url=env.get("VRM_SANDBOX_CALLBACK_URL") or None,
     )
 
 

@@ -7,11 +7,13 @@ from vrm_dashboard.ui.pages import screens
 from vrm_dashboard.ui.pages.intake import intake_page
 from vrm_dashboard.ui.pages.invoices import invoice_detail_page, invoices_page
 from vrm_dashboard.ui.pages.login import login_page
+from vrm_dashboard.ui.pages.payouts import payouts_page
 from vrm_dashboard.ui.pages.vendors import vendors_page
 from vrm_dashboard.ui.states.directory import PortalState, TermsState
 from vrm_dashboard.ui.states.intake import IntakeState
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 from vrm_dashboard.ui.states.invoices import InvoicesState
+from vrm_dashboard.ui.states.payouts import PayoutsState
 from vrm_dashboard.ui.states.pipeline import PipelineState
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.states.settings import SettingsState
@@ -34,7 +36,7 @@ app.add_page(screens.vendor_card_page, route="/vendor", title="Vendor · VRM Das
 app.add_page(invoices_page, route="/invoices", title="Pending Invoices · VRM Dashboard", on_load=InvoicesState.load)
 app.add_page(intake_page, route="/intake", title="Intake · VRM Dashboard", on_load=IntakeState.load)
 app.add_page(invoice_detail_page, route="/invoice", title="Invoice · VRM Dashboard", on_load=InvoiceDetailState.load)
-app.add_page(screens.payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=PipelineState.load_payouts)
+app.add_page(payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=PayoutsState.load)
 app.add_page(screens.distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=PipelineState.load_distribution)
 app.add_page(screens.terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
 app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=SettingsState.load)

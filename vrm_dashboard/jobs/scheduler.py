@@ -10,7 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import engine
-from vrm_dashboard.services import connectors, housekeeping, mailbox
+from vrm_dashboard.services import connectors, housekeeping, mailbox, payout_execution
 from vrm_dashboard.services.job_runs import JobResult, run_recorded
 
 log = logging.getLogger("vrm.scheduler")
@@ -28,6 +28,10 @@ JOBS: dict[str, tuple[Callable[[Session], "int | JobResult"], dict]] = {
     "sync_activity_sources": (connectors.sync_all, {"trigger": "interval", "minutes": 15}),
     # Does nothing until VRM_IMAP_HOST is set.
     "poll_invoice_mailbox": (mailbox.poll_mailbox, {"trigger": "interval", "minutes": 1}),
+    # Pays what is due, retries what waited for its backoff, confirms provider payments.
+    "execute_payouts": (payout_execution.execute_payouts, {"trigger": "interval", "minutes": 5}),
+    # Only with VRM_SANDBOX_CALLBACK_URL: the sandbox provider pushes its outcomes.
+    "sandbox_provider_callbacks": (payout_execution.deliver_provider_callbacks, {"trigger": "interval", "minutes": 1}),
 }
 
 

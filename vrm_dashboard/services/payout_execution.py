@@ -464,3 +464,25 @@ def record_provider_callback(session: Session, idempotency_key: str, status: str
     report = RunReport()
     paid = apply_provider_outcome(session, tid, status, payment_id, failure_reason, report)
     return bool(paid or report.failed)
+
+
+def run_now(session: Session, actor: Actor) -> JobResult:
+    """A person starts a payout run at once instead of waiting for the schedule."""
+    from vrm_dashboard.domain.permissions import Action
+    from vrm_dashboard.services import audit
+    from vrm_dashboard.services.actors import require
+
+    require(actor, Action.PAYOUT_MANAGE)
+    audit.record(session, actor, "payouts.run_requested", "job", "execute_payouts")
+    session.commit()
+    return execute_payouts(session)
+
+
+def deliver_provider_callbacks(session: Session) -> int:
+    """The sandbox provider's side: post its signed status callbacks to our endpoint."""
+    url = settings().payouts.provider_callback_url
+    if not url:
+        return 0
+    from vrm_dashboard.api.payouts import provider_callback_secret
+
+    return default_provider().send_callbacks(url, provider_callback_secret())

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from vrm_dashboard.db.models import EmailDelivery, Payout
+from vrm_dashboard.db.models import EmailDelivery
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.actors import Actor, require
 
@@ -25,11 +25,6 @@ def _by_status(session: Session, status, currency, amount) -> list[StatusTotal]:
         .group_by(status, currency).order_by(status, currency)
     ).all()
     return [StatusTotal(s, c, int(n), int(a or 0)) for s, c, n, a in rows]
-
-
-def payout_totals(session: Session, actor: Actor) -> list[StatusTotal]:
-    require(actor, Action.PAYOUT_VIEW)
-    return _by_status(session, Payout.status, Payout.currency, Payout.amount_minor)
 
 
 def delivery_totals(session: Session, actor: Actor) -> list[StatusTotal]:

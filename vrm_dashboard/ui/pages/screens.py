@@ -101,10 +101,6 @@ def _summary_page(title: str, note: str) -> rx.Component:
     )
 
 
-def payouts_page() -> rx.Component:
-    return _summary_page("Smart Payouts", "Payouts by status and currency.")
-
-
 def distribution_page() -> rx.Component:
     return _summary_page("Distribution", "Invoice e-mails by delivery status.")
 

@@ -9,7 +9,6 @@ from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 
 _SOURCES = {
-    "payouts": (Action.PAYOUT_VIEW, status_counts.payout_totals),
     "distribution": (Action.DISTRIBUTION_VIEW, status_counts.delivery_totals),
 }
 
@@ -30,10 +29,6 @@ class PipelineState(SessionState):
             for t in totals
         ]
         return None
-
-    @rx.event
-    def load_payouts(self):  # type: ignore[no-untyped-def]
-        return self._load("payouts")
 
     @rx.event
     def load_distribution(self):  # type: ignore[no-untyped-def]

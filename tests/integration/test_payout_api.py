@@ -1,0 +1,126 @@
+"""Payouts over the API and the Smart Payouts screen's handlers: remittance advice, the
+provider's signed callbacks, and the server refusing what a role may not do."""
+import io
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+from vrm_dashboard.api.app import build_api
+from vrm_dashboard.api.payouts import provider_callback_secret
+from vrm_dashboard.db.models import PaymentTransaction, Payout
+from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER, sign
+from vrm_dashboard.services import auth, payout_execution
+from vrm_dashboard.services.api_keys import create_api_key
+from vrm_dashboard.ui.states.payouts import PayoutsState
+from tests.helpers import SYSTEM, make_user
+from tests.integration.test_ui_handlers import _call, _state
+from tests.payout_book import approved_book, provider_of, use_payout_environment
+
+PAY_DAY = __import__("datetime").date(2026, 12, 1)
+
+
+@pytest.fixture
+def paid(db, tmp_path):
+    use_payout_environment(tmp_path)
+    with Session(db) as session:
+        book = approved_book(session)
+        payout_execution.execute_payouts(session, today=PAY_DAY, provider=provider_of(tmp_path))
+        session.commit()
+        vendor_user = make_user(session, "vendor", email="me@pay.example", vendor_id=book.vendors["provider"].id)
+        other_vendor = make_user(session, "vendor", email="other@sepa.example", vendor_id=book.vendors["sepa"].id)
+        keys = {name: create_api_key(session, SYSTEM, "tests", user_id=actor.user_id) for name, actor in
+                (("finance", book.finance), ("vendor", vendor_user), ("other", other_vendor))}
+        session.commit()
+        transfer = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+    headers = {name: {"Authorization": f"Bearer {key}"} for name, key in keys.items()}
+    return TestClient(build_api()), headers, transfer, book
+
+
+def test_the_remittance_advice_is_a_pdf_for_staff_and_the_paid_vendor_only(db, paid):
+    client, headers, transfer, _book = paid
+    response = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["finance"])
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    import pdfplumber
+    text = pdfplumber.open(io.BytesIO(response.content)).pages[0].extract_text()
+    assert "Remittance advice" in text and transfer.reference in text
+    assert "PROVIDER-0" in text and "PROVIDER-1" in text and "246.91 EUR" in text
+    # The same document every time: stored on first request.
+    again = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["vendor"])
+    assert again.status_code == 200 and again.content == response.content
+    other = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["other"])
+    assert other.status_code == 403
+
+
+def test_a_remittance_advice_exists_only_once_paid(db, paid):
+    client, headers, _transfer, _book = paid
+    with Session(db) as session:
+        sepa = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "sepa")).one()
+    response = client.get(f"/api/v1/payouts/transactions/{sepa.id}/remittance", headers=headers["finance"])
+    assert response.status_code == 409
+
+
+def test_provider_callbacks_must_be_signed_and_settle_once(db, tmp_path):
+    use_payout_environment(tmp_path, VRM_SANDBOX_SETTLE_SECONDS="3600")
+    client = TestClient(build_api())
+    with Session(db) as session:
+        approved_book(session)
+        payout_execution.execute_payouts(session, today=PAY_DAY, provider=provider_of(tmp_path, settle=3600))
+        session.commit()
+        transfer = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+        assert transfer.status == "processing"
+    body = json.dumps({"idempotency_key": transfer.idempotency_key, "status": "paid",
+                       "payment_id": "po_123", "failure_reason": None}).encode()
+    forged = client.post("/api/v1/payouts/provider-callbacks", content=body,
+                         headers={SIGNATURE_HEADER: "0" * 64, "Content-Type": "application/json"})
+    assert forged.status_code == 401
+    signed = {SIGNATURE_HEADER: sign(provider_callback_secret(), body), "Content-Type": "application/json"}
+    first = client.post("/api/v1/payouts/provider-callbacks", content=body, headers=signed)
+    assert first.json() == {"received": True, "changed": True}
+    repeat = client.post("/api/v1/payouts/provider-callbacks", content=body, headers=signed)
+    assert repeat.json() == {"received": True, "changed": False}
+    with Session(db) as session:
+        transfer = session.get(PaymentTransaction, transfer.id)
+        assert (transfer.status, transfer.confirmation_reference) == ("paid", "po_123")
+
+
+def test_the_payouts_api_lists_with_totals(db, paid):
+    client, headers, _transfer, _book = paid
+    body = client.get("/api/v1/payouts?rail=provider", headers=headers["finance"]).json()
+    assert body["total"] == 2 and {p["status"] for p in body["payouts"]} == {"paid"}
+    assert any(t["status"] == "paid" and t["amount_minor"] == 24_691 for t in body["totals"])
+    assert client.get("/api/v1/payouts", headers=headers["vendor"]).status_code == 403
+
+
+def _token(db, email):
+    with Session(db) as session:
+        token = auth.sign_in(session, email, "correct-horse-battery").token
+        session.commit()
+    return token
+
+
+def test_the_screen_refuses_payout_actions_a_role_may_not_take(db, paid):
+    _client, _headers, _transfer, _book = paid
+    with Session(db) as session:
+        make_user(session, "viewer")
+        manual = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "manual")).one()
+        failed_ids = [str(p.id) for p in session.exec(select(Payout)).all()]
+    viewer = _state(PayoutsState, _token(db, "viewer@test.example"))
+    _call(PayoutsState, viewer, "load")
+    assert viewer.rows and not viewer.can_manage
+    viewer.bank_references = {str(manual.id): "SNEAKY"}
+    _call(PayoutsState, viewer, "mark_paid", str(manual.id))
+    assert "does not allow" in viewer.result
+    viewer.selected = failed_ids
+    _call(PayoutsState, viewer, "retry_selected")
+    assert "does not allow" in viewer.result
+    _call(PayoutsState, viewer, "run_now")
+    assert "does not allow" in viewer.result
+    finance = _state(PayoutsState, _token(db, "finance_manager@test.example"))
+    finance.bank_references = {str(manual.id): "BANK-77"}
+    _call(PayoutsState, finance, "mark_paid", str(manual.id))
+    assert "recorded as paid" in finance.result
+    with Session(db) as session:
+        assert session.get(PaymentTransaction, manual.id).status == "paid"

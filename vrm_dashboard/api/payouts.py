@@ -1,0 +1,68 @@
+"""Payouts over the API: the list, approval, remittance advice downloads, and the online
+provider's signed status callbacks."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.config import settings
+from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER
+from vrm_dashboard.services import payout_execution, payout_queries, payouts, remittance
+from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.errors import NotAuthenticated
+
+router = APIRouter(tags=["payouts"])
+
+
+def provider_callback_secret() -> str:
+    """The secret the provider signs callbacks with, derived from the app's secret key."""
+    return hmac.new(settings().secret_key.encode(), b"payout-provider-callbacks", hashlib.sha256).hexdigest()
+
+
+@router.get("/payouts")
+def list_payouts(status: str = "", rail: str = "", currency: str = "", vendor: str = "", page: int = 1,
+                 page_size: int = 25, actor: Actor = Depends(current_actor),
+                 session: Session = Depends(db_session)) -> dict:
+    result = payout_queries.list_payouts(session, actor, payout_queries.PayoutQuery(
+        status=status, rail=rail, currency=currency, vendor=vendor, page=page, page_size=page_size))
+    return {"page": result.page, "page_count": result.page_count, "total": result.total_rows,
+            "payouts": [vars(r) for r in result.rows], "totals": [vars(t) for t in result.totals]}
+
+
+class PayoutIds(BaseModel):
+    payout_ids: list[int]
+
+
+@router.post("/payouts/approve")
+def approve_payouts(body: PayoutIds, actor: Actor = Depends(current_actor),
+                    session: Session = Depends(db_session)) -> dict:
+    result = payouts.approve(session, actor, body.payout_ids)
+    return {"approved": result.moved, "refused": result.refused_by_reason}
+
+
+@router.get("/payouts/transactions/{transaction_id}/remittance")
+def remittance_advice(transaction_id: int, actor: Actor = Depends(current_actor),
+                      session: Session = Depends(db_session)) -> Response:
+    document = remittance.remittance_advice(session, actor, transaction_id)
+    return Response(content=document.content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{document.filename}"'})
+
+
+@router.post("/payouts/provider-callbacks", include_in_schema=False)
+async def provider_callback(request: Request, signature: str | None = Header(default=None, alias=SIGNATURE_HEADER),
+                            session: Session = Depends(db_session)) -> dict:
+    body = await request.body()
+    expected = hmac.new(provider_callback_secret().encode(), body, hashlib.sha256).hexdigest()
+    if not signature or not hmac.compare_digest(signature, expected):
+        raise NotAuthenticated("The callback signature does not match")
+    event = await request.json()
+    changed = payout_execution.record_provider_callback(
+        session, str(event.get("idempotency_key", "")), str(event.get("status", "")),
+        str(event.get("payment_id", "")), event.get("failure_reason"))
+    return {"received": True, "changed": changed}

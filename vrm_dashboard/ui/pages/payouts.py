@@ -1,0 +1,107 @@
+"""Smart Payouts: totals, filters, the payout table with selection, approval, retry, manual
+confirmation and remittance advice downloads."""
+import reflex as rx
+
+from vrm_dashboard.ui.components.shell import page_frame
+from vrm_dashboard.ui.states.payouts import RAIL_OPTIONS, STATUS_OPTIONS, PayoutsState
+
+HEADERS = ["Invoice", "Vendor ID", "Vendor", "Payment method", "Due date", "Pay date", "Amount", "Currency",
+           "Approver", "Payout approver", "Status", "Reason", "Confirmation"]
+
+
+def _total(total: rx.Var) -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.text(total["label"], size="2", weight="bold"),
+        rx.text(total["count"], size="5"),
+        rx.text(total["amounts"], size="1", color_scheme="gray", data_testid="payout-total-amounts"),
+        spacing="1"), width="220px", data_testid="payout-total")
+
+
+def _select(name: str, label: str, options: list[tuple[str, str]]) -> rx.Component:
+    return rx.hstack(
+        rx.text(label, size="2"),
+        rx.select.root(
+            rx.select.trigger(data_testid=f"payout-filter-{name}"),
+            rx.select.content(rx.select.item("All", value="all"),
+                              *[rx.select.item(text, value=value) for value, text in options]),
+            value=rx.cond(PayoutsState.filters[name] == "", "all", PayoutsState.filters[name]),
+            on_change=lambda value: PayoutsState.set_filter(name, value),
+        ),
+        align="center", spacing="1",
+    )
+
+
+def _confirmation(row: rx.Var) -> rx.Component:
+    return rx.cond(
+        row["paid"] == "yes",
+        rx.link("Remittance advice (PDF)", href="/api/v1/payouts/transactions/" + row["transaction_id"] + "/remittance",
+                is_external=True, data_testid="remittance-link"),
+        rx.cond(
+            (row["confirmable"] == "yes") & PayoutsState.can_manage,
+            rx.hstack(
+                rx.input(placeholder="Bank reference", size="1", width="130px",
+                         on_change=lambda value: PayoutsState.set_bank_reference(row["transaction_id"], value),
+                         data_testid="bank-reference"),
+                rx.button("Mark paid", size="1", variant="soft",
+                          on_click=PayoutsState.mark_paid(row["transaction_id"]), data_testid="mark-paid"),
+                spacing="1"),
+            rx.text(row["reference"], size="1", color_scheme="gray"),
+        ),
+    )
+
+
+def _row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.checkbox(checked=PayoutsState.selected.contains(row["id"]),
+                                  on_change=lambda _c: PayoutsState.toggle_row(row["id"]),
+                                  data_testid="payout-select")),
+        rx.table.cell(rx.link(row["invoice"], href="/invoice?id=" + row["invoice_id"])),
+        *[rx.table.cell(row[k]) for k in ("vendor_code", "vendor", "method", "due_date", "pay_date", "amount",
+                                          "currency", "approver", "payout_approver")],
+        rx.table.cell(row["status"], data_testid="payout-status"),
+        rx.table.cell(row["reason"], max_width="260px"),
+        rx.table.cell(_confirmation(row)),
+        data_testid="payout-row",
+    )
+
+
+def payouts_page() -> rx.Component:
+    s = PayoutsState
+    return page_frame(
+        "Smart Payouts",
+        rx.vstack(
+            rx.hstack(rx.foreach(s.totals, _total), wrap="wrap", spacing="3"),
+            rx.hstack(
+                _select("status", "Status", STATUS_OPTIONS),
+                _select("rail", "Payment method", RAIL_OPTIONS),
+                rx.input(placeholder="Vendor ID or name", width="180px", value=s.filters["vendor"],
+                         on_change=lambda v: s.set_filter("vendor", v).debounce(400)),
+                rx.button("Refresh", variant="soft", color_scheme="gray", on_click=s.refresh),
+                rx.spacer(),
+                rx.cond(s.can_approve, rx.button("Approve selected", on_click=s.approve_selected,
+                                                 disabled=s.selected.length() == 0, data_testid="approve-payouts")),
+                rx.cond(s.can_manage, rx.button("Retry selected", variant="soft", on_click=s.retry_selected,
+                                                disabled=s.selected.length() == 0, data_testid="retry-payouts")),
+                rx.cond(s.can_manage, rx.button("Run payouts now", variant="outline", on_click=s.run_now,
+                                                data_testid="run-payouts")),
+                align="center", wrap="wrap", width="100%",
+            ),
+            rx.cond(s.result != "", rx.callout(s.result, data_testid="payout-result")),
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell(rx.checkbox(on_change=s.toggle_page)),
+                    *[rx.table.column_header_cell(h) for h in HEADERS])),
+                rx.table.body(rx.foreach(s.rows, _row)),
+                size="1", variant="surface", data_testid="payouts-table",
+            ),
+            rx.hstack(
+                rx.button("Previous", size="1", variant="soft", disabled=s.page <= 1,
+                          on_click=s.go_to_page(s.page - 1)),
+                rx.text("Page ", s.page, " of ", s.page_count, " · ", s.total_rows, " payouts", size="2"),
+                rx.button("Next", size="1", variant="soft", disabled=s.page >= s.page_count,
+                          on_click=s.go_to_page(s.page + 1)),
+                align="center",
+            ),
+            spacing="3", width="100%",
+        ),
+    )

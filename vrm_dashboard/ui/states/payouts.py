@@ -1,0 +1,173 @@
+"""Smart Payouts: the payout list with totals per status and currency, approval, retry,
+manual confirmation and remittance downloads. Every action is a thin call into the services."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import reflex as rx
+
+from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS, RAIL_LABELS, Rail
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import payout_execution, payout_queries, payouts
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.session import SessionState
+
+FILTER_FIELDS = ("status", "rail", "currency", "vendor")
+TOTAL_GROUPS = (
+    ("awaiting", "Awaiting", ("payout_approval", "awaiting_payout")),
+    ("processing", "Processing", ("processing",)),
+    ("paid", "Paid", ("paid",)),
+    ("failed", "Failed", ("failed", "in_review")),
+)
+
+
+class PayoutsState(SessionState):
+    filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    page: int = 1
+    page_count: int = 1
+    total_rows: int = 0
+    rows: list[dict[str, str]] = []
+    totals: list[dict[str, str]] = []
+    selected: list[str] = []
+    can_approve: bool = False
+    can_manage: bool = False
+    result: str = ""
+    refused: list[dict[str, str]] = []
+    bank_references: dict[str, str] = {}
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.PAYOUT_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        self.can_approve = actor.can(Action.PAYOUT_APPROVE)
+        self.can_manage = actor.can(Action.PAYOUT_MANAGE)
+        params = self.router.page.params
+        if any(params.get(k) for k in FILTER_FIELDS):
+            self.filters = {k: str(params.get(k, "")) for k in FILTER_FIELDS}
+            self.page = 1
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        query = payout_queries.PayoutQuery(**self.filters, page=self.page)
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                result = payout_queries.list_payouts(session, actor, query)
+        except ServiceError as exc:
+            self.result = str(exc)
+            return
+        self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
+        self.rows = [self._row(r) for r in result.rows]
+        amounts: dict[str, list[str]] = defaultdict(list)
+        counts: dict[str, int] = defaultdict(int)
+        for key, _label, statuses in TOTAL_GROUPS:
+            per_currency: dict[str, int] = defaultdict(int)
+            for t in result.totals:
+                if t.status in statuses:
+                    per_currency[t.currency] += t.amount_minor
+                    counts[key] += t.count
+            amounts[key] = [fmt.money(v, c) for c, v in sorted(per_currency.items())]
+        self.totals = [{"key": key, "label": label, "count": f"{counts[key]:,}",
+                        "amounts": " · ".join(amounts[key]) or "—"} for key, label, _ in TOTAL_GROUPS]
+
+    @staticmethod
+    def _row(r: payout_queries.PayoutRow) -> dict[str, str]:
+        status = payout_queries.status_label(r.status)
+        if r.held_until is not None:
+            status = f"{status} (held until {fmt.day(r.held_until)}: bank details changed)"
+        return {
+            "id": str(r.id), "invoice_id": str(r.invoice_id), "invoice": r.invoice_number,
+            "vendor_code": r.vendor_code, "vendor": r.vendor_name,
+            "method": RAIL_LABELS.get(Rail(r.rail), r.rail) if r.rail in Rail._value2member_map_ else r.rail,
+            "due_date": fmt.day(r.due_date), "pay_date": fmt.day(r.pay_date),
+            "amount": fmt.money(r.amount_minor, r.currency), "currency": r.currency, "status": status,
+            "status_key": r.status, "approver": r.invoice_approver,
+            "payout_approver": r.payout_approver, "reason": r.failure_reason,
+            "transaction_id": str(r.transaction_id or ""), "reference": r.reference,
+            "paid": "yes" if r.status == "paid" and r.transaction_id else "",
+            "confirmable": "yes" if r.transaction_id and (
+                (r.status == "processing" and r.rail != Rail.PROVIDER.value) or r.status == "in_review") else "",
+        }
+
+    @rx.event
+    def set_filter(self, name: str, value: str) -> None:
+        if name in FILTER_FIELDS:
+            self.filters[name] = "" if value == "all" else value
+            self.page, self.selected = 1, []
+            self._refresh()
+
+    @rx.event
+    def go_to_page(self, page: int) -> None:
+        self.page = max(1, int(page))
+        self.selected = []
+        self._refresh()
+
+    @rx.event
+    def refresh(self) -> None:
+        self._refresh()
+
+    @rx.event
+    def toggle_row(self, payout_id: str) -> None:
+        self.selected = ([i for i in self.selected if i != payout_id] if payout_id in self.selected
+                         else [*self.selected, payout_id])
+
+    @rx.event
+    def toggle_page(self, checked: bool) -> None:
+        self.selected = [r["id"] for r in self.rows] if checked else []
+
+    def _run(self, work) -> None:  # type: ignore[no-untyped-def]
+        try:
+            with self._acting() as (session, actor):
+                self.result = work(session, actor)
+            self.refused = []
+        except FieldErrors as exc:
+            self.result = "; ".join(exc.errors.values())
+        except ServiceError as exc:
+            self.result = str(exc)
+        self._refresh()
+
+    @rx.event
+    def approve_selected(self) -> None:
+        ids = [int(i) for i in self.selected]
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            outcome = payouts.approve(session, actor, ids)
+            self.selected = []
+            return outcome.summary("payouts approved")
+        self._run(work)
+
+    @rx.event
+    def retry_selected(self) -> None:
+        ids = [int(i) for i in self.selected]
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            moved = payouts.retry(session, actor, ids)
+            self.selected = []
+            return f"{moved} payouts sent back to the payout run."
+        self._run(work)
+
+    @rx.event
+    def set_bank_reference(self, transaction_id: str, value: str) -> None:
+        self.bank_references[transaction_id] = value
+
+    @rx.event
+    def mark_paid(self, transaction_id: str) -> None:
+        reference = self.bank_references.get(transaction_id, "")
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            payouts.mark_paid(session, actor, int(transaction_id), reference)
+            return f"Payment recorded as paid ({reference.strip()})."
+        self._run(work)
+
+    @rx.event
+    def run_now(self) -> None:
+        """Run the payout job at once (what the scheduler does on its schedule)."""
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            return f"Payout run: {payout_execution.run_now(session, actor).detail}."
+        self._run(work)
+
+
+STATUS_OPTIONS = list(PAYOUT_STATUS_LABELS.items())
+RAIL_OPTIONS = [(r.value, label) for r, label in RAIL_LABELS.items()]
