@@ -48,6 +48,8 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         "PORT": str(port),
         "VRM_DATABASE_URL": f"sqlite:///{workdir / 'vrm.db'}",
         "REFLEX_USE_SYSTEM_BUN": "1",
+        # The sandbox payout provider answers at once and always pays, so a test sees "Paid".
+        "VRM_SANDBOX_SETTLE_SECONDS": "0", "VRM_SANDBOX_FAILURE_PERCENT": "0", "VRM_SANDBOX_TIMEOUT_PERCENT": "0",
         "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{bin_dir}:{os.environ.get('PATH', '')}",
     }
     os.environ["VRM_BROWSER_DB_URL"] = env["VRM_DATABASE_URL"]

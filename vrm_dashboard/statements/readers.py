@@ -1,0 +1,143 @@
+"""Reading statement files: the format is told by the content, not the file name."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from vrm_dashboard.domain.money import Money, MoneyError
+from vrm_dashboard.statements.entries import StatementEntry, StatementError
+
+# Return reason codes (ISO 20022 ExternalReturnReason1Code) a bank uses on a returned transfer.
+RETURN_WORDS = ("RETURN", "RUECKUEBERWEISUNG", "RÜCKÜBERWEISUNG", "REJECT")
+
+_CSV_COLUMNS = {
+    "booking_date": ("booking date", "booking_date", "date", "value date", "buchungstag"),
+    "amount": ("amount", "betrag"),
+    "currency": ("currency", "ccy", "waehrung", "währung"),
+    "reference": ("reference", "end to end id", "end_to_end_id", "endtoendid", "customer reference"),
+    "counterparty": ("counterparty", "name", "payee", "payer", "beguenstigter/zahlungspflichtiger"),
+    "description": ("description", "remittance information", "purpose", "verwendungszweck", "details"),
+    "return_reason": ("return reason", "return_reason", "return code"),
+}
+
+
+def _minor(text: str, currency: str) -> int:
+    try:
+        return Money.parse(Decimal(text.strip().replace(" ", "")), currency).minor
+    except (InvalidOperation, MoneyError) as exc:
+        raise StatementError(f"{text!r} is not an amount in {currency}: {exc}") from None
+
+
+def read_csv(text: str) -> list[StatementEntry]:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise StatementError("The statement is empty")
+    header = [h.strip().lower() for h in rows[0]]
+    where = {field: next((header.index(n) for n in names if n in header), None)
+             for field, names in _CSV_COLUMNS.items()}
+    missing = [f for f in ("booking_date", "amount", "currency") if where[f] is None]
+    if missing:
+        raise StatementError(f"The CSV statement needs columns {', '.join(missing)} (found {', '.join(header)})")
+    entries, problems = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        get = lambda f: row[where[f]].strip() if where[f] is not None and where[f] < len(row) else ""  # noqa: E731
+        try:
+            currency = get("currency").upper()
+            entries.append(StatementEntry(
+                booking_date=date.fromisoformat(get("booking_date")), amount_minor=_minor(get("amount"), currency),
+                currency=currency, reference=get("reference"), counterparty=get("counterparty"),
+                description=get("description"), return_reason=get("return_reason")))
+        except (ValueError, StatementError) as exc:
+            problems.append(f"row {number}: {exc}")
+    if problems:
+        raise StatementError("; ".join(problems[:20]))
+    return entries
+
+
+def _local(element) -> str:  # type: ignore[no-untyped-def]
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def _find(element, *path: str):  # type: ignore[no-untyped-def]
+    """The first descendant along `path` of local names, ignoring namespaces."""
+    current = [element]
+    for name in path:
+        current = [c for parent in current for c in parent.iter() if c is not parent and _local(c) == name]
+        if not current:
+            return None
+    return current[0]
+
+
+def _text_of(element, *path: str) -> str:  # type: ignore[no-untyped-def]
+    found = _find(element, *path)
+    return (found.text or "").strip() if found is not None and found.text else ""
+
+
+def read_camt053(content: bytes) -> list[StatementEntry]:
+    from lxml import etree
+
+    try:
+        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        raise StatementError(f"Not a readable camt.053 file: {exc}") from None
+    entries = []
+    for entry in (e for e in root.iter() if isinstance(e.tag, str) and _local(e) == "Ntry"):
+        amount = _find(entry, "Amt")
+        if amount is None:
+            raise StatementError("A camt.053 entry has no amount")
+        currency = amount.get("Ccy", "").upper()
+        minor = _minor(amount.text or "", currency)
+        if _text_of(entry, "CdtDbtInd") == "DBIT":
+            minor = -minor
+        booked = _text_of(entry, "BookgDt", "Dt") or _text_of(entry, "BookgDt", "DtTm")[:10]
+        reason = _text_of(entry, "RtrInf", "Rsn", "Cd")
+        counterparty = _text_of(entry, "RltdPties", "Cdtr", "Nm") if minor < 0 else _text_of(entry, "RltdPties", "Dbtr", "Nm")
+        entries.append(StatementEntry(
+            booking_date=date.fromisoformat(booked), amount_minor=minor, currency=currency,
+            reference=_text_of(entry, "Refs", "EndToEndId") or _text_of(entry, "AcctSvcrRef"),
+            counterparty=counterparty, description=_text_of(entry, "RmtInf", "Ustrd") or _text_of(entry, "AddtlNtryInf"),
+            return_reason=reason))
+    if not entries:
+        raise StatementError("The camt.053 file has no booked entries (Ntry)")
+    return entries
+
+
+def read_mt940(text: str) -> list[StatementEntry]:
+    import mt940
+
+    try:
+        transactions = mt940.models.Transactions()
+        transactions.parse(text)
+    except Exception as exc:  # the parser raises bare errors on malformed input
+        raise StatementError(f"Not a readable MT940 file: {exc}") from None
+    entries = []
+    for t in transactions:
+        amount = t.data["amount"]
+        currency = str(amount.currency).upper()
+        details = str(t.data.get("transaction_details") or "").replace("\n", " ")
+        entries.append(StatementEntry(
+            booking_date=t.data["date"], amount_minor=_minor(str(amount.amount), currency), currency=currency,
+            reference=str(t.data.get("customer_reference") or "").strip(), description=details.strip(),
+            counterparty=str(t.data.get("applicant_name") or "").strip(),
+            return_reason="RETURN" if any(w in details.upper() for w in RETURN_WORDS) else ""))
+    if not entries:
+        raise StatementError("The MT940 file has no transactions (:61:)")
+    return entries
+
+
+def read_statement(content: bytes) -> tuple[str, list[StatementEntry]]:
+    """(format, entries) of a statement file; StatementError when it is none we read."""
+    head = content[:2000].lstrip()
+    if head.startswith(b"<") or b"camt.053" in head:
+        return "camt.053", read_camt053(content)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = content.decode("latin-1")
+    if ":20:" in text and ":61:" in text:
+        return "mt940", read_mt940(text)
+    return "csv", read_csv(text)
