@@ -15,6 +15,7 @@ from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 from vrm_dashboard.ui.states.invoices import InvoicesState
 from vrm_dashboard.ui.states.payouts import PayoutsState
 from vrm_dashboard.ui.states.pipeline import PipelineState
+from vrm_dashboard.ui.states.reconciliation import ReconciliationState
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.states.settings import SettingsState
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
@@ -36,7 +37,7 @@ app.add_page(screens.vendor_card_page, route="/vendor", title="Vendor · VRM Das
 app.add_page(invoices_page, route="/invoices", title="Pending Invoices · VRM Dashboard", on_load=InvoicesState.load)
 app.add_page(intake_page, route="/intake", title="Intake · VRM Dashboard", on_load=IntakeState.load)
 app.add_page(invoice_detail_page, route="/invoice", title="Invoice · VRM Dashboard", on_load=InvoiceDetailState.load)
-app.add_page(payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=PayoutsState.load)
+app.add_page(payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=[PayoutsState.load, ReconciliationState.load])
 app.add_page(screens.distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=PipelineState.load_distribution)
 app.add_page(screens.terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
 app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=SettingsState.load)

@@ -2,8 +2,9 @@
 confirmation and remittance advice downloads."""
 import reflex as rx
 
-from vrm_dashboard.ui.components.shell import page_frame
+from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.payouts import RAIL_OPTIONS, STATUS_OPTIONS, PayoutsState
+from vrm_dashboard.ui.states.reconciliation import ReconciliationState
 
 HEADERS = ["Invoice", "Vendor ID", "Vendor", "Payment method", "Due date", "Pay date", "Amount", "Currency",
            "Approver", "Payout approver", "Status", "Reason", "Confirmation"]
@@ -102,6 +103,37 @@ def payouts_page() -> rx.Component:
                           on_click=s.go_to_page(s.page + 1)),
                 align="center",
             ),
+            rx.divider(),
+            reconciliation_section(),
             spacing="3", width="100%",
         ),
+    )
+
+
+def reconciliation_section() -> rx.Component:
+    r = ReconciliationState
+    upload_box = dict(border="1px dashed var(--gray-8)", padding="1em", width="320px")
+    return rx.vstack(
+        rx.heading("Payment reconciliation", size="5"),
+        rx.text("Bank statements (camt.053, MT940 or CSV) confirm transfers, report returns and settle customer "
+                "payments. Exchange-rate files (ECB layout, or date,currency,rate) add rates for conversions.",
+                size="2", color_scheme="gray"),
+        rx.cond(PayoutsState.can_manage, rx.hstack(
+            rx.vstack(
+                rx.upload(rx.text("Drop bank statements here", size="2"), id="statements", multiple=True,
+                          max_files=10, **upload_box),
+                rx.button("Import statements", size="1", data_testid="import-statements",
+                          on_click=r.upload_statements(rx.upload_files(upload_id="statements")))),
+            rx.vstack(
+                rx.upload(rx.text("Drop exchange-rate files here", size="2"), id="rates", multiple=True,
+                          max_files=5, **upload_box),
+                rx.button("Import rates", size="1", variant="soft",
+                          on_click=r.upload_rates(rx.upload_files(upload_id="rates")))),
+            spacing="4", wrap="wrap")),
+        rx.foreach(r.messages, lambda m: rx.text(m, size="2", data_testid="reconciliation-message")),
+        rx.heading("Exceptions", size="4"),
+        data_table(["Statement", "Booked", "Amount", "Reference", "Counterparty", "Outcome", "Note"],
+                   r.exception_rows, ["statement", "date", "amount", "reference", "counterparty", "outcome", "note"],
+                   "reconciliation-exceptions"),
+        spacing="2", width="100%",
     )

@@ -1,0 +1,66 @@
+"""Payment reconciliation on the Smart Payouts screen: bank statement and exchange-rate
+uploads, and the statement lines a person must look at."""
+from __future__ import annotations
+
+import reflex as rx
+
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import fx_rates, payment_reconciliation
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.session import SessionState
+
+
+def _file_name(upload) -> str:  # type: ignore[no-untyped-def]
+    return getattr(upload, "name", None) or getattr(upload, "filename", None) or "upload"
+
+
+class ReconciliationState(SessionState):
+    exception_rows: list[dict[str, str]] = []
+    messages: list[str] = []
+
+    @rx.event
+    def load(self) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                rows = payment_reconciliation.exceptions(session, actor)
+        except ServiceError:
+            self.exception_rows = []
+            return
+        self.exception_rows = [{
+            "statement": r.statement, "date": r.booking_date, "amount": fmt.money(r.amount_minor, r.currency),
+            "reference": r.reference, "counterparty": r.counterparty,
+            "outcome": payment_reconciliation.OUTCOME_LABELS.get(r.outcome, r.outcome), "note": r.note,
+        } for r in rows]
+
+    async def _each(self, files: list[rx.UploadFile], work) -> None:  # type: ignore[no-untyped-def]
+        messages = []
+        for upload in files:
+            content, name = await upload.read(), _file_name(upload)
+            try:
+                with self._acting(Action.PAYOUT_MANAGE) as (session, actor):
+                    messages.append(f"{name}: {work(session, actor, name, content)}")
+            except FieldErrors as exc:
+                messages.append(f"{name}: refused, " + "; ".join(exc.errors.values()))
+            except ServiceError as exc:
+                messages.append(f"{name}: refused, {exc}")
+        self.messages = messages
+        self._refresh()
+
+    @rx.event
+    async def upload_statements(self, files: list[rx.UploadFile]) -> None:
+        def work(session, actor, name, content) -> str:  # type: ignore[no-untyped-def]
+            report = payment_reconciliation.import_statement(session, actor, name, content)
+            outcomes = ", ".join(f"{n} {payment_reconciliation.OUTCOME_LABELS[o].lower()}"
+                                 for o, n in sorted(report.outcomes.items()))
+            return f"{report.lines} lines ({report.format}): {outcomes}"
+        await self._each(files, work)
+
+    @rx.event
+    async def upload_rates(self, files: list[rx.UploadFile]) -> None:
+        def work(session, actor, name, content) -> str:  # type: ignore[no-untyped-def]
+            return f"{fx_rates.import_rates(session, actor, content, name)} exchange rates stored"
+        await self._each(files, work)
