@@ -1,10 +1,10 @@
-"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse."""
+"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse")
+BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts")
 
 
 def main() -> int:

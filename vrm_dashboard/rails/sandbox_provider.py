@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS payment (
     created_at TEXT NOT NULL,
     settled_at TEXT,
     callback_sent INTEGER NOT NULL DEFAULT 0
-)"""
+);
+CREATE INDEX IF NOT EXISTS payment_due ON payment (status, created_at)"""
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 
 
@@ -53,14 +54,17 @@ class SandboxProvider:
         self.settle_after = timedelta(seconds=settle_seconds)
         self._rng = rng or random.Random()
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute(_SCHEMA)
+        self._connection: sqlite3.Connection | None = None
+        self._db().executescript(_SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.ledger, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
+        # One connection per client, as an HTTP client keeps its connection alive.
+        if self._connection is None:
+            self._connection = sqlite3.connect(self.ledger, timeout=30, isolation_level=None,
+                                               check_same_thread=False)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA busy_timeout=30000")
+        return self._connection
 
     def _times_out(self) -> bool:
         # Half the timeouts happen before the payout is taken, half after (answer lost).
@@ -74,26 +78,27 @@ class SandboxProvider:
         if self._times_out():
             raise ProviderTimeout("The provider did not answer (request timed out)")
         payment_id = "po_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT amount_minor, currency FROM payment WHERE idempotency_key = ?",
-                             (idempotency_key,)).fetchone()
-            if row is None:
-                db.execute("INSERT INTO payment (payment_id, idempotency_key, amount_minor, currency, beneficiary, "
-                           "status, created_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)",
-                           (payment_id, idempotency_key, amount_minor, currency, beneficiary, _now().isoformat()))
-            elif (row[0], row[1]) != (amount_minor, currency):
-                db.execute("ROLLBACK")
-                raise RailError("The idempotency key was used before for a different amount")
-            db.execute("COMMIT")
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        row = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
+                         "FROM payment WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+        if row is None:
+            db.execute("INSERT INTO payment (payment_id, idempotency_key, amount_minor, currency, beneficiary, "
+                       "status, created_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)",
+                       (payment_id, idempotency_key, amount_minor, currency, beneficiary, _now().isoformat()))
+            row = (payment_id, idempotency_key, amount_minor, currency, "accepted", None)
+        elif (row[2], row[3]) != (amount_minor, currency):
+            db.execute("ROLLBACK")
+            raise RailError("The idempotency key was used before for a different amount")
+        db.execute("COMMIT")
         if self._times_out():
             raise ProviderTimeout("The provider's answer was lost (response timed out)")
-        found = self.lookup(idempotency_key)
-        assert found is not None
-        return found
+        return ProviderPayment(*row)
 
-    def _settle_due(self, db: sqlite3.Connection) -> None:
+    def _settle_due(self) -> None:
+        db = self._db()
         due = (_now() - self.settle_after).isoformat()
+        db.execute("BEGIN IMMEDIATE")
         for payment_id, key in db.execute(
             "SELECT payment_id, idempotency_key FROM payment WHERE status = 'accepted' AND created_at <= ?", (due,)
         ).fetchall():
@@ -102,38 +107,29 @@ class SandboxProvider:
             db.execute("UPDATE payment SET status = ?, failure_reason = ?, settled_at = ? WHERE payment_id = ?",
                        ("failed" if failed else "paid", "Beneficiary account closed" if failed else None,
                         _now().isoformat(), payment_id))
+        db.execute("COMMIT")
 
     def lookup(self, idempotency_key: str) -> ProviderPayment | None:
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            self._settle_due(db)
-            db.execute("COMMIT")
-            row = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
-                             "FROM payment WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
-        return ProviderPayment(*row) if row else None
+        return self.lookup_many([idempotency_key]).get(idempotency_key)
 
     def lookup_many(self, keys: list[str]) -> dict[str, ProviderPayment]:
+        self._settle_due()
         found: dict[str, ProviderPayment] = {}
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            self._settle_due(db)
-            db.execute("COMMIT")
-            for start in range(0, len(keys), 500):
-                chunk = keys[start:start + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, "
-                                      f"failure_reason FROM payment WHERE idempotency_key IN ({marks})", chunk):
-                    found[row[1]] = ProviderPayment(*row)
+        db = self._db()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, "
+                                  f"failure_reason FROM payment WHERE idempotency_key IN ({marks})", chunk):
+                found[row[1]] = ProviderPayment(*row)
         return found
 
     def send_callbacks(self, url: str, secret: str, limit: int = 500) -> int:
         """POST each settled, not yet reported payout to `url`, signed with HMAC-SHA256."""
-        with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            self._settle_due(db)
-            db.execute("COMMIT")
-            rows = db.execute("SELECT payment_id, idempotency_key, status, failure_reason FROM payment "
-                              "WHERE status != 'accepted' AND callback_sent = 0 LIMIT ?", (limit,)).fetchall()
+        self._settle_due()
+        db = self._db()
+        rows = db.execute("SELECT payment_id, idempotency_key, status, failure_reason FROM payment "
+                          "WHERE status != 'accepted' AND callback_sent = 0 LIMIT ?", (limit,)).fetchall()
         sent = 0
         for payment_id, key, status, reason in rows:
             body = json.dumps({"payment_id": payment_id, "idempotency_key": key, "status": status,
@@ -146,14 +142,12 @@ class SandboxProvider:
                         continue
             except OSError:
                 continue  # tried again on the next run, as a provider retries webhooks
-            with self._db() as db:
-                db.execute("UPDATE payment SET callback_sent = 1 WHERE payment_id = ?", (payment_id,))
+            db.execute("UPDATE payment SET callback_sent = 1 WHERE payment_id = ?", (payment_id,))
             sent += 1
         return sent
 
     def payments(self) -> list[ProviderPayment]:
         """The whole ledger: what the provider actually paid out (for checks and tests)."""
-        with self._db() as db:
-            rows = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
-                              "FROM payment ORDER BY payment_id").fetchall()
+        rows = self._db().execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, "
+                                  "failure_reason FROM payment ORDER BY payment_id").fetchall()
         return [ProviderPayment(*row) for row in rows]

@@ -430,11 +430,15 @@ def confirm_from_provider(session: Session, provider: SandboxProvider, report: R
             return
         last_id = rows[-1][0]
         known = provider.lookup_many([key for _, key in rows])
+        paid = [tid for tid, key in rows if key in known and known[key].status == "paid"]
+        report.paid += len(settle_paid(session, JOB, paid, confirmation=None, from_statuses=(T.PROCESSING.value,),
+                                       confirmations={tid: known[key].payment_id for tid, key in rows
+                                                      if key in known}))
         for tid, key in rows:
             payment = known.get(key)
-            if payment is not None:
-                report.paid += len(apply_provider_outcome(session, tid, payment.status, payment.payment_id,
-                                                          payment.failure_reason, count_failed=report))
+            if payment is not None and payment.status == "failed":
+                apply_provider_outcome(session, tid, payment.status, payment.payment_id, payment.failure_reason,
+                                       count_failed=report)
         session.commit()
         crash_points.reached("confirmed")
 

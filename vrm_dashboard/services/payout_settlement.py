@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import String, cast, insert, literal, select, update
+from sqlalchemy import String, bindparam, cast, insert, literal, select, update
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import AuditEntry, Invoice, Notification, PaymentTransaction, Payout, utcnow
@@ -44,8 +44,11 @@ def _move_invoices(session: Session, transaction_ids: list[int], sources: tuple[
 
 
 def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], confirmation: str | None = None,
-                from_statuses: tuple[str, ...] = OPEN) -> list[int]:
-    """Mark these transactions paid (those still open); returns the ones that changed."""
+                from_statuses: tuple[str, ...] = OPEN, confirmations: dict[int, str] | None = None) -> list[int]:
+    """Mark these transactions paid (those still open); returns the ones that changed.
+
+    `confirmation` is one reference for all; `confirmations` one per transaction.
+    """
     done: list[int] = []
     for start in range(0, len(transaction_ids), _CHUNK):
         chunk = transaction_ids[start:start + _CHUNK]
@@ -58,6 +61,10 @@ def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], conf
         if not changed:
             continue
         conn = session.connection()
+        if confirmations:
+            conn.execute(update(PaymentTransaction).where(PaymentTransaction.id == bindparam("tid")).values(
+                confirmation_reference=bindparam("ref")),
+                [{"tid": t, "ref": confirmations[t][:64]} for t in changed if t in confirmations])
         conn.execute(update(Payout).where(Payout.transaction_id.in_(changed)).values(
             status=PayoutStatus.PAID.value, paid_at=now, updated_at=now, failure_reason=None))
         _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.APPROVED.value,
