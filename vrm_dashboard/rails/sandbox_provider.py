@@ -64,6 +64,7 @@ class SandboxProvider:
                                                check_same_thread=False)
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA busy_timeout=30000")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
         return self._connection
 
     def _times_out(self) -> bool:

@@ -50,7 +50,7 @@ T = TransactionStatus
 JOB = Actor.system("execute_payouts")
 FILE_RAILS = (Rail.SEPA.value, Rail.ACH.value)
 FILE_MAX_TRANSFERS = 10_000
-PROVIDER_CHUNK = 200
+PROVIDER_CHUNK = 1_000
 # A provider remembers an idempotency key this long; after that a resubmission could pay
 # again, so an unresolved claim goes to a person instead.
 PROVIDER_IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -188,17 +188,18 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
 
 
 def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
+    t, v = PaymentTransaction, Vendor
     rows = session.execute(
-        select(PaymentTransaction, Vendor).join(Vendor, Vendor.id == PaymentTransaction.vendor_id)
-        .where(PaymentTransaction.id.in_(ids)).order_by(PaymentTransaction.id)
+        select(t.id, t.reference, t.idempotency_key, t.target_amount_minor, t.target_currency, v.vendor_code,
+               v.legal_name, v.name, v.iban, v.bic, v.account_number, v.routing_number, v.paypal_email)
+        .join(v, v.id == t.vendor_id).where(t.id.in_(ids)).order_by(t.id)
     ).all()
     return [Transfer(
-        transaction_id=t.id, reference=t.reference or reference_of(t.id), idempotency_key=t.idempotency_key or "",
-        vendor_code=v.vendor_code, beneficiary=v.legal_name or v.name, amount_minor=t.target_amount_minor,
-        currency=t.target_currency, execution_date=today, description=f"{t.reference} {v.vendor_code} payout",
-        iban=v.iban, bic=v.bic, account_number=v.account_number, routing_number=v.routing_number,
-        paypal_email=v.paypal_email,
-    ) for t, v in rows]
+        transaction_id=tid, reference=reference or reference_of(tid), idempotency_key=key or "",
+        vendor_code=code, beneficiary=legal_name or name, amount_minor=amount, currency=currency,
+        execution_date=today, description=f"{reference} {code} payout", iban=iban, bic=bic,
+        account_number=account, routing_number=routing, paypal_email=paypal,
+    ) for tid, reference, key, amount, currency, code, legal_name, name, iban, bic, account, routing, paypal in rows]
 
 
 def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
