@@ -52,6 +52,14 @@ def test_the_remittance_advice_is_a_pdf_for_staff_and_the_paid_vendor_only(db, p
     assert again.status_code == 200 and again.content == response.content
     other = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["other"])
     assert other.status_code == 403
+    with Session(db) as session:
+        from vrm_dashboard.services import portal
+        from vrm_dashboard.services.actors import load_actor
+        from vrm_dashboard.services.users import find_by_email
+        vendor = load_actor(session, find_by_email(session, "me@pay.example").id)
+        assert [t.id for t in portal.own_payments(session, vendor)] == [transfer.id]
+        other_vendor = load_actor(session, find_by_email(session, "other@sepa.example").id)
+        assert portal.own_payments(session, other_vendor) == []
 
 
 def test_a_remittance_advice_exists_only_once_paid(db, paid):

@@ -6,7 +6,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from vrm_dashboard.db.models import AuditEntry, Invoice, PaymentFile, PaymentTransaction, Payout, Vendor
+from vrm_dashboard.db.models import (
+    AuditEntry, Invoice, Notification, PaymentFile, PaymentTransaction, Payout, Vendor,
+)
 from vrm_dashboard.rails import sepa_file
 from vrm_dashboard.services import app_settings, payout_execution, payouts
 from vrm_dashboard.services.errors import Conflict, PermissionDenied
@@ -160,6 +162,7 @@ def test_payout_approval_flow_holds_payouts_above_the_threshold(session, env):
 
 def test_changed_bank_details_hold_the_vendors_payouts_for_the_cooling_off_period(session, env):
     book = approved_book(session)
+    admin = make_user(session, "admin")
     vendor = session.get(Vendor, book.vendors["sepa"].id)
     from vrm_dashboard.services import vendors as vendor_service
     data = vendor_service.vendor_input_of(vendor)
@@ -170,6 +173,8 @@ def test_changed_bank_details_hold_the_vendors_payouts_for_the_cooling_off_perio
     session.expire_all()
     held = session.exec(select(Payout).where(Payout.vendor_id == vendor.id)).all()
     assert {p.status for p in held} == {"awaiting_payout"}
+    told = session.exec(select(Notification).where(Notification.user_id == admin.user_id)).all()
+    assert len(told) == 1 and "Bank details changed: SEPA-1" in told[0].subject
     app_settings.put(session, SYSTEM, app_settings.COOLING_OFF_HOURS, 0)
     session.commit()
     payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from vrm_dashboard.db.models import Notification
+from vrm_dashboard.db.models import Notification, PaymentTransaction
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import vendors
@@ -35,4 +35,16 @@ def own_notifications(session: Session, actor: Actor, limit: int = 20) -> list[N
     return list(session.exec(
         select(Notification).where(Notification.vendor_id == actor.vendor_id)
         .order_by(col(Notification.id).desc()).limit(limit)
+    ).all())
+
+
+def own_payments(session: Session, actor: Actor, limit: int = 20) -> list[PaymentTransaction]:
+    """The transfers paid to this vendor, newest first, each with its remittance advice."""
+    require(actor, Action.PORTAL_USE)
+    if actor.vendor_id is None:
+        raise PermissionDenied("Your account is not linked to a vendor")
+    return list(session.exec(
+        select(PaymentTransaction).where(PaymentTransaction.vendor_id == actor.vendor_id,
+                                         PaymentTransaction.status == "paid")
+        .order_by(col(PaymentTransaction.paid_at).desc(), col(PaymentTransaction.id).desc()).limit(limit)
     ).all())

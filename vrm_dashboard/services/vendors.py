@@ -9,14 +9,18 @@ from sqlmodel import Session, col, select
 
 from vrm_dashboard.db.models import (
     Invoice,
+    Notification,
     Payout,
     PayoutStatus,
+    Role,
+    User,
+    UserRole,
     Vendor,
     VendorBalance,
     VendorContact,
     utcnow,
 )
-from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.permissions import Action, RoleName
 from vrm_dashboard.domain.vendor_rules import (
     ActivityStatus,
     CleanVendor,
@@ -25,7 +29,7 @@ from vrm_dashboard.domain.vendor_rules import (
     mask,
     validate_vendor,
 )
-from vrm_dashboard.services import audit, invoice_rollup
+from vrm_dashboard.services import app_settings, audit, invoice_rollup
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import NotFound
 
@@ -242,11 +246,25 @@ def update_vendor(session: Session, actor: Actor, vendor_id: int, data: VendorIn
         return vendor
     if any(before[f] != after[f] for f in BANK_FIELDS):
         vendor.bank_details_changed_at = utcnow()
+        _tell_admins_bank_details_changed(session, actor, vendor)
     vendor.updated_at = utcnow()
     session.add(vendor)
     session.flush()
     audit.record(session, actor, "vendor.update", "vendor", vendor.id, before=before, after=vendor)
     return vendor
+
+
+def _tell_admins_bank_details_changed(session: Session, actor: Actor, vendor: Vendor) -> None:
+    """Fraud control: admins hear of every change of payout account, and its payouts wait."""
+    hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))
+    admins = session.exec(select(User.id).join(UserRole, UserRole.user_id == User.id)
+                          .join(Role, Role.id == UserRole.role_id)
+                          .where(Role.name == RoleName.ADMIN.value, User.is_active)).all()
+    for admin_id in admins:
+        session.add(Notification(
+            user_id=admin_id, subject=f"Bank details changed: {vendor.vendor_code} {vendor.name}",
+            body=(f"{actor.label} changed the payout account of {vendor.name}. Its payouts are held for "
+                  f"{hours} hours; check the change with the vendor through a known contact.")))
 
 
 def deactivate_vendor(session: Session, actor: Actor, vendor_id: int) -> Vendor:

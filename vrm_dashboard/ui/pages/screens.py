@@ -167,6 +167,16 @@ def portal_page() -> rx.Component:
                 rx.heading("My invoices", size="4"),
                 data_table(["Number", "Issued", "Amount", "Status"], PortalState.invoices,
                            ["number", "issue_date", "amount", "status"], "portal-invoices"),
+                rx.heading("Payments", size="4"),
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                   ("Reference", "Paid", "Amount", "Invoices", "Remittance advice")])),
+                    rx.table.body(rx.foreach(PortalState.payments, lambda p: rx.table.row(
+                        rx.table.cell(p["reference"]), rx.table.cell(p["paid_at"]), rx.table.cell(p["amount"]),
+                        rx.table.cell(p["invoices"]),
+                        rx.table.cell(rx.link("PDF", href="/api/v1/payouts/transactions/" + p["id"] + "/remittance",
+                                              is_external=True))))),
+                    size="1", variant="surface", data_testid="portal-payments"),
                 rx.heading("Send an invoice", size="4"),
                 rx.upload(rx.text("Drop PDF or e-invoice XML files here, or click to choose", size="2"),
                           id="portal-invoices", multiple=True, max_files=20,

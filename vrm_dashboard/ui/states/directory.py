@@ -34,6 +34,7 @@ class PortalState(SessionState):
     vendor: dict[str, str] = {}
     invoices: list[dict[str, str]] = []
     notifications: list[dict[str, str]] = []
+    payments: list[dict[str, str]] = []
     error: str = ""
     upload_results: list[str] = []
 
@@ -62,6 +63,7 @@ class PortalState(SessionState):
             with self._acting(read_only=True) as (session, actor):
                 card = portal.own_vendor_card(session, actor)
                 notes = portal.own_notifications(session, actor)
+                paid = portal.own_payments(session, actor)
         except ServiceError as exc:
             self.error = str(exc)
             return None
@@ -74,5 +76,10 @@ class PortalState(SessionState):
             {"number": i.number, "issue_date": fmt.day(i.issue_date),
              "amount": fmt.money(i.total_minor, i.currency), "status": fmt.status_label(i.status)}
             for i in card.invoices
+        ]
+        self.payments = [
+            {"id": str(t.id), "reference": t.reference or "", "paid_at": fmt.day(t.paid_at),
+             "amount": fmt.money(t.target_amount_minor, t.target_currency), "invoices": str(t.payout_count)}
+            for t in paid
         ]
         return None
