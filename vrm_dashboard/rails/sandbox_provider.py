@@ -72,29 +72,44 @@ class SandboxProvider:
         return self._rng.random() * 200 < self.timeout_percent
 
     def submit(self, idempotency_key: str, amount_minor: int, currency: str, beneficiary: str) -> ProviderPayment:
-        if not beneficiary or "@" not in beneficiary:
-            raise RailError("The provider needs the vendor's payout account e-mail")
-        if amount_minor <= 0:
-            raise RailError("The provider pays positive amounts only")
+        """One payout; RailError when the provider refuses it."""
+        outcome = self.submit_batch([(idempotency_key, amount_minor, currency, beneficiary)])[idempotency_key]
+        if isinstance(outcome, str):
+            raise RailError(outcome)
+        return outcome
+
+    def submit_batch(self, items: list[tuple[str, int, str, str]]) -> dict[str, ProviderPayment | str]:
+        """Many payouts in one request, as payout APIs take them: (key, amount, currency,
+        beneficiary) each; answers per key the payout, or why it was refused. A timeout
+        hits the whole request."""
         if self._times_out():
             raise ProviderTimeout("The provider did not answer (request timed out)")
-        payment_id = "po_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+        answers: dict[str, ProviderPayment | str] = {}
+        now = _now().isoformat()
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
-        row = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
-                         "FROM payment WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
-        if row is None:
-            db.execute("INSERT INTO payment (payment_id, idempotency_key, amount_minor, currency, beneficiary, "
-                       "status, created_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)",
-                       (payment_id, idempotency_key, amount_minor, currency, beneficiary, _now().isoformat()))
-            row = (payment_id, idempotency_key, amount_minor, currency, "accepted", None)
-        elif (row[2], row[3]) != (amount_minor, currency):
-            db.execute("ROLLBACK")
-            raise RailError("The idempotency key was used before for a different amount")
+        for key, amount_minor, currency, beneficiary in items:
+            if not beneficiary or "@" not in beneficiary:
+                answers[key] = "The provider needs the vendor's payout account e-mail"
+                continue
+            if amount_minor <= 0:
+                answers[key] = "The provider pays positive amounts only"
+                continue
+            row = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
+                             "FROM payment WHERE idempotency_key = ?", (key,)).fetchone()
+            if row is None:
+                row = ("po_" + hashlib.sha256(key.encode()).hexdigest()[:20], key, amount_minor, currency,
+                       "accepted", None)
+                db.execute("INSERT INTO payment (payment_id, idempotency_key, amount_minor, currency, beneficiary, "
+                           "status, created_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)", (*row[:4], beneficiary, now))
+            elif (row[2], row[3]) != (amount_minor, currency):
+                answers[key] = "The idempotency key was used before for a different amount"
+                continue
+            answers[key] = ProviderPayment(*row)
         db.execute("COMMIT")
         if self._times_out():
             raise ProviderTimeout("The provider's answer was lost (response timed out)")
-        return ProviderPayment(*row)
+        return answers
 
     def _settle_due(self) -> None:
         db = self._db()
