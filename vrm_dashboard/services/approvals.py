@@ -7,17 +7,15 @@ their reason and the rest move. Every moved invoice gets its audit entry.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
-    Column, Integer, MetaData, String, Table, case, cast, delete, func, insert, literal, or_, select, update,
+    Column, Integer, MetaData, Table, case, delete, func, insert, literal, or_, select, update,
 )
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import (
-    AuditEntry,
     Invoice,
     InvoiceApproval,
     Notification,
@@ -27,7 +25,7 @@ from vrm_dashboard.db.models import (
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.services import app_settings, invoice_queries, invoice_rollup, payouts, reconciliation
+from vrm_dashboard.services import app_settings, audit, invoice_queries, invoice_rollup, payouts, reconciliation
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.bulk_outcome import REPORTED_REFUSALS, BulkResult, Refusal
 from vrm_dashboard.services.thresholds import above_threshold
@@ -102,14 +100,7 @@ def _audit_rows(session: Session, actor: Actor, which, action: str, before: dict
         if not which:
             return
         which = Invoice.id.in_(which)
-    now = literal(utcnow(), type_=AuditEntry.__table__.c.at.type)
-    session.connection().execute(insert(AuditEntry).from_select(
-        ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
-        select(now, literal(actor.user_id), literal(actor.label), literal(action), literal("invoice"),
-               cast(Invoice.id, String), literal(json.dumps(before, sort_keys=True)),
-               literal(json.dumps(after, sort_keys=True)))
-        .where(which),
-    ))
+    audit.record_where(session, actor, action, "invoice", Invoice.id, which, before, after)
 
 
 def _batch_table() -> Table:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import String, cast, insert, literal
 from sqlmodel import Session, SQLModel, col, select
 
 from vrm_dashboard.db.models import AuditEntry, utcnow
@@ -75,6 +75,29 @@ def record_many(
          "object_type": object_type, "object_id": str(object_id), "before": dump(before), "after": dump(after)}
         for object_id, before, after in changes
     ])
+
+
+def record_where(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    id_column: Any,
+    condition: Any,
+    before: dict | None,
+    after: dict | None,
+) -> None:
+    """One entry per row matching `condition` (its id from `id_column`), written by the
+    database in one INSERT ... SELECT: for set-based changes to thousands of rows."""
+    dump = lambda value: json.dumps(value, sort_keys=True) if value is not None else None  # noqa: E731
+    session.connection().execute(insert(AuditEntry).from_select(
+        ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
+        select(literal(utcnow(), type_=AuditEntry.__table__.c.at.type), literal(actor.user_id),
+               literal(actor.label), literal(action), literal(object_type), cast(id_column, String),
+               literal(dump(before), type_=AuditEntry.__table__.c.before.type),
+               literal(dump(after), type_=AuditEntry.__table__.c.after.type))
+        .where(condition),
+    ))
 
 
 def history(session: Session, object_type: str, object_id: Any, limit: int = 50) -> list[AuditEntry]:

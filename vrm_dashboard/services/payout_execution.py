@@ -32,7 +32,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, insert, literal, or_
 from sqlmodel import Session
 
 from vrm_dashboard.config import settings
-from vrm_dashboard.db.models import AuditEntry, Invoice, PaymentFile, PaymentTransaction, Payout, StoredDocument, Vendor, utcnow
+from vrm_dashboard.db.models import Invoice, PaymentFile, PaymentTransaction, Payout, StoredDocument, Vendor, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError
@@ -41,7 +41,7 @@ from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.rails import nacha_file, sepa_file
 from vrm_dashboard.rails.base import RailError, Transfer, ProviderTimeout
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider
-from vrm_dashboard.services import app_settings, crash_points, fx_rates, invoice_rollup
+from vrm_dashboard.services import app_settings, audit, crash_points, fx_rates, invoice_rollup
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.job_runs import JobResult
 from vrm_dashboard.services.payout_settlement import settle_failed, settle_paid
@@ -180,15 +180,8 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
             select(PaymentTransaction.id).where(ours)))) & (Invoice.status == InvoiceStatus.APPROVED.value)
         invoice_rollup.move(session, invoices, InvoiceStatus.PROCESSING.value)
         conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.PROCESSING.value, updated_at=now))
-        conn.execute(insert(AuditEntry).from_select(
-            ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
-            select(literal(now, type_=AuditEntry.__table__.c.at.type), literal(None), literal(JOB.label),
-                   literal("payment_transaction.created"), literal("payment_transaction"),
-                   cast(PaymentTransaction.id, String), literal(None),
-                   literal('{"status": "new", "payouts": ') + cast(PaymentTransaction.payout_count, String)
-                   + literal("}"))
-            .where(ours),
-        ))
+        audit.record_where(session, JOB, "payment_transaction.created", "payment_transaction", PaymentTransaction.id,
+                           ours, None, {"status": T.NEW.value})
         report.batched += len(ids)
     session.commit()
     crash_points.reached("batched")
@@ -486,7 +479,6 @@ def record_provider_callback(session: Session, idempotency_key: str, status: str
 def run_now(session: Session, actor: Actor) -> JobResult:
     """A person starts a payout run at once instead of waiting for the schedule."""
     from vrm_dashboard.domain.permissions import Action
-    from vrm_dashboard.services import audit
     from vrm_dashboard.services.actors import require
 
     require(actor, Action.PAYOUT_MANAGE)

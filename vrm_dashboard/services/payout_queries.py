@@ -14,6 +14,7 @@ from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS, cooling_off_
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import app_settings
 from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.status_counts import StatusTotal
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -48,14 +49,6 @@ class PayoutRow:
     transaction_status: str
     reference: str
     held_until: datetime | None
-
-
-@dataclass
-class StatusTotal:
-    status: str
-    currency: str
-    count: int
-    amount_minor: int
 
 
 @dataclass

@@ -5,15 +5,14 @@ same outcome, and only the first one changes anything.
 """
 from __future__ import annotations
 
-import json
 
-from sqlalchemy import String, bindparam, cast, insert, literal, select, update
+from sqlalchemy import bindparam, insert, literal, select, update
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import AuditEntry, Invoice, Notification, PaymentTransaction, Payout, utcnow
+from vrm_dashboard.db.models import Invoice, Notification, PaymentTransaction, Payout, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.services import invoice_rollup
+from vrm_dashboard.services import audit, invoice_rollup
 from vrm_dashboard.services.actors import Actor
 
 T = TransactionStatus
@@ -26,14 +25,8 @@ def _changed(session: Session, statement) -> list[int]:  # type: ignore[no-untyp
 
 
 def _audit(session: Session, actor: Actor, ids: list[int], action: str, before: dict, after: dict) -> None:
-    now = literal(utcnow(), type_=AuditEntry.__table__.c.at.type)
-    session.connection().execute(insert(AuditEntry).from_select(
-        ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
-        select(now, literal(actor.user_id), literal(actor.label), literal(action), literal("payment_transaction"),
-               cast(PaymentTransaction.id, String), literal(json.dumps(before, sort_keys=True)),
-               literal(json.dumps(after, sort_keys=True)))
-        .where(PaymentTransaction.id.in_(ids)),
-    ))
+    audit.record_where(session, actor, action, "payment_transaction", PaymentTransaction.id,
+                       PaymentTransaction.id.in_(ids), before, after)
 
 
 def _move_invoices(session: Session, transaction_ids: list[int], sources: tuple[str, ...], target: str) -> None:

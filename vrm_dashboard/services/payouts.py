@@ -7,13 +7,12 @@ hold is not paid; every move is audited.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from sqlalchemy import String, and_, case, cast, func, insert, literal, or_, select, update
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import AuditEntry, Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, utcnow
+from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.payout_rules import Rail, rail_of_method
@@ -32,13 +31,7 @@ MAX_SELECTED = 10_000
 
 
 def _audit_payouts(session: Session, actor: Actor, which, action: str, before: dict, after: dict) -> None:  # type: ignore[no-untyped-def]
-    session.connection().execute(insert(AuditEntry).from_select(
-        ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
-        select(literal(utcnow(), type_=AuditEntry.__table__.c.at.type), literal(actor.user_id),
-               literal(actor.label), literal(action), literal("payout"), cast(Payout.id, String),
-               literal(json.dumps(before, sort_keys=True)), literal(json.dumps(after, sort_keys=True)))
-        .where(which),
-    ))
+    audit.record_where(session, actor, action, "payout", Payout.id, which, before, after)
 
 
 def create_for_approved(session: Session, actor: Actor, invoices, today: date | None = None) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 
 FILTER_FIELDS = ("status", "rail", "currency", "vendor")
+_RAIL_TEXT = {rail.value: label for rail, label in RAIL_LABELS.items()}
 TOTAL_GROUPS = (
     ("awaiting", "Awaiting", ("payout_approval", "awaiting_payout")),
     ("processing", "Processing", ("processing",)),
@@ -80,7 +81,7 @@ class PayoutsState(SessionState):
         return {
             "id": str(r.id), "invoice_id": str(r.invoice_id), "invoice": r.invoice_number,
             "vendor_code": r.vendor_code, "vendor": r.vendor_name,
-            "method": RAIL_LABELS.get(Rail(r.rail), r.rail) if r.rail in Rail._value2member_map_ else r.rail,
+            "method": _RAIL_TEXT.get(r.rail, r.rail),
             "due_date": fmt.day(r.due_date), "pay_date": fmt.day(r.pay_date),
             "amount": fmt.money(r.amount_minor, r.currency), "currency": r.currency, "status": status,
             "status_key": r.status, "approver": r.invoice_approver,
