@@ -196,3 +196,41 @@ def test_a_payout_in_another_currency_converts_at_the_stored_rate(session, env):
     from decimal import ROUND_HALF_EVEN, Decimal
     expected = (Decimal(12_345) * transfer.rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
     assert abs(transfer.target_amount_minor - int(expected)) <= 1
+
+
+def test_two_payout_runs_at_once_pay_each_payout_once(db, env):
+    import threading
+
+    from sqlmodel import Session
+
+    with Session(db) as session:
+        approved_book(session, per_vendor=3)
+    start = threading.Barrier(2)
+    errors = []
+
+    def run() -> None:
+        try:
+            start.wait()
+            with Session(db) as session:
+                payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+                session.commit()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join(timeout=120)
+    assert errors == []
+    with Session(db) as session:
+        transfers = session.exec(select(PaymentTransaction)).all()
+        assert len(transfers) == 4
+        for transfer in transfers:
+            covered = session.exec(select(func.sum(Payout.amount_minor)).where(
+                Payout.transaction_id == transfer.id)).one()
+            assert covered == transfer.source_amount_minor
+    assert len(provider_of(env).payments()) == 1
+    from tests.integration.test_payout_crash import _references_in_files
+    references = _references_in_files(env / "outbox")
+    assert sorted(references) == sorted({t.reference for t in transfers if t.rail in ("sepa", "ach")})

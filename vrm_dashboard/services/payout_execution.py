@@ -378,7 +378,8 @@ def deliver_files(session: Session, report: RunReport) -> None:
         .order_by(PaymentFile.id)).all()
     for payment_file, document in pending:
         target = _outbox() / document.filename
-        part = target.with_name(target.name + ".part")
+        # A name of its own per writer: two runs may deliver the same file at once (same bytes).
+        part = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
         with open(part, "wb") as out:
             out.write(document.content)
             out.flush()
