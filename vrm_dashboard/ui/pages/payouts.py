@@ -6,6 +6,7 @@ from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.payouts import RAIL_OPTIONS, STATUS_OPTIONS, PayoutsState
 from vrm_dashboard.ui.states.reconciliation import ReconciliationState
 
+TOTALS_REFRESH_MS = 10_000
 HEADERS = ["Invoice", "Vendor ID", "Vendor", "Payment method", "Due date", "Pay date", "Amount", "Currency",
            "Approver", "Payout approver", "Status", "Reason", "Confirmation"]
 
@@ -71,7 +72,11 @@ def payouts_page() -> rx.Component:
     return page_frame(
         "Smart Payouts",
         rx.vstack(
-            rx.hstack(rx.foreach(s.totals, _total), wrap="wrap", spacing="3"),
+            rx.hstack(rx.foreach(s.totals, _total),
+                      rx.text("Totals as of ", s.totals_at, size="1", color_scheme="gray"),
+                      # A timer while the page is open; it stops with the page, nothing runs on after.
+                      rx.moment(interval=TOTALS_REFRESH_MS, on_change=s.tick, display="none"),
+                      wrap="wrap", spacing="3", align="end"),
             rx.hstack(
                 _select("status", "Status", STATUS_OPTIONS),
                 _select("rail", "Payment method", RAIL_OPTIONS),

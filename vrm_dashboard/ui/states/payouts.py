@@ -3,6 +3,7 @@ manual confirmation and remittance downloads. Every action is a thin call into t
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import reflex as rx
 
@@ -36,6 +37,7 @@ class PayoutsState(SessionState):
     result: str = ""
     refused: list[dict[str, str]] = []
     bank_references: dict[str, str] = {}
+    totals_at: str = ""
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -61,17 +63,33 @@ class PayoutsState(SessionState):
             return
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.rows = [self._row(r) for r in result.rows]
+        self._show_totals(result.totals)
+
+    def _show_totals(self, totals: list) -> None:  # type: ignore[type-arg]
         amounts: dict[str, list[str]] = defaultdict(list)
         counts: dict[str, int] = defaultdict(int)
         for key, _label, statuses in TOTAL_GROUPS:
             per_currency: dict[str, int] = defaultdict(int)
-            for t in result.totals:
+            for t in totals:
                 if t.status in statuses:
                     per_currency[t.currency] += t.amount_minor
                     counts[key] += t.count
             amounts[key] = [fmt.money(v, c) for c, v in sorted(per_currency.items())]
         self.totals = [{"key": key, "label": label, "count": f"{counts[key]:,}",
                         "amounts": " · ".join(amounts[key]) or "—"} for key, label, _ in TOTAL_GROUPS]
+        self.totals_at = datetime.now().strftime("%H:%M:%S")
+
+    @rx.event
+    def tick(self, _now: str = "") -> None:
+        """The page's timer: totals follow what the scheduler and other people do."""
+        if self.denied:
+            return
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                totals = payout_queries.totals(session, actor)
+        except ServiceError:
+            return
+        self._show_totals(totals)
 
     @staticmethod
     def _row(r: payout_queries.PayoutRow) -> dict[str, str]:
