@@ -148,10 +148,20 @@ def upgrade() -> None:
     with op.batch_alter_table('payout', schema=None) as batch_op:
         batch_op.create_foreign_key('fk_payout_transaction_id', 'payment_transaction', ['transaction_id'], ['id'])
 
+    with op.batch_alter_table('email_delivery', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('transaction_id', sa.Integer(), nullable=True))
+        batch_op.create_index('ix_email_delivery_transaction_id', ['transaction_id'], unique=False)
+        batch_op.create_foreign_key('fk_email_delivery_transaction_id', 'payment_transaction',
+                                    ['transaction_id'], ['id'])
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('email_delivery', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_email_delivery_transaction_id', type_='foreignkey')
+        batch_op.drop_index('ix_email_delivery_transaction_id')
+        batch_op.drop_column('transaction_id')
     with op.batch_alter_table('payout', schema=None) as batch_op:
         batch_op.drop_constraint('fk_payout_transaction_id', type_='foreignkey')
     with op.batch_alter_table('payment_transaction', schema=None) as batch_op:

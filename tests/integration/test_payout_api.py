@@ -136,3 +136,48 @@ def test_the_screen_refuses_payout_actions_a_role_may_not_take(db, paid):
     assert "recorded as paid" in finance.result
     with Session(db) as session:
         assert session.get(PaymentTransaction, manual.id).status == "paid"
+
+
+def test_the_remittance_advice_is_e_mailed_to_the_vendor(db, tmp_path):
+    """Through a real SMTP server (aiosmtpd) on 127.0.0.1."""
+    import email
+    import os
+
+    from aiosmtpd.controller import Controller
+
+    from vrm_dashboard import config
+    from vrm_dashboard.db.models import EmailDelivery
+    from vrm_dashboard.services import outgoing_mail
+    from tests.conftest import _free_port
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+            received.append(envelope)
+            return "250 OK"
+
+    port = _free_port()
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        use_payout_environment(tmp_path, VRM_SMTP_HOST="127.0.0.1", VRM_SMTP_PORT=str(port), VRM_SMTP_TLS="false")
+        with Session(db) as session:
+            approved_book(session)
+            payout_execution.execute_payouts(session, today=PAY_DAY, provider=provider_of(tmp_path))
+            session.commit()
+            result = outgoing_mail.send_queued(session)
+            session.commit()
+            again = outgoing_mail.send_queued(session)
+            deliveries = session.exec(select(EmailDelivery)).all()
+    finally:
+        controller.stop()
+        for name in ("VRM_SMTP_HOST", "VRM_SMTP_PORT", "VRM_SMTP_TLS"):
+            os.environ.pop(name, None)
+        config.settings.cache_clear()
+    assert (result.rows, again.rows) == (1, 0)
+    assert [(d.status, d.recipient) for d in deliveries] == [("sent", "ap@acme.example")]
+    message = email.message_from_bytes(received[0].content)
+    assert message["Subject"].startswith("Remittance advice VRM")
+    attachment = next(part for part in message.walk() if part.get_content_type() == "application/pdf")
+    assert attachment.get_payload(decode=True).startswith(b"%PDF")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, insert, literal, select, update
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Invoice, Notification, PaymentTransaction, Payout, utcnow
+from vrm_dashboard.db.models import EmailDelivery, Invoice, Notification, PaymentTransaction, Payout, Vendor, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.services import audit, invoice_rollup
@@ -68,6 +68,14 @@ def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], conf
                    literal("Your remittance advice lists the invoices this payment covers."),
                    literal(now, type_=Notification.__table__.c.created_at.type))
             .where(PaymentTransaction.id.in_(changed), PaymentTransaction.vendor_id.is_not(None)),
+        ))
+        # The remittance advice goes out by e-mail (services.outgoing_mail) as well.
+        conn.execute(insert(EmailDelivery).from_select(
+            ["transaction_id", "recipient", "subject", "status", "attempts", "created_at"],
+            select(PaymentTransaction.id, Vendor.email, literal("Remittance advice ") + PaymentTransaction.reference,
+                   literal("queued"), literal(0), literal(now, type_=EmailDelivery.__table__.c.created_at.type))
+            .join(Vendor, Vendor.id == PaymentTransaction.vendor_id)
+            .where(PaymentTransaction.id.in_(changed)),
         ))
         _audit(session, actor, changed, "payment_transaction.paid", {"status": "open"},
                {"status": T.PAID.value, "confirmation": confirmation})

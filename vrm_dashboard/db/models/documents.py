@@ -27,6 +27,8 @@ class EmailDelivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    # A remittance advice for this paid transfer (payouts); invoices use invoice_id.
+    transaction_id: int | None = Field(default=None, foreign_key="payment_transaction.id", index=True)
     document_id: int | None = Field(default=None, foreign_key="stored_document.id")
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=255)
