@@ -234,3 +234,39 @@ def test_two_payout_runs_at_once_pay_each_payout_once(db, env):
     from tests.integration.test_payout_crash import _references_in_files
     references = _references_in_files(env / "outbox")
     assert sorted(references) == sorted({t.reference for t in transfers if t.rail in ("sepa", "ach")})
+
+
+def test_only_the_payout_flow_moves_invoices_to_processing_paid_or_failed(session, env):
+    from vrm_dashboard.services import invoices
+    book = approved_book(session)
+    session.expire_all()
+    sepa = book.invoices["sepa"][0]
+    with pytest.raises(Conflict, match="Smart Payouts"):
+        invoices.move_invoice(session, book.finance, sepa.id, "processing")
+    session.rollback()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    for target in ("paid", "failed"):
+        with pytest.raises(Conflict, match="Smart Payouts"):
+            invoices.move_invoice(session, book.finance, sepa.id, target)
+        session.rollback()
+
+
+def test_withdrawing_an_approval_takes_back_the_waiting_payout_until_a_run_has_it(session, env):
+    from vrm_dashboard.services import invoices
+    book = approved_book(session)
+    waiting, claimed = book.invoices["sepa"][0], book.invoices["provider"][0]
+    session.expire_all()
+    invoices.move_invoice(session, book.finance, waiting.id, "pending")
+    session.commit()
+    assert session.exec(select(Payout).where(Payout.invoice_id == waiting.id)).all() == []
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "payout.withdrawn")).one()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env, settle=3600))
+    session.expire_all()
+    # Once a payout run has it, the invoice is Processing and its approval stays.
+    from vrm_dashboard.domain.invoice_status import IllegalTransition
+    with pytest.raises(IllegalTransition, match="Processing cannot move to Pending"):
+        invoices.move_invoice(session, book.finance, claimed.id, "pending")
+    session.rollback()
+    session.expire_all()
+    assert session.get(Invoice, waiting.id).status == "pending"

@@ -21,7 +21,7 @@ from vrm_dashboard.domain.invoice_rules import InvoiceEdit, validate_invoice
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse_status
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, invoice_intake, invoice_rollup, reconciliation
+from vrm_dashboard.services import audit, invoice_intake, invoice_rollup, payouts, reconciliation
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors, NotFound
 
@@ -31,6 +31,8 @@ _PERMISSION_FOR_TARGET = {
     S.REJECTED: Action.INVOICE_REJECT,
 }
 EDITABLE = frozenset({S.DRAFT.value, S.DRAFT_VALID.value, S.PENDING.value, S.REJECTED.value})
+# Processing, Paid and Failed follow the money: only the payout flow moves invoices there.
+PAYMENT_OWNED = frozenset({S.PROCESSING, S.PAID, S.FAILED})
 DELETABLE = frozenset({S.DRAFT.value, S.DRAFT_VALID.value})
 
 
@@ -59,6 +61,11 @@ def move_invoice(session: Session, actor: Actor, invoice_id: int, target: Invoic
         raise Conflict("Approve and reject through the approval flow, which applies its controls")
     invoice = get_invoice(session, invoice_id)
     check_move(S(invoice.status), target)
+    if target in PAYMENT_OWNED or S(invoice.status) is S.PROCESSING:
+        raise Conflict("Payments move invoices to Processing, Paid or Failed: use Smart Payouts")
+    if S(invoice.status) is S.APPROVED:
+        # Withdrawing an approval takes back its payout, unless a payout run has it already.
+        payouts.withdraw_for_invoice(session, actor, invoice.id)
     before = audit.snapshot(invoice)
     invoice.status = target.value
     invoice.updated_at = utcnow()

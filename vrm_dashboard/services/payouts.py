@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import String, and_, case, cast, func, insert, literal, or_, select, update
+from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select, update
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, utcnow
@@ -174,3 +174,19 @@ def mark_paid(session: Session, actor: Actor, transaction_id: int, bank_referenc
                 from_statuses=(T.PROCESSING.value, T.IN_REVIEW.value))
     audit.record(session, actor, "payment_transaction.marked_paid", "payment_transaction", transaction_id,
                  after={"bank_reference": bank_reference})
+
+
+def withdraw_for_invoice(session: Session, actor: Actor, invoice_id: int) -> None:
+    """Take back the waiting payout of an invoice whose approval is withdrawn."""
+    claimed = session.execute(select(Payout.id).where(
+        Payout.invoice_id == invoice_id, Payout.transaction_id.is_not(None),
+        Payout.status.in_([P.PROCESSING.value, P.PAID.value, P.IN_REVIEW.value]))).first()
+    if claimed is not None:
+        raise Conflict("A payout run is already paying this invoice; its approval can no longer be withdrawn")
+    waiting = and_(Payout.invoice_id == invoice_id,
+                   Payout.status.in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]),
+                   Payout.transaction_id.is_(None))
+    _audit_payouts(session, actor, waiting, "payout.withdrawn", {"status": "waiting"}, {"status": "withdrawn"})
+    conn = session.connection()
+    conn.execute(delete(PayoutApproval).where(PayoutApproval.payout_id.in_(select(Payout.id).where(waiting))))
+    conn.execute(delete(Payout).where(waiting))
