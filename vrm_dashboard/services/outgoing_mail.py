@@ -4,6 +4,7 @@ tried again on the next runs and marked failed after MAX_ATTEMPTS."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -66,6 +67,17 @@ async def _send_all(smtp: SmtpSettings, messages: list[tuple[EmailDelivery, Emai
     return outcome
 
 
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    """Run to completion from plain code, also when this thread already runs an event loop
+    (a Reflex handler): then on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def send_queued(session: Session) -> JobResult:
     """The scheduler job: send what is queued (does nothing while VRM_SMTP_HOST is unset)."""
     smtp = settings().smtp
@@ -78,7 +90,7 @@ def send_queued(session: Session) -> JobResult:
     session.commit()  # the rendered documents are kept even if the mail server is down
     if not messages:
         return JobResult(0)
-    outcome = asyncio.run(_send_all(smtp, messages))
+    outcome = _run(_send_all(smtp, messages))
     sent = failed = 0
     for delivery, message in messages:
         error = outcome.get(delivery.id)
