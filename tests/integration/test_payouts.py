@@ -270,3 +270,30 @@ def test_withdrawing_an_approval_takes_back_the_waiting_payout_until_a_run_has_i
     session.rollback()
     session.expire_all()
     assert session.get(Invoice, waiting.id).status == "pending"
+
+
+def test_a_transfer_a_file_rail_cannot_carry_fails_with_its_reason_and_the_rest_are_paid(session, env):
+    book = approved_book(session)
+    from vrm_dashboard.services import vendors as vendor_service
+    from tests.helpers import vendor_input
+    from tests.payout_book import VENDORS
+    second = vendor_service.create_vendor(session, book.finance, vendor_input(
+        **{**VENDORS["ach"], "vendor_code": "ACH-2", "name": "Ach Two"}))
+    session.commit()
+    # Its account number goes missing after approval (e.g. an import cleared it).
+    from tests.helpers import make_invoice
+    invoice = make_invoice(session, second.id, "ACH2-1", 5_000, currency="USD")
+    invoice.created_by_id = book.finance.user_id
+    session.commit()
+    from vrm_dashboard.services import approvals
+    approvals.approve(session, book.approver, approvals.Selection([invoice.id]))
+    vendor = session.get(Vendor, second.id)
+    vendor.account_number = None
+    session.add(vendor)
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    failed = session.exec(select(Payout).where(Payout.vendor_id == second.id)).one()
+    assert failed.status == "failed" and "bank account number" in failed.failure_reason
+    paid_file = session.exec(select(PaymentFile).where(PaymentFile.rail == "ach")).one()
+    assert paid_file.transfer_count == 1

@@ -22,6 +22,7 @@ and batching holds a lock (SQLite's write lock, a PostgreSQL advisory lock).
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from vrm_dashboard.domain.money import MoneyError
 from vrm_dashboard.domain.payout_rules import MAX_ATTEMPTS, Rail, next_attempt_after
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.rails import nacha_file, sepa_file
-from vrm_dashboard.rails.base import RailError, Transfer, ProviderTimeout
+from vrm_dashboard.rails.base import PaymentFileContent, ProviderTimeout, RailError, Transfer
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider
 from vrm_dashboard.services import app_settings, audit, crash_points, fx_rates, invoice_rollup
 from vrm_dashboard.services.actors import Actor
@@ -250,28 +251,36 @@ def submit_file_rails(session: Session, worker: str, report: RunReport) -> None:
                 break
             # Claim, build and store in one commit: the file exists with its transfers, or not at all.
             claimed = _claim(session, worker, due)
-            transfers = _transfers(session, claimed, today)
-            bad = {t.transaction_id: reason for t in transfers if (reason := _unpayable(rail, t))}
-            for reason in set(bad.values()):
-                settle_failed(session, JOB, [i for i, r in bad.items() if r == reason], reason,
-                              from_statuses=(T.PROCESSING.value,))
-                report.failed += sum(1 for r in bad.values() if r == reason)
             by_currency: dict[str, list[Transfer]] = {}
-            for t in transfers:
-                if t.transaction_id not in bad:
-                    by_currency.setdefault(t.currency, []).append(t)
+            for t in _transfers(session, claimed, today):
+                by_currency.setdefault(t.currency, []).append(t)
             for currency, group in by_currency.items():
-                _store_file(session, rail, currency, group)
-                report.files += 1
-                report.submitted += len(group)
+                try:
+                    built = _build_file(rail, group, currency)
+                except RailError:
+                    # Only now look for the transfers the rail cannot carry, one by one.
+                    group = _fail_unpayable(session, rail, group, report)
+                    built = _build_file(rail, group, currency) if group else None
+                if built is not None:
+                    _store_file(session, rail, currency, group, built)
+                    report.files += 1
+                    report.submitted += len(group)
             session.commit()
             crash_points.reached(f"{rail}_file_stored")
 
 
-def _store_file(session: Session, rail: str, currency: str, transfers: list[Transfer]) -> None:
-    import hashlib
+def _fail_unpayable(session: Session, rail: str, transfers: list[Transfer], report: RunReport) -> list[Transfer]:
+    """Fail the transfers a file rail cannot carry (the vendor's account data), with the reason;
+    returns the rest."""
+    bad = {t.transaction_id: reason for t in transfers if (reason := _unpayable(rail, t))}
+    for reason in set(bad.values()):
+        report.failed += len(settle_failed(session, JOB, [i for i, r in bad.items() if r == reason], reason,
+                                           from_statuses=(T.PROCESSING.value,)))
+    return [t for t in transfers if t.transaction_id not in bad]
 
-    built = _build_file(rail, transfers, currency)
+
+def _store_file(session: Session, rail: str, currency: str, transfers: list[Transfer],
+                built: PaymentFileContent) -> None:
     document = StoredDocument(sha256=hashlib.sha256(built.content).hexdigest(), filename=built.filename,
                               content_type=built.content_type, size_bytes=len(built.content), content=built.content)
     session.add(document)
