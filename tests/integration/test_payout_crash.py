@@ -147,9 +147,13 @@ def test_kill_9_at_random_points_never_pays_twice(sqlite_template, tmp_path):
             shutil.copy(start, root / "vrm.db")
             url = f"sqlite:///{root / 'vrm.db'}"
             for _round in range(60):
-                from_outside = rng.random() < 0.2
-                # Early points more often: a run killed early leaves the most to recover.
-                crash_at = None if from_outside else rng.randint(1, CRASH_POINTS if _round == 0 else 8)
+                # A scenario's first run dies at each of the first points in turn, so every step
+                # of a fresh run is covered; later runs die at random points or from outside.
+                from_outside = _round > 0 and rng.random() < 0.25
+                if _round == 0:
+                    crash_at = (scenarios - 1) % CRASH_POINTS + 1
+                else:
+                    crash_at = None if from_outside else rng.randint(1, 8)
                 pids = [runner.start(crash_at, root)]
                 if rng.random() < 0.25:
                     pids.append(runner.start(None, root))  # a second scheduler at the same time
