@@ -15,8 +15,10 @@ import json
 import random
 import sqlite3
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Iterator
 
 from vrm_dashboard.rails.base import ProviderPayment, ProviderTimeout, RailError
 
@@ -67,6 +69,17 @@ class SandboxProvider:
             self._connection.execute("PRAGMA synchronous=NORMAL")
         return self._connection
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
     def _times_out(self) -> bool:
         # Half the timeouts happen before the payout is taken, half after (answer lost).
         return self._rng.random() * 200 < self.timeout_percent
@@ -86,44 +99,42 @@ class SandboxProvider:
             raise ProviderTimeout("The provider did not answer (request timed out)")
         answers: dict[str, ProviderPayment | str] = {}
         now = _now().isoformat()
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        for key, amount_minor, currency, beneficiary in items:
-            if not beneficiary or "@" not in beneficiary:
-                answers[key] = "The provider needs the vendor's payout account e-mail"
-                continue
-            if amount_minor <= 0:
-                answers[key] = "The provider pays positive amounts only"
-                continue
-            row = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
-                             "FROM payment WHERE idempotency_key = ?", (key,)).fetchone()
-            if row is None:
-                row = ("po_" + hashlib.sha256(key.encode()).hexdigest()[:20], key, amount_minor, currency,
-                       "accepted", None)
-                db.execute("INSERT INTO payment (payment_id, idempotency_key, amount_minor, currency, beneficiary, "
-                           "status, created_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)", (*row[:4], beneficiary, now))
-            elif (row[2], row[3]) != (amount_minor, currency):
-                answers[key] = "The idempotency key was used before for a different amount"
-                continue
-            answers[key] = ProviderPayment(*row)
-        db.execute("COMMIT")
+        with self._transaction() as db:
+            for key, amount_minor, currency, beneficiary in items:
+                answers[key] = self._take(db, key, amount_minor, currency, beneficiary, now)
         if self._times_out():
             raise ProviderTimeout("The provider's answer was lost (response timed out)")
         return answers
 
+    @staticmethod
+    def _take(db: sqlite3.Connection, key: str, amount_minor: int, currency: str, beneficiary: str,
+              now: str) -> ProviderPayment | str:
+        """One payout of a request: the payout taken (or taken before under this key), or why not."""
+        if not beneficiary or "@" not in beneficiary:
+            return "The provider needs the vendor's payout account e-mail"
+        if amount_minor <= 0:
+            return "The provider pays positive amounts only"
+        row = db.execute("SELECT payment_id, idempotency_key, amount_minor, currency, status, failure_reason "
+                         "FROM payment WHERE idempotency_key = ?", (key,)).fetchone()
+        if row is None:
+            row = ("po_" + hashlib.sha256(key.encode()).hexdigest()[:20], key, amount_minor, currency, "accepted", None)
+            db.execute("INSERT INTO payment (payment_id, idempotency_key, amount_minor, currency, beneficiary, "
+                       "status, created_at) VALUES (?, ?, ?, ?, ?, 'accepted', ?)", (*row[:4], beneficiary, now))
+        elif (row[2], row[3]) != (amount_minor, currency):
+            return "The idempotency key was used before for a different amount"
+        return ProviderPayment(*row)
+
     def _settle_due(self) -> None:
-        db = self._db()
         due = (_now() - self.settle_after).isoformat()
-        db.execute("BEGIN IMMEDIATE")
-        for payment_id, key in db.execute(
-            "SELECT payment_id, idempotency_key FROM payment WHERE status = 'accepted' AND created_at <= ?", (due,)
-        ).fetchall():
-            # The same key always fails or always succeeds, so runs can be repeated.
-            failed = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100 < self.failure_percent
-            db.execute("UPDATE payment SET status = ?, failure_reason = ?, settled_at = ? WHERE payment_id = ?",
-                       ("failed" if failed else "paid", "Beneficiary account closed" if failed else None,
-                        _now().isoformat(), payment_id))
-        db.execute("COMMIT")
+        with self._transaction() as db:
+            for payment_id, key in db.execute(
+                "SELECT payment_id, idempotency_key FROM payment WHERE status = 'accepted' AND created_at <= ?", (due,)
+            ).fetchall():
+                # The same key always fails or always succeeds, so runs can be repeated.
+                failed = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100 < self.failure_percent
+                db.execute("UPDATE payment SET status = ?, failure_reason = ?, settled_at = ? WHERE payment_id = ?",
+                           ("failed" if failed else "paid", "Beneficiary account closed" if failed else None,
+                            _now().isoformat(), payment_id))
 
     def lookup(self, idempotency_key: str) -> ProviderPayment | None:
         return self.lookup_many([idempotency_key]).get(idempotency_key)
