@@ -14,6 +14,7 @@ from vrm_dashboard.services import approvals, export_files, invoice_export, invo
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
 from vrm_dashboard.ui.states.session import SessionState
 
@@ -28,19 +29,16 @@ FILTER_FIELDS = ("search", "status", "vendor", "kind", "issued_from", "issued_to
                  "amount_max", "payment_method", "flag")
 
 
-class InvoicesState(RejectDialogMixin, SessionState):
+class InvoicesState(RejectDialogMixin, PagedSelectionMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
     filter_error: str = ""
     sort: str = "issue_date"
     descending: bool = True
-    page: int = 1
     page_size: int = 25
-    rows: list[dict[str, str]] = []
     totals: list[dict[str, str]] = []
     total_rows: int = 0
     page_count: int = 1
     visible_columns: list[str] = DEFAULT_COLUMNS
-    selected: list[str] = []
     can_approve: bool = False
     can_reject: bool = False
     result: str = ""
@@ -144,12 +142,6 @@ class InvoicesState(RejectDialogMixin, SessionState):
         self._refresh()
 
     @rx.event
-    def go_to_page(self, page: int) -> None:
-        self.page = max(1, int(page))
-        self.selected = []
-        self._refresh()
-
-    @rx.event
     def toggle_column(self, column: str) -> None:
         chosen = set(self.visible_columns) ^ {column}
         if column not in DEFAULT_COLUMNS or not chosen:
@@ -157,17 +149,6 @@ class InvoicesState(RejectDialogMixin, SessionState):
         self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
         with self._acting() as (session, actor):
             preferences.put(session, actor, COLUMNS_PREFERENCE, self.visible_columns)
-
-    @rx.event
-    def toggle_row(self, invoice_id: str) -> None:
-        if invoice_id in self.selected:
-            self.selected = [i for i in self.selected if i != invoice_id]
-        else:
-            self.selected = [*self.selected, invoice_id]
-
-    @rx.event
-    def toggle_page(self, checked: bool) -> None:
-        self.selected = [r["id"] for r in self.rows] if checked else []
 
     def _selection(self, scope: str) -> approvals.Selection:
         if scope == "filter":

@@ -12,6 +12,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import payout_execution, payout_queries, payouts
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.session import SessionState
 
 FILTER_FIELDS = ("status", "rail", "currency", "vendor")
@@ -24,14 +25,11 @@ TOTAL_GROUPS = (
 )
 
 
-class PayoutsState(SessionState):
+class PayoutsState(PagedSelectionMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
-    page: int = 1
     page_count: int = 1
     total_rows: int = 0
-    rows: list[dict[str, str]] = []
     totals: list[dict[str, str]] = []
-    selected: list[str] = []
     can_approve: bool = False
     can_manage: bool = False
     result: str = ""
@@ -118,23 +116,8 @@ class PayoutsState(SessionState):
             self._refresh()
 
     @rx.event
-    def go_to_page(self, page: int) -> None:
-        self.page = max(1, int(page))
-        self.selected = []
-        self._refresh()
-
-    @rx.event
     def refresh(self) -> None:
         self._refresh()
-
-    @rx.event
-    def toggle_row(self, payout_id: str) -> None:
-        self.selected = ([i for i in self.selected if i != payout_id] if payout_id in self.selected
-                         else [*self.selected, payout_id])
-
-    @rx.event
-    def toggle_page(self, checked: bool) -> None:
-        self.selected = [r["id"] for r in self.rows] if checked else []
 
     def _run(self, work) -> None:  # type: ignore[no-untyped-def]
         try:

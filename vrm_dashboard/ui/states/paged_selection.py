@@ -1,0 +1,28 @@
+"""Paging and row selection, shared by the list screens (invoices, payouts)."""
+from __future__ import annotations
+
+import reflex as rx
+
+
+class PagedSelectionMixin(rx.State, mixin=True):
+    """A page of `rows` (each with an "id") and the ticked ids; the screen's state brings
+    `_refresh`, which reloads the page."""
+
+    page: int = 1
+    selected: list[str] = []
+    rows: list[dict[str, str]] = []
+
+    @rx.event
+    def go_to_page(self, page: int) -> None:
+        self.page = max(1, int(page))
+        self.selected = []
+        self._refresh()
+
+    @rx.event
+    def toggle_row(self, row_id: str) -> None:
+        self.selected = ([i for i in self.selected if i != row_id] if row_id in self.selected
+                         else [*self.selected, row_id])
+
+    @rx.event
+    def toggle_page(self, checked: bool) -> None:
+        self.selected = [r["id"] for r in self.rows] if checked else []
