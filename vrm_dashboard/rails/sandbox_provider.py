@@ -14,6 +14,7 @@ import hmac
 import json
 import random
 import sqlite3
+import time
 import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -43,6 +44,19 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _patiently(step, attempts: int = 100) -> None:  # type: ignore[no-untyped-def]
+    """Run a step that SQLite refuses outright (no busy wait) while another client sets the
+    ledger up at the same moment: switching to WAL, creating the tables."""
+    for attempt in range(attempts):
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -57,16 +71,17 @@ class SandboxProvider:
         self._rng = rng or random.Random()
         self.ledger.parent.mkdir(parents=True, exist_ok=True)
         self._connection: sqlite3.Connection | None = None
-        self._db().executescript(_SCHEMA)
+        _patiently(lambda: self._db().executescript(_SCHEMA))
 
     def _db(self) -> sqlite3.Connection:
         # One connection per client, as an HTTP client keeps its connection alive.
         if self._connection is None:
-            self._connection = sqlite3.connect(self.ledger, timeout=30, isolation_level=None,
-                                               check_same_thread=False)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA busy_timeout=30000")
-            self._connection.execute("PRAGMA synchronous=NORMAL")
+            connection = sqlite3.connect(self.ledger, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout=30000")
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                _patiently(lambda: connection.execute("PRAGMA journal_mode=WAL"))
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection = connection
         return self._connection
 
     @contextmanager
