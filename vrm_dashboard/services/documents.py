@@ -1,12 +1,28 @@
 """Stored original documents and who may open them."""
 from __future__ import annotations
 
+import hashlib
+
+from sqlalchemy import select
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, StoredDocument
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.errors import NotFound, PermissionDenied
+
+
+def store(session: Session, content: bytes, filename: str, content_type: str) -> StoredDocument:
+    """The stored document with these bytes: kept once, found again by its SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    existing = session.execute(select(StoredDocument).where(StoredDocument.sha256 == digest)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    document = StoredDocument(sha256=digest, filename=(filename or "document")[:255], content_type=content_type,
+                              size_bytes=len(content), content=content)
+    session.add(document)
+    session.flush()
+    return document
 
 
 def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:

@@ -30,7 +30,7 @@ from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services import audit, invoice_rollup, reconciliation
+from vrm_dashboard.services import audit, documents, invoice_rollup, reconciliation
 from vrm_dashboard.services import vendors as vendor_service
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, NotFound, PermissionDenied
@@ -78,7 +78,7 @@ def receive_invoice(session: Session, actor: Actor, content: bytes, filename: st
         extraction = parse_document(content, filename)
     except UnreadableDocument as error:
         return _closed(session, actor, intake, "failed", str(error))
-    document = _store(session, content, filename, digest)
+    document = _store(session, content, filename)
     intake.status, intake.document_id = "accepted", document.id
     session.add(intake)
     session.flush()
@@ -108,17 +108,10 @@ def _closed(session: Session, actor: Actor, intake: Intake, status: str, reason:
     return IntakeOutcome(intake.id, status, reason, invoice_id)
 
 
-def _store(session: Session, content: bytes, filename: str, digest: str) -> StoredDocument:
-    existing = session.execute(select(StoredDocument).where(StoredDocument.sha256 == digest)).scalar_one_or_none()
-    if existing:
-        return existing
+def _store(session: Session, content: bytes, filename: str) -> StoredDocument:
     head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     kind = next((t for prefix, t in _CONTENT_TYPES.items() if head.startswith(prefix)), "application/octet-stream")
-    document = StoredDocument(sha256=digest, filename=(filename or "invoice")[:255], content_type=kind,
-                              size_bytes=len(content), content=content)
-    session.add(document)
-    session.flush()
-    return document
+    return documents.store(session, content, filename or "invoice", kind)
 
 
 def _to_minor(value: Decimal | None, currency: str) -> int:

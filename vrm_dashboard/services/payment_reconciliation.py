@@ -21,7 +21,7 @@ from vrm_dashboard.db.models import (
 from vrm_dashboard.db.models.payouts import TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit
+from vrm_dashboard.services import audit, documents
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors
 from vrm_dashboard.services.payout_settlement import settle_failed, settle_paid
@@ -128,12 +128,7 @@ def import_statement(session: Session, actor: Actor, filename: str, content: byt
     ).scalar_one_or_none()
     if earlier is not None:
         raise Conflict(f"This statement was already imported on {earlier:%Y-%m-%d %H:%M}")
-    document = session.execute(select(StoredDocument).where(StoredDocument.sha256 == digest)).scalar_one_or_none()
-    if document is None:
-        document = StoredDocument(sha256=digest, filename=filename[:255], content_type="text/plain",
-                                  size_bytes=len(content), content=content)
-        session.add(document)
-        session.flush()
+    document = documents.store(session, content, filename, "text/plain")
     statement = BankStatement(document_id=document.id, filename=filename[:255], format=kind,
                               line_count=len(entries), imported_by_id=actor.user_id)
     session.add(statement)

@@ -22,7 +22,6 @@ and batching holds a lock (SQLite's write lock, a PostgreSQL advisory lock).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import uuid
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.rails import nacha_file, sepa_file
 from vrm_dashboard.rails.base import PaymentFileContent, ProviderTimeout, RailError, Transfer
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider
-from vrm_dashboard.services import app_settings, audit, crash_points, fx_rates, invoice_rollup
+from vrm_dashboard.services import app_settings, audit, crash_points, documents, fx_rates, invoice_rollup
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.job_runs import JobResult
 from vrm_dashboard.services.payout_settlement import settle_failed, settle_paid
@@ -281,10 +280,7 @@ def _fail_unpayable(session: Session, rail: str, transfers: list[Transfer], repo
 
 def _store_file(session: Session, rail: str, currency: str, transfers: list[Transfer],
                 built: PaymentFileContent) -> None:
-    document = StoredDocument(sha256=hashlib.sha256(built.content).hexdigest(), filename=built.filename,
-                              content_type=built.content_type, size_bytes=len(built.content), content=built.content)
-    session.add(document)
-    session.flush()
+    document = documents.store(session, built.content, built.filename, built.content_type)
     payment_file = PaymentFile(rail=rail, reference=built.reference, currency=currency,
                                transfer_count=len(transfers), total_minor=sum(t.amount_minor for t in transfers),
                                document_id=document.id)

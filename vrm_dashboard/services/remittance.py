@@ -2,8 +2,6 @@
 covers. Made on first request from the ledger and stored, so every later copy is the same."""
 from __future__ import annotations
 
-import hashlib
-
 from fpdf import FPDF
 from sqlalchemy import select
 from sqlmodel import Session
@@ -15,6 +13,7 @@ from vrm_dashboard.db.models.payouts import TransactionStatus
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.payout_rules import RAIL_LABELS, Rail
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import documents
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.errors import Conflict, NotFound, PermissionDenied
 
@@ -87,14 +86,8 @@ def remittance_advice(session: Session, actor: Actor, transaction_id: int) -> St
     vendor = session.get(Vendor, transaction.vendor_id)
     rows = list(session.execute(select(Payout, Invoice).join(Invoice, Invoice.id == Payout.invoice_id)
                                 .where(Payout.transaction_id == transaction.id).order_by(Invoice.number)).all())
-    content = _render(transaction, vendor, rows)
-    digest = hashlib.sha256(content).hexdigest()
-    document = session.execute(select(StoredDocument).where(StoredDocument.sha256 == digest)).scalar_one_or_none()
-    if document is None:
-        document = StoredDocument(sha256=digest, filename=f"remittance-{transaction.reference}.pdf",
-                                  content_type="application/pdf", size_bytes=len(content), content=content)
-        session.add(document)
-        session.flush()
+    document = documents.store(session, _render(transaction, vendor, rows),
+                               f"remittance-{transaction.reference}.pdf", "application/pdf")
     transaction.confirmation_document_id = document.id
     session.add(transaction)
     return document
