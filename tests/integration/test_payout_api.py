@@ -9,7 +9,6 @@ from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from vrm_dashboard.api.app import build_api
-from vrm_dashboard.api.payouts import provider_callback_secret
 from vrm_dashboard.db.models import PaymentTransaction, Payout
 from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER, sign
 from vrm_dashboard.services import auth, payout_execution
@@ -84,7 +83,7 @@ def test_provider_callbacks_must_be_signed_and_settle_once(db, tmp_path):
     forged = client.post("/api/v1/payouts/provider-callbacks", content=body,
                          headers={SIGNATURE_HEADER: "0" * 64, "Content-Type": "application/json"})
     assert forged.status_code == 401
-    signed = {SIGNATURE_HEADER: sign(provider_callback_secret(), body), "Content-Type": "application/json"}
+    signed = {SIGNATURE_HEADER: sign(payout_execution.provider_callback_secret(), body), "Content-Type": "application/json"}
     first = client.post("/api/v1/payouts/provider-callbacks", content=body, headers=signed)
     assert first.json() == {"received": True, "changed": True}
     repeat = client.post("/api/v1/payouts/provider-callbacks", content=body, headers=signed)

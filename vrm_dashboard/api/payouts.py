@@ -2,27 +2,18 @@
 provider's signed status callbacks."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.config import settings
 from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER
 from vrm_dashboard.services import payout_execution, payout_queries, payouts, remittance
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.errors import NotAuthenticated
 
 router = APIRouter(tags=["payouts"])
-
-
-def provider_callback_secret() -> str:
-    """The secret the provider signs callbacks with, derived from the app's secret key."""
-    return hmac.new(settings().secret_key.encode(), b"payout-provider-callbacks", hashlib.sha256).hexdigest()
 
 
 @router.get("/payouts")
@@ -58,8 +49,7 @@ def remittance_advice(transaction_id: int, actor: Actor = Depends(current_actor)
 async def provider_callback(request: Request, signature: str | None = Header(default=None, alias=SIGNATURE_HEADER),
                             session: Session = Depends(db_session)) -> dict:
     body = await request.body()
-    expected = hmac.new(provider_callback_secret().encode(), body, hashlib.sha256).hexdigest()
-    if not signature or not hmac.compare_digest(signature, expected):
+    if not payout_execution.callback_signed(body, signature):
         raise NotAuthenticated("The callback signature does not match")
     event = await request.json()
     changed = payout_execution.record_provider_callback(

@@ -22,6 +22,8 @@ and batching holds a lock (SQLite's write lock, a PostgreSQL advisory lock).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import uuid
 from dataclasses import dataclass
@@ -40,9 +42,10 @@ from vrm_dashboard.domain.payout_rules import MAX_ATTEMPTS, Rail, next_attempt_a
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.rails import nacha_file, sepa_file
 from vrm_dashboard.rails.base import PaymentFileContent, ProviderTimeout, RailError, Transfer
-from vrm_dashboard.rails.sandbox_provider import SandboxProvider
+from vrm_dashboard.rails.sandbox_provider import SandboxProvider, sign
 from vrm_dashboard.services import app_settings, audit, crash_points, documents, fx_rates, invoice_rollup
-from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.job_runs import JobResult
 from vrm_dashboard.services.payout_settlement import settle_failed, settle_paid
 
@@ -484,13 +487,20 @@ def record_provider_callback(session: Session, idempotency_key: str, status: str
 
 def run_now(session: Session, actor: Actor) -> JobResult:
     """A person starts a payout run at once instead of waiting for the schedule."""
-    from vrm_dashboard.domain.permissions import Action
-    from vrm_dashboard.services.actors import require
-
     require(actor, Action.PAYOUT_MANAGE)
     audit.record(session, actor, "payouts.run_requested", "job", "execute_payouts")
     session.commit()
     return execute_payouts(session)
+
+
+def provider_callback_secret() -> str:
+    """The secret the provider signs its callbacks with, derived from the app's secret key."""
+    return hmac.new(settings().secret_key.encode(), b"payout-provider-callbacks", hashlib.sha256).hexdigest()
+
+
+def callback_signed(body: bytes, signature: str | None) -> bool:
+    """Whether a callback really comes from the provider (HMAC-SHA256 of the body)."""
+    return bool(signature) and hmac.compare_digest(signature, sign(provider_callback_secret(), body))
 
 
 def deliver_provider_callbacks(session: Session) -> int:
@@ -498,6 +508,4 @@ def deliver_provider_callbacks(session: Session) -> int:
     url = settings().payouts.provider_callback_url
     if not url:
         return 0
-    from vrm_dashboard.api.payouts import provider_callback_secret
-
     return default_provider().send_callbacks(url, provider_callback_secret())
