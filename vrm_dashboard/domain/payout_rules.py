@@ -45,6 +45,14 @@ TRANSACTION_STATUS_LABELS = {
     "new": "New", "processing": "Processing", "paid": "Paid", "failed": "Failed", "in_review": "In Review",
 }
 
+# The dashboard's totals: which payout statuses each figure sums.
+TOTAL_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("awaiting", "Awaiting", ("payout_approval", "awaiting_payout")),
+    ("processing", "Processing", ("processing",)),
+    ("paid", "Paid", ("paid",)),
+    ("failed", "Failed", ("failed", "in_review")),
+)
+
 # Transient failures (a provider timeout) are tried again after 1, 2, 4, 8 minutes; after
 # that a person looks at it, because the provider may have taken the payment after all.
 MAX_ATTEMPTS = 5
@@ -69,3 +77,9 @@ def cooling_off_ends(bank_details_changed_at: datetime | None, hours: int) -> da
     if bank_details_changed_at is None or hours <= 0:
         return None
     return bank_details_changed_at + timedelta(hours=hours)
+
+
+def awaits_confirmation(status: str, rail: str) -> bool:
+    """Whether a person may confirm this transfer paid: a file or manual transfer in
+    Processing, or any transfer in review. The provider confirms its own payments."""
+    return status == "in_review" or (status == "processing" and rail != Rail.PROVIDER.value)

@@ -10,7 +10,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, User, Vendor
-from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS, cooling_off_ends
+from vrm_dashboard.domain.payout_rules import (
+    PAYOUT_STATUS_LABELS, TOTAL_GROUPS, awaits_confirmation, cooling_off_ends,
+)
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import app_settings
 from vrm_dashboard.services.actors import Actor, require
@@ -49,6 +51,7 @@ class PayoutRow:
     transaction_status: str
     reference: str
     held_until: datetime | None
+    confirmable: bool = False
 
 
 @dataclass
@@ -117,9 +120,32 @@ def list_payouts(session: Session, actor: Actor, query: PayoutQuery) -> PayoutPa
             status=p.status, invoice_approver=inv_approver or "", payout_approver=po_approver or "",
             failure_reason=p.failure_reason or "", transaction_id=p.transaction_id,
             transaction_status=t_status or "", reference=reference or "", held_until=held,
+            confirmable=p.transaction_id is not None and awaits_confirmation(t_status or "", p.rail),
         ))
     return PayoutPage(rows=rows, total_rows=total_rows, page=page, page_count=page_count,
                       totals=totals(session, actor))
+
+
+@dataclass
+class GroupTotal:
+    key: str
+    label: str
+    count: int
+    amounts_minor: dict[str, int]  # currency -> amount
+
+
+def grouped(totals: list[StatusTotal]) -> list[GroupTotal]:
+    """The dashboard's figures (awaiting, processing, paid, failed) per currency."""
+    result = []
+    for key, label, statuses in TOTAL_GROUPS:
+        amounts: dict[str, int] = {}
+        count = 0
+        for t in totals:
+            if t.status in statuses:
+                amounts[t.currency] = amounts.get(t.currency, 0) + t.amount_minor
+                count += t.count
+        result.append(GroupTotal(key, label, count, dict(sorted(amounts.items()))))
+    return result
 
 
 def status_label(status: str) -> str:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.domain.payout_rules import Rail, rail_of_method
+from vrm_dashboard.domain.payout_rules import Rail, awaits_confirmation, rail_of_method
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.services import app_settings, audit, invoice_rollup
@@ -166,10 +166,10 @@ def mark_paid(session: Session, actor: Actor, transaction_id: int, bank_referenc
     transaction = session.get(PaymentTransaction, transaction_id)
     if transaction is None:
         raise NotFound(f"No payment transaction {transaction_id}")
-    if transaction.status not in (T.PROCESSING.value, T.IN_REVIEW.value):
+    if not awaits_confirmation(transaction.status, transaction.rail):
+        if transaction.rail == Rail.PROVIDER.value and transaction.status == T.PROCESSING.value:
+            raise Conflict("The provider confirms its own payments; only one in review can be marked by hand")
         raise Conflict(f"Transaction {transaction.reference} is {transaction.status}, not awaiting confirmation")
-    if transaction.rail == Rail.PROVIDER.value and transaction.status != T.IN_REVIEW.value:
-        raise Conflict("The provider confirms its own payments; only one in review can be marked by hand")
     settle_paid(session, actor, [transaction_id], confirmation=bank_reference,
                 from_statuses=(T.PROCESSING.value, T.IN_REVIEW.value))
     audit.record(session, actor, "payment_transaction.marked_paid", "payment_transaction", transaction_id,

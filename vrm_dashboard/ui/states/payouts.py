@@ -2,12 +2,11 @@
 manual confirmation and remittance downloads. Every action is a thin call into the services."""
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
 import reflex as rx
 
-from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS, RAIL_LABELS, Rail
+from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS, RAIL_LABELS
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import payout_execution, payout_queries, payouts
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
@@ -17,12 +16,6 @@ from vrm_dashboard.ui.states.session import SessionState
 
 FILTER_FIELDS = ("status", "rail", "currency", "vendor")
 _RAIL_TEXT = {rail.value: label for rail, label in RAIL_LABELS.items()}
-TOTAL_GROUPS = (
-    ("awaiting", "Awaiting", ("payout_approval", "awaiting_payout")),
-    ("processing", "Processing", ("processing",)),
-    ("paid", "Paid", ("paid",)),
-    ("failed", "Failed", ("failed", "in_review")),
-)
 
 
 class PayoutsState(PagedSelectionMixin, SessionState):
@@ -63,18 +56,10 @@ class PayoutsState(PagedSelectionMixin, SessionState):
         self.rows = [self._row(r) for r in result.rows]
         self._show_totals(result.totals)
 
-    def _show_totals(self, totals: list) -> None:  # type: ignore[type-arg]
-        amounts: dict[str, list[str]] = defaultdict(list)
-        counts: dict[str, int] = defaultdict(int)
-        for key, _label, statuses in TOTAL_GROUPS:
-            per_currency: dict[str, int] = defaultdict(int)
-            for t in totals:
-                if t.status in statuses:
-                    per_currency[t.currency] += t.amount_minor
-                    counts[key] += t.count
-            amounts[key] = [fmt.money(v, c) for c, v in sorted(per_currency.items())]
-        self.totals = [{"key": key, "label": label, "count": f"{counts[key]:,}",
-                        "amounts": " · ".join(amounts[key]) or "—"} for key, label, _ in TOTAL_GROUPS]
+    def _show_totals(self, totals: list[payout_queries.StatusTotal]) -> None:
+        self.totals = [{"key": g.key, "label": g.label, "count": f"{g.count:,}",
+                        "amounts": " · ".join(fmt.money(v, c) for c, v in g.amounts_minor.items()) or "—"}
+                       for g in payout_queries.grouped(totals)]
         self.totals_at = datetime.now().strftime("%H:%M:%S")
 
     @rx.event
@@ -104,8 +89,7 @@ class PayoutsState(PagedSelectionMixin, SessionState):
             "payout_approver": r.payout_approver, "reason": r.failure_reason,
             "transaction_id": str(r.transaction_id or ""), "reference": r.reference,
             "paid": "yes" if r.status == "paid" and r.transaction_id else "",
-            "confirmable": "yes" if r.transaction_id and (
-                (r.status == "processing" and r.rail != Rail.PROVIDER.value) or r.status == "in_review") else "",
+            "confirmable": "yes" if r.confirmable else "",
         }
 
     @rx.event
