@@ -297,3 +297,25 @@ def test_a_transfer_a_file_rail_cannot_carry_fails_with_its_reason_and_the_rest_
     assert failed.status == "failed" and "bank account number" in failed.failure_reason
     paid_file = session.exec(select(PaymentFile).where(PaymentFile.rail == "ach")).one()
     assert paid_file.transfer_count == 1
+
+
+def test_an_imported_rate_file_is_used_and_a_bad_one_changes_nothing(session, env):
+    from decimal import Decimal
+
+    from vrm_dashboard.db.models import ExchangeRate
+    from vrm_dashboard.services import fx_rates
+    from vrm_dashboard.services.errors import FieldErrors
+    book = approved_book(session, per_vendor=1)
+    with pytest.raises(FieldErrors, match="row 3"):
+        fx_rates.import_rates(session, book.finance, b"date,currency,rate\n2026-11-30,USD,1.2\n2026-11-30,ABC,2\n",
+                              "bad.csv")
+    session.rollback()
+    assert session.exec(select(ExchangeRate)).all() == []
+    with pytest.raises(PermissionDenied):
+        fx_rates.import_rates(session, book.approver, b"date,currency,rate\n2026-11-30,USD,1.25\n", "r.csv")
+    assert fx_rates.import_rates(session, book.finance, b"date,currency,rate\n2026-11-30,USD,1.25\n", "r.csv") == 1
+    conversion = fx_rates.convert(session, 10_000, "EUR", "USD", TODAY)
+    assert (conversion.target_minor, conversion.rate) == (12_500, Decimal("1.25000000"))
+    assert conversion.source_label == "Imported (r.csv) 2026-11-30"
+    back = fx_rates.convert(session, 12_500, "USD", "EUR", TODAY)
+    assert back.target_minor == 10_000

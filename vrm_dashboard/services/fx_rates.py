@@ -67,18 +67,12 @@ def _stored(session: Session, currency: str, day: date) -> ExchangeRate | None:
     ).scalar_one_or_none()
 
 
-def _stored_on(session: Session, currency: str, day: date) -> ExchangeRate | None:
-    return session.execute(select(ExchangeRate).where(ExchangeRate.currency == currency,
-                                                      ExchangeRate.rate_date == day)).scalar_one_or_none()
-
-
 def _from_ecb(session: Session, currency: str, day: date) -> ExchangeRate | None:
+    """Store the ECB day's rate that _stored found missing (the same window, so never twice)."""
     days = _ecb_days()
     for back in range(_max_age(session).days + 1):
         candidate = day - timedelta(days=back)
         if candidate in days and currency in days[candidate]:
-            if _stored_on(session, currency, candidate):
-                return _stored_on(session, currency, candidate)
             rate = ExchangeRate(rate_date=candidate, currency=currency, per_euro=days[candidate][currency],
                                 source=ECB_SOURCE)
             session.add(rate)

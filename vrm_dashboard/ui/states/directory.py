@@ -8,6 +8,7 @@ from vrm_dashboard.services import invoice_intake, organizations, portal
 from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.uploads import file_name
 
 
 class TermsState(SessionState):
@@ -44,7 +45,7 @@ class PortalState(SessionState):
         results = []
         for upload in files:
             content = await upload.read()
-            name = getattr(upload, "name", None) or getattr(upload, "filename", None) or "invoice.pdf"
+            name = file_name(upload, "invoice.pdf")
             try:
                 with self._acting(Action.PORTAL_USE) as (session, actor):
                     outcome = invoice_intake.receive_invoice(session, actor, content, name, channel="portal")

@@ -10,13 +10,10 @@ from vrm_dashboard.services import activity_import, intake_log, invoice_intake, 
 from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.uploads import file_name
 
 MAPPED_FIELDS = list(FIELD_SYNONYMS)
 STATUS_LABELS = {"accepted": "Accepted", "failed": "Failed", "duplicate": "Duplicate"}
-
-
-def _file_name(upload) -> str:  # type: ignore[no-untyped-def]
-    return getattr(upload, "name", None) or getattr(upload, "filename", None) or "upload"
 
 
 class IntakeState(SessionState):
@@ -101,7 +98,7 @@ class IntakeState(SessionState):
         """Each file imported on its own, all or nothing; `work` returns an import result."""
         results = []
         for upload in files:
-            content, name = await upload.read(), _file_name(upload)
+            content, name = await upload.read(), file_name(upload)
             try:
                 with self._acting(action) as (session, actor):
                     result = work(session, actor, content, name)
@@ -126,7 +123,7 @@ class IntakeState(SessionState):
     async def upload_invoices(self, files: list[rx.UploadFile]) -> None:
         results = []
         for upload in files:
-            content, name = await upload.read(), _file_name(upload)
+            content, name = await upload.read(), file_name(upload)
             try:
                 with self._acting(Action.INTAKE_IMPORT) as (session, actor):
                     outcome = invoice_intake.receive_invoice(session, actor, content, name, channel="upload")

@@ -9,10 +9,7 @@ from vrm_dashboard.services import fx_rates, payment_reconciliation
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
-
-
-def _file_name(upload) -> str:  # type: ignore[no-untyped-def]
-    return getattr(upload, "name", None) or getattr(upload, "filename", None) or "upload"
+from vrm_dashboard.ui.uploads import file_name
 
 
 class ReconciliationState(SessionState):
@@ -39,7 +36,7 @@ class ReconciliationState(SessionState):
     async def _each(self, files: list[rx.UploadFile], work) -> None:  # type: ignore[no-untyped-def]
         messages = []
         for upload in files:
-            content, name = await upload.read(), _file_name(upload)
+            content, name = await upload.read(), file_name(upload)
             try:
                 with self._acting(Action.PAYOUT_MANAGE) as (session, actor):
                     messages.append(f"{name}: {work(session, actor, name, content)}")
