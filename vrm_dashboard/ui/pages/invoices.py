@@ -5,6 +5,7 @@ import reflex as rx
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
+from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 from vrm_dashboard.ui.states.invoices import COLUMNS, InvoicesState
@@ -30,17 +31,7 @@ def _status_card(total: rx.Var) -> rx.Component:
 
 
 def _select(name: str, label: str, options: list[tuple[str, str]]) -> rx.Component:
-    return rx.hstack(
-        rx.text(label, size="2"),
-        rx.select.root(
-            rx.select.trigger(data_testid=f"filter-{name}"),
-            rx.select.content(rx.select.item("All", value="all"),
-                              *[rx.select.item(text, value=value) for value, text in options]),
-            value=rx.cond(InvoicesState.filters[name] == "", "all", InvoicesState.filters[name]),
-            on_change=lambda value: InvoicesState.set_filter(name, value),
-        ),
-        align="center", spacing="1",
-    )
+    return filter_select(InvoicesState.filters, InvoicesState.set_filter, name, label, options, f"filter-{name}")
 
 
 def _text_filter(name: str, placeholder: str, width: str = "140px", kind: str = "text") -> rx.Component:

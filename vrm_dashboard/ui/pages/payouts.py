@@ -2,6 +2,7 @@
 confirmation and remittance advice downloads."""
 import reflex as rx
 
+from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.payouts import RAIL_OPTIONS, STATUS_OPTIONS, PayoutsState
 from vrm_dashboard.ui.states.reconciliation import ReconciliationState
@@ -20,17 +21,7 @@ def _total(total: rx.Var) -> rx.Component:
 
 
 def _select(name: str, label: str, options: list[tuple[str, str]]) -> rx.Component:
-    return rx.hstack(
-        rx.text(label, size="2"),
-        rx.select.root(
-            rx.select.trigger(data_testid=f"payout-filter-{name}"),
-            rx.select.content(rx.select.item("All", value="all"),
-                              *[rx.select.item(text, value=value) for value, text in options]),
-            value=rx.cond(PayoutsState.filters[name] == "", "all", PayoutsState.filters[name]),
-            on_change=lambda value: PayoutsState.set_filter(name, value),
-        ),
-        align="center", spacing="1",
-    )
+    return filter_select(PayoutsState.filters, PayoutsState.set_filter, name, label, options, f"payout-filter-{name}")
 
 
 def _confirmation(row: rx.Var) -> rx.Component:
