@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -175,7 +176,9 @@ def _sql(config: dict[str, Any], cursor: str | None):  # type: ignore[no-untyped
 
 
 def _ordered(value: Any) -> Any:
+    # Decimal, not float: row ids above 2**53 must still compare exactly.
     try:
-        return (0, float(value))
-    except (TypeError, ValueError):
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
         return (1, str(value))
+    return (0, number) if number.is_finite() else (1, str(value))
