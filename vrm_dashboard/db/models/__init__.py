@@ -8,6 +8,7 @@ from vrm_dashboard.db.models.approvals import (
     Notification,
     UserPreference,
 )
+from vrm_dashboard.db.models.distribution import DisputeStatus, InvoiceDispute
 from vrm_dashboard.db.models.documents import EmailDelivery, StoredDocument
 from vrm_dashboard.db.models.intake import (
     ActivityRecord,
@@ -17,7 +18,7 @@ from vrm_dashboard.db.models.intake import (
     RateCard,
     RateRule,
 )
-from vrm_dashboard.db.models.invoices import Invoice, InvoiceKind, InvoiceLine
+from vrm_dashboard.db.models.invoices import DocumentType, Invoice, InvoiceKind, InvoiceLine
 from vrm_dashboard.db.models.operations import AuditEntry, JobRun
 from vrm_dashboard.db.models.organizations import Organization, OrganizationTier
 from vrm_dashboard.db.models.payouts import (
@@ -45,7 +46,7 @@ from vrm_dashboard.db.models.vendors import Vendor, VendorBalance, VendorContact
 __all__ = [
     "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
     "ApiKey", "AppSetting", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
-    "Notification", "UserPreference", "EmailDelivery", "Invoice", "InvoiceKind", "InvoiceLine",
+    "Notification", "UserPreference", "DisputeStatus", "DocumentType", "EmailDelivery", "InvoiceDispute", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "BankStatement", "ExchangeRate", "PaymentFile", "PayoutApproval",
     "StatementLine", "Organization", "OrganizationTier", "PaymentTransaction",
     "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",

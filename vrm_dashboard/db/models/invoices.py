@@ -15,6 +15,11 @@ class InvoiceKind(str, Enum):
     PARSED = "parsed"
 
 
+class DocumentType(str, Enum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
 class Invoice(SQLModel, table=True):
     """A payable (vendor_id set) or a receivable (organization_id set)."""
 
@@ -54,6 +59,11 @@ class Invoice(SQLModel, table=True):
     source_amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     source_kind: str | None = Field(default=None, max_length=16)
     rejection_reason: str | None = Field(default=None, max_length=500)
+    # A credit note cancels the invoice it corrects; a revision (1, 2, ...) replaces it.
+    document_type: str = Field(default=DocumentType.INVOICE.value, max_length=16,
+                               sa_column_kwargs={"server_default": DocumentType.INVOICE.value})
+    corrects_invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)

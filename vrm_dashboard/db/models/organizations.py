@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from vrm_dashboard.db.models._base import utcnow
@@ -26,6 +27,10 @@ class Organization(SQLModel, table=True):
     payment_terms_days: int | None = Field(default=None)
     is_active: bool = Field(default=True)
     billing_email: str | None = Field(default=None, max_length=254)
+    # Printed on its invoices, one line per address line.
+    billing_address: str | None = Field(default=None, max_length=500)
+    # The customer needs EU e-invoices: its invoice PDFs carry Factur-X XML.
+    wants_einvoice: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     # Who last changed the terms; no foreign key, as users also point at organizations.
