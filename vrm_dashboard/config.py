@@ -30,6 +30,8 @@ class SmtpSettings:
     password: str | None
     sender: str
     use_tls: bool
+    # Messages per second at most (0: no limit), to stay inside the mail provider's quota.
+    rate_per_second: int = 10
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class Settings:
     smtp: SmtpSettings
     imap: ImapSettings
     payouts: PayoutSettings
+    # Where recipients reach the app: the view and dispute links in e-mails point here.
+    public_url: str = "http://localhost:3000"
+    # The mailbox that receives bounces (delivery-status notifications) of our e-mails.
+    bounce_imap: ImapSettings | None = None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -199,6 +205,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             password=env.get("VRM_SMTP_PASSWORD") or None,
             sender=smtp_sender,
             use_tls=_bool(env, "VRM_SMTP_TLS", True),
+            rate_per_second=_int(env, "VRM_SMTP_RATE", 10, 0, 10_000),
         ),
         imap=ImapSettings(
             host=env.get("VRM_IMAP_HOST") or None,
@@ -209,6 +216,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             ssl=_bool(env, "VRM_IMAP_SSL", True),
         ),
         payouts=_payouts(env),
+        public_url=(env.get("VRM_PUBLIC_URL") or f"http://localhost:{_int(env, 'PORT', 3000, 1, 65535)}").rstrip("/"),
+        bounce_imap=ImapSettings(
+            host=env.get("VRM_BOUNCE_IMAP_HOST") or None,
+            port=_int(env, "VRM_BOUNCE_IMAP_PORT", 993, 1, 65535),
+            username=env.get("VRM_BOUNCE_IMAP_USER") or None,
+            password=env.get("VRM_BOUNCE_IMAP_PASSWORD") or None,
+            folder=env.get("VRM_BOUNCE_IMAP_FOLDER", "INBOX"),
+            ssl=_bool(env, "VRM_BOUNCE_IMAP_SSL", True),
+        ),
     )
 
 

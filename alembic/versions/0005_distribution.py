@@ -4,6 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23 00:58:49.478901
 """
+import json
+from datetime import datetime, timezone
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -64,6 +66,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('revision', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_index(batch_op.f('ix_invoice_corrects_invoice_id'), ['corrects_invoice_id'], unique=False)
         batch_op.create_foreign_key('fk_invoice_corrects_invoice_id', 'invoice', ['corrects_invoice_id'], ['id'])
+        batch_op.create_index('ix_invoice_updated_at', ['updated_at'], unique=False)
+
+    # Invoices changed before today are history: distribution starts now, not with old mail.
+    now = datetime.now(timezone.utc)
+    app_setting = sa.table('app_setting', sa.column('key', sa.String), sa.column('value', sa.Text),
+                           sa.column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime()))
+    op.bulk_insert(app_setting, [{"key": "distribution.since", "value": json.dumps(now.isoformat()), "updated_at": now}])
 
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.add_column(sa.Column('wants_einvoice', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -72,12 +81,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM app_setting WHERE key = 'distribution.since'")
     with op.batch_alter_table('organization', schema=None) as batch_op:
         batch_op.drop_column('billing_address')
         batch_op.drop_column('wants_einvoice')
 
     with op.batch_alter_table('invoice', schema=None) as batch_op:
         batch_op.drop_constraint('fk_invoice_corrects_invoice_id', type_='foreignkey')
+        batch_op.drop_index('ix_invoice_updated_at')
         batch_op.drop_index(batch_op.f('ix_invoice_corrects_invoice_id'))
         batch_op.drop_column('revision')
         batch_op.drop_column('corrects_invoice_id')

@@ -23,6 +23,7 @@ class Action(str, Enum):
     PAYOUT_APPROVE = "payout.approve"
     PAYOUT_MANAGE = "payout.manage"
     DISTRIBUTION_VIEW = "distribution.view"
+    DISTRIBUTION_MANAGE = "distribution.manage"
     TERMS_VIEW = "terms.view"
     TERMS_EDIT = "terms.edit"
     SETTINGS_VIEW = "settings.view"
@@ -48,6 +49,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.PAYOUT_APPROVE: "Approve payouts",
     Action.PAYOUT_MANAGE: "Retry failed payouts, record manual payments, import bank statements and rates",
     Action.DISTRIBUTION_VIEW: "See invoice distribution",
+    Action.DISTRIBUTION_MANAGE: "Send invoices again, answer disputes and re-issue corrected invoices",
     Action.TERMS_VIEW: "See payment terms",
     Action.TERMS_EDIT: "Edit payment terms",
     Action.SETTINGS_VIEW: "Open the settings",
@@ -98,6 +100,7 @@ DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
             Action.INTAKE_IMPORT,
             Action.PAYOUT_APPROVE,
             Action.PAYOUT_MANAGE,
+            Action.DISTRIBUTION_MANAGE,
             Action.TERMS_EDIT,
             Action.AUDIT_VIEW,
             Action.API_KEY_MANAGE,

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import AppSetting, utcnow
+from vrm_dashboard.domain.distribution_rules import DEFAULT_TRIGGERS, InvoiceType, Trigger
 from vrm_dashboard.domain.approval_rules import DEFAULT_TWO_APPROVER_THRESHOLDS, threshold_minor
 from vrm_dashboard.domain.money import MoneyError, check_currency
 from vrm_dashboard.domain.permissions import Action
@@ -21,6 +24,14 @@ PAYOUT_APPROVAL_THRESHOLDS = "payouts.approval_thresholds"
 PAY_IMMEDIATELY = "payouts.pay_immediately"
 COOLING_OFF_HOURS = "payouts.cooling_off_hours"
 MAX_RATE_AGE_DAYS = "payouts.max_rate_age_days"
+DISTRIBUTION_TRIGGERS = "distribution.triggers"
+DISTRIBUTION_SINCE = "distribution.since"
+BRAND_NAME = "branding.company_name"
+BRAND_ADDRESS = "branding.address"
+BRAND_CONTACT = "branding.contact_email"
+BRAND_COLOUR = "branding.colour"
+BRAND_TERMS = "branding.terms"
+BRAND_LOGO = "branding.logo_document_id"
 
 DEFAULTS: dict[str, Any] = {
     TWO_APPROVER_THRESHOLDS: DEFAULT_TWO_APPROVER_THRESHOLDS,
@@ -37,6 +48,18 @@ DEFAULTS: dict[str, Any] = {
     # The newest exchange rate may be this old when a payout converts currency; the
     # transaction records the rate's day either way.
     MAX_RATE_AGE_DAYS: 45,
+    # Per invoice type, what must hold before its invoice is e-mailed.
+    DISTRIBUTION_TRIGGERS: DEFAULT_TRIGGERS,
+    # Invoices last changed before this moment (ISO) are history, never e-mailed: set when
+    # distribution was installed, so an upgrade does not mail every old invoice.
+    DISTRIBUTION_SINCE: None,
+    # What our invoices look like. An empty name prints the payer name (VRM_PAYER_NAME).
+    BRAND_NAME: "",
+    BRAND_ADDRESS: "",
+    BRAND_CONTACT: "",
+    BRAND_COLOUR: "#1F4E79",
+    BRAND_TERMS: "Payment is due within the agreed terms. Please quote the invoice number with every payment.",
+    BRAND_LOGO: None,
 }
 
 
@@ -68,6 +91,25 @@ def _check(key: str, value: Any) -> None:
     elif key == MAX_RATE_AGE_DAYS:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
             raise FieldErrors({key: "The rate age is a whole number of days from 0 to 366"})
+    elif key == DISTRIBUTION_TRIGGERS:
+        known = {t.value for t in Trigger}
+        if not isinstance(value, dict) or set(value) - {t.value for t in InvoiceType} \
+                or any(v not in known for v in value.values()):
+            raise FieldErrors({key: "Give a trigger per invoice type: " + ", ".join(sorted(known))})
+    elif key == DISTRIBUTION_SINCE:
+        try:
+            datetime.fromisoformat(str(value))
+        except ValueError:
+            raise FieldErrors({key: "A moment in ISO form, e.g. 2026-11-23T00:00:00+00:00"}) from None
+    elif key == BRAND_COLOUR:
+        if not isinstance(value, str) or not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            raise FieldErrors({key: "A colour is written #RRGGBB, e.g. #1F4E79"})
+    elif key in (BRAND_NAME, BRAND_ADDRESS, BRAND_CONTACT, BRAND_TERMS):
+        if not isinstance(value, str) or len(value) > 600:
+            raise FieldErrors({key: "Up to 600 characters of text"})
+    elif key == BRAND_LOGO:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise FieldErrors({key: "A stored document id, or nothing"})
     else:
         raise FieldErrors({key: "Unknown setting"})
 

@@ -28,6 +28,8 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_vendor_rollup", "vendor_id", "currency", "status", "total_minor"),
         Index("ix_invoice_status_due", "status", "due_date"),
         Index("ix_invoice_issue_date", "issue_date"),
+        # Distribution looks only at invoices changed since it last looked.
+        Index("ix_invoice_updated_at", "updated_at"),
         Index("ix_invoice_dup_key", "vendor_id", "total_minor", "issue_date"),
         Index("ix_invoice_vendor_number", "vendor_invoice_number", "vendor_id"),
         Index("ix_invoice_vendor_period", "vendor_id", "billing_period"),
