@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
@@ -110,7 +110,7 @@ def overdue(send_by: datetime | None, now: datetime) -> bool:
     return send_by is not None and now > send_by
 
 
-def period_start(day, period: str):  # type: ignore[no-untyped-def]
+def period_start(day: date, period: str) -> date:
     """The first day of the day's week (Monday) or month; the day itself for "day"."""
     if period == "week":
         return day - timedelta(days=day.weekday())

@@ -10,7 +10,15 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import engine
-from vrm_dashboard.services import connectors, housekeeping, mailbox, outgoing_mail, payout_execution
+from vrm_dashboard.services import (
+    bounces,
+    connectors,
+    distribution,
+    housekeeping,
+    mailbox,
+    outgoing_mail,
+    payout_execution,
+)
 from vrm_dashboard.services.job_runs import JobResult, run_recorded
 
 log = logging.getLogger("vrm.scheduler")
@@ -32,8 +40,12 @@ JOBS: dict[str, tuple[Callable[[Session], "int | JobResult"], dict]] = {
     "execute_payouts": (payout_execution.execute_payouts, {"trigger": "interval", "minutes": 5}),
     # Only with VRM_SANDBOX_CALLBACK_URL: the sandbox provider pushes its outcomes.
     "sandbox_provider_callbacks": (payout_execution.deliver_provider_callbacks, {"trigger": "interval", "minutes": 1}),
-    # Remittance advices by e-mail; does nothing until VRM_SMTP_HOST is set.
+    # Queues invoices whose trigger holds (or holds them with reasons); alerts what is late.
+    "distribute_invoices": (distribution.distribute, {"trigger": "interval", "minutes": 5}),
+    # Invoices, credit notes and remittance advices by e-mail; nothing until VRM_SMTP_HOST is set.
     "send_queued_email": (outgoing_mail.send_queued, {"trigger": "interval", "minutes": 1}),
+    # Delivery-status notifications; nothing until VRM_BOUNCE_IMAP_HOST is set.
+    "poll_bounces": (bounces.poll_bounces, {"trigger": "interval", "minutes": 5}),
 }
 
 

@@ -20,7 +20,7 @@ from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.domain.payout_rules import rail_of_method
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
-from vrm_dashboard.services import access_control, invoice_rollup, reconciliation
+from vrm_dashboard.services import access_control, distribution, invoice_rollup, reconciliation
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.users import add_user, find_by_email
 
@@ -199,6 +199,8 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
         invoice_rollup.refresh(session)
         reconciliation.reconcile(session)
         _link_demo_vendor_user(session)
+        # The demo's invoices are history: only what happens after seeding is e-mailed.
+        distribution.record_distribution_start(session)
         session.commit()
     return report
 
