@@ -7,6 +7,7 @@ from vrm_dashboard.ui.pages import screens
 from vrm_dashboard.ui.pages.intake import intake_page
 from vrm_dashboard.ui.pages.invoices import invoice_detail_page, invoices_page
 from vrm_dashboard.ui.pages.login import login_page
+from vrm_dashboard.ui.pages.distribution import distribution_page
 from vrm_dashboard.ui.pages.payouts import payouts_page
 from vrm_dashboard.ui.pages.vendors import vendors_page
 from vrm_dashboard.ui.states.directory import PortalState, TermsState
@@ -14,7 +15,7 @@ from vrm_dashboard.ui.states.intake import IntakeState
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 from vrm_dashboard.ui.states.invoices import InvoicesState
 from vrm_dashboard.ui.states.payouts import PayoutsState
-from vrm_dashboard.ui.states.pipeline import PipelineState
+from vrm_dashboard.ui.states.distribution import DistributionState
 from vrm_dashboard.ui.states.reconciliation import ReconciliationState
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.states.settings import SettingsState
@@ -38,7 +39,7 @@ app.add_page(invoices_page, route="/invoices", title="Pending Invoices · VRM Da
 app.add_page(intake_page, route="/intake", title="Intake · VRM Dashboard", on_load=IntakeState.load)
 app.add_page(invoice_detail_page, route="/invoice", title="Invoice · VRM Dashboard", on_load=InvoiceDetailState.load)
 app.add_page(payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=[PayoutsState.load, ReconciliationState.load])
-app.add_page(screens.distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=PipelineState.load_distribution)
+app.add_page(distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=DistributionState.load)
 app.add_page(screens.terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
 app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=SettingsState.load)
 app.add_page(screens.portal_page, route="/portal", title="My Portal · VRM Dashboard", on_load=PortalState.load)

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from vrm_dashboard.db.models import EmailDelivery
-from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.actors import Actor, require
 
 
 @dataclass
@@ -25,11 +22,3 @@ def _by_status(session: Session, status, currency, amount) -> list[StatusTotal]:
         .group_by(status, currency).order_by(status, currency)
     ).all()
     return [StatusTotal(s, c, int(n), int(a or 0)) for s, c, n, a in rows]
-
-
-def delivery_totals(session: Session, actor: Actor) -> list[StatusTotal]:
-    require(actor, Action.DISTRIBUTION_VIEW)
-    rows = session.exec(
-        select(EmailDelivery.status, func.count()).group_by(EmailDelivery.status)
-    ).all()
-    return [StatusTotal(s, "", int(n), 0) for s, n in rows]

@@ -1,9 +1,8 @@
-"""The vendor card, settings, pipeline summaries, terms and the vendor portal."""
+"""The vendor card, settings, terms and the vendor portal."""
 import reflex as rx
 
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.directory import PortalState, TermsState
-from vrm_dashboard.ui.states.pipeline import PipelineState
 from vrm_dashboard.ui.states.settings import SettingsState
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
 
@@ -89,22 +88,6 @@ def vendor_card_page() -> rx.Component:
     )
 
 
-def _summary_page(title: str, note: str) -> rx.Component:
-    return page_frame(
-        title,
-        rx.vstack(
-            rx.text(note, color_scheme="gray"),
-            data_table(["Status", "Currency", "Count", "Amount"], PipelineState.summary,
-                       ["status", "currency", "count", "amount"], "status-summary"),
-            spacing="3",
-        ),
-    )
-
-
-def distribution_page() -> rx.Component:
-    return _summary_page("Distribution", "Invoice e-mails by delivery status.")
-
-
 def terms_page() -> rx.Component:
     return page_frame(
         "Payment Terms",
@@ -151,6 +134,32 @@ def settings_page() -> rx.Component:
     )
 
 
+def _sent_document(d: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(d["number"], href="/api/v1/distribution/invoices/" + d["invoice_id"] + "/pdf",
+                              is_external=True, data_testid="portal-open-invoice")),
+        *[rx.table.cell(d[k]) for k in ("type", "amount", "status", "sent", "viewed")],
+        rx.table.cell(rx.cond(d["disputed"] == "yes", rx.badge("Reported"),
+                              rx.button("Report a problem", size="1", variant="soft",
+                                        on_click=PortalState.open_dispute(d["invoice_id"], d["number"]),
+                                        data_testid="portal-dispute"))),
+        data_testid="portal-sent-row",
+    )
+
+
+def _dispute_dialog() -> rx.Component:
+    s = PortalState
+    return rx.dialog.root(rx.dialog.content(
+        rx.dialog.title("Report a problem with ", s.dispute_number),
+        rx.text_area(placeholder="What is wrong with this invoice?", value=s.dispute_reason,
+                     on_change=s.set_dispute_reason, data_testid="portal-dispute-reason"),
+        rx.cond(s.dispute_message != "", rx.callout(s.dispute_message, color_scheme="red")),
+        rx.hstack(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                  rx.button("Send report", on_click=s.submit_dispute, data_testid="portal-dispute-send"),
+                  justify="end"),
+        spacing="3"), open=s.dispute_open, on_open_change=s.set_dispute_open)
+
+
 def portal_page() -> rx.Component:
     return page_frame(
         "My Portal",
@@ -164,6 +173,13 @@ def portal_page() -> rx.Component:
                 rx.heading("Messages", size="4"),
                 data_table(["When", "Subject", "Message"], PortalState.notifications, ["at", "subject", "body"],
                            "portal-notifications"),
+                rx.heading("Invoices sent to you", size="4"),
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                                   ("Number", "Type", "Amount", "Status", "Sent", "Opened", "")])),
+                    rx.table.body(rx.foreach(PortalState.sent_documents, _sent_document)),
+                    size="1", variant="surface", data_testid="portal-sent"),
+                _dispute_dialog(),
                 rx.heading("My invoices", size="4"),
                 data_table(["Number", "Issued", "Amount", "Status"], PortalState.invoices,
                            ["number", "issue_date", "amount", "status"], "portal-invoices"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import invoice_intake, organizations, portal
-from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.services import delivered_documents, disputes, invoice_intake, organizations, portal
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name
@@ -36,8 +36,14 @@ class PortalState(SessionState):
     invoices: list[dict[str, str]] = []
     notifications: list[dict[str, str]] = []
     payments: list[dict[str, str]] = []
+    sent_documents: list[dict[str, str]] = []
     error: str = ""
     upload_results: list[str] = []
+    dispute_open: bool = False
+    dispute_invoice: str = ""
+    dispute_number: str = ""
+    dispute_reason: str = ""
+    dispute_message: str = ""
 
     @rx.event
     async def upload_invoices(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
@@ -65,6 +71,7 @@ class PortalState(SessionState):
                 card = portal.own_vendor_card(session, actor)
                 notes = portal.own_notifications(session, actor)
                 paid = portal.own_payments(session, actor)
+                sent = delivered_documents.own_documents(session, actor)
         except ServiceError as exc:
             self.error = str(exc)
             return None
@@ -83,4 +90,39 @@ class PortalState(SessionState):
              "amount": fmt.money(t.target_amount_minor, t.target_currency), "invoices": str(t.payout_count)}
             for t in paid
         ]
+        self.sent_documents = [
+            {"invoice_id": str(d.invoice_id), "number": d.number,
+             "type": "Credit note" if d.document_type == "credit_note" else "Invoice",
+             "amount": fmt.money(d.total_minor, d.currency), "status": fmt.status_label(d.status),
+             "sent": d.sent_at, "viewed": "yes" if d.viewed else "no", "disputed": "yes" if d.disputed else "no"}
+            for d in sent
+        ]
         return None
+
+    @rx.event
+    def open_dispute(self, invoice_id: str, number: str) -> None:
+        self.dispute_invoice, self.dispute_number = invoice_id, number
+        self.dispute_reason, self.dispute_message, self.dispute_open = "", "", True
+
+    @rx.event
+    def set_dispute_open(self, value: bool) -> None:
+        self.dispute_open = value
+
+    @rx.event
+    def set_dispute_reason(self, value: str) -> None:
+        self.dispute_reason = value
+
+    @rx.event
+    def submit_dispute(self):  # type: ignore[no-untyped-def]
+        try:
+            with self._acting(Action.PORTAL_USE) as (session, actor):
+                disputes.dispute_from_portal(session, actor, int(self.dispute_invoice), self.dispute_reason)
+        except FieldErrors as exc:
+            self.dispute_message = "; ".join(exc.errors.values())
+            return None
+        except ServiceError as exc:
+            self.dispute_message = str(exc)
+            return None
+        self.dispute_open = False
+        self.upload_results = [f"Thank you: your report on {self.dispute_number} went to our finance team."]
+        return PortalState.load

@@ -1,0 +1,227 @@
+"""Distribution: the report (chart and Excel), invoice deliveries with what held them, sending
+again, and the dispute queue with re-issue. Every action is a thin call into the services."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from vrm_dashboard.domain.distribution_rules import DELIVERY_LABELS, DeliveryStatus
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import (
+    delivery_queries,
+    disputes,
+    distribution,
+    distribution_reports,
+    outgoing_mail,
+)
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
+from vrm_dashboard.ui.states.session import SessionState
+
+STATUS_OPTIONS = [(s.value, label) for s, label in DELIVERY_LABELS.items()]
+PERIOD_OPTIONS = [("day", "By day"), ("week", "By week"), ("month", "By month")]
+CHART_SERIES = (("sent", "Sent"), ("delivered", "Delivered"), ("bounced", "Bounced"), ("failed", "Failed"),
+                ("viewed", "Viewed"), ("paid", "Paid"))
+
+
+def _chart(rows: list[distribution_reports.ReportRow]) -> go.Figure:
+    figure = go.Figure()
+    days = [r.period.isoformat() for r in rows]
+    for key, label in CHART_SERIES:
+        figure.add_trace(go.Bar(name=label, x=days, y=[getattr(r, key) for r in rows]))
+    figure.add_trace(go.Scatter(name="Success rate %", x=days, y=[r.success_rate for r in rows], yaxis="y2",
+                                mode="lines+markers"))
+    figure.update_layout(barmode="group", height=320, margin=dict(l=40, r=40, t=20, b=40),
+                         yaxis=dict(title="Invoices"), legend=dict(orientation="h"),
+                         yaxis2=dict(title="Success %", overlaying="y", side="right", range=[0, 100]))
+    return figure
+
+
+class DistributionState(PagedSelectionMixin, SessionState):
+    status_filter: str = ""
+    search: str = ""
+    page_count: int = 1
+    total_rows: int = 0
+    counts: list[dict[str, str]] = []
+    can_manage: bool = False
+    result: str = ""
+    period: str = "day"
+    report_rows: list[dict[str, str]] = []
+    figure: go.Figure = go.Figure()
+    addresses: dict[str, str] = {}
+    dispute_rows: list[dict[str, str]] = []
+    answers: dict[str, str] = {}
+    # The re-issue dialog.
+    reissue_open: bool = False
+    reissue_dispute: str = ""
+    reissue_number: str = ""
+    reissue_lines: list[dict[str, str]] = []
+    reissue_tax: str = "0"
+    reissue_note: str = ""
+    reissue_error: str = ""
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.DISTRIBUTION_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        self.can_manage = actor.can(Action.DISTRIBUTION_MANAGE)
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                listing = delivery_queries.list_deliveries(session, actor, self.status_filter, self.search, self.page)
+                report = distribution_reports.report(session, actor, self.period)
+                open_disputes, _count = disputes.list_disputes(session, actor)
+        except ServiceError as exc:
+            self.result = str(exc)
+            return
+        self.page, self.page_count, self.total_rows = listing.page, listing.page_count, listing.total_rows
+        self.rows = [self._row(r) for r in listing.rows]
+        self.counts = [{"label": label, "count": f"{listing.counts.get(s.value, 0):,}"}
+                       for s, label in DELIVERY_LABELS.items()]
+        self.report_rows = [{"period": r.period.isoformat(), "sent": str(r.sent), "delivered": str(r.delivered),
+                             "bounced": str(r.bounced), "failed": str(r.failed), "viewed": str(r.viewed),
+                             "paid": str(r.paid),
+                             "rate": f"{r.success_rate:.1f}%" if r.success_rate is not None else "—"}
+                            for r in reversed(report)]
+        self.figure = _chart(report)
+        self.dispute_rows = [{"id": str(d.id), "invoice_id": str(d.invoice_id), "number": d.number,
+                              "raised_by": d.raised_by, "reason": d.reason, "at": d.created_at}
+                             for d in open_disputes]
+
+    @staticmethod
+    def _row(r: delivery_queries.DeliveryRow) -> dict[str, str]:
+        return {"id": str(r.id), "invoice_id": str(r.invoice_id), "number": r.number,
+                "type": "Credit note" if r.document_type == "credit_note" else "Invoice",
+                "recipient": r.recipient, "status": DELIVERY_LABELS[DeliveryStatus(r.status)],
+                "status_value": r.status, "why": r.hold_reasons or r.last_error, "attempts": str(r.attempts),
+                "queued": r.created_at, "sent": r.sent_at, "viewed": r.viewed_at or "—",
+                "invoice_status": fmt.status_label(r.invoice_status),
+                "can_resend": "yes" if r.status in ("held", "bounced", "failed") else "no"}
+
+    @rx.event
+    def set_status_filter(self, value: str) -> None:
+        self.status_filter = "" if value == "all" else value
+        self.page = 1
+        self._refresh()
+
+    @rx.event
+    def set_search(self, value: str) -> None:
+        self.search = value
+        self.page = 1
+        self._refresh()
+
+    @rx.event
+    def set_period(self, value: str) -> None:
+        self.period = value if value in distribution_reports.PERIODS else "day"
+        self._refresh()
+
+    @rx.event
+    def refresh(self) -> None:
+        self._refresh()
+
+    @rx.event
+    def run_now(self) -> None:
+        """Queue what is due and send it now, instead of waiting for the scheduler."""
+        try:
+            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, _actor):
+                queued = distribution.distribute(session)
+            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, _actor):
+                sent = outgoing_mail.send_queued(session)
+            self.result = f"Distribution: {queued.detail}. Mail: {sent.detail or 'nothing to send'}."
+        except ServiceError as exc:
+            self.result = str(exc)
+        self._refresh()
+
+    @rx.event
+    def set_address(self, delivery_id: str, value: str) -> None:
+        self.addresses[delivery_id] = value
+
+    @rx.event
+    def send_again(self, delivery_id: str) -> None:
+        try:
+            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
+                delivery = distribution.send_again(session, actor, int(delivery_id),
+                                                   self.addresses.get(delivery_id) or None)
+                self.result = f"Queued again for {delivery.recipient}."
+        except FieldErrors as exc:
+            self.result = "; ".join(exc.errors.values())
+        except ServiceError as exc:
+            self.result = str(exc)
+        self._refresh()
+
+    @rx.event
+    def set_answer(self, dispute_id: str, value: str) -> None:
+        self.answers[dispute_id] = value
+
+    @rx.event
+    def dismiss(self, dispute_id: str) -> None:
+        try:
+            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
+                disputes.dismiss(session, actor, int(dispute_id), self.answers.get(dispute_id, ""))
+            self.result = "Dispute answered; the invoice stands."
+        except FieldErrors as exc:
+            self.result = "; ".join(exc.errors.values())
+        except ServiceError as exc:
+            self.result = str(exc)
+        self._refresh()
+
+    @rx.event
+    def open_reissue(self, dispute_id: str) -> None:
+        try:
+            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
+                lines, rate = disputes.original_lines(session, actor, int(dispute_id))
+        except ServiceError as exc:
+            self.result = str(exc)
+            return
+        row = next((d for d in self.dispute_rows if d["id"] == dispute_id), {})
+        self.reissue_dispute, self.reissue_number = dispute_id, row.get("number", "")
+        self.reissue_lines = [{"description": l.description, "quantity": l.quantity, "unit_price": l.unit_price}
+                              for l in lines]
+        self.reissue_tax, self.reissue_note, self.reissue_error = rate, "", ""
+        self.reissue_open = True
+
+    @rx.event
+    def set_reissue_open(self, value: bool) -> None:
+        self.reissue_open = value
+
+    @rx.event
+    def set_line(self, index: int, field: str, value: str) -> None:
+        lines = [dict(line) for line in self.reissue_lines]
+        lines[int(index)][field] = value
+        self.reissue_lines = lines
+
+    @rx.event
+    def add_line(self) -> None:
+        self.reissue_lines = [*self.reissue_lines, {"description": "", "quantity": "1", "unit_price": "0.00"}]
+
+    @rx.event
+    def set_reissue_tax(self, value: str) -> None:
+        self.reissue_tax = value
+
+    @rx.event
+    def set_reissue_note(self, value: str) -> None:
+        self.reissue_note = value
+
+    @rx.event
+    def reissue(self) -> None:
+        lines = [disputes.CorrectedLine(l["description"], l["quantity"], l["unit_price"])
+                 for l in self.reissue_lines if l["description"].strip()]
+        try:
+            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
+                credit, revised = disputes.reissue(session, actor, int(self.reissue_dispute), lines,
+                                                   self.reissue_tax, self.reissue_note)
+                numbers = (credit.number, revised.number)
+        except FieldErrors as exc:
+            self.reissue_error = "; ".join(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.reissue_error = str(exc)
+            return
+        self.reissue_open = False
+        self.result = f"Re-issued: credit note {numbers[0]} and corrected invoice {numbers[1]}, queued for sending."
+        self._refresh()
