@@ -19,6 +19,7 @@ class Inbox:
     "451" / "550" answer with that code, "drop" closes the connection during the data."""
 
     def __init__(self) -> None:
+        self.port = 0
         self.accepted: list[Message] = []
         self.behaviour: dict[str, str] = {}
         self.drops_left: dict[str, int] = {}

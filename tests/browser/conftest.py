@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 
 from tests.conftest import _free_port
+from tests.smtp_server import Inbox
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,7 +40,22 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> Iterator[str]:
+def mail_inbox() -> Iterator[Inbox]:
+    """The SMTP server (aiosmtpd on 127.0.0.1) the app sends its e-mail to."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    inbox.port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, mail_inbox) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("app")
     port = _free_port()
     bin_dir = Path(sys.executable).parent
@@ -50,6 +66,8 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         "REFLEX_USE_SYSTEM_BUN": "1",
         # The sandbox payout provider answers at once and always pays, so a test sees "Paid".
         "VRM_SANDBOX_SETTLE_SECONDS": "0", "VRM_SANDBOX_FAILURE_PERCENT": "0", "VRM_SANDBOX_TIMEOUT_PERCENT": "0",
+        "VRM_SMTP_HOST": "127.0.0.1", "VRM_SMTP_PORT": str(mail_inbox.port), "VRM_SMTP_TLS": "false",
+        "VRM_SMTP_RATE": "0", "VRM_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PATH": f"{ROOT / '.tools/node_modules/.bin'}:{bin_dir}:{os.environ.get('PATH', '')}",
     }
     os.environ["VRM_BROWSER_DB_URL"] = env["VRM_DATABASE_URL"]

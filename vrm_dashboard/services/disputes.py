@@ -227,12 +227,13 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
     dispute_before = audit.snapshot(dispute)
     dispute.status, dispute.resolved_at, dispute.resolved_by_id = DisputeStatus.REISSUED.value, utcnow(), actor.user_id
     dispute.credit_note_id, dispute.reissued_invoice_id = credit.id, revised.id
-    dispute.resolution = (note or "").strip()[:MAX_REASON] or f"Re-issued as {revised.number}"
+    note = (note or "").strip()[:MAX_REASON]
+    dispute.resolution = note or f"Re-issued as {revised.number}"
     session.add(dispute)
     distribution.queue_now(session, actor, [credit, revised])
     _tell_recipient(session, revised, f"Invoice {original.number} re-issued as {revised.number}",
-                    f"We cancelled {original.number} with credit note {credit.number} and issued {revised.number}. "
-                    f"{dispute.resolution}")
+                    f"We cancelled {original.number} with credit note {credit.number} and issued {revised.number}."
+                    + (f" {note}" if note else ""))
     audit.record(session, actor, "invoice.reissue", "invoice", original.id, before=before,
                  after={"status": original.status, "credit_note": credit.number, "revision": revised.number})
     audit.record(session, actor, "dispute.reissue", "invoice_dispute", dispute.id, before=dispute_before, after=dispute)

@@ -173,7 +173,7 @@ def _tell_portal(session: Session, delivery: EmailDelivery) -> None:
     if invoice is not None and invoice.vendor_id is not None and invoice.organization_id is None:
         session.add(Notification(vendor_id=invoice.vendor_id, invoice_id=invoice.id,
                                  subject=f"New document: {delivery.subject}"[:200],
-                                 body="It is in your portal under My invoices, and was e-mailed to "
+                                 body="It is in your portal under Invoices sent to you, and was e-mailed to "
                                       f"{delivery.recipient}."))
 
 

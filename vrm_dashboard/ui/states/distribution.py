@@ -32,7 +32,8 @@ def _chart(rows: list[distribution_reports.ReportRow]) -> go.Figure:
         figure.add_trace(go.Bar(name=label, x=days, y=[getattr(r, key) for r in rows]))
     figure.add_trace(go.Scatter(name="Success rate %", x=days, y=[r.success_rate for r in rows], yaxis="y2",
                                 mode="lines+markers"))
-    figure.update_layout(barmode="group", height=320, margin=dict(l=40, r=40, t=20, b=40),
+    # Periods are categories: a single day must not be drawn as a stretch of hours.
+    figure.update_layout(barmode="group", height=320, margin=dict(l=40, r=40, t=20, b=40), xaxis=dict(type="category"),
                          yaxis=dict(title="Invoices"), legend=dict(orientation="h"),
                          yaxis2=dict(title="Success %", overlaying="y", side="right", range=[0, 100]))
     return figure
