@@ -1,10 +1,10 @@
-"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts."""
+"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts | distribute."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts")
+BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts", "distribute")
 
 
 def main() -> int:

@@ -179,12 +179,33 @@ def render_invoice(doc: InvoiceDocument) -> bytes:
     return bytes(pdf.output())
 
 
+# The terms are the same on every invoice: wrapped once, then placed line by line.
+_WRAPPED: dict[tuple[str, float], tuple[str, ...]] = {}
+
+
+def _wrapped(pdf: FPDF, text: str, width: float) -> tuple[str, ...]:
+    key = (text, width)
+    if key not in _WRAPPED:
+        lines, line = [], ""
+        for word in text.split():
+            candidate = f"{line} {word}".strip()
+            if line and pdf.get_string_width(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+        if len(_WRAPPED) > 32:
+            _WRAPPED.clear()
+        _WRAPPED[key] = tuple(lines[:8])
+    return _WRAPPED[key]
+
+
 def _footer(pdf: FPDF, page: _Page, doc: InvoiceDocument) -> None:
     brand = doc.branding
     if brand.terms:
-        pdf.set_xy(LEFT, 255)
         pdf.set_font("Helvetica", "", 7)
-        pdf.set_text_color(80, 80, 80)
-        pdf.multi_cell(RIGHT - LEFT, 3.2, _latin(f"Terms and conditions: {brand.terms}")[:600])
+        for i, line in enumerate(_wrapped(pdf, _latin(f"Terms and conditions: {brand.terms}"), RIGHT - LEFT)):
+            page.text(LEFT, 258 + i * 3.2, line, 7, colour=(80, 80, 80))
     contact = f"Questions about this invoice? {brand.contact_email}" if brand.contact_email else ""
     page.text(LEFT, 287, contact, 7, colour=(80, 80, 80))

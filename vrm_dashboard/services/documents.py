@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Invoice, StoredDocument
+from vrm_dashboard.db.models import Invoice, StoredDocument, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.errors import NotFound, PermissionDenied
@@ -23,6 +23,23 @@ def store(session: Session, content: bytes, filename: str, content_type: str) ->
     session.add(document)
     session.flush()
     return document
+
+
+def store_many(session: Session, files: list[tuple[bytes, str, str]]) -> list[int]:
+    """store() for many files at once: (content, filename, content type) -> stored document ids."""
+    digests = [hashlib.sha256(content).hexdigest() for content, _n, _t in files]
+    ids = dict(session.execute(select(StoredDocument.sha256, StoredDocument.id)
+                               .where(StoredDocument.sha256.in_(set(digests)))).all())
+    new = {}
+    for digest, (content, filename, content_type) in zip(digests, files):
+        if digest not in ids and digest not in new:
+            new[digest] = {"sha256": digest, "filename": (filename or "document")[:255], "content_type": content_type,
+                           "size_bytes": len(content), "content": content, "created_at": utcnow()}
+    if new:
+        session.execute(insert(StoredDocument), list(new.values()))
+        ids.update(session.execute(select(StoredDocument.sha256, StoredDocument.id)
+                                   .where(StoredDocument.sha256.in_(list(new)))).all())
+    return [ids[d] for d in digests]
 
 
 def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:

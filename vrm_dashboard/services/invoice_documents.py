@@ -19,9 +19,8 @@ from vrm_dashboard.db.models import (
 from vrm_dashboard.domain.distribution_rules import InvoiceType, invoice_type
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS, PaymentMethod
-from vrm_dashboard.rendering.einvoice_xml import with_einvoice
 from vrm_dashboard.rendering.invoice_document import Branding, DocumentLine, InvoiceDocument, Party
-from vrm_dashboard.rendering.invoice_pdf import render_invoice
+from vrm_dashboard.rendering.invoice_file import render_file
 from vrm_dashboard.services import app_settings as cfg
 
 # What the recipient reads as the payment status.
@@ -45,22 +44,28 @@ def branding(session: Session) -> Branding:
     )
 
 
-def _lines(session: Session, invoice: Invoice) -> tuple[DocumentLine, ...]:
-    rows = session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
-                           .order_by(InvoiceLine.position, InvoiceLine.id)).scalars().all()
-    return tuple(DocumentLine(r.description, r.quantity, r.unit_price_minor, r.amount_minor) for r in rows)
+def _lines(session: Session, ids: list[int]) -> dict[int, tuple[DocumentLine, ...]]:
+    found: dict[int, list[DocumentLine]] = {}
+    for r in session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))
+                             .order_by(InvoiceLine.invoice_id, InvoiceLine.position, InvoiceLine.id)).scalars():
+        found.setdefault(r.invoice_id, []).append(DocumentLine(r.description, r.quantity, r.unit_price_minor,
+                                                               r.amount_minor))
+    return {i: tuple(found.get(i, ())) for i in ids}
 
 
-def _payment(session: Session, invoice: Invoice) -> tuple[str, str | None]:
-    """(how it is paid, the transfer's reference once one exists)."""
-    reference = session.execute(select(PaymentTransaction.reference)
-                                .join(Payout, Payout.transaction_id == PaymentTransaction.id)
-                                .where(Payout.invoice_id == invoice.id).order_by(Payout.id.desc()).limit(1)).scalar()
+def _references(session: Session, ids: list[int]) -> dict[int, str]:
+    """The reference of the transfer that pays each invoice, once there is one (the latest)."""
+    rows = session.execute(select(Payout.invoice_id, PaymentTransaction.reference)
+                           .join(PaymentTransaction, PaymentTransaction.id == Payout.transaction_id)
+                           .where(Payout.invoice_id.in_(ids)).order_by(Payout.id)).all()
+    return {invoice_id: reference for invoice_id, reference in rows if reference}
+
+
+def _method(invoice: Invoice) -> str:
     try:
-        method = PAYMENT_METHOD_LABELS[PaymentMethod(invoice.payment_method)]
+        return PAYMENT_METHOD_LABELS[PaymentMethod(invoice.payment_method)]
     except ValueError:
-        method = "Bank transfer"
-    return method, reference
+        return "Bank transfer"
 
 
 def _vendor_party(vendor: Vendor) -> Party:
@@ -71,10 +76,22 @@ def _our_party(brand: Branding) -> Party:
     return Party(brand.company_name, brand.address_lines, "", None, brand.contact_email)
 
 
-def document_of(session: Session, invoice: Invoice, brand: Branding | None = None) -> InvoiceDocument:
+def documents_of(session: Session, invoices: list[Invoice], brand: Branding | None = None) -> dict[int, InvoiceDocument]:
+    """Each invoice as its recipient's document; a few queries for any number of invoices."""
     brand = brand or branding(session)
+    ids = [i.id for i in invoices]
+    lines, references = _lines(session, ids), _references(session, ids)
+    return {invoice.id: _document(session, invoice, brand, lines[invoice.id], references.get(invoice.id))
+            for invoice in invoices}
+
+
+def document_of(session: Session, invoice: Invoice, brand: Branding | None = None) -> InvoiceDocument:
+    return documents_of(session, [invoice], brand)[invoice.id]
+
+
+def _document(session: Session, invoice: Invoice, brand: Branding, lines: tuple[DocumentLine, ...],
+              reference: str | None) -> InvoiceDocument:
     kind = invoice_type(invoice.kind, invoice.vendor_id, invoice.organization_id)
-    vendor = session.get(Vendor, invoice.vendor_id) if invoice.vendor_id else None
     if kind is InvoiceType.CUSTOMER:
         organization = session.get(Organization, invoice.organization_id)
         address = tuple(line.strip() for line in (organization.billing_address or "").splitlines() if line.strip())
@@ -83,21 +100,28 @@ def document_of(session: Session, invoice: Invoice, brand: Branding | None = Non
         audience = "customer"
     else:
         # Self-billing: the invoice is the vendor's, issued by us on its behalf and addressed to us.
-        seller, buyer, audience = _vendor_party(vendor), _our_party(brand), "vendor"
-    method, reference = _payment(session, invoice)
+        seller, buyer, audience = _vendor_party(session.get(Vendor, invoice.vendor_id)), _our_party(brand), "vendor"
     corrects = session.get(Invoice, invoice.corrects_invoice_id) if invoice.corrects_invoice_id else None
-    orders = tuple(n for n in (invoice.vendor_invoice_number,) if n)
     return InvoiceDocument(
         number=invoice.number, issue_date=invoice.issue_date, due_date=invoice.due_date, currency=invoice.currency,
-        seller=seller, buyer=buyer, lines=_lines(session, invoice),
+        seller=seller, buyer=buyer, lines=lines,
         subtotal_minor=invoice.subtotal_minor, tax_minor=invoice.tax_minor, total_minor=invoice.total_minor,
         payment_status=PAYMENT_STATUS.get(invoice.status, "Pending" if invoice.due_date is None else "Unpaid"),
-        payment_method=method, branding=brand,
+        payment_method=_method(invoice), branding=brand,
         is_credit_note=invoice.document_type == DocumentType.CREDIT_NOTE.value, audience=audience,
         transaction_reference=reference, payment_terms_days=invoice.payment_terms_days,
-        order_numbers=orders, billing_period=invoice.billing_period,
+        order_numbers=tuple(n for n in (invoice.vendor_invoice_number,) if n), billing_period=invoice.billing_period,
         corrects_number=corrects.number if corrects is not None else None,
     )
+
+
+def einvoice_customers(session: Session, invoices: list[Invoice]) -> set[int]:
+    """Which of these invoices' customers want Factur-X."""
+    org_ids = {i.organization_id for i in invoices if i.organization_id is not None}
+    if not org_ids:
+        return set()
+    return set(session.execute(select(Organization.id).where(Organization.id.in_(org_ids),
+                                                             Organization.wants_einvoice)).scalars())
 
 
 def wants_einvoice(session: Session, invoice: Invoice) -> bool:
@@ -108,9 +132,7 @@ def wants_einvoice(session: Session, invoice: Invoice) -> bool:
 
 
 def render_pdf(session: Session, invoice: Invoice, brand: Branding | None = None) -> bytes:
-    document = document_of(session, invoice, brand)
-    pdf = render_invoice(document)
-    return with_einvoice(pdf, document) if wants_einvoice(session, invoice) else pdf
+    return render_file(document_of(session, invoice, brand), wants_einvoice(session, invoice))
 
 
 def filename_of(invoice: Invoice) -> str:

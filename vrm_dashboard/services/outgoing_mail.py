@@ -10,18 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import make_msgid
+from multiprocessing import get_context
 
 import aiosmtplib
 from sqlalchemy import and_, or_, select, update
 from sqlmodel import Session
 
 from vrm_dashboard.config import SmtpSettings, settings
-from vrm_dashboard.db.models import EmailDelivery, Invoice, Notification, PaymentTransaction, Vendor, utcnow
+from vrm_dashboard.db.models import (
+    EmailDelivery,
+    Invoice,
+    Notification,
+    PaymentTransaction,
+    StoredDocument,
+    Vendor,
+    utcnow,
+)
 from vrm_dashboard.domain.distribution_rules import (
     CLAIM_LEASE,
     MAX_ATTEMPTS,
@@ -30,11 +39,17 @@ from vrm_dashboard.domain.distribution_rules import (
     retry_delay,
 )
 from vrm_dashboard.domain.money import format_money
-from vrm_dashboard.services import invoice_documents, invoice_mail, remittance
+from vrm_dashboard.rendering.invoice_document import Branding, InvoiceDocument
+from vrm_dashboard.rendering.invoice_file import render_files
+from vrm_dashboard.services import documents, invoice_documents, invoice_mail, remittance
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.job_runs import JobResult
 
 BATCH = 500
+# Invoices are rendered and sent in chunks; from this many, PDFs render in worker processes.
+CHUNK = 200
+PARALLEL_FROM = 400
+RENDER_WORKERS = 2
 # Outcomes are committed after this many messages: a crash repeats at most these.
 COMMIT_EVERY = 25
 JOB = Actor.system("send_queued_email")
@@ -98,6 +113,7 @@ class _Mailer:
         self.client: aiosmtplib.SMTP | None = None
         self.gap = 1.0 / smtp.rate_per_second if smtp.rate_per_second else 0.0
         self.next_at = 0.0
+        self.unreachable = False
 
     def connect(self) -> str | None:
         self.client = aiosmtplib.SMTP(hostname=self.smtp.host, port=self.smtp.port,
@@ -111,7 +127,7 @@ class _Mailer:
             return f"Mail server unreachable: {exc}"
         return None
 
-    def send(self, message: EmailMessage) -> Outcome:
+    def send(self, message: Message) -> Outcome:
         if self.gap:
             wait = self.next_at - time.monotonic()
             if wait > 0:
@@ -141,7 +157,7 @@ class _Mailer:
         self.loop.close()
 
 
-def _record(session: Session, delivery: EmailDelivery, message: EmailMessage, outcome: Outcome,
+def _record(session: Session, delivery: EmailDelivery, message: Message, outcome: Outcome,
             now: datetime) -> str:
     """Apply one outcome; returns "sent", "failed" or "waiting"."""
     delivery.claimed_at = None
@@ -177,43 +193,154 @@ def _tell_portal(session: Session, delivery: EmailDelivery) -> None:
                                       f"{delivery.recipient}."))
 
 
-def _prepare(session: Session, claimed: list[EmailDelivery], sender: str) -> list[tuple[EmailDelivery, EmailMessage]]:
-    brand = invoice_documents.branding(session)
-    prepared = []
-    for delivery in claimed:
-        try:
-            if delivery.invoice_id is not None:
-                message = invoice_mail.invoice_message(session, delivery, sender, brand)
-            else:
-                message = _remittance_message(session, delivery, sender)
-        except Exception as exc:  # noqa: BLE001 - one broken document must not stop the others
-            delivery.status, delivery.claimed_at = D.FAILED.value, None
-            delivery.last_error = f"The message could not be built: {exc}"[:500]
-            session.add(delivery)
+@dataclass
+class _Job:
+    delivery: EmailDelivery
+    invoice: Invoice
+    doc: InvoiceDocument
+    einvoice: bool
+
+
+def _jobs(session: Session, deliveries: list[EmailDelivery], brand: Branding) -> list[_Job]:
+    invoices = {i.id: i for i in session.execute(
+        select(Invoice).where(Invoice.id.in_([d.invoice_id for d in deliveries]))).scalars()}
+    docs = invoice_documents.documents_of(session, list(invoices.values()), brand)
+    wants = invoice_documents.einvoice_customers(session, list(invoices.values()))
+    return [_Job(d, invoices[d.invoice_id], docs[d.invoice_id], invoices[d.invoice_id].organization_id in wants)
+            for d in deliveries]
+
+
+class _Renderer:
+    """Renders PDFs for a chunk while the previous chunk is being sent. Large runs use worker
+    processes (spawned, so nothing of this process's connections is inherited)."""
+
+    def __init__(self, parallel: bool):
+        self.pool = ProcessPoolExecutor(max_workers=RENDER_WORKERS, mp_context=get_context("spawn")) \
+            if parallel else None
+
+    def submit(self, jobs: list[_Job]) -> Future:
+        todo = [(job.doc, job.einvoice) for job in jobs if job.delivery.document_id is None]
+        if self.pool is None:
+            done: Future = Future()
+            done.set_result(render_files(todo))
+            return done
+        size = max(1, -(-len(todo) // RENDER_WORKERS))
+        parts = [self.pool.submit(render_files, todo[i:i + size]) for i in range(0, len(todo), size)]
+        merged: Future = Future()
+        merged.set_result(parts)
+        return merged
+
+    @staticmethod
+    def result(future: Future) -> list[bytes | str]:
+        value = future.result()
+        if value and isinstance(value[0], Future):
+            return [item for part in value for item in part.result()]
+        return value
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+def _fail(session: Session, delivery: EmailDelivery, reason: str) -> None:
+    delivery.status, delivery.claimed_at, delivery.last_error = D.FAILED.value, None, reason[:500]
+    session.add(delivery)
+
+
+def _invoice_messages(session: Session, jobs: list[_Job], rendered: list[bytes | str],
+                      sender: str) -> list[tuple[EmailDelivery, Message]]:
+    """Store what was rendered (once, by hash) and build each message around its stored PDF."""
+    fresh = [job for job in jobs if job.delivery.document_id is None]
+    files, owners = [], []
+    for job, result in zip(fresh, rendered):
+        if isinstance(result, str):
+            _fail(session, job.delivery, result)
             continue
-        prepared.append((delivery, message))
+        files.append((result, invoice_documents.filename_of(job.invoice), "application/pdf"))
+        owners.append(job)
+    contents: dict[int, tuple[bytes, str]] = {}
+    for job, document_id, (content, filename, _type) in zip(owners, documents.store_many(session, files), files):
+        job.delivery.document_id = document_id
+        contents[job.delivery.id] = (content, filename)
+    for job in jobs:
+        if job.delivery.id not in contents and job.delivery.document_id is not None \
+                and job.delivery.status == D.SENDING.value:
+            stored = session.get(StoredDocument, job.delivery.document_id)
+            contents[job.delivery.id] = (stored.content, stored.filename)
+    messages = []
+    for job in jobs:
+        if job.delivery.id in contents:
+            content, filename = contents[job.delivery.id]
+            messages.append((job.delivery, invoice_mail.invoice_message(job.delivery, job.doc, content, filename,
+                                                                        sender)))
+            session.add(job.delivery)
     # The rendered documents are kept even if the mail server turns out to be down.
     session.commit()
-    return prepared
+    return messages
 
 
-def _send(session: Session, smtp: SmtpSettings, prepared: list[tuple[EmailDelivery, EmailMessage]]) -> dict[str, int]:
+def _remittance_messages(session: Session, deliveries: list[EmailDelivery], sender: str) -> list[tuple[EmailDelivery, Message]]:
+    messages = []
+    for delivery in deliveries:
+        try:
+            messages.append((delivery, _remittance_message(session, delivery, sender)))
+        except Exception as exc:  # noqa: BLE001 - one broken document must not stop the others
+            _fail(session, delivery, f"The message could not be built: {exc}")
+    session.commit()
+    return messages
+
+
+def _send(session: Session, mailer: "_Mailer", prepared: list[tuple[EmailDelivery, Message]],
+          counts: dict[str, int]) -> None:
+    for n, (delivery, message) in enumerate(prepared, start=1):
+        if mailer.client is None:
+            problem = mailer.connect()
+            if problem:
+                # Nothing more reaches the server now: the rest waits, its attempts uncounted.
+                for waiting, _message in prepared[n - 1:]:
+                    counts[_record(session, waiting, _message, Outcome(False, problem, untried=True), utcnow())] += 1
+                mailer.unreachable = True
+                break
+        counts[_record(session, delivery, message, mailer.send(message), utcnow())] += 1
+        if n % COMMIT_EVERY == 0:
+            session.commit()
+    session.commit()
+
+
+def _deliver(session: Session, smtp: SmtpSettings, claimed: list[EmailDelivery]) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "waiting": 0}
+    # Outcomes are committed every few messages; reloading every object after each commit
+    # would cost more than the sending. Only this job writes these rows meanwhile (claimed).
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    brand = invoice_documents.branding(session)
+    invoice_deliveries = [d for d in claimed if d.invoice_id is not None]
+    chunks = [invoice_deliveries[i:i + CHUNK] for i in range(0, len(invoice_deliveries), CHUNK)]
     mailer = _Mailer(smtp)
+    renderer = _Renderer(parallel=len(invoice_deliveries) >= PARALLEL_FROM)
     try:
-        for n, (delivery, message) in enumerate(prepared, start=1):
-            if mailer.client is None:
-                problem = mailer.connect()
-                if problem:
-                    # Nothing more reaches the server this run: the rest waits, uncounted.
-                    for waiting, _message in prepared[n - 1:]:
-                        counts[_record(session, waiting, _message, Outcome(False, problem, untried=True), utcnow())] += 1
-                    break
-            counts[_record(session, delivery, message, mailer.send(message), utcnow())] += 1
-            if n % COMMIT_EVERY == 0:
+        pending = None
+        if chunks:
+            jobs = _jobs(session, chunks[0], brand)
+            pending = (jobs, renderer.submit(jobs))
+        for index in range(len(chunks)):
+            jobs, future = pending
+            if index + 1 < len(chunks):
+                upcoming = _jobs(session, chunks[index + 1], brand)
+                pending = (upcoming, renderer.submit(upcoming))
+            prepared = _invoice_messages(session, jobs, renderer.result(future), smtp.sender)
+            if mailer.unreachable:
+                for delivery, message in prepared:
+                    counts[_record(session, delivery, message, Outcome(False, "Mail server unreachable",
+                                                                       untried=True), utcnow())] += 1
                 session.commit()
+            else:
+                _send(session, mailer, prepared, counts)
+        remittances = _remittance_messages(session, [d for d in claimed if d.invoice_id is None], smtp.sender)
+        _send(session, mailer, remittances, counts)
     finally:
         session.commit()
+        session.expire_on_commit = expire_on_commit
+        renderer.close()
         mailer.close()
     return counts
 
@@ -234,6 +361,6 @@ def send_queued(session: Session, limit: int = BATCH) -> JobResult:
     claimed = claim(session, limit)
     if not claimed:
         return JobResult(0)
-    counts = _send(session, smtp, _prepare(session, claimed, smtp.sender))
+    counts = _deliver(session, smtp, claimed)
     return JobResult(counts["sent"], errors=counts["failed"],
                      detail=f"sent {counts['sent']}, failed {counts['failed']}, waiting {counts['waiting']}")
