@@ -118,7 +118,6 @@ def _rebuilt_messages(session) -> list[bytes]:  # type: ignore[no-untyped-def]
     """The messages as sent, rebuilt from the stored PDFs (no rendering), as bytes."""
     from sqlalchemy import select
 
-    from vrm_dashboard.config import settings
     from vrm_dashboard.db.models import EmailDelivery
     from vrm_dashboard.services import invoice_mail
 
@@ -130,8 +129,8 @@ def _rebuilt_messages(session) -> list[bytes]:  # type: ignore[no-untyped-def]
                            .join(StoredDocument, StoredDocument.id == EmailDelivery.document_id)
                            .where(EmailDelivery.status == "sent")).all()
     docs = invoice_documents.documents_of(session, [invoice for _d, invoice, _s in rows])
-    return [invoice_mail.invoice_message(d, docs[invoice.id], stored.content, stored.filename,
-                                         settings().smtp.sender).as_bytes() for d, invoice, stored in rows]
+    return [invoice_mail.invoice_message(invoice_mail.Envelope.of(d), docs[invoice.id], stored.content,
+                                         stored.filename).as_bytes() for d, invoice, stored in rows]
 
 
 def _floor(messages: list[bytes], port: int) -> float:

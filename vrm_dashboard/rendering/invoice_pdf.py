@@ -22,7 +22,10 @@ LINES_PER_PAGE = 38
 
 def _latin(value: str | None) -> str:
     # The core fonts are Latin-1: other scripts are transliterated rather than dropped.
-    value = (value or "").replace("\u202f", " ").replace("\u00a0", " ")
+    value = value or ""
+    if value.isascii():
+        return value
+    value = value.replace("\u202f", " ").replace("\u00a0", " ")
     return "".join(c if ord(c) < 256 else unidecode(c) for c in value)
 
 
@@ -47,15 +50,26 @@ def quantity_text(quantity: Decimal) -> str:
     return format(normal if normal == normal.to_integral() else quantity, "f").rstrip("0").rstrip(".") or "0"
 
 
+BLACK = (0, 0, 0)
+
+
 class _Page:
     def __init__(self, pdf: FPDF, accent: tuple[int, int, int]):
         self.pdf, self.accent = pdf, accent
+        self.font: tuple[str, float] | None = None
+        self.colour: tuple[int, int, int] | None = None
 
     def text(self, x: float, y: float, value: str, size: float = 10, bold: bool = False,
              align: str = "L", colour: tuple[int, int, int] | None = None) -> None:
         pdf = self.pdf
-        pdf.set_font("Helvetica", "B" if bold else "", size)
-        pdf.set_text_color(*(colour or (0, 0, 0)))
+        # Font and colour change only when they differ: most lines share both.
+        font, colour = ("B" if bold else "", size), colour or BLACK
+        if font != self.font:
+            pdf.set_font("Helvetica", *font)
+            self.font = font
+        if colour != self.colour:
+            pdf.set_text_color(*colour)
+            self.colour = colour
         value = _latin(value)
         if align == "R":
             x -= pdf.get_string_width(value)
@@ -205,6 +219,7 @@ def _footer(pdf: FPDF, page: _Page, doc: InvoiceDocument) -> None:
     brand = doc.branding
     if brand.terms:
         pdf.set_font("Helvetica", "", 7)
+        page.font = ("", 7)
         for i, line in enumerate(_wrapped(pdf, _latin(f"Terms and conditions: {brand.terms}"), RIGHT - LEFT)):
             page.text(LEFT, 258 + i * 3.2, line, 7, colour=(80, 80, 80))
     contact = f"Questions about this invoice? {brand.contact_email}" if brand.contact_email else ""

@@ -81,27 +81,38 @@ def documents_of(session: Session, invoices: list[Invoice], brand: Branding | No
     brand = brand or branding(session)
     ids = [i.id for i in invoices]
     lines, references = _lines(session, ids), _references(session, ids)
-    return {invoice.id: _document(session, invoice, brand, lines[invoice.id], references.get(invoice.id))
+    # Held here, not only in the session's (weak) identity map, so each is read once.
+    vendors = _by_id(session, Vendor, {i.vendor_id for i in invoices if i.vendor_id and i.organization_id is None})
+    organizations = _by_id(session, Organization, {i.organization_id for i in invoices if i.organization_id})
+    corrected = _by_id(session, Invoice, {i.corrects_invoice_id for i in invoices if i.corrects_invoice_id})
+    return {invoice.id: _document(invoice, brand, lines[invoice.id], references.get(invoice.id), vendors,
+                                  organizations, corrected)
             for invoice in invoices}
+
+
+def _by_id(session: Session, model, ids: set[int]) -> dict:  # type: ignore[no-untyped-def]
+    if not ids:
+        return {}
+    return {row.id: row for row in session.execute(select(model).where(model.id.in_(ids))).scalars()}
 
 
 def document_of(session: Session, invoice: Invoice, brand: Branding | None = None) -> InvoiceDocument:
     return documents_of(session, [invoice], brand)[invoice.id]
 
 
-def _document(session: Session, invoice: Invoice, brand: Branding, lines: tuple[DocumentLine, ...],
-              reference: str | None) -> InvoiceDocument:
+def _document(invoice: Invoice, brand: Branding, lines: tuple[DocumentLine, ...], reference: str | None,
+              vendors: dict, organizations: dict, corrected: dict) -> InvoiceDocument:
     kind = invoice_type(invoice.kind, invoice.vendor_id, invoice.organization_id)
     if kind is InvoiceType.CUSTOMER:
-        organization = session.get(Organization, invoice.organization_id)
+        organization = organizations[invoice.organization_id]
         address = tuple(line.strip() for line in (organization.billing_address or "").splitlines() if line.strip())
         seller, buyer = _our_party(brand), Party(organization.name, address, organization.country, None,
                                                  organization.billing_email)
         audience = "customer"
     else:
         # Self-billing: the invoice is the vendor's, issued by us on its behalf and addressed to us.
-        seller, buyer, audience = _vendor_party(session.get(Vendor, invoice.vendor_id)), _our_party(brand), "vendor"
-    corrects = session.get(Invoice, invoice.corrects_invoice_id) if invoice.corrects_invoice_id else None
+        seller, buyer, audience = _vendor_party(vendors[invoice.vendor_id]), _our_party(brand), "vendor"
+    corrects = corrected.get(invoice.corrects_invoice_id)
     return InvoiceDocument(
         number=invoice.number, issue_date=invoice.issue_date, due_date=invoice.due_date, currency=invoice.currency,
         seller=seller, buyer=buyer, lines=lines,

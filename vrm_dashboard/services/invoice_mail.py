@@ -5,6 +5,7 @@ Messages are built with the email package's MIME classes (compat32): for ten tho
 messages a run, the modern EmailMessage API's header parsing costs three times as much."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -18,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import EmailDelivery
 from vrm_dashboard.rendering.invoice_document import InvoiceDocument
+from vrm_dashboard.rendering.invoice_file import render_file
 from vrm_dashboard.rendering.invoice_pdf import amount_text, quantity_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -29,20 +31,37 @@ def _templates() -> Environment:
                        keep_trailing_newline=True)
 
 
-def message_id_of(delivery: EmailDelivery, sender: str) -> str:
-    """Fixed per delivery, so a message sent again after a crash is recognisably the same one."""
-    return f"<invoice-{delivery.id}.{(delivery.token or '')[:10]}@{sender.split('@', 1)[1]}>"
+@dataclass(frozen=True)
+class Envelope:
+    """What a message needs of its delivery: plain values, so worker processes can build it."""
+
+    delivery_id: int
+    token: str
+    recipient: str
+    subject: str
+    sender: str
+    public_url: str
+
+    @classmethod
+    def of(cls, delivery: EmailDelivery) -> "Envelope":
+        return cls(delivery.id, delivery.token or "", delivery.recipient, delivery.subject, settings().smtp.sender,
+                   settings().public_url)
+
+    @property
+    def message_id(self) -> str:
+        """Fixed per delivery, so a message sent again after a crash is recognisably the same one."""
+        return f"<invoice-{self.delivery_id}.{self.token[:10]}@{self.sender.split('@', 1)[1]}>"
+
+    @property
+    def view_url(self) -> str:
+        return f"{self.public_url}/api/v1/distribution/view/{self.token}"
+
+    @property
+    def dispute_url(self) -> str:
+        return f"{self.public_url}/api/v1/distribution/dispute/{self.token}"
 
 
-def view_url(delivery: EmailDelivery) -> str:
-    return f"{settings().public_url}/api/v1/distribution/view/{delivery.token}"
-
-
-def dispute_url(delivery: EmailDelivery) -> str:
-    return f"{settings().public_url}/api/v1/distribution/dispute/{delivery.token}"
-
-
-def _context(delivery: EmailDelivery, doc: InvoiceDocument) -> dict:
+def _context(delivery: Envelope, doc: InvoiceDocument) -> dict:
     brand = doc.branding
     recipient = doc.buyer if doc.audience == "customer" else doc.seller
     return {
@@ -51,24 +70,23 @@ def _context(delivery: EmailDelivery, doc: InvoiceDocument) -> dict:
         "due_date": doc.due_date.isoformat() if doc.due_date else "",
         "total": amount_text(doc.total_minor, doc.currency), "payment_status": doc.payment_status,
         "reference": doc.transaction_reference, "credit_note": doc.is_credit_note, "audience": doc.audience,
-        "corrects": doc.corrects_number, "view_url": view_url(delivery), "dispute_url": dispute_url(delivery),
+        "corrects": doc.corrects_number, "view_url": delivery.view_url, "dispute_url": delivery.dispute_url,
         "lines": [f"{line.description}: {quantity_text(line.quantity)} x "
                   f"{amount_text(line.unit_price_minor, doc.currency)} = {amount_text(line.amount_minor, doc.currency)}"
                   for line in doc.lines[:20]],
     }
 
 
-def invoice_message(delivery: EmailDelivery, doc: InvoiceDocument, pdf: bytes, filename: str,
-                    sender: str) -> Message:
-    context = _context(delivery, doc)
+def invoice_message(envelope: Envelope, doc: InvoiceDocument, pdf: bytes, filename: str) -> Message:
+    context = _context(envelope, doc)
     brand = doc.branding
     message = MIMEMultipart("mixed")
-    message["From"] = formataddr((brand.company_name, sender))
-    message["To"] = delivery.recipient
-    message["Subject"] = delivery.subject
-    message["Message-ID"] = message_id_of(delivery, sender)
-    message["X-VRM-Delivery"] = str(delivery.id)
-    if brand.contact_email and brand.contact_email != sender:
+    message["From"] = formataddr((brand.company_name, envelope.sender))
+    message["To"] = envelope.recipient
+    message["Subject"] = envelope.subject
+    message["Message-ID"] = envelope.message_id
+    message["X-VRM-Delivery"] = str(envelope.delivery_id)
+    if brand.contact_email and brand.contact_email != envelope.sender:
         message["Reply-To"] = brand.contact_email
     bodies = MIMEMultipart("alternative")
     bodies.attach(MIMEText(_templates().get_template("invoice.txt").render(context), "plain", "utf-8"))
@@ -78,3 +96,16 @@ def invoice_message(delivery: EmailDelivery, doc: InvoiceDocument, pdf: bytes, f
     attachment.add_header("Content-Disposition", "attachment", filename=filename)
     message.attach(attachment)
     return message
+
+
+def render_messages(jobs: list[tuple[Envelope, InvoiceDocument, bool, str]]) -> list[tuple[bytes, bytes] | str]:
+    """(PDF, the whole message as bytes) for each (envelope, document, e-invoice?, file name),
+    or why it could not be made. Runs in worker processes for large runs."""
+    out: list[tuple[bytes, bytes] | str] = []
+    for envelope, doc, einvoice, filename in jobs:
+        try:
+            pdf = render_file(doc, einvoice)
+            out.append((pdf, invoice_message(envelope, doc, pdf, filename).as_bytes()))
+        except Exception as exc:  # noqa: BLE001 - reported per invoice
+            out.append(f"The invoice could not be rendered: {exc}"[:500])
+    return out

@@ -132,7 +132,7 @@ class DistributionState(PagedSelectionMixin, SessionState):
             with self._acting(Action.DISTRIBUTION_MANAGE) as (session, _actor):
                 queued = distribution.distribute(session)
             with self._acting(Action.DISTRIBUTION_MANAGE) as (session, _actor):
-                sent = outgoing_mail.send_queued(session)
+                sent = outgoing_mail.send_queued(session, parallel=False)
             self.result = f"Distribution: {queued.detail}. Mail: {sent.detail or 'nothing to send'}."
         except ServiceError as exc:
             self.result = str(exc)
