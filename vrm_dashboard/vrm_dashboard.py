@@ -10,6 +10,7 @@ from vrm_dashboard.ui.pages.login import login_page
 from vrm_dashboard.ui.pages.distribution import distribution_page
 from vrm_dashboard.ui.pages.payouts import payouts_page
 from vrm_dashboard.ui.pages.vendors import vendors_page
+from vrm_dashboard.ui.states.branding import BrandingState
 from vrm_dashboard.ui.states.directory import PortalState, TermsState
 from vrm_dashboard.ui.states.intake import IntakeState
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
@@ -41,5 +42,5 @@ app.add_page(invoice_detail_page, route="/invoice", title="Invoice · VRM Dashbo
 app.add_page(payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=[PayoutsState.load, ReconciliationState.load])
 app.add_page(distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=DistributionState.load)
 app.add_page(screens.terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
-app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=SettingsState.load)
+app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=[SettingsState.load, BrandingState.load])
 app.add_page(screens.portal_page, route="/portal", title="My Portal · VRM Dashboard", on_load=PortalState.load)

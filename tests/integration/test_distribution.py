@@ -379,3 +379,49 @@ def test_the_report_counts_by_day_week_and_month_and_exports_to_excel(session):
     sheet = load_workbook(io.BytesIO(distribution_reports.report_xlsx(rows, "month"))).active
     assert [c.value for c in sheet[1]][:3] == ["Period starting", "Sent", "Delivered"]
     assert [c.value for c in sheet[2]][1:] == [1, 1, 0, 1, 1, 1, 50.0]
+
+
+def test_branding_shapes_the_next_invoices_and_a_bad_logo_changes_nothing(session):
+    import io
+
+    from PIL import Image
+
+    from vrm_dashboard.services import branding
+    from vrm_dashboard.services.errors import FieldErrors
+
+    distribution_book(session)
+    admin = make_user(session, "admin")
+    with pytest.raises(FieldErrors, match="PNG or JPEG"):
+        branding.update(session, admin, {"company_name": "Nope Ltd"}, (b"GIF89a...", "logo.gif"))
+    with pytest.raises(FieldErrors):
+        branding.update(session, admin, {"company_name": "Nope Ltd", "colour": "blue"})
+    assert branding.current(session).company_name == "VRM Dashboard Demo GmbH"
+    png = io.BytesIO()
+    Image.new("RGB", (60, 20), (31, 78, 121)).save(png, format="PNG")
+    branding.update(session, admin, {"company_name": "Northwind Payables", "colour": "#AA3300",
+                                     "address": "1 Harbour Road\nLondon"}, (png.getvalue(), "logo.png"))
+    session.commit()
+    assert branding.current(session).logo == png.getvalue()
+    with smtp_server(_free_port()) as inbox:
+        _distribute_and_send(session)
+    customer = inbox.to("billing@globex.example")[0]
+    assert customer["Subject"] == "Your Northwind Payables invoice AR-2026-0042"
+    assert parse_document(pdf_of(customer)).fields["vendor_name"].value == "Northwind Payables"
+
+
+def test_a_large_run_renders_in_worker_processes_with_the_same_result(session, monkeypatch):
+    book = distribution_book(session)
+    for n in range(3, 7):
+        add_invoice(session, f"SB-2026-{n:04d}", "paid", vendor_id=book.vendor.id)
+    session.commit()
+    monkeypatch.setattr(outgoing_mail, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(outgoing_mail, "CHUNK", 2)
+    distribution.distribute(session)
+    session.commit()
+    with smtp_server(_free_port()) as inbox:
+        assert outgoing_mail.send_queued(session).rows == 6
+    numbers = sorted(parse_document(pdf_of(m)).fields["invoice_number"].value for m in inbox.accepted)
+    assert numbers == ["AR-2026-0042", "SB-2026-0001", "SB-2026-0003", "SB-2026-0004", "SB-2026-0005",
+                       "SB-2026-0006"]
+    stored = {d.document_id for d in _deliveries(session).values()}
+    assert None not in stored and len(stored) == 6

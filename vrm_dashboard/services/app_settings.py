@@ -68,7 +68,8 @@ def get(session: Session, key: str) -> Any:
     return json.loads(row.value) if row is not None else DEFAULTS[key]
 
 
-def _check(key: str, value: Any) -> None:
+def check(key: str, value: Any) -> None:
+    """Raise FieldErrors naming the setting when the value is not acceptable."""
     if key in (TWO_APPROVER_THRESHOLDS, PAYOUT_APPROVAL_THRESHOLDS):
         if not isinstance(value, dict):
             raise FieldErrors({key: "Give a threshold per currency, e.g. {\"EUR\": \"10000\"}"})
@@ -117,7 +118,7 @@ def _check(key: str, value: Any) -> None:
 def put(session: Session, actor: Actor, key: str, value: Any) -> None:
     require(actor, Action.SETTINGS_VIEW)
     require(actor, Action.ROLE_MANAGE)
-    _check(key, value)
+    check(key, value)
     before = get(session, key)
     row = session.get(AppSetting, key) or AppSetting(key=key, value="")
     row.value = json.dumps(value, sort_keys=True)

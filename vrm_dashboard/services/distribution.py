@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,10 +41,9 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import app_settings as cfg
-from vrm_dashboard.services import audit
+from vrm_dashboard.services import audit, branding
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors, NotFound
-from vrm_dashboard.services.invoice_documents import branding
 from vrm_dashboard.services.job_runs import JobResult
 
 CHUNK = 1000
@@ -51,6 +51,7 @@ JOB = Actor.system("distribute_invoices")
 OPEN = (D.QUEUED.value, D.HELD.value, D.SENDING.value)
 
 
+@lru_cache(maxsize=4096)
 def recipient_problem(address: str) -> str | None:
     """Why an address cannot receive mail, or None. Syntax only: no DNS from here."""
     try:
@@ -119,15 +120,13 @@ def check(candidate: _Candidate) -> list[str]:
     return hold_reasons(facts, recipient_problem(candidate.address) if candidate.address else None)
 
 
-def _insert_ignoring_existing(session: Session, rows: list[dict]) -> int:
+def _insert_ignoring_existing(session: Session, rows: list[dict]) -> None:
     """Insert deliveries; an invoice another run queued meanwhile keeps that run's row."""
     if not rows:
-        return 0
+        return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(insert(EmailDelivery).values(rows).on_conflict_do_nothing(
-        index_elements=["invoice_id"]))
-    return result.rowcount or 0
+    session.connection().execute(insert(EmailDelivery).on_conflict_do_nothing(index_elements=["invoice_id"]), rows)
 
 
 def delivery_row(invoice: Invoice, company: str, candidate_reasons: list[str], address: str | None,
@@ -143,7 +142,7 @@ def delivery_row(invoice: Invoice, company: str, candidate_reasons: list[str], a
 def queue_invoices(session: Session, invoices: list[Invoice], now: datetime | None = None) -> tuple[int, int]:
     """Queue these invoices for sending, or hold them with reasons: (queued, held)."""
     now = now or utcnow()
-    company = branding(session).company_name
+    company = branding.current(session).company_name
     queued = held = 0
     for start in range(0, len(invoices), CHUNK):
         rows = []

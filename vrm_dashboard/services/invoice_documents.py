@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import (
     DocumentType,
     Invoice,
@@ -13,7 +12,6 @@ from vrm_dashboard.db.models import (
     Organization,
     PaymentTransaction,
     Payout,
-    StoredDocument,
     Vendor,
 )
 from vrm_dashboard.domain.distribution_rules import InvoiceType, invoice_type
@@ -21,27 +19,13 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS, PaymentMethod
 from vrm_dashboard.rendering.invoice_document import Branding, DocumentLine, InvoiceDocument, Party
 from vrm_dashboard.rendering.invoice_file import render_file
-from vrm_dashboard.services import app_settings as cfg
+from vrm_dashboard.services import branding
 
 # What the recipient reads as the payment status.
 PAYMENT_STATUS = {
     InvoiceStatus.PAID.value: "Paid", InvoiceStatus.PROCESSING.value: "Payment in progress",
     InvoiceStatus.FAILED.value: "Unpaid", InvoiceStatus.ARCHIVED.value: "Cancelled",
 }
-
-
-def branding(session: Session) -> Branding:
-    logo_id = cfg.get(session, cfg.BRAND_LOGO)
-    logo = session.get(StoredDocument, logo_id) if logo_id else None
-    address = str(cfg.get(session, cfg.BRAND_ADDRESS) or "")
-    return Branding(
-        company_name=str(cfg.get(session, cfg.BRAND_NAME) or settings().payouts.payer_name),
-        address_lines=tuple(line.strip() for line in address.splitlines() if line.strip()),
-        contact_email=str(cfg.get(session, cfg.BRAND_CONTACT) or settings().smtp.sender),
-        colour=str(cfg.get(session, cfg.BRAND_COLOUR)),
-        logo=logo.content if logo is not None else None,
-        terms=str(cfg.get(session, cfg.BRAND_TERMS) or ""),
-    )
 
 
 def _lines(session: Session, ids: list[int]) -> dict[int, tuple[DocumentLine, ...]]:
@@ -78,7 +62,7 @@ def _our_party(brand: Branding) -> Party:
 
 def documents_of(session: Session, invoices: list[Invoice], brand: Branding | None = None) -> dict[int, InvoiceDocument]:
     """Each invoice as its recipient's document; a few queries for any number of invoices."""
-    brand = brand or branding(session)
+    brand = brand or branding.current(session)
     ids = [i.id for i in invoices]
     lines, references = _lines(session, ids), _references(session, ids)
     # Held here, not only in the session's (weak) identity map, so each is read once.

@@ -46,7 +46,7 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.money import format_money
 from vrm_dashboard.rendering.invoice_document import Branding
-from vrm_dashboard.services import documents, invoice_documents, invoice_mail, remittance
+from vrm_dashboard.services import branding, documents, invoice_documents, invoice_mail, remittance
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.invoice_mail import Envelope, render_messages
 from vrm_dashboard.services.job_runs import JobResult
@@ -355,7 +355,7 @@ def _deliver(session: Session, smtp: SmtpSettings, claimed: list[EmailDelivery],
     # Outcomes are committed every few messages; reloading every object after each commit
     # would cost more than the sending. Only this run writes these rows meanwhile (claimed).
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    brand = invoice_documents.branding(session)
+    brand = branding.current(session)
     invoice_deliveries = [d for d in claimed if d.invoice_id is not None]
     chunks = [invoice_deliveries[i:i + CHUNK] for i in range(0, len(invoice_deliveries), CHUNK)]
     sender = _SenderThread(smtp)

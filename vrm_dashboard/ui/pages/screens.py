@@ -3,6 +3,7 @@ import reflex as rx
 
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.directory import PortalState, TermsState
+from vrm_dashboard.ui.states.branding import TRIGGER_OPTIONS, BrandingState
 from vrm_dashboard.ui.states.settings import SettingsState
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
 
@@ -107,6 +108,49 @@ def _matrix_cell(row: rx.Var, role: rx.Var, index: rx.Var) -> rx.Component:
     )
 
 
+def _brand_input(label: str, name: str) -> rx.Component:
+    return rx.hstack(rx.text(label, size="2", width="150px"),
+                     rx.input(value=BrandingState.fields[name], width="360px", data_testid=f"brand-{name}",
+                              on_change=lambda value: BrandingState.set_field(name, value)), align="center")
+
+
+def _trigger_select(label: str, invoice_type: str) -> rx.Component:
+    return rx.hstack(
+        rx.text(label, size="2", width="150px"),
+        rx.select.root(rx.select.trigger(), rx.select.content(
+            *[rx.select.item(text, value=value) for value, text in TRIGGER_OPTIONS]),
+            value=BrandingState.triggers[invoice_type],
+            on_change=lambda value: BrandingState.set_trigger(invoice_type, value)),
+        align="center")
+
+
+def _branding() -> rx.Component:
+    s = BrandingState
+    return rx.vstack(
+        rx.heading("Invoice branding and distribution", size="4"),
+        _brand_input("Company name", "company_name"),
+        rx.hstack(rx.text("Address", size="2", width="150px"),
+                  rx.text_area(value=s.fields["address"], width="360px",
+                               on_change=lambda value: s.set_field("address", value)), align="start"),
+        _brand_input("Contact e-mail", "contact_email"),
+        _brand_input("Colour (#RRGGBB)", "colour"),
+        rx.hstack(rx.text("Terms and conditions", size="2", width="150px"),
+                  rx.text_area(value=s.fields["terms"], width="360px",
+                               on_change=lambda value: s.set_field("terms", value)), align="start"),
+        rx.hstack(rx.text("Logo (PNG or JPEG)", size="2", width="150px"),
+                  rx.upload(rx.text(rx.cond(s.has_logo, "Replace the logo", "Drop a logo here"), size="2"),
+                            id="brand-logo", max_files=1, border="1px dashed var(--gray-8)", padding="0.6em"),
+                  rx.foreach(rx.selected_files("brand-logo"), lambda name: rx.text(name, size="1")),
+                  align="center"),
+        _trigger_select("Self-billing sent when", "self_billing"),
+        _trigger_select("Customer invoices sent when", "customer"),
+        rx.button("Save branding", on_click=s.save(rx.upload_files(upload_id="brand-logo")),
+                  disabled=~SettingsState.can_manage_roles, data_testid="save-branding"),
+        rx.cond(s.branding_message != "", rx.text(s.branding_message, size="2", data_testid="branding-message")),
+        spacing="2",
+    )
+
+
 def settings_page() -> rx.Component:
     return page_frame(
         "Settings",
@@ -115,6 +159,7 @@ def settings_page() -> rx.Component:
             rx.heading("Users", size="4"),
             data_table(["E-mail", "Name", "Roles", "Status", "Last sign-in"], SettingsState.users,
                        ["email", "name", "roles", "active", "last_login"], "users-table"),
+            _branding(),
             rx.heading("Roles and permissions", size="4"),
             rx.table.root(
                 rx.table.header(rx.table.row(

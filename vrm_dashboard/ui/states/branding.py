@@ -1,0 +1,58 @@
+"""Settings: how our invoices look and when each type is e-mailed (admins)."""
+from __future__ import annotations
+
+import reflex as rx
+
+from vrm_dashboard.domain.distribution_rules import TRIGGER_LABELS, InvoiceType
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import app_settings, branding
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.uploads import file_name
+
+TRIGGER_OPTIONS = [(t.value, label) for t, label in TRIGGER_LABELS.items()]
+
+
+class BrandingState(SessionState):
+    fields: dict[str, str] = {}
+    triggers: dict[str, str] = {}
+    has_logo: bool = False
+    branding_message: str = ""
+
+    @rx.event
+    def load(self) -> None:
+        if self._enter_page(Action.SETTINGS_VIEW) is None:
+            return
+        with self._acting(read_only=True) as (session, _actor):
+            brand = branding.current(session)
+            self.fields = {"company_name": brand.company_name, "address": "\n".join(brand.address_lines),
+                           "contact_email": brand.contact_email, "colour": brand.colour, "terms": brand.terms}
+            self.has_logo = brand.logo is not None
+            self.triggers = dict(app_settings.get(session, app_settings.DISTRIBUTION_TRIGGERS))
+
+    @rx.event
+    def set_field(self, name: str, value: str) -> None:
+        self.fields[name] = value
+
+    @rx.event
+    def set_trigger(self, invoice_type: str, value: str) -> None:
+        self.triggers[invoice_type] = value
+
+    @rx.event
+    async def save(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        logo = None
+        if files:
+            logo = (await files[0].read(), file_name(files[0], "logo.png"))
+        try:
+            with self._acting(Action.ROLE_MANAGE) as (session, actor):
+                branding.update(session, actor, dict(self.fields), logo)
+                app_settings.put(session, actor, app_settings.DISTRIBUTION_TRIGGERS,
+                                 {t.value: self.triggers.get(t.value, "") for t in InvoiceType})
+        except FieldErrors as exc:
+            self.branding_message = "; ".join(exc.errors.values())
+            return None
+        except ServiceError as exc:
+            self.branding_message = str(exc)
+            return None
+        self.branding_message = "Saved: new invoices use this branding."
+        return BrandingState.load
