@@ -180,6 +180,18 @@ def _payouts(env: Mapping[str, str]) -> PayoutSettings:
     )
 
 
+def _imap(env: Mapping[str, str], prefix: str) -> ImapSettings:
+    """A mailbox read by the app: the invoice mailbox (VRM_IMAP_*) or the bounce mailbox."""
+    return ImapSettings(
+        host=env.get(f"{prefix}HOST") or None,
+        port=_int(env, f"{prefix}PORT", 993, 1, 65535),
+        username=env.get(f"{prefix}USER") or None,
+        password=env.get(f"{prefix}PASSWORD") or None,
+        folder=env.get(f"{prefix}FOLDER", "INBOX"),
+        ssl=_bool(env, f"{prefix}SSL", True),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError naming the first bad one."""
     if env is None:
@@ -207,24 +219,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             use_tls=_bool(env, "VRM_SMTP_TLS", True),
             rate_per_second=_int(env, "VRM_SMTP_RATE", 10, 0, 10_000),
         ),
-        imap=ImapSettings(
-            host=env.get("VRM_IMAP_HOST") or None,
-            port=_int(env, "VRM_IMAP_PORT", 993, 1, 65535),
-            username=env.get("VRM_IMAP_USER") or None,
-            password=env.get("VRM_IMAP_PASSWORD") or None,
-            folder=env.get("VRM_IMAP_FOLDER", "INBOX"),
-            ssl=_bool(env, "VRM_IMAP_SSL", True),
-        ),
+        imap=_imap(env, "VRM_IMAP_"),
         payouts=_payouts(env),
         public_url=(env.get("VRM_PUBLIC_URL") or f"http://localhost:{_int(env, 'PORT', 3000, 1, 65535)}").rstrip("/"),
-        bounce_imap=ImapSettings(
-            host=env.get("VRM_BOUNCE_IMAP_HOST") or None,
-            port=_int(env, "VRM_BOUNCE_IMAP_PORT", 993, 1, 65535),
-            username=env.get("VRM_BOUNCE_IMAP_USER") or None,
-            password=env.get("VRM_BOUNCE_IMAP_PASSWORD") or None,
-            folder=env.get("VRM_BOUNCE_IMAP_FOLDER", "INBOX"),
-            ssl=_bool(env, "VRM_BOUNCE_IMAP_SSL", True),
-        ),
+        bounce_imap=_imap(env, "VRM_BOUNCE_IMAP_"),
     )
 
 

@@ -425,3 +425,24 @@ def test_a_large_run_renders_in_worker_processes_with_the_same_result(session, m
                        "SB-2026-0006"]
     stored = {d.document_id for d in _deliveries(session).values()}
     assert None not in stored and len(stored) == 6
+
+
+def test_a_credit_note_is_not_reissued_and_a_revision_is_numbered_on(session):
+    book = distribution_book(session)
+    manager = make_user(session, "finance_manager")
+    with smtp_server(_free_port()):
+        _distribute_and_send(session)
+    first = InvoiceDispute(invoice_id=book.paid.id, raised_by_email="ap@acme.example", reason="Typo")
+    session.add(first)
+    session.commit()
+    lines, rate = disputes.original_lines(session, manager, first.id)
+    credit, revised = disputes.reissue(session, manager, first.id, lines, rate)
+    session.commit()
+    on_credit = InvoiceDispute(invoice_id=credit.id, raised_by_email="ap@acme.example", reason="Why negative?")
+    again = InvoiceDispute(invoice_id=revised.id, raised_by_email="ap@acme.example", reason="Still a typo")
+    session.add_all([on_credit, again])
+    session.commit()
+    with pytest.raises(Conflict, match="credit note"):
+        disputes.reissue(session, manager, on_credit.id, lines, rate)
+    _credit, second = disputes.reissue(session, manager, again.id, lines, rate)
+    assert second.number == "SB-2026-0001-R2" and second.revision == 2

@@ -22,7 +22,7 @@ from vrm_dashboard.db.models import (
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import Money, MoneyError, to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, distribution, payouts
+from vrm_dashboard.services import audit, distribution, invoice_rollup, payouts
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 
@@ -183,6 +183,8 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
         raise Conflict("This invoice is being paid right now; re-issue it once the payment is confirmed or failed")
     if original.status == S.ARCHIVED.value:
         raise Conflict("This invoice is archived (perhaps already re-issued)")
+    if original.document_type == DocumentType.CREDIT_NOTE.value:
+        raise Conflict("A credit note is corrected by re-issuing the invoice it cancels")
     clean = _clean_lines(lines, original.currency)
     try:
         rate = Decimal(str(tax_rate_percent).strip() or "0")
@@ -197,7 +199,7 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
         raise Conflict(f"Invoice {original.number} is paid; its corrected total must stay "
                        f"{to_major_string(original.total_minor, original.currency)} {original.currency}. "
                        "Bill a difference separately.")
-    base = original.number.split("-R")[0] if original.revision else original.number
+    base = original.number[:-len(f"-R{original.revision}")] if original.revision else original.number
     revision_no = original.revision + 1
     keeps_status = was == S.PAID.value
     credit = _copy(original, f"CN-{original.number}"[:64], DocumentType.CREDIT_NOTE.value,
@@ -224,6 +226,8 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
     session.flush()
     if was == S.APPROVED.value and revised.vendor_id is not None:
         payouts.create_for_approved(session, actor, Invoice.id == revised.id)
+    if original.vendor_id is not None:
+        invoice_rollup.refresh(session, [original.vendor_id])
     dispute_before = audit.snapshot(dispute)
     dispute.status, dispute.resolved_at, dispute.resolved_by_id = DisputeStatus.REISSUED.value, utcnow(), actor.user_id
     dispute.credit_note_id, dispute.reissued_invoice_id = credit.id, revised.id

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import secrets
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, exists, func, or_, select, update

@@ -185,9 +185,10 @@ def _sent_document(d: rx.Var) -> rx.Component:
                               is_external=True, data_testid="portal-open-invoice")),
         *[rx.table.cell(d[k]) for k in ("type", "amount", "status", "sent", "viewed")],
         rx.table.cell(rx.cond(d["disputed"] == "yes", rx.badge("Reported"),
-                              rx.button("Report a problem", size="1", variant="soft",
-                                        on_click=PortalState.open_dispute(d["invoice_id"], d["number"]),
-                                        data_testid="portal-dispute"))),
+                              rx.cond(d["type"] == "Invoice",
+                                      rx.button("Report a problem", size="1", variant="soft",
+                                                on_click=PortalState.open_dispute(d["invoice_id"], d["number"]),
+                                                data_testid="portal-dispute")))),
         data_testid="portal-sent-row",
     )
 

@@ -142,18 +142,23 @@ class DistributionState(PagedSelectionMixin, SessionState):
     def set_address(self, delivery_id: str, value: str) -> None:
         self.addresses[delivery_id] = value
 
-    @rx.event
-    def send_again(self, delivery_id: str) -> None:
+    def _manage(self, work) -> None:  # type: ignore[no-untyped-def]
+        """Run `work(session, actor)` as a manager; its answer, or why not, becomes the result."""
         try:
             with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
-                delivery = distribution.send_again(session, actor, int(delivery_id),
-                                                   self.addresses.get(delivery_id) or None)
-                self.result = f"Queued again for {delivery.recipient}."
+                self.result = work(session, actor)
         except FieldErrors as exc:
             self.result = "; ".join(exc.errors.values())
         except ServiceError as exc:
             self.result = str(exc)
         self._refresh()
+
+    @rx.event
+    def send_again(self, delivery_id: str) -> None:
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            delivery = distribution.send_again(session, actor, int(delivery_id), self.addresses.get(delivery_id) or None)
+            return f"Queued again for {delivery.recipient}."
+        self._manage(work)
 
     @rx.event
     def set_answer(self, dispute_id: str, value: str) -> None:
@@ -161,15 +166,10 @@ class DistributionState(PagedSelectionMixin, SessionState):
 
     @rx.event
     def dismiss(self, dispute_id: str) -> None:
-        try:
-            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
-                disputes.dismiss(session, actor, int(dispute_id), self.answers.get(dispute_id, ""))
-            self.result = "Dispute answered; the invoice stands."
-        except FieldErrors as exc:
-            self.result = "; ".join(exc.errors.values())
-        except ServiceError as exc:
-            self.result = str(exc)
-        self._refresh()
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            disputes.dismiss(session, actor, int(dispute_id), self.answers.get(dispute_id, ""))
+            return "Dispute answered; the invoice stands."
+        self._manage(work)
 
     @rx.event
     def open_reissue(self, dispute_id: str) -> None:
