@@ -106,6 +106,10 @@ def main(argv: list[str]) -> int:
         metric("distribute_total_seconds", total, "s (target < 60)")
         metric("floor_send_prebuilt_seconds", floor_seconds, "s (the same messages, already built)")
         metric("ratio_to_floor", total / floor_seconds if floor_seconds else 0, "x")
+        render_ms, build_ms = _per_message_costs(session_factory=lambda: Session(engine()))
+        metric("render_pdf_ms", render_ms, "ms per invoice (one core)")
+        metric("build_message_ms", build_ms, "ms per message (one core)")
+        metric("floor_ms_per_message", 1000 * floor_seconds / max(len(messages), 1), "ms (the SMTP server's share)")
         metric("delivered", delivered, "deliveries sent")
         metric("server_received", received, "messages")
         print(f"# jobs: {queued.detail}; {sent.detail}")
@@ -131,6 +135,29 @@ def _rebuilt_messages(session) -> list[bytes]:  # type: ignore[no-untyped-def]
     docs = invoice_documents.documents_of(session, [invoice for _d, invoice, _s in rows])
     return [invoice_mail.invoice_message(invoice_mail.Envelope.of(d), docs[invoice.id], stored.content,
                                          stored.filename).as_bytes() for d, invoice, stored in rows]
+
+
+def _per_message_costs(session_factory, sample: int = 200) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """What one invoice costs to render, and its message to build, on one core."""
+    from sqlalchemy import select
+
+    from vrm_dashboard.db.models import EmailDelivery, Invoice
+    from vrm_dashboard.rendering.invoice_file import render_file
+    from vrm_dashboard.services import invoice_documents, invoice_mail
+
+    with session_factory() as session:
+        rows = session.execute(select(EmailDelivery, Invoice).join(Invoice, Invoice.id == EmailDelivery.invoice_id)
+                               .limit(sample)).all()
+        docs = invoice_documents.documents_of(session, [invoice for _d, invoice in rows])
+        envelopes = [invoice_mail.Envelope.of(d) for d, _i in rows]
+    started = time.perf_counter()
+    pdfs = [render_file(docs[invoice.id]) for _d, invoice in rows]
+    render = time.perf_counter() - started
+    started = time.perf_counter()
+    for envelope, (_d, invoice), pdf in zip(envelopes, rows, pdfs):
+        invoice_mail.invoice_message(envelope, docs[invoice.id], pdf, "invoice.pdf").as_bytes()
+    build = time.perf_counter() - started
+    return 1000 * render / len(rows), 1000 * build / len(rows)
 
 
 def _floor(messages: list[bytes], port: int) -> float:

@@ -41,7 +41,7 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import app_settings as cfg
-from vrm_dashboard.services import audit, branding
+from vrm_dashboard.services import audit, branding, outgoing_mail
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors, NotFound
 from vrm_dashboard.services.job_runs import JobResult
@@ -225,6 +225,17 @@ def distribute(session: Session) -> JobResult:
     late = alert_overdue(session)
     return JobResult(queued + released, errors=held + late,
                      detail=f"queued {queued}, held {held}, released {released}, late {late}")
+
+
+def send_now(session: Session, actor: Actor) -> str:
+    """A person runs distribution at once: queue what is due, then send it (no worker
+    processes: this runs inside the web server)."""
+    require(actor, Action.DISTRIBUTION_MANAGE)
+    audit.record(session, actor, "distribution.run_requested", "job", "distribute_invoices")
+    queued = distribute(session)
+    session.commit()
+    sent = outgoing_mail.send_queued(session, parallel=False)
+    return f"Distribution: {queued.detail}. Mail: {sent.detail or 'nothing to send'}."
 
 
 def _delivery(session: Session, delivery_id: int) -> EmailDelivery:

@@ -18,7 +18,6 @@ from vrm_dashboard.domain.distribution_rules import InvoiceType, invoice_type
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS, PaymentMethod
 from vrm_dashboard.rendering.invoice_document import Branding, DocumentLine, InvoiceDocument, Party
-from vrm_dashboard.rendering.invoice_file import render_file
 from vrm_dashboard.services import branding
 
 # What the recipient reads as the payment status.
@@ -80,10 +79,6 @@ def _by_id(session: Session, model, ids: set[int]) -> dict:  # type: ignore[no-u
     return {row.id: row for row in session.execute(select(model).where(model.id.in_(ids))).scalars()}
 
 
-def document_of(session: Session, invoice: Invoice, brand: Branding | None = None) -> InvoiceDocument:
-    return documents_of(session, [invoice], brand)[invoice.id]
-
-
 def _document(invoice: Invoice, brand: Branding, lines: tuple[DocumentLine, ...], reference: str | None,
               vendors: dict, organizations: dict, corrected: dict) -> InvoiceDocument:
     kind = invoice_type(invoice.kind, invoice.vendor_id, invoice.organization_id)
@@ -117,17 +112,6 @@ def einvoice_customers(session: Session, invoices: list[Invoice]) -> set[int]:
         return set()
     return set(session.execute(select(Organization.id).where(Organization.id.in_(org_ids),
                                                              Organization.wants_einvoice)).scalars())
-
-
-def wants_einvoice(session: Session, invoice: Invoice) -> bool:
-    if invoice.organization_id is None:
-        return False
-    organization = session.get(Organization, invoice.organization_id)
-    return bool(organization and organization.wants_einvoice)
-
-
-def render_pdf(session: Session, invoice: Invoice, brand: Branding | None = None) -> bytes:
-    return render_file(document_of(session, invoice, brand), wants_einvoice(session, invoice))
 
 
 def filename_of(invoice: Invoice) -> str:

@@ -12,7 +12,6 @@ from vrm_dashboard.services import (
     disputes,
     distribution,
     distribution_reports,
-    outgoing_mail,
 )
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
@@ -128,15 +127,7 @@ class DistributionState(PagedSelectionMixin, SessionState):
     @rx.event
     def run_now(self) -> None:
         """Queue what is due and send it now, instead of waiting for the scheduler."""
-        try:
-            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, _actor):
-                queued = distribution.distribute(session)
-            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, _actor):
-                sent = outgoing_mail.send_queued(session, parallel=False)
-            self.result = f"Distribution: {queued.detail}. Mail: {sent.detail or 'nothing to send'}."
-        except ServiceError as exc:
-            self.result = str(exc)
-        self._refresh()
+        self._manage(distribution.send_now)
 
     @rx.event
     def set_address(self, delivery_id: str, value: str) -> None:
@@ -144,13 +135,7 @@ class DistributionState(PagedSelectionMixin, SessionState):
 
     def _manage(self, work) -> None:  # type: ignore[no-untyped-def]
         """Run `work(session, actor)` as a manager; its answer, or why not, becomes the result."""
-        try:
-            with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
-                self.result = work(session, actor)
-        except FieldErrors as exc:
-            self.result = "; ".join(exc.errors.values())
-        except ServiceError as exc:
-            self.result = str(exc)
+        self.result = self._attempt(work, Action.DISTRIBUTION_MANAGE)
         self._refresh()
 
     @rx.event

@@ -170,13 +170,7 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
         self._refresh()
 
     def _run(self, work) -> None:  # type: ignore[no-untyped-def]
-        try:
-            with self._acting() as (session, actor):
-                self.message = work(session, actor)
-        except FieldErrors as exc:
-            self.message = "; ".join(exc.errors.values())
-        except (ServiceError, ValueError) as exc:
-            self.message = str(exc)
+        self.message = self._attempt(work)
         self._refresh()
 
     @rx.event

@@ -9,7 +9,7 @@ import reflex as rx
 from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS, RAIL_LABELS
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import payout_execution, payout_queries, payouts
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.session import SessionState
@@ -104,14 +104,8 @@ class PayoutsState(PagedSelectionMixin, SessionState):
         self._refresh()
 
     def _run(self, work) -> None:  # type: ignore[no-untyped-def]
-        try:
-            with self._acting() as (session, actor):
-                self.result = work(session, actor)
-            self.refused = []
-        except FieldErrors as exc:
-            self.result = "; ".join(exc.errors.values())
-        except ServiceError as exc:
-            self.result = str(exc)
+        self.result = self._attempt(work)
+        self.refused = []
         self._refresh()
 
     @rx.event

@@ -13,10 +13,11 @@ import reflex as rx
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.domain.invoice_status import IllegalTransition
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import auth
 from vrm_dashboard.services.actors import Actor, require
-from vrm_dashboard.services.errors import NotAuthenticated
+from vrm_dashboard.services.errors import FieldErrors, NotAuthenticated, ServiceError
 from vrm_dashboard.ui.navigation import home_route, screens_for
 
 
@@ -42,6 +43,16 @@ class SessionState(rx.State):
             if action is not None:
                 require(actor, action)
             yield session, actor
+
+    def _attempt(self, work, action: Action | None = None) -> str:  # type: ignore[no-untyped-def]
+        """Run `work(session, actor)` in one unit of work: its message, or why it was refused."""
+        try:
+            with self._acting(action) as (session, actor):
+                return work(session, actor)
+        except FieldErrors as exc:
+            return "; ".join(exc.errors.values())
+        except (ServiceError, IllegalTransition) as exc:
+            return str(exc)
 
     def _show_identity(self, actor: Actor) -> None:
         self.user_name = actor.full_name
