@@ -26,6 +26,7 @@ class Action(str, Enum):
     DISTRIBUTION_MANAGE = "distribution.manage"
     TERMS_VIEW = "terms.view"
     TERMS_EDIT = "terms.edit"
+    COLLECTION_MANAGE = "collection.manage"
     SETTINGS_VIEW = "settings.view"
     USER_MANAGE = "user.manage"
     ROLE_MANAGE = "role.manage"
@@ -52,6 +53,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.DISTRIBUTION_MANAGE: "Send invoices again, answer disputes and re-issue corrected invoices",
     Action.TERMS_VIEW: "See payment terms",
     Action.TERMS_EDIT: "Edit payment terms",
+    Action.COLLECTION_MANAGE: "Collect customer payments, change posting dates, consolidate and stop reminders",
     Action.SETTINGS_VIEW: "Open the settings",
     Action.USER_MANAGE: "Invite, deactivate and edit users",
     Action.ROLE_MANAGE: "Edit roles and permissions",
@@ -102,6 +104,7 @@ DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
             Action.PAYOUT_MANAGE,
             Action.DISTRIBUTION_MANAGE,
             Action.TERMS_EDIT,
+            Action.COLLECTION_MANAGE,
             Action.AUDIT_VIEW,
             Action.API_KEY_MANAGE,
         }

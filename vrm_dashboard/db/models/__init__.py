@@ -8,6 +8,7 @@ from vrm_dashboard.db.models.approvals import (
     Notification,
     UserPreference,
 )
+from vrm_dashboard.db.models.collection import CollectionAttempt, PaymentReminder, PaymentTermsChange
 from vrm_dashboard.db.models.distribution import DisputeStatus, InvoiceDispute
 from vrm_dashboard.db.models.documents import EmailDelivery, StoredDocument
 from vrm_dashboard.db.models.intake import (
@@ -45,7 +46,7 @@ from vrm_dashboard.db.models.vendors import Vendor, VendorBalance, VendorContact
 
 __all__ = [
     "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
-    "ApiKey", "AppSetting", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
+    "ApiKey", "AppSetting", "CollectionAttempt", "PaymentReminder", "PaymentTermsChange", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
     "Notification", "UserPreference", "DisputeStatus", "DocumentType", "EmailDelivery", "InvoiceDispute", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "BankStatement", "ExchangeRate", "PaymentFile", "PayoutApproval",
     "StatementLine", "Organization", "OrganizationTier", "PaymentTransaction",

@@ -33,6 +33,8 @@ class EmailDelivery(SQLModel, table=True):
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", unique=True)
     # A remittance advice for this paid transfer (payouts); invoices use invoice_id.
     transaction_id: int | None = Field(default=None, foreign_key="payment_transaction.id", index=True)
+    # A payment reminder (collection); invoices use invoice_id.
+    reminder_id: int | None = Field(default=None, foreign_key="payment_reminder.id", unique=True)
     document_id: int | None = Field(default=None, foreign_key="stored_document.id")
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=255)

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
+import sqlalchemy as sa
 from sqlalchemy import BigInteger, Column, Index, Numeric
 from sqlmodel import Field, SQLModel
 
@@ -66,6 +67,9 @@ class Invoice(SQLModel, table=True):
                                sa_column_kwargs={"server_default": DocumentType.INVOICE.value})
     corrects_invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
     revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A customer invoice gathered into its organization's monthly consolidated invoice.
+    consolidated_into_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    reminders_stopped: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)

@@ -31,6 +31,12 @@ class Organization(SQLModel, table=True):
     billing_address: str | None = Field(default=None, max_length=500)
     # The customer needs EU e-invoices: its invoice PDFs carry Factur-X XML.
     wants_einvoice: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # What the collector may charge: "credit_card" or "ach" (a direct-debit mandate); None:
+    # the customer pays by wire transfer, which only a bank statement confirms.
+    collection_method: str | None = Field(default=None, max_length=16)
+    # Its invoices of a month are gathered into one consolidated invoice.
+    consolidates_monthly: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    reminders_stopped: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     # Who last changed the terms; no foreign key, as users also point at organizations.
