@@ -12,12 +12,15 @@ from sqlmodel import Session
 from vrm_dashboard.db.engine import engine
 from vrm_dashboard.services import (
     bounces,
+    collection,
     connectors,
+    consolidation,
     distribution,
     housekeeping,
     mailbox,
     outgoing_mail,
     payout_execution,
+    reminders,
 )
 from vrm_dashboard.services.job_runs import JobResult, run_recorded
 
@@ -46,6 +49,12 @@ JOBS: dict[str, tuple[Callable[[Session], "int | JobResult"], dict]] = {
     "send_queued_email": (outgoing_mail.send_queued, {"trigger": "interval", "minutes": 1}),
     # Delivery-status notifications; nothing until VRM_BOUNCE_IMAP_HOST is set.
     "poll_bounces": (bounces.poll_bounces, {"trigger": "interval", "minutes": 5}),
+    # Customer invoices past their due date, through the payment collector.
+    "collect_overdue_invoices": (collection.collect_overdue, {"trigger": "cron", "hour": 6, "minute": 0}),
+    # Reminders before and after due dates; sent by send_queued_email.
+    "queue_payment_reminders": (reminders.queue_reminders, {"trigger": "cron", "hour": 7, "minute": 0}),
+    # Last month's invoices of organizations that consolidate, on the first of the month.
+    "consolidate_invoices": (consolidation.consolidate_last_month, {"trigger": "cron", "day": 1, "hour": 1}),
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import AppSetting, utcnow
+from vrm_dashboard.domain.collection_rules import DEFAULT_REMINDER_DAYS, ScheduleError, parse_schedule
 from vrm_dashboard.domain.distribution_rules import DEFAULT_TRIGGERS, InvoiceType, Trigger
 from vrm_dashboard.domain.approval_rules import DEFAULT_TWO_APPROVER_THRESHOLDS, threshold_minor
 from vrm_dashboard.domain.money import MoneyError, check_currency
@@ -32,6 +33,8 @@ BRAND_CONTACT = "branding.contact_email"
 BRAND_COLOUR = "branding.colour"
 BRAND_TERMS = "branding.terms"
 BRAND_LOGO = "branding.logo_document_id"
+REMINDER_DAYS = "collection.reminder_days"
+COLLECTOR_FAILURE_PERCENT = "collection.sandbox_failure_percent"
 
 DEFAULTS: dict[str, Any] = {
     TWO_APPROVER_THRESHOLDS: DEFAULT_TWO_APPROVER_THRESHOLDS,
@@ -60,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     BRAND_COLOUR: "#1F4E79",
     BRAND_TERMS: "Payment is due within the agreed terms. Please quote the invoice number with every payment.",
     BRAND_LOGO: None,
+    # Days from the due date (negative: before it) on which a customer is reminded.
+    REMINDER_DAYS: DEFAULT_REMINDER_DAYS,
+    # The sandbox collector declines this share of charges (besides its test amounts).
+    COLLECTOR_FAILURE_PERCENT: 0,
 }
 
 
@@ -111,6 +118,15 @@ def check(key: str, value: Any) -> None:
     elif key == BRAND_LOGO:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise FieldErrors({key: "A stored document id, or nothing"})
+    elif key == REMINDER_DAYS:
+        try:
+            if parse_schedule(value) != value:
+                raise ScheduleError("List the days in order, e.g. [-7, 1, 7, 21]")
+        except ScheduleError as exc:
+            raise FieldErrors({key: str(exc)}) from None
+    elif key == COLLECTOR_FAILURE_PERCENT:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            raise FieldErrors({key: "A whole percentage from 0 to 100"})
     else:
         raise FieldErrors({key: "Unknown setting"})
 

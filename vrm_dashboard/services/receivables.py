@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Invoice, InvoiceKind, InvoiceLine, Organization, utcnow
+from vrm_dashboard.db.models import Invoice, InvoiceKind, InvoiceLine, utcnow
 from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod, OPEN_STATUSES
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError, check_currency
@@ -38,7 +38,7 @@ class ChargeLine:
 
 def bill(session: Session, actor: Actor, organization_id: int, currency: str, lines: list[ChargeLine],
          issue_date: date, tax_rate_percent: Decimal = Decimal(0), number: str | None = None,
-         status: str = InvoiceStatus.APPROVED.value) -> Invoice:
+         status: str = InvoiceStatus.APPROVED.value, tax_minor: int | None = None) -> Invoice:
     """A customer invoice to one of the actor's organizations, with the terms in force for it
     on the day it is generated (`issue_date`), posted that day."""
     require(actor, Action.COLLECTION_MANAGE)
@@ -54,7 +54,8 @@ def bill(session: Session, actor: Actor, organization_id: int, currency: str, li
     org, = organizations.require_managed(session, actor, [organization_id])
     terms = organizations.terms_for(session, {org.id}, issue_date)[org.id]
     subtotal = sum(line.amount_minor for line in lines)
-    tax = int((Decimal(subtotal) * tax_rate_percent / 100).to_integral_value(rounding="ROUND_HALF_UP"))
+    tax = tax_minor if tax_minor is not None else int(
+        (Decimal(subtotal) * tax_rate_percent / 100).to_integral_value(rounding="ROUND_HALF_UP"))
     invoice = Invoice(
         number=number or f"AR-PENDING-{secrets.token_hex(8)}", kind=InvoiceKind.SELF_GENERATED.value,
         organization_id=org.id, currency=currency, subtotal_minor=subtotal, tax_minor=tax,
@@ -117,6 +118,3 @@ def set_reminders_stopped(session: Session, actor: Actor, invoice_ids: list[int]
             (i.id, {"reminders_stopped": not stopped}, {"reminders_stopped": stopped}) for i in changed])
     return len(changed)
 
-
-def organization_of(session: Session, invoice: Invoice) -> Organization | None:
-    return session.get(Organization, invoice.organization_id) if invoice.organization_id else None

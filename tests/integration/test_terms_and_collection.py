@@ -1,0 +1,315 @@
+"""Payment terms in the organization hierarchy, customer invoices, collection, reminders,
+aging and consolidation, on both databases."""
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from vrm_dashboard.api.app import build_api
+from vrm_dashboard.db.models import (
+    AuditEntry,
+    CollectionAttempt,
+    EmailDelivery,
+    Invoice,
+    Organization,
+    PaymentReminder,
+    PaymentTermsChange,
+)
+from vrm_dashboard.services import (
+    aging,
+    app_settings,
+    collection,
+    consolidation,
+    organizations,
+    outgoing_mail,
+    receivable_queries,
+    receivables,
+    reminders,
+)
+from vrm_dashboard.services.actors import Actor, load_actor
+from vrm_dashboard.services.api_keys import create_api_key
+from vrm_dashboard.services.errors import Conflict, FieldErrors, PermissionDenied
+from vrm_dashboard.services.users import add_user
+from tests.conftest import _free_port
+from tests.helpers import SYSTEM
+from tests.smtp_server import pdf_of, smtp_server
+
+TODAY = date(2026, 11, 20)
+
+
+@dataclass
+class Hierarchy:
+    distributor: Organization
+    customer: Organization  # the distributor's direct customer, pays by card
+    seller: Organization  # the distributor's indirect seller, pays by wire
+    end_customer: Organization  # the seller's end customer
+    distributor_admin: Actor
+    seller_admin: Actor
+
+
+def _admin(session: Session, email: str, org: Organization) -> Actor:
+    user = add_user(session, SYSTEM, email, email, "correct-horse-battery", ["finance_manager"], organization_id=org.id)
+    session.commit()
+    return load_actor(session, user.id)
+
+
+def hierarchy(session: Session) -> Hierarchy:
+    distributor = organizations.create_organization(session, SYSTEM, "Northwind", "distributor", "DE", erp_id="ERP-1")
+    customer = organizations.create_organization(session, SYSTEM, "Contoso", "direct_customer", "DE", distributor.id,
+                                                 "ERP-2", "ap@contoso.example")
+    seller = organizations.create_organization(session, SYSTEM, "Fabrikam", "seller", "US", distributor.id, "ERP-3",
+                                               "ap@fabrikam.example")
+    end_customer = organizations.create_organization(session, SYSTEM, "Tailspin", "end_customer", "US", seller.id,
+                                                     "ERP-4", "ap@tailspin.example")
+    customer.collection_method = "credit_card"
+    end_customer.collection_method = "ach"
+    session.add_all([customer, end_customer])
+    session.commit()
+    return Hierarchy(distributor, customer, seller, end_customer,
+                     _admin(session, "dist@northwind.example", distributor),
+                     _admin(session, "admin@fabrikam.example", seller))
+
+
+def bill(session: Session, actor: Actor, org: Organization, cents: int, issued: date) -> Invoice:
+    return receivables.bill(session, actor, org.id, "EUR", [receivables.ChargeLine("Licences", Decimal(1), cents)], issued)
+
+
+def test_each_admin_sees_and_changes_only_the_organizations_directly_below_their_own(session):
+    h = hierarchy(session)
+    names = lambda actor: sorted(r.name for r in organizations.list_organizations(session, actor).rows)  # noqa: E731
+    assert names(h.distributor_admin) == ["Contoso", "Fabrikam"]
+    assert names(h.seller_admin) == ["Tailspin"]
+    with pytest.raises(PermissionDenied, match="Contoso"):
+        organizations.set_terms(session, h.seller_admin, [h.customer.id], 60, today=TODAY)
+    with pytest.raises(PermissionDenied):
+        organizations.set_terms(session, h.distributor_admin, [h.customer.id, h.end_customer.id], 60, today=TODAY)
+    session.rollback()
+    assert session.get(Organization, h.customer.id).payment_terms_days is None
+    assert organizations.set_terms(session, h.seller_admin, [h.end_customer.id], 60, today=TODAY) == 1
+
+
+@pytest.mark.parametrize("bad", ["-1", "30.5", "net 30", "", "99999"])
+def test_terms_that_are_not_whole_days_are_refused_and_change_nothing(session, bad):
+    h = hierarchy(session)
+    with pytest.raises(FieldErrors) as refused:
+        organizations.set_terms(session, h.distributor_admin, [h.customer.id], bad, today=TODAY)
+    assert "days" in refused.value.errors["payment_terms_days"]
+    assert session.exec(select(PaymentTermsChange)).all() == []
+
+
+def test_bulk_terms_are_kept_as_history_audited_and_back_to_default_on_request(session):
+    h = hierarchy(session)
+    ids = [h.customer.id, h.seller.id]
+    assert organizations.set_terms(session, h.distributor_admin, ids, "45", today=TODAY) == 2
+    session.commit()
+    rows = {r.name: r for r in organizations.list_organizations(session, h.distributor_admin, today=TODAY).rows}
+    assert rows["Contoso"].payment_terms_days == 45 and not rows["Contoso"].uses_default
+    assert rows["Contoso"].pending_from == date(2026, 12, 1)
+    assert rows["Contoso"].updated_by == "dist@northwind.example"
+    assert organizations.set_terms(session, h.distributor_admin, ids, "45", today=TODAY) == 0
+    organizations.set_terms(session, h.distributor_admin, [h.customer.id], "default", today=TODAY)
+    session.commit()
+    history = organizations.terms_history(session, h.distributor_admin, h.customer.id)
+    assert [(c.previous_days, c.days) for c in history] == [("45 days", "Default"), ("Default", "45 days")]
+    page = organizations.list_organizations(session, h.distributor_admin, organizations.OrganizationQuery(uses_default="yes"))
+    assert [r.name for r in page.rows] == ["Contoso"] and page.rows[0].payment_terms_days == 30
+    audited = session.exec(select(AuditEntry).where(AuditEntry.action == "organization.terms")).all()
+    assert len(audited) == 3
+
+
+def test_a_terms_change_applies_to_invoices_generated_from_the_next_month_only(session):
+    h = hierarchy(session)
+    before = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 11, 3))
+    organizations.set_terms(session, h.distributor_admin, [h.customer.id], 45, today=date(2026, 11, 10))
+    late_november = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 11, 30))
+    december = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 12, 1))
+    session.commit()
+    assert (before.payment_terms_days, before.due_date) == (30, date(2026, 12, 3))
+    assert (late_november.payment_terms_days, late_november.due_date) == (30, date(2026, 12, 30))
+    assert (december.payment_terms_days, december.due_date) == (45, date(2027, 1, 15))
+    assert session.get(Invoice, before.id).payment_terms_days == 30
+
+
+def test_the_posting_date_moves_the_due_date_by_the_invoices_own_terms(session):
+    h = hierarchy(session)
+    invoice = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 11, 3))
+    organizations.set_terms(session, h.distributor_admin, [h.customer.id], 90, today=date(2026, 11, 4))
+    receivables.set_posting_date(session, h.distributor_admin, invoice.id, date(2026, 11, 10))
+    assert invoice.due_date == date(2026, 12, 10)
+    with pytest.raises(FieldErrors):
+        receivables.set_posting_date(session, h.distributor_admin, invoice.id, date(2026, 11, 1))
+    with pytest.raises(PermissionDenied):
+        receivables.set_posting_date(session, h.seller_admin, invoice.id, date(2026, 11, 12))
+
+
+def test_the_api_patches_the_posting_date(db):
+    with Session(db, expire_on_commit=False) as session:
+        h = hierarchy(session)
+        invoice = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 11, 3))
+        key = create_api_key(session, SYSTEM, "erp", user_id=h.distributor_admin.user_id)
+        seller_key = create_api_key(session, SYSTEM, "erp", user_id=h.seller_admin.user_id)
+        session.commit()
+    client = TestClient(build_api())
+    url = f"/api/v1/invoices/{invoice.id}/posting-date"
+    ok = client.patch(url, json={"posting_date": "2026-11-05"}, headers={"Authorization": f"Bearer {key}"})
+    assert ok.status_code == 200 and ok.json()["due_date"] == "2026-12-05"
+    assert client.patch(url, json={"posting_date": "2026-11-05"},
+                        headers={"Authorization": f"Bearer {seller_key}"}).status_code == 403
+    assert client.patch(url, json={"posting_date": "soon"}, headers={"Authorization": f"Bearer {key}"}).status_code == 422
+
+
+def test_collection_charges_what_is_due_sets_method_and_status_and_records_each_attempt(session):
+    h = hierarchy(session)
+    card = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 9, 1))
+    declined = bill(session, h.distributor_admin, h.customer, 10_051, date(2026, 9, 2))
+    wire = bill(session, h.distributor_admin, h.seller, 20_000, date(2026, 9, 3))
+    not_due = bill(session, h.distributor_admin, h.customer, 30_000, TODAY)
+    theirs = bill(session, h.seller_admin, h.end_customer, 40_000, date(2026, 9, 1))
+    session.commit()
+    summary = collection.collect(session, h.distributor_admin, collection.Selection("due_date", TODAY), today=TODAY)
+    assert (summary.collected, summary.failed) == (1, 2)
+    assert summary.collected_amounts == {"EUR": 10_000}
+    assert summary.reasons == {"Declined: insufficient funds": 1,
+                               "No card or direct-debit mandate on file: the customer pays by transfer": 1}
+    session.expire_all()
+    states = {i.number: (i.status, i.payment_method) for i in session.exec(select(Invoice)).all()}
+    assert states[card.number] == ("paid", "credit_card")
+    assert states[declined.number] == ("failed", "credit_card")
+    assert states[wire.number] == ("failed", "wire")
+    assert states[not_due.number] == ("approved", "unknown")
+    assert states[theirs.number] == ("approved", "unknown")
+    attempts = session.exec(select(CollectionAttempt).order_by(CollectionAttempt.id)).all()
+    assert [(a.outcome, a.idempotency_key) for a in attempts][0] == ("collected", f"collect-{card.id}-1")
+    assert attempts[0].reference.startswith("COL-")
+    # A person may try the failed ones again at once; the paid one is never charged again.
+    again = collection.collect(session, h.distributor_admin, collection.Selection("due_date", TODAY), today=TODAY)
+    assert (again.collected, again.failed) == (0, 2)
+    # The scheduler collects for every organization, and waits before trying a failure again.
+    job = collection.collect_overdue(session)
+    assert (job.rows, job.errors) == (1, 0)
+    session.expire_all()
+    assert session.get(Invoice, theirs.id).status == "paid"
+    assert len(session.exec(select(CollectionAttempt).where(CollectionAttempt.invoice_id == wire.id)).all()) == 2
+
+
+def test_collecting_by_invoice_date_takes_invoices_issued_up_to_that_day(session):
+    h = hierarchy(session)
+    early = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 11, 1))
+    later = bill(session, h.distributor_admin, h.customer, 12_000, date(2026, 11, 15))
+    session.commit()
+    summary = collection.collect(session, h.distributor_admin, collection.Selection("invoice_date", date(2026, 11, 5)))
+    assert summary.collected == 1
+    session.expire_all()
+    assert session.get(Invoice, early.id).status == "paid" and session.get(Invoice, later.id).status == "approved"
+
+
+def test_a_run_that_died_after_claiming_is_finished_with_the_same_keys(session):
+    h = hierarchy(session)
+    invoice = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 9, 1))
+    session.commit()
+    # The claim is committed before any charge; the process dies there.
+    conditions = collection._collectable(collection.JOB, collection.Selection("due_date", TODAY), TODAY)
+    collection._claim(session, collection.JOB, conditions, 10)
+    session.expire_all()
+    assert session.get(Invoice, invoice.id).status == "processing"
+    summary = collection.collect_overdue(session)
+    assert summary.rows == 1
+    session.expire_all()
+    attempts = session.exec(select(CollectionAttempt)).all()
+    assert [(a.idempotency_key, a.outcome) for a in attempts] == [(f"collect-{invoice.id}-1", "collected")]
+    assert session.get(Invoice, invoice.id).status == "paid"
+
+
+def test_reminders_follow_the_schedule_once_per_stage_and_stop_on_request(session):
+    h = hierarchy(session)
+    due_soon = bill(session, h.distributor_admin, h.customer, 10_000, TODAY - timedelta(days=25))  # due in 5 days
+    overdue = bill(session, h.distributor_admin, h.customer, 20_000, TODAY - timedelta(days=38))  # 8 days late
+    stopped = bill(session, h.distributor_admin, h.customer, 30_000, TODAY - timedelta(days=38))
+    quiet_org = bill(session, h.distributor_admin, h.seller, 40_000, TODAY - timedelta(days=38))
+    receivables.set_reminders_stopped(session, h.distributor_admin, [stopped.id], True)
+    organizations.set_reminders_stopped(session, h.distributor_admin, h.seller.id, True)
+    session.commit()
+    assert reminders.queue_reminders(session, TODAY).rows == 2
+    session.commit()
+    assert reminders.queue_reminders(session, TODAY).rows == 0
+    stages = {session.get(Invoice, r.invoice_id).number: r.stage for r in session.exec(select(PaymentReminder)).all()}
+    assert stages == {due_soon.number: -7, overdue.number: 7}
+    assert quiet_org.number not in stages and stopped.number not in stages
+    with smtp_server(_free_port()) as inbox:
+        outgoing_mail.send_queued(session, parallel=False)
+    messages = inbox.to("ap@contoso.example")
+    assert sorted(m["Subject"].split(":")[0] for m in messages) == ["Payment reminder", "Upcoming payment"]
+    overdue_mail = next(m for m in messages if overdue.number in m["Subject"])
+    assert pdf_of(overdue_mail).startswith(b"%PDF")
+    assert session.exec(select(EmailDelivery).where(EmailDelivery.status == "sent")).all()
+
+
+def test_the_aging_report_buckets_open_invoices_per_organization_and_exports(session):
+    h = hierarchy(session)
+    bill(session, h.distributor_admin, h.customer, 10_000, TODAY - timedelta(days=10))  # current
+    bill(session, h.distributor_admin, h.customer, 20_000, TODAY - timedelta(days=45))  # 15 days late
+    bill(session, h.distributor_admin, h.seller, 30_000, TODAY - timedelta(days=160))  # 130 days late
+    paid = bill(session, h.distributor_admin, h.seller, 50_000, TODAY - timedelta(days=160))
+    paid.status = "paid"
+    session.add(paid)
+    session.commit()
+    report = aging.aging_report(session, h.distributor_admin, TODAY)
+    rows = {r.organization: r.buckets for r in report.rows}
+    assert rows["Contoso"]["current"] == 10_000 and rows["Contoso"]["d1_30"] == 20_000
+    assert rows["Fabrikam"]["over_90"] == 30_000
+    assert report.totals[0].total == 60_000
+    assert aging.aging_report(session, h.seller_admin, TODAY).rows == []
+    out = io.BytesIO()
+    aging.aging_xlsx(report, out)
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["AR aging"]
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=1, max_row=4)]
+    assert values[0][:3] == ["Organization", "Currency", "Current"]
+    assert values[3][0] == "Total" and values[3][7] == 600
+
+
+def test_consolidation_gathers_a_months_invoices_into_one_with_the_terms_of_its_day(session):
+    h = hierarchy(session)
+    first = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 10, 3))
+    second = bill(session, h.distributor_admin, h.customer, 20_000, date(2026, 10, 28))
+    bill(session, h.distributor_admin, h.customer, 5_000, date(2026, 11, 2))
+    organizations.set_terms(session, h.distributor_admin, [h.customer.id], 15, today=date(2026, 10, 20))
+    session.commit()
+    made, = consolidation.consolidate(session, h.distributor_admin, h.customer.id, "2026-10")
+    session.commit()
+    assert made.gathered == 2 and made.invoice.total_minor == 30_000
+    assert (made.invoice.issue_date, made.invoice.payment_terms_days) == (date(2026, 11, 1), 15)
+    assert made.invoice.due_date == date(2026, 11, 16)
+    session.expire_all()
+    assert {session.get(Invoice, i.id).consolidated_into_id for i in (first, second)} == {made.invoice.id}
+    with pytest.raises(Conflict):
+        consolidation.consolidate(session, h.distributor_admin, h.customer.id, "2026-10")
+    session.rollback()
+    open_total = aging.aging_report(session, h.distributor_admin, TODAY).totals[0].total
+    assert open_total == 35_000  # the consolidated invoice and November's, never both copies
+    page = receivable_queries.list_receivables(session, h.distributor_admin, receivable_queries.ReceivableQuery(
+        search="contoso", sort="amount"))
+    assert page.total_rows == 4 and page.open_amounts == {"EUR": 35_000}
+
+
+def test_incoming_invoices_are_those_billed_to_ones_own_organization(session):
+    h = hierarchy(session)
+    bill(session, h.distributor_admin, h.seller, 10_000, TODAY)
+    bill(session, h.seller_admin, h.end_customer, 20_000, TODAY)
+    session.commit()
+    incoming = receivable_queries.list_receivables(session, h.seller_admin, receivable_queries.ReceivableQuery("incoming"))
+    outgoing = receivable_queries.list_receivables(session, h.seller_admin, receivable_queries.ReceivableQuery("outgoing"))
+    assert [r.organization for r in incoming.rows] == ["Fabrikam"]
+    assert [r.organization for r in outgoing.rows] == ["Tailspin"]
+
+
+def test_reminder_schedule_and_collector_failures_are_settings_checked_before_saving(session):
+    with pytest.raises(FieldErrors):
+        app_settings.check(app_settings.REMINDER_DAYS, [1, 1])
+    with pytest.raises(FieldErrors):
+        app_settings.check(app_settings.COLLECTOR_FAILURE_PERCENT, 101)
+    app_settings.check(app_settings.REMINDER_DAYS, [-3, 5])
