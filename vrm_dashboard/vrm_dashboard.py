@@ -9,9 +9,13 @@ from vrm_dashboard.ui.pages.invoices import invoice_detail_page, invoices_page
 from vrm_dashboard.ui.pages.login import login_page
 from vrm_dashboard.ui.pages.distribution import distribution_page
 from vrm_dashboard.ui.pages.payouts import payouts_page
+from vrm_dashboard.ui.pages.receivables import receivables_page
+from vrm_dashboard.ui.pages.terms import terms_page
 from vrm_dashboard.ui.pages.vendors import vendors_page
 from vrm_dashboard.ui.states.branding import BrandingState
-from vrm_dashboard.ui.states.directory import PortalState, TermsState
+from vrm_dashboard.ui.states.directory import PortalState
+from vrm_dashboard.ui.states.terms import TermsState
+from vrm_dashboard.ui.states.receivables import ReceivablesState
 from vrm_dashboard.ui.states.intake import IntakeState
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 from vrm_dashboard.ui.states.invoices import InvoicesState
@@ -41,6 +45,7 @@ app.add_page(intake_page, route="/intake", title="Intake · VRM Dashboard", on_l
 app.add_page(invoice_detail_page, route="/invoice", title="Invoice · VRM Dashboard", on_load=InvoiceDetailState.load)
 app.add_page(payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboard", on_load=[PayoutsState.load, ReconciliationState.load])
 app.add_page(distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=DistributionState.load)
-app.add_page(screens.terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
+app.add_page(terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
+app.add_page(receivables_page, route="/receivables", title="Customer Invoices · VRM Dashboard", on_load=ReceivablesState.load)
 app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=[SettingsState.load, BrandingState.load])
 app.add_page(screens.portal_page, route="/portal", title="My Portal · VRM Dashboard", on_load=PortalState.load)

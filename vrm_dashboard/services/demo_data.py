@@ -6,6 +6,7 @@ import random
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Iterator
 
 from schwifty import IBAN
@@ -20,7 +21,7 @@ from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.domain.payout_rules import rail_of_method
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
-from vrm_dashboard.services import access_control, distribution, invoice_rollup, reconciliation
+from vrm_dashboard.services import access_control, distribution, invoice_rollup, receivables, reconciliation
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.users import add_user, find_by_email
 
@@ -30,6 +31,8 @@ class DemoLogin:
     role: str
     email: str
     password: str
+    # Staff belong to the distributor (1); the seller's admin to Seller 1 (7).
+    organization_id: int | None = 1
 
 
 DEMO_LOGINS = (
@@ -37,7 +40,8 @@ DEMO_LOGINS = (
     DemoLogin(RoleName.FINANCE_MANAGER.value, "finance@vrm.example", "finance-demo-2026"),
     DemoLogin(RoleName.APPROVER.value, "approver@vrm.example", "approver-demo-2026"),
     DemoLogin(RoleName.VIEWER.value, "viewer@vrm.example", "viewer-demo-2026"),
-    DemoLogin(RoleName.VENDOR.value, "vendor@vrm.example", "vendor-demo-2026"),
+    DemoLogin(RoleName.VENDOR.value, "vendor@vrm.example", "vendor-demo-2026", None),
+    DemoLogin(RoleName.FINANCE_MANAGER.value, "seller@vrm.example", "seller-demo-2026", 7),
 )
 
 # (country, currency, payment method): the mix a European/US payables team sees.
@@ -113,8 +117,34 @@ def _seed_organizations(conn: Connection, now: datetime) -> int:
         rows.append((7 + i, f"Seller {i + 1}", "seller", 1, f"ERP-30{i}", "US", 45 if i == 0 else None, True, f"ap{i}@seller.example", at, at))
     for i in range(6):
         rows.append((10 + i, f"End Customer {i + 1}", "end_customer", 7 + i % 3, f"ERP-40{i}", "US", None, True, f"ap{i}@end.example", at, at))
+    # Most customers let us charge a card or a direct-debit mandate; the rest pay by transfer.
+    methods = {2: "credit_card", 3: "credit_card", 4: "ach", 5: "credit_card", 10: "ach", 11: "credit_card", 13: "ach"}
+    rows = [(*row, methods.get(row[0])) for row in rows]
     return insert_rows(conn, "organization", ["id", "name", "tier", "parent_id", "erp_id", "country",
-                       "payment_terms_days", "is_active", "billing_email", "created_at", "updated_at"], rows)
+                       "payment_terms_days", "is_active", "billing_email", "created_at", "updated_at",
+                       "collection_method"], rows)
+
+
+def _seed_receivables(session: Session, rng: random.Random, today: date) -> int:
+    """Half a year of customer invoices for every customer, so terms, collection and aging
+    have something to show; older ones mostly paid."""
+    if session.execute(select(func.count()).select_from(Invoice).where(Invoice.organization_id.is_not(None))).scalar_one():
+        return 0
+    actor = Actor.system("seed")
+    customers = session.execute(select(Organization).where(Organization.parent_id.is_not(None))
+                                .order_by(Organization.id)).scalars().all()
+    made = 0
+    for org in customers:
+        currency = "EUR" if org.country == "DE" else "USD"
+        for months_ago in range(6, -1, -1):
+            issued = today - timedelta(days=30 * months_ago + rng.randrange(0, 20))
+            lines = [receivables.ChargeLine(rng.choice(("Licences", "Support plan", "Hardware", "Services")),
+                                            Decimal(rng.randrange(1, 20)), rng.randrange(50, 900) * 100)]
+            invoice = receivables.bill(session, actor, org.id, currency, lines, issued, Decimal(19 if currency == "EUR" else 0))
+            if months_ago >= 3 and rng.random() < 0.7:
+                invoice.status, invoice.payment_method = "paid", org.collection_method or "wire"
+            made += 1
+    return made
 
 
 def _vendor_rows(conn: Connection, rng: random.Random, count: int, first_id: int, now: datetime):  # type: ignore[no-untyped-def]
@@ -174,6 +204,7 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
         report.organizations = _seed_organizations(conn, now)
     with Session(engine) as session:
         report.users = _seed_demo_users(session)
+        _seed_receivables(session, rng, today)
         session.commit()
         uploader = find_by_email(session, "finance@vrm.example")
         uploader_id = uploader.id if uploader else None
@@ -291,9 +322,8 @@ def _seed_demo_users(session: Session) -> int:
     for login in DEMO_LOGINS:
         if find_by_email(session, login.email):
             continue
-        staff = login.role != RoleName.VENDOR.value
-        add_user(session, actor, login.email, f"Demo {login.role.replace('_', ' ').title()}",
-                 login.password, [login.role], organization_id=1 if staff else None)
+        name = "Demo Seller Admin" if login.organization_id == 7 else f"Demo {login.role.replace('_', ' ').title()}"
+        add_user(session, actor, login.email, name, login.password, [login.role], organization_id=login.organization_id)
         created += 1
     return created
 

@@ -20,6 +20,7 @@ SCREENS = (
     Screen("Intake", "/intake", Action.INTAKE_IMPORT, "inbox"),
     Screen("Smart Payouts", "/payouts", Action.PAYOUT_VIEW, "banknote"),
     Screen("Distribution", "/distribution", Action.DISTRIBUTION_VIEW, "send"),
+    Screen("Customer Invoices", "/receivables", Action.INVOICE_VIEW, "receipt"),
     Screen("Payment Terms", "/terms", Action.TERMS_VIEW, "calendar-clock"),
     Screen("Settings", "/settings", Action.SETTINGS_VIEW, "settings"),
     Screen("My Portal", "/portal", Action.PORTAL_USE, "store"),

@@ -1,8 +1,8 @@
-"""The vendor card, settings, terms and the vendor portal."""
+"""The vendor card, settings and the vendor portal."""
 import reflex as rx
 
 from vrm_dashboard.ui.components.shell import data_table, page_frame
-from vrm_dashboard.ui.states.directory import PortalState, TermsState
+from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.branding import TRIGGER_OPTIONS, BrandingState
 from vrm_dashboard.ui.states.settings import SettingsState
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
@@ -86,15 +86,6 @@ def vendor_card_page() -> rx.Component:
                 spacing="3", width="100%",
             ),
         ),
-    )
-
-
-def terms_page() -> rx.Component:
-    return page_frame(
-        "Payment Terms",
-        data_table(["Organization", "ERP ID", "Organization ID", "Country", "Tier", "Payment Terms",
-                    "Default Payment Terms"], TermsState.organizations,
-                   ["name", "erp_id", "id", "country", "tier", "terms", "default"], "terms-table"),
     )
 
 

@@ -1,34 +1,14 @@
-"""Read-only screens: organizations with their terms, and the vendor's own portal."""
+"""The vendor's own portal."""
 from __future__ import annotations
 
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import delivered_documents, disputes, invoice_intake, organizations, portal
+from vrm_dashboard.services import delivered_documents, disputes, invoice_intake, portal
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name
-
-
-class TermsState(SessionState):
-    organizations: list[dict[str, str]] = []
-
-    @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.TERMS_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
-        with self._acting(read_only=True) as (session, actor):
-            rows = organizations.list_organizations(session, actor)
-        self.organizations = [
-            {"name": r.organization.name, "erp_id": r.organization.erp_id or "",
-             "id": str(r.organization.id), "country": r.organization.country,
-             "tier": r.organization.tier.replace("_", " ").title(),
-             "terms": f"{r.payment_terms_days} days", "default": "Yes" if r.uses_default else "No"}
-            for r in rows
-        ]
-        return None
 
 
 class PortalState(SessionState):

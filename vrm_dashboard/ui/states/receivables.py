@@ -1,0 +1,201 @@
+"""Customer Invoices: what the user's organization bills (outgoing) and is billed (incoming),
+with terms, posting and due dates and payment methods; the bulk "Collect Payment"; the
+reminder switch per invoice; and the AR aging report with its chart."""
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from vrm_dashboard.domain.collection_rules import PAYMENT_METHOD_LABELS, CustomerPaymentMethod
+from vrm_dashboard.domain.money import format_money, to_major_string
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import aging, collection, receivable_queries, receivables
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
+from vrm_dashboard.ui.states.session import SessionState
+
+FILTER_FIELDS = ("search", "status", "payment_method", "due_from", "due_to")
+METHOD_OPTIONS = [(m.value, label) for m, label in PAYMENT_METHOD_LABELS.items()]
+
+
+def _method_label(value: str) -> str:
+    try:
+        return PAYMENT_METHOD_LABELS[CustomerPaymentMethod(value)]
+    except ValueError:
+        return value
+
+
+def _amounts(amounts: dict[str, int]) -> str:
+    return " · ".join(format_money(v, c) for c, v in sorted(amounts.items())) or "—"
+
+
+def _aging_chart(report: aging.AgingReport) -> go.Figure:
+    figure = go.Figure()
+    for key in aging.BUCKET_KEYS:
+        figure.add_trace(go.Bar(name=aging.BUCKET_LABELS[key], x=[t.currency for t in report.totals],
+                                y=[to_major_string(t.buckets[key], t.currency) for t in report.totals]))
+    figure.update_layout(barmode="stack", height=280, margin=dict(l=40, r=20, t=20, b=40),
+                         xaxis=dict(type="category", title="Currency"), yaxis=dict(title="Open amount"),
+                         legend=dict(orientation="h"))
+    return figure
+
+
+class ReceivablesState(PagedSelectionMixin, SessionState):
+    direction: str = receivable_queries.OUTGOING
+    filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    overdue_only: bool = False
+    sort: str = "due_date"
+    descending: bool = False
+    page_count: int = 1
+    total_rows: int = 0
+    open_amounts: str = ""
+    error: str = ""
+    message: str = ""
+    can_collect: bool = False
+    # The Collect Payment dialog and its summary.
+    collect_open: bool = False
+    collect_by: str = "due_date"
+    collect_on: str = ""
+    collect_summary: list[str] = []
+    aging_rows: list[dict[str, str]] = []
+    aging_figure: go.Figure = go.Figure()
+
+    def _query(self) -> receivable_queries.ReceivableQuery:
+        f = self.filters
+        return receivable_queries.ReceivableQuery(
+            direction=self.direction, search=f["search"], status=f["status"], payment_method=f["payment_method"],
+            overdue_only=self.overdue_only, due_from=f["due_from"], due_to=f["due_to"], sort=self.sort,
+            descending=self.descending, page=self.page, page_size=25)
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.INVOICE_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        self.can_collect = actor.can(Action.COLLECTION_MANAGE)
+        self.message = self.error = ""
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                result = receivable_queries.list_receivables(session, actor, self._query())
+                report = aging.aging_report(session, actor)
+        except FieldErrors as exc:
+            self.error = "; ".join(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        today = date.today()
+        self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
+        self.open_amounts = _amounts(result.open_amounts)
+        self.rows = [
+            {"id": str(r.id), "number": r.number, "organization": r.organization, "issue_date": fmt.day(r.issue_date),
+             "posting_date": fmt.day(r.posting_date),
+             "terms": f"{r.payment_terms_days} days" if r.payment_terms_days is not None else "",
+             "due_date": fmt.day(r.due_date), "method": _method_label(r.payment_method),
+             "amount": fmt.money(r.total_minor, r.currency),
+             "status": (f"Consolidated in {r.consolidated_into}" if r.consolidated_into else fmt.status_label(r.status)),
+             "overdue": "yes" if (r.due_date and r.due_date < today and r.status in ("approved", "failed")
+                                  and not r.consolidated_into) else "no",
+             "reminders": "off" if r.reminders_stopped else "on"}
+            for r in result.rows
+        ]
+        self.aging_rows = [
+            {"organization": r.organization, "currency": r.currency,
+             **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
+             "total": fmt.money(r.total, r.currency)}
+            for r in [*report.rows, *report.totals]
+        ]
+        self.aging_figure = _aging_chart(report)
+
+    @rx.event
+    def set_direction(self, value: str | list[str]) -> None:
+        value = value[0] if isinstance(value, list) and value else value
+        self.direction = value if value in (receivable_queries.INCOMING, receivable_queries.OUTGOING) else self.direction
+        self.page, self.selected = 1, []
+        self._refresh()
+
+    @rx.event
+    def set_filter(self, name: str, value: str) -> None:
+        if name in FILTER_FIELDS:
+            self.filters[name] = "" if value == "all" else value
+            self.page, self.selected = 1, []
+            self._refresh()
+
+    @rx.event
+    def set_overdue_only(self, value: bool) -> None:
+        self.overdue_only = bool(value)
+        self.page = 1
+        self._refresh()
+
+    @rx.event
+    def sort_by(self, column: str) -> None:
+        if column not in receivable_queries.SORTABLE:
+            return
+        self.descending = not self.descending if self.sort == column else False
+        self.sort = column
+        self._refresh()
+
+    @rx.event
+    def toggle_reminders(self, row_id: str) -> None:
+        row = next((r for r in self.rows if r["id"] == row_id), None)
+        if row is None:
+            return
+        stop = row["reminders"] == "on"
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            receivables.set_reminders_stopped(session, actor, [int(row_id)], stop)
+            return ""
+
+        self.error = self._attempt(work)
+        self.message = "" if self.error else f"Reminders {'stopped' if stop else 'resumed'} for {row['number']}."
+        self._refresh()
+
+    @rx.event
+    def open_collect(self) -> None:
+        self.collect_open, self.collect_summary = True, []
+        self.collect_by, self.collect_on = "due_date", date.today().isoformat()
+
+    @rx.event
+    def set_collect_open(self, value: bool) -> None:
+        self.collect_open = value
+
+    @rx.event
+    def set_collect_by(self, value: str) -> None:
+        self.collect_by = value
+
+    @rx.event
+    def set_collect_on(self, value: str) -> None:
+        self.collect_on = value
+
+    @rx.event
+    def collect(self) -> None:
+        """Collect every applicable invoice now, and show what was collected and what failed."""
+        self.message = self.error = ""
+        try:
+            on = date.fromisoformat(self.collect_on) if self.collect_on else None
+        except ValueError:
+            self.collect_summary = ["Choose a date (YYYY-MM-DD)."]
+            return
+        try:
+            with self._acting() as (session, actor):
+                summary = collection.collect(session, actor, collection.Selection(self.collect_by, on))
+        except FieldErrors as exc:
+            self.collect_summary = list(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.collect_summary = [str(exc)]
+            return
+        lines = [f"Collected {summary.collected} invoice{'s' if summary.collected != 1 else ''}: "
+                 f"{_amounts(summary.collected_amounts)}",
+                 f"Failed {summary.failed}: {_amounts(summary.failed_amounts)}"]
+        lines += [f"{count} × {reason}" for reason, count in sorted(summary.reasons.items(), key=lambda i: -i[1])]
+        if not summary.attempted:
+            lines = ["Nothing to collect: no open invoice matches."]
+        self.collect_summary = lines
+        self._refresh()

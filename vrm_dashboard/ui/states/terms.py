@@ -1,0 +1,207 @@
+"""Payment Terms: the organizations the user manages, terms edited in place or in bulk, each
+organization's history of terms, and Excel exports. Every action is a thin call into the
+services, which check the user's scope whatever the screen shows."""
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.terms_rules import effective_from
+from vrm_dashboard.services import export_files, organization_export, organizations, preferences
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
+from vrm_dashboard.ui.states.session import SessionState
+
+COLUMNS: list[tuple[str, str]] = [
+    ("status", "Status"), ("name", "Organization"), ("erp_id", "ERP ID"), ("id", "Organization ID"),
+    ("country", "Country"), ("tier", "Tier"), ("terms", "Payment Terms"), ("default", "Default Payment Terms"),
+    ("updated_at", "Updated On"), ("updated_by", "Updated By"), ("reminders", "Reminders"),
+]
+DEFAULT_COLUMNS = [key for key, _ in COLUMNS]
+COLUMNS_PREFERENCE = "terms.columns"
+FILTER_FIELDS = ("search", "tier", "country", "uses_default", "status")
+TIER_OPTIONS = [(k, v) for k, v in organizations.TIER_LABELS.items() if k != "distributor"]
+
+
+class TermsState(PagedSelectionMixin, SessionState):
+    filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    sort: str = "name"
+    descending: bool = False
+    page_size: int = 25
+    page_count: int = 1
+    total_rows: int = 0
+    visible_columns: list[str] = DEFAULT_COLUMNS
+    can_edit: bool = False
+    can_collect: bool = False
+    message: str = ""
+    error: str = ""
+    bulk_value: str = ""
+    history_name: str = ""
+    history: list[dict[str, str]] = []
+
+    def _query(self) -> organizations.OrganizationQuery:
+        f = self.filters
+        return organizations.OrganizationQuery(
+            search=f["search"], tier=f["tier"], country=f["country"], uses_default=f["uses_default"],
+            status=f["status"], sort=self.sort, descending=self.descending, page=self.page, page_size=self.page_size)
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.TERMS_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        self.can_edit = actor.can(Action.TERMS_EDIT)
+        self.can_collect = actor.can(Action.COLLECTION_MANAGE)
+        with self._acting(read_only=True) as (session, actor):
+            chosen = preferences.get(session, actor, COLUMNS_PREFERENCE, DEFAULT_COLUMNS)
+        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
+        self.message = self.error = ""
+        self.history, self.history_name = [], ""
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                result = organizations.list_organizations(session, actor, self._query())
+        except FieldErrors as exc:
+            self.error = "; ".join(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
+        self.rows = [
+            {"id": str(r.id), "status": "Active" if r.is_active else "Inactive", "name": r.name, "erp_id": r.erp_id,
+             "country": r.country, "tier": organizations.TIER_LABELS.get(r.tier, r.tier),
+             "days": str(r.payment_terms_days), "draft": str(r.payment_terms_days),
+             "pending": f"from {r.pending_from.isoformat()}" if r.pending_from else "",
+             "default": "Yes" if r.uses_default else "No", "updated_at": fmt.day(r.updated_at),
+             "updated_by": r.updated_by, "reminders": "off" if r.reminders_stopped else "on"}
+            for r in result.rows
+        ]
+
+    @rx.event
+    def set_filter(self, name: str, value: str) -> None:
+        if name not in FILTER_FIELDS:
+            return
+        self.filters[name] = "" if value == "all" else value
+        self.page, self.selected = 1, []
+        self._refresh()
+
+    @rx.event
+    def clear_filters(self) -> None:
+        self.filters = {k: "" for k in FILTER_FIELDS}
+        self.page, self.selected = 1, []
+        self._refresh()
+
+    @rx.event
+    def sort_by(self, column: str) -> None:
+        if column not in organizations.SORTABLE:
+            return
+        self.descending = not self.descending if self.sort == column else False
+        self.sort = column
+        self._refresh()
+
+    @rx.event
+    def toggle_column(self, column: str) -> None:
+        chosen = set(self.visible_columns) ^ {column}
+        if column not in DEFAULT_COLUMNS or not chosen:
+            return
+        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
+        with self._acting() as (session, actor):
+            preferences.put(session, actor, COLUMNS_PREFERENCE, self.visible_columns)
+
+    @rx.event
+    def set_draft(self, row_id: str, value: str) -> None:
+        self.rows = [{**r, "draft": value} if r["id"] == row_id else r for r in self.rows]
+
+    def _outcome(self, work) -> None:  # type: ignore[no-untyped-def]
+        """Run a change; its message, or the reason it was refused, and the page reloaded."""
+        self.message = self.error = ""
+        try:
+            with self._acting() as (session, actor):
+                self.message = work(session, actor)
+        except FieldErrors as exc:
+            self.error = "; ".join(exc.errors.values())
+        except ServiceError as exc:
+            self.error = str(exc)
+        self._refresh()
+
+    def _apply(self, ids: list[int], value: str, what: str) -> None:
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            if not organizations.set_terms(session, actor, ids, value):
+                return f"{what}: no change."
+            terms = "the default terms" if value.strip().lower() == "default" else f"{value.strip()} days"
+            return f"{what}: {terms} for invoices generated from {effective_from(date.today()).isoformat()}."
+
+        self._outcome(work)
+
+    @rx.event
+    def save_terms(self, row_id: str) -> None:
+        """Save the edited cell (on Enter or leaving it); a refused value goes back to the saved one."""
+        row = next((r for r in self.rows if r["id"] == row_id), None)
+        if row is None or row["draft"].strip() == row["days"]:
+            return
+        self._apply([int(row_id)], row["draft"], row["name"])
+
+    @rx.event
+    def key_in_terms(self, row_id: str, key: str) -> None:
+        if key == "Enter":
+            self.save_terms(row_id)
+        elif key == "Escape":
+            self.rows = [{**r, "draft": r["days"]} if r["id"] == row_id else r for r in self.rows]
+
+    @rx.event
+    def set_bulk_value(self, value: str) -> None:
+        self.bulk_value = value
+
+    @rx.event
+    def apply_bulk(self, use_default: bool = False) -> None:
+        if not self.selected:
+            self.error, self.message = "Tick the organizations to change first.", ""
+            return
+        count = len(self.selected)
+        self._apply([int(i) for i in self.selected], "default" if use_default else self.bulk_value,
+                    f"{count} organization{'s' if count != 1 else ''}")
+        if self.message:
+            self.selected, self.bulk_value = [], ""
+
+    @rx.event
+    def show_history(self, row_id: str, name: str) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                changes = organizations.terms_history(session, actor, int(row_id))
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.history_name = name
+        self.history = [{"from": c.effective_from.isoformat(), "was": c.previous_days, "now": c.days,
+                         "at": fmt.day(c.changed_at), "by": c.changed_by} for c in changes]
+
+    @rx.event
+    def toggle_reminders(self, row_id: str) -> None:
+        row = next((r for r in self.rows if r["id"] == row_id), None)
+        if row is None:
+            return
+        stop = row["reminders"] == "on"
+        self._outcome(lambda session, actor: organizations.set_reminders_stopped(
+            session, actor, int(row_id), stop) or f"Reminders {'stopped' if stop else 'resumed'} for {row['name']}.")
+
+    @rx.event
+    def export(self, scope: str):  # type: ignore[no-untyped-def]
+        """The view as filtered and sorted ("view") or every organization ("all"), to Excel."""
+        query = self._query() if scope == "view" else None
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                path = export_files.new_path(actor, "xlsx")
+                with open(path, "wb") as out:
+                    written = organization_export.export_organizations(session, actor, query, out)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return None
+        self.message = f"Exported {written:,} organizations."
+        return rx.download(url=f"/api/v1/exports/{path.name}")
