@@ -56,9 +56,9 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_logins(_: argparse.Namespace) -> int:
-    from vrm_dashboard.services.demo_data import DEMO_LOGINS
+    from vrm_dashboard.services.demo_data import ALL_DEMO_LOGINS
 
-    for login in DEMO_LOGINS:
+    for login in ALL_DEMO_LOGINS:
         print(f"  {login.role:<16} {login.email:<24} {login.password}")
     return 0
 

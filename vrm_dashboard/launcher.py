@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from vrm_dashboard.config import PROJECT_ROOT, settings
-from vrm_dashboard.services.demo_data import DEMO_LOGINS
+from vrm_dashboard.services.demo_data import ALL_DEMO_LOGINS
 
 
 def _port_open(port: int) -> bool:
@@ -63,7 +63,7 @@ def serve() -> int:
                 announced = True
                 print(f"\nVRM Dashboard is running at http://localhost:{port}/")
                 print("Demo sign-ins (role, e-mail, password):")
-                for login in DEMO_LOGINS:
+                for login in ALL_DEMO_LOGINS:
                     print(f"  {login.role:<16} {login.email:<24} {login.password}")
                 print("Press Ctrl-C to stop.\n", flush=True)
             time.sleep(1)

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 from vrm_dashboard.db.models import Invoice, InvoiceRollup, Payout, User
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.services import invoice_rollup
-from vrm_dashboard.services.demo_data import DEMO_LOGINS, seed
+from vrm_dashboard.services.demo_data import ALL_DEMO_LOGINS, seed
 from vrm_dashboard.services.auth import sign_in
 
 
@@ -27,7 +27,7 @@ def test_seed_fills_every_status_and_currency_and_demo_logins_work(db):
         stored = _rollup(session)
         invoice_rollup.refresh(session)
         assert _rollup(session) == stored
-        for login in DEMO_LOGINS:
+        for login in ALL_DEMO_LOGINS:
             assert sign_in(session, login.email, login.password).actor.roles == {login.role}
 
 
@@ -38,7 +38,7 @@ def test_seeding_again_adds_rather_than_clashes(db):
         assert session.exec(select(func.count()).select_from(Invoice).where(Invoice.vendor_id.is_not(None))).one() == 100
         # Customers' invoices are seeded once, with the organizations.
         assert session.exec(select(func.count()).select_from(Invoice).where(Invoice.organization_id.is_not(None))).one() == 14 * 7
-        assert session.exec(select(func.count()).select_from(User)).one() == len(DEMO_LOGINS)
+        assert session.exec(select(func.count()).select_from(User)).one() == len(ALL_DEMO_LOGINS)
 
 
 def test_the_bulk_load_gives_its_connection_back_with_foreign_keys_enforced(db):

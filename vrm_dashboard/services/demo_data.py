@@ -41,8 +41,10 @@ DEMO_LOGINS = (
     DemoLogin(RoleName.APPROVER.value, "approver@vrm.example", "approver-demo-2026"),
     DemoLogin(RoleName.VIEWER.value, "viewer@vrm.example", "viewer-demo-2026"),
     DemoLogin(RoleName.VENDOR.value, "vendor@vrm.example", "vendor-demo-2026", None),
-    DemoLogin(RoleName.FINANCE_MANAGER.value, "seller@vrm.example", "seller-demo-2026", 7),
 )
+# A finance manager of a seller: manages only that seller's end customers.
+SELLER_LOGIN = DemoLogin(RoleName.FINANCE_MANAGER.value, "seller@vrm.example", "seller-demo-2026", 7)
+ALL_DEMO_LOGINS = (*DEMO_LOGINS, SELLER_LOGIN)
 
 # (country, currency, payment method): the mix a European/US payables team sees.
 _PROFILES = (
@@ -319,7 +321,7 @@ def _link_demo_vendor_user(session: Session) -> None:
 def _seed_demo_users(session: Session) -> int:
     actor = Actor.system("seed")
     created = 0
-    for login in DEMO_LOGINS:
+    for login in ALL_DEMO_LOGINS:
         if find_by_email(session, login.email):
             continue
         name = "Demo Seller Admin" if login.organization_id == 7 else f"Demo {login.role.replace('_', ' ').title()}"
