@@ -1,10 +1,10 @@
-"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts | distribute."""
+"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts | distribute | terms."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts", "distribute")
+BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts", "distribute", "terms")
 
 
 def main() -> int:
