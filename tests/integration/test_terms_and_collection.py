@@ -313,3 +313,41 @@ def test_reminder_schedule_and_collector_failures_are_settings_checked_before_sa
     with pytest.raises(FieldErrors):
         app_settings.check(app_settings.COLLECTOR_FAILURE_PERCENT, 101)
     app_settings.check(app_settings.REMINDER_DAYS, [-3, 5])
+
+
+def _signed_in(session: Session, email: str) -> str:
+    from vrm_dashboard.services import auth
+
+    token = auth.sign_in(session, email, "correct-horse-battery").token
+    session.commit()
+    return token
+
+
+def test_crafted_events_cannot_reach_beyond_the_users_organizations(db):
+    import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+    from vrm_dashboard.ui.states.receivables import ReceivablesState
+    from vrm_dashboard.ui.states.terms import TermsState
+    from tests.integration.test_ui_handlers import _call, _state
+
+    with Session(db, expire_on_commit=False) as session:
+        h = hierarchy(session)
+        invoice = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 9, 1))
+        session.commit()
+        token = _signed_in(session, "admin@fabrikam.example")
+    terms = _state(TermsState, token)
+    _call(TermsState, terms, "load")
+    assert [r["name"] for r in terms.rows] == ["Tailspin"]
+    # The distributor's direct customer, ticked and changed by hand-made events.
+    _call(TermsState, terms, "toggle_row", str(h.customer.id))
+    _call(TermsState, terms, "set_bulk_value", "5")
+    _call(TermsState, terms, "apply_bulk", False)
+    assert "may not manage Contoso" in terms.error
+    _call(TermsState, terms, "show_history", str(h.customer.id), "Contoso")
+    assert "may not manage" in terms.error and terms.history == []
+    customers = _state(ReceivablesState, token)
+    _call(ReceivablesState, customers, "load")
+    _call(ReceivablesState, customers, "collect")
+    with Session(db) as session:
+        assert session.get(Organization, h.customer.id).payment_terms_days is None
+        assert session.get(Invoice, invoice.id).status == "approved"
+        assert session.exec(select(CollectionAttempt)).all() == []
