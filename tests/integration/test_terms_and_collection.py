@@ -344,6 +344,10 @@ def test_crafted_events_cannot_reach_beyond_the_users_organizations(db):
     assert "may not manage Contoso" in terms.error
     _call(TermsState, terms, "show_history", str(h.customer.id), "Contoso")
     assert "may not manage" in terms.error and terms.history == []
+    _call(TermsState, terms, "toggle_column", "erp_id")
+    assert "erp_id" not in terms.visible_columns
+    _call(TermsState, terms, "sort_by", "not-a-column")
+    assert terms.sort == "name"
     customers = _state(ReceivablesState, token)
     _call(ReceivablesState, customers, "load")
     _call(ReceivablesState, customers, "collect")

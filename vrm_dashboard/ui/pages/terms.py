@@ -30,13 +30,8 @@ def _filters() -> rx.Component:
                             on_change=lambda _c, key=key: S.toggle_column(key), data_testid=f"terms-column-{key}")
                 for key, label in COLUMNS], spacing="2")),
         ),
-        rx.menu.root(
-            rx.menu.trigger(rx.button("Export", data_testid="terms-export")),
-            rx.menu.content(
-                rx.menu.item("Excel — this view", on_click=S.export("view"), data_testid="terms-export-view"),
-                rx.menu.item("Excel — all organizations", on_click=S.export("all"), data_testid="terms-export-all"),
-            ),
-        ),
+        rx.button("Export view to Excel", variant="soft", on_click=S.export("view"), data_testid="terms-export-view"),
+        rx.button("Export all to Excel", variant="soft", on_click=S.export("all"), data_testid="terms-export-all"),
         align="center", wrap="wrap", width="100%",
     )
 

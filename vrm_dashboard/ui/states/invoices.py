@@ -14,6 +14,7 @@ from vrm_dashboard.services import approvals, export_files, invoice_export, invo
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
 from vrm_dashboard.ui.states.session import SessionState
@@ -29,7 +30,7 @@ FILTER_FIELDS = ("search", "status", "vendor", "kind", "issued_from", "issued_to
                  "amount_max", "payment_method", "flag")
 
 
-class InvoicesState(RejectDialogMixin, PagedSelectionMixin, SessionState):
+class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
     filter_error: str = ""
     sort: str = "issue_date"
@@ -111,44 +112,18 @@ class InvoicesState(RejectDialogMixin, PagedSelectionMixin, SessionState):
             for status, label in STATUS_LABELS.items()
         ]
 
-    def _apply_filter(self, name: str, value: str) -> None:
-        if name not in FILTER_FIELDS:
-            return
-        self.filters[name] = "" if value == "all" else value
-        self.page = 1
-        self.selected = []
-        self._refresh()
-
-    @rx.event
-    def set_filter(self, name: str, value: str) -> None:
-        self._apply_filter(name, value)
-
     @rx.event
     def show_status(self, status: str) -> None:
         self._apply_filter("status", "" if self.filters["status"] == status else status)
 
-    @rx.event
-    def clear_filters(self) -> None:
-        self.filters = {k: "" for k in FILTER_FIELDS}
-        self.page, self.selected = 1, []
-        self._refresh()
+    def _filter_fields(self) -> tuple[str, ...]:
+        return FILTER_FIELDS
 
-    @rx.event
-    def sort_by(self, column: str) -> None:
-        if column not in invoice_queries.SORTABLE:
-            return
-        self.descending = not self.descending if self.sort == column else False
-        self.sort = column
-        self._refresh()
+    def _sortable(self) -> object:
+        return invoice_queries.SORTABLE
 
-    @rx.event
-    def toggle_column(self, column: str) -> None:
-        chosen = set(self.visible_columns) ^ {column}
-        if column not in DEFAULT_COLUMNS or not chosen:
-            return
-        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
-        with self._acting() as (session, actor):
-            preferences.put(session, actor, COLUMNS_PREFERENCE, self.visible_columns)
+    def _columns(self) -> tuple[list[str], str]:
+        return DEFAULT_COLUMNS, COLUMNS_PREFERENCE
 
     def _selection(self, scope: str) -> approvals.Selection:
         if scope == "filter":

@@ -14,6 +14,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import aging, collection, receivable_queries, receivables
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.session import SessionState
 
@@ -43,7 +44,7 @@ def _aging_chart(report: aging.AgingReport) -> go.Figure:
     return figure
 
 
-class ReceivablesState(PagedSelectionMixin, SessionState):
+class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
     direction: str = receivable_queries.OUTGOING
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
     overdue_only: bool = False
@@ -121,25 +122,16 @@ class ReceivablesState(PagedSelectionMixin, SessionState):
         self.page, self.selected = 1, []
         self._refresh()
 
-    @rx.event
-    def set_filter(self, name: str, value: str) -> None:
-        if name in FILTER_FIELDS:
-            self.filters[name] = "" if value == "all" else value
-            self.page, self.selected = 1, []
-            self._refresh()
+    def _filter_fields(self) -> tuple[str, ...]:
+        return FILTER_FIELDS
+
+    def _sortable(self) -> object:
+        return receivable_queries.SORTABLE
 
     @rx.event
     def set_overdue_only(self, value: bool) -> None:
         self.overdue_only = bool(value)
         self.page = 1
-        self._refresh()
-
-    @rx.event
-    def sort_by(self, column: str) -> None:
-        if column not in receivable_queries.SORTABLE:
-            return
-        self.descending = not self.descending if self.sort == column else False
-        self.sort = column
         self._refresh()
 
     @rx.event

@@ -12,6 +12,7 @@ from vrm_dashboard.domain.terms_rules import effective_from
 from vrm_dashboard.services import export_files, organization_export, organizations, preferences
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.session import SessionState
 
@@ -26,7 +27,7 @@ FILTER_FIELDS = ("search", "tier", "country", "uses_default", "status")
 TIER_OPTIONS = [(k, v) for k, v in organizations.TIER_LABELS.items() if k != "distributor"]
 
 
-class TermsState(PagedSelectionMixin, SessionState):
+class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
     sort: str = "name"
     descending: bool = False
@@ -84,36 +85,14 @@ class TermsState(PagedSelectionMixin, SessionState):
             for r in result.rows
         ]
 
-    @rx.event
-    def set_filter(self, name: str, value: str) -> None:
-        if name not in FILTER_FIELDS:
-            return
-        self.filters[name] = "" if value == "all" else value
-        self.page, self.selected = 1, []
-        self._refresh()
+    def _filter_fields(self) -> tuple[str, ...]:
+        return FILTER_FIELDS
 
-    @rx.event
-    def clear_filters(self) -> None:
-        self.filters = {k: "" for k in FILTER_FIELDS}
-        self.page, self.selected = 1, []
-        self._refresh()
+    def _sortable(self) -> object:
+        return organizations.SORTABLE
 
-    @rx.event
-    def sort_by(self, column: str) -> None:
-        if column not in organizations.SORTABLE:
-            return
-        self.descending = not self.descending if self.sort == column else False
-        self.sort = column
-        self._refresh()
-
-    @rx.event
-    def toggle_column(self, column: str) -> None:
-        chosen = set(self.visible_columns) ^ {column}
-        if column not in DEFAULT_COLUMNS or not chosen:
-            return
-        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
-        with self._acting() as (session, actor):
-            preferences.put(session, actor, COLUMNS_PREFERENCE, self.visible_columns)
+    def _columns(self) -> tuple[list[str], str]:
+        return DEFAULT_COLUMNS, COLUMNS_PREFERENCE
 
     @rx.event
     def set_draft(self, row_id: str, value: str) -> None:
