@@ -111,6 +111,7 @@ def test_a_customer_payment_in_a_csv_statement_settles_the_receivable(session, s
     assert report.outcomes == {"pay_in": 1, "unmatched": 1}
     session.expire_all()
     assert session.get(Invoice, receivable.id).status == "paid"
+    assert session.get(Invoice, receivable.id).payment_method == "wire"
 
 
 def test_a_file_that_is_no_statement_changes_nothing(session, sent):

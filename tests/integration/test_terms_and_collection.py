@@ -355,3 +355,26 @@ def test_crafted_events_cannot_reach_beyond_the_users_organizations(db):
         assert session.get(Organization, h.customer.id).payment_terms_days is None
         assert session.get(Invoice, invoice.id).status == "approved"
         assert session.exec(select(CollectionAttempt)).all() == []
+
+
+def test_billing_settings_are_checked_scoped_and_audited(session):
+    h = hierarchy(session)
+    with pytest.raises(FieldErrors) as refused:
+        organizations.update_billing(session, h.distributor_admin, h.seller.id, organizations.BillingSettings(
+            billing_email="not an address", collection_method="cheque"))
+    assert set(refused.value.errors) == {"billing_email", "collection_method"}
+    with pytest.raises(PermissionDenied):
+        organizations.update_billing(session, h.seller_admin, h.seller.id, organizations.BillingSettings())
+    organizations.update_billing(session, h.distributor_admin, h.seller.id, organizations.BillingSettings(
+        billing_email="AP@Fabrikam.example", collection_method="ach", consolidates_monthly=True))
+    session.commit()
+    settings_now = organizations.billing_settings(session, h.distributor_admin, h.seller.id)
+    assert (settings_now.collection_method, settings_now.consolidates_monthly) == ("ach", True)
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "organization.billing")).one()
+    # The monthly job consolidates it, and only it.
+    bill(session, h.distributor_admin, h.seller, 10_000, date(2026, 10, 5))
+    bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 10, 5))
+    session.commit()
+    assert consolidation.consolidate_last_month(session, today=date(2026, 11, 1)).rows == 1
+    session.commit()
+    assert consolidation.consolidate_last_month(session, today=date(2026, 11, 1)).rows == 0

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.services import aging, collection, organizations, receivable_queries, receivables
+from vrm_dashboard.services import aging, collection, consolidation, organizations, receivable_queries, receivables
 from vrm_dashboard.services.actors import Actor
 
 router = APIRouter(tags=["payment terms and collection"])
@@ -41,6 +41,31 @@ def set_payment_terms(body: TermsChange, actor: Actor = Depends(current_actor),
                       session: Session = Depends(db_session)) -> dict:
     changed = organizations.set_terms(session, actor, body.organization_ids, body.payment_terms_days)
     return {"changed": changed}
+
+
+class Billing(BaseModel):
+    billing_email: str | None = None
+    billing_address: str | None = None
+    # "credit_card", "ach", or null (pays by transfer)
+    collection_method: str | None = None
+    consolidates_monthly: bool = False
+    wants_einvoice: bool = False
+
+
+@router.put("/organizations/{organization_id}/billing")
+def update_billing(organization_id: int, body: Billing, actor: Actor = Depends(current_actor),
+                   session: Session = Depends(db_session)) -> dict:
+    organizations.update_billing(session, actor, organization_id, organizations.BillingSettings(**body.model_dump()))
+    return vars(organizations.billing_settings(session, actor, organization_id))
+
+
+@router.post("/organizations/{organization_id}/consolidate")
+def consolidate(organization_id: int, period: str, actor: Actor = Depends(current_actor),
+                session: Session = Depends(db_session)) -> dict:
+    made = consolidation.consolidate(session, actor, organization_id, period)
+    return {"consolidated": [{"id": c.invoice.id, "number": c.invoice.number, "total_minor": c.invoice.total_minor,
+                              "currency": c.invoice.currency, "due_date": c.invoice.due_date.isoformat(),
+                              "invoices": c.gathered} for c in made]}
 
 
 class PostingDate(BaseModel):

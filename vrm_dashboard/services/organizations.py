@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, false, func, insert, or_, select, true, update
 from sqlmodel import Session
 
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import Organization, OrganizationTier, PaymentTermsChange, User, utcnow
+from vrm_dashboard.domain.collection_rules import CHARGEABLE
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import TermsError, effective_from, parse_terms, terms_on
 from vrm_dashboard.services import audit
@@ -316,6 +318,48 @@ def set_reminders_stopped(session: Session, actor: Actor, organization_id: int, 
                  before={"reminders_stopped": not stopped}, after={"reminders_stopped": stopped})
 
 
-def own_organization(session: Session, actor: Actor) -> Organization | None:
-    return session.get(Organization, actor.organization_id) if actor.organization_id else None
+@dataclass
+class BillingSettings:
+    billing_email: str | None = None
+    billing_address: str | None = None
+    collection_method: str | None = None
+    consolidates_monthly: bool = False
+    wants_einvoice: bool = False
+
+
+def billing_settings(session: Session, actor: Actor, organization_id: int) -> BillingSettings:
+    require(actor, Action.TERMS_VIEW)
+    org, = require_managed(session, actor, [organization_id])
+    return BillingSettings(org.billing_email, org.billing_address, org.collection_method, org.consolidates_monthly,
+                           org.wants_einvoice)
+
+
+def update_billing(session: Session, actor: Actor, organization_id: int, values: BillingSettings) -> Organization:
+    """Where a customer's invoices and reminders go, how it pays, and whether its invoices
+    are consolidated monthly or carry e-invoice XML."""
+    require(actor, Action.COLLECTION_MANAGE)
+    org, = require_managed(session, actor, [organization_id])
+    errors = {}
+    email = (values.billing_email or "").strip() or None
+    if email is not None:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            errors["billing_email"] = str(exc)
+    method = values.collection_method or None
+    if method is not None and method not in CHARGEABLE:
+        errors["collection_method"] = "A credit card, an ACH mandate, or nothing (the customer pays by transfer)"
+    address = (values.billing_address or "").strip() or None
+    if address is not None and len(address) > 500:
+        errors["billing_address"] = "At most 500 characters"
+    if errors:
+        raise FieldErrors(errors)
+    before = audit.snapshot(org)
+    org.billing_email, org.billing_address, org.collection_method = email, address, method
+    org.consolidates_monthly, org.wants_einvoice = bool(values.consolidates_monthly), bool(values.wants_einvoice)
+    org.updated_at, org.updated_by_id = utcnow(), actor.user_id
+    session.add(org)
+    session.flush()
+    audit.record(session, actor, "organization.billing", "organization", org.id, before=before, after=org)
+    return org
 

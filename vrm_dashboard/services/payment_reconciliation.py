@@ -19,6 +19,7 @@ from vrm_dashboard.db.models import (
     BankStatement, Invoice, PaymentTransaction, StatementLine, StoredDocument, utcnow,
 )
 from vrm_dashboard.db.models.payouts import TransactionStatus
+from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import audit, documents
@@ -95,8 +96,9 @@ def _reconcile(session: Session, actor: Actor, entry: StatementEntry, label: str
         invoice = _receivable(session, entry)
         if invoice is not None:
             before = invoice.status
+            # A customer's own transfer: the invoice was paid by wire.
             session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
-                status=InvoiceStatus.PAID.value, updated_at=utcnow()))
+                status=InvoiceStatus.PAID.value, payment_method=CustomerPaymentMethod.WIRE.value, updated_at=utcnow()))
             audit.record(session, actor, "invoice.paid_by_customer", "invoice", invoice.id,
                          before={"status": before}, after={"status": InvoiceStatus.PAID.value, "statement": label})
             return SETTLED_INVOICE, f"Settles customer invoice {invoice.number}", None, invoice.id

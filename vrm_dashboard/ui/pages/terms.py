@@ -4,7 +4,7 @@ import reflex as rx
 
 from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.shell import data_table, page_frame
-from vrm_dashboard.ui.states.terms import COLUMNS, TIER_OPTIONS, TermsState
+from vrm_dashboard.ui.states.terms import COLLECTION_OPTIONS, COLUMNS, TIER_OPTIONS, TermsState
 
 S = TermsState
 _SORTABLE = {"status", "name", "erp_id", "id", "country", "tier", "terms", "default", "updated_at", "updated_by"}
@@ -119,12 +119,38 @@ def _messages() -> rx.Component:
     )
 
 
+def _billing() -> rx.Component:
+    b = S.billing
+    field = lambda label, name: rx.hstack(  # noqa: E731
+        rx.text(label, size="2", width="160px"),
+        rx.input(value=b[name], width="320px", on_change=lambda value: S.set_billing_field(name, value),
+                 data_testid=f"billing-{name}"), align="center")
+    return rx.vstack(
+        rx.heading("Billing", size="3"),
+        field("Billing e-mail", "billing_email"),
+        field("Billing address", "billing_address"),
+        rx.hstack(rx.text("Collected by", size="2", width="160px"),
+                  rx.select.root(rx.select.trigger(data_testid="billing-collection-method"), rx.select.content(
+                      *[rx.select.item(text, value=value) for value, text in COLLECTION_OPTIONS]),
+                      value=b["collection_method"], on_change=lambda value: S.set_billing_field("collection_method", value)),
+                  align="center"),
+        rx.checkbox("Consolidate its invoices monthly", checked=b["consolidates_monthly"] == "yes",
+                    on_change=lambda value: S.set_billing_field("consolidates_monthly", value)),
+        rx.checkbox("Send e-invoices (Factur-X)", checked=b["wants_einvoice"] == "yes",
+                    on_change=lambda value: S.set_billing_field("wants_einvoice", value)),
+        rx.cond(S.can_collect, rx.button("Save billing settings", size="2", on_click=S.save_billing,
+                                         data_testid="billing-save")),
+        spacing="2")
+
+
 def _history() -> rx.Component:
     return rx.cond(S.history_name != "", rx.vstack(
-        rx.heading("History of terms: ", S.history_name, size="4"),
+        rx.heading(S.history_name, size="4", data_testid="terms-detail-name"),
+        rx.heading("History of terms", size="3"),
         rx.cond(S.history.length() == 0, rx.text("Always on the default terms.", size="2"),
                 data_table(["In force from", "Before", "After", "Changed", "By"], S.history,
                            ["from", "was", "now", "at", "by"], "terms-history")),
+        _billing(),
         spacing="2", width="100%"))
 
 

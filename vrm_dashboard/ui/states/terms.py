@@ -24,6 +24,8 @@ COLUMNS: list[tuple[str, str]] = [
 DEFAULT_COLUMNS = [key for key, _ in COLUMNS]
 COLUMNS_PREFERENCE = "terms.columns"
 FILTER_FIELDS = ("search", "tier", "country", "uses_default", "status")
+COLLECTION_OPTIONS = [("transfer", "Transfer (nothing to charge)"), ("credit_card", "Credit card"),
+                      ("ach", "ACH direct debit")]
 TIER_OPTIONS = [(k, v) for k, v in organizations.TIER_LABELS.items() if k != "distributor"]
 
 
@@ -42,6 +44,9 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
     bulk_value: str = ""
     history_name: str = ""
     history: list[dict[str, str]] = []
+    # The chosen organization's billing settings, edited below its history.
+    billing_id: str = ""
+    billing: dict[str, str] = {}
 
     def _query(self) -> organizations.OrganizationQuery:
         f = self.filters
@@ -151,15 +156,36 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
 
     @rx.event
     def show_history(self, row_id: str, name: str) -> None:
+        """The organization's history of terms and its billing settings."""
         try:
             with self._acting(read_only=True) as (session, actor):
                 changes = organizations.terms_history(session, actor, int(row_id))
+                billing = organizations.billing_settings(session, actor, int(row_id))
         except ServiceError as exc:
             self.error = str(exc)
             return
-        self.history_name = name
+        self.history_name, self.billing_id = name, row_id
         self.history = [{"from": c.effective_from.isoformat(), "was": c.previous_days, "now": c.days,
                          "at": fmt.day(c.changed_at), "by": c.changed_by} for c in changes]
+        self.billing = {"billing_email": billing.billing_email or "", "billing_address": billing.billing_address or "",
+                        "collection_method": billing.collection_method or "transfer",
+                        "consolidates_monthly": "yes" if billing.consolidates_monthly else "no",
+                        "wants_einvoice": "yes" if billing.wants_einvoice else "no"}
+
+    @rx.event
+    def set_billing_field(self, name: str, value: str | bool) -> None:
+        if name in self.billing:
+            self.billing[name] = ("yes" if value else "no") if isinstance(value, bool) else value
+
+    @rx.event
+    def save_billing(self) -> None:
+        b = self.billing
+        values = organizations.BillingSettings(
+            b["billing_email"], b["billing_address"],
+            None if b["collection_method"] == "transfer" else b["collection_method"],
+            b["consolidates_monthly"] == "yes", b["wants_einvoice"] == "yes")
+        self._outcome(lambda session, actor: organizations.update_billing(
+            session, actor, int(self.billing_id), values) and f"Billing settings of {self.history_name} saved.")
 
     @rx.event
     def toggle_reminders(self, row_id: str) -> None:
