@@ -5,7 +5,7 @@ customers and sellers, a seller's admins its end customers. Every read and chang
 limited to that scope, whoever calls (a screen, the API, a crafted event)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -107,7 +107,6 @@ class OrganizationPage:
     total_rows: int
     page: int
     page_count: int
-    tier_counts: dict[str, int] = field(default_factory=dict)
 
 
 SORTABLE = {
@@ -181,9 +180,7 @@ def list_organizations(session: Session, actor: Actor, query: OrganizationQuery 
     page_count = max(1, -(-total // size))
     page = max(1, min(int(query.page), page_count))
     statement = _ordered(_select_rows().where(*conditions), query).offset((page - 1) * size).limit(size)
-    tiers = dict(session.execute(select(Organization.tier, func.count()).where(managed(actor))
-                                 .group_by(Organization.tier)).all())
-    return OrganizationPage(_rows_of(session, statement, today or date.today()), total, page, page_count, tiers)
+    return OrganizationPage(_rows_of(session, statement, today or date.today()), total, page, page_count)
 
 
 def iter_organizations(session: Session, actor: Actor, query: OrganizationQuery | None,
