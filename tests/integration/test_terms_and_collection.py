@@ -195,6 +195,10 @@ def test_collection_charges_what_is_due_sets_method_and_status_and_records_each_
     session.expire_all()
     assert session.get(Invoice, theirs.id).status == "paid"
     assert len(session.exec(select(CollectionAttempt).where(CollectionAttempt.invoice_id == wire.id)).all()) == 2
+    history = collection.attempts_of(session, h.distributor_admin, declined.id)
+    assert [(a.outcome, a.failure_reason) for a in history] == [("failed", "Declined: insufficient funds")] * 2
+    with pytest.raises(PermissionDenied):
+        collection.attempts_of(session, h.seller_admin, declined.id)
 
 
 def test_collecting_by_invoice_date_takes_invoices_issued_up_to_that_day(session):
@@ -294,6 +298,14 @@ def test_consolidation_gathers_a_months_invoices_into_one_with_the_terms_of_its_
     page = receivable_queries.list_receivables(session, h.distributor_admin, receivable_queries.ReceivableQuery(
         search="contoso", sort="amount"))
     assert page.total_rows == 4 and page.open_amounts == {"EUR": 35_000}
+    query = receivable_queries.ReceivableQuery(terms="15", sort="terms", descending=True)
+    assert [r.number for r in receivable_queries.list_receivables(session, h.distributor_admin, query).rows] == [
+        made.invoice.number]
+    query = receivable_queries.ReceivableQuery(posted_from="2026-10-01", posted_to="2026-10-31", sort="posting_date")
+    assert [r.id for r in receivable_queries.list_receivables(session, h.distributor_admin, query).rows] == [
+        first.id, second.id]
+    with pytest.raises(FieldErrors):
+        receivable_queries.list_receivables(session, h.distributor_admin, receivable_queries.ReceivableQuery(terms="x"))
 
 
 def test_incoming_invoices_are_those_billed_to_ones_own_organization(session):

@@ -82,12 +82,14 @@ def set_posting_date(invoice_id: int, body: PostingDate, actor: Actor = Depends(
 
 @router.get("/receivables")
 def list_receivables(direction: str = "outgoing", search: str = "", status: str = "", payment_method: str = "",
-                     overdue_only: bool = False, sort: str = "due_date", descending: bool = False, page: int = 1,
+                     overdue_only: bool = False, due_from: str = "", due_to: str = "", posted_from: str = "",
+                     posted_to: str = "", terms: str = "", sort: str = "due_date", descending: bool = False, page: int = 1,
                      page_size: int = 25, actor: Actor = Depends(current_actor),
                      session: Session = Depends(db_session)) -> dict:
     result = receivable_queries.list_receivables(session, actor, receivable_queries.ReceivableQuery(
         direction=direction, search=search, status=status, payment_method=payment_method,
-        overdue_only=overdue_only, sort=sort, descending=descending, page=page, page_size=page_size))
+        overdue_only=overdue_only, due_from=due_from, due_to=due_to, posted_from=posted_from, posted_to=posted_to,
+        terms=terms, sort=sort, descending=descending, page=page, page_size=page_size))
     return {"page": result.page, "page_count": result.page_count, "total": result.total_rows,
             "open_amounts_minor": result.open_amounts, "invoices": [vars(r) for r in result.rows]}
 
@@ -114,6 +116,12 @@ def create_receivable(body: NewReceivable, actor: Actor = Depends(current_actor)
                                body.issue_date, body.tax_rate_percent)
     return {"id": invoice.id, "number": invoice.number, "total_minor": invoice.total_minor,
             "payment_terms_days": invoice.payment_terms_days, "due_date": invoice.due_date.isoformat()}
+
+
+@router.get("/receivables/{invoice_id}/collection-attempts")
+def collection_attempts(invoice_id: int, actor: Actor = Depends(current_actor),
+                        session: Session = Depends(db_session)) -> dict:
+    return {"attempts": [vars(a) for a in collection.attempts_of(session, actor, invoice_id)]}
 
 
 class CollectRequest(BaseModel):

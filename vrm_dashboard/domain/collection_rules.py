@@ -26,6 +26,8 @@ CHARGEABLE = frozenset({CustomerPaymentMethod.CREDIT_CARD.value, CustomerPayment
 
 
 class AttemptOutcome(str, Enum):
+    # Claimed and not yet answered by the collector (a run that died leaves it so).
+    PENDING = "pending"
     COLLECTED = "collected"
     FAILED = "failed"
 

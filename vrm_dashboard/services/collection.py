@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlmodel import Session
@@ -32,7 +32,6 @@ from vrm_dashboard.services.errors import FieldErrors
 from vrm_dashboard.services.job_runs import JobResult
 
 BATCH = 5000
-PENDING = "pending"
 JOB = Actor.system("collect_overdue_invoices")
 
 
@@ -90,7 +89,7 @@ def _collectable(actor: Actor, selection: Selection, today: date) -> list:  # ty
     ]
 
 
-def _claim(session: Session, actor: Actor, conditions: list, limit: int) -> list[tuple[int, str, int]]:  # type: ignore[type-arg]
+def _claim(session: Session, actor: Actor, conditions: list, limit: int) -> list[int]:  # type: ignore[type-arg]
     """Mark a batch Processing and write its pending attempts; committed before any charge."""
     rows = session.execute(
         select(Invoice.id, Invoice.status, Invoice.total_minor, Invoice.currency, Organization.collection_method,
@@ -110,18 +109,18 @@ def _claim(session: Session, actor: Actor, conditions: list, limit: int) -> list
     method_of = lambda m: m if m in CHARGEABLE else CustomerPaymentMethod.WIRE.value  # noqa: E731
     session.execute(insert(CollectionAttempt), [
         {"invoice_id": i, "idempotency_key": f"collect-{i}-{n + 1}", "attempted_at": now, "method": method_of(m),
-         "outcome": PENDING, "amount_minor": total, "currency": currency, "initiated_by_id": actor.user_id}
+         "outcome": AttemptOutcome.PENDING.value, "amount_minor": total, "currency": currency, "initiated_by_id": actor.user_id}
         for i, _status, total, currency, m, n in rows])
     audit.record_many(session, actor, "receivable.collect", "invoice",
                       [(i, {"status": status}, {"status": S.PROCESSING.value}) for i, status, *_ in rows])
     session.commit()
-    return [(i, status, n + 1) for i, status, _t, _c, _m, n in rows]
+    return ids
 
 
 def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
                     invoice_ids: list[int] | None) -> CollectionSummary:
     """Charge every pending attempt (of these invoices, or left by any earlier run) and settle."""
-    where = [CollectionAttempt.outcome == PENDING]
+    where = [CollectionAttempt.outcome == AttemptOutcome.PENDING.value]
     if invoice_ids is not None:
         where.append(CollectionAttempt.invoice_id.in_(invoice_ids))
     attempts = session.execute(
@@ -183,7 +182,7 @@ def collect(session: Session, actor: Actor, selection: Selection | None = None, 
         claimed = _claim(session, actor, conditions, batch)
         if not claimed:
             break
-        summary.add(_charge_pending(session, actor, collector, [i for i, _s, _n in claimed]))
+        summary.add(_charge_pending(session, actor, collector, claimed))
         session.commit()
     return summary
 
@@ -197,7 +196,7 @@ def collect_overdue(session: Session) -> JobResult:
 
 @dataclass
 class AttemptRow:
-    attempted_at: object
+    attempted_at: datetime
     method: str
     outcome: str
     amount_minor: int

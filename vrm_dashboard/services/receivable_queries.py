@@ -14,6 +14,7 @@ from vrm_dashboard.db.models import Invoice, Organization
 from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod, OPEN_STATUSES
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.terms_rules import TermsError, parse_terms
 from vrm_dashboard.services import organizations
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import FieldErrors
@@ -36,6 +37,10 @@ class ReceivableQuery:
     overdue_only: bool = False
     due_from: str = ""
     due_to: str = ""
+    posted_from: str = ""
+    posted_to: str = ""
+    # Whole days, e.g. "30": invoices carrying exactly these terms.
+    terms: str = ""
     sort: str = "due_date"
     descending: bool = False
     page: int = 1
@@ -102,11 +107,18 @@ def _conditions(actor: Actor, query: ReceivableQuery, today: date) -> list[Any]:
     if query.overdue_only:
         conditions += [Invoice.due_date < today, Invoice.status.in_(OPEN_STATUSES),
                        Invoice.consolidated_into_id.is_(None)]
-    due_from, due_to = _day(query.due_from, "due_from"), _day(query.due_to, "due_to")
-    if due_from:
-        conditions.append(Invoice.due_date >= due_from)
-    if due_to:
-        conditions.append(Invoice.due_date <= due_to)
+    for column, (low, high) in ((Invoice.due_date, ("due_from", "due_to")),
+                                (Invoice.posting_date, ("posted_from", "posted_to"))):
+        start, end = _day(getattr(query, low), low), _day(getattr(query, high), high)
+        if start:
+            conditions.append(column >= start)
+        if end:
+            conditions.append(column <= end)
+    if query.terms.strip():
+        try:
+            conditions.append(Invoice.payment_terms_days == parse_terms(query.terms))
+        except TermsError as exc:
+            raise FieldErrors({"terms": str(exc)}) from None
     return conditions
 
 

@@ -28,15 +28,18 @@ def queue_reminders(session: Session, today: date | None = None) -> JobResult:
     schedule = list(app_settings.get(session, app_settings.REMINDER_DAYS))
     if not schedule:
         return JobResult(0, detail="no reminder schedule")
+    owed = [Invoice.status.in_(COLLECTABLE_STATUSES), Invoice.due_date.is_not(None),
+            Invoice.consolidated_into_id.is_(None), Invoice.document_type == "invoice",
+            Invoice.reminders_stopped.is_(False), Organization.reminders_stopped.is_(False),
+            Organization.billing_email.is_not(None)]
     candidates = session.execute(
         select(Invoice.id, Invoice.number, Invoice.due_date, Invoice.total_minor, Invoice.currency,
                Organization.billing_email)
-        .join(Organization, Organization.id == Invoice.organization_id)
-        .where(Invoice.status.in_(COLLECTABLE_STATUSES), Invoice.due_date.is_not(None),
-               Invoice.consolidated_into_id.is_(None), Invoice.document_type == "invoice",
-               Invoice.reminders_stopped.is_(False), Organization.reminders_stopped.is_(False),
-               Organization.billing_email.is_not(None))).all()
-    sent = {(i, s) for i, s in session.execute(select(PaymentReminder.invoice_id, PaymentReminder.stage))}
+        .join(Organization, Organization.id == Invoice.organization_id).where(*owed)).all()
+    sent = {(i, stage) for i, stage in session.execute(
+        select(PaymentReminder.invoice_id, PaymentReminder.stage)
+        .join(Invoice, Invoice.id == PaymentReminder.invoice_id)
+        .join(Organization, Organization.id == Invoice.organization_id).where(*owed))}
     due = []
     for invoice_id, number, due_date, total, currency, email in candidates:
         stage = reminder_stage(due_date, today, schedule)

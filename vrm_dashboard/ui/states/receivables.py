@@ -18,7 +18,7 @@ from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.session import SessionState
 
-FILTER_FIELDS = ("search", "status", "payment_method", "due_from", "due_to")
+FILTER_FIELDS = ("search", "status", "payment_method", "due_from", "due_to", "posted_from", "posted_to", "terms")
 METHOD_OPTIONS = [(m.value, label) for m, label in PAYMENT_METHOD_LABELS.items()]
 
 
@@ -68,7 +68,8 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
         f = self.filters
         return receivable_queries.ReceivableQuery(
             direction=self.direction, search=f["search"], status=f["status"], payment_method=f["payment_method"],
-            overdue_only=self.overdue_only, due_from=f["due_from"], due_to=f["due_to"], sort=self.sort,
+            overdue_only=self.overdue_only, due_from=f["due_from"], due_to=f["due_to"], posted_from=f["posted_from"],
+            posted_to=f["posted_to"], terms=f["terms"], sort=self.sort,
             descending=self.descending, page=self.page, page_size=25)
 
     @rx.event
