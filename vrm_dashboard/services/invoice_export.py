@@ -96,17 +96,23 @@ def _text_values(row: ExportRow) -> list:
     return [neutralize(row.number), row.kind, neutralize(row.vendor_name), neutralize(row.vendor_code)]
 
 
-def _write_xlsx(rows: Iterator[ExportRow], out: BinaryIO, total: int, progress: Progress | None) -> int:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Invoices")
+def streamed_sheet(workbook: Workbook, title: str, headers: list[str]):  # type: ignore[no-untyped-def]
+    """A write-only sheet with a bold, frozen header row."""
+    sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for title in HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
         cell.font = bold
         header.append(cell)
     sheet.append(header)
+    return sheet
+
+
+def _write_xlsx(rows: Iterator[ExportRow], out: BinaryIO, total: int, progress: Progress | None) -> int:
+    workbook = Workbook(write_only=True)
+    sheet = streamed_sheet(workbook, "Invoices", HEADERS)
     formats: dict[str, str] = {}
     written = 0
     for row in rows:

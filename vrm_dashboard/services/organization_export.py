@@ -6,12 +6,11 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlmodel import Session
 
 from vrm_dashboard.services import organizations
 from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.invoice_export import neutralize
+from vrm_dashboard.services.invoice_export import neutralize, streamed_sheet
 
 HEADERS = ["Status", "Organization", "ERP ID", "Organization ID", "Country", "Tier", "Payment Terms (days)",
            "Default Payment Terms", "New terms from", "Updated On", "Updated By"]
@@ -21,15 +20,7 @@ def export_organizations(session: Session, actor: Actor, query: organizations.Or
                          out: BinaryIO, today: date | None = None) -> int:
     """The view in its order (query), or every organization the actor manages (None)."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("Payment terms")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet = streamed_sheet(book, "Payment terms", HEADERS)
     written = 0
     for row in organizations.iter_organizations(session, actor, query, today):
         updated = WriteOnlyCell(sheet, value=row.updated_at.replace(tzinfo=None))
