@@ -16,6 +16,7 @@ class Screen:
 
 SCREENS = (
     Screen("Vendors", "/vendors", Action.VENDOR_VIEW, "users"),
+    Screen("Overview", "/overview", Action.PAYOUT_VIEW, "layout-dashboard"),
     Screen("Pending Invoices", "/invoices", Action.INVOICE_VIEW, "file-text"),
     Screen("Intake", "/intake", Action.INTAKE_IMPORT, "inbox"),
     Screen("Smart Payouts", "/payouts", Action.PAYOUT_VIEW, "banknote"),

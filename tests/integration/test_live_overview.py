@@ -1,0 +1,46 @@
+"""The live overview: one hub computes the figures once per change for every listening page,
+sees changes made by other processes, and stops when nobody listens."""
+import asyncio
+
+from sqlmodel import Session
+
+from vrm_dashboard.services import audit, demo_data, overview
+from vrm_dashboard.services.errors import PermissionDenied
+from vrm_dashboard.ui.live_hub import LiveHub
+from tests.helpers import SYSTEM, make_user
+
+import pytest
+
+
+def test_one_computation_per_change_however_many_pages_listen(db):
+    demo_data.seed(db, vendors=5, invoices=60, seed=4)
+    hub = LiveHub(overview.signature, overview.compute, poll_seconds=0.05)
+
+    async def scenario() -> None:
+        pages = [await hub.subscribe() for _ in range(20)]
+        assert hub.computations == 1 and {v for v, _ in pages} == {1}
+        waiting = [asyncio.create_task(hub.next(1, timeout=5)) for _ in pages]
+        await asyncio.sleep(0.2)
+        assert hub.computations == 1  # nothing changed: nothing computed again
+        with Session(db) as session:  # another process's committed change
+            audit.record(session, SYSTEM, "test.change", "test", 1)
+            session.commit()
+        results = await asyncio.gather(*waiting)
+        assert all(r is not None and r[0] == 2 for r in results)
+        assert hub.computations == 2
+        for _ in pages:
+            hub.unsubscribe()
+        await asyncio.sleep(0.2)
+        assert hub.listeners == 0 and hub._task is None
+
+    asyncio.run(scenario())
+
+
+def test_the_overview_needs_the_payout_view_permission(db):
+    with Session(db) as session:
+        vendor = make_user(session, "vendor")
+        with pytest.raises(PermissionDenied):
+            overview.overview(session, vendor)
+        viewer = make_user(session, "viewer")
+        figures = overview.overview(session, viewer)
+        assert [g.key for g in figures.payout_groups] == ["awaiting", "processing", "paid", "failed"]

@@ -1,0 +1,134 @@
+"""The managers' overview, live: each open page listens to the one hub of this backend and
+shows the figures it computed, within a second of any committed change. A page's listener
+ends itself when its browser disconnects, leaves the page, or loses the permission."""
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import plotly.graph_objects as go
+import reflex as rx
+
+from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.domain.money import format_money, to_major_string
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import aging, auth, overview
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.live_hub import LiveHub
+from vrm_dashboard.ui.states.session import SessionState
+
+HUB: LiveHub[overview.Overview] = LiveHub(overview.signature, overview.compute)
+# A listener wakes at least this often to see whether its browser is still there.
+CHECK_SECONDS = 5.0
+ROUTE = "/overview"
+
+
+def _amounts(amounts: dict[str, int]) -> str:
+    return " · ".join(format_money(v, c) for c, v in sorted(amounts.items())) or "—"
+
+
+def _connected(token: str) -> bool:
+    from vrm_dashboard.vrm_dashboard import app
+
+    namespace = app.event_namespace
+    return namespace is not None and token in namespace.token_to_sid
+
+
+def _bar(title: str, series: dict[str, list[tuple[str, str]]], stacked: bool = False) -> go.Figure:
+    figure = go.Figure()
+    for name, points in series.items():
+        figure.add_trace(go.Bar(name=name, x=[x for x, _ in points], y=[y for _, y in points]))
+    figure.update_layout(title=title, barmode="stack" if stacked else "group", height=280,
+                         margin=dict(l=40, r=20, t=40, b=40), xaxis=dict(type="category"), legend=dict(orientation="h"))
+    return figure
+
+
+class OverviewState(SessionState):
+    cards: list[dict[str, str]] = []
+    invoice_rows: list[dict[str, str]] = []
+    upcoming_rows: list[dict[str, str]] = []
+    aging_rows: list[dict[str, str]] = []
+    updated_at: str = ""
+    paid_over_time: go.Figure = go.Figure()
+    by_method: go.Figure = go.Figure()
+    by_status: go.Figure = go.Figure()
+    distribution_rate: go.Figure = go.Figure()
+    _listening: bool = False
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.PAYOUT_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        return OverviewState.listen
+
+    def _still_allowed(self) -> bool:
+        with session_scope(read_only=True) as session:
+            actor = auth.actor_for_token(session, self.token)
+        return actor is not None and actor.can(Action.PAYOUT_VIEW)
+
+    @rx.event(background=True)
+    async def listen(self):  # type: ignore[no-untyped-def]
+        async with self:
+            if self._listening:
+                return
+            self._listening = True
+            client = self.router.session.client_token
+        version, figures = await HUB.subscribe()
+        try:
+            async with self:
+                self._show(figures)
+            while True:
+                news = await HUB.next(version, timeout=CHECK_SECONDS)
+                async with self:
+                    here = self.router.url.path.rstrip("/") == ROUTE
+                if not (here and _connected(client)):
+                    return
+                if news is None:
+                    continue
+                # A revoked permission ends the listening at the next change.
+                if not await asyncio.to_thread(self._still_allowed):
+                    return
+                version, figures = news
+                async with self:
+                    self._show(figures)
+        finally:
+            HUB.unsubscribe()
+            async with self:
+                self._listening = False
+
+    def _show(self, o: overview.Overview) -> None:
+        open_invoices: dict[str, int] = defaultdict(int)
+        pending_count = 0
+        for t in o.invoice_totals:
+            if t.status in ("pending", "draft_valid", "draft"):
+                open_invoices[t.currency] += t.amount_minor
+                pending_count += t.count if t.status == "pending" else 0
+        self.cards = [
+            {"key": "pending", "label": "Pending invoices", "count": f"{pending_count:,}", "amounts": _amounts(open_invoices)},
+            *[{"key": g.key, "label": f"Payouts {g.label.lower()}", "count": f"{g.count:,}",
+               "amounts": _amounts(g.amounts_minor)} for g in o.payout_groups if g.key != "paid"],
+            {"key": "paid_month", "label": "Paid this month", "count": f"{o.paid_this_month_count:,}",
+             "amounts": _amounts(o.paid_this_month)},
+        ]
+        self.invoice_rows = [
+            {"status": fmt.status_label(t.status),
+             "currency": t.currency, "count": f"{t.count:,}", "amount": fmt.money(t.amount_minor, t.currency)}
+            for t in o.invoice_totals
+        ]
+        self.upcoming_rows = [{"date": d.isoformat(), "currency": c, "count": str(n), "amount": fmt.money(a, c)}
+                              for d, c, n, a in o.upcoming]
+        self.aging_rows = [{"currency": r.currency, **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
+                            "total": fmt.money(r.total, r.currency)} for r in o.aging.totals]
+        self.updated_at = o.computed_at.astimezone().strftime("%H:%M:%S")
+        per_currency: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for day, currency, amount in o.paid_by_day:
+            per_currency[currency].append((day.isoformat(), to_major_string(amount, currency)))
+        self.paid_over_time = _bar("Paid per day (last 30 days)", dict(per_currency))
+        rails: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for rail, currency, _count, amount in o.by_rail:
+            rails[currency].append((rail, to_major_string(amount, currency)))
+        self.by_method = _bar("Paid by payment method (30 days)", dict(rails))
+        self.by_status = _bar("Payouts by status", {"Payouts": [(g.label, str(g.count)) for g in o.payout_groups]})
+        self.distribution_rate = _bar("Invoice e-mail success rate %", {"Success %": [
+            (r.period.isoformat(), f"{r.success_rate:.1f}") for r in o.distribution if r.success_rate is not None]})
