@@ -1,10 +1,10 @@
-"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts | distribute | terms."""
+"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts | distribute | terms | live."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts", "distribute", "terms")
+BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts", "distribute", "terms", "live")
 
 
 def main() -> int:

@@ -1,6 +1,7 @@
 """The live overview: one hub computes the figures once per change for every listening page,
 sees changes made by other processes, and stops when nobody listens."""
 import asyncio
+from dataclasses import replace
 
 from sqlmodel import Session
 
@@ -44,3 +45,25 @@ def test_the_overview_needs_the_payout_view_permission(db):
         viewer = make_user(session, "viewer")
         figures = overview.overview(session, viewer)
         assert [g.key for g in figures.payout_groups] == ["awaiting", "processing", "paid", "failed"]
+
+
+def test_a_page_is_sent_only_what_changed(db):
+    from vrm_dashboard.ui.states.overview import OverviewState, display_of
+    import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+    from tests.integration.test_ui_handlers import _state
+
+    demo_data.seed(db, vendors=5, invoices=60, seed=4)
+    with Session(db) as session:
+        first = overview.compute(session)
+        second = overview.compute(session)
+    assert display_of(101, first) is display_of(101, first)  # shaped once per version
+    state = _state(OverviewState)
+    state._show(101, first)
+    state.dirty_vars.clear()
+    state._show(102, second)
+    sent = lambda: {name for name in state.dirty_vars if not name.startswith("_")}  # noqa: E731 (backend vars stay)
+    # At most the time of computation differs: nothing else is sent again.
+    assert sent() <= {"updated_at"}
+    state.dirty_vars.clear()
+    state._show(103, replace(second, paid_this_month_count=second.paid_this_month_count + 1))
+    assert "cards" in sent() and sent() <= {"cards", "updated_at"}

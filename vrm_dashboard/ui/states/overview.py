@@ -43,6 +43,63 @@ def _bar(title: str, series: dict[str, list[tuple[str, str]]], stacked: bool = F
     return figure
 
 
+def _figures_of(o: overview.Overview) -> dict[str, tuple[object, object]]:
+    per_currency: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for day, currency, amount in o.paid_by_day:
+        per_currency[currency].append((day.isoformat(), to_major_string(amount, currency)))
+    rails: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for rail, currency, _count, amount in o.by_rail:
+        rails[currency].append((rail, to_major_string(amount, currency)))
+    statuses = {"Payouts": [(g.label, str(g.count)) for g in o.payout_groups]}
+    rates = {"Success %": [(r.period.isoformat(), f"{r.success_rate:.1f}") for r in o.distribution
+                           if r.success_rate is not None]}
+    charts = {"paid_over_time": ("Paid per day (last 30 days)", dict(per_currency)),
+              "by_method": ("Paid by payment method (30 days)", dict(rails)),
+              "by_status": ("Payouts by status", statuses),
+              "distribution_rate": ("Invoice e-mail success rate %", rates)}
+    return {name: (repr(series), _bar(title, series)) for name, (title, series) in charts.items()}
+
+
+_DISPLAYS: dict[int, dict[str, tuple[object, object]]] = {}
+
+
+def display_of(version: int, o: overview.Overview) -> dict[str, tuple[object, object]]:
+    """What the page shows, shaped once per version of the figures for every open page:
+    var name -> (a key that changes with the value, the value)."""
+    if version not in _DISPLAYS:
+        if len(_DISPLAYS) >= 4:
+            _DISPLAYS.pop(min(_DISPLAYS))
+        _DISPLAYS[version] = _shaped(o)
+    return _DISPLAYS[version]
+
+
+def _shaped(o: overview.Overview) -> dict[str, tuple[object, object]]:
+    open_invoices: dict[str, int] = defaultdict(int)
+    pending_count = 0
+    for t in o.invoice_totals:
+        if t.status in ("pending", "draft_valid", "draft"):
+            open_invoices[t.currency] += t.amount_minor
+            pending_count += t.count if t.status == "pending" else 0
+    plain = {
+        "cards": [
+            {"key": "pending", "label": "Pending invoices", "count": f"{pending_count:,}",
+             "amounts": _amounts(open_invoices)},
+            *[{"key": g.key, "label": f"Payouts {g.label.lower()}", "count": f"{g.count:,}",
+               "amounts": _amounts(g.amounts_minor)} for g in o.payout_groups if g.key != "paid"],
+            {"key": "paid_month", "label": "Paid this month", "count": f"{o.paid_this_month_count:,}",
+             "amounts": _amounts(o.paid_this_month)},
+        ],
+        "invoice_rows": [{"status": fmt.status_label(t.status), "currency": t.currency, "count": f"{t.count:,}",
+                          "amount": fmt.money(t.amount_minor, t.currency)} for t in o.invoice_totals],
+        "upcoming_rows": [{"date": d.isoformat(), "currency": c, "count": str(n), "amount": fmt.money(a, c)}
+                          for d, c, n, a in o.upcoming],
+        "aging_rows": [{"currency": r.currency, **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
+                        "total": fmt.money(r.total, r.currency)} for r in o.aging.totals],
+        "updated_at": o.computed_at.astimezone().strftime("%H:%M:%S"),
+    }
+    return {**{name: (repr(value), value) for name, value in plain.items()}, **_figures_of(o)}
+
+
 class OverviewState(SessionState):
     cards: list[dict[str, str]] = []
     invoice_rows: list[dict[str, str]] = []
@@ -54,6 +111,8 @@ class OverviewState(SessionState):
     by_status: go.Figure = go.Figure()
     distribution_rate: go.Figure = go.Figure()
     _listening: bool = False
+    # The key of each var as last shown (see display_of).
+    _shown: dict[str, object] = {}
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -77,7 +136,8 @@ class OverviewState(SessionState):
         version, figures = await HUB.subscribe()
         try:
             async with self:
-                self._show(figures)
+                self._shown = {}
+                self._show(version, figures)
             while True:
                 news = await HUB.next(version, timeout=CHECK_SECONDS)
                 async with self:
@@ -91,44 +151,16 @@ class OverviewState(SessionState):
                     return
                 version, figures = news
                 async with self:
-                    self._show(figures)
+                    self._show(version, figures)
         finally:
             HUB.unsubscribe()
             async with self:
                 self._listening = False
 
-    def _show(self, o: overview.Overview) -> None:
-        open_invoices: dict[str, int] = defaultdict(int)
-        pending_count = 0
-        for t in o.invoice_totals:
-            if t.status in ("pending", "draft_valid", "draft"):
-                open_invoices[t.currency] += t.amount_minor
-                pending_count += t.count if t.status == "pending" else 0
-        self.cards = [
-            {"key": "pending", "label": "Pending invoices", "count": f"{pending_count:,}", "amounts": _amounts(open_invoices)},
-            *[{"key": g.key, "label": f"Payouts {g.label.lower()}", "count": f"{g.count:,}",
-               "amounts": _amounts(g.amounts_minor)} for g in o.payout_groups if g.key != "paid"],
-            {"key": "paid_month", "label": "Paid this month", "count": f"{o.paid_this_month_count:,}",
-             "amounts": _amounts(o.paid_this_month)},
-        ]
-        self.invoice_rows = [
-            {"status": fmt.status_label(t.status),
-             "currency": t.currency, "count": f"{t.count:,}", "amount": fmt.money(t.amount_minor, t.currency)}
-            for t in o.invoice_totals
-        ]
-        self.upcoming_rows = [{"date": d.isoformat(), "currency": c, "count": str(n), "amount": fmt.money(a, c)}
-                              for d, c, n, a in o.upcoming]
-        self.aging_rows = [{"currency": r.currency, **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
-                            "total": fmt.money(r.total, r.currency)} for r in o.aging.totals]
-        self.updated_at = o.computed_at.astimezone().strftime("%H:%M:%S")
-        per_currency: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for day, currency, amount in o.paid_by_day:
-            per_currency[currency].append((day.isoformat(), to_major_string(amount, currency)))
-        self.paid_over_time = _bar("Paid per day (last 30 days)", dict(per_currency))
-        rails: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for rail, currency, _count, amount in o.by_rail:
-            rails[currency].append((rail, to_major_string(amount, currency)))
-        self.by_method = _bar("Paid by payment method (30 days)", dict(rails))
-        self.by_status = _bar("Payouts by status", {"Payouts": [(g.label, str(g.count)) for g in o.payout_groups]})
-        self.distribution_rate = _bar("Invoice e-mail success rate %", {"Success %": [
-            (r.period.isoformat(), f"{r.success_rate:.1f}") for r in o.distribution if r.success_rate is not None]})
+    def _show(self, version: int, o: overview.Overview) -> None:
+        """Copy the shared display; only what changed is set, so only that travels to the
+        browser (a chart redrawn for nothing costs every open page)."""
+        for name, (key, value) in display_of(version, o).items():
+            if self._shown.get(name) != key:
+                setattr(self, name, value)
+                self._shown[name] = key
