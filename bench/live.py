@@ -4,11 +4,13 @@ Builds and starts the app (`reflex run --env prod --single-port`) over a demo da
 opens N signed-in overview pages in Chromium, then commits a change from outside the app
 (a transfer confirmed paid, as the payout job does) and measures, per page, the time from
 the commit to the new figure in the page (a MutationObserver in each page stamps the
-moment). Also prints the backend's memory before and after the pages opened, and how
-many times the figures were computed (one per change, however many pages)."""
+moment). Also prints the backend's memory before and after the pages opened, how many
+times the figures were computed (one per change, however many pages), and how soon the
+pages' listeners end once the browser is gone."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -56,6 +58,13 @@ def _rss_mib(root_pid: int) -> float:
         except (OSError, ProcessLookupError):
             continue
     return total / 1024
+
+
+def _live(port: int, token: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/overview",
+                                     headers={"Cookie": f"vrm_session={token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["live"]
 
 
 def _start_app(database_url: str, port: int, log: Path) -> subprocess.Popen:
@@ -144,7 +153,15 @@ def main(argv: list[str]) -> int:
             metric("change_to_screen_p95_ms", sorted(latencies)[int(len(latencies) * 0.95) - 1], "ms")
             metric("change_to_screen_max_ms", max(latencies), "ms (target < 2000)")
             metric("backend_rss_after_changes_mib", _rss_mib(app.pid), "MiB")
+            live = _live(port, token)
+            metric("listeners_open", live["listeners"], "listening pages")
+            metric("computations", live["computations"], "figure computations (one per committed change, the sign-ins included; not one per page)")
             browser.close()
+            closed = time.perf_counter()
+            while _live(port, token)["listeners"] and time.perf_counter() - closed < 30:
+                time.sleep(0.5)
+            metric("listeners_after_close", _live(port, token)["listeners"], "listening pages")
+            metric("listeners_stop_seconds", time.perf_counter() - closed, "s")
     finally:
         os.killpg(app.pid, signal.SIGTERM)
         try:

@@ -1,9 +1,9 @@
 """One watcher of the database for every open overview in this backend process.
 
 While at least one page listens, the hub reads the change signature (three index lookups)
-twice a second. When it moves, the hub computes the figures once, in a worker thread, and
+four times a second. When it moves, the hub computes the figures once, in a worker thread, and
 wakes every listening page, which only copies them. So a change costs one computation
-however many managers look, and a quiet database costs one tiny query per half second."""
+however many managers look, and a quiet database costs one tiny query per quarter second."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +14,7 @@ from sqlmodel import Session
 from vrm_dashboard.db.engine import session_scope
 
 T = TypeVar("T")
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 
 
 class LiveHub(Generic[T]):
