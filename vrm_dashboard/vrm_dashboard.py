@@ -8,6 +8,7 @@ from vrm_dashboard.ui.pages.intake import intake_page
 from vrm_dashboard.ui.pages.invoices import invoice_detail_page, invoices_page
 from vrm_dashboard.ui.pages.login import login_page
 from vrm_dashboard.ui.pages.distribution import distribution_page
+from vrm_dashboard.ui.pages.audit_log import audit_log_page
 from vrm_dashboard.ui.pages.overview import overview_page
 from vrm_dashboard.ui.pages.payouts import payouts_page
 from vrm_dashboard.ui.pages.receivables import receivables_page
@@ -17,6 +18,7 @@ from vrm_dashboard.ui.states.branding import BrandingState
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.terms import TermsState
 from vrm_dashboard.ui.states.overview import OverviewState
+from vrm_dashboard.ui.states.audit_log import AuditLogState
 from vrm_dashboard.ui.states.receivables import ReceivablesState
 from vrm_dashboard.ui.states.intake import IntakeState
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
@@ -50,5 +52,6 @@ app.add_page(payouts_page, route="/payouts", title="Smart Payouts · VRM Dashboa
 app.add_page(distribution_page, route="/distribution", title="Distribution · VRM Dashboard", on_load=DistributionState.load)
 app.add_page(terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
 app.add_page(receivables_page, route="/receivables", title="Customer Invoices · VRM Dashboard", on_load=ReceivablesState.load)
+app.add_page(audit_log_page, route="/audit", title="Audit Log · VRM Dashboard", on_load=AuditLogState.load)
 app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=[SettingsState.load, BrandingState.load])
 app.add_page(screens.portal_page, route="/portal", title="My Portal · VRM Dashboard", on_load=PortalState.load)

@@ -23,6 +23,7 @@ SCREENS = (
     Screen("Distribution", "/distribution", Action.DISTRIBUTION_VIEW, "send"),
     Screen("Customer Invoices", "/receivables", Action.INVOICE_VIEW, "receipt"),
     Screen("Payment Terms", "/terms", Action.TERMS_VIEW, "calendar-clock"),
+    Screen("Audit Log", "/audit", Action.AUDIT_VIEW, "scroll-text"),
     Screen("Settings", "/settings", Action.SETTINGS_VIEW, "settings"),
     Screen("My Portal", "/portal", Action.PORTAL_USE, "store"),
 )

@@ -1,0 +1,82 @@
+"""The audit log screen: search by user, action, object and date, page, export to Excel."""
+from __future__ import annotations
+
+import reflex as rx
+
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services import audit, audit_queries, export_files
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.session import SessionState
+
+FILTER_FIELDS = ("user", "action", "object_type", "object_id", "since", "until")
+
+
+def _changes(entry) -> str:  # type: ignore[no-untyped-def]
+    parts = [f"{field}: {before!s:.40} → {after!s:.40}" for field, (before, after) in audit.changed_fields(entry).items()]
+    text = "; ".join(parts)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class AuditLogState(SessionState):
+    filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    rows: list[dict[str, str]] = []
+    page: int = 1
+    page_count: int = 1
+    total_rows: int = 0
+    error: str = ""
+    message: str = ""
+
+    def _query(self) -> audit_queries.AuditQuery:
+        return audit_queries.AuditQuery(**self.filters, page=self.page)
+
+    @rx.event
+    def load(self):  # type: ignore[no-untyped-def]
+        actor = self._enter_page(Action.AUDIT_VIEW)
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                result = audit_queries.search(session, actor, self._query())
+        except FieldErrors as exc:
+            self.error = "; ".join(exc.errors.values())
+            return
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
+        self.rows = [{"at": fmt.day(e.at), "who": e.actor_label, "action": e.action, "object": e.object_type,
+                      "object_id": e.object_id, "changes": _changes(e)} for e in result.rows]
+
+    @rx.event
+    def set_filter(self, name: str, value: str) -> None:
+        if name in FILTER_FIELDS:
+            self.filters[name] = value
+            self.page = 1
+            self._refresh()
+
+    @rx.event
+    def go_to_page(self, page: int) -> None:
+        self.page = max(1, int(page))
+        self._refresh()
+
+    @rx.event
+    def export(self):  # type: ignore[no-untyped-def]
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                path = export_files.new_path(actor, "xlsx")
+                with open(path, "wb") as out:
+                    written = audit_queries.export_xlsx(session, actor, self._query(), out)
+        except FieldErrors as exc:
+            self.error = "; ".join(exc.errors.values())
+            return None
+        except ServiceError as exc:
+            self.error = str(exc)
+            return None
+        self.message = f"Exported {written:,} entries."
+        return rx.download(url=f"/api/v1/exports/{path.name}")
