@@ -9,6 +9,7 @@ from vrm_dashboard.ui.pages.invoices import invoice_detail_page, invoices_page
 from vrm_dashboard.ui.pages.login import login_page
 from vrm_dashboard.ui.pages.distribution import distribution_page
 from vrm_dashboard.ui.pages.audit_log import audit_log_page
+from vrm_dashboard.ui.pages.welcome import welcome_page
 from vrm_dashboard.ui.pages.overview import overview_page
 from vrm_dashboard.ui.pages.payouts import payouts_page
 from vrm_dashboard.ui.pages.receivables import receivables_page
@@ -19,6 +20,7 @@ from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.terms import TermsState
 from vrm_dashboard.ui.states.overview import OverviewState
 from vrm_dashboard.ui.states.audit_log import AuditLogState
+from vrm_dashboard.ui.states.welcome import WelcomeState
 from vrm_dashboard.ui.states.receivables import ReceivablesState
 from vrm_dashboard.ui.states.intake import IntakeState
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
@@ -42,6 +44,7 @@ def _home() -> rx.Component:
 
 app.add_page(_home, route="/", title="VRM Dashboard", on_load=SessionState.go_home)
 app.add_page(login_page, route="/login", title="Sign in · VRM Dashboard")
+app.add_page(welcome_page, route="/welcome", title="Choose your password · VRM Dashboard", on_load=WelcomeState.load)
 app.add_page(overview_page, route="/overview", title="Overview · VRM Dashboard", on_load=OverviewState.load)
 app.add_page(vendors_page, route="/vendors", title="Vendors · VRM Dashboard", on_load=VendorsState.load)
 app.add_page(screens.vendor_card_page, route="/vendor", title="Vendor · VRM Dashboard", on_load=VendorCardState.load)

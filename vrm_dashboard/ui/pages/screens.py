@@ -4,7 +4,7 @@ import reflex as rx
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.branding import TRIGGER_OPTIONS, BrandingState
-from vrm_dashboard.ui.states.settings import SettingsState
+from vrm_dashboard.ui.states.settings import ROLE_OPTIONS, SettingsState
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
 
 
@@ -142,14 +142,62 @@ def _branding() -> rx.Component:
     )
 
 
+def _invite_form() -> rx.Component:
+    s = SettingsState
+    return rx.hstack(
+        rx.input(placeholder="E-mail", value=s.invite_form["email"], width="220px", data_testid="invite-email",
+                 on_change=lambda value: s.set_invite_field("email", value)),
+        rx.input(placeholder="Full name", value=s.invite_form["name"], width="180px", data_testid="invite-name",
+                 on_change=lambda value: s.set_invite_field("name", value)),
+        rx.select(ROLE_OPTIONS, value=s.invite_form["role"], on_change=lambda value: s.set_invite_field("role", value),
+                  data_testid="invite-role"),
+        rx.select.root(rx.select.trigger(placeholder="Organization"), rx.select.content(
+            rx.foreach(s.organization_options, lambda o: rx.select.item(o[1], value=o[0]))),
+            value=s.invite_form["organization"], on_change=lambda value: s.set_invite_field("organization", value)),
+        rx.button("Invite", on_click=s.invite, data_testid="invite-send"),
+        align="center", wrap="wrap")
+
+
+def _user_row(u: rx.Var) -> rx.Component:
+    s = SettingsState
+    return rx.table.row(
+        rx.table.cell(u["email"]), rx.table.cell(u["name"]),
+        rx.table.cell(rx.cond(s.can_manage_users,
+                              rx.select(ROLE_OPTIONS, value=u["role"], size="1",
+                                        on_change=lambda value: s.set_role(u["id"], value)),
+                              rx.text(u["roles"]))),
+        rx.table.cell(u["organization"]),
+        rx.table.cell(u["active"], data_testid="user-status"), rx.table.cell(u["last_login"]),
+        rx.table.cell(rx.cond(s.can_manage_users, rx.hstack(
+            rx.button(rx.cond(u["active"] == "Active", "Deactivate", "Activate"), size="1", variant="soft",
+                      on_click=s.toggle_active(u["id"]), data_testid="user-toggle-active"),
+            rx.button("Reset password", size="1", variant="soft", on_click=s.reset_password(u["id"]),
+                      data_testid="user-reset"),
+            spacing="1"))),
+        data_testid="user-row")
+
+
+def _users() -> rx.Component:
+    s = SettingsState
+    return rx.vstack(
+        rx.cond(s.can_manage_users, _invite_form()),
+        rx.cond(s.user_message != "", rx.callout(rx.text(s.user_message, size="2", data_testid="user-message",
+                                                         word_break="break-all"), icon="info")),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                "E-mail", "Name", "Role", "Organization", "Status", "Last sign-in", "")])),
+            rx.table.body(rx.foreach(s.users, _user_row)),
+            size="1", variant="surface", data_testid="users-table"),
+        spacing="2", width="100%")
+
+
 def settings_page() -> rx.Component:
     return page_frame(
         "Settings",
         rx.vstack(
             rx.cond(SettingsState.message != "", rx.callout(SettingsState.message, color_scheme="red")),
             rx.heading("Users", size="4"),
-            data_table(["E-mail", "Name", "Roles", "Status", "Last sign-in"], SettingsState.users,
-                       ["email", "name", "roles", "active", "last_login"], "users-table"),
+            _users(),
             _branding(),
             rx.heading("Roles and permissions", size="4"),
             rx.table.root(

@@ -1,13 +1,21 @@
-"""Settings: users and the role x permission matrix (admins)."""
+"""Settings: users (invite, deactivate, reset password, role and organization) and the
+role x permission matrix (admins)."""
 from __future__ import annotations
 
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import access_control, users
-from vrm_dashboard.services.errors import ServiceError
+from sqlmodel import select
+
+from vrm_dashboard.db.models import Organization
+from vrm_dashboard.domain.permissions import RoleName
+from vrm_dashboard.services import access_control, user_admin, users
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
+
+
+ROLE_OPTIONS = [r.value for r in RoleName]
 
 
 class SettingsState(SessionState):
@@ -15,7 +23,11 @@ class SettingsState(SessionState):
     role_columns: list[str] = []
     matrix: list[list[str]] = []
     can_manage_roles: bool = False
+    can_manage_users: bool = False
     message: str = ""
+    user_message: str = ""
+    invite_form: dict[str, str] = {"email": "", "name": "", "role": "viewer", "organization": "none"}
+    organization_options: list[list[str]] = []
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -23,6 +35,7 @@ class SettingsState(SessionState):
         if actor is None:
             return None if self.denied else rx.redirect("/login")
         self.can_manage_roles = actor.can(Action.ROLE_MANAGE)
+        self.can_manage_users = actor.can(Action.USER_MANAGE)
         self._refresh()
         return None
 
@@ -30,11 +43,67 @@ class SettingsState(SessionState):
         with self._acting(read_only=True) as (session, actor):
             self.role_columns, self.matrix = access_control.permission_matrix(session, actor)
             people = users.list_users(session, actor)
+            orgs = session.exec(select(Organization.id, Organization.name).order_by(Organization.name)).all()
+        names = {str(i): n for i, n in orgs}
+        self.organization_options = [["none", "No organization"], *[[str(i), n] for i, n in orgs]]
         self.users = [
-            {"email": u.email, "name": u.full_name, "roles": ", ".join(roles),
+            {"id": str(u.id), "email": u.email, "name": u.full_name, "roles": ", ".join(roles),
+             "role": roles[0] if roles else "", "organization": names.get(str(u.organization_id), ""),
              "active": "Active" if u.is_active else "Deactivated", "last_login": fmt.day(u.last_login_at)}
             for u, roles in people
         ]
+
+    def _user_change(self, work) -> None:  # type: ignore[no-untyped-def]
+        try:
+            with self._acting() as (session, actor):
+                self.user_message = work(session, actor)
+        except FieldErrors as exc:
+            self.user_message = "; ".join(exc.errors.values())
+        except ServiceError as exc:
+            self.user_message = str(exc)
+        self._refresh()
+
+    @rx.event
+    def set_invite_field(self, name: str, value: str) -> None:
+        if name in self.invite_form:
+            self.invite_form[name] = value
+
+    @rx.event
+    def invite(self) -> None:
+        f = self.invite_form
+        org = None if f["organization"] == "none" else int(f["organization"])
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            sent = user_admin.invite(session, actor, f["email"], f["name"], [f["role"]], org)
+            return f"Invited {sent.user.email}. Send them this link (valid 7 days): {sent.link}"
+
+        self._user_change(work)
+        if self.user_message.startswith("Invited"):
+            self.invite_form = {"email": "", "name": "", "role": "viewer", "organization": "none"}
+
+    @rx.event
+    def toggle_active(self, user_id: str) -> None:
+        row = next((u for u in self.users if u["id"] == user_id), None)
+        if row is not None:
+            active = row["active"] != "Active"
+            self._user_change(lambda session, actor: user_admin.set_active(session, actor, int(user_id), active)
+                              and f"{row['email']} is {'active again' if active else 'deactivated'}.")
+
+    @rx.event
+    def reset_password(self, user_id: str) -> None:
+        self._user_change(lambda session, actor: "Send this link to choose a new password (valid 24 hours): "
+                          + user_admin.reset_link(session, actor, int(user_id)))
+
+    @rx.event
+    def set_role(self, user_id: str, role: str) -> None:
+        self._user_change(lambda session, actor: user_admin.set_roles(session, actor, int(user_id), [role])
+                          or f"Role changed to {role.replace('_', ' ')}.")
+
+    @rx.event
+    def set_user_organization(self, user_id: str, organization: str) -> None:
+        org = None if organization == "none" else int(organization)
+        self._user_change(lambda session, actor: user_admin.set_organization(session, actor, int(user_id), org)
+                          or "Organization changed.")
 
     @rx.event
     def toggle_grant(self, role: str, action: str):  # type: ignore[no-untyped-def]
