@@ -11,6 +11,9 @@ from vrm_dashboard.services.actors import Actor, load_actor
 from vrm_dashboard.services.users import add_user
 
 SYSTEM = Actor.system("tests")
+# The invoices' due date: today at the earliest, so a payout waits for it (rather than being
+# overdue and paid at once) whatever day the suite runs.
+DUE_DAY = max(date(2026, 12, 1), date.today())
 
 
 def make_user(session: Session, role: str, email: str | None = None, vendor_id: int | None = None) -> Actor:
@@ -33,7 +36,7 @@ def make_invoice(session: Session, vendor_id: int, number: str, total_minor: int
                  status: str = "pending", currency: str = "EUR") -> Invoice:
     invoice = Invoice(number=number, kind="parsed", vendor_id=vendor_id, currency=currency,
                       subtotal_minor=total_minor, tax_minor=0, total_minor=total_minor,
-                      issue_date=date(2026, 11, 1), due_date=date(2026, 12, 1), status=status)
+                      issue_date=date(2026, 11, 1), due_date=DUE_DAY, status=status)
     session.add(invoice)
     session.flush()
     return invoice

@@ -13,8 +13,9 @@ import sys
 from vrm_dashboard import cli, config  # noqa: F401  (imported once, before forking)
 from vrm_dashboard.db import engine as engine_module
 from vrm_dashboard.services import payout_execution  # noqa: F401
+from tests.helpers import DUE_DAY
 
-PAY_DAY = "2026-12-01"
+PAY_DAY = DUE_DAY.isoformat()
 
 
 def _child(crash_at: str, root: str) -> None:

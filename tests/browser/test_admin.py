@@ -16,6 +16,7 @@ FINANCE = next(login for login in DEMO_LOGINS if login.role == "finance_manager"
 
 def _grant_box(page, action: str, role: str):  # type: ignore[no-untyped-def]
     matrix = page.get_by_test_id("permission-matrix")
+    expect(matrix.locator("thead")).to_contain_text(role)
     headers = [h.strip() for h in matrix.locator("thead th").all_inner_texts()]
     row = matrix.locator("tbody tr").filter(has=page.get_by_text(action, exact=True))
     return row.locator("td").nth(headers.index(role)).get_by_role("checkbox")

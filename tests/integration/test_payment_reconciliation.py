@@ -9,9 +9,10 @@ from sqlmodel import Session, select
 from vrm_dashboard.db.models import Invoice, Organization, PaymentTransaction, Payout, StatementLine
 from vrm_dashboard.services import payment_reconciliation, payout_execution
 from vrm_dashboard.services.errors import Conflict, FieldErrors, PermissionDenied
+from tests.helpers import DUE_DAY
 from tests.payout_book import approved_book, provider_of, use_payout_environment
 
-PAY_DAY = date(2026, 12, 1)
+PAY_DAY = DUE_DAY
 
 
 def _camt(entries: str) -> bytes:

@@ -14,11 +14,11 @@ from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER, sign
 from vrm_dashboard.services import auth, payout_execution
 from vrm_dashboard.services.api_keys import create_api_key
 from vrm_dashboard.ui.states.payouts import PayoutsState
-from tests.helpers import SYSTEM, make_user
+from tests.helpers import DUE_DAY, SYSTEM, make_user
 from tests.integration.test_ui_handlers import _call, _state
 from tests.payout_book import approved_book, provider_of, use_payout_environment
 
-PAY_DAY = __import__("datetime").date(2026, 12, 1)
+PAY_DAY = DUE_DAY
 
 
 @pytest.fixture

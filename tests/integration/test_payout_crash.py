@@ -25,9 +25,10 @@ from vrm_dashboard.config import PROJECT_ROOT
 from vrm_dashboard.db.models import PaymentTransaction, Payout
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider
 from tests.conftest import use_database
+from tests.helpers import DUE_DAY
 from tests.payout_book import approved_book, use_payout_environment
 
-PAY_DAY = "2026-12-01"
+PAY_DAY = DUE_DAY.isoformat()
 MIN_KILLS = 50
 # Roughly how many crash points a run passes on this book; drawing a little beyond it
 # lets some runs finish.

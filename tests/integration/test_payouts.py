@@ -1,6 +1,6 @@
 """Smart Payouts through the service layer: creation, approval flow, execution per rail,
 confirmation, failure and retry, fraud hold, currency conversion."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func
@@ -12,10 +12,10 @@ from vrm_dashboard.db.models import (
 from vrm_dashboard.rails import sepa_file
 from vrm_dashboard.services import app_settings, payout_execution, payouts
 from vrm_dashboard.services.errors import Conflict, PermissionDenied
-from tests.helpers import SYSTEM, make_user
+from tests.helpers import DUE_DAY, SYSTEM, make_user
 from tests.payout_book import approved_book, provider_of, use_payout_environment
 
-TODAY = date(2026, 12, 1)  # the book's due date
+TODAY = DUE_DAY  # the book's due date
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_approving_an_invoice_creates_its_payout_awaiting_its_due_date(session, 
     assert len(rows) == 8
     assert {p.status for p in rows} == {"awaiting_payout"}
     assert {p.rail for p in rows} == {"sepa", "ach", "provider", "manual"}
-    assert {p.pay_date for p in rows} == {date(2026, 12, 1)}
+    assert {p.pay_date for p in rows} == {TODAY}
     assert all(p.created_by_id == book.approver.user_id for p in rows)
     assert session.exec(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "payout.created")).one() == 8
