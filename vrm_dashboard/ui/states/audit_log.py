@@ -5,7 +5,6 @@ import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import audit, audit_queries, export_files
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 
@@ -39,16 +38,10 @@ class AuditLogState(SessionState):
         return None
 
     def _refresh(self) -> None:
-        try:
-            with self._acting(read_only=True) as (session, actor):
-                result = audit_queries.search(session, actor, self._query())
-        except FieldErrors as exc:
-            self.error = "; ".join(exc.errors.values())
+        result, self.error = self._outcome_of(
+            lambda session, actor: audit_queries.search(session, actor, self._query()), read_only=True)
+        if result is None:
             return
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.rows = [{"at": fmt.day(e.at), "who": e.actor_label, "action": e.action, "object": e.object_type,
                       "object_id": e.object_id, "changes": _changes(e)} for e in result.rows]
@@ -67,16 +60,14 @@ class AuditLogState(SessionState):
 
     @rx.event
     def export(self):  # type: ignore[no-untyped-def]
-        try:
-            with self._acting(read_only=True) as (session, actor):
-                path = export_files.new_path(actor, "xlsx")
-                with open(path, "wb") as out:
-                    written = audit_queries.export_xlsx(session, actor, self._query(), out)
-        except FieldErrors as exc:
-            self.error = "; ".join(exc.errors.values())
+        def work(session, actor):  # type: ignore[no-untyped-def]
+            path = export_files.new_path(actor, "xlsx")
+            with open(path, "wb") as out:
+                return path, audit_queries.export_xlsx(session, actor, self._query(), out)
+
+        done, self.error = self._outcome_of(work, read_only=True)
+        if done is None:
             return None
-        except ServiceError as exc:
-            self.error = str(exc)
-            return None
+        path, written = done
         self.message = f"Exported {written:,} entries."
         return rx.download(url=f"/api/v1/exports/{path.name}")

@@ -12,7 +12,6 @@ from vrm_dashboard.domain.collection_rules import PAYMENT_METHOD_LABELS, Custome
 from vrm_dashboard.domain.money import format_money, to_major_string
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import aging, collection, receivable_queries, receivables
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
@@ -83,16 +82,13 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
         return None
 
     def _refresh(self) -> None:
-        try:
-            with self._acting(read_only=True) as (session, actor):
-                result = receivable_queries.list_receivables(session, actor, self._query())
-                report = aging.aging_report(session, actor)
-        except FieldErrors as exc:
-            self.error = "; ".join(exc.errors.values())
+        found, refused = self._outcome_of(lambda session, actor: (
+            receivable_queries.list_receivables(session, actor, self._query()), aging.aging_report(session, actor)),
+            read_only=True)
+        if found is None:
+            self.error = refused
             return
-        except ServiceError as exc:
-            self.error = str(exc)
-            return
+        result, report = found
         today = date.today()
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.open_amounts = _amounts(result.open_amounts)
@@ -175,14 +171,10 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
         except ValueError:
             self.collect_summary = ["Choose a date (YYYY-MM-DD)."]
             return
-        try:
-            with self._acting() as (session, actor):
-                summary = collection.collect(session, actor, collection.Selection(self.collect_by, on))
-        except FieldErrors as exc:
-            self.collect_summary = list(exc.errors.values())
-            return
-        except ServiceError as exc:
-            self.collect_summary = [str(exc)]
+        summary, refused = self._outcome_of(
+            lambda session, actor: collection.collect(session, actor, collection.Selection(self.collect_by, on)))
+        if summary is None:
+            self.collect_summary = [refused]
             return
         lines = [f"Collected {summary.collected} invoice{'s' if summary.collected != 1 else ''}: "
                  f"{_amounts(summary.collected_amounts)}",

@@ -7,7 +7,7 @@ crafted event from the client gets no further than the service guard.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 import reflex as rx
 from sqlmodel import Session
@@ -44,15 +44,21 @@ class SessionState(rx.State):
                 require(actor, action)
             yield session, actor
 
+    def _outcome_of(self, work, action: Action | None = None, read_only: bool = False) -> tuple[Any, str]:  # type: ignore[no-untyped-def]
+        """Run `work(session, actor)` in one unit of work: (its result, "") or (None, why it
+        was refused)."""
+        try:
+            with self._acting(action, read_only=read_only) as (session, actor):
+                return work(session, actor), ""
+        except FieldErrors as exc:
+            return None, "; ".join(exc.errors.values())
+        except (ServiceError, IllegalTransition) as exc:
+            return None, str(exc)
+
     def _attempt(self, work, action: Action | None = None) -> str:  # type: ignore[no-untyped-def]
         """Run `work(session, actor)` in one unit of work: its message, or why it was refused."""
-        try:
-            with self._acting(action) as (session, actor):
-                return work(session, actor)
-        except FieldErrors as exc:
-            return "; ".join(exc.errors.values())
-        except (ServiceError, IllegalTransition) as exc:
-            return str(exc)
+        result, refused = self._outcome_of(work, action)
+        return refused or result
 
     def _show_identity(self, actor: Actor) -> None:
         self.user_name = actor.full_name

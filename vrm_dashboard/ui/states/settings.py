@@ -10,7 +10,7 @@ from sqlmodel import select
 from vrm_dashboard.db.models import Organization
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.services import access_control, user_admin, users
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 
@@ -54,13 +54,8 @@ class SettingsState(SessionState):
         ]
 
     def _user_change(self, work) -> None:  # type: ignore[no-untyped-def]
-        try:
-            with self._acting() as (session, actor):
-                self.user_message = work(session, actor)
-        except FieldErrors as exc:
-            self.user_message = "; ".join(exc.errors.values())
-        except ServiceError as exc:
-            self.user_message = str(exc)
+        message, refused = self._outcome_of(work)
+        self.user_message = refused or message
         self._refresh()
 
     @rx.event

@@ -10,7 +10,7 @@ import reflex as rx
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import effective_from
 from vrm_dashboard.services import export_files, organization_export, organizations, preferences
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
@@ -70,14 +70,10 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
         return None
 
     def _refresh(self) -> None:
-        try:
-            with self._acting(read_only=True) as (session, actor):
-                result = organizations.list_organizations(session, actor, self._query())
-        except FieldErrors as exc:
-            self.error = "; ".join(exc.errors.values())
-            return
-        except ServiceError as exc:
-            self.error = str(exc)
+        result, refused = self._outcome_of(
+            lambda session, actor: organizations.list_organizations(session, actor, self._query()), read_only=True)
+        if result is None:
+            self.error = refused
             return
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.rows = [
@@ -105,14 +101,8 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
 
     def _outcome(self, work) -> None:  # type: ignore[no-untyped-def]
         """Run a change; its message, or the reason it was refused, and the page reloaded."""
-        self.message = self.error = ""
-        try:
-            with self._acting() as (session, actor):
-                self.message = work(session, actor)
-        except FieldErrors as exc:
-            self.error = "; ".join(exc.errors.values())
-        except ServiceError as exc:
-            self.error = str(exc)
+        message, self.error = self._outcome_of(work)
+        self.message = message or ""
         self._refresh()
 
     def _apply(self, ids: list[int], value: str, what: str) -> None:
