@@ -2,16 +2,14 @@
 deactivation; roles and organization.
 
 A link carries the user, its purpose, its expiry and a fingerprint of the user's current
-password hash, signed with the secret key. Setting a password changes the hash, so a link
+password hash, signed with the secret key (services.signed_tokens). Setting a password changes the hash, so a link
 works once; nothing about it needs storing."""
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
@@ -19,7 +17,7 @@ from sqlmodel import Session, select
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, utcnow
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, users
+from vrm_dashboard.services import audit, signed_tokens, users
 from vrm_dashboard.services.access_control import role_by_name
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors, NotAuthenticated, NotFound
@@ -33,14 +31,8 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def _signature(payload: str) -> str:
-    return hmac.new(settings().secret_key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def link_token(user: User, purpose: str, now: datetime | None = None) -> str:
-    expires = int(((now or utcnow()) + LINK_LIFETIME[purpose]).timestamp())
-    payload = f"{user.id}.{purpose}.{expires}.{_fingerprint(user)}"
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=") + "." + _signature(payload)
+    return signed_tokens.make(purpose, [str(user.id), _fingerprint(user)], LINK_LIFETIME[purpose], now)
 
 
 def _link(user: User, purpose: str) -> str:
@@ -49,17 +41,12 @@ def _link(user: User, purpose: str) -> str:
 
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> tuple[User, str]:
     """The user and purpose of a valid link, or NotAuthenticated saying why it is not."""
-    refused = NotAuthenticated("This link is not valid: ask your administrator for a new one")
     try:
-        encoded, signature = token.rsplit(".", 1)
-        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-        user_id, purpose, expires, fingerprint = payload.split(".")
-    except (ValueError, UnicodeDecodeError):
-        raise refused from None
-    if not hmac.compare_digest(signature, _signature(payload)) or purpose not in LINK_LIFETIME:
-        raise refused
-    if datetime.fromtimestamp(int(expires), timezone.utc) < (now or utcnow()):
-        raise NotAuthenticated("This link has expired: ask your administrator for a new one")
+        purpose, _expiry, (user_id, fingerprint) = signed_tokens.read(token, set(LINK_LIFETIME), now)
+    except signed_tokens.ExpiredToken:
+        raise NotAuthenticated("This link has expired: ask your administrator for a new one") from None
+    except (signed_tokens.BadToken, ValueError):
+        raise NotAuthenticated("This link is not valid: ask your administrator for a new one") from None
     user = session.get(User, int(user_id))
     if user is None or _fingerprint(user) != fingerprint:
         raise NotAuthenticated("This link was used already: sign in, or ask your administrator for a new one")
