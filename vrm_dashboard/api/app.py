@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from vrm_dashboard.api import distribution, files, intake, overview, payouts, receivables, vendors
+from vrm_dashboard.api import distribution, files, intake, overview, payouts, receivables, vendors, widget
 from vrm_dashboard.services.errors import (
     Conflict,
     FieldErrors,
@@ -34,6 +34,7 @@ def build_api() -> FastAPI:
     api.include_router(distribution.router, prefix=API_PREFIX)
     api.include_router(receivables.router, prefix=API_PREFIX)
     api.include_router(overview.router, prefix=API_PREFIX)
+    api.include_router(widget.router, prefix=API_PREFIX)
 
     @api.exception_handler(FieldErrors)
     async def field_errors(_: Request, exc: FieldErrors) -> JSONResponse:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import delivered_documents, disputes, invoice_intake, portal
+from vrm_dashboard.config import settings
+from vrm_dashboard.services import delivered_documents, disputes, invoice_intake, portal, vendor_widget
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
@@ -24,6 +25,7 @@ class PortalState(SessionState):
     dispute_number: str = ""
     dispute_reason: str = ""
     dispute_message: str = ""
+    widget_iframe: str = ""
 
     @rx.event
     async def upload_invoices(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
@@ -78,6 +80,16 @@ class PortalState(SessionState):
             for d in sent
         ]
         return None
+
+    @rx.event
+    def make_widget(self) -> None:
+        """A link (30 days) for a partner site to show this vendor's balance and payouts."""
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            link = vendor_widget.make_link(session, actor, actor.vendor_id or 0, hours=24 * 30)
+            url = f"{settings().public_url}/api/v1/widget/{link.token}"
+            return f'<iframe src="{url}" width="360" height="300" style="border:0"></iframe>'
+
+        self.widget_iframe = self._attempt(work, Action.PORTAL_USE)
 
     @rx.event
     def open_dispute(self, invoice_id: str, number: str) -> None:
