@@ -48,6 +48,17 @@ def test_an_invited_user_sets_a_password_and_signs_in(page, browser, app_url):
     guest.context.close()
 
 
+def test_an_admin_tests_the_connections(page):
+    sign_in(page, ADMIN.email, ADMIN.password)
+    expect(page.get_by_test_id("user-name")).to_be_visible()
+    page.goto("/settings")
+    page.get_by_test_id("test-connections").click()
+    checks = page.get_by_test_id("connection-checks")
+    # The app under test sends its mail to the suite's SMTP server; no mailbox is configured.
+    expect(checks.locator("tr").filter(has_text="Outgoing mail (SMTP)")).to_contain_text("OK")
+    expect(checks.locator("tr").filter(has_text="Invoice mailbox (IMAP)")).to_contain_text("Not configured")
+
+
 def test_a_permission_taken_from_a_role_is_refused_on_screen_and_through_the_api(page, browser, app_url):
     sign_in(page, ADMIN.email, ADMIN.password)
     expect(page.get_by_test_id("user-name")).to_be_visible()

@@ -199,6 +199,14 @@ def settings_page() -> rx.Component:
             rx.heading("Users", size="4"),
             _users(),
             _branding(),
+            rx.heading("Mail servers and connectors", size="4"),
+            rx.text("Mail is configured by VRM_SMTP_*, VRM_IMAP_* and VRM_BOUNCE_IMAP_*; connectors on Intake.",
+                    size="2", color_scheme="gray"),
+            rx.button("Test connections", variant="soft", on_click=SettingsState.test_connections,
+                      disabled=~SettingsState.can_manage_roles, data_testid="test-connections"),
+            rx.cond(SettingsState.connection_rows.length() > 0,
+                    data_table(["Connection", "Where", "Result", "Answer"], SettingsState.connection_rows,
+                               ["name", "target", "result", "message"], "connection-checks")),
             rx.heading("Roles and permissions", size="4"),
             rx.table.root(
                 rx.table.header(rx.table.row(

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from vrm_dashboard.db.models import Organization
 from vrm_dashboard.domain.permissions import RoleName
-from vrm_dashboard.services import access_control, user_admin, users
+from vrm_dashboard.services import access_control, connection_checks, user_admin, users
 from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
@@ -28,6 +28,7 @@ class SettingsState(SessionState):
     user_message: str = ""
     invite_form: dict[str, str] = {"email": "", "name": "", "role": "viewer", "organization": "none"}
     organization_options: list[list[str]] = []
+    connection_rows: list[dict[str, str]] = []
 
     @rx.event
     def load(self):  # type: ignore[no-untyped-def]
@@ -57,6 +58,16 @@ class SettingsState(SessionState):
         message, refused = self._outcome_of(work)
         self.user_message = refused or message
         self._refresh()
+
+    @rx.event
+    def test_connections(self) -> None:
+        """Try the mail servers and every connector now and show how each answered."""
+        checks, refused = self._outcome_of(connection_checks.check_all)
+        if checks is None:
+            self.connection_rows = [{"name": "—", "target": "", "result": "Refused", "message": refused}]
+            return
+        self.connection_rows = [{"name": c.name, "target": c.target, "result": "OK" if c.ok else "Failed",
+                                 "message": c.message} for c in checks]
 
     @rx.event
     def set_invite_field(self, name: str, value: str) -> None:
