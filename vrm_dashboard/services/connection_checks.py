@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def _smtp(smtp: SmtpSettings) -> tuple[bool, str]:
             await client.quit()
 
     try:
-        return True, asyncio.run(attempt())
+        return True, _run(attempt())
     except (aiosmtplib.SMTPException, OSError, smtplib.SMTPException, asyncio.TimeoutError) as exc:
         return False, f"{type(exc).__name__}: {exc}"
 
@@ -83,7 +84,7 @@ def check_all(session: Session, actor: Actor) -> list[Check]:
     require(actor, Action.ROLE_MANAGE)
     config = settings()
     smtp_target = f"{config.smtp.host}:{config.smtp.port}" if config.smtp.host else "—"
-    results = [Check("Outgoing mail (SMTP)", smtp_target, *_run_outside_loop(_smtp, config.smtp))]
+    results = [Check("Outgoing mail (SMTP)", smtp_target, *_smtp(config.smtp))]
     for name, imap, variable in (("Invoice mailbox (IMAP)", config.imap, "VRM_IMAP_HOST"),
                                  ("Bounce mailbox (IMAP)", config.bounce_imap, "VRM_BOUNCE_IMAP_HOST")):
         target = f"{imap.username}@{imap.host}:{imap.port}/{imap.folder}" if imap and imap.host else "—"
@@ -96,13 +97,12 @@ def check_all(session: Session, actor: Actor) -> list[Check]:
     return results
 
 
-def _run_outside_loop(check, *args):  # type: ignore[no-untyped-def]
-    """Checks use asyncio.run; from async code (a Reflex handler) they get a thread of their own."""
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    """Run a coroutine to its end, on a thread of its own when this one already runs a loop
+    (a Reflex handler)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return check(*args)
-    from concurrent.futures import ThreadPoolExecutor
-
+        return asyncio.run(coroutine)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(check, *args).result()
+        return pool.submit(asyncio.run, coroutine).result()
