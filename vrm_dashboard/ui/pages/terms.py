@@ -61,8 +61,9 @@ def _terms_cell(row: rx.Var) -> rx.Component:
 
 def _cell(row: rx.Var, key: str) -> rx.Component:
     if key == "name":
-        content = rx.link(row["name"], on_click=S.show_history(row["id"], row["name"]), cursor="pointer",
-                          data_testid="terms-history-link")
+        # A button, not a link: a link would navigate and reload the page under the click.
+        content = rx.button(row["name"], variant="ghost", size="1", on_click=S.show_history(row["id"], row["name"]),
+                            data_testid="terms-history-link")
     elif key == "terms":
         content = _terms_cell(row)
     elif key == "default":
