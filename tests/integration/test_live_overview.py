@@ -4,7 +4,10 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from vrm_dashboard.db.models import Invoice
 
 from vrm_dashboard.services import audit, demo_data, overview
 from vrm_dashboard.services.errors import PermissionDenied
@@ -59,6 +62,11 @@ def test_a_page_is_sent_only_what_changed(db):
     with Session(db) as session:
         first = overview.compute(session)
         second = overview.compute(session)
+        # The card counts and sums the invoices waiting for approval, read off the invoices themselves.
+        pending = session.exec(select(Invoice.currency, func.count(), func.sum(Invoice.total_minor))
+                               .where(Invoice.status == "pending").group_by(Invoice.currency)).all()
+    assert first.pending_count == sum(n for _c, n, _a in pending) > 0
+    assert first.pending_amounts == {c: a for c, _n, a in pending}
     assert display_of(101, first) is display_of(101, first)  # shaped once per version
     state = _state(OverviewState)
     state._show(101, first)

@@ -317,6 +317,12 @@ def test_incoming_invoices_are_those_billed_to_ones_own_organization(session):
     outgoing = receivable_queries.list_receivables(session, h.seller_admin, receivable_queries.ReceivableQuery("outgoing"))
     assert [r.organization for r in incoming.rows] == ["Fabrikam"]
     assert [r.organization for r in outgoing.rows] == ["Tailspin"]
+    late = bill(session, h.seller_admin, h.end_customer, 5_000, date(2026, 9, 1))
+    session.commit()
+    rows = receivable_queries.list_receivables(session, h.seller_admin, receivable_queries.ReceivableQuery(
+        "outgoing"), today=TODAY).rows
+    overdue = {r.number: r.overdue for r in rows}
+    assert overdue.pop(late.number) is True and list(overdue.values()) == [False]
 
 
 def test_reminder_schedule_and_collector_failures_are_settings_checked_before_saving(session):

@@ -68,3 +68,16 @@ def test_deactivation_ends_sessions_and_keys_and_only_admins_manage_users(db):
                                                                             AuditEntry.object_id == str(finance.user_id)))]
         assert {"user.deactivate", "user.activate", "user.roles"} <= set(actions)
         assert session.get(User, finance.user_id).is_active
+
+
+def test_the_organization_choice_offers_billing_organizations_not_every_customer(db):
+    with Session(db) as session:
+        admin = make_user(session, "admin")
+        for name, tier, parent in (("Northwind", "distributor", None), ("Contoso", "direct_customer", 1),
+                                   ("Fabrikam", "seller", 1), ("Tailspin", "end_customer", 3)):
+            session.add(Organization(name=name, tier=tier, country="DE", parent_id=parent))
+            session.flush()
+        session.commit()
+        names = lambda also: [n for _i, n in user_admin.organization_choices(session, admin, also)]  # noqa: E731
+        assert names(set()) == ["Fabrikam", "Northwind"]
+        assert names({4}) == ["Fabrikam", "Northwind", "Tailspin"]

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import AuditEntry, EmailDelivery, Invoice, InvoiceRollup, Payout, utcnow
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import aging, distribution_reports, payout_queries
 from vrm_dashboard.services.actors import Actor, require
@@ -24,6 +25,9 @@ EVERYONE = Actor.system("overview")
 class Overview:
     computed_at: datetime
     invoice_totals: list[StatusTotal]
+    # Invoices waiting for approval (status Pending): count and amount per currency.
+    pending_count: int
+    pending_amounts: dict[str, int]
     payout_groups: list[payout_queries.GroupTotal]
     paid_this_month: dict[str, int]
     paid_this_month_count: int
@@ -32,6 +36,13 @@ class Overview:
     by_rail: list[tuple[str, str, int, int]]  # rail, currency, payouts, amount (last HISTORY_DAYS)
     aging: aging.AgingReport
     distribution: list[distribution_reports.ReportRow]
+
+
+def _per_currency(amounts) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    folded: dict[str, int] = {}
+    for currency, amount in amounts:
+        folded[currency] = folded.get(currency, 0) + amount
+    return folded
 
 
 def signature(session: Session) -> tuple:  # type: ignore[type-arg]
@@ -78,6 +89,9 @@ def compute(session: Session, today: date | None = None) -> Overview:
     return Overview(
         computed_at=utcnow(),
         invoice_totals=invoice_totals,
+        pending_count=sum(t.count for t in invoice_totals if t.status == InvoiceStatus.PENDING.value),
+        pending_amounts=_per_currency((t.currency, t.amount_minor) for t in invoice_totals
+                                      if t.status == InvoiceStatus.PENDING.value),
         payout_groups=payout_queries.grouped(payout_queries.totals(session, EVERYONE)),
         paid_this_month={c: int(a or 0) for c, _n, a in month},
         paid_this_month_count=sum(int(n) for _c, n, _a in month),

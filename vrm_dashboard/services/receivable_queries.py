@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, Organization
-from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod, OPEN_STATUSES
+from vrm_dashboard.domain.collection_rules import COLLECTABLE_STATUSES, OPEN_STATUSES, CustomerPaymentMethod
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import TermsError, parse_terms
@@ -63,6 +63,8 @@ class ReceivableRow:
     status: str
     reminders_stopped: bool
     consolidated_into: str
+    # Still owed and past its due date (what collection and reminders act on).
+    overdue: bool
 
 
 @dataclass
@@ -152,6 +154,7 @@ def list_receivables(session: Session, actor: Actor, query: ReceivableQuery | No
     return ReceivablePage(
         [ReceivableRow(i.id, i.number, i.organization_id, name, i.issue_date, i.posting_date, i.payment_terms_days,
                        i.due_date, i.payment_method, i.total_minor, i.currency, i.status, i.reminders_stopped,
-                       into_number or "")
+                       into_number or "",
+                       bool(i.due_date and i.due_date < today and i.status in COLLECTABLE_STATUSES and not into_number))
          for i, name, into_number in rows],
         total, page, page_count, {c: int(a) for c, a in amounts.items()})

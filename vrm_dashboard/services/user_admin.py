@@ -11,13 +11,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services import audit, signed_tokens, users
+from vrm_dashboard.services.organizations import CHILD_TIERS
 from vrm_dashboard.services.access_control import role_by_name
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, FieldErrors, NotAuthenticated, NotFound
@@ -138,7 +139,7 @@ def set_roles(session: Session, actor: Actor, user_id: int, roles: list[str]) ->
         raise FieldErrors({"roles": f"Unknown role among {', '.join(roles)}"}) from None
     if user.id == actor.user_id and "admin" in actor.roles and "admin" not in roles:
         raise Conflict("You cannot take the admin role from yourself")
-    before = sorted(users_roles(session, user.id))
+    before = sorted(_role_names(session, user.id))
     session.execute(delete(UserRole).where(UserRole.user_id == user.id))
     for role in wanted:
         session.add(UserRole(user_id=user.id, role_id=role.id))
@@ -146,7 +147,7 @@ def set_roles(session: Session, actor: Actor, user_id: int, roles: list[str]) ->
                  after={"roles": sorted(roles)})
 
 
-def users_roles(session: Session, user_id: int) -> list[str]:
+def _role_names(session: Session, user_id: int) -> list[str]:
     return list(session.exec(select(Role.name).join(UserRole, UserRole.role_id == Role.id)
                              .where(UserRole.user_id == user_id)).all())
 
@@ -161,3 +162,13 @@ def set_organization(session: Session, actor: Actor, user_id: int, organization_
     session.add(user)
     audit.record(session, actor, "user.organization", "user", user.id, before={"organization_id": before},
                  after={"organization_id": organization_id})
+
+
+def organization_choices(session: Session, actor: Actor, also: set[int], limit: int = 500) -> list[tuple[int, str]]:
+    """Organizations to put users in, by name: those that bill others (distributors and
+    sellers), plus the ones in `also` (where the listed users are). Never every customer."""
+    require(actor, Action.SETTINGS_VIEW)
+    rows = session.execute(select(Organization.id, Organization.name)
+                           .where(or_(Organization.tier.in_(list(CHILD_TIERS)), Organization.id.in_(also)))
+                           .order_by(Organization.name).limit(limit)).all()
+    return [(int(i), n) for i, n in rows]

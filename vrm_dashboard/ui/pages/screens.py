@@ -142,6 +142,12 @@ def _branding() -> rx.Component:
     )
 
 
+def _organization_select(value: rx.Var, on_change) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.select.root(rx.select.trigger(placeholder="Organization"), rx.select.content(
+        rx.foreach(SettingsState.organization_options, lambda o: rx.select.item(o[1], value=o[0]))),
+        value=value, on_change=on_change, size="1")
+
+
 def _invite_form() -> rx.Component:
     s = SettingsState
     return rx.hstack(
@@ -151,9 +157,7 @@ def _invite_form() -> rx.Component:
                  on_change=lambda value: s.set_invite_field("name", value)),
         rx.select(ROLE_OPTIONS, value=s.invite_form["role"], on_change=lambda value: s.set_invite_field("role", value),
                   data_testid="invite-role"),
-        rx.select.root(rx.select.trigger(placeholder="Organization"), rx.select.content(
-            rx.foreach(s.organization_options, lambda o: rx.select.item(o[1], value=o[0]))),
-            value=s.invite_form["organization"], on_change=lambda value: s.set_invite_field("organization", value)),
+        _organization_select(s.invite_form["organization"], lambda value: s.set_invite_field("organization", value)),
         rx.button("Invite", on_click=s.invite, data_testid="invite-send"),
         align="center", wrap="wrap")
 
@@ -166,7 +170,8 @@ def _user_row(u: rx.Var) -> rx.Component:
                               rx.select(ROLE_OPTIONS, value=u["role"], size="1",
                                         on_change=lambda value: s.set_role(u["id"], value)),
                               rx.text(u["roles"]))),
-        rx.table.cell(u["organization"]),
+        rx.table.cell(rx.cond(s.can_manage_users, _organization_select(
+            u["organization_id"], lambda value: s.set_user_organization(u["id"], value)), rx.text(u["organization"]))),
         rx.table.cell(u["active"], data_testid="user-status"), rx.table.cell(u["last_login"]),
         rx.table.cell(rx.cond(s.can_manage_users, rx.hstack(
             rx.button(rx.cond(u["active"] == "Active", "Deactivate", "Activate"), size="1", variant="soft",

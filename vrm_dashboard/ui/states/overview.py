@@ -74,16 +74,10 @@ def display_of(version: int, o: overview.Overview) -> dict[str, tuple[object, ob
 
 
 def _shaped(o: overview.Overview) -> dict[str, tuple[object, object]]:
-    open_invoices: dict[str, int] = defaultdict(int)
-    pending_count = 0
-    for t in o.invoice_totals:
-        if t.status in ("pending", "draft_valid", "draft"):
-            open_invoices[t.currency] += t.amount_minor
-            pending_count += t.count if t.status == "pending" else 0
     plain = {
         "cards": [
-            {"key": "pending", "label": "Pending invoices", "count": f"{pending_count:,}",
-             "amounts": _amounts(open_invoices)},
+            {"key": "pending", "label": "Pending invoices", "count": f"{o.pending_count:,}",
+             "amounts": _amounts(o.pending_amounts)},
             *[{"key": g.key, "label": f"Payouts {g.label.lower()}", "count": f"{g.count:,}",
                "amounts": _amounts(g.amounts_minor)} for g in o.payout_groups if g.key != "paid"],
             {"key": "paid_month", "label": "Paid this month", "count": f"{o.paid_this_month_count:,}",

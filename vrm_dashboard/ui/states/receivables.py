@@ -79,17 +79,15 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
         self.can_collect = actor.can(Action.COLLECTION_MANAGE)
         self.message = self.error = ""
         self._refresh()
+        self._refresh_aging()
         return None
 
     def _refresh(self) -> None:
-        found, refused = self._outcome_of(lambda session, actor: (
-            receivable_queries.list_receivables(session, actor, self._query()), aging.aging_report(session, actor)),
-            read_only=True)
-        if found is None:
+        result, refused = self._outcome_of(
+            lambda session, actor: receivable_queries.list_receivables(session, actor, self._query()), read_only=True)
+        if result is None:
             self.error = refused
             return
-        result, report = found
-        today = date.today()
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.open_amounts = _amounts(result.open_amounts)
         self.rows = [
@@ -99,18 +97,10 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
              "due_date": fmt.day(r.due_date), "method": _method_label(r.payment_method),
              "amount": fmt.money(r.total_minor, r.currency),
              "status": (f"Consolidated in {r.consolidated_into}" if r.consolidated_into else fmt.status_label(r.status)),
-             "overdue": "yes" if (r.due_date and r.due_date < today and r.status in ("approved", "failed")
-                                  and not r.consolidated_into) else "no",
+             "overdue": "yes" if r.overdue else "no",
              "reminders": "off" if r.reminders_stopped else "on"}
             for r in result.rows
         ]
-        self.aging_rows = [
-            {"organization": r.organization, "currency": r.currency,
-             **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
-             "total": fmt.money(r.total, r.currency)}
-            for r in [*report.rows, *report.totals]
-        ]
-        self.aging_figure = _aging_chart(report)
 
     @rx.event
     def set_direction(self, value: str | list[str]) -> None:
@@ -118,6 +108,21 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
         self.direction = value if value in (receivable_queries.INCOMING, receivable_queries.OUTGOING) else self.direction
         self.page, self.selected = 1, []
         self._refresh()
+
+    def _refresh_aging(self) -> None:
+        """The aging report, read when the page opens and after a collection: sorting or
+        paging the list does not change it."""
+        report, refused = self._outcome_of(aging.aging_report, read_only=True)
+        if report is None:
+            self.error = refused
+            return
+        self.aging_rows = [
+            {"organization": r.organization, "currency": r.currency,
+             **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
+             "total": fmt.money(r.total, r.currency)}
+            for r in [*report.rows, *report.totals]
+        ]
+        self.aging_figure = _aging_chart(report)
 
     def _filter_fields(self) -> tuple[str, ...]:
         return FILTER_FIELDS
@@ -184,3 +189,4 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
             lines = ["Nothing to collect: no open invoice matches."]
         self.collect_summary = lines
         self._refresh()
+        self._refresh_aging()

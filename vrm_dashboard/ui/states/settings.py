@@ -5,9 +5,6 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from sqlmodel import select
-
-from vrm_dashboard.db.models import Organization
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.services import access_control, connection_checks, user_admin, users
 from vrm_dashboard.services.errors import ServiceError
@@ -44,12 +41,14 @@ class SettingsState(SessionState):
         with self._acting(read_only=True) as (session, actor):
             self.role_columns, self.matrix = access_control.permission_matrix(session, actor)
             people = users.list_users(session, actor)
-            orgs = session.exec(select(Organization.id, Organization.name).order_by(Organization.name)).all()
+            orgs = user_admin.organization_choices(
+                session, actor, {u.organization_id for u, _roles in people if u.organization_id is not None})
         names = {str(i): n for i, n in orgs}
         self.organization_options = [["none", "No organization"], *[[str(i), n] for i, n in orgs]]
         self.users = [
             {"id": str(u.id), "email": u.email, "name": u.full_name, "roles": ", ".join(roles),
              "role": roles[0] if roles else "", "organization": names.get(str(u.organization_id), ""),
+             "organization_id": str(u.organization_id) if u.organization_id is not None else "none",
              "active": "Active" if u.is_active else "Deactivated", "last_login": fmt.day(u.last_login_at)}
             for u, roles in people
         ]
