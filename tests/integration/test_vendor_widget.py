@@ -2,12 +2,14 @@
 anyone until it expires, and nothing else; a tampered or expired link opens nothing."""
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.services import invoice_rollup, signed_tokens, vendor_widget, vendors
 from vrm_dashboard.services.api_keys import create_api_key
+from vrm_dashboard.services.errors import PermissionDenied
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 
 
@@ -29,6 +31,10 @@ def test_a_vendor_embeds_its_own_payout_status_and_nobody_elses(db):
     assert made.status_code == 200 and "<iframe" in made.json()["iframe"]
     assert client.post(f"/api/v1/vendors/{theirs_id}/widget-link", json={}, headers=auth("vendor")).status_code == 403
     assert client.post(f"/api/v1/vendors/{theirs_id}/widget-link", json={}, headers=auth("viewer")).status_code == 200
+    with Session(db) as session:
+        unlinked = make_user(session, "vendor", "nobody@else.example")
+        assert "not linked" in str(pytest.raises(PermissionDenied, vendor_widget.make_link, session, unlinked,
+                                                 None).value)
     assert client.post(f"/api/v1/vendors/{mine_id}/widget-link", json={"hours": 0},
                        headers=auth("vendor")).status_code == 422
 

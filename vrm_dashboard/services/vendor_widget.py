@@ -28,8 +28,10 @@ class WidgetLink:
     expires_at: datetime
 
 
-def make_link(session: Session, actor: Actor, vendor_id: int, hours: int = 24) -> WidgetLink:
+def make_link(session: Session, actor: Actor, vendor_id: int | None, hours: int = 24) -> WidgetLink:
     if actor.can(Action.PORTAL_USE) and not actor.can(Action.VENDOR_VIEW):
+        if actor.vendor_id is None:
+            raise PermissionDenied("Your account is not linked to a vendor")
         if actor.vendor_id != vendor_id:
             raise PermissionDenied("A vendor may embed only its own figures")
     else:

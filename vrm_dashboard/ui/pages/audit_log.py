@@ -1,6 +1,7 @@
 """The audit log: who did what, when, with what before and after."""
 import reflex as rx
 
+from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.audit_log import AuditLogState as S
 
@@ -25,12 +26,6 @@ def audit_log_page() -> rx.Component:
             rx.cond(S.message != "", rx.text(S.message, size="2", data_testid="audit-message")),
             data_table(["When", "Who", "Action", "Object", "ID", "Changes"], S.rows,
                        ["at", "who", "action", "object", "object_id", "changes"], "audit-table"),
-            rx.hstack(
-                rx.button("Previous", size="1", variant="soft", disabled=S.page <= 1, on_click=S.go_to_page(S.page - 1)),
-                rx.text("Page ", S.page, " of ", S.page_count, " · ", S.total_rows, " entries", size="2",
-                        data_testid="audit-count"),
-                rx.button("Next", size="1", variant="soft", disabled=S.page >= S.page_count,
-                          on_click=S.go_to_page(S.page + 1)),
-                align="center"),
+            pager(S, S.total_rows, " entries", testid="audit-count"),
             spacing="3", width="100%"),
     )

@@ -2,6 +2,7 @@
 or failed it, and the dispute queue with re-issue."""
 import reflex as rx
 
+from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.distribution import PERIOD_OPTIONS, STATUS_OPTIONS, DistributionState
 
@@ -140,12 +141,7 @@ def distribution_page() -> rx.Component:
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in HEADERS])),
                 rx.table.body(rx.foreach(s.rows, _row)),
                 size="1", variant="surface", data_testid="deliveries-table"),
-            rx.hstack(
-                rx.button("Previous", size="1", variant="soft", disabled=s.page <= 1, on_click=s.go_to_page(s.page - 1)),
-                rx.text("Page ", s.page, " of ", s.page_count, " · ", s.total_rows, " e-mails", size="2"),
-                rx.button("Next", size="1", variant="soft", disabled=s.page >= s.page_count,
-                          on_click=s.go_to_page(s.page + 1)),
-                align="center"),
+            pager(s, s.total_rows, " e-mails"),
             rx.divider(),
             rx.heading("Disputes", size="4"),
             rx.table.root(

@@ -6,6 +6,7 @@ from vrm_dashboard.domain.invoice_status import STATUS_LABELS
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
 from vrm_dashboard.ui.components.filters import filter_select
+from vrm_dashboard.ui.components.list_controls import column_chooser, pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 from vrm_dashboard.ui.states.invoices import COLUMNS, InvoicesState
@@ -72,17 +73,7 @@ def _filters() -> rx.Component:
 
 
 def _column_chooser() -> rx.Component:
-    return rx.popover.root(
-        rx.popover.trigger(rx.button("Columns", variant="soft", data_testid="column-chooser")),
-        rx.popover.content(
-            rx.vstack(*[
-                rx.checkbox(label, checked=InvoicesState.visible_columns.contains(key),
-                            on_change=lambda _c, key=key: InvoicesState.toggle_column(key),
-                            data_testid=f"column-{key}")
-                for key, label in COLUMNS
-            ], spacing="2"),
-        ),
-    )
+    return column_chooser(InvoicesState, COLUMNS, "column-chooser", "column-")
 
 
 def _export_menu() -> rx.Component:
@@ -140,15 +131,7 @@ def _table() -> rx.Component:
             ))),
             size="1", variant="surface", width="100%", data_testid="invoice-table",
         ),
-        rx.hstack(
-            rx.button("Previous", size="1", variant="soft", disabled=InvoicesState.page <= 1,
-                      on_click=InvoicesState.go_to_page(InvoicesState.page - 1)),
-            rx.text("Page ", InvoicesState.page, " of ", InvoicesState.page_count, " · ",
-                    InvoicesState.total_rows, " invoices", size="2", data_testid="invoice-count"),
-            rx.button("Next", size="1", variant="soft", disabled=InvoicesState.page >= InvoicesState.page_count,
-                      on_click=InvoicesState.go_to_page(InvoicesState.page + 1)),
-            align="center",
-        ),
+        pager(InvoicesState, InvoicesState.total_rows, " invoices", testid="invoice-count"),
         width="100%",
     )
 

@@ -3,6 +3,7 @@ confirmation and remittance advice downloads."""
 import reflex as rx
 
 from vrm_dashboard.ui.components.filters import filter_select
+from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.payouts import RAIL_OPTIONS, STATUS_OPTIONS, PayoutsState
 from vrm_dashboard.ui.states.reconciliation import ReconciliationState
@@ -91,14 +92,7 @@ def payouts_page() -> rx.Component:
                 rx.table.body(rx.foreach(s.rows, _row)),
                 size="1", variant="surface", data_testid="payouts-table",
             ),
-            rx.hstack(
-                rx.button("Previous", size="1", variant="soft", disabled=s.page <= 1,
-                          on_click=s.go_to_page(s.page - 1)),
-                rx.text("Page ", s.page, " of ", s.page_count, " · ", s.total_rows, " payouts", size="2"),
-                rx.button("Next", size="1", variant="soft", disabled=s.page >= s.page_count,
-                          on_click=s.go_to_page(s.page + 1)),
-                align="center",
-            ),
+            pager(s, s.total_rows, " payouts"),
             rx.divider(),
             reconciliation_section(),
             spacing="3", width="100%",

@@ -5,6 +5,7 @@ import reflex as rx
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
 from vrm_dashboard.services.aging import BUCKET_KEYS, BUCKET_LABELS
 from vrm_dashboard.ui.components.filters import filter_select
+from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.receivables import METHOD_OPTIONS, ReceivablesState
 
@@ -67,13 +68,7 @@ def _table() -> rx.Component:
                                          rx.table.column_header_cell("Reminders"))),
             rx.table.body(rx.foreach(S.rows, _row)),
             size="1", variant="surface", width="100%", data_testid="receivables-table"),
-        rx.hstack(
-            rx.button("Previous", size="1", variant="soft", disabled=S.page <= 1, on_click=S.go_to_page(S.page - 1)),
-            rx.text("Page ", S.page, " of ", S.page_count, " · ", S.total_rows, " invoices · open ", S.open_amounts,
-                    size="2", data_testid="receivables-count"),
-            rx.button("Next", size="1", variant="soft", disabled=S.page >= S.page_count,
-                      on_click=S.go_to_page(S.page + 1)),
-            align="center"),
+        pager(S, S.total_rows, " invoices · open ", S.open_amounts, testid="receivables-count"),
         width="100%")
 
 

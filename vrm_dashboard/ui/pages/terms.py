@@ -3,6 +3,7 @@ for many organizations at once, each organization's history, and Excel exports."
 import reflex as rx
 
 from vrm_dashboard.ui.components.filters import filter_select
+from vrm_dashboard.ui.components.list_controls import column_chooser, pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.terms import COLLECTION_OPTIONS, COLUMNS, TIER_OPTIONS, TermsState
 
@@ -23,13 +24,7 @@ def _filters() -> rx.Component:
                       "terms-filter-status"),
         rx.button("Clear filters", variant="soft", color_scheme="gray", on_click=S.clear_filters),
         rx.spacer(),
-        rx.popover.root(
-            rx.popover.trigger(rx.button("Columns", variant="soft", data_testid="terms-columns")),
-            rx.popover.content(rx.vstack(*[
-                rx.checkbox(label, checked=S.visible_columns.contains(key),
-                            on_change=lambda _c, key=key: S.toggle_column(key), data_testid=f"terms-column-{key}")
-                for key, label in COLUMNS], spacing="2")),
-        ),
+        column_chooser(S, COLUMNS, "terms-columns", "terms-column-"),
         rx.button("Export view to Excel", variant="soft", on_click=S.export("view"), data_testid="terms-export-view"),
         rx.button("Export all to Excel", variant="soft", on_click=S.export("all"), data_testid="terms-export-all"),
         align="center", wrap="wrap", width="100%",
@@ -89,13 +84,7 @@ def _table() -> rx.Component:
                 *[_cell(row, key) for key, _ in COLUMNS],
                 data_testid="terms-row"))),
             size="1", variant="surface", width="100%", data_testid="terms-table"),
-        rx.hstack(
-            rx.button("Previous", size="1", variant="soft", disabled=S.page <= 1, on_click=S.go_to_page(S.page - 1)),
-            rx.text("Page ", S.page, " of ", S.page_count, " · ", S.total_rows, " organizations", size="2",
-                    data_testid="terms-count"),
-            rx.button("Next", size="1", variant="soft", disabled=S.page >= S.page_count,
-                      on_click=S.go_to_page(S.page + 1)),
-            align="center"),
+        pager(S, S.total_rows, " organizations", testid="terms-count"),
         width="100%")
 
 

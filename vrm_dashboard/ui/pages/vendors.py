@@ -6,6 +6,7 @@ from vrm_dashboard.domain.vendor_rules import (
     PAYMENT_METHOD_LABELS,
     PAYMENT_SOURCES,
 )
+from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.vendors import VendorsState
 
@@ -92,16 +93,7 @@ def _vendor_table() -> rx.Component:
             width="100%",
             data_testid="vendor-table",
         ),
-        rx.hstack(
-            rx.button("Previous", size="1", variant="soft", disabled=VendorsState.page <= 1,
-                      on_click=VendorsState.go_to_page(VendorsState.page - 1)),
-            rx.text("Page ", VendorsState.page, " of ", VendorsState.page_count, " · ",
-                    VendorsState.total_rows, " vendors", size="2", data_testid="vendor-count"),
-            rx.button("Next", size="1", variant="soft",
-                      disabled=VendorsState.page >= VendorsState.page_count,
-                      on_click=VendorsState.go_to_page(VendorsState.page + 1)),
-            align="center",
-        ),
+        pager(VendorsState, VendorsState.total_rows, " vendors", testid="vendor-count"),
         width="100%",
     )
 

@@ -85,7 +85,7 @@ class PortalState(SessionState):
     def make_widget(self) -> None:
         """A link (30 days) for a partner site to show this vendor's balance and payouts."""
         def work(session, actor) -> str:  # type: ignore[no-untyped-def]
-            link = vendor_widget.make_link(session, actor, actor.vendor_id or 0, hours=24 * 30)
+            link = vendor_widget.make_link(session, actor, actor.vendor_id, hours=24 * 30)
             url = f"{settings().public_url}/api/v1/widget/{link.token}"
             return f'<iframe src="{url}" width="360" height="300" style="border:0"></iframe>'
 

@@ -10,7 +10,7 @@ import reflex as rx
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import approvals, export_files, invoice_export, invoice_queries, preferences
+from vrm_dashboard.services import approvals, export_files, invoice_export, invoice_queries
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.reconciliation import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
@@ -66,9 +66,7 @@ class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, S
             return None if self.denied else rx.redirect("/login")
         self.can_approve = actor.can(Action.INVOICE_APPROVE)
         self.can_reject = actor.can(Action.INVOICE_REJECT)
-        with self._acting(read_only=True) as (session, actor):
-            chosen = preferences.get(session, actor, COLUMNS_PREFERENCE, DEFAULT_COLUMNS)
-        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
+        self._load_columns()
         # A link such as /invoices?vendor=V00042&status=pending opens that view.
         params = self.router.page.params
         if any(params.get(k) for k in FILTER_FIELDS):

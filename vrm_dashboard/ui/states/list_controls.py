@@ -22,6 +22,13 @@ class ListControlsMixin(rx.State, mixin=True):
         """Every column in order, and the preference key the user's choice is kept under."""
         raise NotImplementedError
 
+    def _load_columns(self) -> None:
+        """The columns this user chose last time on this screen (all of them at first)."""
+        every, key = self._columns()
+        with self._acting(read_only=True) as (session, actor):
+            chosen = preferences.get(session, actor, key, every)
+        self.visible_columns = [c for c in every if c in chosen]
+
     def _apply_filter(self, name: str, value: str) -> None:
         if name not in self._filter_fields():
             return

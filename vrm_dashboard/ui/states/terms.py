@@ -9,7 +9,7 @@ import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import effective_from
-from vrm_dashboard.services import export_files, organization_export, organizations, preferences
+from vrm_dashboard.services import export_files, organization_export, organizations
 from vrm_dashboard.services.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
@@ -61,9 +61,7 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
             return None if self.denied else rx.redirect("/login")
         self.can_edit = actor.can(Action.TERMS_EDIT)
         self.can_collect = actor.can(Action.COLLECTION_MANAGE)
-        with self._acting(read_only=True) as (session, actor):
-            chosen = preferences.get(session, actor, COLUMNS_PREFERENCE, DEFAULT_COLUMNS)
-        self.visible_columns = [c for c in DEFAULT_COLUMNS if c in chosen]
+        self._load_columns()
         self.message = self.error = ""
         self.history, self.history_name = [], ""
         self._refresh()
