@@ -4,7 +4,17 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from vrm_dashboard.api import distribution, files, intake, overview, payouts, receivables, vendors, widget
+from vrm_dashboard.api import (
+    distribution,
+    files,
+    intake,
+    overview,
+    payouts,
+    portal,
+    receivables,
+    vendors,
+    widget,
+)
 from vrm_dashboard.services.errors import (
     Conflict,
     FieldErrors,
@@ -27,6 +37,8 @@ def build_api() -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
+    # Before vendors: /vendors/invitations is not a vendor id.
+    api.include_router(portal.router, prefix=API_PREFIX)
     api.include_router(vendors.router, prefix=API_PREFIX)
     api.include_router(files.router, prefix=API_PREFIX)
     api.include_router(intake.router, prefix=API_PREFIX)

@@ -79,3 +79,40 @@ def check_move(current: InvoiceStatus, target: InvoiceStatus) -> None:
         f"An invoice in {current.label} cannot move to {target.label}; "
         f"from {current.label} it can move to {options}"
     )
+
+
+class VendorPaymentStatus(str, Enum):
+    """Where an invoice stands as its vendor sees it: is it being paid?"""
+
+    IN_REVIEW = "in_review"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    IN_PAYMENT = "in_payment"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+VENDOR_PAYMENT_STATUS: dict[VendorPaymentStatus, frozenset[InvoiceStatus]] = {
+    VendorPaymentStatus.IN_REVIEW: frozenset({S.DRAFT, S.DRAFT_VALID, S.PENDING}),
+    VendorPaymentStatus.REJECTED: frozenset({S.REJECTED}),
+    VendorPaymentStatus.APPROVED: frozenset({S.APPROVED}),
+    VendorPaymentStatus.IN_PAYMENT: frozenset({S.PROCESSING}),
+    VendorPaymentStatus.PAID: frozenset({S.PAID}),
+    VendorPaymentStatus.FAILED: frozenset({S.FAILED}),
+    VendorPaymentStatus.CANCELLED: frozenset({S.ARCHIVED}),
+}
+VENDOR_PAYMENT_LABELS = {
+    VendorPaymentStatus.IN_REVIEW: "In review",
+    VendorPaymentStatus.REJECTED: "Rejected",
+    VendorPaymentStatus.APPROVED: "Approved, to be paid",
+    VendorPaymentStatus.IN_PAYMENT: "Payment in progress",
+    VendorPaymentStatus.PAID: "Paid",
+    VendorPaymentStatus.FAILED: "Payment failed, retrying",
+    VendorPaymentStatus.CANCELLED: "Cancelled",
+}
+
+
+def vendor_payment_status(status: str) -> VendorPaymentStatus:
+    current = InvoiceStatus(status)
+    return next(group for group, members in VENDOR_PAYMENT_STATUS.items() if current in members)

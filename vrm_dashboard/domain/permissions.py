@@ -14,6 +14,7 @@ class Action(str, Enum):
     VENDOR_UPDATE = "vendor.update"
     VENDOR_DEACTIVATE = "vendor.deactivate"
     VENDOR_VIEW_BANK_DETAILS = "vendor.view_bank_details"
+    VENDOR_REVIEW = "vendor.review"
     INVOICE_VIEW = "invoice.view"
     INVOICE_EDIT = "invoice.edit"
     INVOICE_APPROVE = "invoice.approve"
@@ -41,6 +42,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.VENDOR_UPDATE: "Edit vendors",
     Action.VENDOR_DEACTIVATE: "Deactivate vendors",
     Action.VENDOR_VIEW_BANK_DETAILS: "See vendors' payment details unmasked",
+    Action.VENDOR_REVIEW: "Review onboarding vendors, their tax forms and documents, and approve them",
     Action.INVOICE_VIEW: "See invoices",
     Action.INVOICE_EDIT: "Edit invoices",
     Action.INVOICE_APPROVE: "Approve invoices",
@@ -96,6 +98,7 @@ DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
             Action.VENDOR_UPDATE,
             Action.VENDOR_DEACTIVATE,
             Action.VENDOR_VIEW_BANK_DETAILS,
+            Action.VENDOR_REVIEW,
             Action.INVOICE_EDIT,
             Action.INVOICE_APPROVE,
             Action.INVOICE_REJECT,

@@ -9,7 +9,8 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
-from stdnum.eu import vat as eu_vat
+from stdnum import get_cc_module
+from stdnum.exceptions import ValidationError
 from stdnum.us import ein as us_ein
 from stdnum.us import rtn as us_rtn
 
@@ -208,9 +209,11 @@ def validate_vendor(data: VendorInput) -> CleanVendor:
     elif tax_id and len(tax_id) > 32:
         errors["tax_id"] = "Tax ID is at most 32 characters"
 
-    vat_id = data.vat_id.strip().upper().replace(" ", "") or None
-    if vat_id and not eu_vat.is_valid(vat_id):
-        errors["vat_id"] = f"VAT ID {data.vat_id!r} is not valid"
+    vat_id = None
+    try:
+        vat_id = clean_vat_id(country, data.vat_id)
+    except FieldErrors as exc:
+        errors.update(exc.errors)
 
     if errors:
         raise FieldErrors(errors)
@@ -232,6 +235,24 @@ def validate_vendor(data: VendorInput) -> CleanVendor:
         vat_id=vat_id,
         activity_status=status,
     )
+
+
+def clean_vat_id(country: str, value: str) -> str | None:
+    """The VAT number as country prefix plus compact number (DE136695976), checked by the rules
+    of the country its prefix names, or else of the vendor's country; None when empty. Raises
+    FieldErrors when it is not valid."""
+    raw = "".join(value.split()).upper()
+    if not raw:
+        return None
+    prefix = raw[:2] if raw[:2].isalpha() else country.strip().upper()
+    module = get_cc_module({"EL": "gr"}.get(prefix, prefix.lower()), "vat")
+    if module is None:
+        raise FieldErrors({"vat_id": f"VAT numbers of {prefix} cannot be checked: leave this empty"})
+    try:
+        number = module.validate(raw)
+    except ValidationError:
+        raise FieldErrors({"vat_id": f"VAT ID {value.strip()} is not a valid {prefix} VAT number"}) from None
+    return (prefix + number)[:16]
 
 
 def mask(value: str | None, visible: int = 4) -> str:

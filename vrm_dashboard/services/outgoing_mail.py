@@ -1,5 +1,6 @@
 """Sending queued e-mails over SMTP (aiosmtplib): invoices and credit notes to their
-recipients, the remittance advice of each paid transfer, and payment reminders.
+recipients, the remittance advice of each paid transfer, payment reminders, and account
+e-mails (invitations).
 
 Deliveries are claimed before sending, so two senders never take the same one, and a claim
 left by a sender that died is taken again after its lease. One connection serves the whole
@@ -46,7 +47,7 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.money import format_money
 from vrm_dashboard.rendering.invoice_document import Branding
-from vrm_dashboard.services import branding, documents, invoice_documents, invoice_mail, reminders, remittance
+from vrm_dashboard.services import account_mail, branding, documents, invoice_documents, invoice_mail, reminders, remittance
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.invoice_mail import Envelope, render_messages
 from vrm_dashboard.services.job_runs import JobResult
@@ -375,8 +376,12 @@ def _deliver(session: Session, smtp: SmtpSettings, claimed: list[EmailDelivery],
             _send_invoices(session, run, jobs, renderer.results(parts))
         for delivery in (d for d in claimed if d.invoice_id is None):
             try:
-                message = (reminders.reminder_message(session, delivery, smtp.sender) if delivery.reminder_id
-                           else _remittance_message(session, delivery, smtp.sender))
+                if delivery.reminder_id:
+                    message = reminders.reminder_message(session, delivery, smtp.sender)
+                elif delivery.body is not None:
+                    message = account_mail.message_of(delivery, smtp.sender)
+                else:
+                    message = _remittance_message(session, delivery, smtp.sender)
             except Exception as exc:  # noqa: BLE001 - one broken document must not stop the others
                 _fail(session, delivery, f"The message could not be built: {exc}")
                 continue

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, utcnow
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, signed_tokens, users
+from vrm_dashboard.services import account_mail, audit, signed_tokens, users
 from vrm_dashboard.services.organizations import CHILD_TIERS
 from vrm_dashboard.services.access_control import role_by_name
 from vrm_dashboard.services.actors import Actor, require
@@ -38,6 +38,21 @@ def link_token(user: User, purpose: str, now: datetime | None = None) -> str:
 
 def _link(user: User, purpose: str) -> str:
     return f"{settings().public_url}/welcome?token={link_token(user, purpose)}"
+
+
+def _mail_link(session: Session, user: User, purpose: str, link: str, inviter: str) -> None:
+    """The link goes to the user's own mailbox; whoever made it may also pass it on."""
+    company = settings().smtp.sender.split("@", 1)[1]
+    if purpose == INVITE:
+        subject = f"{inviter} invites you to VRM Dashboard"
+        body = (f"Hello {user.full_name},\n\n{inviter} has invited you to VRM Dashboard ({company}).\n"
+                f"Choose your password here (the link works once, for 7 days):\n\n{link}\n\n"
+                "Then sign in with this e-mail address.\n")
+    else:
+        subject = "Choose a new password for VRM Dashboard"
+        body = (f"Hello {user.full_name},\n\nchoose a new password here (the link works once, for 24 hours):"
+                f"\n\n{link}\n\nIf you did not ask for this, tell your administrator.\n")
+    account_mail.queue(session, user.email, subject, body)
 
 
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> tuple[User, str]:
@@ -71,8 +86,15 @@ def invite(session: Session, actor: Actor, email: str, full_name: str, roles: li
     # Nobody knows this password: the link is the only way in.
     user = users.add_user(session, actor, email, full_name, secrets.token_urlsafe(32), roles,
                           vendor_id=vendor_id, organization_id=organization_id)
+    return invitation_for(session, actor, user)
+
+
+def invitation_for(session: Session, actor: Actor, user: User) -> Invitation:
+    """E-mail a new user the link to choose a password (the caller authorized the user)."""
+    link = _link(user, INVITE)
+    _mail_link(session, user, INVITE, link, actor.full_name)
     audit.record(session, actor, "user.invite", "user", user.id, after={"email": user.email})
-    return Invitation(user, _link(user, INVITE))
+    return Invitation(user, link)
 
 
 def _user(session: Session, user_id: int) -> User:
@@ -86,8 +108,10 @@ def reset_link(session: Session, actor: Actor, user_id: int) -> str:
     """A link (valid 24 hours) for the user to choose a new password."""
     require(actor, Action.USER_MANAGE)
     user = _user(session, user_id)
+    link = _link(user, RESET)
+    _mail_link(session, user, RESET, link, actor.full_name)
     audit.record(session, actor, "user.password_reset_link", "user", user.id)
-    return _link(user, RESET)
+    return link
 
 
 def choose_password(session: Session, token: str, password: str) -> User:

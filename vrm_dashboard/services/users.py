@@ -33,6 +33,21 @@ def add_user(
 ) -> User:
     """Create an active user with the given roles."""
     require(actor, Action.USER_MANAGE)
+    return create_account(session, actor, email, full_name, password, roles, vendor_id, organization_id)
+
+
+def create_account(
+    session: Session,
+    actor: Actor,
+    email: str,
+    full_name: str,
+    password: str,
+    roles: list[str],
+    vendor_id: int | None = None,
+    organization_id: int | None = None,
+) -> User:
+    """The account itself; the caller has authorized it (an admin adding a user, a vendor's
+    own login made by its invitation or sign-up)."""
     errors: dict[str, str] = {}
     try:
         email = normalize_email(email)

@@ -235,7 +235,12 @@ def create_vendor(session: Session, actor: Actor, data: VendorInput) -> Vendor:
 def update_vendor(session: Session, actor: Actor, vendor_id: int, data: VendorInput) -> Vendor:
     """Validate and save changes; a change of bank details is time-stamped for fraud checks."""
     require(actor, Action.VENDOR_UPDATE)
-    vendor = get_vendor(session, vendor_id)
+    return save_vendor(session, actor, get_vendor(session, vendor_id), data)
+
+
+def save_vendor(session: Session, actor: Actor, vendor: Vendor, data: VendorInput) -> Vendor:
+    """Validate and save a vendor the caller has authorized (staff editing it, or the vendor
+    itself on its profile)."""
     clean = validate_vendor(data)
     _check_unique_code(session, clean.vendor_code, own_id=vendor.id)
     before = audit.snapshot(vendor)
@@ -246,7 +251,9 @@ def update_vendor(session: Session, actor: Actor, vendor_id: int, data: VendorIn
         return vendor
     if any(before[f] != after[f] for f in BANK_FIELDS):
         vendor.bank_details_changed_at = utcnow()
-        _tell_admins_bank_details_changed(session, actor, vendor)
+        # A vendor still onboarding gives its first account: the reviewer checks it anyway.
+        if vendor.activity_status != ActivityStatus.ONBOARDING.value:
+            _tell_admins_bank_details_changed(session, actor, vendor)
     vendor.updated_at = utcnow()
     session.add(vendor)
     session.flush()

@@ -42,7 +42,14 @@ from vrm_dashboard.db.models.people import (
     User,
     UserRole,
 )
-from vrm_dashboard.db.models.vendors import Vendor, VendorBalance, VendorContact
+from vrm_dashboard.db.models.vendors import (
+    Vendor,
+    VendorBalance,
+    VendorContact,
+    VendorDocument,
+    VendorOnboarding,
+    VendorTaxForm,
+)
 
 __all__ = [
     "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
@@ -51,6 +58,6 @@ __all__ = [
     "JobRun", "LoginSession", "BankStatement", "ExchangeRate", "PaymentFile", "PayoutApproval",
     "StatementLine", "Organization", "OrganizationTier", "PaymentTransaction",
     "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",
-    "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact",
+    "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact", "VendorDocument", "VendorOnboarding", "VendorTaxForm",
     "utcnow",
 ]

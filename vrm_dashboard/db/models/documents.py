@@ -36,6 +36,8 @@ class EmailDelivery(SQLModel, table=True):
     # A payment reminder (collection); invoices use invoice_id.
     reminder_id: int | None = Field(default=None, foreign_key="payment_reminder.id", unique=True)
     document_id: int | None = Field(default=None, foreign_key="stored_document.id")
+    # A plain message of our own (an invitation): no invoice, transfer or reminder behind it.
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=255)
     status: str = Field(max_length=16, index=True)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from vrm_dashboard.db.models._base import utcnow
@@ -27,6 +27,9 @@ class Vendor(SQLModel, table=True):
     vat_id: str | None = Field(default=None, max_length=16)
     activity_status: str = Field(max_length=16, index=True)
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    website: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
     bank_details_changed_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -59,3 +62,57 @@ class VendorBalance(SQLModel, table=True):
     paid_count: int = Field(default=0)
     paid_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     open_minor: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class VendorOnboarding(SQLModel, table=True):
+    """A vendor joining by invitation or sign-up, until a reviewer approves it."""
+
+    __tablename__ = "vendor_onboarding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", unique=True)
+    source: str = Field(max_length=16)
+    state: str = Field(max_length=24, index=True)
+    invited_by_id: int | None = Field(default=None, foreign_key="user.id")
+    submitted_at: datetime | None = Field(default=None)
+    reviewed_at: datetime | None = Field(default=None)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    review_note: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class VendorTaxForm(SQLModel, table=True):
+    """The vendor's signed W-9, W-8BEN or W-8BEN-E: the latest one counts."""
+
+    __tablename__ = "vendor_tax_form"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", unique=True)
+    form: str = Field(max_length=8)
+    name: str = Field(max_length=120)
+    business_name: str | None = Field(default=None, max_length=120)
+    classification: str = Field(max_length=40)
+    country: str = Field(max_length=2)
+    address: str = Field(sa_column=Column(Text, nullable=False))
+    tin: str | None = Field(default=None, max_length=16)
+    foreign_tin: str | None = Field(default=None, max_length=32)
+    date_of_birth: date | None = Field(default=None)
+    treaty_country: str | None = Field(default=None, max_length=2)
+    chapter4_status: str | None = Field(default=None, max_length=40)
+    giin: str | None = Field(default=None, max_length=19)
+    signer_name: str = Field(max_length=120)
+    signed_at: datetime = Field(default_factory=utcnow)
+    signed_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class VendorDocument(SQLModel, table=True):
+    """A file a vendor gave us about itself (registration, bank letter), kept as stored."""
+
+    __tablename__ = "vendor_document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    document_id: int = Field(foreign_key="stored_document.id")
+    kind: str = Field(max_length=16)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)

@@ -80,7 +80,8 @@ class SettingsState(SessionState):
 
         def work(session, actor) -> str:  # type: ignore[no-untyped-def]
             sent = user_admin.invite(session, actor, f["email"], f["name"], [f["role"]], org)
-            return f"Invited {sent.user.email}. Send them this link (valid 7 days): {sent.link}"
+            return (f"Invited {sent.user.email}: the link is e-mailed to them (valid 7 days). "
+                    f"You may also pass it on yourself: {sent.link}")
 
         self._user_change(work)
         if self.user_message.startswith("Invited"):
@@ -96,7 +97,7 @@ class SettingsState(SessionState):
 
     @rx.event
     def reset_password(self, user_id: str) -> None:
-        self._user_change(lambda session, actor: "Send this link to choose a new password (valid 24 hours): "
+        self._user_change(lambda session, actor: "A link to choose a new password is e-mailed (valid 24 hours); you may also pass it on: "
                           + user_admin.reset_link(session, actor, int(user_id)))
 
     @rx.event
