@@ -30,7 +30,7 @@ from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services import audit, documents, invoice_rollup, reconciliation
+from vrm_dashboard.services import audit, documents, invoice_rollup, reconciliation, vendor_onboarding
 from vrm_dashboard.services import vendors as vendor_service
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, NotFound, PermissionDenied
@@ -51,19 +51,20 @@ class IntakeOutcome:
     problems: list[str] = field(default_factory=list)
 
 
-def _may_receive(actor: Actor, vendor_id: int | None) -> int | None:
-    """Staff who import, or a vendor sending its own invoice (which is then its own by force)."""
+def _may_receive(session: Session, actor: Actor, vendor_id: int | None) -> int | None:
+    """Staff who import, or an approved vendor sending its own invoice (which is then its own
+    by force)."""
     if actor.can(Action.INTAKE_IMPORT):
         return vendor_id
     if actor.can(Action.PORTAL_USE) and actor.vendor_id is not None:
-        return actor.vendor_id
+        return vendor_onboarding.require_approved(session, actor).id
     require(actor, Action.INTAKE_IMPORT)
     return None
 
 
 def receive_invoice(session: Session, actor: Actor, content: bytes, filename: str, channel: str = "upload",
                     sender: str | None = None, vendor_id: int | None = None) -> IntakeOutcome:
-    forced_vendor = _may_receive(actor, vendor_id)
+    forced_vendor = _may_receive(session, actor, vendor_id)
     digest = hashlib.sha256(content).hexdigest()
     intake = Intake(channel=channel, kind="invoice", filename=(filename or "invoice")[:255], sha256=digest,
                     size_bytes=len(content), status="failed", sender=sender, created_by_id=actor.user_id)

@@ -40,12 +40,15 @@ def _link(user: User, purpose: str) -> str:
     return f"{settings().public_url}/welcome?token={link_token(user, purpose)}"
 
 
-def _mail_link(session: Session, user: User, purpose: str, link: str, inviter: str) -> None:
-    """The link goes to the user's own mailbox; whoever made it may also pass it on."""
+def _mail_link(session: Session, user: User, purpose: str, link: str, inviter: str | None) -> None:
+    """The link goes to the user's own mailbox; whoever made it may also pass it on. Without
+    an inviter the user asked for the account (a vendor's sign-up)."""
     company = settings().smtp.sender.split("@", 1)[1]
     if purpose == INVITE:
-        subject = f"{inviter} invites you to VRM Dashboard"
-        body = (f"Hello {user.full_name},\n\n{inviter} has invited you to VRM Dashboard ({company}).\n"
+        subject = f"{inviter} invites you to VRM Dashboard" if inviter else "Confirm your VRM Dashboard sign-up"
+        opening = (f"{inviter} has invited you to VRM Dashboard ({company})." if inviter
+                   else f"thank you for signing up with VRM Dashboard ({company}).")
+        body = (f"Hello {user.full_name},\n\n{opening}\n"
                 f"Choose your password here (the link works once, for 7 days):\n\n{link}\n\n"
                 "Then sign in with this e-mail address.\n")
     else:
@@ -89,10 +92,10 @@ def invite(session: Session, actor: Actor, email: str, full_name: str, roles: li
     return invitation_for(session, actor, user)
 
 
-def invitation_for(session: Session, actor: Actor, user: User) -> Invitation:
+def invitation_for(session: Session, actor: Actor, user: User, self_service: bool = False) -> Invitation:
     """E-mail a new user the link to choose a password (the caller authorized the user)."""
     link = _link(user, INVITE)
-    _mail_link(session, user, INVITE, link, actor.full_name)
+    _mail_link(session, user, INVITE, link, None if self_service else actor.full_name)
     audit.record(session, actor, "user.invite", "user", user.id, after={"email": user.email})
     return Invitation(user, link)
 

@@ -69,17 +69,16 @@ def _new_vendor(session: Session, actor: Actor, name: str, email: str, country: 
     return vendor
 
 
-def _check_new_login(session: Session, email: str, contact_name: str) -> None:
-    errors = {}
+def _existing_login(session: Session, email: str) -> User | None:
     try:
-        if users.find_by_email(session, users.normalize_email(email)):
-            errors["email"] = "This e-mail address already has an account: sign in, or reset its password"
+        return users.find_by_email(session, users.normalize_email(email))
     except Exception:  # noqa: BLE001 - the vendor's own validation names the bad address
-        pass
+        return None
+
+
+def _check_contact_name(contact_name: str) -> None:
     if not contact_name.strip():
-        errors["contact_name"] = "Your name is required"
-    if errors:
-        raise FieldErrors(errors)
+        raise FieldErrors({"contact_name": "The contact's name is required"})
 
 
 @dataclass
@@ -93,7 +92,9 @@ def invite_vendor(session: Session, actor: Actor, name: str, email: str, country
                   contact_name: str) -> VendorInvitation:
     """A new vendor in Onboarding and its login; the signed link (7 days) is e-mailed to it."""
     require(actor, Action.VENDOR_CREATE)
-    _check_new_login(session, email, contact_name)
+    _check_contact_name(contact_name)
+    if _existing_login(session, email) is not None:
+        raise FieldErrors({"email": "This e-mail address already has an account"})
     vendor = _new_vendor(session, actor, name, email, country, currency)
     session.add(VendorOnboarding(vendor_id=vendor.id, source=INVITE, state=ReviewState.IN_PROGRESS.value,
                                  invited_by_id=actor.user_id))
@@ -104,15 +105,24 @@ def invite_vendor(session: Session, actor: Actor, name: str, email: str, country
 
 
 def sign_up(session: Session, company_name: str, contact_name: str, email: str, country: str,
-            currency: str) -> Vendor:
+            currency: str) -> Vendor | None:
     """Anyone may ask to become a vendor: the link to choose a password goes to the address
-    given, which proves it is theirs; the vendor stays in Onboarding until it is approved."""
-    _check_new_login(session, email, contact_name)
+    given, which proves it is theirs; the vendor stays in Onboarding until it is approved.
+    An address that has an account already is told so by e-mail, not on the screen, so the
+    form does not reveal who has an account."""
+    _check_contact_name(contact_name)
+    existing = _existing_login(session, email)
+    if existing is not None:
+        account_mail.queue(session, existing.email, "You already have a VRM Dashboard account",
+                           f"Hello {existing.full_name},\n\nsomeone (perhaps you) asked to sign up {company_name!s} "
+                           "with this address, which has an account already. Sign in, or ask for a new password "
+                           "if you have forgotten it. If it was not you, you need do nothing.\n")
+        return None
     vendor = _new_vendor(session, SIGNUP_ACTOR, company_name, email, country, currency)
     session.add(VendorOnboarding(vendor_id=vendor.id, source=SIGNUP, state=ReviewState.IN_PROGRESS.value))
     user = users.create_account(session, SIGNUP_ACTOR, email, contact_name, secrets.token_urlsafe(32),
                                 [RoleName.VENDOR.value], vendor_id=vendor.id)
-    user_admin.invitation_for(session, SIGNUP_ACTOR, user)
+    user_admin.invitation_for(session, SIGNUP_ACTOR, user, self_service=True)
     return vendor
 
 
@@ -425,15 +435,18 @@ class ReviewRow:
 
 
 def review_queue(session: Session, actor: Actor, limit: int = 100) -> list[ReviewRow]:
-    """Vendors still onboarding, those waiting for review first, oldest first."""
+    """Vendors still onboarding (whether they joined themselves or were added as such), those
+    waiting for review first, oldest first."""
     require(actor, Action.VENDOR_REVIEW)
-    waiting_first = (VendorOnboarding.state != ReviewState.SUBMITTED.value)
+    state = func.coalesce(VendorOnboarding.state, ReviewState.IN_PROGRESS.value)
     rows = session.execute(
-        select(Vendor.id, Vendor.vendor_code, Vendor.name, Vendor.country, VendorOnboarding.source,
-               VendorOnboarding.state, VendorOnboarding.submitted_at, VendorOnboarding.created_at)
-        .join(VendorOnboarding, VendorOnboarding.vendor_id == Vendor.id)
-        .where(VendorOnboarding.state != ReviewState.APPROVED.value)
-        .order_by(waiting_first, col(VendorOnboarding.submitted_at), col(VendorOnboarding.created_at))
+        select(Vendor.id, Vendor.vendor_code, Vendor.name, Vendor.country,
+               func.coalesce(VendorOnboarding.source, "admin"), state, VendorOnboarding.submitted_at,
+               func.coalesce(VendorOnboarding.created_at, Vendor.created_at))
+        .outerjoin(VendorOnboarding, VendorOnboarding.vendor_id == Vendor.id)
+        .where(Vendor.activity_status == ActivityStatus.ONBOARDING.value)
+        .order_by(state != ReviewState.SUBMITTED.value, col(VendorOnboarding.submitted_at), Vendor.created_at,
+                  Vendor.id)
         .limit(limit)).all()
     return [ReviewRow(*r) for r in rows]
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from vrm_dashboard.db.models import Payout, Vendor
 from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, invoice_rollup, signed_tokens
+from vrm_dashboard.services import audit, invoice_rollup, signed_tokens, vendor_onboarding
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import FieldErrors, NotAuthenticated, NotFound, PermissionDenied
 
@@ -34,6 +34,7 @@ def make_link(session: Session, actor: Actor, vendor_id: int | None, hours: int 
             raise PermissionDenied("Your account is not linked to a vendor")
         if actor.vendor_id != vendor_id:
             raise PermissionDenied("A vendor may embed only its own figures")
+        vendor_onboarding.require_approved(session, actor)
     else:
         require(actor, Action.VENDOR_VIEW)
     if session.get(Vendor, vendor_id) is None:

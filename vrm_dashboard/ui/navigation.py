@@ -26,6 +26,7 @@ SCREENS = (
     Screen("Audit Log", "/audit", Action.AUDIT_VIEW, "scroll-text"),
     Screen("Settings", "/settings", Action.SETTINGS_VIEW, "settings"),
     Screen("My Portal", "/portal", Action.PORTAL_USE, "store"),
+    Screen("My Profile", "/profile", Action.PORTAL_USE, "id-card"),
 )
 
 

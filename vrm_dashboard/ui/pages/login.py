@@ -21,6 +21,7 @@ def login_page() -> rx.Component:
                                    data_testid="login-error"),
                     ),
                     rx.button("Sign in", type="submit", width="100%", data_testid="login-submit"),
+                    rx.link("New vendor? Sign up", href="/signup", size="2", data_testid="signup-link"),
                     spacing="3",
                     width="100%",
                 ),

@@ -1,7 +1,10 @@
 """The vendor card, settings and the vendor portal."""
 import reflex as rx
 
+from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS
+from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.pages.vendor_review import review_panel
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.branding import TRIGGER_OPTIONS, BrandingState
 from vrm_dashboard.ui.states.settings import ROLE_OPTIONS, SettingsState
@@ -55,6 +58,7 @@ def vendor_card_page() -> rx.Component:
             rx.callout(VendorCardState.error, color_scheme="red"),
             rx.vstack(
                 rx.heading(v["name"], size="6", data_testid="card-name"),
+                review_panel(),
                 rx.grid(
                     rx.card(rx.heading("Details", size="3"), _facts(v, [
                         ("Vendor ID", "vendor_code"), ("Legal name", "legal_name"), ("E-mail", "email"),
@@ -258,6 +262,52 @@ def _dispute_dialog() -> rx.Component:
         spacing="3"), open=s.dispute_open, on_open_change=s.set_dispute_open)
 
 
+def _invoice_filter_input(name: str, placeholder: str, width: str) -> rx.Component:
+    return rx.input(placeholder=placeholder, value=PortalState.invoice_filters[name], width=width,
+                    type="date" if name.startswith("issued") else "text",
+                    on_change=lambda value: PortalState.set_invoice_filter(name, value),
+                    data_testid=f"portal-filter-{name}")
+
+
+def _portal_invoice_row(i: rx.Var) -> rx.Component:
+    base = "/api/v1/portal/invoices/" + i["id"]
+    return rx.table.row(
+        *[rx.table.cell(i[k]) for k in ("number", "your_number", "issue_date", "due_date", "amount")],
+        rx.table.cell(rx.badge(i["status"])),
+        rx.table.cell(rx.hstack(
+            rx.link("View", href=base + "/file", is_external=True, data_testid="portal-invoice-view"),
+            rx.link("Download", href=base + "/file?download=true", is_external=True,
+                    data_testid="portal-invoice-download"),
+            rx.link("Print", href=base + "/print", is_external=True, data_testid="portal-invoice-print"),
+            spacing="3")),
+        data_testid="portal-invoice-row")
+
+
+def _my_invoices() -> rx.Component:
+    s = PortalState
+    return rx.vstack(
+        rx.heading("My invoices", size="4"),
+        rx.hstack(
+            _invoice_filter_input("number", "Invoice number", "180px"),
+            rx.text("Issued from", size="2"), _invoice_filter_input("issued_from", "", "150px"),
+            rx.text("to", size="2"), _invoice_filter_input("issued_to", "", "150px"),
+            rx.select.root(rx.select.trigger(data_testid="portal-filter-payment_status"), rx.select.content(
+                rx.select.item("Any payment status", value="all"),
+                *[rx.select.item(label, value=value.value) for value, label in VENDOR_PAYMENT_LABELS.items()]),
+                value=s.invoice_filters["payment_status"],
+                on_change=lambda value: s.set_invoice_filter("payment_status", value)),
+            rx.button("Clear", size="1", variant="soft", on_click=s.clear_invoice_filters),
+            align="center", wrap="wrap"),
+        rx.cond(s.invoice_message != "", rx.text(s.invoice_message, size="2", color_scheme="red")),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                "Number", "Your number", "Issued", "Due", "Amount", "Payment status", "")])),
+            rx.table.body(rx.foreach(s.invoices, _portal_invoice_row)),
+            size="1", variant="surface", width="100%", data_testid="portal-invoices"),
+        pager(s, s.invoice_total, " invoices", testid="portal-invoice-pages"),
+        spacing="2", width="100%")
+
+
 def portal_page() -> rx.Component:
     return page_frame(
         "My Portal",
@@ -266,6 +316,11 @@ def portal_page() -> rx.Component:
             rx.callout(PortalState.error, color_scheme="red"),
             rx.vstack(
                 rx.heading(PortalState.vendor["name"], size="5", data_testid="portal-vendor"),
+                rx.cond(PortalState.onboarding, rx.callout(
+                    rx.hstack(rx.text("Your profile is not approved yet: complete it and submit it for review. "
+                                      "You can send invoices once it is approved.", size="2"),
+                              rx.link("Open My Profile", href="/profile", data_testid="portal-open-profile")),
+                    color_scheme="amber", icon="list-todo", data_testid="portal-onboarding")),
                 _facts(PortalState.vendor, [("Vendor ID", "vendor_code"), ("E-mail", "email"),
                                             ("Payment method", "payment_method"), ("Status", "status")]),
                 rx.heading("Messages", size="4"),
@@ -278,9 +333,7 @@ def portal_page() -> rx.Component:
                     rx.table.body(rx.foreach(PortalState.sent_documents, _sent_document)),
                     size="1", variant="surface", data_testid="portal-sent"),
                 _dispute_dialog(),
-                rx.heading("My invoices", size="4"),
-                data_table(["Number", "Issued", "Amount", "Status"], PortalState.invoices,
-                           ["number", "issue_date", "amount", "status"], "portal-invoices"),
+                _my_invoices(),
                 rx.heading("Payments", size="4"),
                 rx.table.root(
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in

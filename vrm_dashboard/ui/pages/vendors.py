@@ -8,6 +8,8 @@ from vrm_dashboard.domain.vendor_rules import (
 )
 from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.pages.vendor_review import invite_dialog, onboarding_queue
+from vrm_dashboard.ui.states.vendor_review import OnboardingQueueState
 from vrm_dashboard.ui.states.vendors import VendorsState
 
 _COLUMNS = [
@@ -41,6 +43,7 @@ def _toolbar() -> rx.Component:
         _filter("payment_method", "Payment method", [(k.value, v) for k, v in PAYMENT_METHOD_LABELS.items()]),
         _filter("payment_source", "Payment source", [(s, s) for s in PAYMENT_SOURCES]),
         rx.spacer(),
+        rx.cond(OnboardingQueueState.can_invite, invite_dialog()),
         rx.cond(
             VendorsState.can_create,
             rx.button("Add vendor", on_click=VendorsState.open_new, data_testid="add-vendor"),
@@ -213,6 +216,7 @@ def vendors_page() -> rx.Component:
         rx.vstack(
             rx.cond(VendorsState.message != "",
                     rx.callout(VendorsState.message, icon="info", data_testid="vendor-message")),
+            onboarding_queue(),
             rx.heading("Totals by payment method", size="4"),
             data_table(
                 ["Payment method", "Currency", "Vendors", "Invoices", "Invoiced", "Paid", "Open"],

@@ -1,15 +1,29 @@
 """The vendor's own portal."""
 from __future__ import annotations
 
+from datetime import date
+
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.config import settings
-from vrm_dashboard.services import delivered_documents, disputes, invoice_intake, portal, vendor_widget
+from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS, vendor_payment_status
+from vrm_dashboard.domain.vendor_rules import ActivityStatus
+from vrm_dashboard.services import (
+    delivered_documents,
+    disputes,
+    invoice_intake,
+    portal,
+    vendor_invoices,
+    vendor_widget,
+)
 from vrm_dashboard.services.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name
+
+
+PAGE_SIZE = 20
 
 
 class PortalState(SessionState):
@@ -26,6 +40,13 @@ class PortalState(SessionState):
     dispute_reason: str = ""
     dispute_message: str = ""
     widget_iframe: str = ""
+    onboarding: bool = False
+    # My invoices: newest first, one page at a time, filtered on the server.
+    invoice_filters: dict[str, str] = {"number": "", "issued_from": "", "issued_to": "", "payment_status": "all"}
+    page: int = 1
+    page_count: int = 1
+    invoice_total: int = 0
+    invoice_message: str = ""
 
     @rx.event
     async def upload_invoices(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
@@ -62,11 +83,8 @@ class PortalState(SessionState):
         self.vendor = {"name": v.name, "vendor_code": v.vendor_code, "email": v.email,
                        "payment_method": fmt.method_label(v.payment_method),
                        "status": fmt.activity_label(v.activity_status)}
-        self.invoices = [
-            {"number": i.number, "issue_date": fmt.day(i.issue_date),
-             "amount": fmt.money(i.total_minor, i.currency), "status": fmt.status_label(i.status)}
-            for i in card.invoices
-        ]
+        self.onboarding = v.activity_status == ActivityStatus.ONBOARDING.value
+        self._load_invoices()
         self.payments = [
             {"id": str(t.id), "reference": t.reference or "", "paid_at": fmt.day(t.paid_at),
              "amount": fmt.money(t.target_amount_minor, t.target_currency), "invoices": str(t.payout_count)}
@@ -80,6 +98,50 @@ class PortalState(SessionState):
             for d in sent
         ]
         return None
+
+    def _load_invoices(self) -> None:
+        f = self.invoice_filters
+        try:
+            query = vendor_invoices.VendorInvoiceQuery(
+                number=f["number"], issued_from=date.fromisoformat(f["issued_from"]) if f["issued_from"] else None,
+                issued_to=date.fromisoformat(f["issued_to"]) if f["issued_to"] else None,
+                payment_status="" if f["payment_status"] == "all" else f["payment_status"], page=self.page,
+                page_size=PAGE_SIZE)
+        except ValueError:
+            self.invoice_message = "Dates as YYYY-MM-DD"
+            return
+        found, refused = self._outcome_of(lambda s, a: vendor_invoices.own_invoices(s, a, query), read_only=True)
+        if found is None:
+            self.invoice_message = refused
+            return
+        self.invoice_message = ""
+        self.page, self.invoice_total = found.page, found.total
+        self.page_count = max(1, -(-found.total // found.page_size))
+        self.invoices = [
+            {"id": str(i.id), "number": i.number, "your_number": i.vendor_invoice_number or "",
+             "issue_date": fmt.day(i.issue_date), "due_date": fmt.day(i.due_date),
+             "amount": fmt.money(i.total_minor, i.currency),
+             "status": VENDOR_PAYMENT_LABELS[vendor_payment_status(i.status)]}
+            for i in found.rows
+        ]
+
+    @rx.event
+    def set_invoice_filter(self, name: str, value: str) -> None:
+        if name in self.invoice_filters:
+            self.invoice_filters[name] = value
+            self.page = 1
+            self._load_invoices()
+
+    @rx.event
+    def clear_invoice_filters(self) -> None:
+        self.invoice_filters = {"number": "", "issued_from": "", "issued_to": "", "payment_status": "all"}
+        self.page = 1
+        self._load_invoices()
+
+    @rx.event
+    def go_to_page(self, page: int) -> None:
+        self.page = max(1, int(page))
+        self._load_invoices()
 
     @rx.event
     def make_widget(self) -> None:

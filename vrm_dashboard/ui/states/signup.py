@@ -1,0 +1,33 @@
+"""A vendor asks to join: no sign-in; the link to choose a password goes to its mailbox."""
+from __future__ import annotations
+
+import reflex as rx
+
+from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.services import vendor_onboarding
+from vrm_dashboard.services.errors import FieldErrors, ServiceError
+
+_FIELDS = {"name": "company", "legal_name": "company", "email": "email", "country": "country",
+           "currency": "currency", "contact_name": "contact_name", "vendor_code": "company"}
+
+
+class SignupState(rx.State):
+    errors: dict[str, str] = {}
+    error: str = ""
+    done: bool = False
+
+    @rx.event
+    def submit(self, form: dict) -> None:
+        value = {k: str(form.get(k, "")).strip() for k in ("company", "contact_name", "email", "country", "currency")}
+        try:
+            with session_scope() as session:
+                vendor_onboarding.sign_up(session, value["company"], value["contact_name"], value["email"],
+                                          value["country"], value["currency"])
+        except FieldErrors as exc:
+            self.errors = {_FIELDS.get(k, k): v for k, v in exc.errors.items()}
+            self.error = "Please correct the fields marked."
+            return
+        except ServiceError as exc:
+            self.errors, self.error = {}, str(exc)
+            return
+        self.errors, self.error, self.done = {}, "", True
