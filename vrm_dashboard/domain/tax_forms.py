@@ -96,6 +96,18 @@ def _us_tin(value: str, allow: tuple) -> str | None:  # type: ignore[type-arg]
     return None
 
 
+def _w9_tin(value: str, classification: str) -> str | None:
+    """The W-9 has a box for an SSN and one for an EIN; written with its dashes the number says
+    which it is, and bare digits are an SSN for a person and an EIN for anything else."""
+    raw = value.strip()
+    if re.fullmatch(r"\d{2}-\d{7}", raw):
+        return _us_tin(raw, (us_ein,))
+    if re.fullmatch(r"\d{3}-\d{2}-\d{4}", raw):
+        return _us_tin(raw, (us_ssn,))
+    person = classification == W9_CLASSIFICATIONS[0]
+    return _us_tin(raw, (us_ssn, us_ein) if person else (us_ein,))
+
+
 def _country(value: str, errors: dict[str, str], key: str, label: str) -> str:
     code = value.strip().upper()
     if code not in country_names():
@@ -134,7 +146,7 @@ def validate_tax_form(data: TaxInput, today: date) -> CleanTaxForm:
         if not data.tin.strip():
             errors["tin"] = "The taxpayer identification number (SSN or EIN) is required"
         else:
-            tin = _us_tin(data.tin, (us_ssn, us_ein))
+            tin = _w9_tin(data.tin, classification)
             if tin is None:
                 errors["tin"] = "Not a valid SSN (123-45-6789) or EIN (12-3456789)"
     else:
