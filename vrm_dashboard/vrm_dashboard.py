@@ -33,6 +33,8 @@ from vrm_dashboard.ui.states.distribution import DistributionState
 from vrm_dashboard.ui.states.reconciliation import ReconciliationState
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.states.settings import SettingsState
+from vrm_dashboard.ui.states.controls import ControlsState
+from vrm_dashboard.ui.states.mail_servers import MailServersState
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
 from vrm_dashboard.ui.states.vendors import VendorsState
 from vrm_dashboard.ui.states.vendor_review import OnboardingQueueState, VendorReviewState
@@ -60,7 +62,7 @@ app.add_page(distribution_page, route="/distribution", title="Distribution · VR
 app.add_page(terms_page, route="/terms", title="Payment Terms · VRM Dashboard", on_load=TermsState.load)
 app.add_page(receivables_page, route="/receivables", title="Customer Invoices · VRM Dashboard", on_load=ReceivablesState.load)
 app.add_page(audit_log_page, route="/audit", title="Audit Log · VRM Dashboard", on_load=AuditLogState.load)
-app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=[SettingsState.load, BrandingState.load])
+app.add_page(screens.settings_page, route="/settings", title="Settings · VRM Dashboard", on_load=[SettingsState.load, BrandingState.load, ControlsState.load, MailServersState.load])
 app.add_page(signup_page, route="/signup", title="Become a vendor · VRM Dashboard")
 app.add_page(vendor_profile_page, route="/profile", title="My Profile · VRM Dashboard", on_load=VendorProfileState.load)
 app.add_page(screens.portal_page, route="/portal", title="My Portal · VRM Dashboard", on_load=PortalState.load)

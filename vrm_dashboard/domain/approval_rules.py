@@ -27,3 +27,23 @@ def threshold_minor(currency: str, thresholds: Mapping[str, str]) -> int | None:
 def needs_two_approvers(total_minor: int, currency: str, thresholds: Mapping[str, str]) -> bool:
     limit = threshold_minor(currency, thresholds)
     return limit is not None and total_minor > limit
+
+
+def parse_thresholds(text: str) -> dict[str, str]:
+    """Thresholds as a person writes them, one currency per line: "EUR 10000", "* 10000" for
+    every other currency. Raises ValueError naming the line it cannot read."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.replace(";", "\n").splitlines(), start=1):
+        parts = line.replace(":", " ").replace("=", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise ValueError(f"Line {number} ({line.strip()!r}): write a currency and an amount, e.g. EUR 10000")
+        found[parts[0].upper()] = parts[1].replace(",", "")
+    return found
+
+
+def thresholds_text(thresholds: Mapping[str, str]) -> str:
+    """The other way round, the catch-all last."""
+    ordered = sorted(thresholds.items(), key=lambda item: (item[0] == ANY_CURRENCY, item[0]))
+    return "\n".join(f"{currency} {amount}" for currency, amount in ordered)

@@ -35,6 +35,8 @@ BRAND_TERMS = "branding.terms"
 BRAND_LOGO = "branding.logo_document_id"
 REMINDER_DAYS = "collection.reminder_days"
 COLLECTOR_FAILURE_PERCENT = "collection.sandbox_failure_percent"
+SOD_INVOICE_APPROVAL = "controls.sod_invoice_approval"
+SOD_PAYOUT_APPROVAL = "controls.sod_payout_approval"
 
 DEFAULTS: dict[str, Any] = {
     TWO_APPROVER_THRESHOLDS: DEFAULT_TWO_APPROVER_THRESHOLDS,
@@ -67,6 +69,10 @@ DEFAULTS: dict[str, Any] = {
     REMINDER_DAYS: DEFAULT_REMINDER_DAYS,
     # The sandbox collector declines this share of charges (besides its test amounts).
     COLLECTOR_FAILURE_PERCENT: 0,
+    # Segregation of duties: whoever submitted or last edited an invoice may not approve it;
+    # whoever approved, submitted or edited an invoice may not approve its payout.
+    SOD_INVOICE_APPROVAL: True,
+    SOD_PAYOUT_APPROVAL: True,
 }
 
 
@@ -90,7 +96,7 @@ def check(key: str, value: Any) -> None:
     elif key == RECONCILIATION_TOLERANCE_BPS:
         if not isinstance(value, int) or not 0 <= value <= 10_000:
             raise FieldErrors({key: "Tolerance is a whole number of basis points from 0 to 10000"})
-    elif key in (PAYOUT_APPROVAL_ENABLED, PAY_IMMEDIATELY):
+    elif key in (PAYOUT_APPROVAL_ENABLED, PAY_IMMEDIATELY, SOD_INVOICE_APPROVAL, SOD_PAYOUT_APPROVAL):
         if not isinstance(value, bool):
             raise FieldErrors({key: "Choose on or off"})
     elif key == COOLING_OFF_HOURS:
@@ -142,3 +148,14 @@ def put(session: Session, actor: Actor, key: str, value: Any) -> None:
     row.updated_by_id = actor.user_id
     session.add(row)
     audit.record(session, actor, "setting.update", "setting", key, before={"value": before}, after={"value": value})
+
+
+def put_many(session: Session, actor: Actor, values: dict[str, Any]) -> list[str]:
+    """Save several settings at once, all or none (the caller's unit of work); the keys that
+    changed."""
+    changed = [key for key, value in values.items() if get(session, key) != value]
+    for key in values:
+        check(key, values[key])
+    for key in changed:
+        put(session, actor, key, values[key])
+    return changed

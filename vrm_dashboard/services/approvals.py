@@ -127,11 +127,13 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
         raise PermissionDenied("Only a person can approve invoices")
     uid = actor.user_id
     scope = _scope(selection)
+    segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL))
+    own_work = [(Invoice.created_by_id == uid, literal("You submitted it (segregation of duties)")),
+                (Invoice.updated_by_id == uid, literal("You last edited it (segregation of duties)"))]
     reason = case(
         (Invoice.status != PENDING, literal("Not in Pending")),
         (_vendor_on_hold(), literal("Vendor is on hold")),
-        (Invoice.created_by_id == uid, literal("You submitted it (segregation of duties)")),
-        (Invoice.updated_by_id == uid, literal("You last edited it (segregation of duties)")),
+        *(own_work if segregated else []),
         (_approved_by(uid), literal("You already approved it; a second approver is needed")),
         else_=None,
     )
@@ -148,7 +150,8 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     batch.create(conn)
     conn.execute(insert(batch).from_select(["invoice_id", "complete"], select(Invoice.id, completes).where(
         scope, Invoice.status == PENDING, ~_vendor_on_hold(),
-        _not_by(Invoice.created_by_id, uid), _not_by(Invoice.updated_by_id, uid), ~_approved_by(uid),
+        *([_not_by(Invoice.created_by_id, uid), _not_by(Invoice.updated_by_id, uid)] if segregated else []),
+        ~_approved_by(uid),
     )))
     complete = Invoice.id.in_(select(batch.c.invoice_id).where(batch.c.complete == 1))
     waiting = Invoice.id.in_(select(batch.c.invoice_id).where(batch.c.complete == 0))

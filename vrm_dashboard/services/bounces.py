@@ -12,10 +12,10 @@ from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 from sqlalchemy import select
 from sqlmodel import Session
 
-from vrm_dashboard.config import ImapSettings, settings
+from vrm_dashboard.config import ImapSettings
 from vrm_dashboard.db.models import EmailDelivery, Invoice, utcnow
 from vrm_dashboard.domain.distribution_rules import DeliveryStatus as D
-from vrm_dashboard.services import audit, distribution
+from vrm_dashboard.services import audit, distribution, mail_settings
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.job_runs import JobResult
 
@@ -70,7 +70,7 @@ def record_bounce(session: Session, delivery_id: int, token_prefix: str, reason:
 
 def poll_bounces(session: Session, imap: ImapSettings | None = None) -> JobResult:
     """The scheduler job (does nothing until VRM_BOUNCE_IMAP_HOST is set)."""
-    imap = imap or settings().bounce_imap
+    imap = imap or mail_settings.bounce_imap(session)
     if imap is None or not imap.host:
         return JobResult(0, detail="No bounce mailbox configured (VRM_BOUNCE_IMAP_HOST)")
     bounced = 0

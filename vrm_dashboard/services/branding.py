@@ -9,7 +9,7 @@ from vrm_dashboard.db.models import StoredDocument
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rendering.invoice_document import Branding
 from vrm_dashboard.services import app_settings as cfg
-from vrm_dashboard.services import documents
+from vrm_dashboard.services import documents, mail_settings
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import FieldErrors
 
@@ -26,7 +26,7 @@ def current(session: Session) -> Branding:
     return Branding(
         company_name=str(cfg.get(session, cfg.BRAND_NAME) or settings().payouts.payer_name),
         address_lines=tuple(line.strip() for line in address.splitlines() if line.strip()),
-        contact_email=str(cfg.get(session, cfg.BRAND_CONTACT) or settings().smtp.sender),
+        contact_email=str(cfg.get(session, cfg.BRAND_CONTACT) or mail_settings.smtp(session).sender),
         colour=str(cfg.get(session, cfg.BRAND_COLOUR)),
         logo=logo.content if logo is not None else None,
         terms=str(cfg.get(session, cfg.BRAND_TERMS) or ""),

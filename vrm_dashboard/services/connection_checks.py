@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session
 
-from vrm_dashboard.config import ImapSettings, SmtpSettings, settings
+from vrm_dashboard.config import ImapSettings, SmtpSettings
 from vrm_dashboard.db.models import ActivitySource
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, connectors, mailbox
+from vrm_dashboard.services import audit, connectors, mail_settings, mailbox
 from vrm_dashboard.services.actors import Actor, require
 
 TIMEOUT_SECONDS = 10
@@ -82,11 +82,11 @@ def _connector(source: ActivitySource) -> tuple[bool, str]:
 def check_all(session: Session, actor: Actor) -> list[Check]:
     """Every connection, tried now; the outcome is audited."""
     require(actor, Action.ROLE_MANAGE)
-    config = settings()
-    smtp_target = f"{config.smtp.host}:{config.smtp.port}" if config.smtp.host else "—"
-    results = [Check("Outgoing mail (SMTP)", smtp_target, *_smtp(config.smtp))]
-    for name, imap, variable in (("Invoice mailbox (IMAP)", config.imap, "VRM_IMAP_HOST"),
-                                 ("Bounce mailbox (IMAP)", config.bounce_imap, "VRM_BOUNCE_IMAP_HOST")):
+    smtp = mail_settings.smtp(session)
+    smtp_target = f"{smtp.host}:{smtp.port}" if smtp.host else "—"
+    results = [Check("Outgoing mail (SMTP)", smtp_target, *_smtp(smtp))]
+    for name, imap, variable in (("Invoice mailbox (IMAP)", mail_settings.imap(session), "VRM_IMAP_HOST"),
+                                 ("Bounce mailbox (IMAP)", mail_settings.bounce_imap(session), "VRM_BOUNCE_IMAP_HOST")):
         target = f"{imap.username}@{imap.host}:{imap.port}/{imap.folder}" if imap and imap.host else "—"
         results.append(Check(name, target, *_imap(imap, variable)))
     for source in session.execute(select(ActivitySource).where(ActivitySource.kind != "upload")

@@ -43,8 +43,8 @@ class Envelope:
     public_url: str
 
     @classmethod
-    def of(cls, delivery: EmailDelivery) -> "Envelope":
-        return cls(delivery.id, delivery.token or "", delivery.recipient, delivery.subject, settings().smtp.sender,
+    def of(cls, delivery: EmailDelivery, sender: str) -> "Envelope":
+        return cls(delivery.id, delivery.token or "", delivery.recipient, delivery.subject, sender,
                    settings().public_url)
 
     @property

@@ -8,8 +8,9 @@ from sqlmodel import Session
 
 from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 
-from vrm_dashboard.config import ImapSettings, settings
+from vrm_dashboard.config import ImapSettings
 from vrm_dashboard.db.models import Intake
+from vrm_dashboard.services import mail_settings
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.invoice_intake import receive_invoice
 
@@ -30,8 +31,8 @@ def _open(imap: ImapSettings):  # type: ignore[no-untyped-def]
 
 def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
     """Take every unprocessed message's invoices; the number of messages handled."""
-    imap = imap or settings().imap
-    if not imap.host:
+    imap = imap or mail_settings.imap(session)
+    if imap is None or not imap.host:
         return 0
     actor = Actor.system("mailbox")
     handled = 0

@@ -28,7 +28,7 @@ import aiosmtplib
 from sqlalchemy import and_, insert, or_, select, update
 from sqlmodel import Session
 
-from vrm_dashboard.config import SmtpSettings, settings
+from vrm_dashboard.config import SmtpSettings
 from vrm_dashboard.db.models import (
     EmailDelivery,
     Invoice,
@@ -47,7 +47,7 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.money import format_money
 from vrm_dashboard.rendering.invoice_document import Branding
-from vrm_dashboard.services import account_mail, branding, documents, invoice_documents, invoice_mail, reminders, remittance
+from vrm_dashboard.services import account_mail, branding, mail_settings, documents, invoice_documents, invoice_mail, reminders, remittance
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.invoice_mail import Envelope, render_messages
 from vrm_dashboard.services.job_runs import JobResult
@@ -285,7 +285,7 @@ class _Job:
     job: tuple
 
 
-def _jobs(session: Session, deliveries: list[EmailDelivery], brand: Branding) -> list[_Job]:
+def _jobs(session: Session, deliveries: list[EmailDelivery], brand: Branding, sender: str) -> list[_Job]:
     invoices = {i.id: i for i in session.execute(
         select(Invoice).where(Invoice.id.in_([d.invoice_id for d in deliveries]))).scalars()}
     docs = invoice_documents.documents_of(session, list(invoices.values()), brand)
@@ -293,7 +293,7 @@ def _jobs(session: Session, deliveries: list[EmailDelivery], brand: Branding) ->
     jobs = []
     for d in deliveries:
         invoice = invoices[d.invoice_id]
-        envelope = Envelope.of(d)
+        envelope = Envelope.of(d, sender)
         jobs.append(_Job(d, invoice, envelope, (envelope, docs[invoice.id], invoice.organization_id in wants,
                                                 invoice_documents.filename_of(invoice))))
     return jobs
@@ -366,12 +366,12 @@ def _deliver(session: Session, smtp: SmtpSettings, claimed: list[EmailDelivery],
     try:
         upcoming = None
         if chunks:
-            jobs = _jobs(session, chunks[0], brand)
+            jobs = _jobs(session, chunks[0], brand, smtp.sender)
             upcoming = (jobs, renderer.submit(jobs))
         for index in range(len(chunks)):
             jobs, parts = upcoming
             if index + 1 < len(chunks):
-                following = _jobs(session, chunks[index + 1], brand)
+                following = _jobs(session, chunks[index + 1], brand, smtp.sender)
                 upcoming = (following, renderer.submit(following))
             _send_invoices(session, run, jobs, renderer.results(parts))
         for delivery in (d for d in claimed if d.invoice_id is None):
@@ -394,9 +394,10 @@ def _deliver(session: Session, smtp: SmtpSettings, claimed: list[EmailDelivery],
 
 
 def send_queued(session: Session, limit: int = BATCH, parallel: bool = True) -> JobResult:
-    """The scheduler job: send what is due (does nothing while VRM_SMTP_HOST is unset).
+    """The scheduler job: send what is due (does nothing while no mail server is set, on the
+    Settings screen or by VRM_SMTP_HOST).
     `parallel` allows worker processes for large runs; screens pass False."""
-    smtp = settings().smtp
+    smtp = mail_settings.smtp(session)
     if not smtp.host:
         return JobResult(0, detail="SMTP not configured (VRM_SMTP_HOST)")
     try:

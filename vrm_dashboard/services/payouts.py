@@ -103,19 +103,21 @@ def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult
     submitted_by_me = invoice.where(Invoice.created_by_id == uid).exists()
     edited_by_me = invoice.where(Invoice.updated_by_id == uid).exists()
     on_hold = Payout.vendor_id.in_(select(Vendor.id).where(Vendor.activity_status == ActivityStatus.ON_HOLD.value))
+    segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL))
+    own_work = [(Payout.created_by_id == uid, literal("You approved its invoice (segregation of duties)")),
+                (submitted_by_me, literal("You submitted its invoice (segregation of duties)")),
+                (edited_by_me, literal("You last edited its invoice (segregation of duties)"))]
     reason = case(
         (Payout.status != P.PAYOUT_APPROVAL.value, literal("Not waiting for payout approval")),
         (on_hold, literal("Vendor is on hold")),
-        (Payout.created_by_id == uid, literal("You approved its invoice (segregation of duties)")),
-        (submitted_by_me, literal("You submitted its invoice (segregation of duties)")),
-        (edited_by_me, literal("You last edited its invoice (segregation of duties)")),
+        *(own_work if segregated else []),
         else_=None,
     )
     result = BulkResult()
     _report(session, scope, reason, result)
-    eligible = and_(scope, Payout.status == P.PAYOUT_APPROVAL.value, ~on_hold,
-                    or_(Payout.created_by_id.is_(None), Payout.created_by_id != uid),
-                    ~submitted_by_me, ~edited_by_me)
+    not_own_work = [or_(Payout.created_by_id.is_(None), Payout.created_by_id != uid), ~submitted_by_me,
+                    ~edited_by_me] if segregated else []
+    eligible = and_(scope, Payout.status == P.PAYOUT_APPROVAL.value, ~on_hold, *not_own_work)
     conn = session.connection()
     ids = list(conn.execute(select(Payout.id).where(eligible)).scalars())
     if ids:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, utcnow
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import account_mail, audit, signed_tokens, users
+from vrm_dashboard.services import account_mail, audit, mail_settings, signed_tokens, users
 from vrm_dashboard.services.organizations import CHILD_TIERS
 from vrm_dashboard.services.access_control import role_by_name
 from vrm_dashboard.services.actors import Actor, require
@@ -43,7 +43,7 @@ def _link(user: User, purpose: str) -> str:
 def _mail_link(session: Session, user: User, purpose: str, link: str, inviter: str | None) -> None:
     """The link goes to the user's own mailbox; whoever made it may also pass it on. Without
     an inviter the user asked for the account (a vendor's sign-up)."""
-    company = settings().smtp.sender.split("@", 1)[1]
+    company = mail_settings.smtp(session).sender.split("@", 1)[1]
     if purpose == INVITE:
         subject = f"{inviter} invites you to VRM Dashboard" if inviter else "Confirm your VRM Dashboard sign-up"
         opening = (f"{inviter} has invited you to VRM Dashboard ({company})." if inviter

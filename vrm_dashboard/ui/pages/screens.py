@@ -4,6 +4,7 @@ import reflex as rx
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS
 from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.pages.settings_sections import approval_controls, mail_servers
 from vrm_dashboard.ui.pages.vendor_review import review_panel
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.branding import TRIGGER_OPTIONS, BrandingState
@@ -208,9 +209,11 @@ def settings_page() -> rx.Component:
             rx.heading("Users", size="4"),
             _users(),
             _branding(),
+            approval_controls(),
             rx.heading("Mail servers and connectors", size="4"),
-            rx.text("Mail is configured by VRM_SMTP_*, VRM_IMAP_* and VRM_BOUNCE_IMAP_*; connectors on Intake.",
-                    size="2", color_scheme="gray"),
+            rx.text("Saved here, a server replaces its VRM_SMTP_*, VRM_IMAP_* or VRM_BOUNCE_IMAP_* environment; "
+                    "connectors are set on Intake.", size="2", color_scheme="gray"),
+            rx.cond(SettingsState.can_manage_roles, mail_servers()),
             rx.button("Test connections", variant="soft", on_click=SettingsState.test_connections,
                       disabled=~SettingsState.can_manage_roles, data_testid="test-connections"),
             rx.cond(SettingsState.connection_rows.length() > 0,
