@@ -32,6 +32,8 @@ class OnboardingQueueState(SessionState):
         if actor is None:
             return
         self.can_review, self.can_invite = actor.can(Action.VENDOR_REVIEW), actor.can(Action.VENDOR_CREATE)
+        # A dialog left open does not open again over the page when the person comes back.
+        self.invite_open, self.invite_message = False, ""
         self._refresh()
 
     def _refresh(self) -> None:
