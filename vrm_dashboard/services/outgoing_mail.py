@@ -47,7 +47,16 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.money import format_money
 from vrm_dashboard.rendering.invoice_document import Branding
-from vrm_dashboard.services import account_mail, branding, mail_settings, documents, invoice_documents, invoice_mail, reminders, remittance
+from vrm_dashboard.services import (
+    account_mail,
+    branding,
+    documents,
+    invoice_documents,
+    invoice_mail,
+    mail_settings,
+    reminders,
+    remittance,
+)
 from vrm_dashboard.services.actors import Actor
 from vrm_dashboard.services.invoice_mail import Envelope, render_messages
 from vrm_dashboard.services.job_runs import JobResult

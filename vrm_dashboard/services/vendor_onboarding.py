@@ -34,14 +34,21 @@ from vrm_dashboard.domain.onboarding_rules import (
 )
 from vrm_dashboard.domain.permissions import Action, RoleName
 from vrm_dashboard.domain.tax_forms import TaxInput, validate_tax_form
-from vrm_dashboard.domain.vendor_rules import ActivityStatus, FieldErrors, PaymentMethod, VendorInput, mask
+from vrm_dashboard.domain.vendor_rules import (
+    ActivityStatus,
+    FieldErrors,
+    PaymentMethod,
+    VendorInput,
+    mask,
+    validate_vendor,
+)
 from vrm_dashboard.services import account_mail, audit, documents, user_admin, users, vendors
 from vrm_dashboard.services.actors import Actor, require
 from vrm_dashboard.services.errors import Conflict, NotFound, PermissionDenied
 
 INVITE, SIGNUP = "invite", "signup"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
-DOCUMENT_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 MAX_CONTACTS = 20
 SIGNUP_ACTOR = Actor(user_id=None, email="self-service:signup", full_name="Vendor sign-up")
 
@@ -61,7 +68,7 @@ def _new_vendor(session: Session, actor: Actor, name: str, email: str, country: 
     data = VendorInput(vendor_code=_vendor_code(session, name), name=name, email=email, country=country,
                        currency=currency, payment_method=PaymentMethod.MANUAL.value,
                        activity_status=ActivityStatus.ONBOARDING.value)
-    clean = vendors.validate_vendor(data)
+    clean = validate_vendor(data)
     vendor = Vendor(**vendors.vendor_columns(clean))
     session.add(vendor)
     session.flush()
@@ -139,15 +146,14 @@ def _own(session: Session, actor: Actor) -> Vendor:
 
 
 def _onboarding(session: Session, vendor_id: int) -> VendorOnboarding:
-    """Vendors that existed before self-onboarding get their record the first time it is needed."""
+    """The vendor's onboarding record. Vendors added by staff or imported have none until a
+    change needs one (session.add by the caller); reading never writes."""
     row = session.exec(select(VendorOnboarding).where(VendorOnboarding.vendor_id == vendor_id)).first()
     if row is None:
         vendor = session.get(Vendor, vendor_id)
         approved = vendor is not None and vendor.activity_status != ActivityStatus.ONBOARDING.value
         row = VendorOnboarding(vendor_id=vendor_id, source="admin",
                                state=(ReviewState.APPROVED if approved else ReviewState.IN_PROGRESS).value)
-        session.add(row)
-        session.flush()
     return row
 
 
@@ -180,7 +186,7 @@ def save_profile(session: Session, actor: Actor, data: ProfileInput) -> Vendor:
     values.name, values.legal_name, values.country = data.name, data.legal_name, data.country
     values.currency, values.email = data.currency, data.email
     try:
-        vendors.validate_vendor(values)
+        validate_vendor(values)
     except FieldErrors as exc:
         errors.update(exc.errors)
     if errors:
@@ -278,7 +284,7 @@ def save_tax_form(session: Session, actor: Actor, data: TaxInput, vat_id: str, t
         else:
             values.tax_id = clean.foreign_tin or ""
     try:
-        vendors.validate_vendor(values)
+        validate_vendor(values)
     except FieldErrors as exc:
         errors.update({k: v for k, v in exc.errors.items() if k in ("vat_id", "tax_id")})
     if errors:
