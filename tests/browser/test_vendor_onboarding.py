@@ -83,6 +83,7 @@ def test_a_vendor_onboards_from_an_invite_link_and_downloads_its_invoice(page, b
     vendor = browser.new_context(base_url=app_url, viewport={"width": 1400, "height": 1000}).new_page()
     vendor.context.set_default_timeout(20_000)
     vendor.goto(link)
+    expect(vendor.get_by_test_id("welcome-email")).to_contain_text(EMAIL)
     vendor.get_by_test_id("welcome-password").fill("muster-media-2026")
     vendor.get_by_test_id("welcome-again").fill("muster-media-2026")
     vendor.get_by_test_id("welcome-submit").click()
