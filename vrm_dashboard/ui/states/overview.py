@@ -134,17 +134,22 @@ class OverviewState(SessionState):
                 self._show(version, figures)
             while True:
                 news = await HUB.next(version, timeout=CHECK_SECONDS)
-                async with self:
-                    here = self.router.url.path.rstrip("/") == ROUTE
-                if not (here and _connected(client)):
+                if not _connected(client):
                     return
                 if news is None:
+                    async with self:
+                        here = self.router.url.path.rstrip("/") == ROUTE
+                    if not here:
+                        return
                     continue
                 # A revoked permission ends the listening at the next change.
                 if not await asyncio.to_thread(self._still_allowed):
                     return
                 version, figures = news
+                # One trip through the state per change: every open page makes it.
                 async with self:
+                    if self.router.url.path.rstrip("/") != ROUTE:
+                        return
                     self._show(version, figures)
         finally:
             HUB.unsubscribe()
