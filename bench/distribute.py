@@ -123,7 +123,7 @@ def _rebuilt_messages(session) -> list[bytes]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from vrm_dashboard.db.models import EmailDelivery
-    from vrm_dashboard.services import invoice_mail
+    from vrm_dashboard.services import invoice_mail, mail_settings
 
     from vrm_dashboard.db.models import Invoice, StoredDocument
     from vrm_dashboard.services import invoice_documents
@@ -133,7 +133,7 @@ def _rebuilt_messages(session) -> list[bytes]:  # type: ignore[no-untyped-def]
                            .join(StoredDocument, StoredDocument.id == EmailDelivery.document_id)
                            .where(EmailDelivery.status == "sent")).all()
     docs = invoice_documents.documents_of(session, [invoice for _d, invoice, _s in rows])
-    return [invoice_mail.invoice_message(invoice_mail.Envelope.of(d), docs[invoice.id], stored.content,
+    return [invoice_mail.invoice_message(invoice_mail.Envelope.of(d, mail_settings.smtp(session).sender), docs[invoice.id], stored.content,
                                          stored.filename).as_bytes() for d, invoice, stored in rows]
 
 
@@ -143,13 +143,14 @@ def _per_message_costs(session_factory, sample: int = 200) -> tuple[float, float
 
     from vrm_dashboard.db.models import EmailDelivery, Invoice
     from vrm_dashboard.rendering.invoice_file import render_file
-    from vrm_dashboard.services import invoice_documents, invoice_mail
+    from vrm_dashboard.services import invoice_documents, invoice_mail, mail_settings
 
     with session_factory() as session:
         rows = session.execute(select(EmailDelivery, Invoice).join(Invoice, Invoice.id == EmailDelivery.invoice_id)
                                .limit(sample)).all()
         docs = invoice_documents.documents_of(session, [invoice for _d, invoice in rows])
-        envelopes = [invoice_mail.Envelope.of(d) for d, _i in rows]
+        sender = mail_settings.smtp(session).sender
+        envelopes = [invoice_mail.Envelope.of(d, sender) for d, _i in rows]
     started = time.perf_counter()
     pdfs = [render_file(docs[invoice.id]) for _d, invoice in rows]
     render = time.perf_counter() - started
