@@ -1,7 +1,7 @@
 """Exporting a view of the invoice list (or every invoice) to Excel or CSV.
 
-Rows stream from the database in batches and stream into the file (openpyxl write-only),
-so memory stays flat whatever the size. Text that a spreadsheet would run as a formula is
+Rows stream from the database in batches and stream into the file (XlsxWriter in
+constant-memory mode), so memory stays flat whatever the size. Text that a spreadsheet would run as a formula is
 neutralized.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import BinaryIO, Callable, Iterator
 
+import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -69,7 +70,9 @@ def _rows(session: Session, query: invoice_queries.InvoiceQuery, limit: int | No
         .limit(limit)
         .execution_options(yield_per=BATCH)
     )
-    for batch in session.execute(stmt).partitions(BATCH):
+    # Core rows, not ORM ones: nothing here is an entity, and the ORM's row handling costs
+    # a second per 100,000.
+    for batch in session.connection().execute(stmt).partitions(BATCH):
         ids = [r[0] for r in batch]
         approvers: dict[int, list[str]] = {}
         for invoice_id, label in session.execute(
@@ -111,26 +114,42 @@ def streamed_sheet(workbook: Workbook, title: str, headers: list[str]):  # type:
 
 
 def _write_xlsx(rows: Iterator[ExportRow], out: BinaryIO, total: int, progress: Progress | None) -> int:
-    workbook = Workbook(write_only=True)
-    sheet = streamed_sheet(workbook, "Invoices", HEADERS)
-    formats: dict[str, str] = {}
+    # XlsxWriter in constant-memory mode: rows go to disk as they come, at about twice the
+    # speed of openpyxl's write-only mode, which the other, smaller exports keep using.
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet("Invoices")
+    sheet.freeze_panes(1, 0)
+    bold = book.add_format({"bold": True})
+    for column, text in enumerate(HEADERS):
+        sheet.write_string(0, column, text, bold)
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    money: dict[str, object] = {}
     written = 0
-    for row in rows:
-        amount = WriteOnlyCell(sheet, value=row.amount)
-        if row.currency not in formats:
+    for written, row in enumerate(rows, start=1):
+        if row.currency not in money:
             places = exponent(row.currency)
-            formats[row.currency] = ("#,##0." + "0" * places if places else "#,##0") + f' "{row.currency}"'
-        amount.number_format = formats[row.currency]
-        issued = WriteOnlyCell(sheet, value=row.issue_date)
-        issued.number_format = "yyyy-mm-dd"
-        due = WriteOnlyCell(sheet, value=row.due_date)
-        due.number_format = "yyyy-mm-dd"
-        sheet.append([*_text_values(row), amount, row.currency, issued, due, row.status,
-                      neutralize(row.submitted_by), neutralize(row.approvers), row.flags])
-        written += 1
+            money[row.currency] = book.add_format(
+                {"num_format": ("#,##0." + "0" * places if places else "#,##0") + f' "{row.currency}"'})
+        texts = _text_values(row)
+        for column in range(4):
+            sheet.write_string(written, column, texts[column])
+        # An amount in major units has at most 15 significant digits here: exact as a double.
+        sheet.write_number(written, 4, float(row.amount), money[row.currency])
+        sheet.write_string(written, 5, row.currency)
+        sheet.write_datetime(written, 6, row.issue_date, day)
+        if row.due_date is not None:
+            sheet.write_datetime(written, 7, row.due_date, day)
+        sheet.write_string(written, 8, row.status)
+        sheet.write_string(written, 9, neutralize(row.submitted_by))
+        # Most invoices have neither: an empty cell is simply not written.
+        if row.approvers:
+            sheet.write_string(written, 10, neutralize(row.approvers))
+        if row.flags:
+            sheet.write_string(written, 11, row.flags)
         if progress and written % BATCH == 0:
             progress(written, total)
-    workbook.save(out)
+    book.close()
     return written
 
 
