@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import (
-    Column, Integer, MetaData, Table, case, delete, func, insert, literal, or_, select, update,
+    Column, Integer, MetaData, String, Table, case, delete, func, insert, literal, or_, select, update,
 )
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
@@ -71,10 +71,6 @@ def _approved_by(user_id: int):  # type: ignore[no-untyped-def]
         InvoiceApproval.invoice_id == Invoice.id, InvoiceApproval.user_id == user_id).exists()
 
 
-def _not_by(column, user_id: int):  # type: ignore[no-untyped-def]
-    return or_(column.is_(None), column != user_id)
-
-
 def _report_refusals(session: Session, scope, reason, result: BulkResult) -> None:  # type: ignore[no-untyped-def]
     labelled = select(Invoice.number.label("number"), reason.label("reason")).where(scope).subquery()
     for text, count in session.execute(
@@ -88,6 +84,16 @@ def _report_refusals(session: Session, scope, reason, result: BulkResult) -> Non
             .order_by(labelled.c.number).limit(REPORTED_REFUSALS)
         ).all()
     ]
+
+
+def _report_batch_refusals(conn, batch: Table, result: BulkResult) -> None:  # type: ignore[no-untyped-def]
+    refused = batch.c.reason.is_not(None)
+    for text, count in conn.execute(select(batch.c.reason, func.count()).where(refused).group_by(batch.c.reason)):
+        result.refused_by_reason[text] = int(count)
+    result.refused_count = sum(result.refused_by_reason.values())
+    result.refused = [Refusal(number, text) for number, text in conn.execute(
+        select(Invoice.number, batch.c.reason).join(batch, batch.c.invoice_id == Invoice.id).where(refused)
+        .order_by(Invoice.number).limit(REPORTED_REFUSALS))]
 
 
 def _needs_two_approvers(thresholds: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -109,6 +115,8 @@ def _batch_table() -> Table:
     return Table(
         "approval_batch", MetaData(),
         Column("invoice_id", Integer, primary_key=True),
+        # Why it may not be approved (None: it may), and whether this approval completes it.
+        Column("reason", String(120), nullable=True),
         Column("complete", Integer, nullable=False),
         prefixes=["TEMPORARY"],
     )
@@ -138,7 +146,6 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
         else_=None,
     )
     result = BulkResult()
-    _report_refusals(session, scope, reason, result)
     thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS)
     someone_else_approved = select(InvoiceApproval.id).where(InvoiceApproval.invoice_id == Invoice.id).exists()
     # Complete: under the two-approver threshold, or someone else approved it already.
@@ -148,17 +155,18 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     conn = session.connection()
     batch = _batch_table()
     batch.create(conn)
-    conn.execute(insert(batch).from_select(["invoice_id", "complete"], select(Invoice.id, completes).where(
-        scope, Invoice.status == PENDING, ~_vendor_on_hold(),
-        *([_not_by(Invoice.created_by_id, uid), _not_by(Invoice.updated_by_id, uid)] if segregated else []),
-        ~_approved_by(uid),
-    )))
-    complete = Invoice.id.in_(select(batch.c.invoice_id).where(batch.c.complete == 1))
-    waiting = Invoice.id.in_(select(batch.c.invoice_id).where(batch.c.complete == 0))
+    # One pass over the selection decides every invoice: refused (with the reason) or
+    # approved, completing it or waiting for a second approver.
+    conn.execute(insert(batch).from_select(["invoice_id", "reason", "complete"],
+                                           select(Invoice.id, reason, completes).where(scope)))
+    _report_batch_refusals(conn, batch, result)
+    eligible = batch.c.reason.is_(None)
+    complete = Invoice.id.in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 1))
+    waiting = Invoice.id.in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 0))
     conn.execute(insert(InvoiceApproval).from_select(
         ["invoice_id", "user_id", "user_label", "at"],
         select(batch.c.invoice_id, literal(uid), literal(actor.label),
-               literal(now, type_=InvoiceApproval.__table__.c.at.type)),
+               literal(now, type_=InvoiceApproval.__table__.c.at.type)).where(eligible),
     ))
     invoice_rollup.move(session, complete, APPROVED)
     conn.execute(update(Invoice).where(complete).values(status=APPROVED, updated_at=now))
@@ -167,7 +175,8 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
                 {"status": APPROVED, "approved_by": actor.label})
     _audit_rows(session, actor, waiting, "invoice.approval_recorded", {"status": PENDING},
                 {"status": PENDING, "approved_by": actor.label, "note": "needs a second approver"})
-    total, done = conn.execute(select(func.count(), func.coalesce(func.sum(batch.c.complete), 0))).one()
+    total, done = conn.execute(select(func.count(), func.coalesce(func.sum(batch.c.complete), 0))
+                               .where(eligible)).one()
     batch.drop(conn)
     result.moved = int(done)
     result.awaiting_second_approval = int(total) - int(done)
