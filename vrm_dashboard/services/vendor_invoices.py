@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from vrm_dashboard.db.models import EmailDelivery, Invoice, StoredDocument, Vendor
+from vrm_dashboard.db.models import EmailDelivery, Invoice, StoredDocument
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_STATUS, VendorPaymentStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rendering.invoice_file import render_file
@@ -102,7 +102,3 @@ def own_invoice_file(session: Session, actor: Actor, invoice_id: int) -> Invoice
     document = invoice_documents.documents_of(session, [invoice])[invoice.id]
     return InvoiceFile(render_file(document), invoice_documents.filename_of(invoice), "application/pdf")
 
-
-def vendor_name(session: Session, actor: Actor) -> str:
-    vendor = session.get(Vendor, _vendor_id(actor))
-    return vendor.name if vendor else ""
