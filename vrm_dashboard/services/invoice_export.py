@@ -134,8 +134,8 @@ def _write_xlsx(rows: Iterator[ExportRow], out: BinaryIO, total: int, progress: 
         texts = _text_values(row)
         for column in range(4):
             sheet.write_string(written, column, texts[column])
-        # An amount in major units has at most 15 significant digits here: exact as a double.
-        sheet.write_number(written, 4, float(row.amount), money[row.currency])
+        # The Decimal goes in as it is: XlsxWriter writes its exact digits.
+        sheet.write_number(written, 4, row.amount, money[row.currency])
         sheet.write_string(written, 5, row.currency)
         sheet.write_datetime(written, 6, row.issue_date, day)
         if row.due_date is not None:

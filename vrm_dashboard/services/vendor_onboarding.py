@@ -64,12 +64,8 @@ def _vendor_code(session: Session, name: str) -> str:
             return code
 
 
-def _new_vendor(session: Session, actor: Actor, name: str, email: str, country: str, currency: str) -> Vendor:
-    data = VendorInput(vendor_code=_vendor_code(session, name), name=name, email=email, country=country,
-                       currency=currency, payment_method=PaymentMethod.MANUAL.value,
-                       activity_status=ActivityStatus.ONBOARDING.value)
-    clean = validate_vendor(data)
-    vendor = Vendor(**vendors.vendor_columns(clean))
+def _new_vendor(session: Session, actor: Actor, data: VendorInput) -> Vendor:
+    vendor = Vendor(**vendors.vendor_columns(validate_vendor(data)))
     session.add(vendor)
     session.flush()
     audit.record(session, actor, "vendor.create", "vendor", vendor.id, after=vendor)
@@ -83,9 +79,20 @@ def _existing_login(session: Session, email: str) -> User | None:
         return None
 
 
-def _check_contact_name(contact_name: str) -> None:
-    if not contact_name.strip():
-        raise FieldErrors({"contact_name": "The contact's name is required"})
+def _new_vendor_input(session: Session, name: str, email: str, country: str, currency: str,
+                      contact_name: str) -> VendorInput:
+    """The new vendor's record, checked with its contact's name: every bad field at once."""
+    data = VendorInput(vendor_code=_vendor_code(session, name), name=name, email=email, country=country,
+                       currency=currency, payment_method=PaymentMethod.MANUAL.value,
+                       activity_status=ActivityStatus.ONBOARDING.value)
+    errors = {} if contact_name.strip() else {"contact_name": "The contact's name is required"}
+    try:
+        validate_vendor(data)
+    except FieldErrors as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FieldErrors(errors)
+    return data
 
 
 @dataclass
@@ -99,10 +106,10 @@ def invite_vendor(session: Session, actor: Actor, name: str, email: str, country
                   contact_name: str) -> VendorInvitation:
     """A new vendor in Onboarding and its login; the signed link (7 days) is e-mailed to it."""
     require(actor, Action.VENDOR_CREATE)
-    _check_contact_name(contact_name)
+    data = _new_vendor_input(session, name, email, country, currency, contact_name)
     if _existing_login(session, email) is not None:
         raise FieldErrors({"email": "This e-mail address already has an account"})
-    vendor = _new_vendor(session, actor, name, email, country, currency)
+    vendor = _new_vendor(session, actor, data)
     session.add(VendorOnboarding(vendor_id=vendor.id, source=INVITE, state=ReviewState.IN_PROGRESS.value,
                                  invited_by_id=actor.user_id))
     user = users.create_account(session, actor, email, contact_name, secrets.token_urlsafe(32),
@@ -117,7 +124,7 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
     given, which proves it is theirs; the vendor stays in Onboarding until it is approved.
     An address that has an account already is told so by e-mail, not on the screen, so the
     form does not reveal who has an account."""
-    _check_contact_name(contact_name)
+    data = _new_vendor_input(session, company_name, email, country, currency, contact_name)
     existing = _existing_login(session, email)
     if existing is not None:
         account_mail.queue(session, existing.email, "You already have a VRM Dashboard account",
@@ -125,7 +132,7 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
                            "with this address, which has an account already. Sign in, or ask for a new password "
                            "if you have forgotten it. If it was not you, you need do nothing.\n")
         return None
-    vendor = _new_vendor(session, SIGNUP_ACTOR, company_name, email, country, currency)
+    vendor = _new_vendor(session, SIGNUP_ACTOR, data)
     session.add(VendorOnboarding(vendor_id=vendor.id, source=SIGNUP, state=ReviewState.IN_PROGRESS.value))
     user = users.create_account(session, SIGNUP_ACTOR, email, contact_name, secrets.token_urlsafe(32),
                                 [RoleName.VENDOR.value], vendor_id=vendor.id)
@@ -191,11 +198,9 @@ def save_profile(session: Session, actor: Actor, data: ProfileInput) -> Vendor:
         errors.update(exc.errors)
     if errors:
         raise FieldErrors(errors)
-    before = audit.snapshot(vendor)
-    vendor.address, vendor.website, vendor.phone = data.address.strip(), website or None, phone or None
-    vendors.save_vendor(session, actor, vendor, values)
-    audit.record(session, actor, "vendor.profile", "vendor", vendor.id, before=before, after=vendor)
-    return vendor
+    return vendors.save_vendor(session, actor, vendor, values,
+                               also={"address": data.address.strip(), "website": website or None,
+                                     "phone": phone or None})
 
 
 @dataclass

@@ -238,13 +238,15 @@ def update_vendor(session: Session, actor: Actor, vendor_id: int, data: VendorIn
     return save_vendor(session, actor, get_vendor(session, vendor_id), data)
 
 
-def save_vendor(session: Session, actor: Actor, vendor: Vendor, data: VendorInput) -> Vendor:
+def save_vendor(session: Session, actor: Actor, vendor: Vendor, data: VendorInput,
+                also: dict | None = None) -> Vendor:
     """Validate and save a vendor the caller has authorized (staff editing it, or the vendor
-    itself on its profile)."""
+    itself on its profile); `also` holds checked columns outside VendorInput (the address).
+    One audit entry covers the change."""
     clean = validate_vendor(data)
     _check_unique_code(session, clean.vendor_code, own_id=vendor.id)
     before = audit.snapshot(vendor)
-    for key, value in vendor_columns(clean).items():
+    for key, value in {**vendor_columns(clean), **(also or {})}.items():
         setattr(vendor, key, value)
     after = audit.snapshot(vendor)
     if before == after:
