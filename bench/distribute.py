@@ -67,7 +67,8 @@ def main(argv: list[str]) -> int:
     from vrm_dashboard import config
     from vrm_dashboard.db.engine import engine
     from vrm_dashboard.db.models import EmailDelivery
-    from vrm_dashboard.services import distribution, outgoing_mail
+    from vrm_dashboard.services.distribution import dispatch as distribution
+    from vrm_dashboard.services.mail import outgoing as outgoing_mail
     from tests.conftest import _free_port
 
     port = _free_port()
@@ -123,10 +124,11 @@ def _rebuilt_messages(session) -> list[bytes]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from vrm_dashboard.db.models import EmailDelivery
-    from vrm_dashboard.services import invoice_mail, mail_settings
+    from vrm_dashboard.services.distribution import invoice_mail
+    from vrm_dashboard.services.mail import settings as mail_settings
 
     from vrm_dashboard.db.models import Invoice, StoredDocument
-    from vrm_dashboard.services import invoice_documents
+    from vrm_dashboard.services.distribution import invoice_documents
 
     rows = session.execute(select(EmailDelivery, Invoice, StoredDocument)
                            .join(Invoice, Invoice.id == EmailDelivery.invoice_id)
@@ -143,7 +145,8 @@ def _per_message_costs(session_factory, sample: int = 200) -> tuple[float, float
 
     from vrm_dashboard.db.models import EmailDelivery, Invoice
     from vrm_dashboard.rendering.invoice_file import render_file
-    from vrm_dashboard.services import invoice_documents, invoice_mail, mail_settings
+    from vrm_dashboard.services.distribution import invoice_documents, invoice_mail
+    from vrm_dashboard.services.mail import settings as mail_settings
 
     with session_factory() as session:
         rows = session.execute(select(EmailDelivery, Invoice).join(Invoice, Invoice.id == EmailDelivery.invoice_id)

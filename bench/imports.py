@@ -54,8 +54,8 @@ def main(argv: list[str]) -> int:
     url, _path = fresh_sqlite("import")
     from vrm_dashboard.db import engine as engine_module
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services.activity_import import import_activity_file
-    from vrm_dashboard.services.actors import Actor
+    from vrm_dashboard.services.intake.activity_import import import_activity_file
+    from vrm_dashboard.services.platform.actors import Actor
 
     engine = engine_module.engine()
     _vendors(engine, args.vendors)

@@ -39,7 +39,7 @@ def _seed(engine, payouts: int, vendors: int, today: date) -> None:  # type: ign
                       f"invoice-{i + 1}-1", now, now) for i in range(payouts)))
     from sqlmodel import Session
 
-    from vrm_dashboard.services import invoice_rollup
+    from vrm_dashboard.services.invoices import rollup as invoice_rollup
     with Session(engine) as session:
         invoice_rollup.refresh(session)
         session.commit()
@@ -55,7 +55,7 @@ def _execute(payouts: int, vendors: int) -> None:
     from vrm_dashboard.db.engine import engine
     from vrm_dashboard.db.models import PaymentTransaction, Payout
     from vrm_dashboard.rails.sandbox_provider import SandboxProvider
-    from vrm_dashboard.services.payout_execution import execute_payouts
+    from vrm_dashboard.services.payouts.execution import execute_payouts
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-payouts-"))
     os.environ["VRM_PAYMENT_OUTBOX"] = str(scratch / "outbox")

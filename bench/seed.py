@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
 
     from vrm_dashboard.db import bulk
     from vrm_dashboard.db.engine import engine
-    from vrm_dashboard.services import demo_data
+    from vrm_dashboard.demo import seeder as demo_data
 
     # Keep a reference to every batch written, to replay the identical rows for the floor.
     captured: list[tuple[str, list[str], list[tuple]]] = []

@@ -31,8 +31,8 @@ def main(argv: list[str]) -> int:
     from sqlmodel import Session, func, select
 
     from vrm_dashboard.db.models import Invoice, Vendor
-    from vrm_dashboard.services.actors import Actor
-    from vrm_dashboard.services.vendors import VendorQuery, list_vendors
+    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.vendors.records import VendorQuery, list_vendors
 
     actor = Actor.system("bench")
     engine = engine_module.engine()

@@ -117,7 +117,7 @@ def _empty_postgres(engine: Engine) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path) -> Iterator[Engine]:
     """An empty, migrated database with the role catalogue installed; both dialects."""
-    from vrm_dashboard.services.access_control import install_catalogue
+    from vrm_dashboard.services.identity.access_control import install_catalogue
 
     if request.param == "sqlite":
         template = request.getfixturevalue("sqlite_template")

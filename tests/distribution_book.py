@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, InvoiceLine, Organization, Vendor
 from tests.helpers import SYSTEM, vendor_input
-from vrm_dashboard.services import vendors
+from vrm_dashboard.services.vendors import records as vendors
 
 
 @dataclass

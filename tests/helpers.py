@@ -7,8 +7,8 @@ from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services.actors import Actor, load_actor
-from vrm_dashboard.services.users import add_user
+from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.identity.users import add_user
 
 SYSTEM = Actor.system("tests")
 # The invoices' due date: today at the earliest, so a payout waits for it (rather than being

@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from vrm_dashboard import config
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider
-from vrm_dashboard.services import approvals, invoice_rollup
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.approvals import Selection
+from vrm_dashboard.services.invoices import approvals, rollup as invoice_rollup
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.invoices.approvals import Selection
 from tests.helpers import make_invoice, make_user, vendor_input
 
 VENDORS = {

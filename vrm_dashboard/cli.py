@@ -34,7 +34,7 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     import time
 
     from vrm_dashboard.db.engine import engine
-    from vrm_dashboard.services.demo_data import seed
+    from vrm_dashboard.demo.seeder import seed
 
     started = time.perf_counter()
     report = seed(engine(), vendors=args.vendors, invoices=args.invoices, seed=args.seed)
@@ -46,7 +46,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
     """Migrate, then load demo data if the database holds no vendors."""
     from vrm_dashboard.db import migrations
     from vrm_dashboard.db.engine import engine
-    from vrm_dashboard.services.demo_data import is_empty, seed
+    from vrm_dashboard.demo.seeder import is_empty, seed
 
     migrations.upgrade()
     if is_empty(engine()):
@@ -56,7 +56,7 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_logins(_: argparse.Namespace) -> int:
-    from vrm_dashboard.services.demo_data import ALL_DEMO_LOGINS
+    from vrm_dashboard.demo.seeder import ALL_DEMO_LOGINS
 
     for login in ALL_DEMO_LOGINS:
         print(f"  {login.role:<16} {login.email:<24} {login.password}")
@@ -68,9 +68,9 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
 
     from vrm_dashboard.db.engine import session_scope
     from vrm_dashboard.db.models import Vendor
-    from vrm_dashboard.services.access_control import install_catalogue
-    from vrm_dashboard.services.actors import Actor
-    from vrm_dashboard.services.users import add_user
+    from vrm_dashboard.services.identity.access_control import install_catalogue
+    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.identity.users import add_user
 
     password = sys.stdin.readline().rstrip("\n")
     with session_scope() as session:
@@ -90,9 +90,9 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
 
 def _cmd_api_key(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services.actors import Actor
-    from vrm_dashboard.services.api_keys import create_api_key
-    from vrm_dashboard.services.users import find_by_email
+    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.identity.api_keys import create_api_key
+    from vrm_dashboard.services.identity.users import find_by_email
 
     with session_scope() as session:
         user = find_by_email(session, args.email)
@@ -113,9 +113,9 @@ def _cmd_scheduler(_: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services.actors import Actor
-    from vrm_dashboard.services.invoice_export import export_invoices
-    from vrm_dashboard.services.invoice_queries import InvoiceQuery
+    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.invoices.export import export_invoices
+    from vrm_dashboard.services.invoices.queries import InvoiceQuery
 
     fmt = args.format or ("csv" if args.output.endswith(".csv") else "xlsx")
     query = None if args.all else InvoiceQuery(
@@ -161,7 +161,7 @@ def _cli_actor(session, email: str | None):  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
     from vrm_dashboard.db.models import User
-    from vrm_dashboard.services.actors import Actor, load_actor
+    from vrm_dashboard.services.platform.actors import Actor, load_actor
 
     if not email:
         return Actor.system("cli")
@@ -176,7 +176,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services import activity_import, vendor_import
+    from vrm_dashboard.services.intake import activity_import
+    from vrm_dashboard.services.vendors import imports as vendor_import
 
     path = Path(args.file)
     content = path.read_bytes()
@@ -197,7 +198,7 @@ def _cmd_intake(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services.invoice_intake import receive_invoice
+    from vrm_dashboard.services.intake.invoice_files import receive_invoice
 
     failed = 0
     for name in args.files:
@@ -214,8 +215,8 @@ def _cmd_setting(args: argparse.Namespace) -> int:
     import json
 
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services import app_settings
-    from vrm_dashboard.services.actors import Actor
+    from vrm_dashboard.services.platform import settings as app_settings
+    from vrm_dashboard.services.platform.actors import Actor
 
     with session_scope() as session:
         if args.value is None:
@@ -240,8 +241,8 @@ def _cmd_payouts(args: argparse.Namespace) -> int:
     from datetime import date
 
     from vrm_dashboard.db.engine import engine
-    from vrm_dashboard.services.job_runs import run_recorded
-    from vrm_dashboard.services.payout_execution import execute_payouts
+    from vrm_dashboard.services.platform.job_runs import run_recorded
+    from vrm_dashboard.services.payouts.execution import execute_payouts
 
     today = date.fromisoformat(args.date) if args.date else None
     run = run_recorded(engine(), "execute_payouts", lambda session: execute_payouts(session, today=today))
@@ -346,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from vrm_dashboard.services.errors import FieldErrors, ServiceError
+    from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 
     args = build_parser().parse_args(argv)
     try:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from vrm_dashboard.config import PROJECT_ROOT, settings
-from vrm_dashboard.services.demo_data import ALL_DEMO_LOGINS
+from vrm_dashboard.demo.seeder import ALL_DEMO_LOGINS
 
 
 def _port_open(port: int) -> bool:

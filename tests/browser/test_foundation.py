@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from vrm_dashboard.domain.permissions import DEFAULT_GRANTS, RoleName
-from vrm_dashboard.services.demo_data import DEMO_LOGINS
+from vrm_dashboard.demo.seeder import DEMO_LOGINS
 from vrm_dashboard.ui.navigation import screens_for
 from tests.browser.conftest import sign_in
 

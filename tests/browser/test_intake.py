@@ -7,10 +7,10 @@ from playwright.sync_api import expect
 from sqlmodel import Session
 
 from bench.invoice_corpus import make_invoice
-from vrm_dashboard.services import rate_rules
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.demo_data import DEMO_LOGINS
+from vrm_dashboard.services.vendors import rate_rules
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.demo.seeder import DEMO_LOGINS
 from tests.browser.conftest import sign_in
 from tests.helpers import vendor_input
 

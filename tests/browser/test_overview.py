@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import PaymentTransaction, Payout
-from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.demo_data import DEMO_LOGINS
-from vrm_dashboard.services.payout_settlement import settle_paid
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.demo.seeder import DEMO_LOGINS
+from vrm_dashboard.services.payouts.settlement import settle_paid
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser

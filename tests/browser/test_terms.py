@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import CollectionAttempt, Organization, PaymentTermsChange
-from vrm_dashboard.services.demo_data import DEMO_LOGINS, SELLER_LOGIN
+from vrm_dashboard.demo.seeder import DEMO_LOGINS, SELLER_LOGIN
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser

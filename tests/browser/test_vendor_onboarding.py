@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from vrm_dashboard import config
 from vrm_dashboard.db.models import Invoice, InvoiceLine, Vendor
-from vrm_dashboard.services import outgoing_mail
-from vrm_dashboard.services.demo_data import DEMO_LOGINS
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.demo.seeder import DEMO_LOGINS
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser

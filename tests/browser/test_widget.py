@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from vrm_dashboard.services.demo_data import DEMO_LOGINS
+from vrm_dashboard.demo.seeder import DEMO_LOGINS
 from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser

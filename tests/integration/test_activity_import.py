@@ -7,9 +7,10 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from vrm_dashboard.db.models import ActivityRecord, Intake, Invoice, InvoiceLine
-from vrm_dashboard.services import activity_import, rate_rules
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.errors import PermissionDenied
+from vrm_dashboard.services.intake import activity_import
+from vrm_dashboard.services.vendors import rate_rules
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.errors import PermissionDenied
 from tests.helpers import make_user, vendor_input
 
 CSV = b"""vendor,activity_type,date,quantity,revenue,currency

@@ -9,10 +9,17 @@ from vrm_dashboard.db.models import (
     AuditEntry, Invoice, InvoiceApproval, InvoiceRollup, Notification, Vendor, VendorBalance,
 )
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit
-from vrm_dashboard.services import approvals, invoice_queries, invoice_rollup, invoices, portal, reconciliation
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.approvals import Selection
-from vrm_dashboard.services.errors import Conflict, FieldErrors, PermissionDenied
+from vrm_dashboard.services.invoices import (
+    approvals,
+    queries as invoice_queries,
+    rollup as invoice_rollup,
+    records as invoices,
+    flags as invoice_flags,
+)
+from vrm_dashboard.services.vendors import portal
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.invoices.approvals import Selection
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 
 
@@ -166,9 +173,9 @@ def test_reconciliation_flags_mismatches_missing_sources_and_duplicates(session,
     twin = make_invoice(session, vendor_id, "R-TWIN", 100_000)       # same vendor, amount, date as R-OK
     twin.source_amount_minor = 100_000
     session.flush()
-    reconciliation.reconcile(session)
+    invoice_flags.reconcile(session)
     session.commit()
-    flags = reconciliation.flags_of(session, [ok.id, within.id, off.id, twin.id, book["small"].id])
+    flags = invoice_flags.flags_of(session, [ok.id, within.id, off.id, twin.id, book["small"].id])
     assert flags[ok.id] == ["duplicate"] and flags[twin.id] == ["duplicate"]
     assert within.id not in flags
     assert flags[off.id] == ["amount_mismatch"]

@@ -6,9 +6,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
-from vrm_dashboard.services import audit, audit_queries
-from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.errors import FieldErrors, PermissionDenied
+from vrm_dashboard.services.platform import audit, audit_queries
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
 from tests.helpers import make_user
 
 

@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 
 from vrm_dashboard.db.models import User, utcnow
-from vrm_dashboard.services import auth
-from vrm_dashboard.services.errors import NotAuthenticated
+from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.platform.errors import NotAuthenticated
 from tests.helpers import make_user
 
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.db.models import Vendor
-from vrm_dashboard.services import vendors as svc
+from vrm_dashboard.services.vendors import records as svc
 from tests.helpers import SYSTEM, vendor_input
 
 WRITES_PER_PROCESS = 40

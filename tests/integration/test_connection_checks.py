@@ -8,8 +8,9 @@ import pytest
 from sqlmodel import Session
 
 from vrm_dashboard import config
-from vrm_dashboard.services import connection_checks, connectors
-from vrm_dashboard.services.errors import PermissionDenied
+from vrm_dashboard.services.platform import connection_checks
+from vrm_dashboard.services.intake import connectors
+from vrm_dashboard.services.platform.errors import PermissionDenied
 from tests import imap_server
 from tests.conftest import _free_port
 from tests.helpers import SYSTEM, make_user

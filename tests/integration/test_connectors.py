@@ -11,9 +11,10 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake, Invoice, JobRun
-from vrm_dashboard.services import connectors, intake_log, rate_rules
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.job_runs import run_recorded
+from vrm_dashboard.services.intake import connectors, log as intake_log
+from vrm_dashboard.services.vendors import rate_rules
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.job_runs import run_recorded
 from tests.helpers import make_user, vendor_input
 
 

@@ -4,9 +4,9 @@ from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import Invoice, InvoiceRollup, Payout, User
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.services import invoice_rollup
-from vrm_dashboard.services.demo_data import ALL_DEMO_LOGINS, seed
-from vrm_dashboard.services.auth import sign_in
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.demo.seeder import ALL_DEMO_LOGINS, seed
+from vrm_dashboard.services.identity.auth import sign_in
 
 
 def _rollup(session):

@@ -10,10 +10,16 @@ from vrm_dashboard.db.models import (
     AuditEntry, EmailDelivery, Invoice, InvoiceDispute, Notification, Organization, StoredDocument, Vendor, utcnow,
 )
 from vrm_dashboard.parsing.reader import parse_document
-from vrm_dashboard.services import (
-    app_settings, bounces, delivered_documents, disputes, distribution, distribution_reports, outgoing_mail,
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.distribution import (
+    bounces,
+    delivered_documents,
+    disputes,
+    dispatch as distribution,
+    reports as distribution_reports,
 )
-from vrm_dashboard.services.errors import Conflict, PermissionDenied
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.platform.errors import Conflict, PermissionDenied
 from tests.conftest import _free_port
 from tests.distribution_book import add_invoice, distribution_book
 from tests.helpers import make_user
@@ -385,8 +391,8 @@ def test_branding_shapes_the_next_invoices_and_a_bad_logo_changes_nothing(sessio
 
     from PIL import Image
 
-    from vrm_dashboard.services import branding
-    from vrm_dashboard.services.errors import FieldErrors
+    from vrm_dashboard.services.distribution import branding
+    from vrm_dashboard.services.platform.errors import FieldErrors
 
     distribution_book(session)
     admin = make_user(session, "admin")

@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import EmailDelivery, Invoice, InvoiceDispute
-from vrm_dashboard.services import distribution, outgoing_mail
-from vrm_dashboard.services.api_keys import create_api_key
+from vrm_dashboard.services.distribution import dispatch as distribution
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.ui.states.distribution import DistributionState
 from tests.conftest import _free_port
 from tests.distribution_book import distribution_book

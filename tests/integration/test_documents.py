@@ -7,7 +7,8 @@ from sqlmodel import Session
 
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import StoredDocument
-from vrm_dashboard.services import auth, vendors as vendor_service
+from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.vendors import records as vendor_service
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 
 PDF = b"%PDF-1.4 original bytes"

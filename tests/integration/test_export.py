@@ -5,10 +5,10 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from vrm_dashboard.services import invoice_rollup
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.invoice_export import export_invoices
-from vrm_dashboard.services.invoice_queries import InvoiceQuery
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.invoices.export import export_invoices
+from vrm_dashboard.services.invoices.queries import InvoiceQuery
 from vrm_dashboard.cli import main as vrm
 from tests.helpers import make_invoice, make_user, vendor_input
 

@@ -6,9 +6,9 @@ from sqlmodel import Session, select
 from bench.invoice_corpus import make_invoice
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import Invoice
-from vrm_dashboard.services import rate_rules
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.api_keys import create_api_key
+from vrm_dashboard.services.vendors import rate_rules
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.identity.api_keys import create_api_key
 from tests.helpers import SYSTEM, make_user, vendor_input
 
 

@@ -10,8 +10,9 @@ from bench.invoice_corpus import make_invoice
 from vrm_dashboard.db.models import Intake, Invoice, InvoiceLine, StoredDocument
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.parsing import reader
-from vrm_dashboard.services import invoice_intake, invoices
-from vrm_dashboard.services import vendors as vendor_service
+from vrm_dashboard.services.intake import invoice_files as invoice_intake
+from vrm_dashboard.services.invoices import records as invoices
+from vrm_dashboard.services.vendors import records as vendor_service
 from tests.helpers import SYSTEM, make_user, vendor_input
 
 
@@ -176,7 +177,7 @@ def test_assigning_a_vendor_does_not_excuse_a_missing_number(session, finance):
 
 
 def test_an_unmatched_invoice_is_found_by_its_numbers(session, finance):
-    from vrm_dashboard.services.invoice_queries import InvoiceQuery, list_invoices
+    from vrm_dashboard.services.invoices.queries import InvoiceQuery, list_invoices
 
     sample = make_invoice(17, "nl", "compact")
     outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "factuur.pdf")
@@ -189,7 +190,7 @@ def test_an_unmatched_invoice_is_found_by_its_numbers(session, finance):
 
 def test_editing_a_parsed_invoice_can_supply_the_vendors_number(session, finance):
     from vrm_dashboard.domain.invoice_rules import InvoiceEdit
-    from vrm_dashboard.services.invoices import edit_input_of
+    from vrm_dashboard.services.invoices.records import edit_input_of
 
     sample = make_invoice(19, "de", "compact")
     vendor = vendor_service.create_vendor(session, finance, vendor_input(vat_id=sample.truth["vendor_tax_id"]))

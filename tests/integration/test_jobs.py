@@ -3,7 +3,7 @@ from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import JobRun
 from vrm_dashboard.jobs.scheduler import JOBS, build_scheduler
-from vrm_dashboard.services.job_runs import run_recorded
+from vrm_dashboard.services.platform.job_runs import run_recorded
 
 
 def test_every_job_runs_and_is_recorded(db):

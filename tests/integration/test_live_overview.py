@@ -9,8 +9,10 @@ from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import Invoice
 
-from vrm_dashboard.services import audit, demo_data, overview
-from vrm_dashboard.services.errors import PermissionDenied
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.demo import seeder as demo_data
+from vrm_dashboard.services.reporting import overview
+from vrm_dashboard.services.platform.errors import PermissionDenied
 from vrm_dashboard.ui.live_hub import LiveHub
 from tests.helpers import SYSTEM, make_user
 

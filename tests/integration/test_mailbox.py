@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bench.invoice_corpus import make_invoice
 from vrm_dashboard.db.models import Intake, Invoice
-from vrm_dashboard.services import mailbox
+from vrm_dashboard.services.intake import mailbox
 from tests import imap_server
 
 pytestmark = pytest.mark.skipif(not imap_server.available(), reason="dovecot-imapd is installed by `make test`")

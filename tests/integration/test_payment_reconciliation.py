@@ -7,8 +7,11 @@ import pytest
 from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import Invoice, Organization, PaymentTransaction, Payout, StatementLine
-from vrm_dashboard.services import payment_reconciliation, payout_execution
-from vrm_dashboard.services.errors import Conflict, FieldErrors, PermissionDenied
+from vrm_dashboard.services.payouts import (
+    bank_statements,
+    execution as payout_execution,
+)
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
 from tests.helpers import DUE_DAY
 from tests.payout_book import approved_book, provider_of, use_payout_environment
 
@@ -56,8 +59,8 @@ def test_a_camt053_statement_confirms_a_batch_and_reports_a_returned_transfer(se
         + _entry("99.00", "EUR", "DBIT", "SOMETHING-ELSE")
         + _entry(_major(ach.target_amount_minor), "USD", "CRDT", ach.reference, "2026-12-04", "AC04"))
     with pytest.raises(PermissionDenied):
-        payment_reconciliation.import_statement(session, book.approver, "camt.xml", statement)
-    report = payment_reconciliation.import_statement(session, book.finance, "camt.xml", statement)
+        bank_statements.import_statement(session, book.approver, "camt.xml", statement)
+    report = bank_statements.import_statement(session, book.finance, "camt.xml", statement)
     session.commit()
     assert report.format == "camt.053"
     assert report.outcomes == {"matched": 3, "unmatched": 1, "returned": 1}
@@ -70,17 +73,17 @@ def test_a_camt053_statement_confirms_a_batch_and_reports_a_returned_transfer(se
     assert {p.status for p in session.exec(select(Payout).where(Payout.transaction_id == ach.id)).all()} == {"failed"}
     assert {session.get(Invoice, i.id).status for i in book.invoices["ach"]} == {"failed"}
     assert {session.get(Invoice, i.id).status for i in book.invoices["sepa"]} == {"paid"}
-    listed = payment_reconciliation.exceptions(session, book.finance)
+    listed = bank_statements.exceptions(session, book.finance)
     assert sorted(e.outcome for e in listed) == ["returned", "unmatched"]
     with pytest.raises(Conflict, match="already imported"):
-        payment_reconciliation.import_statement(session, book.finance, "again.xml", statement)
+        bank_statements.import_statement(session, book.finance, "again.xml", statement)
 
 
 def test_a_booking_seen_in_two_statements_is_a_duplicate_not_a_second_payment(session, sent):
     book, t = sent
     line = _entry(_major(t["sepa"].target_amount_minor), "EUR", "DBIT", t["sepa"].reference)
-    payment_reconciliation.import_statement(session, book.finance, "day1.xml", _camt(line))
-    overlapping = payment_reconciliation.import_statement(
+    bank_statements.import_statement(session, book.finance, "day1.xml", _camt(line))
+    overlapping = bank_statements.import_statement(
         session, book.finance, "day1-2.xml", _camt(line + _entry("5.00", "EUR", "DBIT", "FEE")))
     assert overlapping.outcomes == {"duplicate": 1, "unmatched": 1}
 
@@ -91,7 +94,7 @@ def test_an_mt940_statement_is_read_and_matched(session, sent):
     mt940 = (":20:STMT\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR1000,00\n"
              f":61:2612021202D{_major(sepa.target_amount_minor).replace('.', ',')}NTRF{sepa.reference}//B1\n"
              f":86:SEPA Credit Transfer {sepa.reference}\n:62F:C261202EUR900,00\n")
-    report = payment_reconciliation.import_statement(session, book.finance, "stmt.sta", mt940.encode())
+    report = bank_statements.import_statement(session, book.finance, "stmt.sta", mt940.encode())
     assert report.format == "mt940" and report.outcomes == {"matched": 1}
 
 
@@ -108,7 +111,7 @@ def test_a_customer_payment_in_a_csv_statement_settles_the_receivable(session, s
     csv_text = ("booking date,amount,currency,reference,counterparty,description\n"
                 "2026-12-03,1500.00,EUR,,Customer AG,Payment AR-2026-0042 thanks\n"
                 "2026-12-03,12.50,EUR,,Someone,unknown credit\n")
-    report = payment_reconciliation.import_statement(session, book.finance, "bank.csv", csv_text.encode())
+    report = bank_statements.import_statement(session, book.finance, "bank.csv", csv_text.encode())
     assert report.outcomes == {"pay_in": 1, "unmatched": 1}
     session.expire_all()
     assert session.get(Invoice, receivable.id).status == "paid"
@@ -118,5 +121,5 @@ def test_a_customer_payment_in_a_csv_statement_settles_the_receivable(session, s
 def test_a_file_that_is_no_statement_changes_nothing(session, sent):
     book, _t = sent
     with pytest.raises(FieldErrors, match="needs columns"):
-        payment_reconciliation.import_statement(session, book.finance, "notes.csv", b"hello,world\n1,2\n")
+        bank_statements.import_statement(session, book.finance, "notes.csv", b"hello,world\n1,2\n")
     assert session.exec(select(StatementLine)).all() == []

@@ -11,8 +11,9 @@ import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import PaymentTransaction, Payout
 from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER, sign
-from vrm_dashboard.services import auth, payout_execution
-from vrm_dashboard.services.api_keys import create_api_key
+from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.payouts import execution as payout_execution
+from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.ui.states.payouts import PayoutsState
 from tests.helpers import DUE_DAY, SYSTEM, make_user
 from tests.integration.test_ui_handlers import _call, _state
@@ -52,9 +53,9 @@ def test_the_remittance_advice_is_a_pdf_for_staff_and_the_paid_vendor_only(db, p
     other = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["other"])
     assert other.status_code == 403
     with Session(db) as session:
-        from vrm_dashboard.services import portal
-        from vrm_dashboard.services.actors import load_actor
-        from vrm_dashboard.services.users import find_by_email
+        from vrm_dashboard.services.vendors import portal
+        from vrm_dashboard.services.platform.actors import load_actor
+        from vrm_dashboard.services.identity.users import find_by_email
         vendor = load_actor(session, find_by_email(session, "me@pay.example").id)
         assert [t.id for t in portal.own_payments(session, vendor)] == [transfer.id]
         other_vendor = load_actor(session, find_by_email(session, "other@sepa.example").id)
@@ -146,7 +147,7 @@ def test_the_remittance_advice_is_e_mailed_to_the_vendor(db, tmp_path):
 
     from vrm_dashboard import config
     from vrm_dashboard.db.models import EmailDelivery
-    from vrm_dashboard.services import outgoing_mail
+    from vrm_dashboard.services.mail import outgoing as outgoing_mail
     from tests.conftest import _free_port
 
     received = []

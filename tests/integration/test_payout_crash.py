@@ -122,7 +122,7 @@ def _check_paid_exactly_once(url: str, root: Path) -> dict:
 
 
 def test_kill_9_at_random_points_never_pays_twice(sqlite_template, tmp_path):
-    from vrm_dashboard.services.access_control import install_catalogue
+    from vrm_dashboard.services.identity.access_control import install_catalogue
 
     start = tmp_path / "start.db"
     shutil.copy(sqlite_template, start)

@@ -10,8 +10,9 @@ from vrm_dashboard.db.models import (
     AuditEntry, Invoice, Notification, PaymentFile, PaymentTransaction, Payout, Vendor,
 )
 from vrm_dashboard.rails import sepa_file
-from vrm_dashboard.services import app_settings, payout_execution, payouts
-from vrm_dashboard.services.errors import Conflict, PermissionDenied
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.payouts import execution as payout_execution, records as payouts
+from vrm_dashboard.services.platform.errors import Conflict, PermissionDenied
 from tests.helpers import DUE_DAY, SYSTEM, make_user
 from tests.payout_book import approved_book, provider_of, use_payout_environment
 
@@ -164,7 +165,7 @@ def test_changed_bank_details_hold_the_vendors_payouts_for_the_cooling_off_perio
     book = approved_book(session)
     admin = make_user(session, "admin")
     vendor = session.get(Vendor, book.vendors["sepa"].id)
-    from vrm_dashboard.services import vendors as vendor_service
+    from vrm_dashboard.services.vendors import records as vendor_service
     data = vendor_service.vendor_input_of(vendor)
     data.iban = "FR1420041010050500013M02606"
     vendor_service.update_vendor(session, book.finance, vendor.id, data)
@@ -239,7 +240,7 @@ def test_two_payout_runs_at_once_pay_each_payout_once(db, env):
 
 
 def test_only_the_payout_flow_moves_invoices_to_processing_paid_or_failed(session, env):
-    from vrm_dashboard.services import invoices
+    from vrm_dashboard.services.invoices import records as invoices
     book = approved_book(session)
     session.expire_all()
     sepa = book.invoices["sepa"][0]
@@ -255,7 +256,7 @@ def test_only_the_payout_flow_moves_invoices_to_processing_paid_or_failed(sessio
 
 
 def test_withdrawing_an_approval_takes_back_the_waiting_payout_until_a_run_has_it(session, env):
-    from vrm_dashboard.services import invoices
+    from vrm_dashboard.services.invoices import records as invoices
     book = approved_book(session)
     waiting, claimed = book.invoices["sepa"][0], book.invoices["provider"][0]
     session.expire_all()
@@ -276,7 +277,7 @@ def test_withdrawing_an_approval_takes_back_the_waiting_payout_until_a_run_has_i
 
 def test_a_transfer_a_file_rail_cannot_carry_fails_with_its_reason_and_the_rest_are_paid(session, env):
     book = approved_book(session)
-    from vrm_dashboard.services import vendors as vendor_service
+    from vrm_dashboard.services.vendors import records as vendor_service
     from tests.helpers import vendor_input
     from tests.payout_book import VENDORS
     second = vendor_service.create_vendor(session, book.finance, vendor_input(
@@ -287,7 +288,7 @@ def test_a_transfer_a_file_rail_cannot_carry_fails_with_its_reason_and_the_rest_
     invoice = make_invoice(session, second.id, "ACH2-1", 5_000, currency="USD")
     invoice.created_by_id = book.finance.user_id
     session.commit()
-    from vrm_dashboard.services import approvals
+    from vrm_dashboard.services.invoices import approvals
     approvals.approve(session, book.approver, approvals.Selection([invoice.id]))
     vendor = session.get(Vendor, second.id)
     vendor.account_number = None
@@ -305,8 +306,8 @@ def test_an_imported_rate_file_is_used_and_a_bad_one_changes_nothing(session, en
     from decimal import Decimal
 
     from vrm_dashboard.db.models import ExchangeRate
-    from vrm_dashboard.services import fx_rates
-    from vrm_dashboard.services.errors import FieldErrors
+    from vrm_dashboard.services.payouts import fx_rates
+    from vrm_dashboard.services.platform.errors import FieldErrors
     book = approved_book(session, per_vendor=1)
     with pytest.raises(FieldErrors, match="row 3"):
         fx_rates.import_rates(session, book.finance, b"date,currency,rate\n2026-11-30,USD,1.2\n2026-11-30,ABC,2\n",

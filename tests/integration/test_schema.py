@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from vrm_dashboard.db import migrations
 from vrm_dashboard.db.models import StoredDocument
-from vrm_dashboard.services import audit
+from vrm_dashboard.services.platform import audit
 from tests.helpers import SYSTEM
 
 

@@ -9,10 +9,12 @@ from sqlmodel import select
 
 from vrm_dashboard import config
 from vrm_dashboard.db.models import AppSetting, AuditEntry
-from vrm_dashboard.services import account_mail, app_settings, approvals, mail_settings, outgoing_mail
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.approvals import Selection
-from vrm_dashboard.services.errors import FieldErrors, PermissionDenied
+from vrm_dashboard.services.mail import account_mail, settings as mail_settings, outgoing as outgoing_mail
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.invoices import approvals
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.invoices.approvals import Selection
+from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 from tests.smtp_server import smtp_server
 

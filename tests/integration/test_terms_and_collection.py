@@ -20,21 +20,21 @@ from vrm_dashboard.db.models import (
     PaymentReminder,
     PaymentTermsChange,
 )
-from vrm_dashboard.services import (
+from vrm_dashboard.services.receivables import (
     aging,
-    app_settings,
     collection,
     consolidation,
     organizations,
-    outgoing_mail,
-    receivable_queries,
-    receivables,
+    queries as receivable_queries,
+    records as receivables,
     reminders,
 )
-from vrm_dashboard.services.actors import Actor, load_actor
-from vrm_dashboard.services.api_keys import create_api_key
-from vrm_dashboard.services.errors import Conflict, FieldErrors, PermissionDenied
-from vrm_dashboard.services.users import add_user
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.identity.api_keys import create_api_key
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
+from vrm_dashboard.services.identity.users import add_user
 from tests.conftest import _free_port
 from tests.helpers import SYSTEM
 from tests.smtp_server import pdf_of, smtp_server
@@ -334,7 +334,7 @@ def test_reminder_schedule_and_collector_failures_are_settings_checked_before_sa
 
 
 def _signed_in(session: Session, email: str) -> str:
-    from vrm_dashboard.services import auth
+    from vrm_dashboard.services.identity import auth
 
     token = auth.sign_in(session, email, "correct-horse-battery").token
     session.commit()

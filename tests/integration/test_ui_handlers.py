@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from vrm_dashboard.db.models import Vendor
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import access_control, auth
+from vrm_dashboard.services.identity import access_control, auth
 from vrm_dashboard.ui.states.login import LoginState
 from vrm_dashboard.ui.states.settings import SettingsState
 from vrm_dashboard.ui.states.vendors import VendorsState
@@ -94,7 +94,7 @@ def test_sign_in_handler_shows_the_reason_on_failure(db):
 
 def test_rate_cards_and_mappings_change_only_for_roles_that_may(db):
     from vrm_dashboard.db.models import ActivitySource, RateCard
-    from vrm_dashboard.services import vendors as vendor_service
+    from vrm_dashboard.services.vendors import records as vendor_service
     from vrm_dashboard.ui.states.intake import IntakeState
     from vrm_dashboard.ui.states.vendor_card import VendorCardState
     from tests.helpers import SYSTEM, vendor_input

@@ -6,9 +6,9 @@ import pytest
 from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import AuditEntry, Organization, User, utcnow
-from vrm_dashboard.services import api_keys, auth, user_admin
-from vrm_dashboard.services.actors import load_actor
-from vrm_dashboard.services.errors import Conflict, FieldErrors, NotAuthenticated, PermissionDenied
+from vrm_dashboard.services.identity import api_keys, auth, user_admin
+from vrm_dashboard.services.platform.actors import load_actor
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotAuthenticated, PermissionDenied
 from tests.helpers import SYSTEM, make_user
 
 

@@ -13,10 +13,13 @@ import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import AuditEntry, EmailDelivery, Notification, User, Vendor, VendorContact
 from vrm_dashboard.domain.tax_forms import TaxInput
-from vrm_dashboard.services import auth, invoice_intake, outgoing_mail, user_admin, vendor_invoices, vendors
-from vrm_dashboard.services import vendor_onboarding as onboarding
-from vrm_dashboard.services.actors import load_actor
-from vrm_dashboard.services.errors import Conflict, FieldErrors, NotFound, PermissionDenied
+from vrm_dashboard.services.identity import auth, user_admin
+from vrm_dashboard.services.intake import invoice_files as invoice_intake
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.vendors import own_invoices as vendor_invoices, records as vendors
+from vrm_dashboard.services.vendors import onboarding
+from vrm_dashboard.services.platform.actors import load_actor
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.vendor_profile import VendorProfileState
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
@@ -209,7 +212,7 @@ def test_a_vendor_finds_filters_views_and_downloads_only_its_own_invoices(db):
         with pytest.raises(NotFound):
             vendor_invoices.own_invoice_file(session, va, b_inv.id)
         keys = {}
-        from vrm_dashboard.services.api_keys import create_api_key
+        from vrm_dashboard.services.identity.api_keys import create_api_key
         for name, actor in (("a", va), ("b", vb)):
             keys[name] = create_api_key(session, SYSTEM, "t", user_id=actor.user_id)
         session.commit()

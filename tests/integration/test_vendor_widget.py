@@ -7,9 +7,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from vrm_dashboard.api.app import build_api
-from vrm_dashboard.services import invoice_rollup, signed_tokens, vendor_widget, vendors
-from vrm_dashboard.services.api_keys import create_api_key
-from vrm_dashboard.services.errors import PermissionDenied
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.platform import signed_tokens
+from vrm_dashboard.services.vendors import widget as vendor_widget, records as vendors
+from vrm_dashboard.services.identity.api_keys import create_api_key
+from vrm_dashboard.services.platform.errors import PermissionDenied
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 
 

@@ -15,7 +15,7 @@ from vrm_dashboard.api import (
     vendors,
     widget,
 )
-from vrm_dashboard.services.errors import (
+from vrm_dashboard.services.platform.errors import (
     Conflict,
     FieldErrors,
     NotAuthenticated,

@@ -7,10 +7,10 @@ from fastapi import Cookie, Depends, Header
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import session_scope
-from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.api_keys import actor_for_api_key
-from vrm_dashboard.services.auth import actor_for_token
-from vrm_dashboard.services.errors import NotAuthenticated
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.identity.api_keys import actor_for_api_key
+from vrm_dashboard.services.identity.auth import actor_for_token
+from vrm_dashboard.services.platform.errors import NotAuthenticated
 
 
 def db_session() -> Iterator[Session]:

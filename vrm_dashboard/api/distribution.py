@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.services import delivered_documents, disputes, distribution_reports
-from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.errors import FieldErrors
+from vrm_dashboard.services.distribution import delivered_documents, disputes, reports as distribution_reports
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.errors import FieldErrors
 
 router = APIRouter(tags=["distribution"])
 

@@ -6,8 +6,8 @@ from fastapi.responses import FileResponse, Response
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.services import documents, export_files
-from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.platform import documents, export_files
+from vrm_dashboard.services.platform.actors import Actor
 
 router = APIRouter(tags=["files"])
 _MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.services import activity_import, intake_log, invoice_intake
-from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.intake import activity_import, log as intake_log, invoice_files as invoice_intake
+from vrm_dashboard.services.platform.actors import Actor
 
 router = APIRouter(tags=["intake"])
 

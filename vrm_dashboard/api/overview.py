@@ -5,8 +5,8 @@ from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.services import overview
-from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.reporting import overview
+from vrm_dashboard.services.platform.actors import Actor
 
 router = APIRouter(tags=["overview"])
 

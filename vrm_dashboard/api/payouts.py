@@ -9,9 +9,14 @@ from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
 from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER
-from vrm_dashboard.services import payout_execution, payout_queries, payouts, remittance
-from vrm_dashboard.services.actors import Actor
-from vrm_dashboard.services.errors import NotAuthenticated
+from vrm_dashboard.services.payouts import (
+    execution as payout_execution,
+    queries as payout_queries,
+    records as payouts,
+    remittance,
+)
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.errors import NotAuthenticated
 
 router = APIRouter(tags=["payouts"])
 

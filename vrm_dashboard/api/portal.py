@@ -1,5 +1,5 @@
 """The vendor's own invoices and profile, and the reviewers' side of onboarding. Ownership is
-decided in services.vendor_invoices and services.vendor_onboarding, never here."""
+decided in services.vendors.own_invoices and services.vendors.onboarding, never here."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS, vendor_payment_status
-from vrm_dashboard.services import vendor_invoices, vendor_onboarding
-from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.vendors import own_invoices as vendor_invoices, onboarding as vendor_onboarding
+from vrm_dashboard.services.platform.actors import Actor
 
 router = APIRouter(tags=["vendor portal"])
 

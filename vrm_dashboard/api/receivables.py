@@ -12,8 +12,15 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.services import aging, collection, consolidation, organizations, receivable_queries, receivables
-from vrm_dashboard.services.actors import Actor
+from vrm_dashboard.services.receivables import (
+    aging,
+    collection,
+    consolidation,
+    organizations,
+    queries as receivable_queries,
+    records as receivables,
+)
+from vrm_dashboard.services.platform.actors import Actor
 
 router = APIRouter(tags=["payment terms and collection"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,4 +1,4 @@
-"""/api/v1/vendors: list, get, create, update. Every rule lives in services.vendors."""
+"""/api/v1/vendors: list, get, create, update. Every rule lives in services.vendors.records."""
 from __future__ import annotations
 
 from dataclasses import asdict, fields
@@ -11,8 +11,8 @@ from sqlmodel import Session
 from vrm_dashboard.api.dependencies import current_actor, db_session
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.actors import Actor, require
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.actors import Actor, require
 
 router = APIRouter(prefix="/vendors", tags=["vendors"])
 

@@ -38,7 +38,7 @@ class InvoiceRollup(SQLModel, table=True):
     """Invoice count and amount per vendor, currency and status.
 
     Dashboards sum this small table instead of scanning every invoice; the invoice services
-    refresh it for the vendors they touch in the same transaction (services.invoice_rollup).
+    refresh it for the vendors they touch in the same transaction (services.invoices.rollup).
     """
 
     __tablename__ = "invoice_rollup"

@@ -25,7 +25,7 @@ class Invoice(SQLModel, table=True):
     """A payable (vendor_id set) or a receivable (organization_id set)."""
 
     __table_args__ = (
-        # Covers the per-vendor rollup (services.invoice_rollup): an index-only grouped scan.
+        # Covers the per-vendor rollup (services.invoices.rollup): an index-only grouped scan.
         Index("ix_invoice_vendor_rollup", "vendor_id", "currency", "status", "total_minor"),
         Index("ix_invoice_status_due", "status", "due_date"),
         Index("ix_invoice_issue_date", "issue_date"),

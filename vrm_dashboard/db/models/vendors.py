@@ -48,7 +48,7 @@ class VendorContact(SQLModel, table=True):
 
 class VendorBalance(SQLModel, table=True):
     """Per-vendor, per-currency invoiced, paid and open amounts, derived from the invoice
-    rollup (services.invoice_rollup) so the vendor dashboard sums ten thousand rows, not a
+    rollup (services.invoices.rollup) so the vendor dashboard sums ten thousand rows, not a
     million."""
 
     __tablename__ = "vendor_balance"

@@ -4,7 +4,7 @@ import reflex as rx
 
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS
-from vrm_dashboard.services.reconciliation import FLAG_LABELS
+from vrm_dashboard.services.invoices.flags import FLAG_LABELS
 from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.list_controls import column_chooser, pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame

@@ -1,7 +1,7 @@
 """The managers' overview: live totals of every pipeline, upcoming payouts, AR aging, charts."""
 import reflex as rx
 
-from vrm_dashboard.services.aging import BUCKET_KEYS, BUCKET_LABELS
+from vrm_dashboard.services.receivables.aging import BUCKET_KEYS, BUCKET_LABELS
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.overview import OverviewState as S
 

@@ -3,7 +3,7 @@ reminder switches, and the AR aging report (chart, table, Excel)."""
 import reflex as rx
 
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
-from vrm_dashboard.services.aging import BUCKET_KEYS, BUCKET_LABELS
+from vrm_dashboard.services.receivables.aging import BUCKET_KEYS, BUCKET_LABELS
 from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame

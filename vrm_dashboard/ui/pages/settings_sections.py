@@ -1,7 +1,7 @@
 """Settings sections: approval controls and mail servers."""
 import reflex as rx
 
-from vrm_dashboard.services import mail_settings
+from vrm_dashboard.services.mail import settings as mail_settings
 from vrm_dashboard.ui.states.controls import ControlsState as C
 from vrm_dashboard.ui.states.mail_servers import LABELS, MailServersState as M
 

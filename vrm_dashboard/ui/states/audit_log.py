@@ -4,7 +4,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import audit, audit_queries, export_files
+from vrm_dashboard.services.platform import audit, audit_queries, export_files
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 

@@ -5,8 +5,9 @@ import reflex as rx
 
 from vrm_dashboard.domain.distribution_rules import TRIGGER_LABELS, InvoiceType
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import app_settings, branding
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.distribution import branding
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name
 

@@ -7,7 +7,7 @@ import reflex as rx
 
 from vrm_dashboard.domain.approval_rules import parse_thresholds, thresholds_text
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import app_settings as s
+from vrm_dashboard.services.platform import settings as s
 from vrm_dashboard.ui.states.session import SessionState
 
 SWITCHES = {"sod_invoice": s.SOD_INVOICE_APPROVAL, "sod_payout": s.SOD_PAYOUT_APPROVAL,

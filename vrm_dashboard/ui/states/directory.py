@@ -9,15 +9,10 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.config import settings
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS, vendor_payment_status
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.services import (
-    delivered_documents,
-    disputes,
-    invoice_intake,
-    portal,
-    vendor_invoices,
-    vendor_widget,
-)
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.distribution import delivered_documents, disputes
+from vrm_dashboard.services.intake import invoice_files as invoice_intake
+from vrm_dashboard.services.vendors import portal, own_invoices as vendor_invoices, widget as vendor_widget
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name

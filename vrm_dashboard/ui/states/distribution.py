@@ -7,13 +7,13 @@ import reflex as rx
 
 from vrm_dashboard.domain.distribution_rules import DELIVERY_LABELS, DeliveryStatus
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import (
+from vrm_dashboard.services.distribution import (
     delivery_queries,
     disputes,
-    distribution,
-    distribution_reports,
+    dispatch as distribution,
+    reports as distribution_reports,
 )
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.session import SessionState

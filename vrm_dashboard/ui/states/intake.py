@@ -6,8 +6,9 @@ import reflex as rx
 
 from vrm_dashboard.domain.activity_rules import FIELD_SYNONYMS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import activity_import, intake_log, invoice_intake, vendor_import
-from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.services.intake import activity_import, log as intake_log, invoice_files as invoice_intake
+from vrm_dashboard.services.vendors import imports as vendor_import
+from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name

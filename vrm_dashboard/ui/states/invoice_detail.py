@@ -9,9 +9,11 @@ from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services import approvals, audit, invoice_intake, invoice_queries, invoices
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
-from vrm_dashboard.services.reconciliation import FLAG_LABELS
+from vrm_dashboard.services.invoices import approvals, queries as invoice_queries, records as invoices
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.intake import invoice_files as invoice_intake
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.invoices.flags import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
 from vrm_dashboard.ui.states.session import SessionState

@@ -10,9 +10,10 @@ import reflex as rx
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import approvals, export_files, invoice_export, invoice_queries
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
-from vrm_dashboard.services.reconciliation import FLAG_LABELS
+from vrm_dashboard.services.invoices import approvals, export as invoice_export, queries as invoice_queries
+from vrm_dashboard.services.platform import export_files
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.invoices.flags import FLAG_LABELS
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
@@ -171,7 +172,7 @@ class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, S
         progress = {"done": 0, "total": 1}
 
         def work() -> str:
-            from vrm_dashboard.services import auth
+            from vrm_dashboard.services.identity import auth
 
             with session_scope(read_only=True) as session:
                 actor = auth.actor_for_token(session, token)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vrm_dashboard.services import preferences
+from vrm_dashboard.services.platform import preferences
 
 
 class ListControlsMixin(rx.State, mixin=True):

@@ -3,8 +3,8 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.db.engine import session_scope
-from vrm_dashboard.services import auth
-from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui.navigation import home_route
 from vrm_dashboard.ui.states.session import SessionState
 

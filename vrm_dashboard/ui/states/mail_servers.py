@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import mail_settings
+from vrm_dashboard.services.mail import settings as mail_settings
 from vrm_dashboard.ui.states.session import SessionState
 
 LABELS = {mail_settings.SMTP: "Outgoing mail (SMTP)", mail_settings.IMAP: "Invoice mailbox (IMAP)",

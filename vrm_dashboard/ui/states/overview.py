@@ -12,7 +12,9 @@ import reflex as rx
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.money import format_money, to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import aging, auth, overview
+from vrm_dashboard.services.receivables import aging
+from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.reporting import overview
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.live_hub import LiveHub
 from vrm_dashboard.ui.states.session import SessionState

@@ -8,8 +8,12 @@ import reflex as rx
 
 from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS, RAIL_LABELS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import payout_execution, payout_queries, payouts
-from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.services.payouts import (
+    execution as payout_execution,
+    queries as payout_queries,
+    records as payouts,
+)
+from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.session import SessionState

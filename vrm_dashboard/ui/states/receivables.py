@@ -11,7 +11,12 @@ import reflex as rx
 from vrm_dashboard.domain.collection_rules import PAYMENT_METHOD_LABELS, CustomerPaymentMethod
 from vrm_dashboard.domain.money import format_money, to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import aging, collection, receivable_queries, receivables
+from vrm_dashboard.services.receivables import (
+    aging,
+    collection,
+    queries as receivable_queries,
+    records as receivables,
+)
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import fx_rates, payment_reconciliation
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.payouts import fx_rates, bank_statements
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name
@@ -23,14 +23,14 @@ class ReconciliationState(SessionState):
     def _refresh(self) -> None:
         try:
             with self._acting(read_only=True) as (session, actor):
-                rows = payment_reconciliation.exceptions(session, actor)
+                rows = bank_statements.exceptions(session, actor)
         except ServiceError:
             self.exception_rows = []
             return
         self.exception_rows = [{
             "statement": r.statement, "date": r.booking_date, "amount": fmt.money(r.amount_minor, r.currency),
             "reference": r.reference, "counterparty": r.counterparty,
-            "outcome": payment_reconciliation.OUTCOME_LABELS.get(r.outcome, r.outcome), "note": r.note,
+            "outcome": bank_statements.OUTCOME_LABELS.get(r.outcome, r.outcome), "note": r.note,
         } for r in rows]
 
     async def _each(self, files: list[rx.UploadFile], work) -> None:  # type: ignore[no-untyped-def]
@@ -50,8 +50,8 @@ class ReconciliationState(SessionState):
     @rx.event
     async def upload_statements(self, files: list[rx.UploadFile]) -> None:
         def work(session, actor, name, content) -> str:  # type: ignore[no-untyped-def]
-            report = payment_reconciliation.import_statement(session, actor, name, content)
-            outcomes = ", ".join(f"{n} {payment_reconciliation.OUTCOME_LABELS[o].lower()}"
+            report = bank_statements.import_statement(session, actor, name, content)
+            outcomes = ", ".join(f"{n} {bank_statements.OUTCOME_LABELS[o].lower()}"
                                  for o, n in sorted(report.outcomes.items()))
             return f"{report.lines} lines ({report.format}): {outcomes}"
         await self._each(files, work)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vrm_dashboard.services import approvals
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.invoices import approvals
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 
 
 class RejectDialogMixin(rx.State, mixin=True):

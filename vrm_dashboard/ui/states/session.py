@@ -15,9 +15,9 @@ from sqlmodel import Session
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.invoice_status import IllegalTransition
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services import auth
-from vrm_dashboard.services.actors import Actor, require
-from vrm_dashboard.services.errors import FieldErrors, NotAuthenticated, ServiceError
+from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.errors import FieldErrors, NotAuthenticated, ServiceError
 from vrm_dashboard.ui.navigation import home_route, screens_for
 
 

@@ -6,8 +6,9 @@ import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.permissions import RoleName
-from vrm_dashboard.services import access_control, connection_checks, user_admin, users
-from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.services.identity import access_control, user_admin, users
+from vrm_dashboard.services.platform import connection_checks
+from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 

@@ -9,8 +9,9 @@ import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import effective_from
-from vrm_dashboard.services import export_files, organization_export, organizations
-from vrm_dashboard.services.errors import ServiceError
+from vrm_dashboard.services.platform import export_files
+from vrm_dashboard.services.receivables import terms_export as organization_export, organizations
+from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin

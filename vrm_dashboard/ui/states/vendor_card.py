@@ -5,9 +5,10 @@ import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.money import to_major_string
-from vrm_dashboard.services import audit, rate_rules
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.vendors import rate_rules
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 

@@ -1,6 +1,6 @@
 """My Profile: a vendor completes its company profile, contacts, payout method, tax form and
 documents, sees what is still missing, and hands it to review. Every handler acts on the
-signed-in vendor only (services.vendor_onboarding takes the vendor from the account)."""
+signed-in vendor only (services.vendors.onboarding takes the vendor from the account)."""
 from __future__ import annotations
 
 import mimetypes
@@ -11,8 +11,8 @@ from vrm_dashboard.domain.onboarding_rules import DOCUMENT_LABELS, REVIEW_LABELS
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.tax_forms import TAX_FORM_LABELS, TaxInput
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS, PaymentMethod
-from vrm_dashboard.services import vendor_onboarding as onboarding
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.vendors import onboarding
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.uploads import file_name

@@ -8,7 +8,7 @@ from vrm_dashboard.domain.onboarding_rules import DOCUMENT_LABELS, REVIEW_LABELS
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.tax_forms import TAX_FORM_LABELS
 from vrm_dashboard.domain.vendor_rules import mask
-from vrm_dashboard.services import vendor_onboarding as onboarding
+from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 from vrm_dashboard.ui.states.vendor_card import VendorCardState

@@ -7,8 +7,8 @@ import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services import vendors as vendor_service
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.db.engine import session_scope
-from vrm_dashboard.services import user_admin
-from vrm_dashboard.services.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.identity import user_admin
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 
 
 class WelcomeState(rx.State):

@@ -1,0 +1,87 @@
+"""Bounces: delivery-status notifications (RFC 3464) that arrive in the bounce mailbox mark
+the invoice's delivery bounced and alert the team. A message is flagged processed only after
+what it proves is committed, as with the invoice mailbox."""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from email.message import Message
+
+from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
+from sqlalchemy import select
+from sqlmodel import Session
+
+from vrm_dashboard.config import ImapSettings
+from vrm_dashboard.db.models import EmailDelivery, Invoice, utcnow
+from vrm_dashboard.domain.distribution_rules import DeliveryStatus as D
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.distribution import dispatch as distribution
+from vrm_dashboard.services.mail import settings as mail_settings
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.job_runs import JobResult
+
+PROCESSED = "VrmProcessed"
+MAX_MESSAGES_PER_POLL = 200
+OUR_MESSAGE_ID = re.compile(r"<invoice-(\d+)\.([A-Za-z0-9_-]+)@")
+JOB = Actor.system("bounce_mailbox")
+
+
+def _permanent_failure(report: Message) -> str | None:
+    """The failed recipient's status and diagnostic, when the report says delivery failed."""
+    text = report.as_string() if not isinstance(report.get_payload(), list) else "\n".join(
+        part.as_string() for part in report.get_payload())
+    actions = re.findall(r"^Action:\s*(\S+)", text, re.IGNORECASE | re.MULTILINE)
+    if not any(a.lower() == "failed" for a in actions):
+        return None
+    status = re.search(r"^Status:\s*(\S+)", text, re.IGNORECASE | re.MULTILINE)
+    diagnostic = re.search(r"^Diagnostic-Code:\s*(.+)$", text, re.IGNORECASE | re.MULTILINE)
+    return " ".join(x for x in (status and status.group(1), diagnostic and diagnostic.group(1).strip()) if x) \
+        or "failed"
+
+
+def bounced_delivery(raw: bytes) -> tuple[int, str, str] | None:
+    """(delivery id, token prefix, reason) when this is a bounce of one of our invoice e-mails."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    report = next((p for p in message.walk() if p.get_content_type() == "message/delivery-status"), None)
+    if report is None:
+        return None
+    reason = _permanent_failure(report)
+    if reason is None:
+        return None  # "delayed" or "relayed": not a bounce
+    found = OUR_MESSAGE_ID.search(raw.decode("utf-8", "replace"))
+    if found is None:
+        return None
+    return int(found.group(1)), found.group(2), reason
+
+
+def record_bounce(session: Session, delivery_id: int, token_prefix: str, reason: str) -> bool:
+    delivery = session.get(EmailDelivery, delivery_id)
+    if delivery is None or not (delivery.token or "").startswith(token_prefix) or delivery.status != D.SENT.value:
+        return False
+    before = audit.snapshot(delivery)
+    delivery.status, delivery.bounced_at, delivery.last_error = D.BOUNCED.value, utcnow(), f"Bounced: {reason}"[:500]
+    session.add(delivery)
+    number = session.execute(select(Invoice.number).where(Invoice.id == delivery.invoice_id)).scalar()
+    distribution.alert_team(session, f"Invoice {number} bounced",
+                            f"The e-mail to {delivery.recipient} bounced ({reason}). Correct the address and "
+                            "send it again from Distribution.")
+    audit.record(session, JOB, "delivery.bounced", "email_delivery", delivery.id, before=before, after=delivery)
+    return True
+
+
+def poll_bounces(session: Session, imap: ImapSettings | None = None) -> JobResult:
+    """The scheduler job (does nothing until VRM_BOUNCE_IMAP_HOST is set)."""
+    imap = imap or mail_settings.bounce_imap(session)
+    if imap is None or not imap.host:
+        return JobResult(0, detail="No bounce mailbox configured (VRM_BOUNCE_IMAP_HOST)")
+    bounced = 0
+    box_class = MailBox if imap.ssl else MailBoxUnencrypted
+    with box_class(imap.host, imap.port, timeout=30).login(imap.username, imap.password, imap.folder) as box:
+        for message in box.fetch(AND(no_keyword=PROCESSED), mark_seen=False, bulk=False, limit=MAX_MESSAGES_PER_POLL):
+            found = bounced_delivery(message.obj.as_bytes())
+            if found is not None and record_bounce(session, *found):
+                bounced += 1
+            session.commit()
+            box.flag(message.uid, (PROCESSED, MailMessageFlags.SEEN), True)
+    return JobResult(bounced, detail=f"{bounced} bounce(s) recorded")

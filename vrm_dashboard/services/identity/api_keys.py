@@ -1,0 +1,57 @@
+"""Per-user API keys: shown once, stored as a hash, acting with the user's role."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlmodel import Session, select
+
+from vrm_dashboard.db.models import ApiKey, utcnow
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform.actors import Actor, load_actor, require
+from vrm_dashboard.services.platform.errors import FieldErrors
+
+KEY_PREFIX = "vrm_"
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, actor: Actor, name: str, user_id: int | None = None) -> str:
+    """Create a key for the actor (or, for a user manager, another user); return it once."""
+    require(actor, Action.API_KEY_MANAGE)
+    owner = user_id if user_id is not None else actor.user_id
+    if owner != actor.user_id:
+        require(actor, Action.USER_MANAGE)
+    if owner is None:
+        raise FieldErrors({"user": "An API key belongs to a user"})
+    if not name.strip() or len(name) > 80:
+        raise FieldErrors({"name": "Give the key a name of at most 80 characters"})
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(user_id=owner, name=name.strip(), prefix=prefix, key_hash=_digest(secret))
+    session.add(key)
+    session.flush()
+    audit.record(session, actor, "api_key.create", "api_key", key.id, after=key)
+    return f"{KEY_PREFIX}{prefix}_{secret}"
+
+
+def actor_for_api_key(session: Session, presented: str | None) -> Actor | None:
+    """The key owner's actor, with their current permissions, or None for a bad or revoked key."""
+    if not presented or not presented.startswith(KEY_PREFIX):
+        return None
+    try:
+        prefix, secret = presented[len(KEY_PREFIX):].split("_", 1)
+    except ValueError:
+        return None
+    key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.key_hash, _digest(secret)):
+        return None
+    key.last_used_at = utcnow()
+    session.add(key)
+    return load_actor(session, key.user_id)

@@ -1,0 +1,285 @@
+"""Vendor invoice files in: kept once, read, matched to a vendor, checked for duplicates, and
+entered as a Draft (or Draft Valid when nothing is missing). Whatever cannot be read is
+recorded as a failed intake with its reason and changes nothing else."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, func, select
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import (
+    AuditEntry,
+    Intake,
+    Invoice,
+    InvoiceExtraction,
+    InvoiceKind,
+    InvoiceLine,
+    StoredDocument,
+    Vendor,
+    utcnow,
+)
+from vrm_dashboard.domain.intake_rules import ParsedFacts, draft_problems
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
+from vrm_dashboard.domain.vendor_rules import VendorInput
+from vrm_dashboard.services.platform import audit, documents
+from vrm_dashboard.services.invoices import rollup as invoice_rollup, flags as invoice_flags
+from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
+from vrm_dashboard.services.vendors.matching import Suggestion, match_vendor
+
+S = InvoiceStatus
+_DEAD = (S.ARCHIVED.value, S.REJECTED.value)
+_CONTENT_TYPES = {b"%PDF": "application/pdf", b"<": "application/xml"}
+
+
+@dataclass
+class IntakeOutcome:
+    intake_id: int
+    status: str  # accepted, duplicate, failed
+    message: str
+    invoice_id: int | None = None
+    invoice_status: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _may_receive(session: Session, actor: Actor, vendor_id: int | None) -> int | None:
+    """Staff who import, or an approved vendor sending its own invoice (which is then its own
+    by force)."""
+    if actor.can(Action.INTAKE_IMPORT):
+        return vendor_id
+    if actor.can(Action.PORTAL_USE) and actor.vendor_id is not None:
+        return vendor_onboarding.require_approved(session, actor).id
+    require(actor, Action.INTAKE_IMPORT)
+    return None
+
+
+def receive_invoice(session: Session, actor: Actor, content: bytes, filename: str, channel: str = "upload",
+                    sender: str | None = None, vendor_id: int | None = None) -> IntakeOutcome:
+    forced_vendor = _may_receive(session, actor, vendor_id)
+    digest = hashlib.sha256(content).hexdigest()
+    intake = Intake(channel=channel, kind="invoice", filename=(filename or "invoice")[:255], sha256=digest,
+                    size_bytes=len(content), status="failed", sender=sender, created_by_id=actor.user_id)
+    earlier = session.execute(
+        select(Invoice.id, Invoice.number).join(StoredDocument, StoredDocument.id == Invoice.document_id)
+        .where(StoredDocument.sha256 == digest)
+    ).first()
+    if earlier:
+        return _closed(session, actor, intake, "duplicate", f"The same file was already received as invoice {earlier[1]}",
+                       invoice_id=earlier[0])
+    try:
+        extraction = parse_document(content, filename)
+    except UnreadableDocument as error:
+        return _closed(session, actor, intake, "failed", str(error))
+    document = _store(session, content, filename)
+    intake.status, intake.document_id = "accepted", document.id
+    session.add(intake)
+    session.flush()
+    match = match_vendor(session, extraction.value("vendor_name"), extraction.value("vendor_tax_id"),
+                         extraction.value("iban"), sender)
+    invoice = _new_invoice(session, actor, intake, document, extraction, forced_vendor or match.vendor_id)
+    session.add(InvoiceExtraction(
+        invoice_id=invoice.id, intake_id=intake.id, method=extraction.method,
+        fields=json.dumps(extraction.as_json()), sender_email=sender,
+        suggestions=json.dumps([s.as_dict() for s in match.suggestions]),
+    ))
+    intake.invoice_id = invoice.id
+    session.add(intake)
+    session.flush()
+    problems = revalidate(session, invoice)
+    audit.record(session, actor, "invoice.intake", "invoice", invoice.id, after=invoice)
+    message = f"Received as {invoice.number} ({S(invoice.status).label})"
+    return IntakeOutcome(intake.id, "accepted", message, invoice.id, invoice.status, problems)
+
+
+def _closed(session: Session, actor: Actor, intake: Intake, status: str, reason: str,
+            invoice_id: int | None = None) -> IntakeOutcome:
+    intake.status, intake.reason = status, reason
+    session.add(intake)
+    session.flush()
+    audit.record(session, actor, f"intake.{status}", "intake", intake.id, after=intake)
+    return IntakeOutcome(intake.id, status, reason, invoice_id)
+
+
+def _store(session: Session, content: bytes, filename: str) -> StoredDocument:
+    head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    kind = next((t for prefix, t in _CONTENT_TYPES.items() if head.startswith(prefix)), "application/octet-stream")
+    return documents.store(session, content, filename or "invoice", kind)
+
+
+def _to_minor(value: Decimal | None, currency: str) -> int:
+    if value is None:
+        return 0
+    places = exponent(currency)
+    return int((Decimal(value) * (Decimal(10) ** places)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _new_invoice(session: Session, actor: Actor, intake: Intake, document: StoredDocument, extraction: Extraction,
+                 vendor_id: int | None) -> Invoice:
+    vendor = session.get(Vendor, vendor_id) if vendor_id else None
+    currency = _known_currency(extraction.value("currency")) or (vendor.currency if vendor else "EUR")
+    total = extraction.value("total")
+    tax = extraction.value("tax_total")
+    subtotal = extraction.value("subtotal")
+    if subtotal is None and total is not None:
+        subtotal = total - (tax or Decimal(0))
+    invoice = Invoice(
+        number=f"PI-{intake.id:06d}", kind=InvoiceKind.PARSED.value,
+        vendor_invoice_number=(extraction.value("invoice_number") or None),
+        vendor_id=vendor.id if vendor else None, currency=currency,
+        subtotal_minor=_to_minor(subtotal, currency), tax_minor=_to_minor(tax, currency),
+        total_minor=_to_minor(total, currency), issue_date=extraction.value("issue_date") or date.today(),
+        due_date=extraction.value("due_date"), status=S.DRAFT.value, document_id=document.id,
+        created_by_id=actor.user_id,
+    )
+    if invoice.vendor_invoice_number:
+        invoice.vendor_invoice_number = invoice.vendor_invoice_number[:64]
+    session.add(invoice)
+    session.flush()
+    for position, line in enumerate(extraction.lines, start=1):
+        session.add(InvoiceLine(
+            invoice_id=invoice.id, position=position, description=(line.description or "-")[:255],
+            quantity=line.quantity, unit_price_minor=_to_minor(line.unit_price if line.unit_price is not None
+                                                               else line.amount / (line.quantity or 1), currency),
+            amount_minor=_to_minor(line.amount, currency)))
+    session.flush()
+    return invoice
+
+
+def _known_currency(code: str | None) -> str | None:
+    try:
+        return check_currency(code) if code else None
+    except MoneyError:
+        return None
+
+
+def _duplicate_of(session: Session, invoice: Invoice) -> str | None:
+    if invoice.vendor_id is None:
+        return None
+    same_number = and_(Invoice.vendor_invoice_number == invoice.vendor_invoice_number) \
+        if invoice.vendor_invoice_number else None
+    same_amount_day = and_(Invoice.total_minor == invoice.total_minor, Invoice.issue_date == invoice.issue_date,
+                           Invoice.currency == invoice.currency)
+    for condition in (c for c in (same_number, same_amount_day) if c is not None):
+        other = session.execute(select(Invoice.number).where(
+            Invoice.vendor_id == invoice.vendor_id, Invoice.id != invoice.id, Invoice.status.not_in(_DEAD), condition,
+        ).order_by(Invoice.id)).first()
+        if other:
+            return other[0]
+    return None
+
+
+def revalidate(session: Session, invoice: Invoice) -> list[str]:
+    """Check a parsed draft again: Draft Valid when nothing is missing, else Draft with reasons."""
+    extraction = session.get(InvoiceExtraction, invoice.id)
+    if extraction is None or invoice.status not in (S.DRAFT.value, S.DRAFT_VALID.value):
+        return []
+    fields = json.loads(extraction.fields)
+    # Once a person has edited the invoice's fields, they are what counts, not what was read.
+    edited = session.execute(select(AuditEntry.id).where(
+        AuditEntry.object_type == "invoice", AuditEntry.object_id == str(invoice.id), AuditEntry.action == "invoice.edit",
+    ).limit(1)).first() is not None
+    lines = session.execute(select(func.count(), func.sum(InvoiceLine.amount_minor))
+                            .where(InvoiceLine.invoice_id == invoice.id)).one()
+    facts = ParsedFacts(
+        has_number=bool(invoice.vendor_invoice_number) or edited,
+        has_issue_date=bool(fields.get("issue_date")) or edited,
+        has_total=fields.get("total") is not None or (edited and invoice.total_minor > 0),
+        currency_known=_known_currency(invoice.currency if edited else fields.get("currency")) is not None,
+        vendor_matched=invoice.vendor_id is not None,
+        lines_total_minor=int(lines[1]) if lines[0] else None, line_count=int(lines[0]),
+        tax_minor=invoice.tax_minor, total_minor=invoice.total_minor, duplicate_of=_duplicate_of(session, invoice),
+    )
+    problems = draft_problems(facts)
+    target = S.DRAFT if problems else S.DRAFT_VALID
+    if invoice.status != target.value:
+        invoice.status = target.value
+        invoice.updated_at = utcnow()
+        session.add(invoice)
+    extraction.problems = json.dumps(problems)
+    session.add(extraction)
+    session.flush()
+    if invoice.vendor_id is not None:
+        invoice_rollup.refresh(session, [invoice.vendor_id])
+    invoice_flags.reconcile(session, [invoice.id])
+    return problems
+
+
+def suggestions_for(session: Session, actor: Actor, invoice_id: int) -> list[Suggestion]:
+    require(actor, Action.INVOICE_VIEW)
+    extraction = session.get(InvoiceExtraction, invoice_id)
+    if extraction is None:
+        return []
+    return [Suggestion(**s) for s in json.loads(extraction.suggestions)]
+
+
+def resolve_vendor(session: Session, actor: Actor, invoice_id: int, vendor_id: int) -> Invoice:
+    """Settle which vendor sent a parsed invoice, then check it again."""
+    require(actor, Action.INVOICE_EDIT)
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.kind != InvoiceKind.PARSED.value:
+        raise NotFound(f"No parsed invoice with id {invoice_id}")
+    if invoice.status not in (S.DRAFT.value, S.DRAFT_VALID.value):
+        raise Conflict("Only a draft's vendor can be changed")
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise NotFound(f"No vendor with id {vendor_id}")
+    if actor.vendor_id is not None and actor.vendor_id != vendor_id:
+        raise PermissionDenied("You may not assign another vendor's invoice")
+    before = audit.snapshot(invoice)
+    previous_vendor = invoice.vendor_id
+    invoice.vendor_id = vendor.id
+    invoice.updated_by_id = actor.user_id
+    invoice.updated_at = utcnow()
+    session.add(invoice)
+    session.flush()
+    if previous_vendor is not None:
+        invoice_rollup.refresh(session, [previous_vendor])
+    revalidate(session, invoice)
+    audit.record(session, actor, "invoice.resolve_vendor", "invoice", invoice.id, before=before, after=invoice)
+    return invoice
+
+
+def extraction_of(session: Session, actor: Actor, invoice_id: int) -> dict | None:
+    """What the parser read, the suggestions and the open problems, for the side-by-side view."""
+    require(actor, Action.INVOICE_VIEW)
+    extraction = session.get(InvoiceExtraction, invoice_id)
+    if extraction is None:
+        return None
+    return {"method": extraction.method, "fields": json.loads(extraction.fields),
+            "suggestions": json.loads(extraction.suggestions), "problems": json.loads(extraction.problems),
+            "sender": extraction.sender_email}
+
+
+def vendor_prefill(session: Session, actor: Actor, invoice_id: int) -> VendorInput:
+    """A new vendor profile filled from what the invoice says about its sender."""
+    require(actor, Action.VENDOR_CREATE)
+    extraction = session.get(InvoiceExtraction, invoice_id)
+    invoice = session.get(Invoice, invoice_id)
+    if extraction is None or invoice is None:
+        raise NotFound("This invoice has no extracted data")
+    fields = json.loads(extraction.fields)
+    name = (fields.get("vendor_name") or "").strip()
+    vat = (fields.get("vendor_tax_id") or "").strip()
+    iban = (fields.get("iban") or "").strip()
+    code = re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:20] or f"V-{invoice_id}"
+    country = vat[:2] if vat[:2].isalpha() else (iban[:2] if iban else "")
+    return VendorInput(vendor_code=code, name=name, legal_name=name, email=extraction.sender_email or "",
+                       country=country, currency=invoice.currency, payment_method="sepa" if iban else "wire",
+                       iban=iban, vat_id=vat if vat[:2].isalpha() else "", tax_id="" if vat[:2].isalpha() else vat)
+
+
+def create_vendor_from_invoice(session: Session, actor: Actor, invoice_id: int, data: VendorInput) -> Invoice:
+    """Add the sender as a new vendor (validated like any vendor) and assign the invoice to it."""
+    vendor = vendor_service.create_vendor(session, actor, data)
+    return resolve_vendor(session, actor, invoice_id, vendor.id)

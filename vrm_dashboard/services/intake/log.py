@@ -1,0 +1,83 @@
+"""What arrived and what became of it: the intake log people read, one page at a time."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import Intake, Invoice, JobRun
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform.actors import Actor, require
+
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class IntakeRow:
+    id: int
+    at: datetime
+    channel: str
+    kind: str
+    filename: str
+    status: str
+    reason: str
+    rows_total: int
+    rows_new: int
+    invoice_id: int | None
+    invoice_number: str
+    sender: str
+
+
+@dataclass(frozen=True)
+class IntakePage:
+    rows: list[IntakeRow]
+    total: int
+    page: int
+
+    def as_dict(self) -> dict:
+        return {"items": [{**asdict(r), "at": r.at.isoformat()} for r in self.rows], "total": self.total,
+                "page": self.page}
+
+
+def recent_intakes(session: Session, actor: Actor, page: int = 1, status: str = "", kind: str = "") -> IntakePage:
+    require(actor, Action.INVOICE_VIEW)
+    conditions = []
+    if status:
+        conditions.append(Intake.status == status)
+    if kind:
+        conditions.append(Intake.kind == kind)
+    total = session.execute(select(func.count()).select_from(Intake).where(*conditions)).scalar_one()
+    rows = session.execute(
+        select(Intake, Invoice.number).outerjoin(Invoice, Invoice.id == Intake.invoice_id).where(*conditions)
+        .order_by(Intake.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return IntakePage([
+        IntakeRow(i.id, i.created_at, i.channel, i.kind, i.filename, i.status, i.reason or "", i.rows_total,
+                  i.rows_new, i.invoice_id, number or "", i.sender or "")
+        for i, number in rows
+    ], int(total), page)
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    job: str
+    started_at: datetime
+    status: str
+    rows: int
+    errors: int
+    seconds: float
+    detail: str
+
+
+def recent_sync_runs(session: Session, actor: Actor, limit: int = 20) -> list[SyncRun]:
+    """The latest connector and mailbox runs: rows, errors, duration."""
+    require(actor, Action.INVOICE_VIEW)
+    runs = session.execute(
+        select(JobRun).where(JobRun.job.like("sync_%") | (JobRun.job == "poll_invoice_mailbox"))
+        .order_by(JobRun.id.desc()).limit(limit)
+    ).scalars().all()
+    return [SyncRun(r.job, r.started_at, r.status, r.rows, r.errors,
+                    (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0.0, (r.detail or "")[:500])
+            for r in runs]

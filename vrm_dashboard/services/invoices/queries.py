@@ -1,0 +1,276 @@
+"""Reading invoices: the filtered, sorted, paged Pending Invoices list with its totals,
+and one invoice's detail."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import list_currencies
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import (
+    Invoice,
+    InvoiceApproval,
+    InvoiceFlag,
+    InvoiceLine,
+    InvoiceRollup,
+    StoredDocument,
+    User,
+    Vendor,
+)
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.domain.money import MoneyError, exponent
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.invoices import flags as invoice_flags
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.errors import FieldErrors, NotFound
+from vrm_dashboard.services.reporting.status_counts import StatusTotal
+
+MAX_PAGE_SIZE = 200
+SORTABLE = {
+    "number": Invoice.number,
+    "kind": Invoice.kind,
+    "amount": Invoice.total_minor,
+    "currency": Invoice.currency,
+    "issue_date": Invoice.issue_date,
+    "due_date": Invoice.due_date,
+    "status": Invoice.status,
+    "vendor": Vendor.name,
+}
+
+
+@dataclass
+class InvoiceQuery:
+    """A view of the invoice list; the same object drives the page, the totals and exports."""
+
+    search: str = ""
+    statuses: list[str] = field(default_factory=list)
+    vendor: str = ""
+    kind: str = ""
+    issued_from: str = ""
+    issued_to: str = ""
+    amount_min: str = ""
+    amount_max: str = ""
+    payment_method: str = ""
+    flag: str = ""
+    sort: str = "issue_date"
+    descending: bool = True
+    page: int = 1
+    page_size: int = 25
+
+
+@dataclass
+class InvoiceRow:
+    id: int
+    number: str
+    kind: str
+    vendor_id: int | None
+    vendor_name: str
+    vendor_code: str
+    total_minor: int
+    currency: str
+    issue_date: date
+    due_date: date | None
+    status: str
+    submitted_by: str
+    approvers: list[str]
+    flags: list[str]
+    payment_method: str
+
+
+@dataclass
+class InvoicePage:
+    rows: list[InvoiceRow]
+    total_rows: int
+    page: int
+    page_count: int
+    totals: list[StatusTotal]
+
+
+@lru_cache(maxsize=1)
+def currencies_by_exponent() -> dict[int, tuple[str, ...]]:
+    """Every ISO 4217 currency grouped by its exponent (JPY 0, EUR 2, BHD 3)."""
+    grouped: dict[int, list[str]] = {}
+    for code in list_currencies():
+        try:
+            grouped.setdefault(exponent(code), []).append(code)
+        except MoneyError:
+            continue
+    return {places: tuple(sorted(codes)) for places, codes in grouped.items()}
+
+
+def _amount_bound(text: str, label: str, compare):  # type: ignore[no-untyped-def]
+    """An amount bound in major units, compared with each row in its own currency's minor units."""
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        raise FieldErrors({label: f"{text!r} is not an amount"}) from None
+    return or_(*[
+        and_(Invoice.currency.in_(codes), compare(Invoice.total_minor, int(value.scaleb(places))))
+        for places, codes in currencies_by_exponent().items()
+    ])
+
+
+def conditions(query: InvoiceQuery) -> tuple[list, bool]:
+    """SQL conditions for a view, and whether they need the vendor table joined."""
+    where: list = []
+    needs_vendor = False
+    term = query.search.strip()
+    if term:
+        # Vendors matched through a subquery, not a join, so invoices with no vendor yet (parsed,
+        # unmatched) are found by their numbers too.
+        pattern = f"%{term.lower()}%"
+        matching_vendors = select(Vendor.id).where(or_(func.lower(Vendor.name).like(pattern),
+                                                       func.lower(Vendor.vendor_code) == term.lower()))
+        # Number prefixes as index ranges (as typed, and upper-cased as our numbers are), so
+        # each branch of the OR is an index lookup rather than a scan of every invoice.
+        prefixes = {term, term.upper()}
+        number_ranges = [Invoice.number.between(p, p + "\uffff") for p in prefixes]
+        where.append(or_(*number_ranges, Invoice.vendor_invoice_number == term,
+                         Invoice.vendor_id.in_(matching_vendors)))
+    statuses = [s for s in query.statuses if s in {x.value for x in InvoiceStatus}]
+    if statuses:
+        where.append(Invoice.status.in_(statuses))
+    if query.vendor.strip():
+        needs_vendor = True
+        v = query.vendor.strip().lower()
+        where.append(or_(func.lower(Vendor.vendor_code) == v, func.lower(Vendor.name).like(f"%{v}%")))
+    if query.kind:
+        where.append(Invoice.kind == query.kind)
+    if query.payment_method:
+        needs_vendor = True
+        where.append(Vendor.payment_method == query.payment_method)
+    for text, key, op in ((query.issued_from, "issued_from", lambda c, d: c >= d),
+                          (query.issued_to, "issued_to", lambda c, d: c <= d)):
+        if text.strip():
+            try:
+                where.append(op(Invoice.issue_date, date.fromisoformat(text.strip())))
+            except ValueError:
+                raise FieldErrors({key: f"{text!r} is not a date like 2026-11-30"}) from None
+    if query.amount_min.strip():
+        where.append(_amount_bound(query.amount_min, "amount_min", lambda c, v: c >= v))
+    if query.amount_max.strip():
+        where.append(_amount_bound(query.amount_max, "amount_max", lambda c, v: c <= v))
+    if query.flag:
+        if query.flag == "none":
+            where.append(~select(InvoiceFlag.invoice_id).where(InvoiceFlag.invoice_id == Invoice.id).exists())
+        else:
+            where.append(Invoice.id.in_(select(InvoiceFlag.invoice_id).where(InvoiceFlag.flag == query.flag)))
+    return where, needs_vendor
+
+
+def _only_rollup_filters(query: InvoiceQuery) -> bool:
+    """True when the totals can come from the rollup (no per-invoice filter in the view)."""
+    return not any([query.search.strip(), query.kind, query.issued_from.strip(), query.issued_to.strip(),
+                    query.amount_min.strip(), query.amount_max.strip(), query.flag])
+
+
+def totals(session: Session, query: InvoiceQuery) -> list[StatusTotal]:
+    """Count and amount per status and currency for the view, summed in SQL."""
+    if _only_rollup_filters(query):
+        r = InvoiceRollup
+        stmt = select(r.status, r.currency, func.sum(r.invoice_count), func.sum(r.amount_minor))
+        if query.vendor.strip() or query.payment_method:
+            stmt = stmt.join(Vendor, Vendor.id == r.vendor_id)
+            where, _ = conditions(InvoiceQuery(vendor=query.vendor, payment_method=query.payment_method))
+            stmt = stmt.where(*where)
+        statuses = [s for s in query.statuses if s]
+        if statuses:
+            stmt = stmt.where(r.status.in_(statuses))
+        stmt = stmt.group_by(r.status, r.currency)
+    else:
+        where, needs_vendor = conditions(query)
+        stmt = select(Invoice.status, Invoice.currency, func.count(), func.sum(Invoice.total_minor))
+        if needs_vendor:
+            stmt = stmt.join(Vendor, Vendor.id == Invoice.vendor_id)
+        stmt = stmt.where(*where).group_by(Invoice.status, Invoice.currency)
+    order = {s.value: i for i, s in enumerate(InvoiceStatus)}
+    rows = [StatusTotal(s, c, int(n or 0), int(a or 0)) for s, c, n, a in session.execute(stmt).all() if n]
+    return sorted(rows, key=lambda t: (order.get(t.status, 99), t.currency))
+
+
+def list_invoices(session: Session, actor: Actor, query: InvoiceQuery) -> InvoicePage:
+    """One page of the view, with totals per status and currency."""
+    require(actor, Action.INVOICE_VIEW)
+    where, needs_vendor = conditions(query)
+    summary = totals(session, query)
+    total_rows = sum(t.count for t in summary)
+    page_size = max(1, min(query.page_size, MAX_PAGE_SIZE))
+    page_count = max(1, -(-total_rows // page_size))
+    page = max(1, min(query.page, page_count))
+    sort_column = SORTABLE.get(query.sort, Invoice.issue_date)
+    submitter = aliased(User)
+    stmt = (
+        select(Invoice, Vendor.name, Vendor.vendor_code, Vendor.payment_method, submitter.email)
+        .join(Vendor, Vendor.id == Invoice.vendor_id, isouter=not needs_vendor)
+        .join(submitter, submitter.id == Invoice.created_by_id, isouter=True)
+        .where(*where)
+        .order_by(sort_column.desc() if query.descending else sort_column.asc(),
+                  Invoice.id.desc() if query.descending else Invoice.id.asc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    found = session.execute(stmt).all()
+    ids = [inv.id for inv, *_ in found]
+    approvals: dict[int, list[str]] = {}
+    for invoice_id, label in session.execute(
+        select(InvoiceApproval.invoice_id, InvoiceApproval.user_label)
+        .where(InvoiceApproval.invoice_id.in_(ids)).order_by(InvoiceApproval.id)
+    ).all():
+        approvals.setdefault(invoice_id, []).append(label)
+    flags = invoice_flags.flags_of(session, ids)
+    rows = [
+        InvoiceRow(
+            id=inv.id, number=inv.number, kind=inv.kind, vendor_id=inv.vendor_id,
+            vendor_name=name or "", vendor_code=code or "", total_minor=inv.total_minor,
+            currency=inv.currency, issue_date=inv.issue_date, due_date=inv.due_date,
+            status=inv.status, submitted_by=submitted or "import", approvers=approvals.get(inv.id, []),
+            flags=flags.get(inv.id, []), payment_method=method or "",
+        )
+        for inv, name, code, method, submitted in found
+    ]
+    return InvoicePage(rows=rows, total_rows=total_rows, page=page, page_count=page_count, totals=summary)
+
+
+@dataclass
+class InvoiceDetail:
+    invoice: Invoice
+    vendor: Vendor | None
+    lines: list[InvoiceLine]
+    approvals: list[InvoiceApproval]
+    flags: list[InvoiceFlag]
+    document: StoredDocument | None
+    history: list
+    submitted_by: str
+
+
+def invoice_detail(session: Session, actor: Actor, invoice_id: int) -> InvoiceDetail:
+    require(actor, Action.INVOICE_VIEW)
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"No invoice with id {invoice_id}")
+    submitter = session.get(User, invoice.created_by_id) if invoice.created_by_id else None
+    document = None
+    if invoice.document_id:
+        # Only the metadata here; the bytes are served by the document route.
+        document = session.execute(
+            select(StoredDocument).where(StoredDocument.id == invoice.document_id)
+        ).scalars().first()
+    return InvoiceDetail(
+        invoice=invoice,
+        vendor=session.get(Vendor, invoice.vendor_id) if invoice.vendor_id else None,
+        lines=list(session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)
+                                   .order_by(InvoiceLine.position)).scalars().all()),
+        approvals=list(session.execute(select(InvoiceApproval).where(InvoiceApproval.invoice_id == invoice_id)
+                                       .order_by(InvoiceApproval.id)).scalars().all()),
+        flags=list(session.execute(select(InvoiceFlag).where(InvoiceFlag.invoice_id == invoice_id)).scalars().all()),
+        document=document,
+        history=audit.history(session, "invoice", invoice_id),
+        submitted_by=submitter.email if submitter else "import",
+    )

@@ -1,0 +1,3 @@
+"""Paying vendors: payouts from approved invoices and their approval, exactly-once execution
+through the rails, settlement, bank-statement reconciliation, exchange rates and remittance
+advice."""

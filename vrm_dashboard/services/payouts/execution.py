@@ -1,0 +1,513 @@
+"""Paying cleared payouts through their rails, exactly once.
+
+The scheduler job runs these steps; each ends in a commit, so a crash (kill -9 at any
+point) loses at most the step in flight, and the next run picks up from the database:
+
+1. batch: cleared payouts due today become one transaction per vendor, currency and rail,
+   with an idempotency key, converted at the day's stored rate. Payout and invoice move to
+   Processing in the same commit.
+2. submit: a file rail claims its new transactions and stores the file in the same commit,
+   so a file either exists with its transfers or not at all. The online provider is called
+   per transaction after the claim is committed, with the idempotency key; a provider
+   repeats its first answer for a key it has seen, so a resubmission cannot pay twice.
+3. deliver: stored files are written to the bank outbox under their own name (written
+   again after a crash, same name and bytes: the bank sees one file).
+4. recover: a provider claim left in flight by a dead run is looked up at the provider:
+   taken means submitted; not taken means tried again with the same key, or held for a
+   person once the provider's idempotency window has passed.
+5. confirm: the provider's outcome (poll, or its signed callback) settles Paid or Failed.
+
+Two runs at once are safe: every move is a conditional UPDATE on the status it expects,
+and batching holds a lock (SQLite's write lock, a PostgreSQL advisory lock).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import String, and_, bindparam, cast, func, insert, literal, or_, select, text, update
+from sqlmodel import Session
+
+from vrm_dashboard.config import settings
+from vrm_dashboard.db.models import Invoice, PaymentFile, PaymentTransaction, Payout, StoredDocument, Vendor, utcnow
+from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.domain.money import MoneyError
+from vrm_dashboard.domain.payout_rules import MAX_ATTEMPTS, Rail, next_attempt_after
+from vrm_dashboard.domain.vendor_rules import ActivityStatus
+from vrm_dashboard.rails import nacha_file, sepa_file
+from vrm_dashboard.rails.base import PaymentFileContent, ProviderTimeout, RailError, Transfer
+from vrm_dashboard.rails.sandbox_provider import SandboxProvider, sign
+from vrm_dashboard.services.platform import settings as app_settings, audit, documents
+from vrm_dashboard.services.payouts import crash_points, fx_rates
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.job_runs import JobResult
+from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
+
+T = TransactionStatus
+JOB = Actor.system("execute_payouts")
+FILE_RAILS = (Rail.SEPA.value, Rail.ACH.value)
+FILE_MAX_TRANSFERS = 10_000
+PROVIDER_CHUNK = 1_000  # payouts per provider request
+# A provider remembers an idempotency key this long; after that a resubmission could pay
+# again, so an unresolved claim goes to a person instead.
+PROVIDER_IDEMPOTENCY_WINDOW = timedelta(hours=24)
+_BATCH_LOCK = 0x5652_4D50  # "VRMP"
+
+
+def default_provider() -> SandboxProvider:
+    p = settings().payouts
+    return SandboxProvider(p.provider_db, p.provider_failure_percent, p.provider_timeout_percent,
+                           p.provider_settle_seconds)
+
+
+@dataclass
+class RunReport:
+    batched: int = 0
+    submitted: int = 0
+    files: int = 0
+    delivered: int = 0
+    recovered: int = 0
+    paid: int = 0
+    failed: int = 0
+    in_review: int = 0
+    retrying: int = 0
+    problems: int = 0
+
+    def result(self) -> JobResult:
+        detail = ", ".join(f"{k} {v}" for k, v in vars(self).items() if v)
+        return JobResult(rows=self.batched + self.submitted + self.paid + self.failed, errors=self.problems,
+                         detail=detail or "nothing due")
+
+
+def reference_of(transaction_id: int) -> str:
+    """Our end-to-end reference: fits SEPA (35) and NACHA's individual id (15) fields."""
+    return f"VRM{transaction_id:012d}"
+
+
+def _reference_sql(session: Session):  # type: ignore[no-untyped-def]
+    """reference_of(id) computed by the database, for thousands of new transfers at once."""
+    digits = cast(PaymentTransaction.id, String)
+    if session.get_bind().dialect.name == "postgresql":
+        return literal("VRM") + func.lpad(digits, 12, "0")
+    return literal("VRM") + func.substr(literal("000000000000") + digits, -12, 12)
+
+
+def execute_payouts(session: Session, today: date | None = None, provider: SandboxProvider | None = None) -> JobResult:
+    """The scheduler job: every step of a payout run, each committed on its own."""
+    today = today or date.today()
+    provider = provider or default_provider()
+    worker = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    report = RunReport()
+    batch_cleared_payouts(session, today, report)
+    recover_interrupted(session, provider, report)
+    submit_file_rails(session, worker, report)
+    submit_provider(session, worker, provider, report)
+    hand_to_people(session, worker, report)
+    deliver_files(session, report)
+    confirm_from_provider(session, provider, report)
+    return report.result()
+
+
+def _cleared(today: date, cooling_off_hours: int):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    vendor_ok = select(Vendor.id).where(
+        Vendor.activity_status == ActivityStatus.ACTIVE.value,
+        or_(Vendor.bank_details_changed_at.is_(None),
+            Vendor.bank_details_changed_at <= now - timedelta(hours=cooling_off_hours)),
+    )
+    return and_(Payout.status == PayoutStatus.AWAITING_PAYOUT.value, Payout.transaction_id.is_(None),
+                Payout.pay_date <= today, Payout.vendor_id.in_(vendor_ok))
+
+
+def _lock_batching(session: Session) -> None:
+    # SQLite: the unit of work already holds the write lock (BEGIN IMMEDIATE).
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _BATCH_LOCK})
+
+
+def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> None:
+    _lock_batching(session)
+    hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))
+    cleared = _cleared(today, hours)
+    groups = session.execute(
+        select(Payout.vendor_id, Payout.currency, Payout.rail, Vendor.currency, func.sum(Payout.amount_minor),
+               func.count())
+        .join(Vendor, Vendor.id == Payout.vendor_id).where(cleared)
+        .group_by(Payout.vendor_id, Payout.currency, Payout.rail, Vendor.currency)
+    ).all()
+    if not groups:
+        session.commit()
+        return
+    run = uuid.uuid4().hex[:12]
+    now = utcnow()
+    rows, unconvertible = [], []
+    for vendor_id, currency, rail, target, total, count in groups:
+        try:
+            conversion = fx_rates.convert(session, int(total), currency, target, today)
+        except MoneyError as exc:
+            unconvertible.append({"v": vendor_id, "c": currency, "reason": str(exc)[:255]})
+            continue
+        rows.append({
+            "vendor_id": vendor_id, "rail": rail, "status": T.NEW.value,
+            "idempotency_key": f"{run}-{vendor_id}-{currency}-{rail}", "payout_count": int(count),
+            "source_currency": currency, "source_amount_minor": int(total), "target_currency": target,
+            "target_amount_minor": conversion.target_minor,
+            "rate": None if currency == target else conversion.rate,
+            "rate_source": None if currency == target else conversion.source_label[:60],
+            "attempts": 0, "created_at": now, "updated_at": now,
+        })
+    conn = session.connection()
+    if unconvertible:
+        conn.execute(update(Payout).where(cleared, Payout.vendor_id == bindparam("v"),
+                                          Payout.currency == bindparam("c"))
+                     .values(failure_reason=bindparam("reason")), unconvertible)
+        report.problems += len(unconvertible)
+    if rows:
+        conn.execute(insert(PaymentTransaction), rows)
+        ours = PaymentTransaction.idempotency_key.like(f"{run}-%")
+        conn.execute(update(PaymentTransaction).where(ours).values(reference=_reference_sql(session)))
+        ids = list(conn.execute(select(PaymentTransaction.id).where(ours)).scalars())
+        key = (literal(f"{run}-") + cast(Payout.vendor_id, String) + literal("-") + Payout.currency
+               + literal("-") + Payout.rail)
+        match = select(PaymentTransaction.id).where(PaymentTransaction.idempotency_key == key).scalar_subquery()
+        conn.execute(update(Payout).where(cleared, select(PaymentTransaction.id).where(
+            PaymentTransaction.idempotency_key == key).exists()).values(
+            transaction_id=match, status=PayoutStatus.PROCESSING.value, failure_reason=None, updated_at=now))
+        invoices = Invoice.id.in_(select(Payout.invoice_id).where(Payout.transaction_id.in_(
+            select(PaymentTransaction.id).where(ours)))) & (Invoice.status == InvoiceStatus.APPROVED.value)
+        invoice_rollup.move(session, invoices, InvoiceStatus.PROCESSING.value)
+        conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.PROCESSING.value, updated_at=now))
+        audit.record_where(session, JOB, "payment_transaction.created", "payment_transaction", PaymentTransaction.id,
+                           ours, None, {"status": T.NEW.value})
+        report.batched += len(ids)
+    session.commit()
+    crash_points.reached("batched")
+
+
+def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
+    t, v = PaymentTransaction, Vendor
+    rows = session.execute(
+        select(t.id, t.reference, t.idempotency_key, t.target_amount_minor, t.target_currency, v.vendor_code,
+               v.legal_name, v.name, v.iban, v.bic, v.account_number, v.routing_number, v.paypal_email)
+        .join(v, v.id == t.vendor_id).where(t.id.in_(ids)).order_by(t.id)
+    ).all()
+    return [Transfer(
+        transaction_id=tid, reference=reference or reference_of(tid), idempotency_key=key or "",
+        vendor_code=code, beneficiary=legal_name or name, amount_minor=amount, currency=currency,
+        execution_date=today, description=f"{reference} {code} payout", iban=iban, bic=bic,
+        account_number=account, routing_number=routing, paypal_email=paypal,
+    ) for tid, reference, key, amount, currency, code, legal_name, name, iban, bic, account, routing, paypal in rows]
+
+
+def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
+    """Take these new transactions for this run; returns the ones it got."""
+    now = utcnow()
+    return [row[0] for row in session.connection().execute(
+        update(PaymentTransaction)
+        .where(PaymentTransaction.id.in_(ids), PaymentTransaction.status == T.NEW.value)
+        .values(status=T.PROCESSING.value, claimed_by=worker, claimed_at=now, updated_at=now,
+                first_claimed_at=func.coalesce(PaymentTransaction.first_claimed_at, now),
+                attempts=PaymentTransaction.attempts + 1)
+        .returning(PaymentTransaction.id)
+    ).all()]
+
+
+def _due(rail: str, limit: int):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    return (select(PaymentTransaction.id).where(
+        PaymentTransaction.status == T.NEW.value, PaymentTransaction.rail == rail,
+        or_(PaymentTransaction.next_attempt_at.is_(None), PaymentTransaction.next_attempt_at <= now))
+        .order_by(PaymentTransaction.id).limit(limit))
+
+
+def _build_file(rail: str, transfers: list[Transfer], currency: str):  # type: ignore[no-untyped-def]
+    p = settings().payouts
+    if rail == Rail.SEPA.value:
+        return sepa_file.build(transfers, p.payer_name, p.payer_iban, p.payer_bic, currency)
+    return nacha_file.build(transfers, p.payer_name, p.ach_company_id, p.ach_origin_routing,
+                            p.ach_destination_routing, utcnow())
+
+
+def _unpayable(rail: str, t: Transfer) -> str | None:
+    """Why a file rail cannot carry this transfer (the vendor's account data), if it cannot."""
+    try:
+        _build_file(rail, [t], t.currency)
+    except RailError as exc:
+        return str(exc)
+    return None
+
+
+def submit_file_rails(session: Session, worker: str, report: RunReport) -> None:
+    today = date.today()
+    for rail in FILE_RAILS:
+        while True:
+            due = list(session.execute(_due(rail, FILE_MAX_TRANSFERS)).scalars())
+            if not due:
+                session.commit()
+                break
+            # Claim, build and store in one commit: the file exists with its transfers, or not at all.
+            claimed = _claim(session, worker, due)
+            by_currency: dict[str, list[Transfer]] = {}
+            for t in _transfers(session, claimed, today):
+                by_currency.setdefault(t.currency, []).append(t)
+            for currency, group in by_currency.items():
+                try:
+                    built = _build_file(rail, group, currency)
+                except RailError:
+                    # Only now look for the transfers the rail cannot carry, one by one.
+                    group = _fail_unpayable(session, rail, group, report)
+                    built = _build_file(rail, group, currency) if group else None
+                if built is not None:
+                    _store_file(session, rail, currency, group, built)
+                    report.files += 1
+                    report.submitted += len(group)
+            session.commit()
+            crash_points.reached(f"{rail}_file_stored")
+
+
+def _fail_unpayable(session: Session, rail: str, transfers: list[Transfer], report: RunReport) -> list[Transfer]:
+    """Fail the transfers a file rail cannot carry (the vendor's account data), with the reason;
+    returns the rest."""
+    bad = {t.transaction_id: reason for t in transfers if (reason := _unpayable(rail, t))}
+    for reason in set(bad.values()):
+        report.failed += len(settle_failed(session, JOB, [i for i, r in bad.items() if r == reason], reason,
+                                           from_statuses=(T.PROCESSING.value,)))
+    return [t for t in transfers if t.transaction_id not in bad]
+
+
+def _store_file(session: Session, rail: str, currency: str, transfers: list[Transfer],
+                built: PaymentFileContent) -> None:
+    document = documents.store(session, built.content, built.filename, built.content_type)
+    payment_file = PaymentFile(rail=rail, reference=built.reference, currency=currency,
+                               transfer_count=len(transfers), total_minor=sum(t.amount_minor for t in transfers),
+                               document_id=document.id)
+    session.add(payment_file)
+    session.flush()
+    now = utcnow()
+    session.connection().execute(update(PaymentTransaction).where(
+        PaymentTransaction.id.in_([t.transaction_id for t in transfers])).values(
+        file_id=payment_file.id, submitted_at=now, updated_at=now))
+
+
+def submit_provider(session: Session, worker: str, provider: SandboxProvider, report: RunReport) -> None:
+    today = date.today()
+    while True:
+        due = list(session.execute(_due(Rail.PROVIDER.value, PROVIDER_CHUNK)).scalars())
+        if not due:
+            session.commit()
+            return
+        claimed = _claim(session, worker, due)
+        session.commit()
+        crash_points.reached("provider_claimed")
+        transfers = _transfers(session, claimed, today)
+        accepted, retry, refused = [], [], {}
+        try:
+            answers = provider.submit_batch([(t.idempotency_key, t.amount_minor, t.currency, t.paypal_email or "")
+                                             for t in transfers])
+        except ProviderTimeout:
+            retry = [t.transaction_id for t in transfers]
+        else:
+            for t in transfers:
+                answer = answers[t.idempotency_key]
+                if isinstance(answer, str):
+                    refused[t.transaction_id] = answer
+                else:
+                    accepted.append(t.transaction_id)
+        crash_points.reached("provider_called")
+        _record_submissions(session, worker, accepted, retry, refused, report)
+        session.commit()
+        crash_points.reached("provider_recorded")
+
+
+def _record_submissions(session: Session, worker: str, accepted: list[int], retry: list[int],
+                        refused: dict[int, str], report: RunReport) -> None:
+    conn = session.connection()
+    now = utcnow()
+    mine = and_(PaymentTransaction.claimed_by == worker, PaymentTransaction.status == T.PROCESSING.value,
+                PaymentTransaction.submitted_at.is_(None))
+    if accepted:
+        conn.execute(update(PaymentTransaction).where(PaymentTransaction.id.in_(accepted), mine)
+                     .values(submitted_at=now, updated_at=now, failure_reason=None))
+        report.submitted += len(accepted)
+    if retry:
+        _retry_later(session, retry, mine, "The provider did not answer; trying again", report)
+    for reason in set(refused.values()):
+        report.failed += len(settle_failed(session, JOB, [i for i, r in refused.items() if r == reason], reason,
+                                           from_statuses=(T.PROCESSING.value,)))
+
+
+def _retry_later(session: Session, ids: list[int], condition, reason: str, report: RunReport) -> None:  # type: ignore[no-untyped-def]
+    conn = session.connection()
+    now = utcnow()
+    exhausted = list(conn.execute(select(PaymentTransaction.id).where(
+        PaymentTransaction.id.in_(ids), condition, PaymentTransaction.attempts >= MAX_ATTEMPTS)).scalars())
+    if exhausted:
+        report.in_review += len(settle_failed(
+            session, JOB, exhausted, f"No answer from the provider after {MAX_ATTEMPTS} attempts: check with the "
+            "provider whether it paid, then mark it paid or retry it", from_statuses=(T.PROCESSING.value,),
+            status=T.IN_REVIEW.value))
+    waiting = [i for i in ids if i not in set(exhausted)]
+    attempts = dict(conn.execute(select(PaymentTransaction.id, PaymentTransaction.attempts)
+                                 .where(PaymentTransaction.id.in_(waiting))).all())
+    for tid in waiting:
+        conn.execute(update(PaymentTransaction).where(PaymentTransaction.id == tid, condition).values(
+            status=T.NEW.value, claimed_by=None, claimed_at=None, failure_reason=reason, updated_at=now,
+            next_attempt_at=next_attempt_after(int(attempts.get(tid, 1)), now)))
+    report.retrying += len(waiting)
+
+
+def hand_to_people(session: Session, worker: str, report: RunReport) -> None:
+    """Manual and wire transfers wait, in Processing, for a person to pay and record them."""
+    due = list(session.execute(_due(Rail.MANUAL.value, 100_000)).scalars())
+    if due:
+        claimed = _claim(session, worker, due)
+        now = utcnow()
+        session.connection().execute(update(PaymentTransaction).where(PaymentTransaction.id.in_(claimed))
+                                     .values(submitted_at=now))
+        report.submitted += len(claimed)
+    session.commit()
+
+
+def _outbox() -> Path:
+    path = settings().payouts.outbox_dir
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def deliver_files(session: Session, report: RunReport) -> None:
+    pending = session.execute(select(PaymentFile, StoredDocument).join(
+        StoredDocument, StoredDocument.id == PaymentFile.document_id).where(PaymentFile.delivered_at.is_(None))
+        .order_by(PaymentFile.id)).all()
+    for payment_file, document in pending:
+        target = _outbox() / document.filename
+        # A name of its own per writer: two runs may deliver the same file at once (same bytes).
+        part = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
+        with open(part, "wb") as out:
+            out.write(document.content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, target)
+        crash_points.reached("file_written")
+        session.connection().execute(update(PaymentFile).where(PaymentFile.id == payment_file.id,
+                                                               PaymentFile.delivered_at.is_(None))
+                                     .values(delivered_at=utcnow()))
+        session.commit()
+        report.delivered += 1
+    session.commit()
+
+
+def recover_interrupted(session: Session, provider: SandboxProvider, report: RunReport) -> None:
+    """Provider claims whose run died before recording the answer."""
+    now = utcnow()
+    lease = timedelta(seconds=settings().payouts.claim_lease_seconds)
+    stale = session.execute(select(PaymentTransaction.id, PaymentTransaction.idempotency_key,
+                                   PaymentTransaction.claimed_by, PaymentTransaction.first_claimed_at).where(
+        PaymentTransaction.rail == Rail.PROVIDER.value, PaymentTransaction.status == T.PROCESSING.value,
+        PaymentTransaction.submitted_at.is_(None), PaymentTransaction.claimed_at <= now - lease)).all()
+    if not stale:
+        session.commit()
+        return
+    known = provider.lookup_many([key for _, key, _, _ in stale])
+    conn = session.connection()
+    for tid, key, claimed_by, first_claimed in stale:
+        same_claim = and_(PaymentTransaction.id == tid, PaymentTransaction.claimed_by == claimed_by,
+                          PaymentTransaction.status == T.PROCESSING.value, PaymentTransaction.submitted_at.is_(None))
+        if key in known:
+            conn.execute(update(PaymentTransaction).where(same_claim).values(submitted_at=now, updated_at=now))
+        elif first_claimed is not None and first_claimed <= now - PROVIDER_IDEMPOTENCY_WINDOW:
+            report.in_review += len(settle_failed(
+                session, JOB, [tid], "Interrupted long ago and unknown to the provider: confirm with the provider "
+                "before retrying", from_statuses=(T.PROCESSING.value,), status=T.IN_REVIEW.value))
+        else:
+            # Never taken: try again, with the same key.
+            conn.execute(update(PaymentTransaction).where(same_claim).values(
+                status=T.NEW.value, claimed_by=None, claimed_at=None, updated_at=now))
+        report.recovered += 1
+    session.commit()
+    crash_points.reached("recovered")
+
+
+def confirm_from_provider(session: Session, provider: SandboxProvider, report: RunReport) -> None:
+    last_id = 0
+    while True:
+        rows = session.execute(select(PaymentTransaction.id, PaymentTransaction.idempotency_key).where(
+            PaymentTransaction.rail == Rail.PROVIDER.value, PaymentTransaction.status == T.PROCESSING.value,
+            PaymentTransaction.submitted_at.is_not(None), PaymentTransaction.id > last_id)
+            .order_by(PaymentTransaction.id).limit(5_000)).all()
+        if not rows:
+            session.commit()
+            return
+        last_id = rows[-1][0]
+        known = provider.lookup_many([key for _, key in rows])
+        paid = [tid for tid, key in rows if key in known and known[key].status == "paid"]
+        report.paid += len(settle_paid(session, JOB, paid, confirmation=None, from_statuses=(T.PROCESSING.value,),
+                                       confirmations={tid: known[key].payment_id for tid, key in rows
+                                                      if key in known}))
+        for tid, key in rows:
+            payment = known.get(key)
+            if payment is not None and payment.status == "failed":
+                apply_provider_outcome(session, tid, payment.status, payment.payment_id, payment.failure_reason,
+                                       count_failed=report)
+        session.commit()
+        crash_points.reached("confirmed")
+
+
+def apply_provider_outcome(session: Session, transaction_id: int, status: str, payment_id: str,
+                           failure_reason: str | None, count_failed: RunReport | None = None) -> list[int]:
+    """A provider's final word on a transaction; returns it when it became paid."""
+    if status == "paid":
+        return settle_paid(session, JOB, [transaction_id], confirmation=payment_id,
+                           from_statuses=(T.PROCESSING.value,))
+    if status == "failed":
+        failed = settle_failed(session, JOB, [transaction_id], f"Provider: {failure_reason or 'payment failed'}",
+                               from_statuses=(T.PROCESSING.value,))
+        if count_failed is not None:
+            count_failed.failed += len(failed)
+    return []
+
+
+def record_provider_callback(session: Session, idempotency_key: str, status: str, payment_id: str,
+                             failure_reason: str | None) -> bool:
+    """A signed callback from the provider; True when it changed a transaction."""
+    tid = session.execute(select(PaymentTransaction.id).where(
+        PaymentTransaction.idempotency_key == idempotency_key, PaymentTransaction.rail == Rail.PROVIDER.value,
+        PaymentTransaction.submitted_at.is_not(None))).scalar_one_or_none()
+    if tid is None:
+        return False
+    report = RunReport()
+    paid = apply_provider_outcome(session, tid, status, payment_id, failure_reason, report)
+    return bool(paid or report.failed)
+
+
+def run_now(session: Session, actor: Actor) -> JobResult:
+    """A person starts a payout run at once instead of waiting for the schedule."""
+    require(actor, Action.PAYOUT_MANAGE)
+    audit.record(session, actor, "payouts.run_requested", "job", "execute_payouts")
+    session.commit()
+    return execute_payouts(session)
+
+
+def provider_callback_secret() -> str:
+    """The secret the provider signs its callbacks with, derived from the app's secret key."""
+    return hmac.new(settings().secret_key.encode(), b"payout-provider-callbacks", hashlib.sha256).hexdigest()
+
+
+def callback_signed(body: bytes, signature: str | None) -> bool:
+    """Whether a callback really comes from the provider (HMAC-SHA256 of the body)."""
+    return bool(signature) and hmac.compare_digest(signature, sign(provider_callback_secret(), body))
+
+
+def deliver_provider_callbacks(session: Session) -> int:
+    """The sandbox provider's side: post its signed status callbacks to our endpoint."""
+    url = settings().payouts.provider_callback_url
+    if not url:
+        return 0
+    return default_provider().send_callbacks(url, provider_callback_secret())

@@ -1,0 +1,195 @@
+"""Payouts from approved invoices, the optional payout approval, and what people do when a
+payment needs them: retry a failed one, record a manual one.
+
+Controls as for invoices: the permission for the action; whoever approved the invoice (and
+so created the payout), submitted or last edited it cannot approve its payout; a vendor on
+hold is not paid; every move is audited.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select, update
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, utcnow
+from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.domain.payout_rules import Rail, awaits_confirmation, rail_of_method
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.vendor_rules import ActivityStatus
+from vrm_dashboard.services.platform import settings as app_settings, audit
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.bulk_outcome import REPORTED_REFUSALS, BulkResult, Refusal
+from vrm_dashboard.services.platform.thresholds import above_threshold
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
+from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
+
+P = PayoutStatus
+T = TransactionStatus
+MAX_SELECTED = 10_000
+
+
+def _audit_payouts(session: Session, actor: Actor, which, action: str, before: dict, after: dict) -> None:  # type: ignore[no-untyped-def]
+    audit.record_where(session, actor, action, "payout", Payout.id, which, before, after)
+
+
+def create_for_approved(session: Session, actor: Actor, invoices, today: date | None = None) -> None:  # type: ignore[no-untyped-def]
+    """A payout for every invoice matching `invoices` (just approved) that has none waiting.
+
+    It waits for a payout approver when the flow is on and the amount is above the
+    currency's threshold; it is paid on the invoice's due date, or at once when so set.
+    """
+    today = today or date.today()
+    flow_on = bool(app_settings.get(session, app_settings.PAYOUT_APPROVAL_ENABLED))
+    thresholds = app_settings.get(session, app_settings.PAYOUT_APPROVAL_THRESHOLDS)
+    needs_approval = above_threshold(thresholds, Invoice.currency, Invoice.total_minor) if flow_on else literal(False)
+    if app_settings.get(session, app_settings.PAY_IMMEDIATELY):
+        pay_date = literal(today)
+    else:
+        pay_date = case((or_(Invoice.due_date.is_(None), Invoice.due_date < today), literal(today)),
+                        else_=Invoice.due_date)
+    now = utcnow()
+    waiting = select(Payout.id).where(Payout.invoice_id == Invoice.id,
+                                      Payout.status.in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]))
+    # A re-approved invoice (approval withdrawn, then given again) keeps a fresh, unique key.
+    earlier = select(func.count(Payout.id)).where(Payout.invoice_id == Invoice.id).scalar_subquery()
+    key = literal("invoice-") + cast(Invoice.id, String) + literal("-") + cast(earlier + 1, String)
+    last_before = session.execute(select(func.coalesce(func.max(Payout.id), 0))).scalar_one()
+    session.connection().execute(insert(Payout).from_select(
+        ["invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail", "pay_date", "idempotency_key",
+         "created_by_id", "created_at", "updated_at"],
+        select(Invoice.id, Invoice.vendor_id, Invoice.total_minor, Invoice.currency,
+               case((needs_approval, literal(P.PAYOUT_APPROVAL.value)), else_=literal(P.AWAITING_PAYOUT.value)),
+               rail_of_method(Vendor.payment_method), pay_date, key, literal(actor.user_id),
+               literal(now, type_=Payout.__table__.c.created_at.type),
+               literal(now, type_=Payout.__table__.c.updated_at.type))
+        .join(Vendor, Vendor.id == Invoice.vendor_id)
+        .where(invoices, Invoice.status == InvoiceStatus.APPROVED.value, ~waiting.exists()),
+    ))
+    _audit_payouts(session, actor, and_(Payout.id > last_before, Payout.invoice_id.in_(
+        select(Invoice.id).where(invoices))), "payout.created", {},
+                   {"status": "created from the approved invoice"})
+
+
+def _scope(payout_ids: list[int]):  # type: ignore[no-untyped-def]
+    ids = sorted({int(i) for i in payout_ids})
+    if not ids:
+        raise FieldErrors({"selection": "Select at least one payout"})
+    if len(ids) > MAX_SELECTED:
+        raise FieldErrors({"selection": f"Select at most {MAX_SELECTED} payouts at a time"})
+    return Payout.id.in_(ids)
+
+
+def _report(session: Session, scope, reason, result: BulkResult) -> None:  # type: ignore[no-untyped-def]
+    labelled = select(Payout.id.label("id"), reason.label("reason")).where(scope).subquery()
+    for text, count in session.execute(select(labelled.c.reason, func.count()).where(labelled.c.reason.is_not(None))
+                                       .group_by(labelled.c.reason)).all():
+        result.refused_by_reason[text] = int(count)
+    result.refused_count = sum(result.refused_by_reason.values())
+    result.refused = [Refusal(f"Payout {pid}", text) for pid, text in session.execute(
+        select(labelled.c.id, labelled.c.reason).where(labelled.c.reason.is_not(None))
+        .order_by(labelled.c.id).limit(REPORTED_REFUSALS)).all()]
+
+
+def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult:
+    """Clear payouts waiting in Payout Approval so the payout run pays them."""
+    require(actor, Action.PAYOUT_APPROVE)
+    if actor.user_id is None:
+        raise PermissionDenied("Only a person can approve payouts")
+    uid = actor.user_id
+    scope = _scope(payout_ids)
+    invoice = select(Invoice.created_by_id, Invoice.updated_by_id).where(Invoice.id == Payout.invoice_id)
+    submitted_by_me = invoice.where(Invoice.created_by_id == uid).exists()
+    edited_by_me = invoice.where(Invoice.updated_by_id == uid).exists()
+    on_hold = Payout.vendor_id.in_(select(Vendor.id).where(Vendor.activity_status == ActivityStatus.ON_HOLD.value))
+    segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL))
+    own_work = [(Payout.created_by_id == uid, literal("You approved its invoice (segregation of duties)")),
+                (submitted_by_me, literal("You submitted its invoice (segregation of duties)")),
+                (edited_by_me, literal("You last edited its invoice (segregation of duties)"))]
+    reason = case(
+        (Payout.status != P.PAYOUT_APPROVAL.value, literal("Not waiting for payout approval")),
+        (on_hold, literal("Vendor is on hold")),
+        *(own_work if segregated else []),
+        else_=None,
+    )
+    result = BulkResult()
+    _report(session, scope, reason, result)
+    not_own_work = [or_(Payout.created_by_id.is_(None), Payout.created_by_id != uid), ~submitted_by_me,
+                    ~edited_by_me] if segregated else []
+    eligible = and_(scope, Payout.status == P.PAYOUT_APPROVAL.value, ~on_hold, *not_own_work)
+    conn = session.connection()
+    ids = list(conn.execute(select(Payout.id).where(eligible)).scalars())
+    if ids:
+        now = utcnow()
+        conn.execute(insert(PayoutApproval), [{"payout_id": i, "user_id": uid, "user_label": actor.label, "at": now}
+                                              for i in ids])
+        conn.execute(update(Payout).where(Payout.id.in_(ids), Payout.status == P.PAYOUT_APPROVAL.value).values(
+            status=P.AWAITING_PAYOUT.value, approved_by_id=uid, updated_at=now))
+        _audit_payouts(session, actor, Payout.id.in_(ids), "payout.approved", {"status": P.PAYOUT_APPROVAL.value},
+                       {"status": P.AWAITING_PAYOUT.value, "approved_by": actor.label})
+    result.moved = len(ids)
+    return result
+
+
+def retry(session: Session, actor: Actor, payout_ids: list[int]) -> int:
+    """Send failed (or reviewed, unpaid) payouts back to the payout run with a new transfer."""
+    require(actor, Action.PAYOUT_MANAGE)
+    scope = _scope(payout_ids)
+    conn = session.connection()
+    in_review = list(conn.execute(select(Payout.transaction_id).where(
+        scope, Payout.status == P.IN_REVIEW.value, Payout.transaction_id.is_not(None)).distinct()).scalars())
+    if in_review:
+        # A person has confirmed with the provider that it did not pay; the old transfer is closed.
+        settle_failed(session, actor, in_review, f"Closed by {actor.label}: not paid, retried",
+                      from_statuses=(T.IN_REVIEW.value,))
+    ids = list(conn.execute(select(Payout.id).where(scope, Payout.status == P.FAILED.value)).scalars())
+    if not ids:
+        return 0
+    now = utcnow()
+    invoices = Invoice.id.in_(select(Payout.invoice_id).where(Payout.id.in_(ids))) & (
+        Invoice.status == InvoiceStatus.FAILED.value)
+    invoice_rollup.move(session, invoices, InvoiceStatus.APPROVED.value)
+    conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.APPROVED.value, updated_at=now))
+    _audit_payouts(session, actor, Payout.id.in_(ids), "payout.retried", {"status": P.FAILED.value},
+                   {"status": P.AWAITING_PAYOUT.value})
+    conn.execute(update(Payout).where(Payout.id.in_(ids)).values(
+        status=P.AWAITING_PAYOUT.value, transaction_id=None, failure_reason=None, updated_at=now))
+    return len(ids)
+
+
+def mark_paid(session: Session, actor: Actor, transaction_id: int, bank_reference: str) -> None:
+    """A person confirms a transfer was paid (a wire they sent, a file the bank executed, or a
+    provider payment checked by hand), with the bank's reference."""
+    require(actor, Action.PAYOUT_MANAGE)
+    bank_reference = " ".join((bank_reference or "").split())
+    if not bank_reference:
+        raise FieldErrors({"bank_reference": "Enter the bank's reference for this payment"})
+    transaction = session.get(PaymentTransaction, transaction_id)
+    if transaction is None:
+        raise NotFound(f"No payment transaction {transaction_id}")
+    if not awaits_confirmation(transaction.status, transaction.rail):
+        if transaction.rail == Rail.PROVIDER.value and transaction.status == T.PROCESSING.value:
+            raise Conflict("The provider confirms its own payments; only one in review can be marked by hand")
+        raise Conflict(f"Transaction {transaction.reference} is {transaction.status}, not awaiting confirmation")
+    settle_paid(session, actor, [transaction_id], confirmation=bank_reference,
+                from_statuses=(T.PROCESSING.value, T.IN_REVIEW.value))
+    audit.record(session, actor, "payment_transaction.marked_paid", "payment_transaction", transaction_id,
+                 after={"bank_reference": bank_reference})
+
+
+def withdraw_for_invoice(session: Session, actor: Actor, invoice_id: int) -> None:
+    """Take back the waiting payout of an invoice whose approval is withdrawn."""
+    claimed = session.execute(select(Payout.id).where(
+        Payout.invoice_id == invoice_id, Payout.transaction_id.is_not(None),
+        Payout.status.in_([P.PROCESSING.value, P.PAID.value, P.IN_REVIEW.value]))).first()
+    if claimed is not None:
+        raise Conflict("A payout run is already paying this invoice; its approval can no longer be withdrawn")
+    waiting = and_(Payout.invoice_id == invoice_id,
+                   Payout.status.in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]),
+                   Payout.transaction_id.is_(None))
+    _audit_payouts(session, actor, waiting, "payout.withdrawn", {"status": "waiting"}, {"status": "withdrawn"})
+    conn = session.connection()
+    conn.execute(delete(PayoutApproval).where(PayoutApproval.payout_id.in_(select(Payout.id).where(waiting))))
+    conn.execute(delete(Payout).where(waiting))

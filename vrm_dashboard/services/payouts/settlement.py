@@ -1,0 +1,109 @@
+"""The end of a payment: a transaction and its payouts and invoices become Paid or Failed.
+
+Set-based and idempotent: a callback, a status poll and a statement line may all report the
+same outcome, and only the first one changes anything.
+"""
+from __future__ import annotations
+
+
+from sqlalchemy import bindparam, insert, literal, select, update
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import EmailDelivery, Invoice, Notification, PaymentTransaction, Payout, Vendor, utcnow
+from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.platform.actors import Actor
+
+T = TransactionStatus
+OPEN = (T.NEW.value, T.PROCESSING.value, T.IN_REVIEW.value)
+_CHUNK = 5_000
+
+
+def _changed(session: Session, statement) -> list[int]:  # type: ignore[no-untyped-def]
+    return [row[0] for row in session.connection().execute(statement.returning(PaymentTransaction.id)).all()]
+
+
+def _audit(session: Session, actor: Actor, ids: list[int], action: str, before: dict, after: dict) -> None:
+    audit.record_where(session, actor, action, "payment_transaction", PaymentTransaction.id,
+                       PaymentTransaction.id.in_(ids), before, after)
+
+
+def _move_invoices(session: Session, transaction_ids: list[int], sources: tuple[str, ...], target: str) -> None:
+    invoices = Invoice.id.in_(select(Payout.invoice_id).where(Payout.transaction_id.in_(transaction_ids)))
+    which = invoices & Invoice.status.in_(sources)
+    invoice_rollup.move(session, which, target)
+    session.connection().execute(update(Invoice).where(which).values(status=target, updated_at=utcnow()))
+
+
+def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], confirmation: str | None = None,
+                from_statuses: tuple[str, ...] = OPEN, confirmations: dict[int, str] | None = None) -> list[int]:
+    """Mark these transactions paid (those still open); returns the ones that changed.
+
+    `confirmation` is one reference for all; `confirmations` one per transaction.
+    """
+    done: list[int] = []
+    for start in range(0, len(transaction_ids), _CHUNK):
+        chunk = transaction_ids[start:start + _CHUNK]
+        now = utcnow()
+        values = {"status": T.PAID.value, "paid_at": now, "updated_at": now, "failure_reason": None}
+        if confirmation:
+            values["confirmation_reference"] = confirmation[:64]
+        changed = _changed(session, update(PaymentTransaction).where(
+            PaymentTransaction.id.in_(chunk), PaymentTransaction.status.in_(from_statuses)).values(**values))
+        if not changed:
+            continue
+        conn = session.connection()
+        if confirmations:
+            conn.execute(update(PaymentTransaction).where(PaymentTransaction.id == bindparam("tid")).values(
+                confirmation_reference=bindparam("ref")),
+                [{"tid": t, "ref": confirmations[t][:64]} for t in changed if t in confirmations])
+        conn.execute(update(Payout).where(Payout.transaction_id.in_(changed)).values(
+            status=PayoutStatus.PAID.value, paid_at=now, updated_at=now, failure_reason=None))
+        _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.APPROVED.value,
+                                          InvoiceStatus.FAILED.value), InvoiceStatus.PAID.value)
+        conn.execute(insert(Notification).from_select(
+            ["vendor_id", "subject", "body", "created_at"],
+            select(PaymentTransaction.vendor_id, literal("Payment sent: ") + PaymentTransaction.reference,
+                   literal("Your remittance advice lists the invoices this payment covers."),
+                   literal(now, type_=Notification.__table__.c.created_at.type))
+            .where(PaymentTransaction.id.in_(changed), PaymentTransaction.vendor_id.is_not(None)),
+        ))
+        # The remittance advice goes out by e-mail (services.mail.outgoing) as well.
+        conn.execute(insert(EmailDelivery).from_select(
+            ["transaction_id", "recipient", "subject", "status", "attempts", "created_at"],
+            select(PaymentTransaction.id, Vendor.email, literal("Remittance advice ") + PaymentTransaction.reference,
+                   literal("queued"), literal(0), literal(now, type_=EmailDelivery.__table__.c.created_at.type))
+            .join(Vendor, Vendor.id == PaymentTransaction.vendor_id)
+            .where(PaymentTransaction.id.in_(changed)),
+        ))
+        _audit(session, actor, changed, "payment_transaction.paid", {"status": "open"},
+               {"status": T.PAID.value, "confirmation": confirmation})
+        done.extend(changed)
+    return done
+
+
+def settle_failed(session: Session, actor: Actor, transaction_ids: list[int], reason: str,
+                  from_statuses: tuple[str, ...] = OPEN, status: str = T.FAILED.value) -> list[int]:
+    """Mark these transactions failed (or in review) with the reason; their payouts show it."""
+    done: list[int] = []
+    reason = reason[:255]
+    payout_status = PayoutStatus.IN_REVIEW.value if status == T.IN_REVIEW.value else PayoutStatus.FAILED.value
+    for start in range(0, len(transaction_ids), _CHUNK):
+        chunk = transaction_ids[start:start + _CHUNK]
+        now = utcnow()
+        changed = _changed(session, update(PaymentTransaction).where(
+            PaymentTransaction.id.in_(chunk), PaymentTransaction.status.in_(from_statuses)).values(
+            status=status, failure_reason=reason, updated_at=now))
+        if not changed:
+            continue
+        session.connection().execute(update(Payout).where(Payout.transaction_id.in_(changed)).values(
+            status=payout_status, failure_reason=reason, updated_at=now, paid_at=None))
+        if status == T.FAILED.value:
+            _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.PAID.value),
+                           InvoiceStatus.FAILED.value)
+        _audit(session, actor, changed, f"payment_transaction.{status}", {"status": "open"},
+               {"status": status, "reason": reason})
+        done.extend(changed)
+    return done

@@ -1,0 +1,56 @@
+"""Stored original documents and who may open them."""
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import insert, select
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import Invoice, StoredDocument, utcnow
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.errors import NotFound, PermissionDenied
+
+
+def store(session: Session, content: bytes, filename: str, content_type: str) -> StoredDocument:
+    """The stored document with these bytes: kept once, found again by its SHA-256."""
+    digest = hashlib.sha256(content).hexdigest()
+    existing = session.execute(select(StoredDocument).where(StoredDocument.sha256 == digest)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    document = StoredDocument(sha256=digest, filename=(filename or "document")[:255], content_type=content_type,
+                              size_bytes=len(content), content=content)
+    session.add(document)
+    session.flush()
+    return document
+
+
+def store_many(session: Session, files: list[tuple[bytes, str, str]]) -> list[int]:
+    """store() for many files at once: (content, filename, content type) -> stored document ids."""
+    digests = [hashlib.sha256(content).hexdigest() for content, _n, _t in files]
+    ids = dict(session.execute(select(StoredDocument.sha256, StoredDocument.id)
+                               .where(StoredDocument.sha256.in_(set(digests)))).all())
+    new = {}
+    for digest, (content, filename, content_type) in zip(digests, files):
+        if digest not in ids and digest not in new:
+            new[digest] = {"sha256": digest, "filename": (filename or "document")[:255], "content_type": content_type,
+                           "size_bytes": len(content), "content": content, "created_at": utcnow()}
+    if new:
+        session.execute(insert(StoredDocument), list(new.values()))
+        ids.update(session.execute(select(StoredDocument.sha256, StoredDocument.id)
+                                   .where(StoredDocument.sha256.in_(list(new)))).all())
+    return [ids[d] for d in digests]
+
+
+def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:
+    """The invoice's original file, for staff who see invoices or for the vendor it belongs to."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None or invoice.document_id is None:
+        raise NotFound("This invoice has no original document")
+    own_vendor = actor.can(Action.PORTAL_USE) and actor.vendor_id is not None and actor.vendor_id == invoice.vendor_id
+    if not (actor.can(Action.INVOICE_VIEW) or own_vendor):
+        raise PermissionDenied("You may not open this document")
+    document = session.get(StoredDocument, invoice.document_id)
+    if document is None:
+        raise NotFound("This invoice has no original document")
+    return document

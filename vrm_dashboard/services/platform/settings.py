@@ -1,0 +1,161 @@
+"""Business settings kept in the database so an admin can change them without a release."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import AppSetting, utcnow
+from vrm_dashboard.domain.collection_rules import DEFAULT_REMINDER_DAYS, ScheduleError, parse_schedule
+from vrm_dashboard.domain.distribution_rules import DEFAULT_TRIGGERS, InvoiceType, Trigger
+from vrm_dashboard.domain.approval_rules import DEFAULT_TWO_APPROVER_THRESHOLDS, threshold_minor
+from vrm_dashboard.domain.money import MoneyError, check_currency
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.errors import FieldErrors
+
+TWO_APPROVER_THRESHOLDS = "approval.two_approver_thresholds"
+RECONCILIATION_TOLERANCE_BPS = "reconciliation.tolerance_bps"
+PAYOUT_APPROVAL_ENABLED = "payouts.approval_enabled"
+PAYOUT_APPROVAL_THRESHOLDS = "payouts.approval_thresholds"
+PAY_IMMEDIATELY = "payouts.pay_immediately"
+COOLING_OFF_HOURS = "payouts.cooling_off_hours"
+MAX_RATE_AGE_DAYS = "payouts.max_rate_age_days"
+DISTRIBUTION_TRIGGERS = "distribution.triggers"
+DISTRIBUTION_SINCE = "distribution.since"
+BRAND_NAME = "branding.company_name"
+BRAND_ADDRESS = "branding.address"
+BRAND_CONTACT = "branding.contact_email"
+BRAND_COLOUR = "branding.colour"
+BRAND_TERMS = "branding.terms"
+BRAND_LOGO = "branding.logo_document_id"
+REMINDER_DAYS = "collection.reminder_days"
+COLLECTOR_FAILURE_PERCENT = "collection.sandbox_failure_percent"
+SOD_INVOICE_APPROVAL = "controls.sod_invoice_approval"
+SOD_PAYOUT_APPROVAL = "controls.sod_payout_approval"
+
+DEFAULTS: dict[str, Any] = {
+    TWO_APPROVER_THRESHOLDS: DEFAULT_TWO_APPROVER_THRESHOLDS,
+    # Amounts may differ from their source by up to 0.5% before an invoice is flagged.
+    RECONCILIATION_TOLERANCE_BPS: 50,
+    # The payout approval flow is off until a team turns it on; when on, payouts above the
+    # threshold of their currency wait for a payout approver ("0": every payout).
+    PAYOUT_APPROVAL_ENABLED: False,
+    PAYOUT_APPROVAL_THRESHOLDS: {"*": "0"},
+    # Off: a payout is paid on its invoice's due date; on: as soon as it is cleared.
+    PAY_IMMEDIATELY: False,
+    # After a vendor's bank details change its payouts wait this long (fraud control).
+    COOLING_OFF_HOURS: 72,
+    # The newest exchange rate may be this old when a payout converts currency; the
+    # transaction records the rate's day either way.
+    MAX_RATE_AGE_DAYS: 45,
+    # Per invoice type, what must hold before its invoice is e-mailed.
+    DISTRIBUTION_TRIGGERS: DEFAULT_TRIGGERS,
+    # Invoices last changed before this moment (ISO) are history, never e-mailed: set when
+    # distribution was installed, so an upgrade does not mail every old invoice.
+    DISTRIBUTION_SINCE: None,
+    # What our invoices look like. An empty name prints the payer name (VRM_PAYER_NAME).
+    BRAND_NAME: "",
+    BRAND_ADDRESS: "",
+    BRAND_CONTACT: "",
+    BRAND_COLOUR: "#1F4E79",
+    BRAND_TERMS: "Payment is due within the agreed terms. Please quote the invoice number with every payment.",
+    BRAND_LOGO: None,
+    # Days from the due date (negative: before it) on which a customer is reminded.
+    REMINDER_DAYS: DEFAULT_REMINDER_DAYS,
+    # The sandbox collector declines this share of charges (besides its test amounts).
+    COLLECTOR_FAILURE_PERCENT: 0,
+    # Segregation of duties: whoever submitted or last edited an invoice may not approve it;
+    # whoever approved, submitted or edited an invoice may not approve its payout.
+    SOD_INVOICE_APPROVAL: True,
+    SOD_PAYOUT_APPROVAL: True,
+}
+
+
+def get(session: Session, key: str) -> Any:
+    row = session.get(AppSetting, key)
+    return json.loads(row.value) if row is not None else DEFAULTS[key]
+
+
+def check(key: str, value: Any) -> None:
+    """Raise FieldErrors naming the setting when the value is not acceptable."""
+    if key in (TWO_APPROVER_THRESHOLDS, PAYOUT_APPROVAL_THRESHOLDS):
+        if not isinstance(value, dict):
+            raise FieldErrors({key: "Give a threshold per currency, e.g. {\"EUR\": \"10000\"}"})
+        for currency, amount in value.items():
+            try:
+                if currency != "*":
+                    check_currency(currency)
+                threshold_minor(currency if currency != "*" else "EUR", {currency: amount})
+            except (MoneyError, ArithmeticError, ValueError) as exc:
+                raise FieldErrors({key: f"{currency}: {exc}"}) from None
+    elif key == RECONCILIATION_TOLERANCE_BPS:
+        if not isinstance(value, int) or not 0 <= value <= 10_000:
+            raise FieldErrors({key: "Tolerance is a whole number of basis points from 0 to 10000"})
+    elif key in (PAYOUT_APPROVAL_ENABLED, PAY_IMMEDIATELY, SOD_INVOICE_APPROVAL, SOD_PAYOUT_APPROVAL):
+        if not isinstance(value, bool):
+            raise FieldErrors({key: "Choose on or off"})
+    elif key == COOLING_OFF_HOURS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 24 * 60:
+            raise FieldErrors({key: "Cooling-off is a whole number of hours from 0 to 1440"})
+    elif key == MAX_RATE_AGE_DAYS:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+            raise FieldErrors({key: "The rate age is a whole number of days from 0 to 366"})
+    elif key == DISTRIBUTION_TRIGGERS:
+        known = {t.value for t in Trigger}
+        if not isinstance(value, dict) or set(value) - {t.value for t in InvoiceType} \
+                or any(v not in known for v in value.values()):
+            raise FieldErrors({key: "Give a trigger per invoice type: " + ", ".join(sorted(known))})
+    elif key == DISTRIBUTION_SINCE:
+        try:
+            datetime.fromisoformat(str(value))
+        except ValueError:
+            raise FieldErrors({key: "A moment in ISO form, e.g. 2026-11-23T00:00:00+00:00"}) from None
+    elif key == BRAND_COLOUR:
+        if not isinstance(value, str) or not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            raise FieldErrors({key: "A colour is written #RRGGBB, e.g. #1F4E79"})
+    elif key in (BRAND_NAME, BRAND_ADDRESS, BRAND_CONTACT, BRAND_TERMS):
+        if not isinstance(value, str) or len(value) > 600:
+            raise FieldErrors({key: "Up to 600 characters of text"})
+    elif key == BRAND_LOGO:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise FieldErrors({key: "A stored document id, or nothing"})
+    elif key == REMINDER_DAYS:
+        try:
+            if parse_schedule(value) != value:
+                raise ScheduleError("List the days in order, e.g. [-7, 1, 7, 21]")
+        except ScheduleError as exc:
+            raise FieldErrors({key: str(exc)}) from None
+    elif key == COLLECTOR_FAILURE_PERCENT:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+            raise FieldErrors({key: "A whole percentage from 0 to 100"})
+    else:
+        raise FieldErrors({key: "Unknown setting"})
+
+
+def put(session: Session, actor: Actor, key: str, value: Any) -> None:
+    require(actor, Action.SETTINGS_VIEW)
+    require(actor, Action.ROLE_MANAGE)
+    check(key, value)
+    before = get(session, key)
+    row = session.get(AppSetting, key) or AppSetting(key=key, value="")
+    row.value = json.dumps(value, sort_keys=True)
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.user_id
+    session.add(row)
+    audit.record(session, actor, "setting.update", "setting", key, before={"value": before}, after={"value": value})
+
+
+def put_many(session: Session, actor: Actor, values: dict[str, Any]) -> list[str]:
+    """Save several settings at once, all or none (the caller's unit of work); the keys that
+    changed."""
+    changed = [key for key, value in values.items() if get(session, key) != value]
+    for key in values:
+        check(key, values[key])
+    for key in changed:
+        put(session, actor, key, values[key])
+    return changed

@@ -1,0 +1,84 @@
+"""Monthly consolidated invoices: an organization's open invoices of a month gathered into
+one invoice per currency, which follows the organization's terms like any other."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from vrm_dashboard.db.models import Invoice, Organization, utcnow
+from vrm_dashboard.domain.collection_rules import COLLECTABLE_STATUSES
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.terms_rules import effective_from
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.receivables import organizations, records as receivables
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors
+from vrm_dashboard.services.platform.job_runs import JobResult
+
+JOB = Actor.system("consolidate_invoices")
+
+
+@dataclass
+class Consolidated:
+    invoice: Invoice
+    gathered: int
+
+
+def _month(period: str) -> tuple[date, date]:
+    try:
+        first = date(int(period[:4]), int(period[5:7]), 1)
+    except (ValueError, IndexError):
+        raise FieldErrors({"period": "A month is written YYYY-MM, e.g. 2026-11"}) from None
+    return first, effective_from(first)
+
+
+def consolidate(session: Session, actor: Actor, organization_id: int, period: str) -> list[Consolidated]:
+    """One consolidated invoice per currency for the organization's open invoices issued in
+    `period`, generated on the first day of the next month (and so with that day's terms)."""
+    require(actor, Action.COLLECTION_MANAGE)
+    first, generated = _month(period)
+    org, = organizations.require_managed(session, actor, [organization_id])
+    if session.execute(select(Invoice.id).where(Invoice.number.startswith(f"CONS-{org.id}-{period}-"))).first():
+        raise Conflict(f"{org.name}'s invoices of {period} are already consolidated")
+    gathered = list(session.execute(select(Invoice).where(
+        Invoice.organization_id == org.id, Invoice.issue_date >= first, Invoice.issue_date < generated,
+        Invoice.consolidated_into_id.is_(None), Invoice.document_type == "invoice",
+        Invoice.status.in_(COLLECTABLE_STATUSES), ~Invoice.number.startswith("CONS-"))
+        .order_by(Invoice.issue_date, Invoice.id)).scalars())
+    by_currency: dict[str, list[Invoice]] = {}
+    for invoice in gathered:
+        by_currency.setdefault(invoice.currency, []).append(invoice)
+    made = []
+    for currency, invoices in sorted(by_currency.items()):
+        number = f"CONS-{org.id}-{period}-{currency}"
+        lines = [receivables.ChargeLine(f"Invoice {i.number} of {i.issue_date.isoformat()}", Decimal(1), i.subtotal_minor)
+                 for i in invoices]
+        consolidated = receivables.bill(session, actor, org.id, currency, lines, generated, number=number,
+                                        tax_minor=sum(i.tax_minor for i in invoices))
+        consolidated.billing_period = period
+        session.execute(update(Invoice).where(Invoice.id.in_([i.id for i in invoices])).values(
+            consolidated_into_id=consolidated.id, updated_at=utcnow()))
+        audit.record_many(session, actor, "receivable.consolidated", "invoice",
+                          [(i.id, None, {"consolidated_into": consolidated.number}) for i in invoices])
+        made.append(Consolidated(consolidated, len(invoices)))
+    return made
+
+
+def consolidate_last_month(session: Session, today: date | None = None) -> JobResult:
+    """The scheduler job (first day of each month): every organization that consolidates."""
+    today = today or date.today()
+    period = f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}"
+    made = 0
+    for org_id in session.execute(select(Organization.id).where(Organization.consolidates_monthly.is_(True),
+                                                                Organization.is_active.is_(True))).scalars():
+        try:
+            made += len(consolidate(session, JOB, org_id, period))
+        except Conflict:
+            session.rollback()  # already done this month
+            continue
+        session.commit()
+    return JobResult(made, detail=f"{made} consolidated invoices for {period}")

@@ -1,0 +1,1 @@
+"""Figures across capabilities: the managers' overview and counts per status and currency."""

@@ -1,0 +1,522 @@
+"""Vendors joining on their own: by invitation or by signing up, then completing their profile
+(company, contacts, payout method, tax form, documents) until a reviewer approves them.
+
+A vendor works only on its own record: every function for vendors takes the vendor from the
+signed-in account, never from the request. Reviewers need vendor.review."""
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+from stdnum.us import ein as us_ein
+
+from vrm_dashboard.db.models import (
+    Notification,
+    StoredDocument,
+    User,
+    Vendor,
+    VendorContact,
+    VendorDocument,
+    VendorOnboarding,
+    VendorTaxForm,
+    utcnow,
+)
+from vrm_dashboard.domain.onboarding_rules import (
+    DocumentKind,
+    Missing,
+    OnboardingFacts,
+    ReviewState,
+    missing_items,
+)
+from vrm_dashboard.domain.permissions import Action, RoleName
+from vrm_dashboard.domain.tax_forms import TaxInput, validate_tax_form
+from vrm_dashboard.domain.vendor_rules import (
+    ActivityStatus,
+    FieldErrors,
+    PaymentMethod,
+    VendorInput,
+    mask,
+    validate_vendor,
+)
+from vrm_dashboard.services.mail import account_mail
+from vrm_dashboard.services.platform import audit, documents
+from vrm_dashboard.services.identity import user_admin, users
+from vrm_dashboard.services.vendors import records as vendors
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
+
+INVITE, SIGNUP = "invite", "signup"
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+MAX_CONTACTS = 20
+SIGNUP_ACTOR = Actor(user_id=None, email="self-service:signup", full_name="Vendor sign-up")
+
+
+# --- joining ----------------------------------------------------------------------------
+
+def _vendor_code(session: Session, name: str) -> str:
+    """A readable, unused vendor ID from the name: ACME-MEDIA-4821."""
+    stem = "-".join(re.findall(r"[A-Z0-9]+", name.upper()))[:20].strip("-") or "VENDOR"
+    while True:
+        code = f"{stem}-{secrets.randbelow(9000) + 1000}"
+        if session.exec(select(Vendor.id).where(Vendor.vendor_code == code)).first() is None:
+            return code
+
+
+def _new_vendor(session: Session, actor: Actor, data: VendorInput) -> Vendor:
+    vendor = Vendor(**vendors.vendor_columns(validate_vendor(data)))
+    session.add(vendor)
+    session.flush()
+    audit.record(session, actor, "vendor.create", "vendor", vendor.id, after=vendor)
+    return vendor
+
+
+def _existing_login(session: Session, email: str) -> User | None:
+    try:
+        return users.find_by_email(session, users.normalize_email(email))
+    except Exception:  # noqa: BLE001 - the vendor's own validation names the bad address
+        return None
+
+
+def _new_vendor_input(session: Session, name: str, email: str, country: str, currency: str,
+                      contact_name: str) -> VendorInput:
+    """The new vendor's record, checked with its contact's name: every bad field at once."""
+    data = VendorInput(vendor_code=_vendor_code(session, name), name=name, email=email, country=country,
+                       currency=currency, payment_method=PaymentMethod.MANUAL.value,
+                       activity_status=ActivityStatus.ONBOARDING.value)
+    errors = {} if contact_name.strip() else {"contact_name": "The contact's name is required"}
+    try:
+        validate_vendor(data)
+    except FieldErrors as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FieldErrors(errors)
+    return data
+
+
+@dataclass
+class VendorInvitation:
+    vendor: Vendor
+    user: User
+    link: str
+
+
+def invite_vendor(session: Session, actor: Actor, name: str, email: str, country: str, currency: str,
+                  contact_name: str) -> VendorInvitation:
+    """A new vendor in Onboarding and its login; the signed link (7 days) is e-mailed to it."""
+    require(actor, Action.VENDOR_CREATE)
+    data = _new_vendor_input(session, name, email, country, currency, contact_name)
+    if _existing_login(session, email) is not None:
+        raise FieldErrors({"email": "This e-mail address already has an account"})
+    vendor = _new_vendor(session, actor, data)
+    session.add(VendorOnboarding(vendor_id=vendor.id, source=INVITE, state=ReviewState.IN_PROGRESS.value,
+                                 invited_by_id=actor.user_id))
+    user = users.create_account(session, actor, email, contact_name, secrets.token_urlsafe(32),
+                                [RoleName.VENDOR.value], vendor_id=vendor.id)
+    invitation = user_admin.invitation_for(session, actor, user)
+    return VendorInvitation(vendor, user, invitation.link)
+
+
+def sign_up(session: Session, company_name: str, contact_name: str, email: str, country: str,
+            currency: str) -> Vendor | None:
+    """Anyone may ask to become a vendor: the link to choose a password goes to the address
+    given, which proves it is theirs; the vendor stays in Onboarding until it is approved.
+    An address that has an account already is told so by e-mail, not on the screen, so the
+    form does not reveal who has an account."""
+    data = _new_vendor_input(session, company_name, email, country, currency, contact_name)
+    existing = _existing_login(session, email)
+    if existing is not None:
+        account_mail.queue(session, existing.email, "You already have a VRM Dashboard account",
+                           f"Hello {existing.full_name},\n\nsomeone (perhaps you) asked to sign up {company_name!s} "
+                           "with this address, which has an account already. Sign in, or ask for a new password "
+                           "if you have forgotten it. If it was not you, you need do nothing.\n")
+        return None
+    vendor = _new_vendor(session, SIGNUP_ACTOR, data)
+    session.add(VendorOnboarding(vendor_id=vendor.id, source=SIGNUP, state=ReviewState.IN_PROGRESS.value))
+    user = users.create_account(session, SIGNUP_ACTOR, email, contact_name, secrets.token_urlsafe(32),
+                                [RoleName.VENDOR.value], vendor_id=vendor.id)
+    user_admin.invitation_for(session, SIGNUP_ACTOR, user, self_service=True)
+    return vendor
+
+
+# --- the vendor's own profile -----------------------------------------------------------
+
+def _own(session: Session, actor: Actor) -> Vendor:
+    require(actor, Action.PORTAL_USE)
+    if actor.vendor_id is None:
+        raise PermissionDenied("Your account is not linked to a vendor")
+    vendor = session.get(Vendor, actor.vendor_id)
+    if vendor is None:
+        raise NotFound("Your vendor record is gone")
+    return vendor
+
+
+def _onboarding(session: Session, vendor_id: int) -> VendorOnboarding:
+    """The vendor's onboarding record. Vendors added by staff or imported have none until a
+    change needs one (session.add by the caller); reading never writes."""
+    row = session.exec(select(VendorOnboarding).where(VendorOnboarding.vendor_id == vendor_id)).first()
+    if row is None:
+        vendor = session.get(Vendor, vendor_id)
+        approved = vendor is not None and vendor.activity_status != ActivityStatus.ONBOARDING.value
+        row = VendorOnboarding(vendor_id=vendor_id, source="admin",
+                               state=(ReviewState.APPROVED if approved else ReviewState.IN_PROGRESS).value)
+    return row
+
+
+@dataclass
+class ProfileInput:
+    name: str = ""
+    legal_name: str = ""
+    country: str = ""
+    currency: str = ""
+    email: str = ""
+    address: str = ""
+    website: str = ""
+    phone: str = ""
+
+
+def save_profile(session: Session, actor: Actor, data: ProfileInput) -> Vendor:
+    vendor = _own(session, actor)
+    errors: dict[str, str] = {}
+    if not data.address.strip():
+        errors["address"] = "The registered address is required"
+    elif len(data.address) > 600:
+        errors["address"] = "The address is at most 600 characters"
+    website = data.website.strip()
+    if website and not re.fullmatch(r"https?://[^\s]{3,190}", website):
+        errors["website"] = "A web address starts with https://"
+    phone = data.phone.strip()
+    if phone and not re.fullmatch(r"\+?[0-9 ()./-]{5,32}", phone):
+        errors["phone"] = "A phone number holds digits, spaces and + ( ) - . / only"
+    values = vendors.vendor_input_of(vendor)
+    values.name, values.legal_name, values.country = data.name, data.legal_name, data.country
+    values.currency, values.email = data.currency, data.email
+    try:
+        validate_vendor(values)
+    except FieldErrors as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise FieldErrors(errors)
+    return vendors.save_vendor(session, actor, vendor, values,
+                               also={"address": data.address.strip(), "website": website or None,
+                                     "phone": phone or None})
+
+
+@dataclass
+class ContactInput:
+    name: str = ""
+    email: str = ""
+    role: str = ""
+    phone: str = ""
+
+
+def add_contact(session: Session, actor: Actor, data: ContactInput) -> VendorContact:
+    vendor = _own(session, actor)
+    errors = {}
+    name = " ".join(data.name.split())
+    if not name:
+        errors["name"] = "The contact's name is required"
+    try:
+        email = users.normalize_email(data.email)
+    except Exception as exc:  # noqa: BLE001 - email_validator explains what is wrong
+        errors["email"] = f"E-mail is not valid: {exc}"
+    if len(data.role) > 60:
+        errors["role"] = "The role is at most 60 characters"
+    if errors:
+        raise FieldErrors(errors)
+    count = session.exec(select(func.count()).select_from(VendorContact)
+                         .where(VendorContact.vendor_id == vendor.id)).one()
+    if count >= MAX_CONTACTS:
+        raise Conflict(f"A vendor has at most {MAX_CONTACTS} contacts: remove one first")
+    contact = VendorContact(vendor_id=vendor.id, name=name[:120], email=email, role=data.role.strip(),
+                            phone=data.phone.strip()[:32])
+    session.add(contact)
+    session.flush()
+    audit.record(session, actor, "vendor.contact_add", "vendor", vendor.id, after=contact)
+    return contact
+
+
+def remove_contact(session: Session, actor: Actor, contact_id: int) -> None:
+    vendor = _own(session, actor)
+    contact = session.get(VendorContact, contact_id)
+    if contact is None or contact.vendor_id != vendor.id:
+        raise NotFound("No such contact of yours")
+    audit.record(session, actor, "vendor.contact_remove", "vendor", vendor.id, before=contact)
+    session.delete(contact)
+
+
+@dataclass
+class PayoutInput:
+    payment_method: str = ""
+    iban: str = ""
+    bic: str = ""
+    account_number: str = ""
+    routing_number: str = ""
+    paypal_email: str = ""
+
+
+def save_payout_method(session: Session, actor: Actor, data: PayoutInput) -> Vendor:
+    """IBAN and BIC, ABA routing and account numbers, PayPal e-mail or wire details, checked
+    before anything is kept. After approval a change holds payouts for the cooling-off."""
+    vendor = _own(session, actor)
+    if data.payment_method == PaymentMethod.MANUAL.value:
+        raise FieldErrors({"payment_method": "Choose how you want to be paid"})
+    values = vendors.vendor_input_of(vendor)
+    values.payment_method = data.payment_method
+    values.iban, values.bic, values.account_number = data.iban, data.bic, data.account_number
+    values.routing_number, values.paypal_email = data.routing_number, data.paypal_email
+    return vendors.save_vendor(session, actor, vendor, values)
+
+
+def save_tax_form(session: Session, actor: Actor, data: TaxInput, vat_id: str, today: date | None = None) -> VendorTaxForm:
+    """Sign the W-9, W-8BEN or W-8BEN-E; it replaces the one signed before. The VAT ID is
+    checked by the rules of its country."""
+    vendor = _own(session, actor)
+    errors: dict[str, str] = {}
+    clean = None
+    try:
+        clean = validate_tax_form(data, today or utcnow().date())
+    except FieldErrors as exc:
+        errors.update(exc.errors)
+    values = vendors.vendor_input_of(vendor)
+    values.vat_id = vat_id
+    if clean is not None:
+        # The vendor record keeps the tax number payment files and reports use: a US
+        # vendor's EIN (never a person's SSN), or the foreign one.
+        if vendor.country == "US":
+            values.tax_id = clean.tin if clean.tin and us_ein.is_valid(clean.tin) else ""
+        else:
+            values.tax_id = clean.foreign_tin or ""
+    try:
+        validate_vendor(values)
+    except FieldErrors as exc:
+        errors.update({k: v for k, v in exc.errors.items() if k in ("vat_id", "tax_id")})
+    if errors:
+        raise FieldErrors(errors)
+    form = session.exec(select(VendorTaxForm).where(VendorTaxForm.vendor_id == vendor.id)).first()
+    before = _tax_summary(form)
+    form = form or VendorTaxForm(vendor_id=vendor.id, form="", name="", classification="", country="",
+                                 address="", signer_name="")
+    for key, value in vars(clean).items():
+        setattr(form, key, value.value if key == "form" else value)
+    form.signed_at, form.signed_by_id = utcnow(), actor.user_id
+    session.add(form)
+    vendors.save_vendor(session, actor, vendor, values)
+    session.flush()
+    audit.record(session, actor, "vendor.tax_form", "vendor", vendor.id, before=before, after=_tax_summary(form))
+    return form
+
+
+def _tax_summary(form: VendorTaxForm | None) -> dict | None:
+    """What the audit log keeps of a tax form: never the full taxpayer number."""
+    if form is None:
+        return None
+    return {"form": form.form, "name": form.name, "classification": form.classification, "country": form.country,
+            "tin": mask(form.tin), "foreign_tin": mask(form.foreign_tin), "signer_name": form.signer_name}
+
+
+def add_document(session: Session, actor: Actor, content: bytes, filename: str, content_type: str,
+                 kind: str) -> VendorDocument:
+    vendor = _own(session, actor)
+    try:
+        kind = DocumentKind(kind).value
+    except ValueError:
+        raise FieldErrors({"kind": "Say what the document is"}) from None
+    if content_type not in DOCUMENT_TYPES:
+        raise FieldErrors({"file": f"{filename}: send a PDF, PNG or JPEG"})
+    if not content:
+        raise FieldErrors({"file": f"{filename} is empty"})
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise FieldErrors({"file": f"{filename} is larger than 10 MB"})
+    stored = documents.store(session, content, filename, content_type)
+    row = VendorDocument(vendor_id=vendor.id, document_id=stored.id, kind=kind, uploaded_by_id=actor.user_id)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "vendor.document_add", "vendor", vendor.id,
+                 after={"document": filename, "kind": kind})
+    return row
+
+
+def remove_document(session: Session, actor: Actor, vendor_document_id: int) -> None:
+    vendor = _own(session, actor)
+    row = session.get(VendorDocument, vendor_document_id)
+    if row is None or row.vendor_id != vendor.id:
+        raise NotFound("No such document of yours")
+    if _onboarding(session, vendor.id).state == ReviewState.APPROVED.value:
+        raise Conflict("Documents of an approved profile stay on file: send a newer one instead")
+    audit.record(session, actor, "vendor.document_remove", "vendor", vendor.id, before={"kind": row.kind})
+    session.delete(row)
+
+
+def submit(session: Session, actor: Actor) -> VendorOnboarding:
+    """Hand the profile to the reviewers; refused while anything is missing."""
+    vendor = _own(session, actor)
+    onboarding = _onboarding(session, vendor.id)
+    if onboarding.state == ReviewState.APPROVED.value:
+        raise Conflict("Your profile is approved already")
+    missing = missing_items(_facts(session, vendor))
+    if missing:
+        raise Conflict("Still missing: " + "; ".join(m.what for m in missing))
+    before = onboarding.state
+    onboarding.state, onboarding.submitted_at = ReviewState.SUBMITTED.value, utcnow()
+    session.add(onboarding)
+    audit.record(session, actor, "vendor.onboarding_submit", "vendor", vendor.id,
+                 before={"state": before}, after={"state": onboarding.state})
+    return onboarding
+
+
+# --- what is there and what is missing ---------------------------------------------------
+
+def _facts(session: Session, vendor: Vendor) -> OnboardingFacts:
+    form = session.exec(select(VendorTaxForm.form).where(VendorTaxForm.vendor_id == vendor.id)).first()
+    emails = session.exec(select(VendorContact.email).where(VendorContact.vendor_id == vendor.id)).all()
+    kinds = session.exec(select(VendorDocument.kind).where(VendorDocument.vendor_id == vendor.id)).all()
+    return OnboardingFacts(legal_name=vendor.legal_name, address=vendor.address or "", country=vendor.country,
+                           currency=vendor.currency, contact_emails=tuple(e for e in emails if e),
+                           payment_method=vendor.payment_method, tax_form=form, vat_id=vendor.vat_id,
+                           document_kinds=frozenset(kinds))
+
+
+@dataclass
+class DocumentRow:
+    id: int
+    kind: str
+    filename: str
+    size_bytes: int
+    uploaded_at: datetime
+
+
+@dataclass
+class OnboardingView:
+    vendor: Vendor
+    onboarding: VendorOnboarding
+    contacts: list[VendorContact]
+    tax_form: VendorTaxForm | None
+    documents: list[DocumentRow]
+    missing: list[Missing] = field(default_factory=list)
+
+
+def _view(session: Session, vendor: Vendor) -> OnboardingView:
+    docs = session.execute(
+        select(VendorDocument.id, VendorDocument.kind, StoredDocument.filename, StoredDocument.size_bytes,
+               VendorDocument.uploaded_at)
+        .join(StoredDocument, StoredDocument.id == VendorDocument.document_id)
+        .where(VendorDocument.vendor_id == vendor.id).order_by(col(VendorDocument.id))).all()
+    return OnboardingView(
+        vendor=vendor, onboarding=_onboarding(session, vendor.id),
+        contacts=list(session.exec(select(VendorContact).where(VendorContact.vendor_id == vendor.id)
+                                   .order_by(col(VendorContact.id))).all()),
+        tax_form=session.exec(select(VendorTaxForm).where(VendorTaxForm.vendor_id == vendor.id)).first(),
+        documents=[DocumentRow(*d) for d in docs],
+        missing=missing_items(_facts(session, vendor)),
+    )
+
+
+def own_profile(session: Session, actor: Actor) -> OnboardingView:
+    return _view(session, _own(session, actor))
+
+
+def profile_for_review(session: Session, actor: Actor, vendor_id: int) -> OnboardingView:
+    require(actor, Action.VENDOR_REVIEW)
+    return _view(session, vendors.get_vendor(session, vendor_id))
+
+
+def document_file(session: Session, actor: Actor, vendor_document_id: int) -> StoredDocument:
+    """A vendor's document, for the vendor itself or a reviewer."""
+    row = session.get(VendorDocument, vendor_document_id)
+    own = row is not None and actor.can(Action.PORTAL_USE) and actor.vendor_id == row.vendor_id
+    if row is None or not (own or actor.can(Action.VENDOR_REVIEW)):
+        raise NotFound("No such document")
+    return session.get(StoredDocument, row.document_id)
+
+
+# --- review ------------------------------------------------------------------------------
+
+@dataclass
+class ReviewRow:
+    vendor_id: int
+    vendor_code: str
+    name: str
+    country: str
+    source: str
+    state: str
+    submitted_at: datetime | None
+    created_at: datetime
+
+
+def review_queue(session: Session, actor: Actor, limit: int = 100) -> list[ReviewRow]:
+    """Vendors still onboarding (whether they joined themselves or were added as such), those
+    waiting for review first, oldest first."""
+    require(actor, Action.VENDOR_REVIEW)
+    state = func.coalesce(VendorOnboarding.state, ReviewState.IN_PROGRESS.value)
+    rows = session.execute(
+        select(Vendor.id, Vendor.vendor_code, Vendor.name, Vendor.country,
+               func.coalesce(VendorOnboarding.source, "admin"), state, VendorOnboarding.submitted_at,
+               func.coalesce(VendorOnboarding.created_at, Vendor.created_at))
+        .outerjoin(VendorOnboarding, VendorOnboarding.vendor_id == Vendor.id)
+        .where(Vendor.activity_status == ActivityStatus.ONBOARDING.value)
+        .order_by(state != ReviewState.SUBMITTED.value, col(VendorOnboarding.submitted_at), Vendor.created_at,
+                  Vendor.id)
+        .limit(limit)).all()
+    return [ReviewRow(*r) for r in rows]
+
+
+def _tell_vendor(session: Session, vendor: Vendor, subject: str, body: str) -> None:
+    session.add(Notification(vendor_id=vendor.id, subject=subject, body=body))
+    account_mail.queue(session, vendor.email, subject, f"Hello {vendor.name},\n\n{body}\n")
+
+
+def approve(session: Session, actor: Actor, vendor_id: int) -> Vendor:
+    """The vendor becomes Active: only once nothing is missing."""
+    require(actor, Action.VENDOR_REVIEW)
+    vendor = vendors.get_vendor(session, vendor_id)
+    onboarding = _onboarding(session, vendor.id)
+    if onboarding.state == ReviewState.APPROVED.value:
+        raise Conflict(f"{vendor.name} is approved already")
+    missing = missing_items(_facts(session, vendor))
+    if missing:
+        raise Conflict(f"{vendor.name} cannot be approved yet; missing: " + "; ".join(m.what for m in missing))
+    before = {"state": onboarding.state, "activity_status": vendor.activity_status}
+    onboarding.state, onboarding.reviewed_at, onboarding.reviewed_by_id = (
+        ReviewState.APPROVED.value, utcnow(), actor.user_id)
+    onboarding.review_note = None
+    vendor.activity_status, vendor.updated_at = ActivityStatus.ACTIVE.value, utcnow()
+    session.add_all([onboarding, vendor])
+    _tell_vendor(session, vendor, "Your vendor profile is approved",
+                 "your profile is approved: you can now send us invoices and be paid.")
+    audit.record(session, actor, "vendor.onboarding_approve", "vendor", vendor.id, before=before,
+                 after={"state": onboarding.state, "activity_status": vendor.activity_status})
+    return vendor
+
+
+def request_changes(session: Session, actor: Actor, vendor_id: int, note: str) -> VendorOnboarding:
+    """Send the profile back to the vendor with what to change."""
+    require(actor, Action.VENDOR_REVIEW)
+    note = note.strip()
+    if not note:
+        raise FieldErrors({"note": "Tell the vendor what to change"})
+    vendor = vendors.get_vendor(session, vendor_id)
+    onboarding = _onboarding(session, vendor.id)
+    if onboarding.state == ReviewState.APPROVED.value:
+        raise Conflict(f"{vendor.name} is approved already")
+    before = onboarding.state
+    onboarding.state, onboarding.review_note = ReviewState.CHANGES_REQUESTED.value, note[:1000]
+    onboarding.reviewed_at, onboarding.reviewed_by_id = utcnow(), actor.user_id
+    session.add(onboarding)
+    _tell_vendor(session, vendor, "Please update your vendor profile", f"our team asks you to: {note}")
+    audit.record(session, actor, "vendor.onboarding_changes_requested", "vendor", vendor.id,
+                 before={"state": before}, after={"state": onboarding.state, "note": note})
+    return onboarding
+
+
+def require_approved(session: Session, actor: Actor) -> Vendor:
+    """What a vendor may do only once approved (send invoices, embed its figures)."""
+    vendor = _own(session, actor)
+    if vendor.activity_status == ActivityStatus.ONBOARDING.value:
+        raise PermissionDenied("Your vendor profile is not approved yet: complete it under My Profile")
+    return vendor
+
