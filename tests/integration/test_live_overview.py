@@ -13,7 +13,7 @@ from vrm_dashboard.services.platform import audit
 from vrm_dashboard.demo import seeder as demo_data
 from vrm_dashboard.services.reporting import overview
 from vrm_dashboard.services.platform.errors import PermissionDenied
-from vrm_dashboard.ui.live_hub import LiveHub
+from vrm_dashboard.live.hub import LiveHub
 from tests.helpers import SYSTEM, make_user
 
 import pytest

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.live.overview import HUB
 from vrm_dashboard.services.reporting import overview
 from vrm_dashboard.services.platform.actors import Actor
 
@@ -13,8 +14,6 @@ router = APIRouter(tags=["overview"])
 
 @router.get("/overview")
 def get_overview(actor: Actor = Depends(current_actor), session: Session = Depends(db_session)) -> dict:
-    from vrm_dashboard.ui.states.overview import HUB
-
     figures = overview.overview(session, actor)
     return {
         "computed_at": figures.computed_at.isoformat(),

@@ -18,11 +18,11 @@ from vrm_dashboard.db.bulk import bulk_load, driver_value, indexes_deferred, ins
 from vrm_dashboard.db.models import Invoice, InvoiceLine, Organization, Payout, PaymentTransaction, Vendor
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import exponent
-from vrm_dashboard.domain.payout_rules import rail_of_method
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
 from vrm_dashboard.services.identity import access_control
 from vrm_dashboard.services.distribution import dispatch as distribution
+from vrm_dashboard.services.payouts.records import rail_of_method_column
 from vrm_dashboard.services.invoices import rollup as invoice_rollup, flags as invoice_flags
 from vrm_dashboard.services.receivables import records as receivables
 from vrm_dashboard.services.platform.actors import Actor
@@ -289,7 +289,7 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report, uploader_i
         ["invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail", "pay_date",
          "idempotency_key", "created_at", "updated_at"],
         select(Invoice.id, Invoice.vendor_id, Invoice.total_minor, Invoice.currency, payout_status,
-               rail_of_method(Invoice.payment_method), Invoice.due_date, literal("invoice-") + cast(Invoice.id, String),
+               rail_of_method_column(Invoice.payment_method), Invoice.due_date, literal("invoice-") + cast(Invoice.id, String),
                Invoice.created_at, Invoice.updated_at)
         .where(new, Invoice.status.in_([s.value for s in _PAYOUT_OF])),
     ))

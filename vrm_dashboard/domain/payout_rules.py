@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import case, literal
-
 from vrm_dashboard.domain.vendor_rules import PaymentMethod
 
 
@@ -59,12 +57,9 @@ MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=1)
 
 
-def rail_of_method(method):  # type: ignore[no-untyped-def]
-    """The rail for a payment method: a value, or a SQL expression over a method column."""
-    if isinstance(method, (str, PaymentMethod)):
-        return RAIL_OF_METHOD[PaymentMethod(method)].value
-    return case(*[(method == m.value, literal(r.value)) for m, r in RAIL_OF_METHOD.items()],
-                else_=literal(Rail.MANUAL.value))
+def rail_of_method(method: str | PaymentMethod) -> Rail:
+    """The rail that pays a payment method."""
+    return RAIL_OF_METHOD[PaymentMethod(method)]
 
 
 def next_attempt_after(attempts: int, now: datetime) -> datetime:

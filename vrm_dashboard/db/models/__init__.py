@@ -1,5 +1,5 @@
 """Every table, imported in one place so metadata and migrations see them all."""
-from vrm_dashboard.db.models._base import utcnow
+from vrm_dashboard.db.models._base import table_of, utcnow
 from vrm_dashboard.db.models.approvals import (
     AppSetting,
     InvoiceApproval,
@@ -52,7 +52,7 @@ from vrm_dashboard.db.models.vendors import (
 )
 
 __all__ = [
-    "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
+    "table_of", "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
     "ApiKey", "AppSetting", "CollectionAttempt", "PaymentReminder", "PaymentTermsChange", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
     "Notification", "UserPreference", "DisputeStatus", "DocumentType", "EmailDelivery", "InvoiceDispute", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "BankStatement", "ExchangeRate", "PaymentFile", "PayoutApproval",

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.domain.payout_rules import Rail, awaits_confirmation, rail_of_method
+from vrm_dashboard.domain.payout_rules import RAIL_OF_METHOD, Rail, awaits_confirmation
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.services.platform import settings as app_settings, audit
@@ -28,6 +29,12 @@ from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
 
 P = PayoutStatus
 T = TransactionStatus
+
+
+def rail_of_method_column(method: ColumnElement[str]) -> ColumnElement[str]:
+    """The rail for a payment-method column, in SQL (domain.payout_rules.RAIL_OF_METHOD)."""
+    return case(*[(method == m.value, literal(r.value)) for m, r in RAIL_OF_METHOD.items()],
+                else_=literal(Rail.MANUAL.value))
 MAX_SELECTED = 10_000
 
 
@@ -62,7 +69,7 @@ def create_for_approved(session: Session, actor: Actor, invoices, today: date | 
          "created_by_id", "created_at", "updated_at"],
         select(Invoice.id, Invoice.vendor_id, Invoice.total_minor, Invoice.currency,
                case((needs_approval, literal(P.PAYOUT_APPROVAL.value)), else_=literal(P.AWAITING_PAYOUT.value)),
-               rail_of_method(Vendor.payment_method), pay_date, key, literal(actor.user_id),
+               rail_of_method_column(Vendor.payment_method), pay_date, key, literal(actor.user_id),
                literal(now, type_=Payout.__table__.c.created_at.type),
                literal(now, type_=Payout.__table__.c.updated_at.type))
         .join(Vendor, Vendor.id == Invoice.vendor_id)

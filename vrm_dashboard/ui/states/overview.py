@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import plotly.graph_objects as go
 import reflex as rx
+from reflex.utils import prerequisites
 
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.money import format_money, to_major_string
@@ -16,10 +17,9 @@ from vrm_dashboard.services.receivables import aging
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.reporting import overview
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.live_hub import LiveHub
+from vrm_dashboard.live.overview import HUB
 from vrm_dashboard.ui.states.session import SessionState
 
-HUB: LiveHub[overview.Overview] = LiveHub(overview.signature, overview.compute)
 # A listener wakes at least this often to see whether its browser is still there.
 CHECK_SECONDS = 5.0
 ROUTE = "/overview"
@@ -30,9 +30,8 @@ def _amounts(amounts: dict[str, int]) -> str:
 
 
 def _connected(token: str) -> bool:
-    from vrm_dashboard.vrm_dashboard import app
-
-    namespace = app.event_namespace
+    # Reflex's own accessor for the running app (this module is imported while it is built).
+    namespace = prerequisites.get_app().app.event_namespace
     return namespace is not None and token in namespace.token_to_sid
 
 
