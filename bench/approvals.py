@@ -68,13 +68,13 @@ def main(argv: list[str]) -> int:
 
     from sqlmodel import Session
 
+    from vrm_dashboard.services.identity.users import find_by_email
     from vrm_dashboard.services.invoices import (
         approvals,
         export as invoice_export,
         queries as invoice_queries,
     )
     from vrm_dashboard.services.platform.actors import load_actor
-    from vrm_dashboard.services.identity.users import find_by_email
 
     engine = engine_module.engine()
     with Session(engine) as session:

@@ -17,8 +17,7 @@ def metric(name: str, value: float, unit: str) -> None:
 def fresh_sqlite(name: str) -> tuple[str, Path]:
     """A new migrated SQLite database under bench/out, and point the process at it."""
     from vrm_dashboard import config
-    from vrm_dashboard.db import engine as engine_module
-    from vrm_dashboard.db import migrations
+    from vrm_dashboard.db import engine as engine_module, migrations
 
     OUT.mkdir(exist_ok=True)
     path = OUT / f"{name}.db"

@@ -64,14 +64,14 @@ def main(argv: list[str]) -> int:
     from sqlalchemy import func, select
     from sqlmodel import Session
 
+    from tests.helpers import free_port
     from vrm_dashboard import config
     from vrm_dashboard.db.engine import engine
     from vrm_dashboard.db.models import EmailDelivery
     from vrm_dashboard.services.distribution import dispatch as distribution
     from vrm_dashboard.services.mail import outgoing as outgoing_mail
-    from tests.conftest import _free_port
 
-    port = _free_port()
+    port = free_port()
     ready, counter = multiprocessing.Event(), multiprocessing.Value("i", 0)
     server = multiprocessing.Process(target=_smtp_server, args=(port, ready, counter), daemon=True)
     server.start()
@@ -123,12 +123,9 @@ def _rebuilt_messages(session) -> list[bytes]:  # type: ignore[no-untyped-def]
     """The messages as sent, rebuilt from the stored PDFs (no rendering), as bytes."""
     from sqlalchemy import select
 
-    from vrm_dashboard.db.models import EmailDelivery
-    from vrm_dashboard.services.distribution import invoice_mail
+    from vrm_dashboard.db.models import EmailDelivery, Invoice, StoredDocument
+    from vrm_dashboard.services.distribution import invoice_documents, invoice_mail
     from vrm_dashboard.services.mail import settings as mail_settings
-
-    from vrm_dashboard.db.models import Invoice, StoredDocument
-    from vrm_dashboard.services.distribution import invoice_documents
 
     rows = session.execute(select(EmailDelivery, Invoice, StoredDocument)
                            .join(Invoice, Invoice.id == EmailDelivery.invoice_id)

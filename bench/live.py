@@ -100,10 +100,10 @@ def main(argv: list[str]) -> int:
 
     from vrm_dashboard.db.engine import make_engine
     from vrm_dashboard.db.models import PaymentTransaction
-    from vrm_dashboard.services.identity import auth
-    from vrm_dashboard.services.platform.actors import Actor
     from vrm_dashboard.demo.seeder import DEMO_LOGINS
+    from vrm_dashboard.services.identity import auth
     from vrm_dashboard.services.payouts.settlement import settle_paid
+    from vrm_dashboard.services.platform.actors import Actor
 
     OUT.mkdir(exist_ok=True)
     db_path = OUT / "live.db"

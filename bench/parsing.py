@@ -1,5 +1,5 @@
 """Invoice parsing: pages per second, cost against pdfplumber's own text extraction of the
-same pages, and field accuracy on the generated evaluation set (bench/invoice_corpus.py:
+same pages, and field accuracy on the generated evaluation set (tests/invoice_corpus.py:
 five languages, four layouts, each country's number and date formats).
 
 Floor: pdfplumber's plain `extract_text()` of every page of the same PDFs.
@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
 
     import pdfplumber
 
-    from bench.invoice_corpus import corpus
+    from tests.invoice_corpus import corpus
     from vrm_dashboard.parsing import parse_document
 
     samples = corpus(args.count, args.first_seed)

@@ -46,9 +46,9 @@ def main(argv: list[str]) -> int:
 
     from vrm_dashboard.db.engine import engine
     from vrm_dashboard.db.models import CollectionAttempt, Invoice, PaymentTermsChange
-    from vrm_dashboard.services.receivables import collection, organizations
     from vrm_dashboard.services.identity.access_control import install_catalogue
     from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.receivables import collection, organizations
 
     fresh_sqlite("terms")
     today = date.today()

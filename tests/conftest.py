@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from glob import glob
@@ -25,22 +24,8 @@ _PAYOUT_SCRATCH = tempfile.mkdtemp(prefix="vrm-payouts-")
 os.environ.setdefault("VRM_PAYMENT_OUTBOX", os.path.join(_PAYOUT_SCRATCH, "outbox"))
 os.environ.setdefault("VRM_SANDBOX_PROVIDER_DB", os.path.join(_PAYOUT_SCRATCH, "provider.db"))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def use_database(url: str) -> Engine:
-    """Point the process (settings, engine) at this database, as a fresh start would."""
-    from vrm_dashboard import config
-    from vrm_dashboard.db import engine as engine_module
-
-    os.environ["VRM_DATABASE_URL"] = url
-    config.settings.cache_clear()
-    engine_module.engine.cache_clear()
-    return engine_module.engine()
+# After the environment above: the helpers import the app.
+from tests.helpers import free_port, use_database  # noqa: E402
 
 
 def _pg_bin(name: str) -> str | None:
@@ -55,7 +40,7 @@ def postgres_url() -> Iterator[str]:
         pytest.fail("PostgreSQL is not installed: run `make test`, which installs it from apt")
     workdir = Path(tempfile.mkdtemp(prefix="vrm-pg-"))
     data = workdir / "data"
-    port = _free_port()
+    port = free_port()
     as_postgres: list[str] = []
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Invoice, InvoiceLine, Organization, Vendor
 from tests.helpers import SYSTEM, vendor_input
+from vrm_dashboard.db.models import Invoice, InvoiceLine, Organization, Vendor
 from vrm_dashboard.services.vendors import records as vendors
 
 

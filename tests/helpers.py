@@ -1,14 +1,22 @@
 """Small builders the tests share."""
 from __future__ import annotations
 
+import os
+import socket
 from datetime import date
+from typing import Any
 
+import reflex as rx
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from vrm_dashboard import config
+from vrm_dashboard.db import engine as engine_module
 from vrm_dashboard.db.models import Invoice
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.identity.users import add_user
+from vrm_dashboard.services.platform.actors import Actor, load_actor
 
 SYSTEM = Actor.system("tests")
 # The invoices' due date: today at the earliest, so a payout waits for it (rather than being
@@ -40,3 +48,48 @@ def make_invoice(session: Session, vendor_id: int, number: str, total_minor: int
     session.add(invoice)
     session.flush()
     return invoice
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ui_state(cls: type[rx.State], token: str = "") -> Any:
+    """A page state as Reflex builds it for one browser, signed in with `token`."""
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(cls.get_full_name().split(".")[1:])
+    state.token = token
+    return state
+
+
+def signed_in_token(db: Engine, role: str, email: str | None = None) -> str:
+    """A new user of `role`, signed in: its session token."""
+    with Session(db) as session:
+        make_user(session, role, email=email)
+        token = auth.sign_in(session, email or f"{role}@test.example", "correct-horse-battery").token
+        session.commit()
+    return token
+
+
+def call_handler(cls: type[rx.State], state: Any, name: str, *args: Any) -> Any:
+    """Call an event handler as a crafted event from the browser would."""
+    return cls.event_handlers[name].fn(state, *args)
+
+
+def sign_in(page: Any, email: str, password: str) -> None:
+    """Sign in through the browser's sign-in page."""
+    page.goto("/login")
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+
+
+def use_database(url: str) -> Engine:
+    """Point the process (settings, engine) at this database, as a fresh start would."""
+    os.environ["VRM_DATABASE_URL"] = url
+    config.settings.cache_clear()
+    engine_module.engine.cache_clear()
+    return engine_module.engine()

@@ -1,18 +1,19 @@
 """A small book of approved invoices for the payout tests: one vendor per rail."""
 from __future__ import annotations
 
-import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
+from tests.helpers import make_invoice, make_user, vendor_input
 from vrm_dashboard import config
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider
 from vrm_dashboard.services.invoices import approvals, rollup as invoice_rollup
-from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.services.invoices.approvals import Selection
-from tests.helpers import make_invoice, make_user, vendor_input
+from vrm_dashboard.services.vendors import records as vendor_service
 
 VENDORS = {
     "sepa": dict(vendor_code="SEPA-1", name="Sepa Media", payment_method="sepa", currency="EUR"),
@@ -25,15 +26,14 @@ VENDORS = {
 }
 
 
-def use_payout_environment(root: Path, **extra: str) -> None:
-    """Outbox, provider ledger and lease for this test, as the scheduler would read them."""
-    os.environ["VRM_PAYMENT_OUTBOX"] = str(root / "outbox")
-    os.environ["VRM_SANDBOX_PROVIDER_DB"] = str(root / "provider.db")
-    os.environ["VRM_PAYOUT_CLAIM_LEASE_SECONDS"] = "0"
-    os.environ["VRM_SANDBOX_SETTLE_SECONDS"] = "0"
-    os.environ["VRM_SANDBOX_FAILURE_PERCENT"] = "0"
-    os.environ["VRM_SANDBOX_TIMEOUT_PERCENT"] = "0"
-    os.environ.update(extra)
+def use_payout_environment(monkeypatch: pytest.MonkeyPatch, root: Path, **extra: str) -> None:
+    """Outbox, provider ledger and lease for this test, as the scheduler would read them; the
+    environment is restored after the test."""
+    environment = {"VRM_PAYMENT_OUTBOX": str(root / "outbox"), "VRM_SANDBOX_PROVIDER_DB": str(root / "provider.db"),
+                   "VRM_PAYOUT_CLAIM_LEASE_SECONDS": "0", "VRM_SANDBOX_SETTLE_SECONDS": "0",
+                   "VRM_SANDBOX_FAILURE_PERCENT": "0", "VRM_SANDBOX_TIMEOUT_PERCENT": "0", **extra}
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     config.settings.cache_clear()
 
 
@@ -66,3 +66,14 @@ def approved_book(session: Session, per_vendor: int = 2, amount: int = 12_345) -
     approvals.approve(session, approver, Selection(ids))
     session.commit()
     return Book(finance, approver, vendors, invoices)
+
+
+def references_in_payment_files(outbox: Path) -> list[str]:
+    """The transfer references in the SEPA and NACHA files of an outbox, once per appearance."""
+    found: list[str] = []
+    for path in outbox.iterdir():
+        if path.suffix == ".xml":
+            found += re.findall(r"<EndToEndId>([^<]+)</EndToEndId>", path.read_text())
+        elif path.suffix == ".ach":
+            found += [line[39:54].strip() for line in path.read_text().splitlines() if line.startswith("6")]
+    return found

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import sys
 
+from tests.helpers import DUE_DAY
 from vrm_dashboard import cli, config  # noqa: F401  (imported once, before forking)
 from vrm_dashboard.db import engine as engine_module
-from vrm_dashboard.services.payouts import execution as payout_execution
-from tests.helpers import DUE_DAY
 
 PAY_DAY = DUE_DAY.isoformat()
 

@@ -69,8 +69,8 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.engine import session_scope
     from vrm_dashboard.db.models import Vendor
     from vrm_dashboard.services.identity.access_control import install_catalogue
-    from vrm_dashboard.services.platform.actors import Actor
     from vrm_dashboard.services.identity.users import add_user
+    from vrm_dashboard.services.platform.actors import Actor
 
     password = sys.stdin.readline().rstrip("\n")
     with session_scope() as session:
@@ -90,9 +90,9 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
 
 def _cmd_api_key(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services.platform.actors import Actor
     from vrm_dashboard.services.identity.api_keys import create_api_key
     from vrm_dashboard.services.identity.users import find_by_email
+    from vrm_dashboard.services.platform.actors import Actor
 
     with session_scope() as session:
         user = find_by_email(session, args.email)
@@ -113,9 +113,9 @@ def _cmd_scheduler(_: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services.platform.actors import Actor
     from vrm_dashboard.services.invoices.export import export_invoices
     from vrm_dashboard.services.invoices.queries import InvoiceQuery
+    from vrm_dashboard.services.platform.actors import Actor
 
     fmt = args.format or ("csv" if args.output.endswith(".csv") else "xlsx")
     query = None if args.all else InvoiceQuery(
@@ -241,8 +241,8 @@ def _cmd_payouts(args: argparse.Namespace) -> int:
     from datetime import date
 
     from vrm_dashboard.db.engine import engine
-    from vrm_dashboard.services.platform.job_runs import run_recorded
     from vrm_dashboard.services.payouts.execution import execute_payouts
+    from vrm_dashboard.services.platform.job_runs import run_recorded
 
     today = date.fromisoformat(args.date) if args.date else None
     run = run_recorded(engine(), "execute_payouts", lambda session: execute_payouts(session, today=today))

@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import _free_port
+from tests.helpers import free_port
 from tests.smtp_server import Inbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ def mail_inbox() -> Iterator[Inbox]:
     from aiosmtpd.controller import Controller
 
     inbox = Inbox()
-    inbox.port = _free_port()
+    inbox.port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
     controller.start()
     try:
@@ -57,7 +57,7 @@ def mail_inbox() -> Iterator[Inbox]:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory, mail_inbox) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("app")
-    port = _free_port()
+    port = free_port()
     bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
@@ -108,13 +108,6 @@ def page(browser, app_url):
     page = context.new_page()
     yield page
     context.close()
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(password)
-    page.get_by_test_id("login-submit").click()
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,16 @@ from playwright.sync_api import expect
 from sqlalchemy import update
 from sqlmodel import Session
 
-from vrm_dashboard.db.models import Vendor
-from vrm_dashboard.parsing.reader import parse_document
-from vrm_dashboard.services.invoices import approvals, rollup as invoice_rollup
-from vrm_dashboard.services.platform.actors import load_actor
-from vrm_dashboard.services.invoices.approvals import Selection
-from vrm_dashboard.demo.seeder import DEMO_LOGINS
-from vrm_dashboard.services.identity.users import find_by_email
-from tests.browser.conftest import sign_in
 from tests.distribution_book import add_invoice
+from tests.helpers import sign_in
 from tests.smtp_server import pdf_of
+from vrm_dashboard.db.models import Vendor
+from vrm_dashboard.demo.seeder import DEMO_LOGINS
+from vrm_dashboard.parsing.reader import parse_document
+from vrm_dashboard.services.identity.users import find_by_email
+from vrm_dashboard.services.invoices import approvals, rollup as invoice_rollup
+from vrm_dashboard.services.invoices.approvals import Selection
+from vrm_dashboard.services.platform.actors import load_actor
 
 pytestmark = pytest.mark.browser
 LOGINS = {login.role: login for login in DEMO_LOGINS}

@@ -4,10 +4,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from vrm_dashboard.domain.permissions import DEFAULT_GRANTS, RoleName
+from tests.helpers import sign_in
 from vrm_dashboard.demo.seeder import DEMO_LOGINS
-from vrm_dashboard.ui.navigation import screens_for
-from tests.browser.conftest import sign_in
+from vrm_dashboard.domain.permissions import DEFAULT_GRANTS, RoleName
+from vrm_dashboard.ui import routes  # noqa: F401 - installs the navigation
+from vrm_dashboard.ui.screen_access import screens_for
 
 pytestmark = pytest.mark.browser
 

@@ -6,13 +6,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from bench.invoice_corpus import make_invoice
-from vrm_dashboard.services.vendors import rate_rules
-from vrm_dashboard.services.vendors import records as vendor_service
-from vrm_dashboard.services.platform.actors import Actor
+from tests.helpers import sign_in, vendor_input
+from tests.invoice_corpus import make_invoice
 from vrm_dashboard.demo.seeder import DEMO_LOGINS
-from tests.browser.conftest import sign_in
-from tests.helpers import vendor_input
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 pytestmark = pytest.mark.browser
 FINANCE = next(login for login in DEMO_LOGINS if login.role == "finance_manager")

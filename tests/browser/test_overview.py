@@ -5,11 +5,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlmodel import Session
 
+from tests.helpers import sign_in
 from vrm_dashboard.db.models import PaymentTransaction, Payout
-from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.demo.seeder import DEMO_LOGINS
 from vrm_dashboard.services.payouts.settlement import settle_paid
-from tests.browser.conftest import sign_in
+from vrm_dashboard.services.platform.actors import Actor
 
 pytestmark = pytest.mark.browser
 FINANCE = next(login for login in DEMO_LOGINS if login.role == "finance_manager")

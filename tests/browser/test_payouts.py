@@ -6,15 +6,14 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from vrm_dashboard.services.platform import settings as app_settings
-from vrm_dashboard.services.invoices import approvals, rollup as invoice_rollup
-from vrm_dashboard.services.vendors import records as vendor_service
-from vrm_dashboard.services.platform.actors import Actor, load_actor
-from vrm_dashboard.services.invoices.approvals import Selection
+from tests.helpers import make_invoice, sign_in, vendor_input
 from vrm_dashboard.demo.seeder import DEMO_LOGINS
 from vrm_dashboard.services.identity.users import find_by_email
-from tests.browser.conftest import sign_in
-from tests.helpers import make_invoice, vendor_input
+from vrm_dashboard.services.invoices import approvals, rollup as invoice_rollup
+from vrm_dashboard.services.invoices.approvals import Selection
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.vendors import records as vendor_service
 
 pytestmark = pytest.mark.browser
 LOGINS = {login.role: login for login in DEMO_LOGINS}

@@ -2,21 +2,19 @@
 one or many, and the controls (two approvers, no self-approval), and export."""
 import io
 import itertools
-import re
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlmodel import Session
 
+from tests.helpers import make_invoice, sign_in, vendor_input
 from vrm_dashboard.db.models import Invoice
-from vrm_dashboard.services.invoices import rollup as invoice_rollup
-from vrm_dashboard.services.vendors import records as vendor_service
-from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.demo.seeder import DEMO_LOGINS
 from vrm_dashboard.services.identity.users import find_by_email
-from tests.browser.conftest import sign_in
-from tests.helpers import make_invoice, vendor_input
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.vendors import records as vendor_service
 
 pytestmark = pytest.mark.browser
 LOGINS = {login.role: login for login in DEMO_LOGINS}

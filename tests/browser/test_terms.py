@@ -8,9 +8,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
+from tests.helpers import sign_in
 from vrm_dashboard.db.models import CollectionAttempt, Organization, PaymentTermsChange
 from vrm_dashboard.demo.seeder import DEMO_LOGINS, SELLER_LOGIN
-from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 FINANCE = next(login for login in DEMO_LOGINS if login.role == "finance_manager")

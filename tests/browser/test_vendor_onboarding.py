@@ -11,11 +11,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
+from tests.helpers import sign_in
 from vrm_dashboard import config
 from vrm_dashboard.db.models import Invoice, InvoiceLine, Vendor
-from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.demo.seeder import DEMO_LOGINS
-from tests.browser.conftest import sign_in
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
 
 pytestmark = pytest.mark.browser
 FINANCE = next(login for login in DEMO_LOGINS if login.role == "finance_manager")

@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import sign_in
 from vrm_dashboard.demo.seeder import DEMO_LOGINS
-from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 VENDOR = next(login for login in DEMO_LOGINS if login.role == "vendor")

@@ -6,12 +6,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.helpers import make_user, vendor_input
 from vrm_dashboard.db.models import ActivityRecord, Intake, Invoice, InvoiceLine
 from vrm_dashboard.services.intake import activity_import
-from vrm_dashboard.services.vendors import rate_rules
-from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.services.platform.errors import PermissionDenied
-from tests.helpers import make_user, vendor_input
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 CSV = b"""vendor,activity_type,date,quantity,revenue,currency
 ACME-1,clicks,2026-10-03,1000,,EUR

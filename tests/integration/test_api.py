@@ -3,9 +3,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from tests.helpers import SYSTEM, make_user
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.services.identity.api_keys import create_api_key
-from tests.helpers import SYSTEM, make_user
 
 NEW_VENDOR = dict(vendor_code="API-1", name="Api Media", email="ap@api.example", country="DE",
                   currency="EUR", iban="DE89370400440532013000")

@@ -5,22 +5,27 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.helpers import make_invoice, make_user, vendor_input
 from vrm_dashboard.db.models import (
-    AuditEntry, Invoice, InvoiceApproval, InvoiceRollup, Notification, Vendor, VendorBalance,
+    AuditEntry,
+    Invoice,
+    InvoiceApproval,
+    InvoiceRollup,
+    Notification,
+    Vendor,
+    VendorBalance,
 )
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.services.invoices import (
     approvals,
-    queries as invoice_queries,
-    rollup as invoice_rollup,
-    records as invoices,
     flags as invoice_flags,
+    queries as invoice_queries,
+    records as invoices,
+    rollup as invoice_rollup,
 )
-from vrm_dashboard.services.vendors import portal
-from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.services.invoices.approvals import Selection
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
-from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
+from vrm_dashboard.services.vendors import portal, records as vendor_service
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
 
+from tests.helpers import make_user
 from vrm_dashboard.services.platform import audit, audit_queries
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
-from tests.helpers import make_user
 
 
 def test_search_by_user_action_object_and_date_and_export(db):

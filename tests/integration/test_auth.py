@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers import make_user
 from vrm_dashboard.db.models import User, utcnow
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.platform.errors import NotAuthenticated
-from tests.helpers import make_user
 
 
 def test_password_is_stored_as_an_argon2_hash(session):

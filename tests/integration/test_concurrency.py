@@ -6,16 +6,16 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import Session, select
 
+from tests.helpers import SYSTEM, vendor_input
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.db.models import Vendor
 from vrm_dashboard.services.vendors import records as svc
-from tests.helpers import SYSTEM, vendor_input
 
 WRITES_PER_PROCESS = 40
 
 
 def _writer(url: str, prefix: str) -> None:
-    from tests.conftest import use_database
+    from tests.helpers import use_database
 
     use_database(url)
     for n in range(WRITES_PER_PROCESS):

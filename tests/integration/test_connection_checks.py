@@ -5,16 +5,14 @@ import os
 from dataclasses import replace
 
 import pytest
-from sqlmodel import Session
 
-from vrm_dashboard import config
-from vrm_dashboard.services.platform import connection_checks
-from vrm_dashboard.services.intake import connectors
-from vrm_dashboard.services.platform.errors import PermissionDenied
 from tests import imap_server
-from tests.conftest import _free_port
-from tests.helpers import SYSTEM, make_user
+from tests.helpers import SYSTEM, free_port, make_user
 from tests.smtp_server import smtp_server
+from vrm_dashboard import config
+from vrm_dashboard.services.intake import connectors
+from vrm_dashboard.services.platform import connection_checks
+from vrm_dashboard.services.platform.errors import PermissionDenied
 
 
 @pytest.fixture
@@ -36,7 +34,7 @@ def test_each_connection_is_tried_and_reported(session, tmp_path, clean_settings
     connectors.configure_source(session, SYSTEM, "erp", "sql", {"url": f"sqlite:///{tmp_path / 'missing' / 'erp.db'}",
                                                                 "query": "select 1", "cursor_field": "id"})
     session.commit()
-    with imap_server.dovecot() as imap, smtp_server(_free_port()):
+    with imap_server.dovecot() as imap, smtp_server(free_port()):
         os.environ.update(VRM_IMAP_HOST=imap.host, VRM_IMAP_PORT=str(imap.port), VRM_IMAP_USER=imap.username,
                           VRM_IMAP_PASSWORD=imap.password, VRM_IMAP_SSL="false")
         config.settings.cache_clear()
@@ -48,7 +46,7 @@ def test_each_connection_is_tried_and_reported(session, tmp_path, clean_settings
         assert not checks["Connector erp"].ok and "OperationalError" in checks["Connector erp"].message
         ok, message = connection_checks._imap(replace(imap, password="wrong"), "VRM_IMAP_HOST")
         assert not ok and message
-    closed = connection_checks._smtp(replace(config.settings().smtp, host="127.0.0.1", port=_free_port(),
+    closed = connection_checks._smtp(replace(config.settings().smtp, host="127.0.0.1", port=free_port(),
                                              use_tls=False))
     assert closed[0] is False and closed[1]
     viewer = make_user(session, "viewer")

@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake, Invoice, JobRun
-from vrm_dashboard.services.intake import connectors, log as intake_log
-from vrm_dashboard.services.vendors import rate_rules
-from vrm_dashboard.services.vendors import records as vendor_service
-from vrm_dashboard.services.platform.job_runs import run_recorded
 from tests.helpers import make_user, vendor_input
+from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Invoice
+from vrm_dashboard.services.intake import connectors, log as intake_log
+from vrm_dashboard.services.platform.job_runs import run_recorded
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 
 @pytest.fixture

@@ -3,10 +3,10 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import Invoice, InvoiceRollup, Payout, User
-from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.services.invoices import rollup as invoice_rollup
 from vrm_dashboard.demo.seeder import ALL_DEMO_LOGINS, seed
+from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.services.identity.auth import sign_in
+from vrm_dashboard.services.invoices import rollup as invoice_rollup
 
 
 def _rollup(session):

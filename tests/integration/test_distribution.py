@@ -6,24 +6,31 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.distribution_book import add_invoice, distribution_book
+from tests.helpers import free_port, make_user
+from tests.smtp_server import pdf_of, smtp_server
 from vrm_dashboard.db.models import (
-    AuditEntry, EmailDelivery, Invoice, InvoiceDispute, Notification, Organization, StoredDocument, Vendor, utcnow,
+    AuditEntry,
+    EmailDelivery,
+    Invoice,
+    InvoiceDispute,
+    Notification,
+    Organization,
+    StoredDocument,
+    Vendor,
+    utcnow,
 )
 from vrm_dashboard.parsing.reader import parse_document
-from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.distribution import (
     bounces,
     delivered_documents,
-    disputes,
     dispatch as distribution,
+    disputes,
     reports as distribution_reports,
 )
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.errors import Conflict, PermissionDenied
-from tests.conftest import _free_port
-from tests.distribution_book import add_invoice, distribution_book
-from tests.helpers import make_user
-from tests.smtp_server import pdf_of, smtp_server
 
 
 def _deliveries(session):
@@ -39,7 +46,7 @@ def _distribute_and_send(session, inbox=None):
 
 def test_each_invoice_whose_trigger_holds_is_e_mailed_once_with_its_pdf(session):
     book = distribution_book(session)
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         result = _distribute_and_send(session)
         again = _distribute_and_send(session)
     assert (result.rows, again.rows) == (2, 0)
@@ -67,7 +74,7 @@ def test_each_invoice_whose_trigger_holds_is_e_mailed_once_with_its_pdf(session)
 
 def test_the_sent_pdf_parses_back_through_our_own_parser(session):
     book = distribution_book(session)
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         _distribute_and_send(session)
     for message, invoice, seller in ((inbox.to("ap@acme.example")[0], book.paid, "Acme Media"),
                                      (inbox.to("billing@globex.example")[0], book.customer, "VRM Dashboard Demo GmbH")):
@@ -86,7 +93,7 @@ def test_a_customer_who_wants_e_invoices_gets_factur_x_inside_the_pdf(session):
     book.organization.wants_einvoice = True
     session.add(book.organization)
     session.commit()
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         _distribute_and_send(session)
     extraction = parse_document(pdf_of(inbox.to("billing@globex.example")[0]))
     assert extraction.method == "einvoice"
@@ -150,8 +157,9 @@ def test_a_refusing_server_loses_nothing_and_a_later_run_sends_everything(sessio
     distribution_book(session)
     distribution.distribute(session)
     session.commit()
-    port = _free_port()
+    port = free_port()
     import os
+
     from vrm_dashboard import config
     os.environ.update(VRM_SMTP_HOST="127.0.0.1", VRM_SMTP_PORT=str(port), VRM_SMTP_TLS="false")
     config.settings.cache_clear()
@@ -185,7 +193,7 @@ def test_4xx_is_retried_with_backoff_5xx_fails_and_a_dropped_connection_is_resum
     session.commit()
     distribution.distribute(session)
     session.commit()
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         inbox.behaviour = {"ap@acme.example": "451", "nobody@umbrella.example": "550",
                            "billing@globex.example": "drop"}
         first = outgoing_mail.send_queued(session)
@@ -241,7 +249,7 @@ def _bounce(delivery: EmailDelivery, action: str = "failed") -> bytes:
 def test_a_bounce_marks_the_delivery_bounced_and_alerts_the_team(session):
     distribution_book(session)
     make_user(session, "finance_manager")
-    with smtp_server(_free_port()):
+    with smtp_server(free_port()):
         _distribute_and_send(session)
     sent = _deliveries(session)["AR-2026-0042"]
     assert bounces.bounced_delivery(_bounce(sent, action="delayed")) is None
@@ -258,7 +266,7 @@ def test_a_bounce_marks_the_delivery_bounced_and_alerts_the_team(session):
     manager = make_user(session, "admin", "boss@test.example")
     distribution.send_again(session, manager, bounced.id, "accounts@globex.example")
     session.commit()
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         assert outgoing_mail.send_queued(session).rows == 1
     assert inbox.accepted[0]["To"] == "accounts@globex.example"
 
@@ -267,10 +275,11 @@ def test_a_bounce_marks_the_delivery_bounced_and_alerts_the_team(session):
                     reason="dovecot-imapd is installed by `make test`")
 def test_bounces_are_read_from_the_bounce_mailbox(session):
     from imap_tools import MailBoxUnencrypted
+
     from tests import imap_server
 
     distribution_book(session)
-    with smtp_server(_free_port()):
+    with smtp_server(free_port()):
         _distribute_and_send(session)
     sent = _deliveries(session)["SB-2026-0001"]
     with imap_server.dovecot() as imap:
@@ -285,7 +294,7 @@ def test_the_vendor_opens_its_invoice_in_the_portal_which_marks_it_viewed(sessio
     book = distribution_book(session)
     vendor_user = make_user(session, "vendor", "me@acme.example", vendor_id=book.vendor.id)
     other = make_user(session, "vendor", "other@else.example")
-    with smtp_server(_free_port()):
+    with smtp_server(free_port()):
         _distribute_and_send(session)
     documents = delivered_documents.own_documents(session, vendor_user)
     assert [(d.number, d.viewed) for d in documents] == [("SB-2026-0001", False)]
@@ -307,7 +316,7 @@ def test_a_dispute_is_answered_by_a_credit_note_and_a_corrected_revision(session
     vendor_user = make_user(session, "vendor", "me@acme.example", vendor_id=book.vendor.id)
     manager = make_user(session, "finance_manager")
     viewer = make_user(session, "viewer")
-    with smtp_server(_free_port()):
+    with smtp_server(free_port()):
         _distribute_and_send(session)
     dispute = disputes.dispute_from_portal(session, vendor_user, book.paid.id, "The banner ran for half a month")
     session.commit()
@@ -328,7 +337,7 @@ def test_a_dispute_is_answered_by_a_credit_note_and_a_corrected_revision(session
         "CN-SB-2026-0001", "credit_note", -29750, "paid")
     assert (revised.number, revised.revision, revised.total_minor, revised.status) == ("SB-2026-0001-R1", 1, 29750, "paid")
     assert session.get(InvoiceDispute, dispute.id).status == "reissued"
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         assert outgoing_mail.send_queued(session).rows == 2
     subjects = sorted(m["Subject"] for m in inbox.accepted)
     assert subjects == ["Your VRM Dashboard Demo GmbH credit note CN-SB-2026-0001",
@@ -339,13 +348,14 @@ def test_a_dispute_is_answered_by_a_credit_note_and_a_corrected_revision(session
         AuditEntry.action == "invoice.reissue")).one() == 1
 
 
-def test_an_unpaid_invoice_is_reissued_with_a_new_total_and_its_payout_follows(session):
-    from tests.payout_book import approved_book, use_payout_environment
-    from vrm_dashboard.db.models import Payout
+def test_an_unpaid_invoice_is_reissued_with_a_new_total_and_its_payout_follows(monkeypatch, session):
     import tempfile
     from pathlib import Path
 
-    use_payout_environment(Path(tempfile.mkdtemp()))
+    from tests.payout_book import approved_book, use_payout_environment
+    from vrm_dashboard.db.models import Payout
+
+    use_payout_environment(monkeypatch, Path(tempfile.mkdtemp()))
     approved_book(session)
     manager = make_user(session, "finance_manager", "fm2@test.example")
     session.expire_all()  # the book approves in SQL
@@ -364,12 +374,13 @@ def test_an_unpaid_invoice_is_reissued_with_a_new_total_and_its_payout_follows(s
 
 
 def test_the_report_counts_by_day_week_and_month_and_exports_to_excel(session):
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     distribution_book(session)
     manager = make_user(session, "finance_manager")
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         inbox.behaviour = {"billing@globex.example": "550"}
         _distribute_and_send(session)
     link = _deliveries(session)["SB-2026-0001"]
@@ -407,7 +418,7 @@ def test_branding_shapes_the_next_invoices_and_a_bad_logo_changes_nothing(sessio
                                      "address": "1 Harbour Road\nLondon"}, (png.getvalue(), "logo.png"))
     session.commit()
     assert branding.current(session).logo == png.getvalue()
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         _distribute_and_send(session)
     customer = inbox.to("billing@globex.example")[0]
     assert customer["Subject"] == "Your Northwind Payables invoice AR-2026-0042"
@@ -423,7 +434,7 @@ def test_a_large_run_renders_in_worker_processes_with_the_same_result(session, m
     monkeypatch.setattr(outgoing_mail, "CHUNK", 2)
     distribution.distribute(session)
     session.commit()
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         assert outgoing_mail.send_queued(session).rows == 6
     numbers = sorted(parse_document(pdf_of(m)).fields["invoice_number"].value for m in inbox.accepted)
     assert numbers == ["AR-2026-0042", "SB-2026-0001", "SB-2026-0003", "SB-2026-0004", "SB-2026-0005",
@@ -435,7 +446,7 @@ def test_a_large_run_renders_in_worker_processes_with_the_same_result(session, m
 def test_a_credit_note_is_not_reissued_and_a_revision_is_numbered_on(session):
     book = distribution_book(session)
     manager = make_user(session, "finance_manager")
-    with smtp_server(_free_port()):
+    with smtp_server(free_port()):
         _distribute_and_send(session)
     first = InvoiceDispute(invoice_id=book.paid.id, raised_by_email="ap@acme.example", reason="Typo")
     session.add(first)

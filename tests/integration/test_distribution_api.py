@@ -8,17 +8,22 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+from tests.distribution_book import distribution_book
+from tests.helpers import (
+    SYSTEM,
+    call_handler as _call,
+    free_port,
+    make_user,
+    signed_in_token as _token,
+    ui_state as _state,
+)
+from tests.smtp_server import pdf_of, smtp_server
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import EmailDelivery, Invoice, InvoiceDispute
 from vrm_dashboard.services.distribution import dispatch as distribution
-from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.services.identity.api_keys import create_api_key
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.ui.states.distribution import DistributionState
-from tests.conftest import _free_port
-from tests.distribution_book import distribution_book
-from tests.helpers import SYSTEM, make_user
-from tests.integration.test_ui_handlers import _call, _state, _token
-from tests.smtp_server import pdf_of, smtp_server
 
 
 @pytest.fixture
@@ -32,7 +37,7 @@ def sent(db):
                 for name, actor in (("vendor", vendor), ("stranger", stranger), ("viewer", viewer))}
         distribution.distribute(session)
         session.commit()
-        with smtp_server(_free_port()) as inbox:
+        with smtp_server(free_port()) as inbox:
             outgoing_mail.send_queued(session)
         deliveries = {session.get(Invoice, d.invoice_id).number: d for d in session.exec(select(EmailDelivery)).all()}
     headers = {name: {"Authorization": f"Bearer {key}"} for name, key in keys.items()}

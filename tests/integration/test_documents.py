@@ -1,15 +1,14 @@
 """Original documents open for staff and for their own vendor only, byte for byte."""
 import hashlib
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import StoredDocument
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.vendors import records as vendor_service
-from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 
 PDF = b"%PDF-1.4 original bytes"
 

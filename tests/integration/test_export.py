@@ -5,12 +5,12 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
+from tests.helpers import make_invoice, make_user, vendor_input
+from vrm_dashboard.cli import main as vrm
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
-from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.services.invoices.export import export_invoices
 from vrm_dashboard.services.invoices.queries import InvoiceQuery
-from vrm_dashboard.cli import main as vrm
-from tests.helpers import make_invoice, make_user, vendor_input
+from vrm_dashboard.services.vendors import records as vendor_service
 
 
 def _book(session):

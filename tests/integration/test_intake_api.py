@@ -3,13 +3,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from bench.invoice_corpus import make_invoice
+from tests.helpers import SYSTEM, make_user, vendor_input
+from tests.invoice_corpus import make_invoice
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import Invoice
-from vrm_dashboard.services.vendors import rate_rules
-from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.services.identity.api_keys import create_api_key
-from tests.helpers import SYSTEM, make_user, vendor_input
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 
 @pytest.fixture

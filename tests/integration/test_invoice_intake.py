@@ -6,14 +6,14 @@ from fpdf import FPDF
 from sqlalchemy import func
 from sqlmodel import select
 
-from bench.invoice_corpus import make_invoice
+from tests.helpers import make_user, vendor_input
+from tests.invoice_corpus import make_invoice
 from vrm_dashboard.db.models import Intake, Invoice, InvoiceLine, StoredDocument
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.parsing import reader
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.invoices import records as invoices
 from vrm_dashboard.services.vendors import records as vendor_service
-from tests.helpers import SYSTEM, make_user, vendor_input
 
 
 @pytest.fixture
@@ -189,7 +189,6 @@ def test_an_unmatched_invoice_is_found_by_its_numbers(session, finance):
 
 
 def test_editing_a_parsed_invoice_can_supply_the_vendors_number(session, finance):
-    from vrm_dashboard.domain.invoice_rules import InvoiceEdit
     from vrm_dashboard.services.invoices.records import edit_input_of
 
     sample = make_invoice(19, "de", "compact")

@@ -4,19 +4,17 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from vrm_dashboard.db.models import Invoice
-
-from vrm_dashboard.services.platform import audit
-from vrm_dashboard.demo import seeder as demo_data
-from vrm_dashboard.services.reporting import overview
-from vrm_dashboard.services.platform.errors import PermissionDenied
-from vrm_dashboard.live.hub import LiveHub
 from tests.helpers import SYSTEM, make_user
-
-import pytest
+from vrm_dashboard.db.models import Invoice
+from vrm_dashboard.demo import seeder as demo_data
+from vrm_dashboard.live.hub import LiveHub
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform.errors import PermissionDenied
+from vrm_dashboard.services.reporting import overview
 
 
 def test_one_computation_per_change_however_many_pages_listen(db):
@@ -56,9 +54,9 @@ def test_the_overview_needs_the_payout_view_permission(db):
 
 
 def test_a_page_is_sent_only_what_changed(db):
-    from vrm_dashboard.ui.states.overview import OverviewState, display_of
     import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
-    from tests.integration.test_ui_handlers import _state
+    from tests.helpers import ui_state as _state
+    from vrm_dashboard.ui.states.overview import OverviewState, display_of
 
     demo_data.seed(db, vendors=5, invoices=60, seed=4)
     with Session(db) as session:

@@ -6,10 +6,10 @@ from imap_tools import AND, MailBoxUnencrypted
 from sqlalchemy import func
 from sqlmodel import select
 
-from bench.invoice_corpus import make_invoice
+from tests import imap_server
+from tests.invoice_corpus import make_invoice
 from vrm_dashboard.db.models import Intake, Invoice
 from vrm_dashboard.services.intake import mailbox
-from tests import imap_server
 
 pytestmark = pytest.mark.skipif(not imap_server.available(), reason="dovecot-imapd is installed by `make test`")
 

@@ -4,16 +4,16 @@ MT940 and CSV."""
 from datetime import date
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from tests.helpers import DUE_DAY
+from tests.payout_book import approved_book, provider_of, use_payout_environment
 from vrm_dashboard.db.models import Invoice, Organization, PaymentTransaction, Payout, StatementLine
 from vrm_dashboard.services.payouts import (
     bank_statements,
     execution as payout_execution,
 )
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
-from tests.helpers import DUE_DAY
-from tests.payout_book import approved_book, provider_of, use_payout_environment
 
 PAY_DAY = DUE_DAY
 
@@ -40,8 +40,8 @@ def _major(minor: int) -> str:
 
 
 @pytest.fixture
-def sent(session, tmp_path):
-    use_payout_environment(tmp_path)
+def sent(monkeypatch, session, tmp_path):
+    use_payout_environment(monkeypatch, tmp_path)
     book = approved_book(session)
     payout_execution.execute_payouts(session, today=PAY_DAY, provider=provider_of(tmp_path))
     session.commit()

@@ -8,23 +8,22 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+from tests.helpers import DUE_DAY, SYSTEM, call_handler as _call, make_user, ui_state as _state
+from tests.payout_book import approved_book, provider_of, use_payout_environment
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import PaymentTransaction, Payout
 from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER, sign
 from vrm_dashboard.services.identity import auth
-from vrm_dashboard.services.payouts import execution as payout_execution
 from vrm_dashboard.services.identity.api_keys import create_api_key
+from vrm_dashboard.services.payouts import execution as payout_execution
 from vrm_dashboard.ui.states.payouts import PayoutsState
-from tests.helpers import DUE_DAY, SYSTEM, make_user
-from tests.integration.test_ui_handlers import _call, _state
-from tests.payout_book import approved_book, provider_of, use_payout_environment
 
 PAY_DAY = DUE_DAY
 
 
 @pytest.fixture
-def paid(db, tmp_path):
-    use_payout_environment(tmp_path)
+def paid(monkeypatch, db, tmp_path):
+    use_payout_environment(monkeypatch, tmp_path)
     with Session(db) as session:
         book = approved_book(session)
         payout_execution.execute_payouts(session, today=PAY_DAY, provider=provider_of(tmp_path))
@@ -53,9 +52,9 @@ def test_the_remittance_advice_is_a_pdf_for_staff_and_the_paid_vendor_only(db, p
     other = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["other"])
     assert other.status_code == 403
     with Session(db) as session:
-        from vrm_dashboard.services.vendors import portal
-        from vrm_dashboard.services.platform.actors import load_actor
         from vrm_dashboard.services.identity.users import find_by_email
+        from vrm_dashboard.services.platform.actors import load_actor
+        from vrm_dashboard.services.vendors import portal
         vendor = load_actor(session, find_by_email(session, "me@pay.example").id)
         assert [t.id for t in portal.own_payments(session, vendor)] == [transfer.id]
         other_vendor = load_actor(session, find_by_email(session, "other@sepa.example").id)
@@ -70,8 +69,8 @@ def test_a_remittance_advice_exists_only_once_paid(db, paid):
     assert response.status_code == 409
 
 
-def test_provider_callbacks_must_be_signed_and_settle_once(db, tmp_path):
-    use_payout_environment(tmp_path, VRM_SANDBOX_SETTLE_SECONDS="3600")
+def test_provider_callbacks_must_be_signed_and_settle_once(monkeypatch, db, tmp_path):
+    use_payout_environment(monkeypatch, tmp_path, VRM_SANDBOX_SETTLE_SECONDS="3600")
     client = TestClient(build_api())
     with Session(db) as session:
         approved_book(session)
@@ -138,17 +137,17 @@ def test_the_screen_refuses_payout_actions_a_role_may_not_take(db, paid):
         assert session.get(PaymentTransaction, manual.id).status == "paid"
 
 
-def test_the_remittance_advice_is_e_mailed_to_the_vendor(db, tmp_path):
+def test_the_remittance_advice_is_e_mailed_to_the_vendor(monkeypatch, db, tmp_path):
     """Through a real SMTP server (aiosmtpd) on 127.0.0.1."""
     import email
     import os
 
     from aiosmtpd.controller import Controller
 
+    from tests.helpers import free_port
     from vrm_dashboard import config
     from vrm_dashboard.db.models import EmailDelivery
     from vrm_dashboard.services.mail import outgoing as outgoing_mail
-    from tests.conftest import _free_port
 
     received = []
 
@@ -157,11 +156,11 @@ def test_the_remittance_advice_is_e_mailed_to_the_vendor(db, tmp_path):
             received.append(envelope)
             return "250 OK"
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        use_payout_environment(tmp_path, VRM_SMTP_HOST="127.0.0.1", VRM_SMTP_PORT=str(port), VRM_SMTP_TLS="false")
+        use_payout_environment(monkeypatch, tmp_path, VRM_SMTP_HOST="127.0.0.1", VRM_SMTP_PORT=str(port), VRM_SMTP_TLS="false")
         with Session(db) as session:
             approved_book(session)
             payout_execution.execute_payouts(session, today=PAY_DAY, provider=provider_of(tmp_path))

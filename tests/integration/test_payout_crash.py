@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import random
-import re
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,12 +20,11 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
+from tests.helpers import DUE_DAY, use_database
+from tests.payout_book import approved_book, references_in_payment_files, use_payout_environment
 from vrm_dashboard.config import PROJECT_ROOT
 from vrm_dashboard.db.models import PaymentTransaction, Payout
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider
-from tests.conftest import use_database
-from tests.helpers import DUE_DAY
-from tests.payout_book import approved_book, use_payout_environment
 
 PAY_DAY = DUE_DAY.isoformat()
 MIN_KILLS = 50
@@ -74,16 +72,6 @@ def _settled(url: str) -> bool:
     return waiting == 0 and open_ == 0 and undelivered == 0
 
 
-def _references_in_files(outbox: Path) -> list[str]:
-    found: list[str] = []
-    for path in outbox.iterdir():
-        if path.suffix == ".xml":
-            found += re.findall(r"<EndToEndId>([^<]+)</EndToEndId>", path.read_text())
-        elif path.suffix == ".ach":
-            found += [line[39:54].strip() for line in path.read_text().splitlines() if line.startswith("6")]
-    return found
-
-
 def _check_paid_exactly_once(url: str, root: Path) -> dict:
     engine = create_engine(url)
     with Session(engine) as session:
@@ -96,7 +84,7 @@ def _check_paid_exactly_once(url: str, root: Path) -> dict:
     for payment in ledger:
         assert payment.idempotency_key in by_key, f"provider paid an unknown key {payment.idempotency_key}"
         assert payment.amount_minor == by_key[payment.idempotency_key].target_amount_minor
-    file_refs = _references_in_files(root / "outbox")
+    file_refs = references_in_payment_files(root / "outbox")
     assert len(file_refs) == len(set(file_refs)), "a transfer appears in two payment files"
     paid_by_transaction: dict[int, int] = {}
     for payment in ledger:
@@ -121,13 +109,13 @@ def _check_paid_exactly_once(url: str, root: Path) -> dict:
     return outcomes
 
 
-def test_kill_9_at_random_points_never_pays_twice(sqlite_template, tmp_path):
+def test_kill_9_at_random_points_never_pays_twice(monkeypatch, sqlite_template, tmp_path):
     from vrm_dashboard.services.identity.access_control import install_catalogue
 
     start = tmp_path / "start.db"
     shutil.copy(sqlite_template, start)
     engine = use_database(f"sqlite:///{start}")
-    use_payout_environment(tmp_path / "unused")
+    use_payout_environment(monkeypatch, tmp_path / "unused")
     with Session(engine) as session:
         install_catalogue(session)
         session.commit()

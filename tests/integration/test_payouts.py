@@ -6,22 +6,28 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.helpers import DUE_DAY, SYSTEM, make_user
+from tests.payout_book import approved_book, provider_of, references_in_payment_files, use_payout_environment
 from vrm_dashboard.db.models import (
-    AuditEntry, Invoice, Notification, PaymentFile, PaymentTransaction, Payout, Vendor,
+    AuditEntry,
+    Invoice,
+    Notification,
+    PaymentFile,
+    PaymentTransaction,
+    Payout,
+    Vendor,
 )
 from vrm_dashboard.rails import sepa_file
-from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.payouts import execution as payout_execution, records as payouts
+from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.errors import Conflict, PermissionDenied
-from tests.helpers import DUE_DAY, SYSTEM, make_user
-from tests.payout_book import approved_book, provider_of, use_payout_environment
 
 TODAY = DUE_DAY  # the book's due date
 
 
 @pytest.fixture
-def env(tmp_path):
-    use_payout_environment(tmp_path)
+def env(monkeypatch, tmp_path):
+    use_payout_environment(monkeypatch, tmp_path)
     return tmp_path
 
 
@@ -234,8 +240,7 @@ def test_two_payout_runs_at_once_pay_each_payout_once(db, env):
                 Payout.transaction_id == transfer.id)).one()
             assert covered == transfer.source_amount_minor
     assert len(provider_of(env).payments()) == 1
-    from tests.integration.test_payout_crash import _references_in_files
-    references = _references_in_files(env / "outbox")
+    references = references_in_payment_files(env / "outbox")
     assert sorted(references) == sorted({t.reference for t in transfers if t.rail in ("sepa", "ach")})
 
 
@@ -277,9 +282,9 @@ def test_withdrawing_an_approval_takes_back_the_waiting_payout_until_a_run_has_i
 
 def test_a_transfer_a_file_rail_cannot_carry_fails_with_its_reason_and_the_rest_are_paid(session, env):
     book = approved_book(session)
-    from vrm_dashboard.services.vendors import records as vendor_service
     from tests.helpers import vendor_input
     from tests.payout_book import VENDORS
+    from vrm_dashboard.services.vendors import records as vendor_service
     second = vendor_service.create_vendor(session, book.finance, vendor_input(
         **{**VENDORS["ach"], "vendor_code": "ACH-2", "name": "Ach Two"}))
     session.commit()

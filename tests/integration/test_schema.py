@@ -4,10 +4,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session
 
+from tests.helpers import SYSTEM
 from vrm_dashboard.db import migrations
 from vrm_dashboard.db.models import StoredDocument
 from vrm_dashboard.services.platform import audit
-from tests.helpers import SYSTEM
 
 
 def test_autogenerate_finds_no_difference_between_models_and_migrations(db):

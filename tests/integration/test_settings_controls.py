@@ -7,19 +7,19 @@ import socket
 import pytest
 from sqlmodel import select
 
-from vrm_dashboard import config
-from vrm_dashboard.db.models import AppSetting, AuditEntry
-from vrm_dashboard.services.mail import account_mail, settings as mail_settings, outgoing as outgoing_mail
-from vrm_dashboard.services.platform import settings as app_settings
-from vrm_dashboard.services.invoices import approvals
-from vrm_dashboard.services.vendors import records as vendor_service
-from vrm_dashboard.services.invoices.approvals import Selection
-from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 from tests.smtp_server import smtp_server
+from vrm_dashboard import config
+from vrm_dashboard.db.models import AppSetting, AuditEntry
+from vrm_dashboard.services.invoices import approvals
+from vrm_dashboard.services.invoices.approvals import Selection
+from vrm_dashboard.services.mail import account_mail, outgoing as outgoing_mail, settings as mail_settings
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
+from vrm_dashboard.services.vendors import records as vendor_service
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -61,7 +61,7 @@ def test_threshold_settings_are_saved_all_or_none(session):
 def test_mail_servers_saved_on_screen_replace_the_environment_and_keep_passwords_secret(session):
     admin = make_user(session, "admin")
     viewer = make_user(session, "viewer")
-    port = _free_port()
+    port = free_port()
     with pytest.raises(FieldErrors) as bad:
         mail_settings.save(session, admin, mail_settings.SMTP, mail_settings.ServerForm(
             host="mail host", port="99999", sender="nobody"))

@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from tests.helpers import SYSTEM, free_port
+from tests.smtp_server import pdf_of, smtp_server
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import (
     AuditEntry,
@@ -20,6 +22,12 @@ from vrm_dashboard.db.models import (
     PaymentReminder,
     PaymentTermsChange,
 )
+from vrm_dashboard.services.identity.api_keys import create_api_key
+from vrm_dashboard.services.identity.users import add_user
+from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
 from vrm_dashboard.services.receivables import (
     aging,
     collection,
@@ -29,15 +37,6 @@ from vrm_dashboard.services.receivables import (
     records as receivables,
     reminders,
 )
-from vrm_dashboard.services.platform import settings as app_settings
-from vrm_dashboard.services.mail import outgoing as outgoing_mail
-from vrm_dashboard.services.platform.actors import Actor, load_actor
-from vrm_dashboard.services.identity.api_keys import create_api_key
-from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
-from vrm_dashboard.services.identity.users import add_user
-from tests.conftest import _free_port
-from tests.helpers import SYSTEM
-from tests.smtp_server import pdf_of, smtp_server
 
 TODAY = date(2026, 11, 20)
 
@@ -244,7 +243,7 @@ def test_reminders_follow_the_schedule_once_per_stage_and_stop_on_request(sessio
     stages = {session.get(Invoice, r.invoice_id).number: r.stage for r in session.exec(select(PaymentReminder)).all()}
     assert stages == {due_soon.number: -7, overdue.number: 7}
     assert quiet_org.number not in stages and stopped.number not in stages
-    with smtp_server(_free_port()) as inbox:
+    with smtp_server(free_port()) as inbox:
         outgoing_mail.send_queued(session, parallel=False)
     messages = inbox.to("ap@contoso.example")
     assert sorted(m["Subject"].split(":")[0] for m in messages) == ["Payment reminder", "Upcoming payment"]
@@ -343,9 +342,9 @@ def _signed_in(session: Session, email: str) -> str:
 
 def test_crafted_events_cannot_reach_beyond_the_users_organizations(db):
     import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+    from tests.helpers import call_handler as _call, ui_state as _state
     from vrm_dashboard.ui.states.receivables import ReceivablesState
     from vrm_dashboard.ui.states.terms import TermsState
-    from tests.integration.test_ui_handlers import _call, _state
 
     with Session(db, expire_on_commit=False) as session:
         h = hierarchy(session)

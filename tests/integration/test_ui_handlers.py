@@ -5,32 +5,15 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+from tests.helpers import call_handler as _call, signed_in_token as _token, ui_state as _state
 from vrm_dashboard.db.models import Vendor
-from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.identity import access_control, auth
+from vrm_dashboard.domain.permissions import DEFAULT_GRANTS, Action, RoleName
+from vrm_dashboard.services.identity import access_control
+from vrm_dashboard.ui.routes import ROUTES
 from vrm_dashboard.ui.states.login import LoginState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.states.settings import SettingsState
 from vrm_dashboard.ui.states.vendors import VendorsState
-from tests.helpers import make_user
-
-
-def _state(cls, token: str = ""):
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(cls.get_full_name().split(".")[1:])
-    state.token = token
-    return state
-
-
-def _token(db, role, email=None):
-    with Session(db) as session:
-        make_user(session, role, email=email)
-        token = auth.sign_in(session, email or f"{role}@test.example", "correct-horse-battery").token
-        session.commit()
-    return token
-
-
-def _call(cls, state, name, *args):
-    return cls.event_handlers[name].fn(state, *args)
 
 
 def test_a_vendor_cannot_change_permissions_through_a_crafted_event(db):
@@ -93,11 +76,11 @@ def test_sign_in_handler_shows_the_reason_on_failure(db):
 
 
 def test_rate_cards_and_mappings_change_only_for_roles_that_may(db):
+    from tests.helpers import SYSTEM, vendor_input
     from vrm_dashboard.db.models import ActivitySource, RateCard
     from vrm_dashboard.services.vendors import records as vendor_service
     from vrm_dashboard.ui.states.intake import IntakeState
     from vrm_dashboard.ui.states.vendor_card import VendorCardState
-    from tests.helpers import SYSTEM, vendor_input
 
     with Session(db) as session:
         vendor_id = vendor_service.create_vendor(session, SYSTEM, vendor_input()).id
@@ -158,3 +141,42 @@ def test_upload_handlers_import_for_importers_and_refuse_others(db):
     assert finance.results[0]["message"] == "Imported 1 vendor"
     with Session(db) as session:
         assert session.execute(select(Vendor).where(Vendor.vendor_code == "UP-1")).scalar_one().name == "Uploaded One"
+
+
+def _role_without(permission: Action) -> str:
+    return next(role.value for role in RoleName if permission not in DEFAULT_GRANTS[role])
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.permission], ids=lambda r: r.path)
+def test_every_screen_refuses_a_role_without_its_permission_and_loads_nothing(db, route):
+    token = _token(db, _role_without(route.permission))
+    for handler in route.on_load:
+        state = _state(handler.state, token)
+        before = {name: getattr(state, name) for name in state.base_vars if name not in {"denied", "token"}
+                  and name not in SessionState.base_vars}
+        result = handler.fn(state)
+        assert state.denied == "Your role does not give you access to this screen.", route.path
+        assert result is None
+        assert {name: getattr(state, name) for name in before} == before, f"{route.path} loaded data"
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.permission], ids=lambda r: r.path)
+def test_every_screen_sends_a_signed_out_visitor_to_sign_in(db, route):
+    for handler in route.on_load:
+        state = _state(handler.state, "not-a-session")
+        redirect = handler.fn(state)
+        assert redirect is not None and '"/login"' in str(redirect.args) and not state.denied, route.path
+
+
+def test_a_load_handler_missing_from_the_route_table_opens_nothing(db):
+    class UnlistedState(SessionState):
+        loaded: bool = False
+
+        @rx.event
+        @page_load
+        def load(self, actor) -> None:
+            self.loaded = True
+
+    state = _state(UnlistedState, _token(db, "admin"))
+    UnlistedState.event_handlers["load"].fn(state)
+    assert state.denied and not state.loaded

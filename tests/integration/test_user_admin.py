@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from tests.helpers import SYSTEM, make_user
 from vrm_dashboard.db.models import AuditEntry, Organization, User, utcnow
 from vrm_dashboard.services.identity import api_keys, auth, user_admin
 from vrm_dashboard.services.platform.actors import load_actor
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotAuthenticated, PermissionDenied
-from tests.helpers import SYSTEM, make_user
 
 
 def _token(link: str) -> str:

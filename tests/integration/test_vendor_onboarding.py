@@ -10,25 +10,24 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
+from tests.smtp_server import smtp_server
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import AuditEntry, EmailDelivery, Notification, User, Vendor, VendorContact
 from vrm_dashboard.domain.tax_forms import TaxInput
 from vrm_dashboard.services.identity import auth, user_admin
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
-from vrm_dashboard.services.vendors import own_invoices as vendor_invoices, records as vendors
-from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.services.platform.actors import load_actor
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
+from vrm_dashboard.services.vendors import onboarding, own_invoices as vendor_invoices, records as vendors
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.vendor_profile import VendorProfileState
-from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
-from tests.smtp_server import smtp_server
 
 PDF = b"%PDF-1.4\n% a registration extract\n"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -77,7 +76,7 @@ def test_an_invited_vendor_onboards_and_is_approved_once_nothing_is_missing(db):
         session.commit()
         vendor_id = sent.vendor.id
         assert sent.vendor.activity_status == "onboarding" and sent.vendor.payment_method == "manual"
-        with smtp_server(port := _free_port()) as inbox:
+        with smtp_server(port := free_port()) as inbox:
             assert _with_smtp(session, port).rows == 1
         mail = inbox.to("erika@muster.example")[0]
         assert "invites you" in mail["Subject"] and sent.link in mail.get_content()

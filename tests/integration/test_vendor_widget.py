@@ -6,13 +6,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 from vrm_dashboard.api.app import build_api
+from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
 from vrm_dashboard.services.platform import signed_tokens
-from vrm_dashboard.services.vendors import widget as vendor_widget, records as vendors
-from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.platform.errors import PermissionDenied
-from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
+from vrm_dashboard.services.vendors import records as vendors, widget as vendor_widget
 
 
 def test_a_vendor_embeds_its_own_payout_status_and_nobody_elses(db):

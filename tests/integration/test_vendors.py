@@ -5,15 +5,15 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from tests.helpers import make_invoice, make_user, vendor_input
 from vrm_dashboard.db.models import AuditEntry, Invoice, Vendor
 from vrm_dashboard.domain.invoice_status import IllegalTransition
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.identity import access_control
 from vrm_dashboard.services.invoices import records as invoices, rollup as invoice_rollup
-from vrm_dashboard.services.vendors import records as svc
 from vrm_dashboard.services.platform.actors import load_actor
 from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
-from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
+from vrm_dashboard.services.vendors import records as svc
 
 
 def _count(session, model):

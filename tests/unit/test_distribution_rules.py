@@ -2,7 +2,13 @@
 from datetime import date, timedelta
 
 from vrm_dashboard.domain.distribution_rules import (
-    InvoiceFacts, InvoiceType, hold_reasons, invoice_type, is_permanent, period_start, retry_delay,
+    InvoiceFacts,
+    InvoiceType,
+    hold_reasons,
+    invoice_type,
+    is_permanent,
+    period_start,
+    retry_delay,
 )
 
 

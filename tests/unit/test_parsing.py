@@ -10,11 +10,11 @@ import facturx
 import pytest
 from fpdf import FPDF
 
-from bench.invoice_corpus import corpus, make_invoice
+from tests.invoice_corpus import corpus, make_invoice
+from tests.unit.einvoice_samples import INVOICE
 from vrm_dashboard.parsing import parse_document
 from vrm_dashboard.parsing.amounts import parse_amount
 from vrm_dashboard.parsing.dates import find_date
-from tests.unit.einvoice_samples import INVOICE
 
 
 @pytest.mark.parametrize("text, amount", [

@@ -15,18 +15,18 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from vrm_dashboard.db.bulk import bulk_load, driver_value, indexes_deferred, insert_rows
-from vrm_dashboard.db.models import Invoice, InvoiceLine, Organization, Payout, PaymentTransaction, Vendor
+from vrm_dashboard.db.models import Invoice, InvoiceLine, Organization, PaymentTransaction, Payout, Vendor
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.domain.permissions import RoleName
 from vrm_dashboard.domain.vendor_rules import PAYMENT_SOURCES
-from vrm_dashboard.services.identity import access_control
 from vrm_dashboard.services.distribution import dispatch as distribution
-from vrm_dashboard.services.payouts.records import rail_of_method_column
-from vrm_dashboard.services.invoices import rollup as invoice_rollup, flags as invoice_flags
-from vrm_dashboard.services.receivables import records as receivables
-from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.identity import access_control
 from vrm_dashboard.services.identity.users import add_user, find_by_email
+from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
+from vrm_dashboard.services.payouts.records import rail_of_method_column
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.receivables import records as receivables
 
 
 @dataclass(frozen=True)

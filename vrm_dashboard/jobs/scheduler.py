@@ -11,12 +11,12 @@ from sqlmodel import Session
 
 from vrm_dashboard.db.engine import engine
 from vrm_dashboard.services.distribution import bounces, dispatch as distribution
-from vrm_dashboard.services.receivables import collection, consolidation, reminders
 from vrm_dashboard.services.intake import connectors, mailbox
-from vrm_dashboard.services.platform import housekeeping
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.services.payouts import execution as payout_execution
+from vrm_dashboard.services.platform import housekeeping
 from vrm_dashboard.services.platform.job_runs import JobResult, run_recorded
+from vrm_dashboard.services.receivables import collection, consolidation, reminders
 
 log = logging.getLogger("vrm.scheduler")
 

@@ -1,5 +1,5 @@
-"""Pending Invoices: totals per status, filters, column chooser, selectable table, bulk
-actions and exports; and the invoice detail page."""
+"""`/invoices`: Pending Invoices: totals per status, filters, column chooser, selectable table, bulk
+actions and exports."""
 import reflex as rx
 
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
@@ -7,8 +7,9 @@ from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS
 from vrm_dashboard.services.invoices.flags import FLAG_LABELS
 from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.list_controls import column_chooser, pager
-from vrm_dashboard.ui.components.shell import data_table, page_frame
-from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
+from vrm_dashboard.ui.components.reject_dialog import reject_dialog
+from vrm_dashboard.ui.components.shell import page_frame
+from vrm_dashboard.ui.components.sortable_header import sort_label
 from vrm_dashboard.ui.states.invoices import COLUMNS, InvoicesState
 
 _SORT_KEYS = {"number": "number", "kind": "kind", "vendor": "vendor", "amount": "amount",
@@ -98,8 +99,7 @@ def _export_menu() -> rx.Component:
 
 def _header(key: str, label: str) -> rx.Component:
     sort_key = _SORT_KEYS.get(key)
-    arrow = rx.cond(InvoicesState.sort == sort_key, rx.cond(InvoicesState.descending, " ↓", " ↑"), "") if sort_key else ""
-    content = rx.text(label, arrow, cursor="pointer", on_click=InvoicesState.sort_by(sort_key)) if sort_key else rx.text(label)
+    content = sort_label(InvoicesState, label, sort_key) if sort_key else rx.text(label)
     return rx.cond(InvoicesState.visible_columns.contains(key), rx.table.column_header_cell(content))
 
 
@@ -170,26 +170,6 @@ def _result() -> rx.Component:
     )
 
 
-def _reject_dialog(state) -> rx.Component:  # type: ignore[no-untyped-def]
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Reject invoices"),
-            rx.text("The vendor is told this reason.", size="2"),
-            rx.text_area(value=state.reject_reason, on_change=state.set_reject_reason,
-                         placeholder="What is wrong with the invoice?", data_testid="reject-reason"),
-            rx.cond(state.reject_error != "", rx.text(state.reject_error, color_scheme="red", size="1",
-                                                      data_testid="reject-error")),
-            rx.hstack(
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=state.close_reject),
-                rx.button("Reject", color_scheme="red", on_click=state.reject, data_testid="confirm-reject"),
-                justify="end", spacing="3", margin_top="1em",
-            ),
-        ),
-        open=state.reject_open,
-        on_open_change=lambda _open: state.close_reject(),
-    )
-
-
 def invoices_page() -> rx.Component:
     return page_frame(
         "Pending Invoices",
@@ -199,180 +179,8 @@ def invoices_page() -> rx.Component:
             _bulk_bar(),
             _result(),
             _table(),
-            _reject_dialog(InvoicesState),
+            reject_dialog(InvoicesState),
             spacing="4",
             width="100%",
-        ),
-    )
-
-
-def _facts(items: list[tuple[str, str]]) -> rx.Component:
-    v = InvoiceDetailState.invoice
-    return rx.data_list.root(*[
-        rx.data_list.item(rx.data_list.label(label), rx.data_list.value(v[key], data_testid=f"detail-{key}"))
-        for label, key in items
-    ])
-
-
-def _edit_field(label: str, name: str, kind: str = "text") -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2"),
-        rx.input(value=InvoiceDetailState.form[name], type=kind,
-                 on_change=lambda value: InvoiceDetailState.set_field(name, value), data_testid=f"edit-{name}"),
-        rx.cond(InvoiceDetailState.form_errors.contains(name),
-                rx.text(InvoiceDetailState.form_errors[name], color_scheme="red", size="1", data_testid=f"edit-error-{name}")),
-        spacing="1", width="100%",
-    )
-
-
-def _edit_form() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Edit invoice", size="3"),
-            rx.grid(
-                _edit_field("Invoice number", "number"), _edit_field("Currency", "currency"),
-                _edit_field("Vendor's invoice no. (parsed invoices)", "vendor_invoice_number"),
-                _edit_field("Issue date", "issue_date", "date"), _edit_field("Due date", "due_date", "date"),
-                _edit_field("Subtotal", "subtotal"), _edit_field("Tax", "tax"), _edit_field("Total", "total"),
-                columns="2", spacing="3", width="100%",
-            ),
-            rx.cond(InvoiceDetailState.form_errors.contains("form"),
-                    rx.callout(InvoiceDetailState.form_errors["form"], color_scheme="red")),
-            rx.hstack(
-                rx.button("Cancel", variant="soft", color_scheme="gray", on_click=InvoiceDetailState.cancel_edit),
-                rx.button("Save", on_click=InvoiceDetailState.save_edit, data_testid="save-invoice"),
-                justify="end", width="100%",
-            ),
-            spacing="3",
-        ),
-    )
-
-
-def _actions() -> rx.Component:
-    s = InvoiceDetailState
-    return rx.hstack(
-        rx.cond(s.can_edit & s.is_editable, rx.button("Edit", variant="soft", on_click=s.start_edit, data_testid="edit-invoice")),
-        rx.cond(s.can_edit & (s.status_value == "draft_valid"),
-                rx.button("Submit for approval", on_click=s.submit, data_testid="submit-invoice")),
-        rx.cond(s.can_approve & s.is_pending, rx.button("Approve", on_click=s.approve, data_testid="approve-invoice")),
-        rx.cond(s.can_reject & s.is_pending,
-                rx.button("Reject", color_scheme="red", on_click=s.open_reject, data_testid="reject-invoice")),
-        rx.cond(s.can_edit & s.is_draft,
-                rx.button("Delete draft", color_scheme="red", variant="soft", on_click=s.delete_draft)),
-        rx.cond(s.can_edit & ~s.is_draft & (s.status_value != "archived"),
-                rx.button("Archive", color_scheme="gray", variant="soft", on_click=s.archive)),
-        wrap="wrap",
-    )
-
-
-def _vendor_field(label: str, name: str) -> rx.Component:
-    s = InvoiceDetailState
-    return rx.vstack(
-        rx.text(label, size="2"),
-        rx.input(value=s.vendor_form[name], on_change=lambda value: s.set_vendor_field(name, value),
-                 data_testid=f"new-vendor-{name}"),
-        rx.cond(s.vendor_errors.contains(name), rx.text(s.vendor_errors[name], color_scheme="red", size="1")),
-        spacing="1", width="100%",
-    )
-
-
-def _new_vendor_dialog() -> rx.Component:
-    s = InvoiceDetailState
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("New vendor profile from this invoice"),
-            rx.grid(_vendor_field("Vendor ID", "vendor_code"), _vendor_field("Name", "name"),
-                    _vendor_field("E-mail", "email"), _vendor_field("Country (ISO)", "country"),
-                    _vendor_field("Currency", "currency"), _vendor_field("Payment method", "payment_method"),
-                    _vendor_field("IBAN", "iban"), _vendor_field("VAT ID", "vat_id"), _vendor_field("Tax ID", "tax_id"),
-                    columns="2", spacing="3", width="100%"),
-            rx.cond(s.vendor_errors.contains("form"), rx.callout(s.vendor_errors["form"], color_scheme="red")),
-            rx.hstack(
-                rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button("Create vendor", on_click=s.save_new_vendor, data_testid="save-new-vendor"),
-                justify="end", margin_top="1em",
-            ),
-        ),
-        open=s.new_vendor_open, on_open_change=s.set_new_vendor_open,
-    )
-
-
-def _extraction() -> rx.Component:
-    s = InvoiceDetailState
-    return rx.vstack(
-        rx.heading("Extracted from the document (" + s.extraction_method + ")", size="4"),
-        rx.foreach(s.problems, lambda p: rx.callout(p, icon="triangle_alert", color_scheme="amber", size="1",
-                                                   data_testid="draft-problem")),
-        data_table(["Field", "Read", "Confidence"], s.extracted, ["field", "value", "confidence"], "extracted-fields"),
-        rx.cond(
-            (s.invoice["vendor"] == "") & s.can_edit,
-            rx.vstack(
-                rx.heading("Which vendor sent it?", size="3"),
-                rx.foreach(s.suggestions, lambda v: rx.hstack(
-                    rx.text(v["label"], weight="medium"), rx.badge("score " + v["score"]),
-                    rx.text(v["reason"], size="1", color_scheme="gray"),
-                    rx.button("Use this vendor", size="1", on_click=s.use_vendor(v["vendor_id"]),
-                              data_testid="use-vendor"),
-                    align="center", data_testid="vendor-suggestion",
-                )),
-                rx.button("Create a new vendor profile", variant="soft", on_click=s.open_new_vendor,
-                          data_testid="create-vendor-from-invoice"),
-                spacing="2",
-            ),
-        ),
-        _new_vendor_dialog(),
-        spacing="2", width="100%",
-    )
-
-
-def invoice_detail_page() -> rx.Component:
-    s = InvoiceDetailState
-    return page_frame(
-        "Invoice",
-        rx.cond(
-            s.error != "",
-            rx.callout(s.error, color_scheme="red"),
-            rx.vstack(
-                rx.hstack(rx.heading(s.invoice["number"], size="6", data_testid="detail-number"),
-                          rx.badge(s.invoice["status"], size="3", data_testid="detail-status"), align="center"),
-                _actions(),
-                rx.cond(s.message != "", rx.callout(s.message, icon="info", data_testid="detail-message")),
-                rx.cond(s.editing, _edit_form()),
-                rx.grid(
-                    rx.card(
-                        rx.heading("Original", size="3"),
-                        rx.cond(
-                            s.has_original,
-                            rx.el.iframe(src="/api/v1/invoices/" + s.invoice["id"] + "/original",
-                                         width="100%", height="480px", title="Original document"),
-                            rx.text("No original document: this invoice was generated from activity data.",
-                                    color_scheme="gray", size="2"),
-                        ),
-                    ),
-                    rx.card(
-                        rx.heading("Normalized invoice", size="3"),
-                        _facts([("Type", "kind"), ("Vendor", "vendor"), ("Vendor's invoice no.", "vendor_number"), ("Issue date", "issue_date"),
-                                ("Due date", "due_date"), ("Currency", "currency"), ("Subtotal", "subtotal"),
-                                ("Tax", "tax"), ("Total", "total"), ("Source amount", "source"),
-                                ("Submitted by", "submitted_by"), ("Rejection reason", "rejection_reason")]),
-                    ),
-                    columns="2", spacing="4", width="100%",
-                ),
-                rx.cond(s.is_parsed, _extraction()),
-                rx.heading("Lines", size="4"),
-                data_table(["#", "Description", "Quantity", "Unit price", "Amount"], s.lines,
-                           ["position", "description", "quantity", "unit_price", "amount"], "detail-lines"),
-                rx.heading("Reconciliation", size="4"),
-                rx.cond(s.flags.length() == 0,
-                        rx.text("Matches its source.", color_scheme="green", size="2", data_testid="recon-ok"),
-                        data_table(["Flag", "Detail"], s.flags, ["flag", "detail"], "detail-flags")),
-                rx.heading("Approvals", size="4"),
-                data_table(["Approver", "When"], s.approvals, ["who", "at"], "detail-approvals"),
-                rx.heading("History", size="4"),
-                data_table(["When", "Who", "Action", "Changes"], s.history, ["at", "who", "action", "changes"],
-                           "detail-history"),
-                _reject_dialog(s),
-                spacing="3", width="100%",
-            ),
         ),
     )

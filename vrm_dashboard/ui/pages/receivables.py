@@ -7,6 +7,7 @@ from vrm_dashboard.services.receivables.aging import BUCKET_KEYS, BUCKET_LABELS
 from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.components.sortable_header import sort_label
 from vrm_dashboard.ui.states.receivables import METHOD_OPTIONS, ReceivablesState
 
 S = ReceivablesState
@@ -45,9 +46,7 @@ def _filters() -> rx.Component:
 
 
 def _header(key: str, label: str, sort_key: str) -> rx.Component:
-    arrow = rx.cond(S.sort == sort_key, rx.cond(S.descending, " ↓", " ↑"), "")
-    return rx.table.column_header_cell(rx.text(label, arrow, cursor="pointer", on_click=S.sort_by(sort_key),
-                                               data_testid=f"receivables-sort-{key}"))
+    return rx.table.column_header_cell(sort_label(S, label, sort_key, testid=f"receivables-sort-{key}"))
 
 
 def _row(row: rx.Var) -> rx.Component:

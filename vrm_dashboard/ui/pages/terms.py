@@ -5,6 +5,7 @@ import reflex as rx
 from vrm_dashboard.ui.components.filters import filter_select
 from vrm_dashboard.ui.components.list_controls import column_chooser, pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.components.sortable_header import sort_label
 from vrm_dashboard.ui.states.terms import COLLECTION_OPTIONS, COLUMNS, TIER_OPTIONS, TermsState
 
 S = TermsState
@@ -33,8 +34,7 @@ def _filters() -> rx.Component:
 
 def _header(key: str, label: str) -> rx.Component:
     if key in _SORTABLE:
-        arrow = rx.cond(S.sort == key, rx.cond(S.descending, " ↓", " ↑"), "")
-        content = rx.text(label, arrow, cursor="pointer", on_click=S.sort_by(key), data_testid=f"terms-sort-{key}")
+        content = sort_label(S, label, key, testid=f"terms-sort-{key}")
     else:
         content = rx.text(label)
     return rx.cond(S.visible_columns.contains(key), rx.table.column_header_cell(content))

@@ -3,8 +3,7 @@
 import reflex as rx
 
 from vrm_dashboard.ui.components.shell import data_table
-from vrm_dashboard.ui.states.vendor_review import OnboardingQueueState as Q
-from vrm_dashboard.ui.states.vendor_review import VendorReviewState as R
+from vrm_dashboard.ui.states.vendor_review import OnboardingQueueState as Q, VendorReviewState as R
 
 
 def _invite_input(name: str, placeholder: str) -> rx.Component:

@@ -8,6 +8,7 @@ from vrm_dashboard.domain.vendor_rules import (
 )
 from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
+from vrm_dashboard.ui.components.sortable_header import sort_label
 from vrm_dashboard.ui.pages.vendor_review import invite_dialog, onboarding_queue
 from vrm_dashboard.ui.states.vendor_review import OnboardingQueueState
 from vrm_dashboard.ui.states.vendors import VendorsState
@@ -54,10 +55,7 @@ def _toolbar() -> rx.Component:
 
 
 def _sortable_header(label: str, key: str) -> rx.Component:
-    arrow = rx.cond(VendorsState.sort == key, rx.cond(VendorsState.descending, " ↓", " ↑"), "")
-    return rx.table.column_header_cell(
-        rx.text(label, arrow, cursor="pointer", on_click=VendorsState.sort_by(key)),
-    )
+    return rx.table.column_header_cell(sort_label(VendorsState, label, key))
 
 
 def _vendor_row(row: rx.Var) -> rx.Component:

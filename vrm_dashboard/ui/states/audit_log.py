@@ -1,12 +1,14 @@
 """The audit log screen: search by user, action, object and date, page, export to Excel."""
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform import audit, audit_queries, export_files
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 FILTER_FIELDS = ("user", "action", "object_type", "object_id", "since", "until")
 
@@ -30,10 +32,8 @@ class AuditLogState(SessionState):
         return audit_queries.AuditQuery(**self.filters, page=self.page)
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.AUDIT_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self._refresh()
         return None
 

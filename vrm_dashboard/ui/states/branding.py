@@ -5,10 +5,11 @@ import reflex as rx
 
 from vrm_dashboard.domain.distribution_rules import TRIGGER_LABELS, InvoiceType
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.distribution import branding
+from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name
 
 TRIGGER_OPTIONS = [(t.value, label) for t, label in TRIGGER_LABELS.items()]
@@ -21,9 +22,8 @@ class BrandingState(SessionState):
     branding_message: str = ""
 
     @rx.event
-    def load(self) -> None:
-        if self._enter_page(Action.SETTINGS_VIEW) is None:
-            return
+    @page_load
+    def load(self, _actor: Actor) -> None:
         with self._acting(read_only=True) as (session, _actor):
             brand = branding.current(session)
             self.fields = {"company_name": brand.company_name, "address": "\n".join(brand.address_lines),

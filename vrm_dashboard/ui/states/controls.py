@@ -3,12 +3,15 @@ thresholds, paying at once, the cooling-off after a bank change). Admins change 
 services read them on every approval."""
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from vrm_dashboard.domain.approval_rules import parse_thresholds, thresholds_text
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform import settings as s
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 SWITCHES = {"sod_invoice": s.SOD_INVOICE_APPROVAL, "sod_payout": s.SOD_PAYOUT_APPROVAL,
             "payout_approval": s.PAYOUT_APPROVAL_ENABLED, "pay_immediately": s.PAY_IMMEDIATELY}
@@ -23,10 +26,8 @@ class ControlsState(SessionState):
     controls_message: str = ""
 
     @rx.event
-    def load(self) -> None:
-        actor = self._enter_page(Action.SETTINGS_VIEW)
-        if actor is None:
-            return
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_edit = actor.can(Action.ROLE_MANAGE)
         self.controls_message = ""
         with self._acting(read_only=True) as (session, _actor):

@@ -2,21 +2,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import reflex as rx
 
-from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.config import settings
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS, vendor_payment_status
+from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.services.distribution import delivered_documents, disputes
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
-from vrm_dashboard.services.vendors import portal, own_invoices as vendor_invoices, widget as vendor_widget
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.vendors import own_invoices as vendor_invoices, portal, widget as vendor_widget
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name
-
 
 PAGE_SIZE = 20
 
@@ -60,10 +61,8 @@ class PortalState(SessionState):
         return PortalState.load
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.PORTAL_USE)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         try:
             with self._acting(read_only=True) as (session, actor):
                 card = portal.own_vendor_card(session, actor)

@@ -2,6 +2,8 @@
 again, and the dispute queue with re-issue. Every action is a thin call into the services."""
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 import reflex as rx
 
@@ -9,14 +11,15 @@ from vrm_dashboard.domain.distribution_rules import DELIVERY_LABELS, DeliverySta
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.distribution import (
     delivery_queries,
-    disputes,
     dispatch as distribution,
+    disputes,
     reports as distribution_reports,
 )
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 STATUS_OPTIONS = [(s.value, label) for s, label in DELIVERY_LABELS.items()]
 PERIOD_OPTIONS = [("day", "By day"), ("week", "By week"), ("month", "By month")]
@@ -62,10 +65,8 @@ class DistributionState(PagedSelectionMixin, SessionState):
     reissue_error: str = ""
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.DISTRIBUTION_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_manage = actor.can(Action.DISTRIBUTION_MANAGE)
         self._refresh()
         return None

@@ -2,15 +2,18 @@
 progress), what each became, the intake log and the connector runs."""
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from vrm_dashboard.domain.activity_rules import FIELD_SYNONYMS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.intake import activity_import, log as intake_log, invoice_files as invoice_intake
-from vrm_dashboard.services.vendors import imports as vendor_import
+from vrm_dashboard.services.intake import activity_import, invoice_files as invoice_intake, log as intake_log
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
+from vrm_dashboard.services.vendors import imports as vendor_import
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name
 
 MAPPED_FIELDS = list(FIELD_SYNONYMS)
@@ -29,10 +32,8 @@ class IntakeState(SessionState):
     mapping_message: str = ""
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.INTAKE_IMPORT)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.results, self.progress = [], 0
         self._load_mapping()
         self._refresh()

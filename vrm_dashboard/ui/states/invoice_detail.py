@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 import reflex as rx
 
@@ -9,14 +10,15 @@ from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services.invoices import approvals, queries as invoice_queries, records as invoices
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
-from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.invoices import approvals, queries as invoice_queries, records as invoices
 from vrm_dashboard.services.invoices.flags import FLAG_LABELS
+from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 EDIT_FIELDS = list(InvoiceEdit.__dataclass_fields__)
 VENDOR_FIELDS = ["vendor_code", "name", "email", "country", "currency", "payment_method", "iban", "vat_id", "tax_id"]
@@ -52,10 +54,8 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
     vendor_errors: dict[str, str] = {}
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.INVOICE_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         try:
             self.invoice_id = int(self.router.page.params.get("id", "0"))
         except ValueError:

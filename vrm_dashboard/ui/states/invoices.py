@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from typing import Any
 
 import reflex as rx
 
@@ -11,14 +12,15 @@ from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.invoices import approvals, export as invoice_export, queries as invoice_queries
-from vrm_dashboard.services.platform import export_files
-from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.invoices.flags import FLAG_LABELS
+from vrm_dashboard.services.platform import export_files
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 COLUMNS: list[tuple[str, str]] = [
     ("number", "Invoice number"), ("kind", "Type"), ("vendor", "Vendor"), ("vendor_code", "Vendor ID"),
@@ -61,10 +63,8 @@ class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, S
         )
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.INVOICE_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_approve = actor.can(Action.INVOICE_APPROVE)
         self.can_reject = actor.can(Action.INVOICE_REJECT)
         self._load_columns()

@@ -5,7 +5,7 @@ import reflex as rx
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.platform.errors import ServiceError
-from vrm_dashboard.ui.navigation import home_route
+from vrm_dashboard.ui.screen_access import home_route
 from vrm_dashboard.ui.states.session import SessionState
 
 

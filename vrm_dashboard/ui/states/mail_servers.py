@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.mail import settings as mail_settings
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 LABELS = {mail_settings.SMTP: "Outgoing mail (SMTP)", mail_settings.IMAP: "Invoice mailbox (IMAP)",
           mail_settings.BOUNCE_IMAP: "Bounce mailbox (IMAP)"}
@@ -21,9 +21,8 @@ class MailServersState(SessionState):
     mail_message: str = ""
 
     @rx.event
-    def load(self) -> None:
-        if self._enter_page(Action.SETTINGS_VIEW) is None:
-            return
+    @page_load
+    def load(self, _actor: Actor) -> None:
         self.mail_message = ""
         self._refresh()
 

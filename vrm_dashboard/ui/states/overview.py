@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
@@ -13,12 +14,13 @@ from reflex.utils import prerequisites
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.domain.money import format_money, to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.receivables import aging
+from vrm_dashboard.live.overview import HUB
 from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.receivables import aging
 from vrm_dashboard.services.reporting import overview
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.live.overview import HUB
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 # A listener wakes at least this often to see whether its browser is still there.
 CHECK_SECONDS = 5.0
@@ -110,10 +112,8 @@ class OverviewState(SessionState):
     _shown: dict[str, object] = {}
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.PAYOUT_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         return OverviewState.listen
 
     def _still_allowed(self) -> bool:

@@ -3,6 +3,7 @@ manual confirmation and remittance downloads. Every action is a thin call into t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import reflex as rx
 
@@ -13,10 +14,11 @@ from vrm_dashboard.services.payouts import (
     queries as payout_queries,
     records as payouts,
 )
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 FILTER_FIELDS = ("status", "rail", "currency", "vendor")
 _RAIL_TEXT = {rail.value: label for rail, label in RAIL_LABELS.items()}
@@ -35,10 +37,8 @@ class PayoutsState(PagedSelectionMixin, SessionState):
     totals_at: str = ""
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.PAYOUT_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_approve = actor.can(Action.PAYOUT_APPROVE)
         self.can_manage = actor.can(Action.PAYOUT_MANAGE)
         params = self.router.page.params

@@ -4,6 +4,7 @@ reminder switch per invoice; and the AR aging report with its chart."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import plotly.graph_objects as go
 import reflex as rx
@@ -11,6 +12,7 @@ import reflex as rx
 from vrm_dashboard.domain.collection_rules import PAYMENT_METHOD_LABELS, CustomerPaymentMethod
 from vrm_dashboard.domain.money import format_money, to_major_string
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.receivables import (
     aging,
     collection,
@@ -20,7 +22,7 @@ from vrm_dashboard.services.receivables import (
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 FILTER_FIELDS = ("search", "status", "payment_method", "due_from", "due_to", "posted_from", "posted_to", "terms")
 METHOD_OPTIONS = [(m.value, label) for m, label in PAYMENT_METHOD_LABELS.items()]
@@ -77,10 +79,8 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
             descending=self.descending, page=self.page, page_size=25)
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.INVOICE_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_collect = actor.can(Action.COLLECTION_MANAGE)
         self.message = self.error = ""
         self._refresh()

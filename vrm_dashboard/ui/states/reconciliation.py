@@ -5,10 +5,11 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.payouts import fx_rates, bank_statements
+from vrm_dashboard.services.payouts import bank_statements, fx_rates
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name
 
 
@@ -17,7 +18,8 @@ class ReconciliationState(SessionState):
     messages: list[str] = []
 
     @rx.event
-    def load(self) -> None:
+    @page_load
+    def load(self, _actor: Actor) -> None:
         self._refresh()
 
     def _refresh(self) -> None:

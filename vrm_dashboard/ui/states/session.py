@@ -6,8 +6,9 @@ crafted event from the client gets no further than the service guard.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, TypeVar
 
 import reflex as rx
 from sqlmodel import Session
@@ -18,7 +19,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors, NotAuthenticated, ServiceError
-from vrm_dashboard.ui.navigation import home_route, screens_for
+from vrm_dashboard.ui.screen_access import home_route, required_for, screens_for
 
 
 class SessionState(rx.State):
@@ -68,14 +69,17 @@ class SessionState(rx.State):
         self.nav_labels = [s.label for s in screens]
         self.nav_routes = [s.route for s in screens]
 
-    def _enter_page(self, action: Action) -> Actor | None:
+    def _enter_page(self, action: Action | None) -> Actor | None:
         """Page entry check: identity for the shell, and whether this screen is allowed."""
         with session_scope(read_only=True) as session:
             actor = self._actor(session)
         if actor is None:
             return None
         self._show_identity(actor)
-        self.denied = "" if actor.can(action) else "Your role does not give you access to this screen."
+        if action is None:
+            self.denied = "This screen is not in the route table."
+        else:
+            self.denied = "" if actor.can(action) else "Your role does not give you access to this screen."
         return actor if not self.denied else None
 
     @rx.event
@@ -94,3 +98,25 @@ class SessionState(rx.State):
         self.user_name = self.user_email = self.role_names = ""
         self.nav_labels, self.nav_routes = [], []
         return rx.redirect("/login")
+
+
+PageState = TypeVar("PageState", bound=SessionState)
+
+
+def page_load(
+    load: Callable[[PageState, Actor], Any],
+) -> Callable[[PageState], Any]:
+    """The guard of every screen's on-load handler: the permission is the one `ui.routes` gives
+    the route this handler loads. Signed out: to the sign-in page. Not allowed: the page shows
+    why and loads nothing. Allowed: `load(self, actor)` runs."""
+
+    def guarded(self: PageState) -> Any:
+        actor = self._enter_page(required_for(guarded))
+        if actor is None:
+            return None if self.denied else rx.redirect("/login")
+        return load(self, actor)
+
+    # Reflex reads the handler's name and arguments: the state's own, with no actor.
+    guarded.__name__, guarded.__qualname__, guarded.__doc__ = load.__name__, load.__qualname__, load.__doc__
+    guarded.__module__ = load.__module__
+    return guarded

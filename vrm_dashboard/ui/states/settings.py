@@ -2,16 +2,17 @@
 role x permission matrix (admins)."""
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.domain.permissions import RoleName
+from vrm_dashboard.domain.permissions import Action, RoleName
 from vrm_dashboard.services.identity import access_control, user_admin, users
 from vrm_dashboard.services.platform import connection_checks
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
-
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 ROLE_OPTIONS = [r.value for r in RoleName]
 
@@ -29,10 +30,8 @@ class SettingsState(SessionState):
     connection_rows: list[dict[str, str]] = []
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.SETTINGS_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_manage_roles = actor.can(Action.ROLE_MANAGE)
         self.can_manage_users = actor.can(Action.USER_MANAGE)
         self._refresh()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import reflex as rx
 
 from vrm_dashboard.db.engine import session_scope
-from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
 
 _FIELDS = {"name": "company", "legal_name": "company", "email": "email", "country": "country",
            "currency": "currency", "contact_name": "contact_name", "vendor_code": "company"}

@@ -4,18 +4,20 @@ services, which check the user's scope whatever the screen shows."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import effective_from
 from vrm_dashboard.services.platform import export_files
-from vrm_dashboard.services.receivables import terms_export as organization_export, organizations
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
+from vrm_dashboard.services.receivables import organizations, terms_export as organization_export
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 COLUMNS: list[tuple[str, str]] = [
     ("status", "Status"), ("name", "Organization"), ("erp_id", "ERP ID"), ("id", "Organization ID"),
@@ -56,10 +58,8 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
             status=f["status"], sort=self.sort, descending=self.descending, page=self.page, page_size=self.page_size)
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.TERMS_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_edit = actor.can(Action.TERMS_EDIT)
         self.can_collect = actor.can(Action.COLLECTION_MANAGE)
         self._load_columns()

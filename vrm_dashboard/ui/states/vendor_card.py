@@ -1,16 +1,18 @@
 """One vendor: details, contacts, masked payment details, invoices, payouts, history."""
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.money import to_major_string
+from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform import audit
-from vrm_dashboard.services.vendors import rate_rules
-from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 
 class VendorCardState(SessionState):
@@ -82,10 +84,8 @@ class VendorCardState(SessionState):
             self.new_rule = {"activity_type": "", "per_unit_rate": "", "revenue_share_percent": ""}
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.VENDOR_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         try:
             vendor_id = int(self.router.page.params.get("id", "0"))
             with self._acting(read_only=True) as (session, actor):

@@ -4,6 +4,7 @@ signed-in vendor only (services.vendors.onboarding takes the vendor from the acc
 from __future__ import annotations
 
 import mimetypes
+from typing import Any
 
 import reflex as rx
 
@@ -11,10 +12,11 @@ from vrm_dashboard.domain.onboarding_rules import DOCUMENT_LABELS, REVIEW_LABELS
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.tax_forms import TAX_FORM_LABELS, TaxInput
 from vrm_dashboard.domain.vendor_rules import PAYMENT_METHOD_LABELS, PaymentMethod
-from vrm_dashboard.services.vendors import onboarding
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name
 
 PROFILE_FIELDS = ("name", "legal_name", "email", "country", "currency", "address", "website", "phone")
@@ -53,10 +55,8 @@ class VendorProfileState(SessionState):
     error: str = ""
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.PORTAL_USE)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.message, self.errors = "", {}
         self._refresh(fill_forms=True)
         return None

@@ -2,15 +2,18 @@
 vendor's card what it has supplied, what is missing, approve or ask for changes."""
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from vrm_dashboard.domain.onboarding_rules import DOCUMENT_LABELS, REVIEW_LABELS, STEP_LABELS, ReviewState
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.tax_forms import TAX_FORM_LABELS
 from vrm_dashboard.domain.vendor_rules import mask
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
 
 INVITE_FIELDS = ("name", "email", "country", "currency", "contact_name")
@@ -27,10 +30,8 @@ class OnboardingQueueState(SessionState):
     invite_message: str = ""
 
     @rx.event
-    def load(self) -> None:
-        actor = self._enter_page(Action.VENDOR_VIEW)
-        if actor is None:
-            return
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_review, self.can_invite = actor.can(Action.VENDOR_REVIEW), actor.can(Action.VENDOR_CREATE)
         # A dialog left open does not open again over the page when the person comes back.
         self.invite_open, self.invite_message = False, ""
@@ -90,10 +91,10 @@ class VendorReviewState(SessionState):
             return 0
 
     @rx.event
-    def load(self) -> None:
-        actor = self._enter_page(Action.VENDOR_VIEW)
+    @page_load
+    def load(self, actor: Actor) -> None:
         self.message, self.change_note = "", ""
-        if actor is None or not actor.can(Action.VENDOR_REVIEW):
+        if not actor.can(Action.VENDOR_REVIEW):
             self.shown = False
             return
         self._refresh()

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, fields
+from typing import Any
 
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
+from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.ui.states.session import SessionState, page_load
 
 FORM_FIELDS = [f.name for f in fields(VendorInput)]
 
@@ -46,10 +48,8 @@ class VendorsState(SessionState):
     form_errors: dict[str, str] = {}
 
     @rx.event
-    def load(self):  # type: ignore[no-untyped-def]
-        actor = self._enter_page(Action.VENDOR_VIEW)
-        if actor is None:
-            return None if self.denied else rx.redirect("/login")
+    @page_load
+    def load(self, actor: Actor) -> Any:
         self.can_create = actor.can(Action.VENDOR_CREATE)
         self.can_edit = actor.can(Action.VENDOR_UPDATE)
         return self._refresh()
