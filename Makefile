@@ -8,13 +8,19 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup test-deps bench clean
+.PHONY: run test setup test-deps bench clean lock check
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked set, checked against its hashes; then the project itself, without resolving.
+$(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q --require-hashes --no-deps -r requirements.lock
+	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $@
+
+# Resolve pyproject.toml's ranges afresh into requirements.lock (then commit it).
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--upgrade -o requirements.lock
 
 # Reflex cannot download bun here, so it comes from the npm registry.
 $(BUN):
@@ -35,7 +41,12 @@ test-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql dovecot-imapd >/dev/null; \
 	fi
 
-test: setup test-deps
+# The type check and the lint come first: they take seconds and fail fast.
+check: setup
+	$(VENV)/bin/ruff check vrm_dashboard tests bench rxconfig.py
+	$(VENV)/bin/mypy
+
+test: setup test-deps check
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests
 
 bench: setup

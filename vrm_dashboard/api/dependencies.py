@@ -7,9 +7,9 @@ from fastapi import Cookie, Depends, Header
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import session_scope
-from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.identity.api_keys import actor_for_api_key
 from vrm_dashboard.services.identity.auth import actor_for_token
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import NotAuthenticated
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.db.models import StoredDocument
 from vrm_dashboard.services.distribution import delivered_documents, disputes, reports as distribution_reports
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors
@@ -16,7 +17,7 @@ from vrm_dashboard.services.platform.errors import FieldErrors
 router = APIRouter(tags=["distribution"])
 
 
-def _pdf(document, disposition: str = "inline") -> Response:  # type: ignore[no-untyped-def]
+def _pdf(document: StoredDocument, disposition: str = "inline") -> Response:
     return Response(content=document.content, media_type="application/pdf",
                     headers={"Content-Disposition": f'{disposition}; filename="{document.filename}"'})
 

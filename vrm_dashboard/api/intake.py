@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.services.intake import activity_import, log as intake_log, invoice_files as invoice_intake
+from vrm_dashboard.services.intake import activity_import, invoice_files as invoice_intake, log as intake_log
 from vrm_dashboard.services.platform.actors import Actor
 
 router = APIRouter(tags=["intake"])

@@ -6,8 +6,8 @@ from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
 from vrm_dashboard.live.overview import HUB
-from vrm_dashboard.services.reporting import overview
 from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.reporting import overview
 
 router = APIRouter(tags=["overview"])
 

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.db.models import stored_id
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS, vendor_payment_status
-from vrm_dashboard.services.vendors import own_invoices as vendor_invoices, onboarding as vendor_onboarding
 from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.vendors import onboarding as vendor_onboarding, own_invoices as vendor_invoices
 
 router = APIRouter(tags=["vendor portal"])
 
@@ -45,7 +46,7 @@ def own_invoices(number: str = "", issued_from: date | None = None, issued_to: d
     items = []
     for i in found.rows:
         group = vendor_payment_status(i.status)
-        items.append(PortalInvoice(id=i.id, number=i.number, vendor_invoice_number=i.vendor_invoice_number,
+        items.append(PortalInvoice(id=stored_id(i), number=i.number, vendor_invoice_number=i.vendor_invoice_number,
                                    issue_date=i.issue_date, due_date=i.due_date, currency=i.currency,
                                    total_minor=i.total_minor, payment_status=group.value,
                                    payment_status_label=VENDOR_PAYMENT_LABELS[group]))
@@ -100,7 +101,7 @@ class OnboardingOut(BaseModel):
 
 def _onboarding_out(view: vendor_onboarding.OnboardingView) -> OnboardingOut:
     return OnboardingOut(
-        vendor_id=view.vendor.id, vendor_code=view.vendor.vendor_code, name=view.vendor.name,
+        vendor_id=stored_id(view.vendor), vendor_code=view.vendor.vendor_code, name=view.vendor.name,
         activity_status=view.vendor.activity_status, source=view.onboarding.source, state=view.onboarding.state,
         review_note=view.onboarding.review_note, tax_form=view.tax_form.form if view.tax_form else None,
         contacts=[c.email for c in view.contacts],
@@ -141,8 +142,8 @@ def invite_vendor(body: VendorInviteIn, actor: Actor = Depends(current_actor),
     """A new vendor in Onboarding; its contact gets the signed link (7 days) by e-mail."""
     sent = vendor_onboarding.invite_vendor(session, actor, body.name, body.email, body.country, body.currency,
                                            body.contact_name)
-    return VendorInviteOut(vendor_id=sent.vendor.id, vendor_code=sent.vendor.vendor_code, user_id=sent.user.id,
-                           link=sent.link)
+    return VendorInviteOut(vendor_id=stored_id(sent.vendor), vendor_code=sent.vendor.vendor_code,
+                           user_id=stored_id(sent.user), link=sent.link)
 
 
 class ReviewNote(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.receivables import (
     aging,
     collection,
@@ -20,9 +21,13 @@ from vrm_dashboard.services.receivables import (
     queries as receivable_queries,
     records as receivables,
 )
-from vrm_dashboard.services.platform.actors import Actor
 
 router = APIRouter(tags=["payment terms and collection"])
+
+
+def _iso(day: date | None) -> str:
+    assert day is not None, "billing sets a receivable's posting date, and its due date from the terms"
+    return day.isoformat()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -71,7 +76,7 @@ def consolidate(organization_id: int, period: str, actor: Actor = Depends(curren
                 session: Session = Depends(db_session)) -> dict:
     made = consolidation.consolidate(session, actor, organization_id, period)
     return {"consolidated": [{"id": c.invoice.id, "number": c.invoice.number, "total_minor": c.invoice.total_minor,
-                              "currency": c.invoice.currency, "due_date": c.invoice.due_date.isoformat(),
+                              "currency": c.invoice.currency, "due_date": _iso(c.invoice.due_date),
                               "invoices": c.gathered} for c in made]}
 
 
@@ -83,8 +88,8 @@ class PostingDate(BaseModel):
 def set_posting_date(invoice_id: int, body: PostingDate, actor: Actor = Depends(current_actor),
                      session: Session = Depends(db_session)) -> dict:
     invoice = receivables.set_posting_date(session, actor, invoice_id, body.posting_date)
-    return {"id": invoice.id, "number": invoice.number, "posting_date": invoice.posting_date.isoformat(),
-            "payment_terms_days": invoice.payment_terms_days, "due_date": invoice.due_date.isoformat()}
+    return {"id": invoice.id, "number": invoice.number, "posting_date": _iso(invoice.posting_date),
+            "payment_terms_days": invoice.payment_terms_days, "due_date": _iso(invoice.due_date)}
 
 
 @router.get("/receivables")
@@ -122,7 +127,7 @@ def create_receivable(body: NewReceivable, actor: Actor = Depends(current_actor)
                                [receivables.ChargeLine(x.description, x.quantity, x.unit_price_minor) for x in body.lines],
                                body.issue_date, body.tax_rate_percent)
     return {"id": invoice.id, "number": invoice.number, "total_minor": invoice.total_minor,
-            "payment_terms_days": invoice.payment_terms_days, "due_date": invoice.due_date.isoformat()}
+            "payment_terms_days": invoice.payment_terms_days, "due_date": _iso(invoice.due_date)}
 
 
 @router.get("/receivables/{invoice_id}/collection-attempts")

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, create_model
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.db.models import stored_id
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
-from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.vendors import records as vendor_service
 
 router = APIRouter(prefix="/vendors", tags=["vendors"])
 
@@ -43,21 +45,24 @@ class VendorList(BaseModel):
 
 
 # The request bodies are the service's own input type, so a field added there appears here.
-VendorIn = create_model(
-    "VendorIn", **{f.name: (str, f.default) for f in fields(VendorInput)}  # type: ignore[call-overload]
-)
-VendorPatch = create_model(
-    "VendorPatch",
-    __doc__="Only the fields given change; the rest keep their values.",
-    **{f.name: (str | None, None) for f in fields(VendorInput)},  # type: ignore[call-overload]
-)
+# Built at run time, so to mypy they are just pydantic models (FastAPI reads the real ones).
+if TYPE_CHECKING:
+    VendorIn = BaseModel
+    VendorPatch = BaseModel
+else:
+    VendorIn = create_model("VendorIn", **{f.name: (str, f.default) for f in fields(VendorInput)})
+    VendorPatch = create_model(
+        "VendorPatch",
+        __doc__="Only the fields given change; the rest keep their values.",
+        **{f.name: (str | None, None) for f in fields(VendorInput)},
+    )
 
 
 def _out(session: Session, actor: Actor, vendor_id: int) -> VendorOut:
     card = vendor_service.vendor_card(session, actor, vendor_id)
     v = card.vendor
     return VendorOut(
-        id=v.id, vendor_code=v.vendor_code, name=v.name, legal_name=v.legal_name, email=v.email,
+        id=stored_id(v), vendor_code=v.vendor_code, name=v.name, legal_name=v.legal_name, email=v.email,
         country=v.country, currency=v.currency, payment_method=v.payment_method,
         payment_source=v.payment_source, activity_status=v.activity_status,
         payment_details=card.payment_details, tax_id=v.tax_id, vat_id=v.vat_id,
@@ -96,7 +101,7 @@ def get_vendor(vendor_id: int, actor: Actor = Depends(current_actor),
 def create_vendor(body: VendorIn, actor: Actor = Depends(current_actor),
                   session: Session = Depends(db_session)) -> VendorOut:
     vendor = vendor_service.create_vendor(session, actor, VendorInput(**body.model_dump()))
-    return _out(session, actor, vendor.id)
+    return _out(session, actor, stored_id(vendor))
 
 
 @router.patch("/{vendor_id}", response_model=VendorOut)

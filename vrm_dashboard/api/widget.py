@@ -12,9 +12,9 @@ from sqlmodel import Session
 from vrm_dashboard.api.dependencies import current_actor, db_session
 from vrm_dashboard.config import settings
 from vrm_dashboard.domain.money import format_money
-from vrm_dashboard.services.vendors import widget as vendor_widget
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
+from vrm_dashboard.services.vendors import widget as vendor_widget
 
 router = APIRouter(tags=["vendor widget"])
 

@@ -5,16 +5,16 @@ would dominate at a million rows.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Sequence
+from datetime import date, datetime, timezone
+from typing import Any, Iterable, Iterator, Sequence
 
 from sqlalchemy.engine import Connection, Engine
 
 from vrm_dashboard.db.engine import SQLITE_CACHE_KIB
 
 
-def _sqlite_value(value):  # type: ignore[no-untyped-def]
+def _sqlite_value(value: object) -> object:
     # The same text SQLAlchemy's SQLite types write, so ORM reads see ordinary values.
     if isinstance(value, datetime):
         if value.tzinfo is not None:
@@ -40,7 +40,9 @@ def bulk_load(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
-            raw = conn.connection.driver_connection
+            # sqlite3's own connection (SQLAlchemy types it Any, or None once invalidated, which a
+            # connection just checked out of the pool is not).
+            raw: Any = conn.connection.driver_connection
             # PRAGMA foreign_keys only takes effect outside a transaction.
             raw.execute("PRAGMA foreign_keys=OFF")
             raw.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
@@ -77,7 +79,7 @@ def indexes_deferred(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
         conn.exec_driver_sql(sql)
 
 
-def driver_value(conn: Connection, value):  # type: ignore[no-untyped-def]
+def driver_value(conn: Connection, value: object) -> object:
     """A date or datetime as the driver of this connection stores it."""
     return _sqlite_value(value) if conn.dialect.name == "sqlite" else value
 

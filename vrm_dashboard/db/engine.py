@@ -6,7 +6,9 @@ from functools import lru_cache
 from typing import Iterator
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 from vrm_dashboard.config import settings
@@ -16,7 +18,7 @@ READ_ONLY = "vrm_read_only"
 SQLITE_CACHE_KIB = 64 * 1024
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # The app and the scheduler both write: WAL lets readers run beside a writer, the busy
     # timeout makes a writer wait for the other instead of failing, and SQLite only checks
     # foreign keys when asked to.
@@ -32,7 +34,7 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.close()
 
 
-def _begin(conn) -> None:  # type: ignore[no-untyped-def]
+def _begin(conn: Connection) -> None:
     # A unit of work takes the write lock when it starts, so two writers queue on the busy
     # timeout instead of one failing with "database is locked" when it upgrades a read.
     # Read-only work begins deferred: under WAL it never waits for a writer, so pages stay
@@ -52,7 +54,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
 
         @event.listens_for(engine, "connect")
-        def _no_pysqlite_begin(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _no_pysqlite_begin(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             dbapi_connection.isolation_level = None
 
         event.listen(engine, "begin", _begin)

@@ -1,10 +1,10 @@
 """Alembic, driven from code so the project needs no alembic.ini at its top level."""
 from __future__ import annotations
 
-from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from alembic import command
 from vrm_dashboard.config import PROJECT_ROOT, settings
 
 

@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
+from types import ModuleType
 
-from stdnum.us import ein as us_ein
-from stdnum.us import itin as us_itin
-from stdnum.us import ssn as us_ssn
+from stdnum.us import ein as us_ein, itin as us_itin, ssn as us_ssn
 
 from vrm_dashboard.domain.vendor_rules import FieldErrors, country_names
 
@@ -89,7 +88,7 @@ def form_for(country: str, is_entity: bool) -> TaxForm:
     return TaxForm.W8BENE if is_entity else TaxForm.W8BEN
 
 
-def _us_tin(value: str, allow: tuple) -> str | None:  # type: ignore[type-arg]
+def _us_tin(value: str, allow: tuple[ModuleType, ...]) -> str | None:
     for module in allow:
         if module.is_valid(value):
             return module.format(value)

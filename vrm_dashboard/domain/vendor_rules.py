@@ -11,8 +11,7 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from stdnum import get_cc_module
 from stdnum.exceptions import ValidationError
-from stdnum.us import ein as us_ein
-from stdnum.us import rtn as us_rtn
+from stdnum.us import ein as us_ein, rtn as us_rtn
 
 from vrm_dashboard.domain.money import MoneyError, check_currency
 

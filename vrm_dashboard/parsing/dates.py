@@ -66,12 +66,12 @@ def find_date(text: str, month_first: bool = False) -> date | None:
     months = month_numbers()
     for match in _DAY_MONTH_YEAR.finditer(plain):
         month = months.get(match[2])
-        found = month and _make(int(match[3]), month, int(match[1]))
+        found = _make(int(match[3]), month, int(match[1])) if month else None
         if found:
             candidates.append((match.start(), found))
     for match in _MONTH_DAY_YEAR.finditer(plain):
         month = months.get(match[1])
-        found = month and _make(int(match[3]), month, int(match[2]))
+        found = _make(int(match[3]), month, int(match[2])) if month else None
         if found:
             candidates.append((match.start(), found))
     return min(candidates, key=lambda c: c[0])[1] if candidates else None

@@ -7,7 +7,7 @@ from typing import Any
 
 from facturx import get_xml_from_pdf, parse_ubl_cii_xml
 
-from vrm_dashboard.parsing.extraction import FROM_EINVOICE, Extraction, ExtractedLine
+from vrm_dashboard.parsing.extraction import FROM_EINVOICE, ExtractedLine, Extraction
 
 
 def embedded_xml(pdf: bytes) -> bytes | None:

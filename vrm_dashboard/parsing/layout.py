@@ -38,7 +38,7 @@ def cells_of(lines: list[str]) -> list[list[Cell]]:
     words two spaces apart are one cell: large type is laid out with wider gaps."""
     out: list[list[Cell]] = []
     for number, line in enumerate(lines):
-        row = []
+        row: list[Cell] = []
         position = 0
         for chunk in re.split(r"(\s{2,})", line):
             if chunk.strip() and not chunk.isspace():

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from vrm_dashboard.parsing.amounts import parse_amount
-from vrm_dashboard.parsing.extraction import Extraction, ExtractedLine
+from vrm_dashboard.parsing.extraction import ExtractedLine, Extraction
 from vrm_dashboard.parsing.labels import HEADER_WORDS, label_pattern
 from vrm_dashboard.parsing.layout import Cell
 

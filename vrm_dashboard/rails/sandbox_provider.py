@@ -19,7 +19,7 @@ import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from vrm_dashboard.rails.base import ProviderPayment, ProviderTimeout, RailError
 
@@ -44,7 +44,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _patiently(step, attempts: int = 100) -> None:  # type: ignore[no-untyped-def]
+def _patiently(step: Callable[[], object], attempts: int = 100) -> None:
     """Run a step that SQLite refuses outright (no busy wait) while another client sets the
     ledger up at the same moment: switching to WAL, creating the tables."""
     for attempt in range(attempts):

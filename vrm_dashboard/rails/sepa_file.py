@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vrm_dashboard.rails.base import PaymentFileContent, RailError, Transfer
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 SCHEMA = "pain.001.001.03"
 
 
 @lru_cache(maxsize=1)
-def _schema():  # type: ignore[no-untyped-def]
+def _schema() -> etree.XMLSchema:
     # lxml validates ten thousand transfers in well under a second; sepaxml's own check
     # (xmlschema, pure Python) takes much longer on files that size.
     import sepaxml

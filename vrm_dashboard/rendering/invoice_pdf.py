@@ -11,7 +11,7 @@ from fpdf import FPDF
 from text_unidecode import unidecode
 
 from vrm_dashboard.domain.money import exponent
-from vrm_dashboard.rendering.invoice_document import InvoiceDocument
+from vrm_dashboard.rendering.invoice_document import InvoiceDocument, Party
 
 LEFT, RIGHT = 15.0, 195.0
 META_LABEL_X, META_VALUE_X = 112.0, 152.0
@@ -92,7 +92,7 @@ def _header(page: _Page, doc: InvoiceDocument) -> float:
     return 36.0
 
 
-def _party(page: _Page, x: float, y: float, label: str, party, with_email: bool) -> float:  # type: ignore[no-untyped-def]
+def _party(page: _Page, x: float, y: float, label: str, party: Party, with_email: bool) -> float:
     page.text(x, y, label, 9, bold=True, colour=page.accent)
     y += 5
     page.text(x, y, party.name, 10)

@@ -5,9 +5,13 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from vrm_dashboard.domain.money import Money, MoneyError
 from vrm_dashboard.statements.entries import StatementEntry, StatementError
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element
 
 # Return reason codes (ISO 20022 ExternalReturnReason1Code) a bank uses on a returned transfer.
 RETURN_WORDS = ("RETURN", "RUECKUEBERWEISUNG", "RÜCKÜBERWEISUNG", "REJECT")
@@ -44,7 +48,11 @@ def read_csv(text: str) -> list[StatementEntry]:
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        get = lambda f: row[where[f]].strip() if where[f] is not None and where[f] < len(row) else ""  # noqa: E731
+
+        def get(f: str) -> str:
+            column = where[f]
+            return row[column].strip() if column is not None and column < len(row) else ""
+
         try:
             currency = get("currency").upper()
             entries.append(StatementEntry(
@@ -58,11 +66,11 @@ def read_csv(text: str) -> list[StatementEntry]:
     return entries
 
 
-def _local(element) -> str:  # type: ignore[no-untyped-def]
+def _local(element: _Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
 
-def _find(element, *path: str):  # type: ignore[no-untyped-def]
+def _find(element: _Element, *path: str) -> _Element | None:
     """The first descendant along `path` of local names, ignoring namespaces."""
     current = [element]
     for name in path:
@@ -72,7 +80,7 @@ def _find(element, *path: str):  # type: ignore[no-untyped-def]
     return current[0]
 
 
-def _text_of(element, *path: str) -> str:  # type: ignore[no-untyped-def]
+def _text_of(element: _Element, *path: str) -> str:
     found = _find(element, *path)
     return (found.text or "").strip() if found is not None and found.text else ""
 

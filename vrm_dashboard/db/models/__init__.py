@@ -1,5 +1,5 @@
 """Every table, imported in one place so metadata and migrations see them all."""
-from vrm_dashboard.db.models._base import table_of, utcnow
+from vrm_dashboard.db.models._base import stored_id, table_of, utcnow
 from vrm_dashboard.db.models.approvals import (
     AppSetting,
     InvoiceApproval,
@@ -59,5 +59,5 @@ __all__ = [
     "StatementLine", "Organization", "OrganizationTier", "PaymentTransaction",
     "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",
     "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact", "VendorDocument", "VendorOnboarding", "VendorTaxForm",
-    "utcnow",
+    "stored_id", "utcnow",
 ]

@@ -7,17 +7,18 @@ import email
 import email.policy
 import re
 from email.message import Message
+from typing import cast
 
 from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.config import ImapSettings
 from vrm_dashboard.db.models import EmailDelivery, Invoice, utcnow
 from vrm_dashboard.domain.distribution_rules import DeliveryStatus as D
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.distribution import dispatch as distribution
 from vrm_dashboard.services.mail import settings as mail_settings
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.job_runs import JobResult
 
@@ -29,8 +30,10 @@ JOB = Actor.system("bounce_mailbox")
 
 def _permanent_failure(report: Message) -> str | None:
     """The failed recipient's status and diagnostic, when the report says delivery failed."""
-    text = report.as_string() if not isinstance(report.get_payload(), list) else "\n".join(
-        part.as_string() for part in report.get_payload())
+    payload = report.get_payload()
+    # A multipart payload is a list of messages (str parts are only for non-multipart ones).
+    text = report.as_string() if not isinstance(payload, list) else "\n".join(
+        part.as_string() for part in cast(list[Message], payload))
     actions = re.findall(r"^Action:\s*(\S+)", text, re.IGNORECASE | re.MULTILINE)
     if not any(a.lower() == "failed" for a in actions):
         return None
@@ -62,7 +65,7 @@ def record_bounce(session: Session, delivery_id: int, token_prefix: str, reason:
     before = audit.snapshot(delivery)
     delivery.status, delivery.bounced_at, delivery.last_error = D.BOUNCED.value, utcnow(), f"Bounced: {reason}"[:500]
     session.add(delivery)
-    number = session.execute(select(Invoice.number).where(Invoice.id == delivery.invoice_id)).scalar()
+    number = session.execute(select(col(Invoice.number)).where(col(Invoice.id) == delivery.invoice_id)).scalar()
     distribution.alert_team(session, f"Invoice {number} bounced",
                             f"The e-mail to {delivery.recipient} bounced ({reason}). Correct the address and "
                             "send it again from Distribution.")
@@ -75,6 +78,9 @@ def poll_bounces(session: Session, imap: ImapSettings | None = None) -> JobResul
     imap = imap or mail_settings.bounce_imap(session)
     if imap is None or not imap.host:
         return JobResult(0, detail="No bounce mailbox configured (VRM_BOUNCE_IMAP_HOST)")
+    if imap.username is None or imap.password is None:
+        raise ValueError("The bounce mailbox has no user name or password (Settings, or VRM_BOUNCE_IMAP_USER and "
+                         "VRM_BOUNCE_IMAP_PASSWORD)")
     bounced = 0
     box_class = MailBox if imap.ssl else MailBoxUnencrypted
     with box_class(imap.host, imap.port, timeout=30).login(imap.username, imap.password, imap.folder) as box:
@@ -83,5 +89,6 @@ def poll_bounces(session: Session, imap: ImapSettings | None = None) -> JobResul
             if found is not None and record_bounce(session, *found):
                 bounced += 1
             session.commit()
+            assert message.uid is not None, "fetch() asks the server for every message's UID"
             box.flag(message.uid, (PROCESSED, MailMessageFlags.SEEN), True)
     return JobResult(bounced, detail=f"{bounced} bounce(s) recorded")

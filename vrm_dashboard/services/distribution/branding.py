@@ -8,9 +8,8 @@ from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import StoredDocument
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rendering.invoice_document import Branding
-from vrm_dashboard.services.platform import settings as cfg
-from vrm_dashboard.services.platform import documents
 from vrm_dashboard.services.mail import settings as mail_settings
+from vrm_dashboard.services.platform import documents, settings as cfg
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 
@@ -52,5 +51,6 @@ def update(session: Session, actor: Actor, values: dict[str, str], logo: tuple[b
     for name, value in values.items():
         cfg.put(session, actor, TEXT_SETTINGS[name], value.strip())
     if logo is not None:
+        assert content_type is not None, "a logo of no known type was refused above"
         stored = documents.store(session, logo[0], logo[1] or "logo", content_type)
         cfg.put(session, actor, cfg.BRAND_LOGO, stored.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import EmailDelivery, Invoice, InvoiceDispute, StoredDocument, utcnow
 from vrm_dashboard.domain.permissions import Action
@@ -32,13 +32,13 @@ def own_documents(session: Session, actor: Actor, limit: int = 50) -> list[SentD
     if actor.vendor_id is None:
         raise PermissionDenied("Your account is not linked to a vendor")
     rows = session.execute(
-        select(Invoice, EmailDelivery.sent_at, EmailDelivery.viewed_at)
-        .join(EmailDelivery, EmailDelivery.invoice_id == Invoice.id)
-        .where(Invoice.vendor_id == actor.vendor_id, Invoice.organization_id.is_(None),
-               EmailDelivery.sent_at.is_not(None))
-        .order_by(EmailDelivery.sent_at.desc(), Invoice.id.desc()).limit(limit)).all()
-    disputed = set(session.execute(select(InvoiceDispute.invoice_id).where(
-        InvoiceDispute.invoice_id.in_([i.id for i, *_ in rows]))).scalars()) if rows else set()
+        select(Invoice, col(EmailDelivery.sent_at), col(EmailDelivery.viewed_at))
+        .join(EmailDelivery, col(EmailDelivery.invoice_id) == Invoice.id)
+        .where(col(Invoice.vendor_id) == actor.vendor_id, col(Invoice.organization_id).is_(None),
+               col(EmailDelivery.sent_at).is_not(None))
+        .order_by(col(EmailDelivery.sent_at).desc(), col(Invoice.id).desc()).limit(limit)).all()
+    disputed = set(session.execute(select(col(InvoiceDispute.invoice_id)).where(
+        col(InvoiceDispute.invoice_id).in_([i.id for i, *_ in rows]))).scalars()) if rows else set()
     return [SentDocument(i.id, i.number, i.document_type, i.currency, i.total_minor, i.status,
                          f"{sent:%Y-%m-%d %H:%M}", viewed is not None, i.id in disputed)
             for i, sent, viewed in rows]
@@ -61,13 +61,15 @@ def _mark_viewed(session: Session, delivery: EmailDelivery) -> None:
 
 def sent_pdf(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:
     """The PDF as sent: for its vendor (which marks it viewed) or for staff."""
-    delivery = session.execute(select(EmailDelivery).where(EmailDelivery.invoice_id == invoice_id)).scalar_one_or_none()
+    delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.invoice_id) == invoice_id)) \
+        .scalar_one_or_none()
     invoice = session.get(Invoice, invoice_id)
     own = (invoice is not None and actor.can(Action.PORTAL_USE) and actor.vendor_id is not None
            and invoice.vendor_id == actor.vendor_id and invoice.organization_id is None)
     if not (own or actor.can(Action.DISTRIBUTION_VIEW)):
         raise PermissionDenied("You may not open this invoice")
     document = _document(session, delivery)
+    assert delivery is not None, "_document() refuses a missing delivery"
     if own:
         _mark_viewed(session, delivery)
     return document
@@ -75,16 +77,20 @@ def sent_pdf(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:
 
 def pdf_by_link(session: Session, token: str) -> StoredDocument:
     """The PDF behind the e-mail's link; the token proves it went to this recipient."""
-    delivery = session.execute(select(EmailDelivery).where(EmailDelivery.token == token)).scalar_one_or_none() \
+    delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none() \
         if token else None
     document = _document(session, delivery)
+    assert delivery is not None, "_document() refuses a missing delivery"
     _mark_viewed(session, delivery)
     return document
 
 
 def invoice_of_link(session: Session, token: str) -> Invoice:
-    delivery = session.execute(select(EmailDelivery).where(EmailDelivery.token == token)).scalar_one_or_none() \
+    delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none() \
         if token else None
     if delivery is None or delivery.invoice_id is None or delivery.sent_at is None:
         raise NotFound("This link is not valid")
-    return session.get(Invoice, delivery.invoice_id)
+    invoice = session.get(Invoice, delivery.invoice_id)
+    if invoice is None:
+        raise NotFound("This link is not valid")
+    return invoice

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     AppSetting,
@@ -28,6 +28,7 @@ from vrm_dashboard.db.models import (
     User,
     UserRole,
     Vendor,
+    stored_id,
     utcnow,
 )
 from vrm_dashboard.domain.distribution_rules import (
@@ -40,10 +41,9 @@ from vrm_dashboard.domain.distribution_rules import (
     hold_reasons,
 )
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import settings as cfg
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.distribution import branding
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.platform import audit, settings as cfg
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound
 from vrm_dashboard.services.platform.job_runs import JobResult
@@ -73,13 +73,13 @@ def _since(session: Session) -> datetime | None:
     return datetime.fromisoformat(raw) if raw else None
 
 
-def _triggered(session: Session):  # type: ignore[no-untyped-def]
+def _triggered(session: Session) -> ColumnElement[bool]:
     """SQL: the invoice's type is distributed and its trigger holds."""
     triggers = cfg.get(session, cfg.DISTRIBUTION_TRIGGERS)
-    holds = lambda t: Invoice.status.in_(TRIGGER_STATUSES[Trigger(triggers[t.value])])  # noqa: E731
-    customer = and_(Invoice.organization_id.is_not(None), holds(InvoiceType.CUSTOMER))
-    self_billing = and_(Invoice.organization_id.is_(None), Invoice.vendor_id.is_not(None),
-                        Invoice.kind == "self_generated", holds(InvoiceType.SELF_BILLING))
+    holds = lambda t: col(Invoice.status).in_(TRIGGER_STATUSES[Trigger(triggers[t.value])])  # noqa: E731
+    customer = and_(col(Invoice.organization_id).is_not(None), holds(InvoiceType.CUSTOMER))
+    self_billing = and_(col(Invoice.organization_id).is_(None), col(Invoice.vendor_id).is_not(None),
+                        col(Invoice.kind) == "self_generated", holds(InvoiceType.SELF_BILLING))
     return or_(customer, self_billing)
 
 
@@ -96,20 +96,20 @@ def _recipients(session: Session, invoices: list[Invoice]) -> dict[int, tuple[st
     vendor_ids = {i.vendor_id for i in invoices if i.organization_id is None and i.vendor_id}
     org_ids = {i.organization_id for i in invoices if i.organization_id}
     vendors = {v.id: (v.legal_name or v.name, v.email) for v in session.execute(
-        select(Vendor).where(Vendor.id.in_(vendor_ids))).scalars()} if vendor_ids else {}
+        select(Vendor).where(col(Vendor.id).in_(vendor_ids))).scalars()} if vendor_ids else {}
     orgs = {o.id: (o.name, o.billing_email) for o in session.execute(
-        select(Organization).where(Organization.id.in_(org_ids))).scalars()} if org_ids else {}
-    return {i.id: (orgs.get(i.organization_id) if i.organization_id else vendors.get(i.vendor_id)) or (None, None)
-            for i in invoices}
+        select(Organization).where(col(Organization.id).in_(org_ids))).scalars()} if org_ids else {}
+    return {stored_id(i): (orgs.get(i.organization_id) if i.organization_id else vendors.get(i.vendor_id))
+            or (None, None) for i in invoices}
 
 
 def _candidates(session: Session, invoices: list[Invoice]) -> list[_Candidate]:
     ids = [i.id for i in invoices]
     sums = {row[0]: (int(row[1]), int(row[2])) for row in session.execute(
-        select(InvoiceLine.invoice_id, func.sum(InvoiceLine.amount_minor), func.count())
-        .where(InvoiceLine.invoice_id.in_(ids)).group_by(InvoiceLine.invoice_id))}
+        select(col(InvoiceLine.invoice_id), func.sum(InvoiceLine.amount_minor), func.count())
+        .where(col(InvoiceLine.invoice_id).in_(ids)).group_by(col(InvoiceLine.invoice_id)))}
     recipients = _recipients(session, invoices)
-    return [_Candidate(i, *recipients[i.id], *(sums.get(i.id) or (None, 0))) for i in invoices]
+    return [_Candidate(i, *recipients[stored_id(i)], *(sums.get(i.id) or (None, 0))) for i in invoices]
 
 
 def check(candidate: _Candidate) -> list[str]:
@@ -161,17 +161,17 @@ def queue_due(session: Session, now: datetime | None = None, limit: int = 20_000
     """Every invoice whose trigger holds and that has no delivery yet."""
     since = _since(session)
     query = select(Invoice).where(
-        _triggered(session), ~exists().where(EmailDelivery.invoice_id == Invoice.id))
+        _triggered(session), ~exists().where(col(EmailDelivery.invoice_id) == Invoice.id))
     if since is not None:
-        query = query.where(Invoice.updated_at >= since)
-    invoices = list(session.execute(query.order_by(Invoice.id).limit(limit)).scalars())
+        query = query.where(col(Invoice.updated_at) >= since)
+    invoices = list(session.execute(query.order_by(col(Invoice.id)).limit(limit)).scalars())
     return queue_invoices(session, invoices, now)
 
 
 def recheck_held(session: Session) -> int:
     """Held invoices whose problem was fixed (an address added, say) are queued."""
-    held = session.execute(select(EmailDelivery, Invoice).join(Invoice, Invoice.id == EmailDelivery.invoice_id)
-                           .where(EmailDelivery.status == D.HELD.value).limit(CHUNK)).all()
+    held = session.execute(select(EmailDelivery, Invoice).join(Invoice, col(Invoice.id) == EmailDelivery.invoice_id)
+                           .where(col(EmailDelivery.status) == D.HELD.value).limit(CHUNK)).all()
     if not held:
         return 0
     by_invoice = {c.invoice.id: c for c in _candidates(session, [invoice for _d, invoice in held])}
@@ -190,10 +190,10 @@ def recheck_held(session: Session) -> int:
 
 def _managers(session: Session) -> list[int]:
     return list(session.execute(
-        select(User.id).distinct().join(UserRole, UserRole.user_id == User.id)
-        .join(RolePermission, RolePermission.role_id == UserRole.role_id)
-        .join(Permission, Permission.id == RolePermission.permission_id)
-        .where(Permission.action == Action.DISTRIBUTION_MANAGE.value, User.is_active)).scalars())
+        select(col(User.id)).distinct().join(UserRole, col(UserRole.user_id) == User.id)
+        .join(RolePermission, col(RolePermission.role_id) == UserRole.role_id)
+        .join(Permission, col(Permission.id) == RolePermission.permission_id)
+        .where(col(Permission.action) == Action.DISTRIBUTION_MANAGE.value, col(User.is_active))).scalars())
 
 
 def alert_team(session: Session, subject: str, body: str) -> None:
@@ -204,10 +204,11 @@ def alert_team(session: Session, subject: str, body: str) -> None:
 def alert_overdue(session: Session, now: datetime | None = None) -> int:
     """Tell the team, once per invoice, about every invoice not sent within its 24 hours."""
     now = now or utcnow()
-    late = session.execute(select(EmailDelivery.id, Invoice.number, EmailDelivery.status, EmailDelivery.hold_reasons)
-                           .join(Invoice, Invoice.id == EmailDelivery.invoice_id)
-                           .where(EmailDelivery.status.in_(OPEN), EmailDelivery.send_by < now,
-                                  EmailDelivery.alerted_at.is_(None)).order_by(EmailDelivery.id)).all()
+    late = session.execute(select(col(EmailDelivery.id), col(Invoice.number), col(EmailDelivery.status),
+                                  col(EmailDelivery.hold_reasons))
+                           .join(Invoice, col(Invoice.id) == EmailDelivery.invoice_id)
+                           .where(col(EmailDelivery.status).in_(OPEN), col(EmailDelivery.send_by) < now,
+                                  col(EmailDelivery.alerted_at).is_(None)).order_by(col(EmailDelivery.id))).all()
     if not late:
         return 0
     listed = "\n".join(f"{number}: {status}" + (f" ({(reasons or '').splitlines()[0]})" if reasons else "")
@@ -215,7 +216,7 @@ def alert_overdue(session: Session, now: datetime | None = None) -> int:
     more = f"\n... and {len(late) - 20} more" if len(late) > 20 else ""
     alert_team(session, f"{len(late)} invoice(s) not sent within 24 hours",
                f"These invoices missed their distribution deadline:\n{listed}{more}")
-    session.execute(update(EmailDelivery).where(EmailDelivery.id.in_([row[0] for row in late]))
+    session.execute(update(EmailDelivery).where(col(EmailDelivery.id).in_([row[0] for row in late]))
                     .values(alerted_at=now))
     return len(late)
 
@@ -260,6 +261,7 @@ def send_again(session: Session, actor: Actor, delivery_id: int, recipient: str 
             raise FieldErrors({"recipient": problem})
         delivery.recipient = recipient.strip()
     invoice = session.get(Invoice, delivery.invoice_id)
+    assert invoice is not None, "a delivery's invoice is a foreign key"
     candidate = _candidates(session, [invoice])[0]
     candidate.address = delivery.recipient or candidate.address
     reasons = check(candidate)

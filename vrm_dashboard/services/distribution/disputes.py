@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     DisputeStatus,
@@ -17,15 +17,17 @@ from vrm_dashboard.db.models import (
     InvoiceDispute,
     InvoiceLine,
     Notification,
+    stored_id,
+    table_of,
     utcnow,
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import Money, MoneyError, to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.distribution import dispatch as distribution
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
 from vrm_dashboard.services.payouts import records as payouts
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 
@@ -34,14 +36,21 @@ MAX_REASON = 2000
 
 def _sent_delivery(session: Session, invoice_id: int) -> EmailDelivery | None:
     return session.execute(select(EmailDelivery).where(
-        EmailDelivery.invoice_id == invoice_id, EmailDelivery.sent_at.is_not(None))).scalar_one_or_none()
+        col(EmailDelivery.invoice_id) == invoice_id, col(EmailDelivery.sent_at).is_not(None))).scalar_one_or_none()
+
+
+def _disputed_invoice(session: Session, dispute: InvoiceDispute) -> Invoice:
+    invoice = session.get(Invoice, dispute.invoice_id)
+    if invoice is None:  # a foreign key: only a damaged database gets here
+        raise NotFound(f"No invoice {dispute.invoice_id}")
+    return invoice
 
 
 def _open(session: Session, invoice: Invoice, reason: str, user_id: int | None, email: str | None) -> InvoiceDispute:
     reason = (reason or "").strip()
     if not reason:
         raise FieldErrors({"reason": "Say what is wrong with the invoice"})
-    dispute = InvoiceDispute(invoice_id=invoice.id, raised_by_user_id=user_id, raised_by_email=email,
+    dispute = InvoiceDispute(invoice_id=stored_id(invoice), raised_by_user_id=user_id, raised_by_email=email,
                              reason=reason[:MAX_REASON])
     session.add(dispute)
     session.flush()
@@ -65,10 +74,12 @@ def dispute_from_portal(session: Session, actor: Actor, invoice_id: int, reason:
 
 def dispute_by_link(session: Session, token: str, reason: str) -> InvoiceDispute:
     """The recipient disputes through the link in the e-mail: the token proves who it went to."""
-    delivery = session.execute(select(EmailDelivery).where(EmailDelivery.token == token)).scalar_one_or_none()
+    delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none()
     if delivery is None or delivery.invoice_id is None or delivery.sent_at is None:
         raise NotFound("This link is not valid")
     invoice = session.get(Invoice, delivery.invoice_id)
+    if invoice is None:  # a foreign key: only a damaged database gets here
+        raise NotFound("This link is not valid")
     dispute = _open(session, invoice, reason, None, delivery.recipient)
     audit.record(session, Actor.system(f"recipient {delivery.recipient}"), "dispute.open", "invoice_dispute",
                  dispute.id, before=None, after=dispute)
@@ -91,14 +102,15 @@ class DisputeRow:
 def list_disputes(session: Session, actor: Actor, status: str | None = DisputeStatus.OPEN.value,
                   limit: int = 50, offset: int = 0) -> tuple[list[DisputeRow], int]:
     require(actor, Action.DISTRIBUTION_VIEW)
-    revision = Invoice.__table__.alias("revision")
-    query = (select(InvoiceDispute, Invoice.number, revision.c.number)
-             .join(Invoice, Invoice.id == InvoiceDispute.invoice_id)
+    revision = table_of(Invoice).alias("revision")
+    query = (select(InvoiceDispute, col(Invoice.number), revision.c.number)
+             .join(Invoice, col(Invoice.id) == InvoiceDispute.invoice_id)
              .outerjoin(revision, revision.c.id == InvoiceDispute.reissued_invoice_id))
     count = select(func.count()).select_from(InvoiceDispute)
     if status:
-        query, count = query.where(InvoiceDispute.status == status), count.where(InvoiceDispute.status == status)
-    rows = session.execute(query.order_by(InvoiceDispute.id.desc()).limit(limit).offset(offset)).all()
+        query, count = query.where(col(InvoiceDispute.status) == status), \
+            count.where(col(InvoiceDispute.status) == status)
+    rows = session.execute(query.order_by(col(InvoiceDispute.id).desc()).limit(limit).offset(offset)).all()
     return [DisputeRow(d.id, d.invoice_id, number, d.raised_by_email or "", d.reason, d.status,
                        f"{d.created_at:%Y-%m-%d %H:%M}", d.resolution or "", reissued or "")
             for d, number, reissued in rows], int(session.execute(count).scalar() or 0)
@@ -127,7 +139,7 @@ def dismiss(session: Session, actor: Actor, dispute_id: int, answer: str) -> Inv
     dispute.status, dispute.resolution = DisputeStatus.DISMISSED.value, answer.strip()[:MAX_REASON]
     dispute.resolved_at, dispute.resolved_by_id = utcnow(), actor.user_id
     session.add(dispute)
-    invoice = session.get(Invoice, dispute.invoice_id)
+    invoice = _disputed_invoice(session, dispute)
     _tell_recipient(session, invoice, f"Your report on invoice {invoice.number}", dispute.resolution)
     audit.record(session, actor, "dispute.dismiss", "invoice_dispute", dispute.id, before=before, after=dispute)
     return dispute
@@ -181,7 +193,7 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
     """
     require(actor, Action.DISTRIBUTION_MANAGE)
     dispute = _resolvable(session, dispute_id)
-    original = session.get(Invoice, dispute.invoice_id)
+    original = _disputed_invoice(session, dispute)
     if original.status == S.PROCESSING.value:
         raise Conflict("This invoice is being paid right now; re-issue it once the payment is confirmed or failed")
     if original.status == S.ARCHIVED.value:
@@ -212,23 +224,24 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
                     subtotal, tax)
     before = audit.snapshot(original)
     if was == S.APPROVED.value:
-        payouts.withdraw_for_invoice(session, actor, original.id)
+        payouts.withdraw_for_invoice(session, actor, stored_id(original))
     if not keeps_status:
         original.status = S.ARCHIVED.value
         original.updated_at = utcnow()
         session.add(original)
     session.add_all([credit, revised])
     session.flush()
+    credit_id, revised_id = stored_id(credit), stored_id(revised)
     for position, (description, quantity, price, amount) in enumerate(clean, start=1):
-        session.add(InvoiceLine(invoice_id=revised.id, position=position, description=description,
+        session.add(InvoiceLine(invoice_id=revised_id, position=position, description=description,
                                 quantity=quantity, unit_price_minor=price, amount_minor=amount))
-    for line in session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == original.id)).scalars().all():
-        session.add(InvoiceLine(invoice_id=credit.id, position=line.position, description=line.description,
+    for line in session.execute(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == original.id)).scalars().all():
+        session.add(InvoiceLine(invoice_id=credit_id, position=line.position, description=line.description,
                                 quantity=line.quantity, unit_price_minor=-line.unit_price_minor,
                                 amount_minor=-line.amount_minor))
     session.flush()
     if was == S.APPROVED.value and revised.vendor_id is not None:
-        payouts.create_for_approved(session, actor, Invoice.id == revised.id)
+        payouts.create_for_approved(session, actor, col(Invoice.id) == revised.id)
     if original.vendor_id is not None:
         invoice_rollup.refresh(session, [original.vendor_id])
     dispute_before = audit.snapshot(dispute)
@@ -253,11 +266,11 @@ def original_lines(session: Session, actor: Actor, dispute_id: int) -> tuple[lis
     dispute = session.get(InvoiceDispute, dispute_id)
     if dispute is None:
         raise NotFound(f"No dispute {dispute_id}")
-    invoice = session.get(Invoice, dispute.invoice_id)
+    invoice = _disputed_invoice(session, dispute)
     lines = [CorrectedLine(line.description, format(line.quantity.normalize(), "f"),
                            to_major_string(line.unit_price_minor, invoice.currency))
-             for line in session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
-                                         .order_by(InvoiceLine.position)).scalars()]
+             for line in session.execute(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == invoice.id)
+                                         .order_by(col(InvoiceLine.position))).scalars()]
     rate = (Decimal(invoice.tax_minor) * 100 / Decimal(invoice.subtotal_minor)).quantize(Decimal("0.01")) \
         if invoice.subtotal_minor else Decimal(0)
     return lines, format(rate.normalize(), "f")

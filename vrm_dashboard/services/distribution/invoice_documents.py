@@ -2,8 +2,10 @@
 branding, rendered as PDF (with Factur-X XML for customers who ask for e-invoices)."""
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     DocumentType,
@@ -13,6 +15,7 @@ from vrm_dashboard.db.models import (
     PaymentTransaction,
     Payout,
     Vendor,
+    stored_id,
 )
 from vrm_dashboard.domain.distribution_rules import InvoiceType, invoice_type
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
@@ -29,8 +32,9 @@ PAYMENT_STATUS = {
 
 def _lines(session: Session, ids: list[int]) -> dict[int, tuple[DocumentLine, ...]]:
     found: dict[int, list[DocumentLine]] = {}
-    for r in session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids))
-                             .order_by(InvoiceLine.invoice_id, InvoiceLine.position, InvoiceLine.id)).scalars():
+    for r in session.execute(select(InvoiceLine).where(col(InvoiceLine.invoice_id).in_(ids))
+                             .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position), col(InvoiceLine.id))
+                             ).scalars():
         found.setdefault(r.invoice_id, []).append(DocumentLine(r.description, r.quantity, r.unit_price_minor,
                                                                r.amount_minor))
     return {i: tuple(found.get(i, ())) for i in ids}
@@ -38,9 +42,9 @@ def _lines(session: Session, ids: list[int]) -> dict[int, tuple[DocumentLine, ..
 
 def _references(session: Session, ids: list[int]) -> dict[int, str]:
     """The reference of the transfer that pays each invoice, once there is one (the latest)."""
-    rows = session.execute(select(Payout.invoice_id, PaymentTransaction.reference)
-                           .join(PaymentTransaction, PaymentTransaction.id == Payout.transaction_id)
-                           .where(Payout.invoice_id.in_(ids)).order_by(Payout.id)).all()
+    rows = session.execute(select(col(Payout.invoice_id), col(PaymentTransaction.reference))
+                           .join(PaymentTransaction, col(PaymentTransaction.id) == Payout.transaction_id)
+                           .where(col(Payout.invoice_id).in_(ids)).order_by(col(Payout.id))).all()
     return {invoice_id: reference for invoice_id, reference in rows if reference}
 
 
@@ -62,25 +66,29 @@ def _our_party(brand: Branding) -> Party:
 def documents_of(session: Session, invoices: list[Invoice], brand: Branding | None = None) -> dict[int, InvoiceDocument]:
     """Each invoice as its recipient's document; a few queries for any number of invoices."""
     brand = brand or branding.current(session)
-    ids = [i.id for i in invoices]
+    ids = [stored_id(i) for i in invoices]
     lines, references = _lines(session, ids), _references(session, ids)
     # Held here, not only in the session's (weak) identity map, so each is read once.
     vendors = _by_id(session, Vendor, {i.vendor_id for i in invoices if i.vendor_id and i.organization_id is None})
     organizations = _by_id(session, Organization, {i.organization_id for i in invoices if i.organization_id})
     corrected = _by_id(session, Invoice, {i.corrects_invoice_id for i in invoices if i.corrects_invoice_id})
-    return {invoice.id: _document(invoice, brand, lines[invoice.id], references.get(invoice.id), vendors,
-                                  organizations, corrected)
-            for invoice in invoices}
+    return {key: _document(invoice, brand, lines[key], references.get(key), vendors, organizations, corrected)
+            for key, invoice in zip(ids, invoices)}
 
 
-def _by_id(session: Session, model, ids: set[int]) -> dict:  # type: ignore[no-untyped-def]
+_Row = TypeVar("_Row", Vendor, Organization, Invoice)
+
+
+def _by_id(session: Session, model: type[_Row], ids: set[int]) -> dict[int | None, _Row]:
+    """The rows with these ids, by id; keyed `int | None` as they are looked up by optional foreign keys."""
     if not ids:
         return {}
-    return {row.id: row for row in session.execute(select(model).where(model.id.in_(ids))).scalars()}
+    return {row.id: row for row in session.execute(select(model).where(col(model.id).in_(ids))).scalars()}
 
 
 def _document(invoice: Invoice, brand: Branding, lines: tuple[DocumentLine, ...], reference: str | None,
-              vendors: dict, organizations: dict, corrected: dict) -> InvoiceDocument:
+              vendors: dict[int | None, Vendor], organizations: dict[int | None, Organization],
+              corrected: dict[int | None, Invoice]) -> InvoiceDocument:
     kind = invoice_type(invoice.kind, invoice.vendor_id, invoice.organization_id)
     if kind is InvoiceType.CUSTOMER:
         organization = organizations[invoice.organization_id]
@@ -110,8 +118,8 @@ def einvoice_customers(session: Session, invoices: list[Invoice]) -> set[int]:
     org_ids = {i.organization_id for i in invoices if i.organization_id is not None}
     if not org_ids:
         return set()
-    return set(session.execute(select(Organization.id).where(Organization.id.in_(org_ids),
-                                                             Organization.wants_einvoice)).scalars())
+    return set(session.execute(select(col(Organization.id)).where(col(Organization.id).in_(org_ids),
+                                                                  col(Organization.wants_einvoice))).scalars())
 
 
 def filename_of(invoice: Invoice) -> str:

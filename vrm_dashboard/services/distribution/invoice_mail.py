@@ -6,10 +6,10 @@ messages a run, the modern EmailMessage API's header parsing costs three times a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.message import Message
 from email.utils import formataddr
 from functools import lru_cache
 
@@ -20,6 +20,7 @@ from vrm_dashboard.db.models import EmailDelivery
 from vrm_dashboard.rendering.invoice_document import InvoiceDocument
 from vrm_dashboard.rendering.invoice_file import render_file
 from vrm_dashboard.rendering.invoice_pdf import amount_text, quantity_text
+
 
 @lru_cache(maxsize=1)
 def _templates() -> Environment:
@@ -40,6 +41,7 @@ class Envelope:
 
     @classmethod
     def of(cls, delivery: EmailDelivery, sender: str) -> "Envelope":
+        assert delivery.id is not None, "only stored deliveries are sent"
         return cls(delivery.id, delivery.token or "", delivery.recipient, delivery.subject, sender,
                    settings().public_url)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from openpyxl import Workbook
-from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, case, func, select
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import EmailDelivery, Invoice, utcnow
 from vrm_dashboard.domain.distribution_rules import DeliveryStatus as D, period_start
@@ -37,7 +37,7 @@ class ReportRow:
         return round(100 * self.delivered / tried, 1) if tried else None
 
 
-def _count(condition):  # type: ignore[no-untyped-def]
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
@@ -51,11 +51,13 @@ def report(session: Session, actor: Actor, period: str = "day", days: int = 90,
     moment = func.coalesce(EmailDelivery.sent_at, EmailDelivery.created_at)
     day = func.date(moment)
     rows = session.execute(
-        select(day, _count(EmailDelivery.sent_at.is_not(None)),
-               _count(EmailDelivery.sent_at.is_not(None) & (EmailDelivery.status != D.BOUNCED.value)),
-               _count(EmailDelivery.status == D.BOUNCED.value), _count(EmailDelivery.status == D.FAILED.value),
-               _count(EmailDelivery.viewed_at.is_not(None)), _count(Invoice.status == InvoiceStatus.PAID.value))
-        .join(Invoice, Invoice.id == EmailDelivery.invoice_id)
+        select(day, _count(col(EmailDelivery.sent_at).is_not(None)),
+               _count(col(EmailDelivery.sent_at).is_not(None) & (col(EmailDelivery.status) != D.BOUNCED.value)),
+               _count(col(EmailDelivery.status) == D.BOUNCED.value),
+               _count(col(EmailDelivery.status) == D.FAILED.value),
+               _count(col(EmailDelivery.viewed_at).is_not(None)),
+               _count(col(Invoice.status) == InvoiceStatus.PAID.value))
+        .join(Invoice, col(Invoice.id) == EmailDelivery.invoice_id)
         .where(moment >= start).group_by(day)).all()
     folded: dict[date, ReportRow] = {}
     for raw_day, *counts in rows:

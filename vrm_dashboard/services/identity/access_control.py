@@ -1,9 +1,9 @@
 """Roles and permissions as data: the catalogue is installed once, then edited by admins."""
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from vrm_dashboard.db.models import Permission, Role, RolePermission
+from vrm_dashboard.db.models import Permission, Role, RolePermission, stored_id
 from vrm_dashboard.domain.permissions import (
     ACTION_DESCRIPTIONS,
     DEFAULT_GRANTS,
@@ -36,7 +36,8 @@ def install_catalogue(session: Session) -> None:
     for action in new_actions:
         for role_name, granted in DEFAULT_GRANTS.items():
             if action in granted and role_name.value in roles:
-                session.add(RolePermission(role_id=roles[role_name.value].id, permission_id=permissions[action.value].id))
+                session.add(RolePermission(role_id=stored_id(roles[role_name.value]),
+                                           permission_id=stored_id(permissions[action.value])))
     for role_name in RoleName:
         if role_name.value in roles:
             continue
@@ -44,7 +45,7 @@ def install_catalogue(session: Session) -> None:
         session.add(role)
         session.flush()
         for action in DEFAULT_GRANTS[role_name]:
-            session.add(RolePermission(role_id=role.id, permission_id=permissions[action.value].id))
+            session.add(RolePermission(role_id=stored_id(role), permission_id=stored_id(permissions[action.value])))
     session.flush()
 
 
@@ -62,7 +63,7 @@ def set_grant(session: Session, actor: Actor, role_name: str, action: Action, gr
     permission = session.exec(select(Permission).where(Permission.action == action.value)).one()
     existing = session.get(RolePermission, (role.id, permission.id))
     if granted and existing is None:
-        session.add(RolePermission(role_id=role.id, permission_id=permission.id))
+        session.add(RolePermission(role_id=stored_id(role), permission_id=stored_id(permission)))
     elif not granted and existing is not None:
         session.delete(existing)
     else:
@@ -77,7 +78,7 @@ def set_grant(session: Session, actor: Actor, role_name: str, action: Action, gr
 def permission_matrix(session: Session, actor: Actor) -> tuple[list[str], list[list[str]]]:
     """Role names, and per action: [action, description, "yes" or "" for each role]."""
     require(actor, Action.SETTINGS_VIEW)
-    roles = session.exec(select(Role).order_by(Role.id)).all()
+    roles = session.exec(select(Role).order_by(col(Role.id))).all()
     permissions = session.exec(select(Permission).order_by(Permission.action)).all()
     grants = {(rp.role_id, rp.permission_id) for rp in session.exec(select(RolePermission)).all()}
     matrix = [

@@ -5,22 +5,31 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import overload
 
 from sqlmodel import Session, select
 
 from vrm_dashboard.config import settings
-from vrm_dashboard.db.models import LoginSession, User, utcnow
+from vrm_dashboard.db.models import LoginSession, User, stored_id, utcnow
+from vrm_dashboard.services.identity.passwords import DUMMY_HASH, verify_password
+from vrm_dashboard.services.identity.users import find_by_email
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, load_actor
 from vrm_dashboard.services.platform.errors import NotAuthenticated
-from vrm_dashboard.services.identity.passwords import DUMMY_HASH, verify_password
-from vrm_dashboard.services.identity.users import find_by_email
 
 BAD_CREDENTIALS = "E-mail or password is wrong"
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@overload
+def _aware(moment: datetime) -> datetime: ...
+
+
+@overload
+def _aware(moment: datetime | None) -> datetime | None: ...
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -52,11 +61,11 @@ def sign_in(session: Session, email: str, password: str, now: datetime | None = 
         )
     if not verify_password(password or "", user.password_hash):
         user.failed_logins += 1
-        actor = Actor(user_id=user.id, email=user.email, full_name=user.full_name)
+        failing = Actor(user_id=user.id, email=user.email, full_name=user.full_name)
         if user.failed_logins >= config.lockout_attempts:
             user.locked_until = now + timedelta(minutes=config.lockout_minutes)
             user.failed_logins = 0
-            audit.record(session, actor, "user.locked", "user", user.id,
+            audit.record(session, failing, "user.locked", "user", user.id,
                          after={"locked_until": user.locked_until})
         session.add(user)
         # The failure count must persist even though sign-in is refused.
@@ -69,10 +78,10 @@ def sign_in(session: Session, email: str, password: str, now: datetime | None = 
     user.last_login_at = now
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=config.session_hours)
-    session.add(LoginSession(token_hash=token_digest(token), user_id=user.id, expires_at=expires))
+    session.add(LoginSession(token_hash=token_digest(token), user_id=stored_id(user), expires_at=expires))
     session.add(user)
     session.flush()
-    actor = load_actor(session, user.id)
+    actor = load_actor(session, stored_id(user))
     assert actor is not None
     audit.record(session, actor, "session.sign_in", "user", user.id)
     return SignIn(token=token, actor=actor, expires_at=expires)

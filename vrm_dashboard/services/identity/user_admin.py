@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from vrm_dashboard.config import settings
-from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, utcnow
+from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, stored_id, utcnow
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.identity import users
+from vrm_dashboard.services.identity.access_control import role_by_name
+from vrm_dashboard.services.identity.passwords import hash_password, password_problem
 from vrm_dashboard.services.mail import account_mail, settings as mail_settings
 from vrm_dashboard.services.platform import audit, signed_tokens
-from vrm_dashboard.services.identity import users
-from vrm_dashboard.services.receivables.organizations import CHILD_TIERS
-from vrm_dashboard.services.identity.access_control import role_by_name
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotAuthenticated, NotFound
-from vrm_dashboard.services.identity.passwords import hash_password, password_problem
+from vrm_dashboard.services.receivables.organizations import CHILD_TIERS
 
 INVITE, RESET = "invite", "reset"
 LINK_LIFETIME = {INVITE: timedelta(days=7), RESET: timedelta(hours=24)}
@@ -129,7 +129,8 @@ def choose_password(session: Session, token: str, password: str) -> User:
     user.password_hash = hash_password(password)
     user.failed_logins, user.locked_until = 0, None
     session.add(user)
-    session.execute(update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+    session.execute(update(LoginSession)
+                    .where(col(LoginSession.user_id) == user.id, col(LoginSession.revoked_at).is_(None))
                     .values(revoked_at=utcnow()))
     me = Actor(user_id=user.id, email=user.email, full_name=user.full_name)
     audit.record(session, me, f"user.password_set_by_{purpose}", "user", user.id)
@@ -148,9 +149,10 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
     session.add(user)
     if not active:
         now = utcnow()
-        session.execute(update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        session.execute(update(LoginSession)
+                        .where(col(LoginSession.user_id) == user.id, col(LoginSession.revoked_at).is_(None))
                         .values(revoked_at=now))
-        session.execute(update(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
+        session.execute(update(ApiKey).where(col(ApiKey.user_id) == user.id, col(ApiKey.revoked_at).is_(None))
                         .values(revoked_at=now))
     audit.record(session, actor, "user.activate" if active else "user.deactivate", "user", user.id,
                  before={"is_active": not active}, after={"is_active": active})
@@ -168,16 +170,16 @@ def set_roles(session: Session, actor: Actor, user_id: int, roles: list[str]) ->
         raise FieldErrors({"roles": f"Unknown role among {', '.join(roles)}"}) from None
     if user.id == actor.user_id and "admin" in actor.roles and "admin" not in roles:
         raise Conflict("You cannot take the admin role from yourself")
-    before = sorted(_role_names(session, user.id))
-    session.execute(delete(UserRole).where(UserRole.user_id == user.id))
+    before = sorted(_role_names(session, stored_id(user)))
+    session.execute(delete(UserRole).where(col(UserRole.user_id) == user.id))
     for role in wanted:
-        session.add(UserRole(user_id=user.id, role_id=role.id))
+        session.add(UserRole(user_id=stored_id(user), role_id=stored_id(role)))
     audit.record(session, actor, "user.roles", "user", user.id, before={"roles": before},
                  after={"roles": sorted(roles)})
 
 
 def _role_names(session: Session, user_id: int) -> list[str]:
-    return list(session.exec(select(Role.name).join(UserRole, UserRole.role_id == Role.id)
+    return list(session.exec(select(Role.name).join(UserRole, col(UserRole.role_id) == Role.id)
                              .where(UserRole.user_id == user_id)).all())
 
 
@@ -198,6 +200,6 @@ def organization_choices(session: Session, actor: Actor, also: set[int], limit: 
     sellers), plus the ones in `also` (where the listed users are). Never every customer."""
     require(actor, Action.SETTINGS_VIEW)
     rows = session.execute(select(Organization.id, Organization.name)
-                           .where(or_(Organization.tier.in_(list(CHILD_TIERS)), Organization.id.in_(also)))
+                           .where(or_(col(Organization.tier).in_(list(CHILD_TIERS)), col(Organization.id).in_(also)))
                            .order_by(Organization.name).limit(limit)).all()
     return [(int(i), n) for i, n in rows]

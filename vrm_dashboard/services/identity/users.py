@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from vrm_dashboard.db.models import Role, User, UserRole
+from vrm_dashboard.db.models import Role, User, UserRole, stored_id
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.identity.access_control import role_by_name
+from vrm_dashboard.services.identity.passwords import hash_password, password_problem
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
-from vrm_dashboard.services.identity.passwords import hash_password, password_problem
 
 
 def normalize_email(email: str) -> str:
@@ -80,7 +80,7 @@ def create_account(
     session.add(user)
     session.flush()
     for role in role_rows:
-        session.add(UserRole(user_id=user.id, role_id=role.id))
+        session.add(UserRole(user_id=stored_id(user), role_id=stored_id(role)))
     audit.record(session, actor, "user.create", "user", user.id,
                  after={**audit.snapshot(user), "roles": sorted(roles)})
     return user
@@ -92,8 +92,8 @@ def list_users(session: Session, actor: Actor, limit: int = 200) -> list[tuple[U
     users = session.exec(select(User).order_by(User.email).limit(limit)).all()
     roles: dict[int, list[str]] = {}
     for user_id, role_name in session.exec(
-        select(UserRole.user_id, Role.name).join(Role, Role.id == UserRole.role_id)
-        .where(UserRole.user_id.in_([u.id for u in users]))
+        select(UserRole.user_id, Role.name).join(Role, col(Role.id) == UserRole.role_id)
+        .where(col(UserRole.user_id).in_([u.id for u in users]))
     ).all():
         roles.setdefault(user_id, []).append(role_name)
-    return [(u, sorted(roles.get(u.id, []))) for u in users]
+    return [(u, sorted(roles.get(stored_id(u), []))) for u in users]

@@ -5,16 +5,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-from decimal import Decimal, InvalidOperation
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.bulk import insert_rows
-from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake, RateCard, RateRule, Vendor, utcnow
+from vrm_dashboard.db.models import (
+    ActivityRecord,
+    ActivitySource,
+    Intake,
+    RateCard,
+    RateRule,
+    Vendor,
+    stored_id,
+    table_of,
+    utcnow,
+)
 from vrm_dashboard.domain.activity_rules import (
     FIELD_SYNONYMS,
     MAX_REPORTED_PROBLEMS,
@@ -25,8 +36,8 @@ from vrm_dashboard.domain.activity_rules import (
 )
 from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.intake import self_billing
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 from vrm_dashboard.services.platform.tabular_files import read_table
@@ -52,7 +63,7 @@ class ImportResult:
 
 
 def source_named(session: Session, name: str, kind: str = "upload") -> ActivitySource:
-    source = session.execute(select(ActivitySource).where(ActivitySource.name == name)).scalar_one_or_none()
+    source = session.execute(select(ActivitySource).where(col(ActivitySource.name) == name)).scalar_one_or_none()
     if source is None:
         source = ActivitySource(name=name, kind=kind)
         session.add(source)
@@ -80,7 +91,8 @@ def save_mapping(session: Session, actor: Actor, source_name: str, mapping: dict
 def mapping_of(session: Session, actor: Actor, source_name: str) -> dict[str, str]:
     """The column mapping saved for a source ({} when none is)."""
     require(actor, Action.INTAKE_IMPORT)
-    source = session.execute(select(ActivitySource).where(ActivitySource.name == source_name)).scalar_one_or_none()
+    source = session.execute(
+        select(ActivitySource).where(col(ActivitySource.name) == source_name)).scalar_one_or_none()
     return json.loads(source.column_mapping) if source else {}
 
 
@@ -119,7 +131,7 @@ def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, so
     arriving.create(conn)
     insert_rows(conn, "activity_arrival", list(self_billing.ARRIVAL_COLUMNS),
                 rows[list(self_billing.ARRIVAL_COLUMNS)].itertuples(index=False, name=None), convert=False)
-    record = ActivityRecord.__table__
+    record = table_of(ActivityRecord)
     conn.execute(delete(arriving).where(select(record.c.id).where(
         record.c.source_id == arriving.c.source_id, record.c.row_key == arriving.c.row_key).exists()))
     vendor_ids = sorted(v for (v,) in conn.execute(select(arriving.c.vendor_id).distinct()).all())
@@ -131,7 +143,7 @@ def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, so
     audit.record(session, actor, "activity.import", "intake", intake.id, after={
         "filename": filename, "source": source.name, "rows": len(rows), "new_rows": intake.rows_new,
         "invoices": len(invoices)})
-    return ImportResult(intake.id, len(rows), intake.rows_new, invoices)
+    return ImportResult(stored_id(intake), len(rows), intake.rows_new, invoices)
 
 
 def _refused(session: Session, actor: Actor, source: ActivitySource, channel: str, filename: str, digest: str,
@@ -143,7 +155,7 @@ def _refused(session: Session, actor: Actor, source: ActivitySource, channel: st
     session.flush()
     audit.record(session, actor, "activity.import_refused", "intake", intake.id, after={
         "filename": filename, "reason": str(refused)})
-    return ImportResult(intake.id, rows, 0, refused=True, problems=refused.problems[:MAX_REPORTED_PROBLEMS],
+    return ImportResult(stored_id(intake), rows, 0, refused=True, problems=refused.problems[:MAX_REPORTED_PROBLEMS],
                         total_problems=refused.total_problems)
 
 
@@ -158,7 +170,7 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     column = lambda name: frame[mapping[name]] if name in mapping else pd.Series("", index=frame.index)  # noqa: E731
     reasons = pd.Series("", index=frame.index, dtype=object)
 
-    def flag(mask: pd.Series, reason) -> None:  # type: ignore[no-untyped-def]
+    def flag(mask: pd.Series, reason: str | Callable[[pd.Series], pd.Series]) -> None:
         """Give each row its first problem. `reason` is text, or builds the texts for just the
         failing rows (a message per row for a million good rows would cost more than the checks)."""
         fresh = mask & (reasons == "")
@@ -166,7 +178,7 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
             reasons[fresh] = reason if isinstance(reason, str) else reason(fresh)
 
     codes = column("vendor")
-    vendors = dict(session.execute(select(Vendor.vendor_code, Vendor.id)).all())
+    vendors: dict[str, int] = dict(session.execute(select(col(Vendor.vendor_code), col(Vendor.id))).all())
     vendor_ids = codes.map(vendors)
     flag(codes == "", "vendor is empty")
     flag(vendor_ids.isna(), lambda at: "unknown vendor " + codes[at])
@@ -179,7 +191,7 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     quantity = pd.to_numeric(quantity_text, errors="coerce")
     flag(quantity.isna(), lambda at: "quantity " + quantity_text[at] + " is not a number")
     flag(quantity < 0, lambda at: "quantity " + quantity_text[at] + " is negative")
-    cards = dict(session.execute(select(RateCard.vendor_id, RateCard.currency)).all())
+    cards: dict[int, str] = dict(session.execute(select(col(RateCard.vendor_id), col(RateCard.currency))).all())
     currency = column("currency").str.upper()
     currency = currency.where(currency != "", vendor_ids.map(cards).fillna(""))
     known = {}
@@ -193,8 +205,9 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     revenue_minor = _minor_units(revenue_text, currency, known)
     flag(revenue_minor.isna(), lambda at: "revenue " + revenue_text[at] + " is not an amount")
     flag((revenue_minor < 0).fillna(False), lambda at: "revenue " + revenue_text[at] + " is negative")
-    rules = pd.MultiIndex.from_tuples(session.execute(select(RateRule.vendor_id, RateRule.activity_type)).all()
-                                      or [(-1, "")])
+    rule_keys: Sequence[tuple[int, str]] = session.execute(
+        select(col(RateRule.vendor_id), col(RateRule.activity_type))).all()
+    rules = pd.MultiIndex.from_tuples(rule_keys or [(-1, "")])
     has_rule = pd.Series(pd.MultiIndex.from_arrays([vendor_ids.fillna(-1).astype("int64"), kinds]).isin(rules),
                          index=frame.index)
     flag(~has_rule, lambda at: "vendor " + codes[at] + " has no rate rule for activity '" + kinds[at] + "'")
@@ -218,7 +231,7 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     return rows
 
 
-def _iso_dates(texts) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _iso_dates(texts: np.ndarray) -> dict[str, str]:
     """Each distinct date text as YYYY-MM-DD (ISO first, then day-first forms); unparseable
     texts are left out."""
     texts = pd.Series(texts, dtype=object)

@@ -10,13 +10,13 @@ import time
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from pathlib import Path
+from typing import Any, Generator
 
 import pandas as pd
 from sqlalchemy import create_engine, make_url, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import ActivitySource, utcnow
 from vrm_dashboard.domain.permissions import Action
@@ -30,6 +30,8 @@ from vrm_dashboard.services.platform.tabular_files import read_table
 KINDS = ("drop_folder", "http_json", "sql")
 HTTP_TIMEOUT_SECONDS = 30
 MAX_PAGES_PER_SYNC = 50
+# (rows, cursor after them, label) per batch; a generator, so a caller may stop it early.
+_Batches = Generator[tuple[pd.DataFrame, str, str], None, None]
 
 
 @dataclass
@@ -85,8 +87,8 @@ def _redacted(snapshot: dict | None) -> dict | None:
 def sync_all(session: Session) -> JobResult:
     """The scheduler job: every enabled connector source, each committed on its own."""
     actor = Actor.system("sync_activity")
-    sources = session.execute(select(ActivitySource).where(ActivitySource.enabled.is_(True),
-                                                           ActivitySource.kind.in_(KINDS))).scalars().all()
+    sources = session.execute(select(ActivitySource).where(col(ActivitySource.enabled).is_(True),
+                                                           col(ActivitySource.kind).in_(KINDS))).scalars().all()
     reports = [sync_source(session, actor, source) for source in sources]
     return JobResult(rows=sum(r.new_rows for r in reports), errors=sum(1 for r in reports if r.error),
                      detail=json.dumps([asdict(r) for r in reports]))
@@ -118,7 +120,7 @@ def sync_source(session: Session, actor: Actor, source: ActivitySource) -> SyncR
     return report
 
 
-def _batches(kind: str, config: dict[str, Any], cursor: str | None):  # type: ignore[no-untyped-def]
+def _batches(kind: str, config: dict[str, Any], cursor: str | None) -> _Batches:
     """(rows, cursor after them, label) for each batch past the cursor."""
     if kind == "drop_folder":
         yield from _drop_folder(config, cursor)
@@ -128,7 +130,7 @@ def _batches(kind: str, config: dict[str, Any], cursor: str | None):  # type: ig
         yield from _sql(config, cursor)
 
 
-def _drop_folder(config: dict[str, Any], cursor: str | None):  # type: ignore[no-untyped-def]
+def _drop_folder(config: dict[str, Any], cursor: str | None) -> _Batches:
     folder = Path(config["path"])
     pattern = config.get("pattern", "*.csv")
     for path in sorted(folder.glob(pattern)):
@@ -140,7 +142,7 @@ def _drop_folder(config: dict[str, Any], cursor: str | None):  # type: ignore[no
         yield read_table(path.read_bytes(), path.name), path.name, path.name
 
 
-def _http_json(config: dict[str, Any], cursor: str | None):  # type: ignore[no-untyped-def]
+def _http_json(config: dict[str, Any], cursor: str | None) -> _Batches:
     """GET url?<cursor_param>=<cursor> until an empty page; the response's next_cursor (or the
     largest cursor_field in the page) moves the cursor."""
     items_key = config.get("items_key", "items")
@@ -161,7 +163,7 @@ def _http_json(config: dict[str, Any], cursor: str | None):  # type: ignore[no-u
         yield frame, cursor, f"{config['url']} to {cursor}"
 
 
-def _sql(config: dict[str, Any], cursor: str | None):  # type: ignore[no-untyped-def]
+def _sql(config: dict[str, Any], cursor: str | None) -> _Batches:
     """The configured query with :cursor bound to the last cursor_field value read."""
     engine = create_engine(config["url"])
     try:

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     AuditEntry,
@@ -22,20 +22,20 @@ from vrm_dashboard.db.models import (
     InvoiceLine,
     StoredDocument,
     Vendor,
+    stored_id,
     utcnow,
 )
 from vrm_dashboard.domain.intake_rules import ParsedFacts, draft_problems
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
 from vrm_dashboard.domain.vendor_rules import VendorInput
+from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
+from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
 from vrm_dashboard.services.platform import audit, documents
-from vrm_dashboard.services.invoices import rollup as invoice_rollup, flags as invoice_flags
-from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
-from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
+from vrm_dashboard.services.vendors import onboarding as vendor_onboarding, records as vendor_service
 from vrm_dashboard.services.vendors.matching import Suggestion, match_vendor
 
 S = InvoiceStatus
@@ -71,8 +71,9 @@ def receive_invoice(session: Session, actor: Actor, content: bytes, filename: st
     intake = Intake(channel=channel, kind="invoice", filename=(filename or "invoice")[:255], sha256=digest,
                     size_bytes=len(content), status="failed", sender=sender, created_by_id=actor.user_id)
     earlier = session.execute(
-        select(Invoice.id, Invoice.number).join(StoredDocument, StoredDocument.id == Invoice.document_id)
-        .where(StoredDocument.sha256 == digest)
+        select(col(Invoice.id), col(Invoice.number))
+        .join(StoredDocument, col(StoredDocument.id) == Invoice.document_id)
+        .where(col(StoredDocument.sha256) == digest)
     ).first()
     if earlier:
         return _closed(session, actor, intake, "duplicate", f"The same file was already received as invoice {earlier[1]}",
@@ -89,7 +90,7 @@ def receive_invoice(session: Session, actor: Actor, content: bytes, filename: st
                          extraction.value("iban"), sender)
     invoice = _new_invoice(session, actor, intake, document, extraction, forced_vendor or match.vendor_id)
     session.add(InvoiceExtraction(
-        invoice_id=invoice.id, intake_id=intake.id, method=extraction.method,
+        invoice_id=stored_id(invoice), intake_id=stored_id(intake), method=extraction.method,
         fields=json.dumps(extraction.as_json()), sender_email=sender,
         suggestions=json.dumps([s.as_dict() for s in match.suggestions]),
     ))
@@ -99,7 +100,7 @@ def receive_invoice(session: Session, actor: Actor, content: bytes, filename: st
     problems = revalidate(session, invoice)
     audit.record(session, actor, "invoice.intake", "invoice", invoice.id, after=invoice)
     message = f"Received as {invoice.number} ({S(invoice.status).label})"
-    return IntakeOutcome(intake.id, "accepted", message, invoice.id, invoice.status, problems)
+    return IntakeOutcome(stored_id(intake), "accepted", message, invoice.id, invoice.status, problems)
 
 
 def _closed(session: Session, actor: Actor, intake: Intake, status: str, reason: str,
@@ -108,7 +109,7 @@ def _closed(session: Session, actor: Actor, intake: Intake, status: str, reason:
     session.add(intake)
     session.flush()
     audit.record(session, actor, f"intake.{status}", "intake", intake.id, after=intake)
-    return IntakeOutcome(intake.id, status, reason, invoice_id)
+    return IntakeOutcome(stored_id(intake), status, reason, invoice_id)
 
 
 def _store(session: Session, content: bytes, filename: str) -> StoredDocument:
@@ -148,7 +149,7 @@ def _new_invoice(session: Session, actor: Actor, intake: Intake, document: Store
     session.flush()
     for position, line in enumerate(extraction.lines, start=1):
         session.add(InvoiceLine(
-            invoice_id=invoice.id, position=position, description=(line.description or "-")[:255],
+            invoice_id=stored_id(invoice), position=position, description=(line.description or "-")[:255],
             quantity=line.quantity, unit_price_minor=_to_minor(line.unit_price if line.unit_price is not None
                                                                else line.amount / (line.quantity or 1), currency),
             amount_minor=_to_minor(line.amount, currency)))
@@ -166,14 +167,15 @@ def _known_currency(code: str | None) -> str | None:
 def _duplicate_of(session: Session, invoice: Invoice) -> str | None:
     if invoice.vendor_id is None:
         return None
-    same_number = and_(Invoice.vendor_invoice_number == invoice.vendor_invoice_number) \
+    same_number = and_(col(Invoice.vendor_invoice_number) == invoice.vendor_invoice_number) \
         if invoice.vendor_invoice_number else None
-    same_amount_day = and_(Invoice.total_minor == invoice.total_minor, Invoice.issue_date == invoice.issue_date,
-                           Invoice.currency == invoice.currency)
+    same_amount_day = and_(col(Invoice.total_minor) == invoice.total_minor,
+                           col(Invoice.issue_date) == invoice.issue_date, col(Invoice.currency) == invoice.currency)
     for condition in (c for c in (same_number, same_amount_day) if c is not None):
-        other = session.execute(select(Invoice.number).where(
-            Invoice.vendor_id == invoice.vendor_id, Invoice.id != invoice.id, Invoice.status.not_in(_DEAD), condition,
-        ).order_by(Invoice.id)).first()
+        other = session.execute(select(col(Invoice.number)).where(
+            col(Invoice.vendor_id) == invoice.vendor_id, col(Invoice.id) != invoice.id,
+            col(Invoice.status).not_in(_DEAD), condition,
+        ).order_by(col(Invoice.id))).first()
         if other:
             return other[0]
     return None
@@ -186,11 +188,12 @@ def revalidate(session: Session, invoice: Invoice) -> list[str]:
         return []
     fields = json.loads(extraction.fields)
     # Once a person has edited the invoice's fields, they are what counts, not what was read.
-    edited = session.execute(select(AuditEntry.id).where(
-        AuditEntry.object_type == "invoice", AuditEntry.object_id == str(invoice.id), AuditEntry.action == "invoice.edit",
+    edited = session.execute(select(col(AuditEntry.id)).where(
+        col(AuditEntry.object_type) == "invoice", col(AuditEntry.object_id) == str(invoice.id),
+        col(AuditEntry.action) == "invoice.edit",
     ).limit(1)).first() is not None
-    lines = session.execute(select(func.count(), func.sum(InvoiceLine.amount_minor))
-                            .where(InvoiceLine.invoice_id == invoice.id)).one()
+    lines = session.execute(select(func.count(), func.sum(col(InvoiceLine.amount_minor)))
+                            .where(col(InvoiceLine.invoice_id) == invoice.id)).one()
     facts = ParsedFacts(
         has_number=bool(invoice.vendor_invoice_number) or edited,
         has_issue_date=bool(fields.get("issue_date")) or edited,
@@ -211,7 +214,7 @@ def revalidate(session: Session, invoice: Invoice) -> list[str]:
     session.flush()
     if invoice.vendor_id is not None:
         invoice_rollup.refresh(session, [invoice.vendor_id])
-    invoice_flags.reconcile(session, [invoice.id])
+    invoice_flags.reconcile(session, [stored_id(invoice)])
     return problems
 
 
@@ -282,4 +285,4 @@ def vendor_prefill(session: Session, actor: Actor, invoice_id: int) -> VendorInp
 def create_vendor_from_invoice(session: Session, actor: Actor, invoice_id: int, data: VendorInput) -> Invoice:
     """Add the sender as a new vendor (validated like any vendor) and assign the invoice to it."""
     vendor = vendor_service.create_vendor(session, actor, data)
-    return resolve_vendor(session, actor, invoice_id, vendor.id)
+    return resolve_vendor(session, actor, invoice_id, stored_id(vendor))

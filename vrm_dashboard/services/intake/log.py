@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, func, select
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import Intake, Invoice, JobRun
+from vrm_dashboard.db.models import Intake, Invoice, JobRun, stored_id
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform.actors import Actor, require
 
@@ -43,18 +43,18 @@ class IntakePage:
 
 def recent_intakes(session: Session, actor: Actor, page: int = 1, status: str = "", kind: str = "") -> IntakePage:
     require(actor, Action.INVOICE_VIEW)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if status:
-        conditions.append(Intake.status == status)
+        conditions.append(col(Intake.status) == status)
     if kind:
-        conditions.append(Intake.kind == kind)
+        conditions.append(col(Intake.kind) == kind)
     total = session.execute(select(func.count()).select_from(Intake).where(*conditions)).scalar_one()
     rows = session.execute(
-        select(Intake, Invoice.number).outerjoin(Invoice, Invoice.id == Intake.invoice_id).where(*conditions)
-        .order_by(Intake.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        select(Intake, col(Invoice.number)).outerjoin(Invoice, col(Invoice.id) == Intake.invoice_id).where(*conditions)
+        .order_by(col(Intake.id).desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
     return IntakePage([
-        IntakeRow(i.id, i.created_at, i.channel, i.kind, i.filename, i.status, i.reason or "", i.rows_total,
+        IntakeRow(stored_id(i), i.created_at, i.channel, i.kind, i.filename, i.status, i.reason or "", i.rows_total,
                   i.rows_new, i.invoice_id, number or "", i.sender or "")
         for i, number in rows
     ], int(total), page)
@@ -75,8 +75,8 @@ def recent_sync_runs(session: Session, actor: Actor, limit: int = 20) -> list[Sy
     """The latest connector and mailbox runs: rows, errors, duration."""
     require(actor, Action.INVOICE_VIEW)
     runs = session.execute(
-        select(JobRun).where(JobRun.job.like("sync_%") | (JobRun.job == "poll_invoice_mailbox"))
-        .order_by(JobRun.id.desc()).limit(limit)
+        select(JobRun).where(col(JobRun.job).like("sync_%") | (col(JobRun.job) == "poll_invoice_mailbox"))
+        .order_by(col(JobRun.id).desc()).limit(limit)
     ).scalars().all()
     return [SyncRun(r.job, r.started_at, r.status, r.rows, r.errors,
                     (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0.0, (r.detail or "")[:500])

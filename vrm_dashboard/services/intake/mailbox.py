@@ -4,15 +4,14 @@ poll take the message again, and the content hash turns the repeat into a record
 nothing is taken twice or lost."""
 from __future__ import annotations
 
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessageFlags
 from sqlmodel import Session
-
-from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
 
 from vrm_dashboard.config import ImapSettings
 from vrm_dashboard.db.models import Intake
+from vrm_dashboard.services.intake.invoice_files import receive_invoice
 from vrm_dashboard.services.mail import settings as mail_settings
 from vrm_dashboard.services.platform.actors import Actor
-from vrm_dashboard.services.intake.invoice_files import receive_invoice
 
 PROCESSED = "VrmProcessed"
 INVOICE_SUFFIXES = (".pdf", ".xml")
@@ -24,7 +23,9 @@ def _is_invoice(filename: str, content_type: str) -> bool:
     return filename.lower().endswith(INVOICE_SUFFIXES) or content_type.lower() in INVOICE_TYPES
 
 
-def _open(imap: ImapSettings):  # type: ignore[no-untyped-def]
+def _open(imap: ImapSettings) -> BaseMailBox:
+    if imap.username is None or imap.password is None:
+        raise ValueError("The invoice mailbox needs a user and password (VRM_IMAP_USER, _PASSWORD)")
     box = (MailBox if imap.ssl else MailBoxUnencrypted)(imap.host, imap.port, timeout=30)
     return box.login(imap.username, imap.password, imap.folder)
 
@@ -48,6 +49,7 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
                                    sha256="", status="failed", sender=message.from_,
                                    reason="The message has no PDF or XML invoice attached"))
             session.commit()
+            assert message.uid is not None, "fetch() asks the server for every message's UID"
             box.flag(message.uid, (PROCESSED, MailMessageFlags.SEEN), True)
             handled += 1
     return handled

@@ -13,8 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     bindparam,
@@ -25,7 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     ActivityRecord,
@@ -36,12 +38,13 @@ from vrm_dashboard.db.models import (
     RateCard,
     RateRule,
     Vendor,
+    table_of,
     utcnow,
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import exponent
+from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
 from vrm_dashboard.services.platform import audit
-from vrm_dashboard.services.invoices import rollup as invoice_rollup, flags as invoice_flags
 from vrm_dashboard.services.platform.actors import Actor
 
 DRAFTS = (InvoiceStatus.DRAFT.value, InvoiceStatus.DRAFT_VALID.value)
@@ -125,11 +128,12 @@ def bill_unbilled(session: Session, actor: Actor, vendor_ids: list[int], today: 
     if plans:
         _write_invoices(session, actor, plans, today)
         # Earlier periods first, so each invoice takes exactly the rows carried into it.
+        record = table_of(ActivityRecord)
         session.execute(
-            update(ActivityRecord.__table__)
-            .where(ActivityRecord.__table__.c.vendor_id == bindparam("v"),
-                   ActivityRecord.__table__.c.invoice_id.is_(None),
-                   ActivityRecord.__table__.c.period <= bindparam("p"))
+            update(record)
+            .where(record.c.vendor_id == bindparam("v"),
+                   record.c.invoice_id.is_(None),
+                   record.c.period <= bindparam("p"))
             .values(invoice_id=bindparam("i")),
             [{"v": plan.vendor_id, "p": plan.period, "i": plan.invoice_id}
              for plan in sorted(plans, key=lambda plan: plan.period)],
@@ -150,7 +154,7 @@ ARRIVAL_COLUMNS = ("source_id", "row_key", "intake_id", "vendor_id", "activity_t
 
 def arrival_table() -> Table:
     """A per-transaction scratch table shaped like activity_record, without its indexes."""
-    record = ActivityRecord.__table__.c
+    record = table_of(ActivityRecord).c
     return Table("activity_arrival", MetaData(),
                  *[Column(name, record[name].type) for name in ARRIVAL_COLUMNS],
                  prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
@@ -161,7 +165,7 @@ def _store_arriving(session: Session, arriving: Table, plans: list[_Plan]) -> No
     period at or after its own (none: it carries over)."""
     conn = session.connection()
     names = list(ARRIVAL_COLUMNS)
-    invoice = literal(None, Integer)
+    invoice: ColumnElement[int | None] = literal(None, Integer)
     plan = None
     if plans:
         plan = Table("billing_plan", MetaData(), Column("vendor_id", Integer, primary_key=True),
@@ -173,7 +177,7 @@ def _store_arriving(session: Session, arriving: Table, plans: list[_Plan]) -> No
         invoice = (select(plan.c.invoice_id)
                    .where(plan.c.vendor_id == arriving.c.vendor_id, plan.c.period >= arriving.c.period)
                    .order_by(plan.c.period).limit(1).scalar_subquery())
-    conn.execute(insert(ActivityRecord.__table__).from_select(
+    conn.execute(insert(table_of(ActivityRecord)).from_select(
         [*names, "invoice_id"], select(*[arriving.c[n] for n in names], invoice)))
     if plan is not None:
         plan.drop(conn)
@@ -193,15 +197,17 @@ class _Plan:
 _QUANTITY_PLACES = Decimal("0.000001")  # the column's scale
 
 
-def _grouped_usage(table: Table, *conditions):  # type: ignore[no-untyped-def]
+def _grouped_usage(table: Table, *conditions: ColumnElement[bool]
+                   ) -> Select[int, str, str, Decimal | float | None, int | None, int]:
     c = table.c
-    return (select(c.vendor_id, c.period, c.activity_type, func.sum(c.quantity), func.sum(c.revenue_minor), func.count())
+    return (select(c.vendor_id, c.period, c.activity_type, func.sum(c.quantity), func.sum(c.revenue_minor),
+                   func.count())
             .where(*conditions).group_by(c.vendor_id, c.period, c.activity_type))
 
 
 def _unbilled_usage(session: Session, vendor_ids: list[int],
                     arriving: Table | None) -> dict[int, dict[str, list[Usage]]]:
-    record = ActivityRecord.__table__
+    record = table_of(ActivityRecord)
     rows = list(session.execute(_grouped_usage(record, record.c.vendor_id.in_(vendor_ids),
                                                record.c.invoice_id.is_(None))).all())
     if arriving is not None:
@@ -214,12 +220,15 @@ def _unbilled_usage(session: Session, vendor_ids: list[int],
     return usage
 
 
-def _terms(session: Session, vendor_ids: list[int]):  # type: ignore[no-untyped-def]
-    cards = {c.vendor_id: c for c in session.execute(select(RateCard).where(RateCard.vendor_id.in_(vendor_ids))).scalars()}
+def _terms(session: Session, vendor_ids: list[int]
+           ) -> tuple[dict[int, RateCard], dict[int, dict[str, RateRule]], dict[int, str]]:
+    cards = {c.vendor_id: c for c in
+             session.execute(select(RateCard).where(col(RateCard.vendor_id).in_(vendor_ids))).scalars()}
     rules: dict[int, dict[str, RateRule]] = {}
-    for rule in session.execute(select(RateRule).where(RateRule.vendor_id.in_(vendor_ids))).scalars():
+    for rule in session.execute(select(RateRule).where(col(RateRule.vendor_id).in_(vendor_ids))).scalars():
         rules.setdefault(rule.vendor_id, {})[rule.activity_type] = rule
-    codes = dict(session.execute(select(Vendor.id, Vendor.vendor_code).where(Vendor.id.in_(vendor_ids))).all())
+    codes: dict[int, str] = dict(session.execute(
+        select(col(Vendor.id), col(Vendor.vendor_code)).where(col(Vendor.id).in_(vendor_ids))).all())
     return cards, rules, codes
 
 
@@ -236,32 +245,35 @@ def _merge(usage: list[Usage]) -> list[Usage]:
 def _reopen_drafts(session: Session, vendor_ids: list[int]) -> None:
     """Release the activity of these vendors' draft self-generated invoices, to be billed again
     together with what just arrived."""
-    drafts = select(Invoice.id).where(Invoice.vendor_id.in_(vendor_ids), Invoice.kind == InvoiceKind.SELF_GENERATED.value,
-                                      Invoice.status.in_(DRAFTS))
-    session.execute(update(ActivityRecord).where(ActivityRecord.vendor_id.in_(vendor_ids),
-                                                 ActivityRecord.invoice_id.in_(drafts)).values(invoice_id=None))
+    drafts = select(col(Invoice.id)).where(col(Invoice.vendor_id).in_(vendor_ids),
+                                           col(Invoice.kind) == InvoiceKind.SELF_GENERATED.value,
+                                           col(Invoice.status).in_(DRAFTS))
+    session.execute(update(ActivityRecord).where(col(ActivityRecord.vendor_id).in_(vendor_ids),
+                                                 col(ActivityRecord.invoice_id).in_(drafts)).values(invoice_id=None))
 
 
 def _drop_emptied_drafts(session: Session, vendor_ids: list[int]) -> None:
     """A draft whose activity all went elsewhere (or below the minimum) bills nothing now."""
-    billed = select(ActivityRecord.invoice_id).where(ActivityRecord.invoice_id.is_not(None),
-                                                      ActivityRecord.vendor_id.in_(vendor_ids))
-    empty = select(Invoice.id).where(Invoice.vendor_id.in_(vendor_ids), Invoice.kind == InvoiceKind.SELF_GENERATED.value,
-                                     Invoice.status.in_(DRAFTS), Invoice.id.not_in(billed))
+    billed = select(col(ActivityRecord.invoice_id)).where(col(ActivityRecord.invoice_id).is_not(None),
+                                                           col(ActivityRecord.vendor_id).in_(vendor_ids))
+    empty = select(col(Invoice.id)).where(col(Invoice.vendor_id).in_(vendor_ids),
+                                          col(Invoice.kind) == InvoiceKind.SELF_GENERATED.value,
+                                          col(Invoice.status).in_(DRAFTS), col(Invoice.id).not_in(billed))
     ids = [row[0] for row in session.execute(empty).all()]
     if ids:
-        session.execute(delete(InvoiceFlag).where(InvoiceFlag.invoice_id.in_(ids)))
-        session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_(ids)))
-        session.execute(delete(Invoice).where(Invoice.id.in_(ids)))
+        session.execute(delete(InvoiceFlag).where(col(InvoiceFlag.invoice_id).in_(ids)))
+        session.execute(delete(InvoiceLine).where(col(InvoiceLine.invoice_id).in_(ids)))
+        session.execute(delete(Invoice).where(col(Invoice.id).in_(ids)))
 
 
 def _write_invoices(session: Session, actor: Actor, plans: list[_Plan], today: date) -> None:
     """Insert the new invoices and refresh the reused drafts, their lines and audit entries."""
-    table = Invoice.__table__
+    table = table_of(Invoice)
     drafts = {(vendor_id, period): row for vendor_id, period, *row in session.execute(
-        select(Invoice.vendor_id, Invoice.billing_period, Invoice.id, Invoice.total_minor, Invoice.number)
-        .where(Invoice.vendor_id.in_({p.vendor_id for p in plans}), Invoice.kind == InvoiceKind.SELF_GENERATED.value,
-               Invoice.status.in_(DRAFTS))
+        select(col(Invoice.vendor_id), col(Invoice.billing_period), col(Invoice.id), col(Invoice.total_minor),
+               col(Invoice.number))
+        .where(col(Invoice.vendor_id).in_({p.vendor_id for p in plans}),
+               col(Invoice.kind) == InvoiceKind.SELF_GENERATED.value, col(Invoice.status).in_(DRAFTS))
     ).all()}
     now = utcnow()
     fresh = [p for p in plans if (p.vendor_id, p.period) not in drafts]
@@ -290,8 +302,8 @@ def _write_invoices(session: Session, actor: Actor, plans: list[_Plan], today: d
                 tax_minor=0, updated_by_id=actor.user_id, updated_at=now),
             [{"i": p.invoice_id, "t": p.total} for p in reused],
         )
-        session.execute(delete(InvoiceLine).where(InvoiceLine.invoice_id.in_([p.invoice_id for p in reused])))
-    session.execute(insert(InvoiceLine.__table__), [
+        session.execute(delete(InvoiceLine).where(col(InvoiceLine.invoice_id).in_([p.invoice_id for p in reused])))
+    session.execute(insert(table_of(InvoiceLine)), [
         {"invoice_id": p.invoice_id, "position": position, "description": line.description[:255],
          "quantity": line.quantity, "unit_price_minor": line.unit_price_minor, "amount_minor": line.amount_minor}
         for p in plans for position, line in enumerate(p.lines, start=1)
@@ -311,13 +323,14 @@ def _free_numbers(session: Session, bases: list[str]) -> list[str]:
     taken: set[str] = set()
     for start in range(0, len(bases), 500):
         chunk = bases[start:start + 500]
-        taken.update(session.execute(select(Invoice.number).where(Invoice.number.in_(chunk))).scalars())
+        taken.update(session.execute(select(col(Invoice.number)).where(col(Invoice.number).in_(chunk))).scalars())
     out = []
     for base in bases:
         if base not in taken:
             out.append(base)
             continue
-        siblings = set(session.execute(select(Invoice.number).where(Invoice.number.like(f"{base}-%"))).scalars())
+        siblings = set(session.execute(select(col(Invoice.number)).where(col(Invoice.number).like(f"{base}-%")))
+                       .scalars())
         n = 2
         while f"{base}-{n}" in siblings:
             n += 1

@@ -8,34 +8,50 @@ their reason and the rest move. Every moved invoice gets its audit entry.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from sqlalchemy import (
-    Column, Integer, MetaData, String, Table, case, delete, func, insert, literal, or_, select, update,
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     Invoice,
     InvoiceApproval,
     Notification,
     Vendor,
+    table_of,
     utcnow,
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.services.platform import settings as app_settings, audit
 from vrm_dashboard.services.invoices import (
+    flags as invoice_flags,
     queries as invoice_queries,
     rollup as invoice_rollup,
-    flags as invoice_flags,
 )
 from vrm_dashboard.services.payouts import records as payouts
+from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.bulk_outcome import REPORTED_REFUSALS, BulkResult, Refusal
-from vrm_dashboard.services.platform.thresholds import above_threshold
 from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
+from vrm_dashboard.services.platform.thresholds import above_threshold
 
 PENDING = InvoiceStatus.PENDING.value
 APPROVED = InvoiceStatus.APPROVED.value
@@ -53,32 +69,34 @@ class Selection:
     query: invoice_queries.InvoiceQuery | None = None
 
 
-def _scope(selection: Selection):  # type: ignore[no-untyped-def]
+def _scope(selection: Selection) -> ColumnElement[bool]:
     if selection.query is not None:
         where, needs_vendor = invoice_queries.conditions(selection.query)
-        inner = select(Invoice.id)
+        inner = select(col(Invoice.id))
         if needs_vendor:
-            inner = inner.join(Vendor, Vendor.id == Invoice.vendor_id)
-        return Invoice.id.in_(inner.where(*where))
+            inner = inner.join(Vendor, col(Vendor.id) == Invoice.vendor_id)
+        return col(Invoice.id).in_(inner.where(*where))
     ids = sorted({int(i) for i in selection.invoice_ids})
     if not ids:
         raise FieldErrors({"selection": "Select at least one invoice"})
     if len(ids) > MAX_SELECTED:
         raise FieldErrors({"selection": f"Select at most {MAX_SELECTED} rows, or act on the whole filter"})
-    return Invoice.id.in_(ids)
+    return col(Invoice.id).in_(ids)
 
 
-def _vendor_on_hold():  # type: ignore[no-untyped-def]
-    return Invoice.vendor_id.in_(select(Vendor.id).where(Vendor.activity_status == ActivityStatus.ON_HOLD.value))
+def _vendor_on_hold() -> ColumnElement[bool]:
+    return col(Invoice.vendor_id).in_(
+        select(col(Vendor.id)).where(col(Vendor.activity_status) == ActivityStatus.ON_HOLD.value))
 
 
-def _approved_by(user_id: int):  # type: ignore[no-untyped-def]
-    return select(InvoiceApproval.id).where(
-        InvoiceApproval.invoice_id == Invoice.id, InvoiceApproval.user_id == user_id).exists()
+def _approved_by(user_id: int) -> ColumnElement[bool]:
+    return select(col(InvoiceApproval.id)).where(
+        col(InvoiceApproval.invoice_id) == Invoice.id, col(InvoiceApproval.user_id) == user_id).exists()
 
 
-def _report_refusals(session: Session, scope, reason, result: BulkResult) -> None:  # type: ignore[no-untyped-def]
-    labelled = select(Invoice.number.label("number"), reason.label("reason")).where(scope).subquery()
+def _report_refusals(session: Session, scope: ColumnElement[bool], reason: ColumnElement[str | None],
+                     result: BulkResult) -> None:
+    labelled = select(col(Invoice.number).label("number"), reason.label("reason")).where(scope).subquery()
     for text, count in session.execute(
         select(labelled.c.reason, func.count()).where(labelled.c.reason.is_not(None)).group_by(labelled.c.reason)
     ).all():
@@ -92,26 +110,27 @@ def _report_refusals(session: Session, scope, reason, result: BulkResult) -> Non
     ]
 
 
-def _report_batch_refusals(conn, batch: Table, result: BulkResult) -> None:  # type: ignore[no-untyped-def]
+def _report_batch_refusals(conn: Connection, batch: Table, result: BulkResult) -> None:
     refused = batch.c.reason.is_not(None)
     for text, count in conn.execute(select(batch.c.reason, func.count()).where(refused).group_by(batch.c.reason)):
         result.refused_by_reason[text] = int(count)
     result.refused_count = sum(result.refused_by_reason.values())
     result.refused = [Refusal(number, text) for number, text in conn.execute(
-        select(Invoice.number, batch.c.reason).join(batch, batch.c.invoice_id == Invoice.id).where(refused)
-        .order_by(Invoice.number).limit(REPORTED_REFUSALS))]
+        select(col(Invoice.number), batch.c.reason).join(batch, batch.c.invoice_id == Invoice.id).where(refused)
+        .order_by(col(Invoice.number)).limit(REPORTED_REFUSALS))]
 
 
-def _needs_two_approvers(thresholds: dict[str, str]):  # type: ignore[no-untyped-def]
-    return above_threshold(thresholds, Invoice.currency, Invoice.total_minor)
+def _needs_two_approvers(thresholds: dict[str, str]) -> ColumnElement[bool]:
+    return above_threshold(thresholds, col(Invoice.currency), col(Invoice.total_minor))
 
 
-def _audit_rows(session: Session, actor: Actor, which, action: str, before: dict, after: dict) -> None:  # type: ignore[no-untyped-def]
+def _audit_rows(session: Session, actor: Actor, which: ColumnElement[bool] | list[int], action: str,
+                before: dict[str, str], after: dict[str, str]) -> None:
     """One audit entry per invoice matching `which` (a condition, or a list of ids)."""
     if isinstance(which, list):
         if not which:
             return
-        which = Invoice.id.in_(which)
+        which = col(Invoice.id).in_(which)
     audit.record_where(session, actor, action, "invoice", Invoice.id, which, before, after)
 
 
@@ -128,7 +147,7 @@ def _batch_table() -> Table:
     )
 
 
-def _chunks(ids: list[int]):  # type: ignore[no-untyped-def]
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), _CHUNK):
         yield ids[start:start + _CHUNK]
 
@@ -142,10 +161,10 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     uid = actor.user_id
     scope = _scope(selection)
     segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL))
-    own_work = [(Invoice.created_by_id == uid, literal("You submitted it (segregation of duties)")),
-                (Invoice.updated_by_id == uid, literal("You last edited it (segregation of duties)"))]
+    own_work = [(col(Invoice.created_by_id) == uid, literal("You submitted it (segregation of duties)")),
+                (col(Invoice.updated_by_id) == uid, literal("You last edited it (segregation of duties)"))]
     reason = case(
-        (Invoice.status != PENDING, literal("Not in Pending")),
+        (col(Invoice.status) != PENDING, literal("Not in Pending")),
         (_vendor_on_hold(), literal("Vendor is on hold")),
         *(own_work if segregated else []),
         (_approved_by(uid), literal("You already approved it; a second approver is needed")),
@@ -153,7 +172,8 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     )
     result = BulkResult()
     thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS)
-    someone_else_approved = select(InvoiceApproval.id).where(InvoiceApproval.invoice_id == Invoice.id).exists()
+    someone_else_approved = (select(col(InvoiceApproval.id))
+                             .where(col(InvoiceApproval.invoice_id) == Invoice.id).exists())
     # Complete: under the two-approver threshold, or someone else approved it already.
     completes = case((or_(~_needs_two_approvers(thresholds), someone_else_approved), 1), else_=0)
     now = utcnow()
@@ -164,15 +184,15 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     # One pass over the selection decides every invoice: refused (with the reason) or
     # approved, completing it or waiting for a second approver.
     conn.execute(insert(batch).from_select(["invoice_id", "reason", "complete"],
-                                           select(Invoice.id, reason, completes).where(scope)))
+                                           select(col(Invoice.id), reason, completes).where(scope)))
     _report_batch_refusals(conn, batch, result)
     eligible = batch.c.reason.is_(None)
-    complete = Invoice.id.in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 1))
-    waiting = Invoice.id.in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 0))
+    complete = col(Invoice.id).in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 1))
+    waiting = col(Invoice.id).in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 0))
     conn.execute(insert(InvoiceApproval).from_select(
         ["invoice_id", "user_id", "user_label", "at"],
         select(batch.c.invoice_id, literal(uid), literal(actor.label),
-               literal(now, type_=InvoiceApproval.__table__.c.at.type)).where(eligible),
+               literal(now, type_=table_of(InvoiceApproval).c.at.type)).where(eligible),
     ))
     invoice_rollup.move(session, complete, APPROVED)
     conn.execute(update(Invoice).where(complete).values(status=APPROVED, updated_at=now))
@@ -199,32 +219,35 @@ def reject(session: Session, actor: Actor, selection: Selection, reason_text: st
         raise FieldErrors({"reason": f"The reason is at most {REASON_MAX} characters"})
     scope = _scope(selection)
     result = BulkResult()
-    _report_refusals(session, scope, case((Invoice.status != PENDING, literal("Not in Pending")), else_=None), result)
+    _report_refusals(session, scope, case((col(Invoice.status) != PENDING, literal("Not in Pending")), else_=None),
+                     result)
     eligible = list(session.execute(
-        select(Invoice.id).where(scope, Invoice.status == PENDING).order_by(Invoice.id)).scalars().all())
+        select(col(Invoice.id)).where(scope, col(Invoice.status) == PENDING).order_by(col(Invoice.id))
+    ).scalars().all())
     now = utcnow()
     conn = session.connection()
     for chunk in _chunks(eligible):
-        in_chunk = Invoice.id.in_(chunk)
+        in_chunk = col(Invoice.id).in_(chunk)
         invoice_rollup.move(session, in_chunk, REJECTED)
         conn.execute(update(Invoice).where(in_chunk).values(
             status=REJECTED, rejection_reason=reason_text, updated_at=now))
         # Earlier approvals do not carry over if the invoice comes back corrected.
-        conn.execute(delete(InvoiceApproval).where(InvoiceApproval.invoice_id.in_(chunk)))
+        conn.execute(delete(InvoiceApproval).where(col(InvoiceApproval.invoice_id).in_(chunk)))
         _audit_rows(session, actor, chunk, "invoice.rejected", {"status": PENDING},
                     {"status": REJECTED, "rejection_reason": reason_text})
         conn.execute(insert(Notification).from_select(
             ["vendor_id", "invoice_id", "subject", "body", "created_at"],
-            select(Invoice.vendor_id, Invoice.id, literal("Invoice ") + Invoice.number + literal(" was rejected"),
+            select(col(Invoice.vendor_id), col(Invoice.id),
+                   literal("Invoice ") + Invoice.number + literal(" was rejected"),
                    literal("Reason: ") + literal(reason_text),
-                   literal(now, type_=Notification.__table__.c.created_at.type))
-            .where(in_chunk, Invoice.vendor_id.is_not(None)),
+                   literal(now, type_=table_of(Notification).c.created_at.type))
+            .where(in_chunk, col(Invoice.vendor_id).is_not(None)),
         ))
         other = aliased(Invoice)
-        partners = session.execute(select(other.id).where(
-            select(Invoice.id).where(in_chunk, Invoice.vendor_id == other.vendor_id,
-                                     Invoice.total_minor == other.total_minor,
-                                     Invoice.issue_date == other.issue_date).exists()
+        partners = session.execute(select(col(other.id)).where(
+            select(col(Invoice.id)).where(in_chunk, col(Invoice.vendor_id) == other.vendor_id,
+                                          col(Invoice.total_minor) == other.total_minor,
+                                          col(Invoice.issue_date) == other.issue_date).exists()
         )).scalars().all()
         invoice_flags.reconcile(session, set(chunk) | set(partners))
         result.moved += len(chunk)

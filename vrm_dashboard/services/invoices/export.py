@@ -11,22 +11,27 @@ import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import BinaryIO, Callable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, cast
 
 import xlsxwriter
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, InvoiceApproval, User, Vendor
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS, InvoiceStatus
 from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.invoices import queries as invoice_queries, flags as invoice_flags
+from vrm_dashboard.services.invoices import flags as invoice_flags, queries as invoice_queries
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
+
+if TYPE_CHECKING:
+    # What a write-only workbook's create_sheet makes; openpyxl exports it from no public module.
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 BATCH = 5_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -58,15 +63,18 @@ class ExportRow:
 
 def _rows(session: Session, query: invoice_queries.InvoiceQuery, limit: int | None) -> Iterator[ExportRow]:
     where, _ = invoice_queries.conditions(query)
-    sort_column = invoice_queries.SORTABLE.get(query.sort, Invoice.issue_date)
+    sort_column = invoice_queries.SORTABLE.get(query.sort, col(Invoice.issue_date))
+    # A stored invoice always has an id: SQLModel types the attribute optional for unsaved ones.
+    id_column = cast("Mapped[int]", col(Invoice.id))
     stmt = (
-        select(Invoice.id, Invoice.number, Invoice.kind, Vendor.name, Vendor.vendor_code, Invoice.total_minor,
-               Invoice.currency, Invoice.issue_date, Invoice.due_date, Invoice.status, User.email)
-        .join(Vendor, Vendor.id == Invoice.vendor_id, isouter=True)
-        .join(User, User.id == Invoice.created_by_id, isouter=True)
+        select(id_column, col(Invoice.number), col(Invoice.kind), col(Vendor.name), col(Vendor.vendor_code),
+               col(Invoice.total_minor), col(Invoice.currency), col(Invoice.issue_date), col(Invoice.due_date),
+               col(Invoice.status), col(User.email))
+        .join(Vendor, col(Vendor.id) == Invoice.vendor_id, isouter=True)
+        .join(User, col(User.id) == Invoice.created_by_id, isouter=True)
         .where(*where)
         .order_by(sort_column.desc() if query.descending else sort_column.asc(),
-                  Invoice.id.desc() if query.descending else Invoice.id.asc())
+                  col(Invoice.id).desc() if query.descending else col(Invoice.id).asc())
         .limit(limit)
         .execution_options(yield_per=BATCH)
     )
@@ -76,7 +84,8 @@ def _rows(session: Session, query: invoice_queries.InvoiceQuery, limit: int | No
         ids = [r[0] for r in batch]
         approvers: dict[int, list[str]] = {}
         for invoice_id, label in session.execute(
-            select(InvoiceApproval.invoice_id, InvoiceApproval.user_label).where(InvoiceApproval.invoice_id.in_(ids))
+            select(col(InvoiceApproval.invoice_id), col(InvoiceApproval.user_label))
+            .where(col(InvoiceApproval.invoice_id).in_(ids))
         ).all():
             approvers.setdefault(invoice_id, []).append(label)
         flags = invoice_flags.flags_of(session, ids)
@@ -99,7 +108,7 @@ def _text_values(row: ExportRow) -> list:
     return [neutralize(row.number), row.kind, neutralize(row.vendor_name), neutralize(row.vendor_code)]
 
 
-def streamed_sheet(workbook: Workbook, title: str, headers: list[str]):  # type: ignore[no-untyped-def]
+def streamed_sheet(workbook: Workbook, title: str, headers: list[str]) -> WriteOnlyWorksheet:
     """A write-only sheet with a bold, frozen header row."""
     sheet = workbook.create_sheet(title)
     sheet.freeze_panes = "A2"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, true
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, insert, literal, or_, select, true
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, InvoiceFlag
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
@@ -24,14 +24,14 @@ _DEAD = (InvoiceStatus.ARCHIVED.value, InvoiceStatus.REJECTED.value)
 _CHUNK = 5_000
 
 
-def _flag_rows(scope, tolerance_bps: int):  # type: ignore[no-untyped-def]
+def _flag_rows(scope: ColumnElement[bool], tolerance_bps: int) -> tuple[Select[int | None, str, str], ...]:
     """(invoice_id, flag, detail) selects for the invoices in `scope`."""
-    live = Invoice.status.not_in(_DEAD)
-    missing = Invoice.source_amount_minor.is_(None)
-    difference = func.abs(Invoice.total_minor - Invoice.source_amount_minor)
+    live = col(Invoice.status).not_in(_DEAD)
+    missing = col(Invoice.source_amount_minor).is_(None)
+    difference = func.abs(col(Invoice.total_minor) - Invoice.source_amount_minor)
     # Missing and mismatched sources exclude each other, so one scan finds both.
     against_source = select(
-        Invoice.id,
+        col(Invoice.id),
         case((missing, literal("missing_source")), else_=literal("amount_mismatch")),
         case((missing, literal("No activity data, contract or PO amount recorded")),
              else_=literal("Total differs from the source amount beyond the tolerance")),
@@ -41,13 +41,13 @@ def _flag_rows(scope, tolerance_bps: int):  # type: ignore[no-untyped-def]
     ))
     # Keys shared by two or more live invoices: one grouped pass over the duplicate-key index.
     shared = (
-        select(Invoice.vendor_id, Invoice.total_minor, Invoice.issue_date)
-        .where(live, Invoice.vendor_id.is_not(None))
-        .group_by(Invoice.vendor_id, Invoice.total_minor, Invoice.issue_date)
+        select(col(Invoice.vendor_id), col(Invoice.total_minor), col(Invoice.issue_date))
+        .where(live, col(Invoice.vendor_id).is_not(None))
+        .group_by(col(Invoice.vendor_id), col(Invoice.total_minor), col(Invoice.issue_date))
         .having(func.count() > 1)
         .subquery()
     )
-    duplicate = select(Invoice.id, literal("duplicate"),
+    duplicate = select(col(Invoice.id), literal("duplicate"),
                        literal("Same vendor, amount and issue date as another invoice")).join(
         shared, and_(shared.c.vendor_id == Invoice.vendor_id, shared.c.total_minor == Invoice.total_minor,
                      shared.c.issue_date == Invoice.issue_date),
@@ -67,17 +67,17 @@ def reconcile(session: Session, invoice_ids: Iterable[int] | None = None) -> Non
     ids = sorted(set(invoice_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        session.execute(delete(InvoiceFlag).where(InvoiceFlag.invoice_id.in_(chunk)))
-        for query in _flag_rows(Invoice.id.in_(chunk), tolerance):
+        session.execute(delete(InvoiceFlag).where(col(InvoiceFlag.invoice_id).in_(chunk)))
+        for query in _flag_rows(col(Invoice.id).in_(chunk), tolerance):
             session.execute(insert(InvoiceFlag).from_select(columns, query))
 
 
 def duplicate_partners(session: Session, invoice: Invoice) -> list[int]:
     """Invoices that share the duplicate key with this one (their flags change with it)."""
     return list(session.execute(
-        select(Invoice.id).where(
-            and_(Invoice.vendor_id == invoice.vendor_id, Invoice.total_minor == invoice.total_minor,
-                 Invoice.issue_date == invoice.issue_date, Invoice.id != invoice.id)
+        select(col(Invoice.id)).where(
+            and_(col(Invoice.vendor_id) == invoice.vendor_id, col(Invoice.total_minor) == invoice.total_minor,
+                 col(Invoice.issue_date) == invoice.issue_date, col(Invoice.id) != invoice.id)
         )
     ).scalars().all())
 
@@ -85,8 +85,8 @@ def duplicate_partners(session: Session, invoice: Invoice) -> list[int]:
 def flags_of(session: Session, invoice_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for invoice_id, flag in session.execute(
-        select(InvoiceFlag.invoice_id, InvoiceFlag.flag).where(InvoiceFlag.invoice_id.in_(invoice_ids))
-        .order_by(InvoiceFlag.invoice_id, InvoiceFlag.flag)
+        select(col(InvoiceFlag.invoice_id), col(InvoiceFlag.flag)).where(col(InvoiceFlag.invoice_id).in_(invoice_ids))
+        .order_by(col(InvoiceFlag.invoice_id), InvoiceFlag.flag)
     ).all():
         found.setdefault(invoice_id, []).append(flag)
     return found

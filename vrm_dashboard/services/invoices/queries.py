@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from typing import Callable
 
 from babel.numbers import list_currencies
-
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Mapped, aliased
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     Invoice,
@@ -22,26 +22,27 @@ from vrm_dashboard.db.models import (
     StoredDocument,
     User,
     Vendor,
+    stored_id,
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError, exponent
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.invoices import flags as invoice_flags
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors, NotFound
 from vrm_dashboard.services.reporting.status_counts import StatusTotal
 
 MAX_PAGE_SIZE = 200
-SORTABLE = {
-    "number": Invoice.number,
-    "kind": Invoice.kind,
-    "amount": Invoice.total_minor,
-    "currency": Invoice.currency,
-    "issue_date": Invoice.issue_date,
-    "due_date": Invoice.due_date,
-    "status": Invoice.status,
-    "vendor": Vendor.name,
+SORTABLE: dict[str, Mapped[object]] = {
+    "number": col(Invoice.number),
+    "kind": col(Invoice.kind),
+    "amount": col(Invoice.total_minor),
+    "currency": col(Invoice.currency),
+    "issue_date": col(Invoice.issue_date),
+    "due_date": col(Invoice.due_date),
+    "status": col(Invoice.status),
+    "vendor": col(Vendor.name),
 }
 
 
@@ -105,52 +106,53 @@ def currencies_by_exponent() -> dict[int, tuple[str, ...]]:
     return {places: tuple(sorted(codes)) for places, codes in grouped.items()}
 
 
-def _amount_bound(text: str, label: str, compare):  # type: ignore[no-untyped-def]
+def _amount_bound(text: str, label: str,
+                  compare: Callable[[Mapped[int], int], ColumnElement[bool]]) -> ColumnElement[bool]:
     """An amount bound in major units, compared with each row in its own currency's minor units."""
     try:
         value = Decimal(text.strip().replace(",", ""))
     except InvalidOperation:
         raise FieldErrors({label: f"{text!r} is not an amount"}) from None
     return or_(*[
-        and_(Invoice.currency.in_(codes), compare(Invoice.total_minor, int(value.scaleb(places))))
+        and_(col(Invoice.currency).in_(codes), compare(col(Invoice.total_minor), int(value.scaleb(places))))
         for places, codes in currencies_by_exponent().items()
     ])
 
 
-def conditions(query: InvoiceQuery) -> tuple[list, bool]:
+def conditions(query: InvoiceQuery) -> tuple[list[ColumnElement[bool]], bool]:
     """SQL conditions for a view, and whether they need the vendor table joined."""
-    where: list = []
+    where: list[ColumnElement[bool]] = []
     needs_vendor = False
     term = query.search.strip()
     if term:
         # Vendors matched through a subquery, not a join, so invoices with no vendor yet (parsed,
         # unmatched) are found by their numbers too.
         pattern = f"%{term.lower()}%"
-        matching_vendors = select(Vendor.id).where(or_(func.lower(Vendor.name).like(pattern),
-                                                       func.lower(Vendor.vendor_code) == term.lower()))
+        matching_vendors = select(col(Vendor.id)).where(or_(func.lower(Vendor.name).like(pattern),
+                                                            func.lower(Vendor.vendor_code) == term.lower()))
         # Number prefixes as index ranges (as typed, and upper-cased as our numbers are), so
         # each branch of the OR is an index lookup rather than a scan of every invoice.
         prefixes = {term, term.upper()}
-        number_ranges = [Invoice.number.between(p, p + "\uffff") for p in prefixes]
-        where.append(or_(*number_ranges, Invoice.vendor_invoice_number == term,
-                         Invoice.vendor_id.in_(matching_vendors)))
+        number_ranges = [col(Invoice.number).between(p, p + "\uffff") for p in prefixes]
+        where.append(or_(*number_ranges, col(Invoice.vendor_invoice_number) == term,
+                         col(Invoice.vendor_id).in_(matching_vendors)))
     statuses = [s for s in query.statuses if s in {x.value for x in InvoiceStatus}]
     if statuses:
-        where.append(Invoice.status.in_(statuses))
+        where.append(col(Invoice.status).in_(statuses))
     if query.vendor.strip():
         needs_vendor = True
         v = query.vendor.strip().lower()
         where.append(or_(func.lower(Vendor.vendor_code) == v, func.lower(Vendor.name).like(f"%{v}%")))
     if query.kind:
-        where.append(Invoice.kind == query.kind)
+        where.append(col(Invoice.kind) == query.kind)
     if query.payment_method:
         needs_vendor = True
-        where.append(Vendor.payment_method == query.payment_method)
+        where.append(col(Vendor.payment_method) == query.payment_method)
     for text, key, op in ((query.issued_from, "issued_from", lambda c, d: c >= d),
                           (query.issued_to, "issued_to", lambda c, d: c <= d)):
         if text.strip():
             try:
-                where.append(op(Invoice.issue_date, date.fromisoformat(text.strip())))
+                where.append(op(col(Invoice.issue_date), date.fromisoformat(text.strip())))
             except ValueError:
                 raise FieldErrors({key: f"{text!r} is not a date like 2026-11-30"}) from None
     if query.amount_min.strip():
@@ -159,9 +161,11 @@ def conditions(query: InvoiceQuery) -> tuple[list, bool]:
         where.append(_amount_bound(query.amount_max, "amount_max", lambda c, v: c <= v))
     if query.flag:
         if query.flag == "none":
-            where.append(~select(InvoiceFlag.invoice_id).where(InvoiceFlag.invoice_id == Invoice.id).exists())
+            where.append(
+                ~select(col(InvoiceFlag.invoice_id)).where(col(InvoiceFlag.invoice_id) == Invoice.id).exists())
         else:
-            where.append(Invoice.id.in_(select(InvoiceFlag.invoice_id).where(InvoiceFlag.flag == query.flag)))
+            where.append(col(Invoice.id).in_(
+                select(col(InvoiceFlag.invoice_id)).where(col(InvoiceFlag.flag) == query.flag)))
     return where, needs_vendor
 
 
@@ -175,20 +179,20 @@ def totals(session: Session, query: InvoiceQuery) -> list[StatusTotal]:
     """Count and amount per status and currency for the view, summed in SQL."""
     if _only_rollup_filters(query):
         r = InvoiceRollup
-        stmt = select(r.status, r.currency, func.sum(r.invoice_count), func.sum(r.amount_minor))
+        stmt = select(col(r.status), col(r.currency), func.sum(col(r.invoice_count)), func.sum(col(r.amount_minor)))
         if query.vendor.strip() or query.payment_method:
-            stmt = stmt.join(Vendor, Vendor.id == r.vendor_id)
+            stmt = stmt.join(Vendor, col(Vendor.id) == r.vendor_id)
             where, _ = conditions(InvoiceQuery(vendor=query.vendor, payment_method=query.payment_method))
             stmt = stmt.where(*where)
         statuses = [s for s in query.statuses if s]
         if statuses:
-            stmt = stmt.where(r.status.in_(statuses))
+            stmt = stmt.where(col(r.status).in_(statuses))
         stmt = stmt.group_by(r.status, r.currency)
     else:
         where, needs_vendor = conditions(query)
-        stmt = select(Invoice.status, Invoice.currency, func.count(), func.sum(Invoice.total_minor))
+        stmt = select(col(Invoice.status), col(Invoice.currency), func.count(), func.sum(col(Invoice.total_minor)))
         if needs_vendor:
-            stmt = stmt.join(Vendor, Vendor.id == Invoice.vendor_id)
+            stmt = stmt.join(Vendor, col(Vendor.id) == Invoice.vendor_id)
         stmt = stmt.where(*where).group_by(Invoice.status, Invoice.currency)
     order = {s.value: i for i, s in enumerate(InvoiceStatus)}
     rows = [StatusTotal(s, c, int(n or 0), int(a or 0)) for s, c, n, a in session.execute(stmt).all() if n]
@@ -204,36 +208,36 @@ def list_invoices(session: Session, actor: Actor, query: InvoiceQuery) -> Invoic
     page_size = max(1, min(query.page_size, MAX_PAGE_SIZE))
     page_count = max(1, -(-total_rows // page_size))
     page = max(1, min(query.page, page_count))
-    sort_column = SORTABLE.get(query.sort, Invoice.issue_date)
+    sort_column = SORTABLE.get(query.sort, col(Invoice.issue_date))
     submitter = aliased(User)
     stmt = (
-        select(Invoice, Vendor.name, Vendor.vendor_code, Vendor.payment_method, submitter.email)
-        .join(Vendor, Vendor.id == Invoice.vendor_id, isouter=not needs_vendor)
-        .join(submitter, submitter.id == Invoice.created_by_id, isouter=True)
+        select(Invoice, col(Vendor.name), col(Vendor.vendor_code), col(Vendor.payment_method), col(submitter.email))
+        .join(Vendor, col(Vendor.id) == Invoice.vendor_id, isouter=not needs_vendor)
+        .join(submitter, col(submitter.id) == Invoice.created_by_id, isouter=True)
         .where(*where)
         .order_by(sort_column.desc() if query.descending else sort_column.asc(),
-                  Invoice.id.desc() if query.descending else Invoice.id.asc())
+                  col(Invoice.id).desc() if query.descending else col(Invoice.id).asc())
         .offset((page - 1) * page_size)
         .limit(page_size)
     )
     found = session.execute(stmt).all()
-    ids = [inv.id for inv, *_ in found]
+    ids = [stored_id(inv) for inv, *_ in found]
     approvals: dict[int, list[str]] = {}
     for invoice_id, label in session.execute(
-        select(InvoiceApproval.invoice_id, InvoiceApproval.user_label)
-        .where(InvoiceApproval.invoice_id.in_(ids)).order_by(InvoiceApproval.id)
+        select(col(InvoiceApproval.invoice_id), col(InvoiceApproval.user_label))
+        .where(col(InvoiceApproval.invoice_id).in_(ids)).order_by(col(InvoiceApproval.id))
     ).all():
         approvals.setdefault(invoice_id, []).append(label)
     flags = invoice_flags.flags_of(session, ids)
     rows = [
         InvoiceRow(
-            id=inv.id, number=inv.number, kind=inv.kind, vendor_id=inv.vendor_id,
+            id=invoice_id, number=inv.number, kind=inv.kind, vendor_id=inv.vendor_id,
             vendor_name=name or "", vendor_code=code or "", total_minor=inv.total_minor,
             currency=inv.currency, issue_date=inv.issue_date, due_date=inv.due_date,
-            status=inv.status, submitted_by=submitted or "import", approvers=approvals.get(inv.id, []),
-            flags=flags.get(inv.id, []), payment_method=method or "",
+            status=inv.status, submitted_by=submitted or "import", approvers=approvals.get(invoice_id, []),
+            flags=flags.get(invoice_id, []), payment_method=method or "",
         )
-        for inv, name, code, method, submitted in found
+        for invoice_id, (inv, name, code, method, submitted) in zip(ids, found)
     ]
     return InvoicePage(rows=rows, total_rows=total_rows, page=page, page_count=page_count, totals=summary)
 
@@ -260,16 +264,17 @@ def invoice_detail(session: Session, actor: Actor, invoice_id: int) -> InvoiceDe
     if invoice.document_id:
         # Only the metadata here; the bytes are served by the document route.
         document = session.execute(
-            select(StoredDocument).where(StoredDocument.id == invoice.document_id)
+            select(StoredDocument).where(col(StoredDocument.id) == invoice.document_id)
         ).scalars().first()
     return InvoiceDetail(
         invoice=invoice,
         vendor=session.get(Vendor, invoice.vendor_id) if invoice.vendor_id else None,
-        lines=list(session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)
-                                   .order_by(InvoiceLine.position)).scalars().all()),
-        approvals=list(session.execute(select(InvoiceApproval).where(InvoiceApproval.invoice_id == invoice_id)
-                                       .order_by(InvoiceApproval.id)).scalars().all()),
-        flags=list(session.execute(select(InvoiceFlag).where(InvoiceFlag.invoice_id == invoice_id)).scalars().all()),
+        lines=list(session.execute(select(InvoiceLine).where(col(InvoiceLine.invoice_id) == invoice_id)
+                                   .order_by(col(InvoiceLine.position))).scalars().all()),
+        approvals=list(session.execute(select(InvoiceApproval).where(col(InvoiceApproval.invoice_id) == invoice_id)
+                                       .order_by(col(InvoiceApproval.id))).scalars().all()),
+        flags=list(session.execute(select(InvoiceFlag).where(col(InvoiceFlag.invoice_id) == invoice_id))
+                   .scalars().all()),
         document=document,
         history=audit.history(session, "invoice", invoice_id),
         submitted_by=submitter.email if submitter else "import",

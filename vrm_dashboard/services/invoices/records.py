@@ -3,7 +3,7 @@ deleting drafts and archiving."""
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
     ActivityRecord,
@@ -15,16 +15,17 @@ from vrm_dashboard.db.models import (
     InvoiceKind,
     InvoiceLine,
     Notification,
+    stored_id,
     utcnow,
 )
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit, validate_invoice
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse_status
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
-from vrm_dashboard.services.invoices import rollup as invoice_rollup, flags as invoice_flags
+from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
 from vrm_dashboard.services.payouts import records as payouts
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound
 
@@ -49,7 +50,7 @@ def get_invoice(session: Session, invoice_id: int) -> Invoice:
 def _after_change(session: Session, invoice: Invoice, also_reconcile: list[int] | None = None) -> None:
     if invoice.vendor_id is not None:
         invoice_rollup.refresh(session, [invoice.vendor_id])
-    invoice_flags.reconcile(session, [invoice.id, *invoice_flags.duplicate_partners(session, invoice),
+    invoice_flags.reconcile(session, [stored_id(invoice), *invoice_flags.duplicate_partners(session, invoice),
                                        *(also_reconcile or [])])
 
 
@@ -68,7 +69,7 @@ def move_invoice(session: Session, actor: Actor, invoice_id: int, target: Invoic
         raise Conflict("Payments move invoices to Processing, Paid or Failed: use Smart Payouts")
     if S(invoice.status) is S.APPROVED:
         # Withdrawing an approval takes back its payout, unless a payout run has it already.
-        payouts.withdraw_for_invoice(session, actor, invoice.id)
+        payouts.withdraw_for_invoice(session, actor, stored_id(invoice))
     before = audit.snapshot(invoice)
     invoice.status = target.value
     invoice.updated_at = utcnow()
@@ -97,10 +98,11 @@ def edit_invoice(session: Session, actor: Actor, invoice_id: int, edit: InvoiceE
     if invoice.status not in EDITABLE:
         raise Conflict(f"An invoice in {S(invoice.status).label} can no longer be edited")
     lines_total = session.execute(
-        select(func.sum(InvoiceLine.amount_minor)).where(InvoiceLine.invoice_id == invoice_id)
+        select(func.sum(col(InvoiceLine.amount_minor))).where(col(InvoiceLine.invoice_id) == invoice_id)
     ).scalar()
     clean = validate_invoice(edit, int(lines_total) if lines_total is not None else None)
-    clash = session.execute(select(Invoice.id).where(Invoice.number == clean.number, Invoice.id != invoice_id)).first()
+    clash = session.execute(
+        select(col(Invoice.id)).where(col(Invoice.number) == clean.number, col(Invoice.id) != invoice_id)).first()
     if clash:
         raise FieldErrors({"number": f"Invoice number {clean.number} is already used"})
     before = audit.snapshot(invoice)
@@ -123,7 +125,7 @@ def edit_invoice(session: Session, actor: Actor, invoice_id: int, edit: InvoiceE
     invoice.updated_by_id = actor.user_id
     invoice.updated_at = utcnow()
     session.add(invoice)
-    session.execute(delete(InvoiceApproval).where(InvoiceApproval.invoice_id == invoice_id))
+    session.execute(delete(InvoiceApproval).where(col(InvoiceApproval.invoice_id) == invoice_id))
     session.flush()
     audit.record(session, actor, "invoice.edit", "invoice", invoice.id, before=before, after=invoice)
     _after_change(session, invoice, old_partners)
@@ -152,11 +154,11 @@ def delete_draft(session: Session, actor: Actor, invoice_id: int) -> None:
     partners = invoice_flags.duplicate_partners(session, invoice)
     vendor_id = invoice.vendor_id
     for table in (InvoiceLine, InvoiceFlag, InvoiceApproval, Notification, InvoiceExtraction):
-        session.execute(delete(table).where(table.invoice_id == invoice_id))
+        session.execute(delete(table).where(col(table.invoice_id) == invoice_id))
     # The intake stays on record; a deleted self-generated draft's activity is billable again.
-    session.execute(update(Intake).where(Intake.invoice_id == invoice_id).values(invoice_id=None))
-    session.execute(update(ActivityRecord).where(ActivityRecord.vendor_id == vendor_id,
-                                                 ActivityRecord.invoice_id == invoice_id).values(invoice_id=None))
+    session.execute(update(Intake).where(col(Intake.invoice_id) == invoice_id).values(invoice_id=None))
+    session.execute(update(ActivityRecord).where(col(ActivityRecord.vendor_id) == vendor_id,
+                                                 col(ActivityRecord.invoice_id) == invoice_id).values(invoice_id=None))
     session.delete(invoice)
     session.flush()
     audit.record(session, actor, "invoice.delete", "invoice", invoice_id, before=before)

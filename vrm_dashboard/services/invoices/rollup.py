@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, InvoiceRollup, VendorBalance
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
@@ -27,11 +27,12 @@ _CHUNK = 500
 _COLUMNS = ["vendor_id", "currency", "status", "invoice_count", "amount_minor"]
 
 
-def _grouped(condition):  # type: ignore[no-untyped-def]
+def _grouped(condition: ColumnElement[bool]) -> Select[int | None, str, str, int, int]:
     return (
-        select(Invoice.vendor_id, Invoice.currency, Invoice.status, func.count(), func.sum(Invoice.total_minor))
-        .where(Invoice.vendor_id.is_not(None), condition)
-        .group_by(Invoice.vendor_id, Invoice.currency, Invoice.status)
+        select(col(Invoice.vendor_id), col(Invoice.currency), col(Invoice.status), func.count(),
+               func.sum(col(Invoice.total_minor)))
+        .where(col(Invoice.vendor_id).is_not(None), condition)
+        .group_by(col(Invoice.vendor_id), Invoice.currency, Invoice.status)
     )
 
 
@@ -39,14 +40,14 @@ def refresh(session: Session, vendor_ids: Iterable[int] | None = None) -> None:
     """Recompute the rollup for these vendors (all vendors when None)."""
     if vendor_ids is None:
         session.execute(delete(InvoiceRollup))
-        session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(Invoice.id.is_not(None))))
+        session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(col(Invoice.id).is_not(None))))
         _refresh_balances(session, None)
         return
     ids = sorted({int(v) for v in vendor_ids if v is not None})
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        session.execute(delete(InvoiceRollup).where(InvoiceRollup.vendor_id.in_(chunk)))
-        session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(Invoice.vendor_id.in_(chunk))))
+        session.execute(delete(InvoiceRollup).where(col(InvoiceRollup.vendor_id).in_(chunk)))
+        session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(col(Invoice.vendor_id).in_(chunk))))
     _refresh_balances(session, ids)
 
 
@@ -58,23 +59,23 @@ def _refresh_balances(session: Session, vendor_ids: list[int] | None) -> None:
     """Fold the per-status rollup of these vendors into their balances."""
     r = InvoiceRollup
 
-    def folded(condition):  # type: ignore[no-untyped-def]
+    def folded(condition: ColumnElement[bool]) -> Select[int, str, int, int, int, int, int]:
         invoiced_count, invoiced, paid, open_ = category_sums()
-        paid_count = func.sum(case((r.status.in_(PAID), r.invoice_count), else_=0))
-        return (select(r.vendor_id, r.currency, invoiced_count, invoiced, paid_count, paid, open_)
-                .where(condition).group_by(r.vendor_id, r.currency))
+        paid_count = func.sum(case((col(r.status).in_(PAID), r.invoice_count), else_=0))
+        return (select(col(r.vendor_id), col(r.currency), invoiced_count, invoiced, paid_count, paid, open_)
+                .where(condition).group_by(col(r.vendor_id), r.currency))
 
     if vendor_ids is None:
         session.execute(delete(VendorBalance))
-        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(r.vendor_id.is_not(None))))
+        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(col(r.vendor_id).is_not(None))))
         return
     for start in range(0, len(vendor_ids), _CHUNK):
         chunk = vendor_ids[start:start + _CHUNK]
-        session.execute(delete(VendorBalance).where(VendorBalance.vendor_id.in_(chunk)))
-        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(r.vendor_id.in_(chunk))))
+        session.execute(delete(VendorBalance).where(col(VendorBalance.vendor_id).in_(chunk)))
+        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(col(r.vendor_id).in_(chunk))))
 
 
-def move(session: Session, invoice_filter, target: str) -> None:  # type: ignore[no-untyped-def]
+def move(session: Session, invoice_filter: ColumnElement[bool], target: str) -> None:
     """Shift the invoices matching `invoice_filter` to `target` in the rollup.
 
     Call it just before the UPDATE that moves them, with the same filter.
@@ -85,14 +86,15 @@ def move(session: Session, invoice_filter, target: str) -> None:  # type: ignore
         return
     conn.execute(
         update(InvoiceRollup)
-        .where(InvoiceRollup.vendor_id == bindparam("v"), InvoiceRollup.currency == bindparam("c"),
-               InvoiceRollup.status == bindparam("s"))
+        .where(col(InvoiceRollup.vendor_id) == bindparam("v"), col(InvoiceRollup.currency) == bindparam("c"),
+               col(InvoiceRollup.status) == bindparam("s"))
         .values(invoice_count=InvoiceRollup.invoice_count - bindparam("n"),
                 amount_minor=InvoiceRollup.amount_minor - bindparam("a")),
         [{"v": v, "c": c, "s": s, "n": n, "a": a} for v, c, s, n, a in groups],
     )
     added: dict[tuple[int, str], list[int]] = {}
     for v, c, _s, n, a in groups:
+        assert v is not None, "_grouped leaves out invoices without a vendor"
         total = added.setdefault((v, c), [0, 0])
         total[0] += n
         total[1] += a
@@ -119,19 +121,19 @@ class Balance:
     open_minor: int
 
 
-def category_sums():  # type: ignore[no-untyped-def]
+def category_sums() -> tuple[ColumnElement[int], ColumnElement[int], ColumnElement[int], ColumnElement[int]]:
     """Columns summing the rollup into invoiced / paid / open amounts."""
     r = InvoiceRollup
     return (
-        func.sum(case((r.status.in_(INVOICED), r.invoice_count), else_=0)),
-        func.coalesce(func.sum(case((r.status.in_(INVOICED), r.amount_minor), else_=0)), 0),
-        func.coalesce(func.sum(case((r.status.in_(PAID), r.amount_minor), else_=0)), 0),
-        func.coalesce(func.sum(case((r.status.in_(OPEN), r.amount_minor), else_=0)), 0),
+        func.sum(case((col(r.status).in_(INVOICED), r.invoice_count), else_=0)),
+        func.coalesce(func.sum(case((col(r.status).in_(INVOICED), r.amount_minor), else_=0)), 0),
+        func.coalesce(func.sum(case((col(r.status).in_(PAID), r.amount_minor), else_=0)), 0),
+        func.coalesce(func.sum(case((col(r.status).in_(OPEN), r.amount_minor), else_=0)), 0),
     )
 
 
 def vendor_balances(session: Session, vendor_id: int) -> list[Balance]:
     rows = session.execute(
-        select(VendorBalance).where(VendorBalance.vendor_id == vendor_id).order_by(VendorBalance.currency)
+        select(VendorBalance).where(col(VendorBalance.vendor_id) == vendor_id).order_by(VendorBalance.currency)
     ).scalars().all()
     return [Balance(b.currency, b.invoice_count, b.invoiced_minor, b.paid_minor, b.open_minor) for b in rows]

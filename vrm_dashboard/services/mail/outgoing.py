@@ -25,8 +25,8 @@ from email.utils import make_msgid
 from multiprocessing import get_context
 
 import aiosmtplib
-from sqlalchemy import and_, insert, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlmodel import Session, col
 
 from vrm_dashboard.config import SmtpSettings
 from vrm_dashboard.db.models import (
@@ -47,14 +47,15 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.money import format_money
 from vrm_dashboard.rendering.invoice_document import Branding
-from vrm_dashboard.services.mail import account_mail, settings as mail_settings
 from vrm_dashboard.services.distribution import branding, invoice_documents, invoice_mail
-from vrm_dashboard.services.platform import documents
-from vrm_dashboard.services.receivables import reminders
-from vrm_dashboard.services.payouts import remittance
-from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.distribution.invoice_mail import Envelope, render_messages
+from vrm_dashboard.services.mail import account_mail, settings as mail_settings
+from vrm_dashboard.services.payouts import remittance
+from vrm_dashboard.services.platform import documents
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.errors import NotFound
 from vrm_dashboard.services.platform.job_runs import JobResult
+from vrm_dashboard.services.receivables import reminders
 
 BATCH = 500
 # Invoices are documented and rendered in chunks; from this many in a run, in worker processes.
@@ -67,9 +68,13 @@ JOB = Actor.system("send_queued_email")
 
 
 def _remittance_message(session: Session, delivery: EmailDelivery, sender: str) -> EmailMessage:
+    if delivery.transaction_id is None:
+        raise NotFound("No payment behind this e-mail")
     document = remittance.remittance_advice(session, JOB, delivery.transaction_id)
     transfer = session.get(PaymentTransaction, delivery.transaction_id)
+    assert transfer is not None, "remittance_advice() found it"
     vendor = session.get(Vendor, transfer.vendor_id)
+    assert vendor is not None, "a transfer's vendor is a foreign key"
     message = EmailMessage()
     message["From"] = sender
     message["To"] = delivery.recipient
@@ -84,26 +89,27 @@ def _remittance_message(session: Session, delivery: EmailDelivery, sender: str) 
     return message
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
-    due = and_(EmailDelivery.status == D.QUEUED.value,
-               or_(EmailDelivery.next_attempt_at.is_(None), EmailDelivery.next_attempt_at <= now))
-    abandoned = and_(EmailDelivery.status == D.SENDING.value, EmailDelivery.claimed_at < now - CLAIM_LEASE)
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    due = and_(col(EmailDelivery.status) == D.QUEUED.value,
+               or_(col(EmailDelivery.next_attempt_at).is_(None), col(EmailDelivery.next_attempt_at) <= now))
+    abandoned = and_(col(EmailDelivery.status) == D.SENDING.value, col(EmailDelivery.claimed_at) < now - CLAIM_LEASE)
     return or_(due, abandoned)
 
 
 def claim(session: Session, limit: int, now: datetime | None = None) -> list[EmailDelivery]:
     """Take up to `limit` deliveries that are due; committed, so no other sender takes them."""
     now = now or utcnow()
-    ids = list(session.execute(select(EmailDelivery.id).where(_claimable(now))
-                               .order_by(EmailDelivery.id).limit(limit)).scalars())
+    ids = list(session.execute(select(col(EmailDelivery.id)).where(_claimable(now))
+                               .order_by(col(EmailDelivery.id)).limit(limit)).scalars())
     if not ids:
         return []
-    session.execute(update(EmailDelivery).where(EmailDelivery.id.in_(ids), _claimable(now))
+    session.execute(update(EmailDelivery).where(col(EmailDelivery.id).in_(ids), _claimable(now))
                     .values(status=D.SENDING.value, claimed_at=now))
     session.commit()
     return list(session.execute(select(EmailDelivery).where(
-        EmailDelivery.id.in_(ids), EmailDelivery.status == D.SENDING.value, EmailDelivery.claimed_at == now)
-        .order_by(EmailDelivery.id)).scalars())
+        col(EmailDelivery.id).in_(ids), col(EmailDelivery.status) == D.SENDING.value,
+        col(EmailDelivery.claimed_at) == now)
+        .order_by(col(EmailDelivery.id))).scalars())
 
 
 @dataclass
@@ -152,6 +158,7 @@ class _Mailer:
             if wait > 0:
                 time.sleep(wait)
             self.next_at = max(self.next_at, time.monotonic()) + self.gap
+        assert self.client is not None, "connect() either sets it or reports a problem"
         try:
             self.loop.run_until_complete(self.client.sendmail(self.smtp.sender, [recipient], raw))
             return Outcome(True)
@@ -231,6 +238,7 @@ class _Run:
 
     def send(self, delivery: EmailDelivery, message_id: str | None, raw: bytes,
              portal_vendor_id: int | None = None) -> None:
+        assert delivery.id is not None, "claimed deliveries are rows loaded from the database"
         self.in_flight[delivery.id] = (delivery, message_id, portal_vendor_id)
         while True:
             try:
@@ -291,7 +299,7 @@ class _Job:
 
 def _jobs(session: Session, deliveries: list[EmailDelivery], brand: Branding, sender: str) -> list[_Job]:
     invoices = {i.id: i for i in session.execute(
-        select(Invoice).where(Invoice.id.in_([d.invoice_id for d in deliveries]))).scalars()}
+        select(Invoice).where(col(Invoice.id).in_([d.invoice_id for d in deliveries]))).scalars()}
     docs = invoice_documents.documents_of(session, list(invoices.values()), brand)
     wants = invoice_documents.einvoice_customers(session, list(invoices.values()))
     jobs = []
@@ -351,6 +359,7 @@ def _send_invoices(session: Session, run: _Run, jobs: list[_Job], rendered: list
         raw = result[1]
         if job.delivery.id in tried_before:
             stored = session.get(StoredDocument, job.delivery.document_id)
+            assert stored is not None, "tried before means it has a stored document (a foreign key)"
             raw = invoice_mail.invoice_message(job.envelope, job.job[1], stored.content, stored.filename).as_bytes()
         vendor_id = job.invoice.vendor_id if job.invoice.organization_id is None else None
         run.send(job.delivery, job.envelope.message_id, raw, vendor_id)
@@ -368,11 +377,12 @@ def _deliver(session: Session, smtp: SmtpSettings, claimed: list[EmailDelivery],
     run = _Run(session, sender)
     renderer = _Renderer(parallel=parallel and len(invoice_deliveries) >= PARALLEL_FROM)
     try:
-        upcoming = None
+        upcoming: tuple[list[_Job], list[Future]] | None = None
         if chunks:
             jobs = _jobs(session, chunks[0], brand, smtp.sender)
             upcoming = (jobs, renderer.submit(jobs))
         for index in range(len(chunks)):
+            assert upcoming is not None, "the first chunk is submitted above, each next one in the loop"
             jobs, parts = upcoming
             if index + 1 < len(chunks):
                 following = _jobs(session, chunks[index + 1], brand, smtp.sender)

@@ -13,19 +13,25 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
-    BankStatement, Invoice, PaymentTransaction, StatementLine, StoredDocument, utcnow,
+    BankStatement,
+    Invoice,
+    PaymentTransaction,
+    StatementLine,
+    StoredDocument,
+    stored_id,
+    utcnow,
 )
 from vrm_dashboard.db.models.payouts import TransactionStatus
 from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
 from vrm_dashboard.services.platform import audit, documents
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors
-from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
 from vrm_dashboard.statements.entries import StatementEntry, StatementError
 from vrm_dashboard.statements.readers import read_statement
 
@@ -64,14 +70,14 @@ def _our_transaction(session: Session, entry: StatementEntry) -> PaymentTransact
     found = OUR_REFERENCE.search(f"{entry.reference} {entry.description}")
     if found:
         return session.execute(select(PaymentTransaction).where(
-            PaymentTransaction.reference == found.group(0))).scalar_one_or_none()
+            col(PaymentTransaction.reference) == found.group(0))).scalar_one_or_none()
     if entry.amount_minor >= 0:
         return None
     # No reference: the only open file or manual transfer of exactly this amount.
     candidates = session.execute(select(PaymentTransaction).where(
-        PaymentTransaction.status.in_([T.PROCESSING.value, T.IN_REVIEW.value]),
-        PaymentTransaction.rail != "provider", PaymentTransaction.target_currency == entry.currency,
-        PaymentTransaction.target_amount_minor == -entry.amount_minor).limit(2)).scalars().all()
+        col(PaymentTransaction.status).in_([T.PROCESSING.value, T.IN_REVIEW.value]),
+        col(PaymentTransaction.rail) != "provider", col(PaymentTransaction.target_currency) == entry.currency,
+        col(PaymentTransaction.target_amount_minor) == -entry.amount_minor).limit(2)).scalars().all()
     return candidates[0] if len(candidates) == 1 else None
 
 
@@ -80,24 +86,26 @@ def _receivable(session: Session, entry: StatementEntry) -> Invoice | None:
     if not words:
         return None
     return session.execute(select(Invoice).where(
-        Invoice.number.in_(words), Invoice.organization_id.is_not(None), Invoice.currency == entry.currency,
-        Invoice.total_minor == entry.amount_minor, Invoice.status.in_(_RECEIVABLE_OPEN)).limit(1)).scalar_one_or_none()
+        col(Invoice.number).in_(words), col(Invoice.organization_id).is_not(None),
+        col(Invoice.currency) == entry.currency, col(Invoice.total_minor) == entry.amount_minor,
+        col(Invoice.status).in_(_RECEIVABLE_OPEN)).limit(1)).scalar_one_or_none()
 
 
-def _reconcile(session: Session, actor: Actor, entry: StatementEntry, label: str) -> tuple[str, str, int | None, int | None]:
+def _reconcile(session: Session, actor: Actor, entry: StatementEntry,
+               label: str) -> tuple[str, str, int | None, int | None]:
     """(outcome, note, transaction id, invoice id) for one new line, applying what it proves."""
     transaction = _our_transaction(session, entry)
     if entry.amount_minor > 0 and (entry.return_reason or transaction is None):
         if transaction is not None:
             reason = f"Returned by the bank ({entry.return_reason}) on {entry.booking_date}"
-            settle_failed(session, actor, [transaction.id], reason,
+            settle_failed(session, actor, [stored_id(transaction)], reason,
                           from_statuses=(T.PROCESSING.value, T.PAID.value, T.IN_REVIEW.value))
             return RETURNED, reason, transaction.id, None
         invoice = _receivable(session, entry)
         if invoice is not None:
             before = invoice.status
             # A customer's own transfer: the invoice was paid by wire.
-            session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
+            session.execute(update(Invoice).where(col(Invoice.id) == invoice.id).values(
                 status=InvoiceStatus.PAID.value, payment_method=CustomerPaymentMethod.WIRE.value, updated_at=utcnow()))
             audit.record(session, actor, "invoice.paid_by_customer", "invoice", invoice.id,
                          before={"status": before}, after={"status": InvoiceStatus.PAID.value, "statement": label})
@@ -112,7 +120,7 @@ def _reconcile(session: Session, actor: Actor, entry: StatementEntry, label: str
         return DUPLICATE, f"Transfer {transaction.reference} was already confirmed paid", transaction.id, None
     if transaction.status not in (T.PROCESSING.value, T.IN_REVIEW.value):
         return UNMATCHED, f"Transfer {transaction.reference} is {transaction.status}", transaction.id, None
-    settle_paid(session, actor, [transaction.id], confirmation=label,
+    settle_paid(session, actor, [stored_id(transaction)], confirmation=label,
                 from_statuses=(T.PROCESSING.value, T.IN_REVIEW.value))
     return MATCHED, "", transaction.id, None
 
@@ -125,29 +133,31 @@ def import_statement(session: Session, actor: Actor, filename: str, content: byt
     except StatementError as exc:
         raise FieldErrors({"file": str(exc)}) from None
     digest = hashlib.sha256(content).hexdigest()
-    earlier = session.execute(select(BankStatement.imported_at).join(
-        StoredDocument, StoredDocument.id == BankStatement.document_id).where(StoredDocument.sha256 == digest)
+    earlier = session.execute(select(col(BankStatement.imported_at)).join(
+        StoredDocument, col(StoredDocument.id) == BankStatement.document_id).where(
+        col(StoredDocument.sha256) == digest)
     ).scalar_one_or_none()
     if earlier is not None:
         raise Conflict(f"This statement was already imported on {earlier:%Y-%m-%d %H:%M}")
     document = documents.store(session, content, filename, "text/plain")
-    statement = BankStatement(document_id=document.id, filename=filename[:255], format=kind,
+    statement = BankStatement(document_id=stored_id(document), filename=filename[:255], format=kind,
                               line_count=len(entries), imported_by_id=actor.user_id)
     session.add(statement)
     session.flush()
-    report = StatementReport(statement.id, kind, len(entries))
+    statement_id = stored_id(statement)
+    report = StatementReport(statement_id, kind, len(entries))
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
         key = _key(entry)
         before = key in seen or session.execute(select(func.count()).select_from(StatementLine).where(
-            StatementLine.line_key == key)).scalar_one() > 0
+            col(StatementLine.line_key) == key)).scalar_one() > 0
         seen.add(key)
         if before:
             outcome, note, tid, iid = DUPLICATE, "The same booking was imported before", None, None
         else:
             outcome, note, tid, iid = _reconcile(session, actor, entry, f"{filename[:40]} line {number}")
         session.add(StatementLine(
-            statement_id=statement.id, line_no=number, booking_date=entry.booking_date,
+            statement_id=statement_id, line_no=number, booking_date=entry.booking_date,
             amount_minor=entry.amount_minor, currency=entry.currency, reference=entry.reference[:140],
             counterparty=entry.counterparty[:140], description=entry.description[:255], line_key=key,
             outcome=outcome, note=note[:255], transaction_id=tid, invoice_id=iid))
@@ -174,8 +184,8 @@ class ExceptionRow:
 def exceptions(session: Session, actor: Actor, limit: int = 100) -> list[ExceptionRow]:
     """The newest lines a person must look at."""
     require(actor, Action.PAYOUT_VIEW)
-    rows = session.execute(select(StatementLine, BankStatement.filename).join(
-        BankStatement, BankStatement.id == StatementLine.statement_id).where(
-        StatementLine.outcome.in_(EXCEPTIONS)).order_by(StatementLine.id.desc()).limit(limit)).all()
+    rows = session.execute(select(StatementLine, col(BankStatement.filename)).join(
+        BankStatement, col(BankStatement.id) == StatementLine.statement_id).where(
+        col(StatementLine.outcome).in_(EXCEPTIONS)).order_by(col(StatementLine.id).desc()).limit(limit)).all()
     return [ExceptionRow(line.id, name, line.booking_date.isoformat(), line.amount_minor, line.currency,
                          line.reference, line.counterparty, line.outcome, line.note) for line, name in rows]

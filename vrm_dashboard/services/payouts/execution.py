@@ -30,26 +30,36 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import String, and_, bindparam, cast, func, insert, literal, or_, select, text, update
-from sqlmodel import Session
+from sqlalchemy import Select, String, and_, bindparam, cast, func, insert, literal, or_, select, text, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
 
 from vrm_dashboard.config import settings
-from vrm_dashboard.db.models import Invoice, PaymentFile, PaymentTransaction, Payout, StoredDocument, Vendor, utcnow
+from vrm_dashboard.db.models import (
+    Invoice,
+    PaymentFile,
+    PaymentTransaction,
+    Payout,
+    StoredDocument,
+    Vendor,
+    stored_id,
+    utcnow,
+)
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError
 from vrm_dashboard.domain.payout_rules import MAX_ATTEMPTS, Rail, next_attempt_after
+from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.rails import nacha_file, sepa_file
 from vrm_dashboard.rails.base import PaymentFileContent, ProviderTimeout, RailError, Transfer
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider, sign
-from vrm_dashboard.services.platform import settings as app_settings, audit, documents
-from vrm_dashboard.services.payouts import crash_points, fx_rates
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
-from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.payouts import crash_points, fx_rates
+from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
+from vrm_dashboard.services.platform import audit, documents, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.job_runs import JobResult
-from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
 
 T = TransactionStatus
 JOB = Actor.system("execute_payouts")
@@ -92,7 +102,7 @@ def reference_of(transaction_id: int) -> str:
     return f"VRM{transaction_id:012d}"
 
 
-def _reference_sql(session: Session):  # type: ignore[no-untyped-def]
+def _reference_sql(session: Session) -> ColumnElement[str]:
     """reference_of(id) computed by the database, for thousands of new transfers at once."""
     digits = cast(PaymentTransaction.id, String)
     if session.get_bind().dialect.name == "postgresql":
@@ -116,15 +126,15 @@ def execute_payouts(session: Session, today: date | None = None, provider: Sandb
     return report.result()
 
 
-def _cleared(today: date, cooling_off_hours: int):  # type: ignore[no-untyped-def]
+def _cleared(today: date, cooling_off_hours: int) -> ColumnElement[bool]:
     now = utcnow()
-    vendor_ok = select(Vendor.id).where(
-        Vendor.activity_status == ActivityStatus.ACTIVE.value,
-        or_(Vendor.bank_details_changed_at.is_(None),
-            Vendor.bank_details_changed_at <= now - timedelta(hours=cooling_off_hours)),
+    vendor_ok = select(col(Vendor.id)).where(
+        col(Vendor.activity_status) == ActivityStatus.ACTIVE.value,
+        or_(col(Vendor.bank_details_changed_at).is_(None),
+            col(Vendor.bank_details_changed_at) <= now - timedelta(hours=cooling_off_hours)),
     )
-    return and_(Payout.status == PayoutStatus.AWAITING_PAYOUT.value, Payout.transaction_id.is_(None),
-                Payout.pay_date <= today, Payout.vendor_id.in_(vendor_ok))
+    return and_(col(Payout.status) == PayoutStatus.AWAITING_PAYOUT.value, col(Payout.transaction_id).is_(None),
+                col(Payout.pay_date) <= today, col(Payout.vendor_id).in_(vendor_ok))
 
 
 def _lock_batching(session: Session) -> None:
@@ -138,10 +148,10 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
     hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))
     cleared = _cleared(today, hours)
     groups = session.execute(
-        select(Payout.vendor_id, Payout.currency, Payout.rail, Vendor.currency, func.sum(Payout.amount_minor),
-               func.count())
-        .join(Vendor, Vendor.id == Payout.vendor_id).where(cleared)
-        .group_by(Payout.vendor_id, Payout.currency, Payout.rail, Vendor.currency)
+        select(col(Payout.vendor_id), col(Payout.currency), col(Payout.rail), col(Vendor.currency),
+               func.sum(Payout.amount_minor), func.count())
+        .join(Vendor, col(Vendor.id) == Payout.vendor_id).where(cleared)
+        .group_by(col(Payout.vendor_id), col(Payout.currency), col(Payout.rail), col(Vendor.currency))
     ).all()
     if not groups:
         session.commit()
@@ -166,23 +176,24 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
         })
     conn = session.connection()
     if unconvertible:
-        conn.execute(update(Payout).where(cleared, Payout.vendor_id == bindparam("v"),
-                                          Payout.currency == bindparam("c"))
+        conn.execute(update(Payout).where(cleared, col(Payout.vendor_id) == bindparam("v"),
+                                          col(Payout.currency) == bindparam("c"))
                      .values(failure_reason=bindparam("reason")), unconvertible)
         report.problems += len(unconvertible)
     if rows:
         conn.execute(insert(PaymentTransaction), rows)
-        ours = PaymentTransaction.idempotency_key.like(f"{run}-%")
+        ours = col(PaymentTransaction.idempotency_key).like(f"{run}-%")
         conn.execute(update(PaymentTransaction).where(ours).values(reference=_reference_sql(session)))
-        ids = list(conn.execute(select(PaymentTransaction.id).where(ours)).scalars())
-        key = (literal(f"{run}-") + cast(Payout.vendor_id, String) + literal("-") + Payout.currency
-               + literal("-") + Payout.rail)
-        match = select(PaymentTransaction.id).where(PaymentTransaction.idempotency_key == key).scalar_subquery()
-        conn.execute(update(Payout).where(cleared, select(PaymentTransaction.id).where(
-            PaymentTransaction.idempotency_key == key).exists()).values(
+        ids = list(conn.execute(select(col(PaymentTransaction.id)).where(ours)).scalars())
+        key = (literal(f"{run}-") + cast(Payout.vendor_id, String) + literal("-") + col(Payout.currency)
+               + literal("-") + col(Payout.rail))
+        match = select(col(PaymentTransaction.id)).where(
+            col(PaymentTransaction.idempotency_key) == key).scalar_subquery()
+        conn.execute(update(Payout).where(cleared, select(col(PaymentTransaction.id)).where(
+            col(PaymentTransaction.idempotency_key) == key).exists()).values(
             transaction_id=match, status=PayoutStatus.PROCESSING.value, failure_reason=None, updated_at=now))
-        invoices = Invoice.id.in_(select(Payout.invoice_id).where(Payout.transaction_id.in_(
-            select(PaymentTransaction.id).where(ours)))) & (Invoice.status == InvoiceStatus.APPROVED.value)
+        invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(col(Payout.transaction_id).in_(
+            select(col(PaymentTransaction.id)).where(ours)))) & (col(Invoice.status) == InvoiceStatus.APPROVED.value)
         invoice_rollup.move(session, invoices, InvoiceStatus.PROCESSING.value)
         conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.PROCESSING.value, updated_at=now))
         audit.record_where(session, JOB, "payment_transaction.created", "payment_transaction", PaymentTransaction.id,
@@ -195,9 +206,10 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
 def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
     t, v = PaymentTransaction, Vendor
     rows = session.execute(
-        select(t.id, t.reference, t.idempotency_key, t.target_amount_minor, t.target_currency, v.vendor_code,
-               v.legal_name, v.name, v.iban, v.bic, v.account_number, v.routing_number, v.paypal_email)
-        .join(v, v.id == t.vendor_id).where(t.id.in_(ids)).order_by(t.id)
+        select(col(t.id), col(t.reference), col(t.idempotency_key), col(t.target_amount_minor),
+               col(t.target_currency), col(v.vendor_code), col(v.legal_name), col(v.name), col(v.iban), col(v.bic),
+               col(v.account_number), col(v.routing_number), col(v.paypal_email))
+        .join(v, col(v.id) == t.vendor_id).where(col(t.id).in_(ids)).order_by(col(t.id))
     ).all()
     return [Transfer(
         transaction_id=tid, reference=reference or reference_of(tid), idempotency_key=key or "",
@@ -210,25 +222,25 @@ def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
 def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
     """Take these new transactions for this run; returns the ones it got."""
     now = utcnow()
-    return [row[0] for row in session.connection().execute(
+    return stored_ids(row[0] for row in session.connection().execute(
         update(PaymentTransaction)
-        .where(PaymentTransaction.id.in_(ids), PaymentTransaction.status == T.NEW.value)
+        .where(col(PaymentTransaction.id).in_(ids), col(PaymentTransaction.status) == T.NEW.value)
         .values(status=T.PROCESSING.value, claimed_by=worker, claimed_at=now, updated_at=now,
                 first_claimed_at=func.coalesce(PaymentTransaction.first_claimed_at, now),
-                attempts=PaymentTransaction.attempts + 1)
-        .returning(PaymentTransaction.id)
-    ).all()]
+                attempts=col(PaymentTransaction.attempts) + 1)
+        .returning(col(PaymentTransaction.id))
+    ).all())
 
 
-def _due(rail: str, limit: int):  # type: ignore[no-untyped-def]
+def _due(rail: str, limit: int) -> Select[int | None]:
     now = utcnow()
-    return (select(PaymentTransaction.id).where(
-        PaymentTransaction.status == T.NEW.value, PaymentTransaction.rail == rail,
-        or_(PaymentTransaction.next_attempt_at.is_(None), PaymentTransaction.next_attempt_at <= now))
-        .order_by(PaymentTransaction.id).limit(limit))
+    return (select(col(PaymentTransaction.id)).where(
+        col(PaymentTransaction.status) == T.NEW.value, col(PaymentTransaction.rail) == rail,
+        or_(col(PaymentTransaction.next_attempt_at).is_(None), col(PaymentTransaction.next_attempt_at) <= now))
+        .order_by(col(PaymentTransaction.id)).limit(limit))
 
 
-def _build_file(rail: str, transfers: list[Transfer], currency: str):  # type: ignore[no-untyped-def]
+def _build_file(rail: str, transfers: list[Transfer], currency: str) -> PaymentFileContent:
     p = settings().payouts
     if rail == Rail.SEPA.value:
         return sepa_file.build(transfers, p.payer_name, p.payer_iban, p.payer_bic, currency)
@@ -258,6 +270,7 @@ def submit_file_rails(session: Session, worker: str, report: RunReport) -> None:
             by_currency: dict[str, list[Transfer]] = {}
             for t in _transfers(session, claimed, today):
                 by_currency.setdefault(t.currency, []).append(t)
+            built: PaymentFileContent | None
             for currency, group in by_currency.items():
                 try:
                     built = _build_file(rail, group, currency)
@@ -288,12 +301,12 @@ def _store_file(session: Session, rail: str, currency: str, transfers: list[Tran
     document = documents.store(session, built.content, built.filename, built.content_type)
     payment_file = PaymentFile(rail=rail, reference=built.reference, currency=currency,
                                transfer_count=len(transfers), total_minor=sum(t.amount_minor for t in transfers),
-                               document_id=document.id)
+                               document_id=stored_id(document))
     session.add(payment_file)
     session.flush()
     now = utcnow()
     session.connection().execute(update(PaymentTransaction).where(
-        PaymentTransaction.id.in_([t.transaction_id for t in transfers])).values(
+        col(PaymentTransaction.id).in_([t.transaction_id for t in transfers])).values(
         file_id=payment_file.id, submitted_at=now, updated_at=now))
 
 
@@ -331,10 +344,10 @@ def _record_submissions(session: Session, worker: str, accepted: list[int], retr
                         refused: dict[int, str], report: RunReport) -> None:
     conn = session.connection()
     now = utcnow()
-    mine = and_(PaymentTransaction.claimed_by == worker, PaymentTransaction.status == T.PROCESSING.value,
-                PaymentTransaction.submitted_at.is_(None))
+    mine = and_(col(PaymentTransaction.claimed_by) == worker, col(PaymentTransaction.status) == T.PROCESSING.value,
+                col(PaymentTransaction.submitted_at).is_(None))
     if accepted:
-        conn.execute(update(PaymentTransaction).where(PaymentTransaction.id.in_(accepted), mine)
+        conn.execute(update(PaymentTransaction).where(col(PaymentTransaction.id).in_(accepted), mine)
                      .values(submitted_at=now, updated_at=now, failure_reason=None))
         report.submitted += len(accepted)
     if retry:
@@ -344,21 +357,22 @@ def _record_submissions(session: Session, worker: str, accepted: list[int], retr
                                            from_statuses=(T.PROCESSING.value,)))
 
 
-def _retry_later(session: Session, ids: list[int], condition, reason: str, report: RunReport) -> None:  # type: ignore[no-untyped-def]
+def _retry_later(session: Session, ids: list[int], condition: ColumnElement[bool], reason: str,
+                 report: RunReport) -> None:
     conn = session.connection()
     now = utcnow()
-    exhausted = list(conn.execute(select(PaymentTransaction.id).where(
-        PaymentTransaction.id.in_(ids), condition, PaymentTransaction.attempts >= MAX_ATTEMPTS)).scalars())
+    exhausted = stored_ids(conn.execute(select(col(PaymentTransaction.id)).where(
+        col(PaymentTransaction.id).in_(ids), condition, col(PaymentTransaction.attempts) >= MAX_ATTEMPTS)).scalars())
     if exhausted:
         report.in_review += len(settle_failed(
             session, JOB, exhausted, f"No answer from the provider after {MAX_ATTEMPTS} attempts: check with the "
             "provider whether it paid, then mark it paid or retry it", from_statuses=(T.PROCESSING.value,),
             status=T.IN_REVIEW.value))
     waiting = [i for i in ids if i not in set(exhausted)]
-    attempts = dict(conn.execute(select(PaymentTransaction.id, PaymentTransaction.attempts)
-                                 .where(PaymentTransaction.id.in_(waiting))).all())
+    attempts = dict(conn.execute(select(col(PaymentTransaction.id), col(PaymentTransaction.attempts))
+                                 .where(col(PaymentTransaction.id).in_(waiting))).all())
     for tid in waiting:
-        conn.execute(update(PaymentTransaction).where(PaymentTransaction.id == tid, condition).values(
+        conn.execute(update(PaymentTransaction).where(col(PaymentTransaction.id) == tid, condition).values(
             status=T.NEW.value, claimed_by=None, claimed_at=None, failure_reason=reason, updated_at=now,
             next_attempt_at=next_attempt_after(int(attempts.get(tid, 1)), now)))
     report.retrying += len(waiting)
@@ -370,7 +384,7 @@ def hand_to_people(session: Session, worker: str, report: RunReport) -> None:
     if due:
         claimed = _claim(session, worker, due)
         now = utcnow()
-        session.connection().execute(update(PaymentTransaction).where(PaymentTransaction.id.in_(claimed))
+        session.connection().execute(update(PaymentTransaction).where(col(PaymentTransaction.id).in_(claimed))
                                      .values(submitted_at=now))
         report.submitted += len(claimed)
     session.commit()
@@ -383,9 +397,9 @@ def _outbox() -> Path:
 
 
 def deliver_files(session: Session, report: RunReport) -> None:
-    pending = session.execute(select(PaymentFile, StoredDocument).join(
-        StoredDocument, StoredDocument.id == PaymentFile.document_id).where(PaymentFile.delivered_at.is_(None))
-        .order_by(PaymentFile.id)).all()
+    pending = session.execute(select(PaymentFile, StoredDocument)
+                              .join(StoredDocument, col(StoredDocument.id) == PaymentFile.document_id)
+                              .where(col(PaymentFile.delivered_at).is_(None)).order_by(col(PaymentFile.id))).all()
     for payment_file, document in pending:
         target = _outbox() / document.filename
         # A name of its own per writer: two runs may deliver the same file at once (same bytes).
@@ -396,8 +410,8 @@ def deliver_files(session: Session, report: RunReport) -> None:
             os.fsync(out.fileno())
         os.replace(part, target)
         crash_points.reached("file_written")
-        session.connection().execute(update(PaymentFile).where(PaymentFile.id == payment_file.id,
-                                                               PaymentFile.delivered_at.is_(None))
+        session.connection().execute(update(PaymentFile).where(col(PaymentFile.id) == payment_file.id,
+                                                               col(PaymentFile.delivered_at).is_(None))
                                      .values(delivered_at=utcnow()))
         session.commit()
         report.delivered += 1
@@ -408,18 +422,19 @@ def recover_interrupted(session: Session, provider: SandboxProvider, report: Run
     """Provider claims whose run died before recording the answer."""
     now = utcnow()
     lease = timedelta(seconds=settings().payouts.claim_lease_seconds)
-    stale = session.execute(select(PaymentTransaction.id, PaymentTransaction.idempotency_key,
-                                   PaymentTransaction.claimed_by, PaymentTransaction.first_claimed_at).where(
-        PaymentTransaction.rail == Rail.PROVIDER.value, PaymentTransaction.status == T.PROCESSING.value,
-        PaymentTransaction.submitted_at.is_(None), PaymentTransaction.claimed_at <= now - lease)).all()
+    stale = session.execute(select(col(PaymentTransaction.id), col(PaymentTransaction.idempotency_key),
+                                   col(PaymentTransaction.claimed_by), col(PaymentTransaction.first_claimed_at)).where(
+        col(PaymentTransaction.rail) == Rail.PROVIDER.value, col(PaymentTransaction.status) == T.PROCESSING.value,
+        col(PaymentTransaction.submitted_at).is_(None), col(PaymentTransaction.claimed_at) <= now - lease)).all()
     if not stale:
         session.commit()
         return
     known = provider.lookup_many([key for _, key, _, _ in stale])
     conn = session.connection()
     for tid, key, claimed_by, first_claimed in stale:
-        same_claim = and_(PaymentTransaction.id == tid, PaymentTransaction.claimed_by == claimed_by,
-                          PaymentTransaction.status == T.PROCESSING.value, PaymentTransaction.submitted_at.is_(None))
+        same_claim = and_(col(PaymentTransaction.id) == tid, col(PaymentTransaction.claimed_by) == claimed_by,
+                          col(PaymentTransaction.status) == T.PROCESSING.value,
+                          col(PaymentTransaction.submitted_at).is_(None))
         if key in known:
             conn.execute(update(PaymentTransaction).where(same_claim).values(submitted_at=now, updated_at=now))
         elif first_claimed is not None and first_claimed <= now - PROVIDER_IDEMPOTENCY_WINDOW:
@@ -438,10 +453,10 @@ def recover_interrupted(session: Session, provider: SandboxProvider, report: Run
 def confirm_from_provider(session: Session, provider: SandboxProvider, report: RunReport) -> None:
     last_id = 0
     while True:
-        rows = session.execute(select(PaymentTransaction.id, PaymentTransaction.idempotency_key).where(
-            PaymentTransaction.rail == Rail.PROVIDER.value, PaymentTransaction.status == T.PROCESSING.value,
-            PaymentTransaction.submitted_at.is_not(None), PaymentTransaction.id > last_id)
-            .order_by(PaymentTransaction.id).limit(5_000)).all()
+        rows = session.execute(select(col(PaymentTransaction.id), col(PaymentTransaction.idempotency_key)).where(
+            col(PaymentTransaction.rail) == Rail.PROVIDER.value, col(PaymentTransaction.status) == T.PROCESSING.value,
+            col(PaymentTransaction.submitted_at).is_not(None), col(PaymentTransaction.id) > last_id)
+            .order_by(col(PaymentTransaction.id)).limit(5_000)).all()
         if not rows:
             session.commit()
             return
@@ -477,9 +492,10 @@ def apply_provider_outcome(session: Session, transaction_id: int, status: str, p
 def record_provider_callback(session: Session, idempotency_key: str, status: str, payment_id: str,
                              failure_reason: str | None) -> bool:
     """A signed callback from the provider; True when it changed a transaction."""
-    tid = session.execute(select(PaymentTransaction.id).where(
-        PaymentTransaction.idempotency_key == idempotency_key, PaymentTransaction.rail == Rail.PROVIDER.value,
-        PaymentTransaction.submitted_at.is_not(None))).scalar_one_or_none()
+    tid = session.execute(select(col(PaymentTransaction.id)).where(
+        col(PaymentTransaction.idempotency_key) == idempotency_key,
+        col(PaymentTransaction.rail) == Rail.PROVIDER.value,
+        col(PaymentTransaction.submitted_at).is_not(None))).scalar_one_or_none()
     if tid is None:
         return False
     report = RunReport()
@@ -502,7 +518,9 @@ def provider_callback_secret() -> str:
 
 def callback_signed(body: bytes, signature: str | None) -> bool:
     """Whether a callback really comes from the provider (HMAC-SHA256 of the body)."""
-    return bool(signature) and hmac.compare_digest(signature, sign(provider_callback_secret(), body))
+    if not signature:
+        return False
+    return hmac.compare_digest(signature, sign(provider_callback_secret(), body))
 
 
 def deliver_provider_callbacks(session: Session) -> int:

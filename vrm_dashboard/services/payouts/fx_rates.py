@@ -16,12 +16,12 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from functools import lru_cache
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import ExchangeRate
 from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import settings as app_settings, audit
+from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 
@@ -61,9 +61,9 @@ def _max_age(session: Session) -> timedelta:
 
 def _stored(session: Session, currency: str, day: date) -> ExchangeRate | None:
     return session.execute(
-        select(ExchangeRate).where(ExchangeRate.currency == currency, ExchangeRate.rate_date <= day,
-                                   ExchangeRate.rate_date >= day - _max_age(session))
-        .order_by(ExchangeRate.rate_date.desc()).limit(1)
+        select(ExchangeRate).where(col(ExchangeRate.currency) == currency, col(ExchangeRate.rate_date) <= day,
+                                   col(ExchangeRate.rate_date) >= day - _max_age(session))
+        .order_by(col(ExchangeRate.rate_date).desc()).limit(1)
     ).scalar_one_or_none()
 
 
@@ -149,7 +149,8 @@ def import_rates(session: Session, actor: Actor, content: bytes, filename: str) 
     rows = _rate_rows(text)
     source = f"Imported ({filename[:40]})"
     for day, currency, rate in rows:
-        session.execute(delete(ExchangeRate).where(ExchangeRate.rate_date == day, ExchangeRate.currency == currency))
+        session.execute(delete(ExchangeRate).where(col(ExchangeRate.rate_date) == day,
+                                                   col(ExchangeRate.currency) == currency))
         session.add(ExchangeRate(rate_date=day, currency=currency, per_euro=rate, source=source))
     session.flush()
     audit.record(session, actor, "exchange_rates.import", "exchange_rate", filename[:64],

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, User, Vendor
 from vrm_dashboard.domain.payout_rules import (
-    PAYOUT_STATUS_LABELS, TOTAL_GROUPS, awaits_confirmation, cooling_off_ends,
+    PAYOUT_STATUS_LABELS,
+    TOTAL_GROUPS,
+    awaits_confirmation,
+    cooling_off_ends,
 )
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform import settings as app_settings
@@ -63,25 +66,26 @@ class PayoutPage:
     totals: list[StatusTotal] = field(default_factory=list)
 
 
-def _conditions(query: PayoutQuery) -> list:
-    where = []
+def _conditions(query: PayoutQuery) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
     if query.status:
-        where.append(Payout.status == query.status)
+        where.append(col(Payout.status) == query.status)
     if query.rail:
-        where.append(Payout.rail == query.rail)
+        where.append(col(Payout.rail) == query.rail)
     if query.currency:
-        where.append(Payout.currency == query.currency.upper())
+        where.append(col(Payout.currency) == query.currency.upper())
     if query.vendor.strip():
         text = query.vendor.strip()
-        where.append(Payout.vendor_id.in_(select(Vendor.id).where(or_(
-            Vendor.vendor_code == text.upper(), Vendor.name.ilike(f"%{text}%")))))
+        where.append(col(Payout.vendor_id).in_(select(col(Vendor.id)).where(or_(
+            col(Vendor.vendor_code) == text.upper(), col(Vendor.name).ilike(f"%{text}%")))))
     return where
 
 
 def totals(session: Session, actor: Actor) -> list[StatusTotal]:
     """Count and amount per status and currency: an index-only grouped scan."""
     require(actor, Action.PAYOUT_VIEW)
-    rows = session.execute(select(Payout.status, Payout.currency, func.count(), func.sum(Payout.amount_minor))
+    rows = session.execute(select(col(Payout.status), col(Payout.currency), func.count(),
+                                  func.sum(Payout.amount_minor))
                            .group_by(Payout.status, Payout.currency).order_by(Payout.status, Payout.currency)).all()
     return [StatusTotal(s, c, int(n), int(a or 0)) for s, c, n, a in rows]
 
@@ -96,16 +100,16 @@ def list_payouts(session: Session, actor: Actor, query: PayoutQuery) -> PayoutPa
     invoice_approver = aliased(User)
     payout_approver = aliased(User)
     result = session.execute(
-        select(Payout, Invoice.number, Invoice.due_date, Vendor.vendor_code, Vendor.name,
-               Vendor.bank_details_changed_at, invoice_approver.email, payout_approver.email,
-               PaymentTransaction.status, PaymentTransaction.reference)
-        .join(Invoice, Invoice.id == Payout.invoice_id)
-        .join(Vendor, Vendor.id == Payout.vendor_id)
-        .outerjoin(invoice_approver, invoice_approver.id == Payout.created_by_id)
-        .outerjoin(payout_approver, payout_approver.id == Payout.approved_by_id)
-        .outerjoin(PaymentTransaction, PaymentTransaction.id == Payout.transaction_id)
+        select(Payout, col(Invoice.number), col(Invoice.due_date), col(Vendor.vendor_code), col(Vendor.name),
+               col(Vendor.bank_details_changed_at), col(invoice_approver.email), col(payout_approver.email),
+               col(PaymentTransaction.status), col(PaymentTransaction.reference))
+        .join(Invoice, col(Invoice.id) == Payout.invoice_id)
+        .join(Vendor, col(Vendor.id) == Payout.vendor_id)
+        .outerjoin(invoice_approver, col(invoice_approver.id) == Payout.created_by_id)
+        .outerjoin(payout_approver, col(payout_approver.id) == Payout.approved_by_id)
+        .outerjoin(PaymentTransaction, col(PaymentTransaction.id) == Payout.transaction_id)
         .where(*where)
-        .order_by(Payout.pay_date.desc(), Payout.id.desc())
+        .order_by(col(Payout.pay_date).desc(), col(Payout.id).desc())
         .offset((page - 1) * size).limit(size)
     ).all()
     hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))

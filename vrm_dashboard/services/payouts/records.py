@@ -8,41 +8,44 @@ hold is not paid; every move is audited.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select, update
-from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlalchemy.sql.elements import ColumnElement, SQLColumnExpression
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, utcnow
+from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, table_of, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.payout_rules import RAIL_OF_METHOD, Rail, awaits_confirmation
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.services.platform import settings as app_settings, audit
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
+from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.bulk_outcome import REPORTED_REFUSALS, BulkResult, Refusal
-from vrm_dashboard.services.platform.thresholds import above_threshold
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
-from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
+from vrm_dashboard.services.platform.thresholds import above_threshold
 
 P = PayoutStatus
 T = TransactionStatus
 
 
-def rail_of_method_column(method: ColumnElement[str]) -> ColumnElement[str]:
+def rail_of_method_column(method: SQLColumnExpression[str]) -> ColumnElement[str]:
     """The rail for a payment-method column, in SQL (domain.payout_rules.RAIL_OF_METHOD)."""
     return case(*[(method == m.value, literal(r.value)) for m, r in RAIL_OF_METHOD.items()],
                 else_=literal(Rail.MANUAL.value))
 MAX_SELECTED = 10_000
 
 
-def _audit_payouts(session: Session, actor: Actor, which, action: str, before: dict, after: dict) -> None:  # type: ignore[no-untyped-def]
+def _audit_payouts(session: Session, actor: Actor, which: ColumnElement[bool], action: str,
+                   before: dict[str, Any], after: dict[str, Any]) -> None:
     audit.record_where(session, actor, action, "payout", Payout.id, which, before, after)
 
 
-def create_for_approved(session: Session, actor: Actor, invoices, today: date | None = None) -> None:  # type: ignore[no-untyped-def]
+def create_for_approved(session: Session, actor: Actor, invoices: ColumnElement[bool],
+                        today: date | None = None) -> None:
     """A payout for every invoice matching `invoices` (just approved) that has none waiting.
 
     It waits for a payout approver when the flow is on and the amount is above the
@@ -51,46 +54,50 @@ def create_for_approved(session: Session, actor: Actor, invoices, today: date | 
     today = today or date.today()
     flow_on = bool(app_settings.get(session, app_settings.PAYOUT_APPROVAL_ENABLED))
     thresholds = app_settings.get(session, app_settings.PAYOUT_APPROVAL_THRESHOLDS)
-    needs_approval = above_threshold(thresholds, Invoice.currency, Invoice.total_minor) if flow_on else literal(False)
+    needs_approval = (above_threshold(thresholds, col(Invoice.currency), col(Invoice.total_minor)) if flow_on
+                      else literal(False))
+    pay_date: ColumnElement[date]
     if app_settings.get(session, app_settings.PAY_IMMEDIATELY):
         pay_date = literal(today)
     else:
-        pay_date = case((or_(Invoice.due_date.is_(None), Invoice.due_date < today), literal(today)),
-                        else_=Invoice.due_date)
+        pay_date = case((or_(col(Invoice.due_date).is_(None), col(Invoice.due_date) < today), literal(today)),
+                        else_=col(Invoice.due_date))
     now = utcnow()
-    waiting = select(Payout.id).where(Payout.invoice_id == Invoice.id,
-                                      Payout.status.in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]))
+    waiting = select(col(Payout.id)).where(col(Payout.invoice_id) == Invoice.id,
+                                           col(Payout.status).in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]))
     # A re-approved invoice (approval withdrawn, then given again) keeps a fresh, unique key.
-    earlier = select(func.count(Payout.id)).where(Payout.invoice_id == Invoice.id).scalar_subquery()
+    earlier = select(func.count(col(Payout.id))).where(col(Payout.invoice_id) == Invoice.id).scalar_subquery()
     key = literal("invoice-") + cast(Invoice.id, String) + literal("-") + cast(earlier + 1, String)
     last_before = session.execute(select(func.coalesce(func.max(Payout.id), 0))).scalar_one()
+    payout = table_of(Payout)
     session.connection().execute(insert(Payout).from_select(
         ["invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail", "pay_date", "idempotency_key",
          "created_by_id", "created_at", "updated_at"],
-        select(Invoice.id, Invoice.vendor_id, Invoice.total_minor, Invoice.currency,
+        select(col(Invoice.id), col(Invoice.vendor_id), col(Invoice.total_minor), col(Invoice.currency),
                case((needs_approval, literal(P.PAYOUT_APPROVAL.value)), else_=literal(P.AWAITING_PAYOUT.value)),
-               rail_of_method_column(Vendor.payment_method), pay_date, key, literal(actor.user_id),
-               literal(now, type_=Payout.__table__.c.created_at.type),
-               literal(now, type_=Payout.__table__.c.updated_at.type))
-        .join(Vendor, Vendor.id == Invoice.vendor_id)
-        .where(invoices, Invoice.status == InvoiceStatus.APPROVED.value, ~waiting.exists()),
+               rail_of_method_column(col(Vendor.payment_method)), pay_date, key, literal(actor.user_id),
+               literal(now, type_=payout.c.created_at.type),
+               literal(now, type_=payout.c.updated_at.type))
+        .join(Vendor, col(Vendor.id) == Invoice.vendor_id)
+        .where(invoices, col(Invoice.status) == InvoiceStatus.APPROVED.value, ~waiting.exists()),
     ))
-    _audit_payouts(session, actor, and_(Payout.id > last_before, Payout.invoice_id.in_(
-        select(Invoice.id).where(invoices))), "payout.created", {},
+    _audit_payouts(session, actor, and_(col(Payout.id) > last_before, col(Payout.invoice_id).in_(
+        select(col(Invoice.id)).where(invoices))), "payout.created", {},
                    {"status": "created from the approved invoice"})
 
 
-def _scope(payout_ids: list[int]):  # type: ignore[no-untyped-def]
+def _scope(payout_ids: list[int]) -> ColumnElement[bool]:
     ids = sorted({int(i) for i in payout_ids})
     if not ids:
         raise FieldErrors({"selection": "Select at least one payout"})
     if len(ids) > MAX_SELECTED:
         raise FieldErrors({"selection": f"Select at most {MAX_SELECTED} payouts at a time"})
-    return Payout.id.in_(ids)
+    return col(Payout.id).in_(ids)
 
 
-def _report(session: Session, scope, reason, result: BulkResult) -> None:  # type: ignore[no-untyped-def]
-    labelled = select(Payout.id.label("id"), reason.label("reason")).where(scope).subquery()
+def _report(session: Session, scope: ColumnElement[bool], reason: ColumnElement[str | None],
+            result: BulkResult) -> None:
+    labelled = select(col(Payout.id).label("id"), reason.label("reason")).where(scope).subquery()
     for text, count in session.execute(select(labelled.c.reason, func.count()).where(labelled.c.reason.is_not(None))
                                        .group_by(labelled.c.reason)).all():
         result.refused_by_reason[text] = int(count)
@@ -107,34 +114,36 @@ def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult
         raise PermissionDenied("Only a person can approve payouts")
     uid = actor.user_id
     scope = _scope(payout_ids)
-    invoice = select(Invoice.created_by_id, Invoice.updated_by_id).where(Invoice.id == Payout.invoice_id)
-    submitted_by_me = invoice.where(Invoice.created_by_id == uid).exists()
-    edited_by_me = invoice.where(Invoice.updated_by_id == uid).exists()
-    on_hold = Payout.vendor_id.in_(select(Vendor.id).where(Vendor.activity_status == ActivityStatus.ON_HOLD.value))
+    invoice = select(col(Invoice.created_by_id), col(Invoice.updated_by_id)).where(
+        col(Invoice.id) == Payout.invoice_id)
+    submitted_by_me = invoice.where(col(Invoice.created_by_id) == uid).exists()
+    edited_by_me = invoice.where(col(Invoice.updated_by_id) == uid).exists()
+    on_hold = col(Payout.vendor_id).in_(select(col(Vendor.id)).where(
+        col(Vendor.activity_status) == ActivityStatus.ON_HOLD.value))
     segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL))
-    own_work = [(Payout.created_by_id == uid, literal("You approved its invoice (segregation of duties)")),
+    own_work = [(col(Payout.created_by_id) == uid, literal("You approved its invoice (segregation of duties)")),
                 (submitted_by_me, literal("You submitted its invoice (segregation of duties)")),
                 (edited_by_me, literal("You last edited its invoice (segregation of duties)"))]
     reason = case(
-        (Payout.status != P.PAYOUT_APPROVAL.value, literal("Not waiting for payout approval")),
+        (col(Payout.status) != P.PAYOUT_APPROVAL.value, literal("Not waiting for payout approval")),
         (on_hold, literal("Vendor is on hold")),
         *(own_work if segregated else []),
         else_=None,
     )
     result = BulkResult()
     _report(session, scope, reason, result)
-    not_own_work = [or_(Payout.created_by_id.is_(None), Payout.created_by_id != uid), ~submitted_by_me,
+    not_own_work = [or_(col(Payout.created_by_id).is_(None), col(Payout.created_by_id) != uid), ~submitted_by_me,
                     ~edited_by_me] if segregated else []
-    eligible = and_(scope, Payout.status == P.PAYOUT_APPROVAL.value, ~on_hold, *not_own_work)
+    eligible = and_(scope, col(Payout.status) == P.PAYOUT_APPROVAL.value, ~on_hold, *not_own_work)
     conn = session.connection()
-    ids = list(conn.execute(select(Payout.id).where(eligible)).scalars())
+    ids = list(conn.execute(select(col(Payout.id)).where(eligible)).scalars())
     if ids:
         now = utcnow()
         conn.execute(insert(PayoutApproval), [{"payout_id": i, "user_id": uid, "user_label": actor.label, "at": now}
                                               for i in ids])
-        conn.execute(update(Payout).where(Payout.id.in_(ids), Payout.status == P.PAYOUT_APPROVAL.value).values(
-            status=P.AWAITING_PAYOUT.value, approved_by_id=uid, updated_at=now))
-        _audit_payouts(session, actor, Payout.id.in_(ids), "payout.approved", {"status": P.PAYOUT_APPROVAL.value},
+        conn.execute(update(Payout).where(col(Payout.id).in_(ids), col(Payout.status) == P.PAYOUT_APPROVAL.value)
+                     .values(status=P.AWAITING_PAYOUT.value, approved_by_id=uid, updated_at=now))
+        _audit_payouts(session, actor, col(Payout.id).in_(ids), "payout.approved", {"status": P.PAYOUT_APPROVAL.value},
                        {"status": P.AWAITING_PAYOUT.value, "approved_by": actor.label})
     result.moved = len(ids)
     return result
@@ -145,23 +154,23 @@ def retry(session: Session, actor: Actor, payout_ids: list[int]) -> int:
     require(actor, Action.PAYOUT_MANAGE)
     scope = _scope(payout_ids)
     conn = session.connection()
-    in_review = list(conn.execute(select(Payout.transaction_id).where(
-        scope, Payout.status == P.IN_REVIEW.value, Payout.transaction_id.is_not(None)).distinct()).scalars())
+    in_review = stored_ids(conn.execute(select(col(Payout.transaction_id)).where(
+        scope, col(Payout.status) == P.IN_REVIEW.value, col(Payout.transaction_id).is_not(None)).distinct()).scalars())
     if in_review:
         # A person has confirmed with the provider that it did not pay; the old transfer is closed.
         settle_failed(session, actor, in_review, f"Closed by {actor.label}: not paid, retried",
                       from_statuses=(T.IN_REVIEW.value,))
-    ids = list(conn.execute(select(Payout.id).where(scope, Payout.status == P.FAILED.value)).scalars())
+    ids = list(conn.execute(select(col(Payout.id)).where(scope, col(Payout.status) == P.FAILED.value)).scalars())
     if not ids:
         return 0
     now = utcnow()
-    invoices = Invoice.id.in_(select(Payout.invoice_id).where(Payout.id.in_(ids))) & (
-        Invoice.status == InvoiceStatus.FAILED.value)
+    invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(col(Payout.id).in_(ids))) & (
+        col(Invoice.status) == InvoiceStatus.FAILED.value)
     invoice_rollup.move(session, invoices, InvoiceStatus.APPROVED.value)
     conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.APPROVED.value, updated_at=now))
-    _audit_payouts(session, actor, Payout.id.in_(ids), "payout.retried", {"status": P.FAILED.value},
+    _audit_payouts(session, actor, col(Payout.id).in_(ids), "payout.retried", {"status": P.FAILED.value},
                    {"status": P.AWAITING_PAYOUT.value})
-    conn.execute(update(Payout).where(Payout.id.in_(ids)).values(
+    conn.execute(update(Payout).where(col(Payout.id).in_(ids)).values(
         status=P.AWAITING_PAYOUT.value, transaction_id=None, failure_reason=None, updated_at=now))
     return len(ids)
 
@@ -188,15 +197,16 @@ def mark_paid(session: Session, actor: Actor, transaction_id: int, bank_referenc
 
 def withdraw_for_invoice(session: Session, actor: Actor, invoice_id: int) -> None:
     """Take back the waiting payout of an invoice whose approval is withdrawn."""
-    claimed = session.execute(select(Payout.id).where(
-        Payout.invoice_id == invoice_id, Payout.transaction_id.is_not(None),
-        Payout.status.in_([P.PROCESSING.value, P.PAID.value, P.IN_REVIEW.value]))).first()
+    claimed = session.execute(select(col(Payout.id)).where(
+        col(Payout.invoice_id) == invoice_id, col(Payout.transaction_id).is_not(None),
+        col(Payout.status).in_([P.PROCESSING.value, P.PAID.value, P.IN_REVIEW.value]))).first()
     if claimed is not None:
         raise Conflict("A payout run is already paying this invoice; its approval can no longer be withdrawn")
-    waiting = and_(Payout.invoice_id == invoice_id,
-                   Payout.status.in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]),
-                   Payout.transaction_id.is_(None))
+    waiting = and_(col(Payout.invoice_id) == invoice_id,
+                   col(Payout.status).in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]),
+                   col(Payout.transaction_id).is_(None))
     _audit_payouts(session, actor, waiting, "payout.withdrawn", {"status": "waiting"}, {"status": "withdrawn"})
     conn = session.connection()
-    conn.execute(delete(PayoutApproval).where(PayoutApproval.payout_id.in_(select(Payout.id).where(waiting))))
+    conn.execute(delete(PayoutApproval).where(
+        col(PayoutApproval.payout_id).in_(select(col(Payout.id)).where(waiting))))
     conn.execute(delete(Payout).where(waiting))

@@ -2,9 +2,11 @@
 covers. Made on first request from the ledger and stored, so every later copy is the same."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fpdf import FPDF
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import Row, select
+from sqlmodel import Session, col
 from text_unidecode import unidecode
 
 from vrm_dashboard.config import settings
@@ -28,7 +30,7 @@ def _amount(minor: int, currency: str) -> str:
     return f"{to_major_string(minor, currency)} {currency}"
 
 
-def _render(transaction: PaymentTransaction, vendor: Vendor, rows: list[tuple[Payout, Invoice]]) -> bytes:
+def _render(transaction: PaymentTransaction, vendor: Vendor, rows: Sequence[Row[Payout, Invoice]]) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(f"Remittance advice {transaction.reference}")
     pdf.set_creation_date(transaction.paid_at)
@@ -84,8 +86,9 @@ def remittance_advice(session: Session, actor: Actor, transaction_id: int) -> St
         if document is not None:
             return document
     vendor = session.get(Vendor, transaction.vendor_id)
-    rows = list(session.execute(select(Payout, Invoice).join(Invoice, Invoice.id == Payout.invoice_id)
-                                .where(Payout.transaction_id == transaction.id).order_by(Invoice.number)).all())
+    assert vendor is not None, "a transaction is batched for a vendor, and vendors are never deleted"
+    rows = list(session.execute(select(Payout, Invoice).join(Invoice, col(Invoice.id) == Payout.invoice_id)
+                                .where(col(Payout.transaction_id) == transaction.id).order_by(Invoice.number)).all())
     document = documents.store(session, _render(transaction, vendor, rows),
                                f"remittance-{transaction.reference}.pdf", "application/pdf")
     transaction.confirmation_document_id = document.id

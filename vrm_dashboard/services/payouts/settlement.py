@@ -5,15 +5,26 @@ same outcome, and only the first one changes anything.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, insert, literal, select, update
-from sqlmodel import Session
+from sqlalchemy import Update, bindparam, insert, literal, select, update
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import EmailDelivery, Invoice, Notification, PaymentTransaction, Payout, Vendor, utcnow
+from vrm_dashboard.db.models import (
+    EmailDelivery,
+    Invoice,
+    Notification,
+    PaymentTransaction,
+    Payout,
+    Vendor,
+    table_of,
+    utcnow,
+)
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 
 T = TransactionStatus
@@ -21,18 +32,33 @@ OPEN = (T.NEW.value, T.PROCESSING.value, T.IN_REVIEW.value)
 _CHUNK = 5_000
 
 
-def _changed(session: Session, statement) -> list[int]:  # type: ignore[no-untyped-def]
-    return [row[0] for row in session.connection().execute(statement.returning(PaymentTransaction.id)).all()]
+def stored_ids(ids: Iterable[int | None]) -> list[int]:
+    """Ids read back from the database: a primary key, or a foreign key the query keeps NOT NULL.
+
+    SQLModel types ids `int | None` (a new row has none until flushed); a None here is a bug."""
+    result: list[int] = []
+    for i in ids:
+        if i is None:
+            raise ValueError("An id read back from the database is NULL")
+        result.append(i)
+    return result
 
 
-def _audit(session: Session, actor: Actor, ids: list[int], action: str, before: dict, after: dict) -> None:
+def _changed(session: Session, statement: Update) -> list[int]:
+    rows = session.connection().execute(statement.returning(col(PaymentTransaction.id))).all()
+    return stored_ids(row[0] for row in rows)
+
+
+def _audit(session: Session, actor: Actor, ids: list[int], action: str, before: dict[str, Any],
+           after: dict[str, Any]) -> None:
     audit.record_where(session, actor, action, "payment_transaction", PaymentTransaction.id,
-                       PaymentTransaction.id.in_(ids), before, after)
+                       col(PaymentTransaction.id).in_(ids), before, after)
 
 
 def _move_invoices(session: Session, transaction_ids: list[int], sources: tuple[str, ...], target: str) -> None:
-    invoices = Invoice.id.in_(select(Payout.invoice_id).where(Payout.transaction_id.in_(transaction_ids)))
-    which = invoices & Invoice.status.in_(sources)
+    invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(
+        col(Payout.transaction_id).in_(transaction_ids)))
+    which = invoices & col(Invoice.status).in_(sources)
     invoice_rollup.move(session, which, target)
     session.connection().execute(update(Invoice).where(which).values(status=target, updated_at=utcnow()))
 
@@ -51,32 +77,33 @@ def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], conf
         if confirmation:
             values["confirmation_reference"] = confirmation[:64]
         changed = _changed(session, update(PaymentTransaction).where(
-            PaymentTransaction.id.in_(chunk), PaymentTransaction.status.in_(from_statuses)).values(**values))
+            col(PaymentTransaction.id).in_(chunk), col(PaymentTransaction.status).in_(from_statuses)).values(**values))
         if not changed:
             continue
         conn = session.connection()
         if confirmations:
-            conn.execute(update(PaymentTransaction).where(PaymentTransaction.id == bindparam("tid")).values(
+            conn.execute(update(PaymentTransaction).where(col(PaymentTransaction.id) == bindparam("tid")).values(
                 confirmation_reference=bindparam("ref")),
                 [{"tid": t, "ref": confirmations[t][:64]} for t in changed if t in confirmations])
-        conn.execute(update(Payout).where(Payout.transaction_id.in_(changed)).values(
+        conn.execute(update(Payout).where(col(Payout.transaction_id).in_(changed)).values(
             status=PayoutStatus.PAID.value, paid_at=now, updated_at=now, failure_reason=None))
         _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.APPROVED.value,
                                           InvoiceStatus.FAILED.value), InvoiceStatus.PAID.value)
         conn.execute(insert(Notification).from_select(
             ["vendor_id", "subject", "body", "created_at"],
-            select(PaymentTransaction.vendor_id, literal("Payment sent: ") + PaymentTransaction.reference,
+            select(col(PaymentTransaction.vendor_id), literal("Payment sent: ") + col(PaymentTransaction.reference),
                    literal("Your remittance advice lists the invoices this payment covers."),
-                   literal(now, type_=Notification.__table__.c.created_at.type))
-            .where(PaymentTransaction.id.in_(changed), PaymentTransaction.vendor_id.is_not(None)),
+                   literal(now, type_=table_of(Notification).c.created_at.type))
+            .where(col(PaymentTransaction.id).in_(changed), col(PaymentTransaction.vendor_id).is_not(None)),
         ))
         # The remittance advice goes out by e-mail (services.mail.outgoing) as well.
         conn.execute(insert(EmailDelivery).from_select(
             ["transaction_id", "recipient", "subject", "status", "attempts", "created_at"],
-            select(PaymentTransaction.id, Vendor.email, literal("Remittance advice ") + PaymentTransaction.reference,
-                   literal("queued"), literal(0), literal(now, type_=EmailDelivery.__table__.c.created_at.type))
-            .join(Vendor, Vendor.id == PaymentTransaction.vendor_id)
-            .where(PaymentTransaction.id.in_(changed)),
+            select(col(PaymentTransaction.id), col(Vendor.email),
+                   literal("Remittance advice ") + col(PaymentTransaction.reference),
+                   literal("queued"), literal(0), literal(now, type_=table_of(EmailDelivery).c.created_at.type))
+            .join(Vendor, col(Vendor.id) == PaymentTransaction.vendor_id)
+            .where(col(PaymentTransaction.id).in_(changed)),
         ))
         _audit(session, actor, changed, "payment_transaction.paid", {"status": "open"},
                {"status": T.PAID.value, "confirmation": confirmation})
@@ -94,11 +121,11 @@ def settle_failed(session: Session, actor: Actor, transaction_ids: list[int], re
         chunk = transaction_ids[start:start + _CHUNK]
         now = utcnow()
         changed = _changed(session, update(PaymentTransaction).where(
-            PaymentTransaction.id.in_(chunk), PaymentTransaction.status.in_(from_statuses)).values(
+            col(PaymentTransaction.id).in_(chunk), col(PaymentTransaction.status).in_(from_statuses)).values(
             status=status, failure_reason=reason, updated_at=now))
         if not changed:
             continue
-        session.connection().execute(update(Payout).where(Payout.transaction_id.in_(changed)).values(
+        session.connection().execute(update(Payout).where(col(Payout.transaction_id).in_(changed)).values(
             status=payout_status, failure_reason=reason, updated_at=now, paid_at=None))
         if status == T.FAILED.value:
             _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.PAID.value),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from vrm_dashboard.db.models import Permission, Role, RolePermission, User, UserRole
 from vrm_dashboard.domain.permissions import Action
@@ -51,10 +51,10 @@ def load_actor(session: Session, user_id: int) -> Actor | None:
     rows = session.exec(
         select(Role.name, Permission.action)
         .select_from(UserRole)
-        .join(Role, Role.id == UserRole.role_id)
-        .join(RolePermission, RolePermission.role_id == Role.id, isouter=True)
-        .join(Permission, Permission.id == RolePermission.permission_id, isouter=True)
-        .where(UserRole.user_id == user_id)
+        .join(Role, col(Role.id) == UserRole.role_id)
+        .join(RolePermission, col(RolePermission.role_id) == Role.id, isouter=True)
+        .join(Permission, col(Permission.id) == RolePermission.permission_id, isouter=True)
+        .where(col(UserRole.user_id) == user_id)
     ).all()
     roles = frozenset(r for r, _ in rows)
     actions = frozenset(a for _, a in rows if a)

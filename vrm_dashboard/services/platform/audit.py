@@ -5,12 +5,12 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, overload
 
-from sqlalchemy import String, cast, insert, literal
+from sqlalchemy import String, cast, insert, literal, select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
-from vrm_dashboard.db.models import AuditEntry, utcnow
+from vrm_dashboard.db.models import AuditEntry, table_of, utcnow
 from vrm_dashboard.services.platform.actors import Actor
 
 SECRET_FIELDS = frozenset({"password_hash", "key_hash", "token_hash", "content"})
@@ -26,7 +26,15 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def snapshot(record: SQLModel | dict | None) -> dict | None:
+@overload
+def snapshot(record: SQLModel | dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def snapshot(record: None) -> None: ...
+@overload
+def snapshot(record: SQLModel | dict[str, Any] | None) -> dict[str, Any] | None: ...
+
+
+def snapshot(record: SQLModel | dict[str, Any] | None) -> dict[str, Any] | None:
     """The record's fields as JSON-ready values, without secrets."""
     if record is None:
         return None
@@ -90,12 +98,14 @@ def record_where(
     """One entry per row matching `condition` (its id from `id_column`), written by the
     database in one INSERT ... SELECT: for set-based changes to thousands of rows."""
     dump = lambda value: json.dumps(value, sort_keys=True) if value is not None else None  # noqa: E731
+    columns = table_of(AuditEntry).c
+    # SQLAlchemy's select: SQLModel's types at most four columns.
     session.connection().execute(insert(AuditEntry).from_select(
         ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
-        select(literal(utcnow(), type_=AuditEntry.__table__.c.at.type), literal(actor.user_id),
-               literal(actor.label), literal(action), literal(object_type), cast(id_column, String),
-               literal(dump(before), type_=AuditEntry.__table__.c.before.type),
-               literal(dump(after), type_=AuditEntry.__table__.c.after.type))
+        core_select(literal(utcnow(), type_=columns.at.type), literal(actor.user_id),
+                    literal(actor.label), literal(action), literal(object_type), cast(id_column, String),
+                    literal(dump(before), type_=columns.before.type),
+                    literal(dump(after), type_=columns.after.type))
         .where(condition),
     ))
 

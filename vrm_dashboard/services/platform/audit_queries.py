@@ -7,13 +7,13 @@ from typing import Any, BinaryIO, Iterator
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import AuditEntry
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.invoices.export import neutralize, streamed_sheet
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
-from vrm_dashboard.services.invoices.export import neutralize, streamed_sheet
 
 MAX_PAGE_SIZE = 200
 EXPORT_HEADERS = ["When (UTC)", "Who", "Action", "Object", "Object ID", "Before", "After"]
@@ -51,7 +51,7 @@ def _conditions(query: AuditQuery) -> list[Any]:
     if query.user.strip():
         conditions.append(func.lower(AuditEntry.actor_label).contains(query.user.strip().lower(), autoescape=True))
     if query.action.strip():
-        conditions.append(AuditEntry.action.startswith(query.action.strip(), autoescape=True))
+        conditions.append(col(AuditEntry.action).startswith(query.action.strip(), autoescape=True))
     if query.object_type.strip():
         conditions.append(AuditEntry.object_type == query.object_type.strip())
     if query.object_id.strip():
@@ -72,7 +72,7 @@ def search(session: Session, actor: Actor, query: AuditQuery) -> AuditPage:
     total = int(session.execute(select(func.count()).select_from(AuditEntry).where(*conditions)).scalar_one())
     page_count = max(1, -(-total // size))
     page = max(1, min(int(query.page), page_count))
-    rows = list(session.execute(select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
+    rows = list(session.execute(select(AuditEntry).where(*conditions).order_by(col(AuditEntry.id).desc())
                                 .offset((page - 1) * size).limit(size)).scalars())
     return AuditPage(rows, total, page, page_count)
 
@@ -84,7 +84,7 @@ def _all(session: Session, query: AuditQuery, chunk: int = 5000) -> Iterator[Aud
         statement = select(AuditEntry).where(*conditions)
         if last is not None:
             statement = statement.where(AuditEntry.id < last)
-        rows = list(session.execute(statement.order_by(AuditEntry.id.desc()).limit(chunk)).scalars())
+        rows = list(session.execute(statement.order_by(col(AuditEntry.id).desc()).limit(chunk)).scalars())
         yield from rows
         if len(rows) < chunk:
             return

@@ -6,19 +6,21 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.config import ImapSettings, SmtpSettings
 from vrm_dashboard.db.models import ActivitySource
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.intake import connectors, mailbox
 from vrm_dashboard.services.mail import settings as mail_settings
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 
 TIMEOUT_SECONDS = 10
@@ -91,7 +93,7 @@ def check_all(session: Session, actor: Actor) -> list[Check]:
                                  ("Bounce mailbox (IMAP)", mail_settings.bounce_imap(session), "VRM_BOUNCE_IMAP_HOST")):
         target = f"{imap.username}@{imap.host}:{imap.port}/{imap.folder}" if imap and imap.host else "—"
         results.append(Check(name, target, *_imap(imap, variable)))
-    for source in session.execute(select(ActivitySource).where(ActivitySource.kind != "upload")
+    for source in session.execute(select(ActivitySource).where(col(ActivitySource.kind) != "upload")
                                   .order_by(ActivitySource.name)).scalars():
         results.append(Check(f"Connector {source.name}", source.kind, *_connector(source)))
     audit.record(session, actor, "settings.test_connections", "settings", "connections",
@@ -99,7 +101,10 @@ def check_all(session: Session, actor: Actor) -> list[Check]:
     return results
 
 
-def _run(coroutine):  # type: ignore[no-untyped-def]
+_T = TypeVar("_T")
+
+
+def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run a coroutine to its end, on a thread of its own when this one already runs a loop
     (a Reflex handler)."""
     try:

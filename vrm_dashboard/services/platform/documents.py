@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, StoredDocument, utcnow
 from vrm_dashboard.domain.permissions import Action
@@ -15,7 +15,7 @@ from vrm_dashboard.services.platform.errors import NotFound, PermissionDenied
 def store(session: Session, content: bytes, filename: str, content_type: str) -> StoredDocument:
     """The stored document with these bytes: kept once, found again by its SHA-256."""
     digest = hashlib.sha256(content).hexdigest()
-    existing = session.execute(select(StoredDocument).where(StoredDocument.sha256 == digest)).scalar_one_or_none()
+    existing = session.execute(select(StoredDocument).where(col(StoredDocument.sha256) == digest)).scalar_one_or_none()
     if existing is not None:
         return existing
     document = StoredDocument(sha256=digest, filename=(filename or "document")[:255], content_type=content_type,
@@ -28,8 +28,8 @@ def store(session: Session, content: bytes, filename: str, content_type: str) ->
 def store_many(session: Session, files: list[tuple[bytes, str, str]]) -> list[int]:
     """store() for many files at once: (content, filename, content type) -> stored document ids."""
     digests = [hashlib.sha256(content).hexdigest() for content, _n, _t in files]
-    ids = dict(session.execute(select(StoredDocument.sha256, StoredDocument.id)
-                               .where(StoredDocument.sha256.in_(set(digests)))).all())
+    ids: dict[str, int] = dict(session.execute(select(col(StoredDocument.sha256), col(StoredDocument.id))
+                                               .where(col(StoredDocument.sha256).in_(set(digests)))).all())
     new = {}
     for digest, (content, filename, content_type) in zip(digests, files):
         if digest not in ids and digest not in new:
@@ -37,8 +37,8 @@ def store_many(session: Session, files: list[tuple[bytes, str, str]]) -> list[in
                            "size_bytes": len(content), "content": content, "created_at": utcnow()}
     if new:
         session.execute(insert(StoredDocument), list(new.values()))
-        ids.update(session.execute(select(StoredDocument.sha256, StoredDocument.id)
-                                   .where(StoredDocument.sha256.in_(list(new)))).all())
+        ids.update(session.execute(select(col(StoredDocument.sha256), col(StoredDocument.id))
+                                   .where(col(StoredDocument.sha256).in_(list(new)))).all())
     return [ids[d] for d in digests]
 
 

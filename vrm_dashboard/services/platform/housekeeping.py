@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, or_
-from sqlmodel import Session
+from sqlalchemy import CursorResult, delete, or_
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import LoginSession, utcnow
+from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
 from vrm_dashboard.services.platform import export_files
-from vrm_dashboard.services.invoices import rollup as invoice_rollup, flags as invoice_flags
 
 
 def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
@@ -16,9 +16,11 @@ def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
     cutoff = utcnow() - timedelta(days=keep_days)
     result = session.execute(
         delete(LoginSession).where(
-            or_(LoginSession.expires_at < cutoff, LoginSession.revoked_at < cutoff)
+            or_(col(LoginSession.expires_at) < cutoff, col(LoginSession.revoked_at) < cutoff)
         )
     )
+    # Session.execute is typed as returning a plain Result; a DELETE's is a CursorResult.
+    assert isinstance(result, CursorResult)
     return result.rowcount or 0
 
 

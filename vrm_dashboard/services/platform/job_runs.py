@@ -1,9 +1,8 @@
 """Recording what each scheduled job did: rows, errors, duration, outcome."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import traceback
+from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy.engine import Engine

@@ -9,9 +9,9 @@ from typing import Any
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import AppSetting, utcnow
+from vrm_dashboard.domain.approval_rules import DEFAULT_TWO_APPROVER_THRESHOLDS, threshold_minor
 from vrm_dashboard.domain.collection_rules import DEFAULT_REMINDER_DAYS, ScheduleError, parse_schedule
 from vrm_dashboard.domain.distribution_rules import DEFAULT_TRIGGERS, InvoiceType, Trigger
-from vrm_dashboard.domain.approval_rules import DEFAULT_TWO_APPROVER_THRESHOLDS, threshold_minor
 from vrm_dashboard.domain.money import MoneyError, check_currency
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform import audit

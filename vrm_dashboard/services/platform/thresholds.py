@@ -1,13 +1,14 @@
 """Per-currency amount thresholds (two approvers, payout approval) as SQL conditions."""
 from __future__ import annotations
 
-from sqlalchemy import and_, literal, or_
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, literal, or_
 
 from vrm_dashboard.domain.approval_rules import ANY_CURRENCY, threshold_minor
 from vrm_dashboard.services.invoices import queries as invoice_queries
 
 
-def above_threshold(thresholds: dict[str, str], currency, amount):  # type: ignore[no-untyped-def]
+def above_threshold(thresholds: dict[str, str], currency: SQLColumnExpression[str],
+                    amount: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """SQL truth of "`amount` is above the threshold of the row's `currency`" for a
     per-currency threshold setting ("*" covers currencies without a line of their own)."""
     explicit = {c: threshold_minor(c, thresholds) for c in thresholds if c != ANY_CURRENCY}

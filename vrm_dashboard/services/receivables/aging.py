@@ -8,15 +8,15 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
-from sqlalchemy import case, func, literal, select
-from sqlmodel import Session
+from sqlalchemy import BindParameter, ColumnElement, case, func, literal, select
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, Organization
 from vrm_dashboard.domain.collection_rules import AGING_BUCKETS, OPEN_STATUSES
 from vrm_dashboard.domain.money import exponent
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.receivables import organizations
 from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.receivables import organizations
 
 BUCKET_KEYS = [key for key, *_ in AGING_BUCKETS]
 BUCKET_LABELS = {key: label for key, label, *_ in AGING_BUCKETS}
@@ -42,15 +42,16 @@ class AgingReport:
     totals: list[AgingRow]
 
 
-def _bucket_of(today: date):  # type: ignore[no-untyped-def]
+def _bucket_of(today: date) -> ColumnElement[str]:
     """The bucket as SQL, by comparing due dates with fixed days: portable across databases."""
-    whens = []
+    whens: list[tuple[ColumnElement[bool], BindParameter[str]]] = []
     for key, _label, low, high in AGING_BUCKETS:
         if key == "current":
-            whens.append((Invoice.due_date >= today, literal(key)))
+            whens.append((col(Invoice.due_date) >= today, literal(key)))
         elif high is not None:
-            whens.append((Invoice.due_date >= today - timedelta(days=high), literal(key)))
-    return case((Invoice.due_date.is_(None), literal("current")), *whens, else_=literal(AGING_BUCKETS[-1][0]))
+            whens.append((col(Invoice.due_date) >= today - timedelta(days=high), literal(key)))
+    return case((col(Invoice.due_date).is_(None), literal("current")), *whens,
+                else_=literal(AGING_BUCKETS[-1][0]))
 
 
 def aging_report(session: Session, actor: Actor, today: date | None = None) -> AgingReport:
@@ -60,12 +61,12 @@ def aging_report(session: Session, actor: Actor, today: date | None = None) -> A
     today = today or date.today()
     bucket = _bucket_of(today).label("bucket")
     rows = session.execute(
-        select(Organization.id, Organization.name, Invoice.currency, bucket, func.sum(Invoice.total_minor),
-               func.count())
-        .join(Organization, Organization.id == Invoice.organization_id)
-        .where(organizations.managed(actor), Invoice.status.in_(OPEN_STATUSES),
-               Invoice.consolidated_into_id.is_(None), Invoice.document_type == "invoice")
-        .group_by(Organization.id, Organization.name, Invoice.currency, bucket)).all()
+        select(col(Organization.id), col(Organization.name), col(Invoice.currency), bucket,
+               func.sum(Invoice.total_minor), func.count())
+        .join(Organization, col(Organization.id) == Invoice.organization_id)
+        .where(organizations.managed(actor), col(Invoice.status).in_(OPEN_STATUSES),
+               col(Invoice.consolidated_into_id).is_(None), col(Invoice.document_type) == "invoice")
+        .group_by(col(Organization.id), col(Organization.name), col(Invoice.currency), bucket)).all()
     per_org: dict[tuple[int, str], AgingRow] = {}
     totals: dict[str, AgingRow] = {}
     for org_id, name, currency, key, amount, count in rows:

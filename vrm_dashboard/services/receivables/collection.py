@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, CursorResult, and_, func, insert, or_, select, update
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import CollectionAttempt, Invoice, Organization, utcnow
 from vrm_dashboard.domain.collection_rules import (
@@ -26,11 +27,11 @@ from vrm_dashboard.domain.collection_rules import (
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rails.sandbox_collector import SandboxCollector
-from vrm_dashboard.services.platform import settings as app_settings, audit
-from vrm_dashboard.services.receivables import organizations
+from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 from vrm_dashboard.services.platform.job_runs import JobResult
+from vrm_dashboard.services.receivables import organizations
 
 BATCH = 5000
 JOB = Actor.system("collect_overdue_invoices")
@@ -68,41 +69,46 @@ class CollectionSummary:
         self.failures.extend(other.failures[:max(0, 50 - len(self.failures))])
 
 
-def _collectable(actor: Actor, selection: Selection, today: date) -> list:  # type: ignore[type-arg]
+def _collectable(actor: Actor, selection: Selection, today: date) -> list[ColumnElement[bool]]:
     on = selection.on or today
     if selection.by == "due_date":
-        when = Invoice.due_date <= on
+        when = col(Invoice.due_date) <= on
     elif selection.by == "invoice_date":
-        when = Invoice.issue_date <= on
+        when = col(Invoice.issue_date) <= on
     else:
         raise FieldErrors({"by": "Collect by invoice date or by due date"})
-    tries = select(func.count()).where(CollectionAttempt.invoice_id == Invoice.id).scalar_subquery()
+    tries = select(func.count()).where(col(CollectionAttempt.invoice_id) == Invoice.id).scalar_subquery()
     last = select(func.max(CollectionAttempt.attempted_at)).where(
-        CollectionAttempt.invoice_id == Invoice.id).scalar_subquery()
+        col(CollectionAttempt.invoice_id) == Invoice.id).scalar_subquery()
     # The scheduler waits between tries; a person asking now is asking for now.
     retry_before = utcnow() - timedelta(days=RETRY_AFTER_DAYS if "system" in actor.roles else 0)
     return [
-        Invoice.organization_id.in_(select(Organization.id).where(organizations.managed(actor))),
-        Invoice.consolidated_into_id.is_(None), when,
-        Invoice.status.in_(COLLECTABLE_STATUSES),
+        col(Invoice.organization_id).in_(select(col(Organization.id)).where(organizations.managed(actor))),
+        col(Invoice.consolidated_into_id).is_(None), when,
+        col(Invoice.status).in_(COLLECTABLE_STATUSES),
         # A failed invoice is tried again after a pause, and not for ever.
-        or_(Invoice.status == S.APPROVED.value, and_(tries < MAX_ATTEMPTS, last <= retry_before)),
+        or_(col(Invoice.status) == S.APPROVED.value, and_(tries < MAX_ATTEMPTS, last <= retry_before)),
     ]
 
 
-def _claim(session: Session, actor: Actor, conditions: list, limit: int) -> list[int]:  # type: ignore[type-arg]
+def _claim(session: Session, actor: Actor, conditions: list[ColumnElement[bool]], limit: int) -> list[int]:
     """Mark a batch Processing and write its pending attempts; committed before any charge."""
     rows = session.execute(
-        select(Invoice.id, Invoice.status, Invoice.total_minor, Invoice.currency, Organization.collection_method,
-               select(func.count()).where(CollectionAttempt.invoice_id == Invoice.id).scalar_subquery())
-        .join(Organization, Organization.id == Invoice.organization_id)
-        .where(*conditions).order_by(Invoice.id).limit(limit)).all()
+        select(col(Invoice.id), col(Invoice.status), col(Invoice.total_minor), col(Invoice.currency),
+               col(Organization.collection_method),
+               select(func.count()).where(col(CollectionAttempt.invoice_id) == Invoice.id).scalar_subquery())
+        .join(Organization, col(Organization.id) == Invoice.organization_id)
+        .where(*conditions).order_by(col(Invoice.id)).limit(limit)).all()
     if not rows:
         return []
     now = utcnow()
     ids = [r[0] for r in rows]
-    claimed = session.execute(update(Invoice).where(Invoice.id.in_(ids), Invoice.status.in_(COLLECTABLE_STATUSES))
-                              .values(status=S.PROCESSING.value, updated_at=now)).rowcount
+    result = session.execute(update(Invoice)
+                             .where(col(Invoice.id).in_(ids), col(Invoice.status).in_(COLLECTABLE_STATUSES))
+                             .values(status=S.PROCESSING.value, updated_at=now))
+    # Session.execute is typed as returning a plain Result; an UPDATE's is a CursorResult.
+    assert isinstance(result, CursorResult)
+    claimed = result.rowcount
     if claimed != len(ids):
         # Another run took some of these meanwhile: give back ours and let the next batch decide.
         session.rollback()
@@ -121,15 +127,18 @@ def _claim(session: Session, actor: Actor, conditions: list, limit: int) -> list
 def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
                     invoice_ids: list[int] | None) -> CollectionSummary:
     """Charge every pending attempt (of these invoices, or left by any earlier run) and settle."""
-    where = [CollectionAttempt.outcome == AttemptOutcome.PENDING.value]
+    where: list[ColumnElement[bool]] = [col(CollectionAttempt.outcome) == AttemptOutcome.PENDING.value]
     if invoice_ids is not None:
-        where.append(CollectionAttempt.invoice_id.in_(invoice_ids))
+        where.append(col(CollectionAttempt.invoice_id).in_(invoice_ids))
     attempts = session.execute(
-        select(CollectionAttempt.id, CollectionAttempt.invoice_id, CollectionAttempt.idempotency_key,
-               CollectionAttempt.method, CollectionAttempt.amount_minor, CollectionAttempt.currency, Invoice.number)
-        .join(Invoice, Invoice.id == CollectionAttempt.invoice_id).where(*where)).all()
+        select(col(CollectionAttempt.id), col(CollectionAttempt.invoice_id), col(CollectionAttempt.idempotency_key),
+               col(CollectionAttempt.method), col(CollectionAttempt.amount_minor), col(CollectionAttempt.currency),
+               col(Invoice.number))
+        .join(Invoice, col(Invoice.id) == CollectionAttempt.invoice_id).where(*where)).all()
     summary = CollectionSummary()
-    attempt_rows, invoice_rows, changes = [], [], []
+    attempt_rows: list[dict[str, Any]] = []
+    invoice_rows: list[dict[str, Any]] = []
+    changes: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
     collected_amounts: Counter[str] = Counter()
     failed_amounts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
@@ -212,8 +221,8 @@ def attempts_of(session: Session, actor: Actor, invoice_id: int) -> list[Attempt
     if invoice is None or invoice.organization_id is None:
         return []
     organizations.require_managed(session, actor, [invoice.organization_id])
-    rows = session.execute(select(CollectionAttempt).where(CollectionAttempt.invoice_id == invoice_id)
-                           .order_by(CollectionAttempt.id.desc())).scalars()
+    rows = session.execute(select(CollectionAttempt).where(col(CollectionAttempt.invoice_id) == invoice_id)
+                           .order_by(col(CollectionAttempt.id).desc())).scalars()
     return [AttemptRow(a.attempted_at, a.method, a.outcome, a.amount_minor, a.currency, a.reference or "",
                        a.failure_reason or "") for a in rows]
 

@@ -7,17 +7,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import Invoice, Organization, utcnow
+from vrm_dashboard.db.models import Invoice, Organization, stored_id, utcnow
 from vrm_dashboard.domain.collection_rules import COLLECTABLE_STATUSES
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import effective_from
 from vrm_dashboard.services.platform import audit
-from vrm_dashboard.services.receivables import organizations, records as receivables
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors
 from vrm_dashboard.services.platform.job_runs import JobResult
+from vrm_dashboard.services.receivables import organizations, records as receivables
 
 JOB = Actor.system("consolidate_invoices")
 
@@ -42,13 +42,14 @@ def consolidate(session: Session, actor: Actor, organization_id: int, period: st
     require(actor, Action.COLLECTION_MANAGE)
     first, generated = _month(period)
     org, = organizations.require_managed(session, actor, [organization_id])
-    if session.execute(select(Invoice.id).where(Invoice.number.startswith(f"CONS-{org.id}-{period}-"))).first():
+    if session.execute(select(col(Invoice.id)).where(col(Invoice.number).startswith(f"CONS-{org.id}-{period}-"))) \
+            .first():
         raise Conflict(f"{org.name}'s invoices of {period} are already consolidated")
     gathered = list(session.execute(select(Invoice).where(
-        Invoice.organization_id == org.id, Invoice.issue_date >= first, Invoice.issue_date < generated,
-        Invoice.consolidated_into_id.is_(None), Invoice.document_type == "invoice",
-        Invoice.status.in_(COLLECTABLE_STATUSES), ~Invoice.number.startswith("CONS-"))
-        .order_by(Invoice.issue_date, Invoice.id)).scalars())
+        col(Invoice.organization_id) == org.id, col(Invoice.issue_date) >= first, col(Invoice.issue_date) < generated,
+        col(Invoice.consolidated_into_id).is_(None), col(Invoice.document_type) == "invoice",
+        col(Invoice.status).in_(COLLECTABLE_STATUSES), ~col(Invoice.number).startswith("CONS-"))
+        .order_by(col(Invoice.issue_date), col(Invoice.id))).scalars())
     by_currency: dict[str, list[Invoice]] = {}
     for invoice in gathered:
         by_currency.setdefault(invoice.currency, []).append(invoice)
@@ -57,10 +58,10 @@ def consolidate(session: Session, actor: Actor, organization_id: int, period: st
         number = f"CONS-{org.id}-{period}-{currency}"
         lines = [receivables.ChargeLine(f"Invoice {i.number} of {i.issue_date.isoformat()}", Decimal(1), i.subtotal_minor)
                  for i in invoices]
-        consolidated = receivables.bill(session, actor, org.id, currency, lines, generated, number=number,
+        consolidated = receivables.bill(session, actor, stored_id(org), currency, lines, generated, number=number,
                                         tax_minor=sum(i.tax_minor for i in invoices))
         consolidated.billing_period = period
-        session.execute(update(Invoice).where(Invoice.id.in_([i.id for i in invoices])).values(
+        session.execute(update(Invoice).where(col(Invoice.id).in_([i.id for i in invoices])).values(
             consolidated_into_id=consolidated.id, updated_at=utcnow()))
         audit.record_many(session, actor, "receivable.consolidated", "invoice",
                           [(i.id, None, {"consolidated_into": consolidated.number}) for i in invoices])
@@ -73,8 +74,8 @@ def consolidate_last_month(session: Session, today: date | None = None) -> JobRe
     today = today or date.today()
     period = f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}"
     made = 0
-    for org_id in session.execute(select(Organization.id).where(Organization.consolidates_monthly.is_(True),
-                                                                Organization.is_active.is_(True))).scalars():
+    for org_id in session.execute(select(col(Organization.id)).where(col(Organization.consolidates_monthly).is_(True),
+                                                                     col(Organization.is_active).is_(True))).scalars():
         try:
             made += len(consolidate(session, JOB, org_id, period))
         except Conflict:

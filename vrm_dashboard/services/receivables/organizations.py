@@ -5,13 +5,14 @@ customers and sellers, a seller's admins its end customers. Every read and chang
 limited to that scope, whoever calls (a screen, the API, a crafted event)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import ColumnElement, false, func, insert, or_, select, true, update
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, false, func, insert, or_, select, true, update
+from sqlmodel import Session, col
 
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import Organization, OrganizationTier, PaymentTermsChange, User, utcnow
@@ -50,18 +51,19 @@ def managed(actor: Actor) -> ColumnElement[bool]:
         return true()
     if actor.organization_id is None:
         return false()
-    return Organization.parent_id == actor.organization_id
+    return col(Organization.parent_id) == actor.organization_id
 
 
 def require_managed(session: Session, actor: Actor, organization_ids: list[int]) -> list[Organization]:
     """The organizations, all of them within the actor's scope, or PermissionDenied naming
     those that are not (nothing is changed for any of them)."""
     wanted = set(organization_ids)
-    found = list(session.execute(select(Organization).where(Organization.id.in_(wanted))).scalars())
+    found = list(session.execute(select(Organization).where(col(Organization.id).in_(wanted))).scalars())
     if len(found) != len(wanted):
         missing = sorted(wanted - {o.id for o in found})
         raise NotFound(f"No organization {', '.join(map(str, missing[:5]))}")
-    allowed = set(session.execute(select(Organization.id).where(Organization.id.in_(wanted), managed(actor))).scalars())
+    allowed = set(session.execute(select(col(Organization.id)).where(col(Organization.id).in_(wanted), managed(actor)))
+                  .scalars())
     refused = [o.name for o in found if o.id not in allowed]
     if refused:
         raise PermissionDenied(f"You may not manage {', '.join(refused[:5])}"
@@ -109,54 +111,57 @@ class OrganizationPage:
     page_count: int
 
 
-SORTABLE = {
-    "name": Organization.name, "erp_id": Organization.erp_id, "id": Organization.id,
-    "country": Organization.country, "tier": Organization.tier, "status": Organization.is_active,
-    "terms": None, "default": Organization.payment_terms_days.is_(None),
-    "updated_at": Organization.updated_at, "updated_by": User.full_name,
+# "terms" sorts by the terms in force, an expression built per query (see _ordered).
+SORTABLE: dict[str, SQLColumnExpression[Any] | None] = {
+    "name": col(Organization.name), "erp_id": col(Organization.erp_id), "id": col(Organization.id),
+    "country": col(Organization.country), "tier": col(Organization.tier), "status": col(Organization.is_active),
+    "terms": None, "default": col(Organization.payment_terms_days).is_(None),
+    "updated_at": col(Organization.updated_at), "updated_by": col(User.full_name),
 }
 
 
-def _conditions(actor: Actor, query: OrganizationQuery) -> list[Any]:
-    conditions: list[Any] = [managed(actor)]
+def _conditions(actor: Actor, query: OrganizationQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [managed(actor)]
     text = query.search.strip()
     if text:
         like = f"%{text.lower()}%"
-        matches = [func.lower(Organization.name).like(like), func.lower(Organization.erp_id).like(like)]
+        matches: list[ColumnElement[bool]] = [func.lower(Organization.name).like(like),
+                                              func.lower(Organization.erp_id).like(like)]
         if text.isdigit():
-            matches.append(Organization.id == int(text))
+            matches.append(col(Organization.id) == int(text))
         conditions.append(or_(*matches))
     if query.tier:
         if query.tier not in TIER_LABELS:
             raise FieldErrors({"tier": f"Unknown tier {query.tier!r}"})
-        conditions.append(Organization.tier == query.tier)
+        conditions.append(col(Organization.tier) == query.tier)
     if query.country:
-        conditions.append(Organization.country == query.country.strip().upper())
+        conditions.append(col(Organization.country) == query.country.strip().upper())
     if query.uses_default in ("yes", "no"):
-        conditions.append(Organization.payment_terms_days.is_(None) if query.uses_default == "yes"
-                          else Organization.payment_terms_days.is_not(None))
+        conditions.append(col(Organization.payment_terms_days).is_(None) if query.uses_default == "yes"
+                          else col(Organization.payment_terms_days).is_not(None))
     if query.status in ("active", "inactive"):
-        conditions.append(Organization.is_active.is_(query.status == "active"))
+        conditions.append(col(Organization.is_active).is_(query.status == "active"))
     return conditions
 
 
-def _ordered(statement: Any, query: OrganizationQuery) -> Any:
+def _ordered(statement: Select[Organization, str], query: OrganizationQuery) -> Select[Organization, str]:
     if query.sort not in SORTABLE:
         raise FieldErrors({"sort": f"Cannot sort by {query.sort!r}"})
     # The default can change, so terms sort by what is in force, not what is stored.
     column = SORTABLE[query.sort] if query.sort != "terms" else func.coalesce(
         Organization.payment_terms_days, default_terms())
-    tie = Organization.id.desc() if query.descending else Organization.id
+    assert column is not None, 'only "terms" has no column, and it got its expression above'
+    tie = col(Organization.id).desc() if query.descending else col(Organization.id)
     return statement.order_by(column.desc() if query.descending else column.asc(), tie)
 
 
-def _rows_of(session: Session, statement: Any, today: date) -> list[OrganizationRow]:
+def _rows_of(session: Session, statement: Select[Organization, str], today: date) -> list[OrganizationRow]:
     found = session.execute(statement).all()
     ids = [o.id for o, _ in found]
-    pending = dict(session.execute(
-        select(PaymentTermsChange.organization_id, func.max(PaymentTermsChange.effective_from))
-        .where(PaymentTermsChange.organization_id.in_(ids), PaymentTermsChange.effective_from > today)
-        .group_by(PaymentTermsChange.organization_id)).all()) if ids else {}
+    pending: dict[int, date] = dict(session.execute(
+        select(col(PaymentTermsChange.organization_id), func.max(PaymentTermsChange.effective_from))
+        .where(col(PaymentTermsChange.organization_id).in_(ids), col(PaymentTermsChange.effective_from) > today)
+        .group_by(col(PaymentTermsChange.organization_id))).all()) if ids else {}
     return [
         OrganizationRow(o.id, o.name, o.erp_id or "", o.country, o.tier, o.is_active, o.payment_terms_days,
                         effective_terms(o), o.payment_terms_days is None, o.updated_at, who or "",
@@ -165,8 +170,8 @@ def _rows_of(session: Session, statement: Any, today: date) -> list[Organization
     ]
 
 
-def _select_rows() -> Any:
-    return select(Organization, User.full_name).outerjoin(User, User.id == Organization.updated_by_id)
+def _select_rows() -> Select[Organization, str]:
+    return select(Organization, col(User.full_name)).outerjoin(User, col(User.id) == Organization.updated_by_id)
 
 
 def list_organizations(session: Session, actor: Actor, query: OrganizationQuery | None = None,
@@ -184,7 +189,7 @@ def list_organizations(session: Session, actor: Actor, query: OrganizationQuery 
 
 
 def iter_organizations(session: Session, actor: Actor, query: OrganizationQuery | None,
-                       today: date | None = None, chunk: int = 2000):  # type: ignore[no-untyped-def]
+                       today: date | None = None, chunk: int = 2000) -> Iterator[OrganizationRow]:
     """Every organization of the view (or all the actor manages, query None), in its order:
     for exports."""
     require(actor, Action.TERMS_VIEW)
@@ -216,14 +221,15 @@ def set_terms(session: Session, actor: Actor, organization_ids: list[int], value
             raise FieldErrors({"payment_terms_days": str(exc)}) from None
     wanted = {int(i) for i in organization_ids}
     require_managed(session, actor, list(wanted))
-    current = dict(session.execute(select(Organization.id, Organization.payment_terms_days)
-                                   .where(Organization.id.in_(wanted))).all())
+    current: dict[int, int | None] = dict(session.execute(
+        select(col(Organization.id), col(Organization.payment_terms_days))
+        .where(col(Organization.id).in_(wanted))).all())
     changed = [i for i, before in current.items() if before != days]
     if not changed:
         return 0
     now = utcnow()
     starts = effective_from(today or date.today())
-    session.execute(update(Organization).where(Organization.id.in_(changed)).values(
+    session.execute(update(Organization).where(col(Organization.id).in_(changed)).values(
         payment_terms_days=days, updated_at=now, updated_by_id=actor.user_id))
     session.execute(insert(PaymentTermsChange), [
         {"organization_id": i, "days": days, "previous_days": current[i], "effective_from": starts,
@@ -249,9 +255,10 @@ def terms_history(session: Session, actor: Actor, organization_id: int) -> list[
     require_managed(session, actor, [organization_id])
     label = lambda days: "Default" if days is None else f"{days} days"  # noqa: E731
     rows = session.execute(
-        select(PaymentTermsChange, User.full_name).outerjoin(User, User.id == PaymentTermsChange.changed_by_id)
-        .where(PaymentTermsChange.organization_id == organization_id)
-        .order_by(PaymentTermsChange.id.desc())).all()
+        select(PaymentTermsChange, col(User.full_name))
+        .outerjoin(User, col(User.id) == PaymentTermsChange.changed_by_id)
+        .where(col(PaymentTermsChange.organization_id) == organization_id)
+        .order_by(col(PaymentTermsChange.id).desc())).all()
     return [TermsChangeRow(c.effective_from, label(c.days), label(c.previous_days), c.changed_at, who or "")
             for c, who in rows]
 
@@ -262,12 +269,14 @@ def terms_for(session: Session, organization_ids: set[int], day: date) -> dict[i
         return {}
     changes: dict[int, list[tuple[date, int | None, int | None]]] = {i: [] for i in organization_ids}
     for org_id, starts, days, previous in session.execute(
-            select(PaymentTermsChange.organization_id, PaymentTermsChange.effective_from, PaymentTermsChange.days,
-                   PaymentTermsChange.previous_days)
-            .where(PaymentTermsChange.organization_id.in_(organization_ids)).order_by(PaymentTermsChange.id)):
+            select(col(PaymentTermsChange.organization_id), col(PaymentTermsChange.effective_from),
+                   col(PaymentTermsChange.days), col(PaymentTermsChange.previous_days))
+            .where(col(PaymentTermsChange.organization_id).in_(organization_ids))
+            .order_by(col(PaymentTermsChange.id))):
         changes[org_id].append((starts, days, previous))
-    configured = dict(session.execute(select(Organization.id, Organization.payment_terms_days)
-                                      .where(Organization.id.in_(organization_ids))).all())
+    configured: dict[int, int | None] = dict(session.execute(
+        select(col(Organization.id), col(Organization.payment_terms_days))
+        .where(col(Organization.id).in_(organization_ids))).all())
     return {i: terms_on(day, changes[i], configured.get(i), default_terms()) for i in organization_ids}
 
 
@@ -309,7 +318,7 @@ def set_reminders_stopped(session: Session, actor: Actor, organization_id: int, 
     org, = require_managed(session, actor, [organization_id])
     if org.reminders_stopped == stopped:
         return
-    session.execute(update(Organization).where(Organization.id == org.id).values(
+    session.execute(update(Organization).where(col(Organization.id) == org.id).values(
         reminders_stopped=stopped, updated_at=utcnow()))
     audit.record(session, actor, "organization.reminders", "organization", org.id,
                  before={"reminders_stopped": not stopped}, after={"reminders_stopped": stopped})

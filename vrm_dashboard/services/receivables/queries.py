@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from decimal import Decimal
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Mapped, aliased
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, Organization
 from vrm_dashboard.domain.collection_rules import COLLECTABLE_STATUSES, OPEN_STATUSES, CustomerPaymentMethod
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import TermsError, parse_terms
-from vrm_dashboard.services.receivables import organizations
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
+from vrm_dashboard.services.receivables import organizations
 
 MAX_PAGE_SIZE = 200
 INCOMING, OUTGOING = "incoming", "outgoing"
-SORTABLE = {
-    "number": Invoice.number, "organization": Organization.name, "issue_date": Invoice.issue_date,
-    "posting_date": Invoice.posting_date, "terms": Invoice.payment_terms_days, "due_date": Invoice.due_date,
-    "payment_method": Invoice.payment_method, "amount": Invoice.total_minor, "status": Invoice.status,
+SORTABLE: dict[str, Mapped[object]] = {
+    "number": col(Invoice.number), "organization": col(Organization.name), "issue_date": col(Invoice.issue_date),
+    "posting_date": col(Invoice.posting_date), "terms": col(Invoice.payment_terms_days),
+    "due_date": col(Invoice.due_date), "payment_method": col(Invoice.payment_method),
+    "amount": col(Invoice.total_minor), "status": col(Invoice.status),
 }
 
 
@@ -86,14 +87,15 @@ def _day(value: str, name: str) -> date | None:
         raise FieldErrors({name: "A date is written YYYY-MM-DD"}) from None
 
 
-def _conditions(actor: Actor, query: ReceivableQuery, today: date) -> list[Any]:
+def _conditions(actor: Actor, query: ReceivableQuery, today: date) -> list[ColumnElement[bool]]:
+    scope: ColumnElement[bool]
     if query.direction == OUTGOING:
-        scope = Invoice.organization_id.in_(select(Organization.id).where(organizations.managed(actor)))
+        scope = col(Invoice.organization_id).in_(select(col(Organization.id)).where(organizations.managed(actor)))
     elif query.direction == INCOMING:
-        scope = Invoice.organization_id == (actor.organization_id if actor.organization_id is not None else -1)
+        scope = col(Invoice.organization_id) == (actor.organization_id if actor.organization_id is not None else -1)
     else:
         raise FieldErrors({"direction": "Incoming or outgoing"})
-    conditions: list[Any] = [scope, Invoice.organization_id.is_not(None)]
+    conditions: list[ColumnElement[bool]] = [scope, col(Invoice.organization_id).is_not(None)]
     text = query.search.strip().lower()
     if text:
         conditions.append(or_(func.lower(Invoice.number).like(f"%{text}%"),
@@ -101,16 +103,16 @@ def _conditions(actor: Actor, query: ReceivableQuery, today: date) -> list[Any]:
     if query.status:
         if query.status not in {s.value for s in InvoiceStatus}:
             raise FieldErrors({"status": f"Unknown status {query.status!r}"})
-        conditions.append(Invoice.status == query.status)
+        conditions.append(col(Invoice.status) == query.status)
     if query.payment_method:
         if query.payment_method not in {m.value for m in CustomerPaymentMethod}:
             raise FieldErrors({"payment_method": f"Unknown payment method {query.payment_method!r}"})
-        conditions.append(Invoice.payment_method == query.payment_method)
+        conditions.append(col(Invoice.payment_method) == query.payment_method)
     if query.overdue_only:
-        conditions += [Invoice.due_date < today, Invoice.status.in_(OPEN_STATUSES),
-                       Invoice.consolidated_into_id.is_(None)]
-    for column, (low, high) in ((Invoice.due_date, ("due_from", "due_to")),
-                                (Invoice.posting_date, ("posted_from", "posted_to"))):
+        conditions += [col(Invoice.due_date) < today, col(Invoice.status).in_(OPEN_STATUSES),
+                       col(Invoice.consolidated_into_id).is_(None)]
+    for column, (low, high) in ((col(Invoice.due_date), ("due_from", "due_to")),
+                                (col(Invoice.posting_date), ("posted_from", "posted_to"))):
         start, end = _day(getattr(query, low), low), _day(getattr(query, high), high)
         if start:
             conditions.append(column >= start)
@@ -118,7 +120,7 @@ def _conditions(actor: Actor, query: ReceivableQuery, today: date) -> list[Any]:
             conditions.append(column <= end)
     if query.terms.strip():
         try:
-            conditions.append(Invoice.payment_terms_days == parse_terms(query.terms))
+            conditions.append(col(Invoice.payment_terms_days) == parse_terms(query.terms))
         except TermsError as exc:
             raise FieldErrors({"terms": str(exc)}) from None
     return conditions
@@ -133,24 +135,27 @@ def list_receivables(session: Session, actor: Actor, query: ReceivableQuery | No
         raise FieldErrors({"sort": f"Cannot sort by {query.sort!r}"})
     size = max(1, min(MAX_PAGE_SIZE, int(query.page_size)))
     conditions = _conditions(actor, query, today)
-    base = select(Invoice.id).join(Organization, Organization.id == Invoice.organization_id).where(*conditions)
+    base = select(col(Invoice.id)).join(Organization, col(Organization.id) == Invoice.organization_id) \
+        .where(*conditions)
     total = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
     page_count = max(1, -(-total // size))
     page = max(1, min(int(query.page), page_count))
     column = SORTABLE[query.sort]
     into = aliased(Invoice)
     rows = session.execute(
-        select(Invoice, Organization.name, into.number)
-        .join(Organization, Organization.id == Invoice.organization_id)
-        .outerjoin(into, into.id == Invoice.consolidated_into_id)
+        select(Invoice, col(Organization.name), col(into.number))
+        .join(Organization, col(Organization.id) == Invoice.organization_id)
+        .outerjoin(into, col(into.id) == Invoice.consolidated_into_id)
         .where(*conditions)
-        .order_by(column.desc() if query.descending else column.asc(), Invoice.id.desc() if query.descending else Invoice.id)
+        .order_by(column.desc() if query.descending else column.asc(),
+                  col(Invoice.id).desc() if query.descending else col(Invoice.id))
         .offset((page - 1) * size).limit(size)).all()
-    amounts = dict(session.execute(
-        select(Invoice.currency, func.sum(Invoice.total_minor))
-        .join(Organization, Organization.id == Invoice.organization_id)
-        .where(*conditions, Invoice.status.in_(OPEN_STATUSES), Invoice.consolidated_into_id.is_(None))
-        .group_by(Invoice.currency)).all())
+    # PostgreSQL sums integers as numeric (Decimal), SQLite as int.
+    amounts: dict[str, int | Decimal] = dict(session.execute(
+        select(col(Invoice.currency), func.sum(Invoice.total_minor))
+        .join(Organization, col(Organization.id) == Invoice.organization_id)
+        .where(*conditions, col(Invoice.status).in_(OPEN_STATUSES), col(Invoice.consolidated_into_id).is_(None))
+        .group_by(col(Invoice.currency))).all())
     return ReceivablePage(
         [ReceivableRow(i.id, i.number, i.organization_id, name, i.issue_date, i.posting_date, i.payment_terms_days,
                        i.due_date, i.payment_method, i.total_minor, i.currency, i.status, i.reminders_stopped,

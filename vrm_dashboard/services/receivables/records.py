@@ -11,18 +11,18 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import Invoice, InvoiceKind, InvoiceLine, utcnow
-from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod, OPEN_STATUSES
+from vrm_dashboard.db.models import Invoice, InvoiceKind, InvoiceLine, stored_id, utcnow
+from vrm_dashboard.domain.collection_rules import OPEN_STATUSES, CustomerPaymentMethod
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError, check_currency
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.terms_rules import due_date
 from vrm_dashboard.services.platform import audit
-from vrm_dashboard.services.receivables import organizations
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound
+from vrm_dashboard.services.receivables import organizations
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ def bill(session: Session, actor: Actor, organization_id: int, currency: str, li
     if errors:
         raise FieldErrors(errors)
     org, = organizations.require_managed(session, actor, [organization_id])
-    terms = organizations.terms_for(session, {org.id}, issue_date)[org.id]
+    org_id = stored_id(org)
+    terms = organizations.terms_for(session, {org_id}, issue_date)[org_id]
     subtotal = sum(line.amount_minor for line in lines)
     tax = tax_minor if tax_minor is not None else int(
         (Decimal(subtotal) * tax_rate_percent / 100).to_integral_value(rounding="ROUND_HALF_UP"))
@@ -69,7 +70,7 @@ def bill(session: Session, actor: Actor, organization_id: int, currency: str, li
     if number is None:
         invoice.number = f"AR-{issue_date:%Y}-{invoice.id:07d}"
     for position, line in enumerate(lines, start=1):
-        session.add(InvoiceLine(invoice_id=invoice.id, position=position, description=line.description[:255],
+        session.add(InvoiceLine(invoice_id=stored_id(invoice), position=position, description=line.description[:255],
                                 quantity=line.quantity, unit_price_minor=line.unit_price_minor,
                                 amount_minor=line.amount_minor))
     session.add(invoice)
@@ -113,7 +114,7 @@ def set_reminders_stopped(session: Session, actor: Actor, invoice_ids: list[int]
     invoices = [_own_receivable(session, actor, int(i)) for i in invoice_ids]
     changed = [i for i in invoices if i.reminders_stopped != stopped]
     if changed:
-        session.execute(update(Invoice).where(Invoice.id.in_([i.id for i in changed])).values(
+        session.execute(update(Invoice).where(col(Invoice.id).in_([i.id for i in changed])).values(
             reminders_stopped=stopped, updated_at=utcnow()))
         audit.record_many(session, actor, "receivable.reminders", "invoice", [
             (i.id, {"reminders_stopped": not stopped}, {"reminders_stopped": stopped}) for i in changed])

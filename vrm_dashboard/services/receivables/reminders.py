@@ -10,16 +10,17 @@ from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from sqlalchemy import insert, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, insert, select
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import EmailDelivery, Invoice, Organization, PaymentReminder, StoredDocument, utcnow
 from vrm_dashboard.domain.collection_rules import COLLECTABLE_STATUSES, reminder_stage
 from vrm_dashboard.domain.distribution_rules import DeliveryStatus
 from vrm_dashboard.rendering.invoice_pdf import amount_text
 from vrm_dashboard.rendering.reminder_pdf import Reminder, render_reminder
-from vrm_dashboard.services.platform import settings as app_settings, documents
 from vrm_dashboard.services.distribution import branding
+from vrm_dashboard.services.platform import documents, settings as app_settings
+from vrm_dashboard.services.platform.errors import Conflict
 from vrm_dashboard.services.platform.job_runs import JobResult
 
 
@@ -29,18 +30,19 @@ def queue_reminders(session: Session, today: date | None = None) -> JobResult:
     schedule = list(app_settings.get(session, app_settings.REMINDER_DAYS))
     if not schedule:
         return JobResult(0, detail="no reminder schedule")
-    owed = [Invoice.status.in_(COLLECTABLE_STATUSES), Invoice.due_date.is_not(None),
-            Invoice.consolidated_into_id.is_(None), Invoice.document_type == "invoice",
-            Invoice.reminders_stopped.is_(False), Organization.reminders_stopped.is_(False),
-            Organization.billing_email.is_not(None)]
+    owed: list[ColumnElement[bool]] = [
+        col(Invoice.status).in_(COLLECTABLE_STATUSES), col(Invoice.due_date).is_not(None),
+        col(Invoice.consolidated_into_id).is_(None), col(Invoice.document_type) == "invoice",
+        col(Invoice.reminders_stopped).is_(False), col(Organization.reminders_stopped).is_(False),
+        col(Organization.billing_email).is_not(None)]
     candidates = session.execute(
-        select(Invoice.id, Invoice.number, Invoice.due_date, Invoice.total_minor, Invoice.currency,
-               Organization.billing_email)
-        .join(Organization, Organization.id == Invoice.organization_id).where(*owed)).all()
+        select(col(Invoice.id), col(Invoice.number), col(Invoice.due_date), col(Invoice.total_minor),
+               col(Invoice.currency), col(Organization.billing_email))
+        .join(Organization, col(Organization.id) == Invoice.organization_id).where(*owed)).all()
     sent = {(i, stage) for i, stage in session.execute(
-        select(PaymentReminder.invoice_id, PaymentReminder.stage)
-        .join(Invoice, Invoice.id == PaymentReminder.invoice_id)
-        .join(Organization, Organization.id == Invoice.organization_id).where(*owed))}
+        select(col(PaymentReminder.invoice_id), col(PaymentReminder.stage))
+        .join(Invoice, col(Invoice.id) == PaymentReminder.invoice_id)
+        .join(Organization, col(Organization.id) == Invoice.organization_id).where(*owed))}
     due = []
     for invoice_id, number, due_date, total, currency, email in candidates:
         stage = reminder_stage(due_date, today, schedule)
@@ -50,8 +52,8 @@ def queue_reminders(session: Session, today: date | None = None) -> JobResult:
         return JobResult(0)
     now = utcnow()
     session.execute(insert(PaymentReminder), [{"invoice_id": i, "stage": s, "created_at": now} for i, _n, s, *_ in due])
-    ids = dict(session.execute(select(PaymentReminder.invoice_id, PaymentReminder.id).where(
-        PaymentReminder.created_at == now)).all())
+    ids: dict[int, int] = dict(session.execute(select(col(PaymentReminder.invoice_id), col(PaymentReminder.id)).where(
+        col(PaymentReminder.created_at) == now)).all())
     session.execute(insert(EmailDelivery), [
         {"reminder_id": ids[i], "recipient": email, "status": DeliveryStatus.QUEUED.value, "attempts": 0,
          "subject": (f"Payment reminder: invoice {number}, {amount_text(total, currency)}" if stage > 0
@@ -64,8 +66,13 @@ def queue_reminders(session: Session, today: date | None = None) -> JobResult:
 def reminder_message(session: Session, delivery: EmailDelivery, sender: str) -> EmailMessage:
     """The reminder e-mail with its letter; the letter is stored once and re-sent as is."""
     reminder = session.get(PaymentReminder, delivery.reminder_id)
+    assert reminder is not None, "the sender checked reminder_id, a foreign key"
     invoice = session.get(Invoice, reminder.invoice_id)
+    assert invoice is not None, "a reminder's invoice is a foreign key"
     org = session.get(Organization, invoice.organization_id)
+    # Reminders are queued only for customer invoices with a due date; either may change after.
+    if org is None or invoice.due_date is None:
+        raise Conflict(f"Invoice {invoice.number} no longer has a customer and a due date")
     brand = branding.current(session)
     sent_on = reminder.created_at.date()
     letter = Reminder(brand, org.name, tuple((org.billing_address or "").splitlines()), invoice.number,
@@ -74,7 +81,9 @@ def reminder_message(session: Session, delivery: EmailDelivery, sender: str) -> 
         stored = documents.store(session, render_reminder(letter), f"reminder-{invoice.number}.pdf", "application/pdf")
         delivery.document_id = stored.id
         session.add(delivery)
-    pdf = session.get(StoredDocument, delivery.document_id).content
+    stored_pdf = session.get(StoredDocument, delivery.document_id)
+    assert stored_pdf is not None, "document_id is a foreign key, set just above if it was missing"
+    pdf = stored_pdf.content
     message = EmailMessage()
     message["From"] = sender
     message["To"] = delivery.recipient

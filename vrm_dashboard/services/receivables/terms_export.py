@@ -8,9 +8,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from sqlmodel import Session
 
-from vrm_dashboard.services.receivables import organizations
-from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.invoices.export import neutralize, streamed_sheet
+from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.receivables import organizations
 
 HEADERS = ["Status", "Organization", "ERP ID", "Organization ID", "Country", "Tier", "Payment Terms (days)",
            "Default Payment Terms", "New terms from", "Updated On", "Updated By"]

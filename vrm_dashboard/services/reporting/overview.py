@@ -2,19 +2,20 @@
 signature that tells whether any of them may have changed."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import AuditEntry, EmailDelivery, Invoice, InvoiceRollup, Payout, utcnow
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.receivables import aging
 from vrm_dashboard.services.distribution import reports as distribution_reports
 from vrm_dashboard.services.payouts import queries as payout_queries
 from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.receivables import aging
 from vrm_dashboard.services.reporting.status_counts import StatusTotal
 
 UPCOMING_DAYS = 14
@@ -40,14 +41,14 @@ class Overview:
     distribution: list[distribution_reports.ReportRow]
 
 
-def _per_currency(amounts) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _per_currency(amounts: Iterable[tuple[str, int]]) -> dict[str, int]:
     folded: dict[str, int] = {}
     for currency, amount in amounts:
         folded[currency] = folded.get(currency, 0) + amount
     return folded
 
 
-def signature(session: Session) -> tuple:  # type: ignore[type-arg]
+def signature(session: Session) -> tuple[object, ...]:
     """Changes whenever a figure may have: every change is audited, invoices carry their last
     change, sent e-mails their time. Three index lookups, whatever the size of the book."""
     return tuple(session.execute(select(
@@ -69,24 +70,26 @@ def compute(session: Session, today: date | None = None) -> Overview:
     month_start = datetime.combine(today.replace(day=1), datetime.min.time()).astimezone()
     since = datetime.combine(today - timedelta(days=HISTORY_DAYS), datetime.min.time()).astimezone()
     invoice_totals = [StatusTotal(s, c, int(n), int(a or 0)) for s, c, n, a in session.execute(
-        select(InvoiceRollup.status, InvoiceRollup.currency, func.sum(InvoiceRollup.invoice_count),
+        select(col(InvoiceRollup.status), col(InvoiceRollup.currency), func.sum(InvoiceRollup.invoice_count),
                func.sum(InvoiceRollup.amount_minor))
         .group_by(InvoiceRollup.status, InvoiceRollup.currency).order_by(InvoiceRollup.status, InvoiceRollup.currency))]
-    paid = Payout.status == "paid"
+    paid = col(Payout.status) == "paid"
     # Payouts loaded as history may lack the moment they were paid; their last change stands in.
     paid_at = func.coalesce(Payout.paid_at, Payout.updated_at)
-    month = session.execute(select(Payout.currency, func.count(), func.sum(Payout.amount_minor))
+    month = session.execute(select(col(Payout.currency), func.count(), func.sum(Payout.amount_minor))
                             .where(paid, paid_at >= month_start).group_by(Payout.currency)).all()
     upcoming = session.execute(
-        select(Payout.pay_date, Payout.currency, func.count(), func.sum(Payout.amount_minor))
-        .where(Payout.status.in_(("payout_approval", "awaiting_payout")), Payout.pay_date >= today,
-               Payout.pay_date <= today + timedelta(days=UPCOMING_DAYS))
-        .group_by(Payout.pay_date, Payout.currency).order_by(Payout.pay_date, Payout.currency)).all()
+        select(col(Payout.pay_date), col(Payout.currency), func.count(), func.sum(Payout.amount_minor))
+        .where(col(Payout.status).in_(("payout_approval", "awaiting_payout")), col(Payout.pay_date) >= today,
+               col(Payout.pay_date) <= today + timedelta(days=UPCOMING_DAYS))
+        .group_by(col(Payout.pay_date), col(Payout.currency))
+        .order_by(col(Payout.pay_date), col(Payout.currency))).all()
     paid_day = func.date(paid_at)
-    by_day = session.execute(select(paid_day, Payout.currency, func.sum(Payout.amount_minor))
+    by_day = session.execute(select(paid_day, col(Payout.currency), func.sum(Payout.amount_minor))
                              .where(paid, paid_at >= since).group_by(paid_day, Payout.currency)
                              .order_by(paid_day)).all()
-    by_rail = session.execute(select(Payout.rail, Payout.currency, func.count(), func.sum(Payout.amount_minor))
+    by_rail = session.execute(select(col(Payout.rail), col(Payout.currency), func.count(),
+                                     func.sum(Payout.amount_minor))
                               .where(paid, paid_at >= since).group_by(Payout.rail, Payout.currency)).all()
     return Overview(
         computed_at=utcnow(),

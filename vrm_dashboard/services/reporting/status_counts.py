@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import SQLColumnExpression, func
 from sqlmodel import Session, select
-
 
 
 @dataclass
@@ -16,7 +15,8 @@ class StatusTotal:
     amount_minor: int
 
 
-def _by_status(session: Session, status, currency, amount) -> list[StatusTotal]:  # type: ignore[no-untyped-def]
+def _by_status(session: Session, status: SQLColumnExpression[str], currency: SQLColumnExpression[str],
+               amount: SQLColumnExpression[int]) -> list[StatusTotal]:
     rows = session.exec(
         select(status, currency, func.count(), func.sum(amount))
         .group_by(status, currency).order_by(status, currency)

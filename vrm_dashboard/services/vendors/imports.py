@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import Intake, Vendor
+from vrm_dashboard.db.models import Intake, Vendor, stored_id
 from vrm_dashboard.domain.activity_rules import MAX_REPORTED_PROBLEMS, ImportRefused, RowProblem
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import FieldErrors, VendorInput, validate_vendor
@@ -16,6 +17,9 @@ from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.tabular_files import read_table
 from vrm_dashboard.services.vendors.records import vendor_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INPUT_FIELDS = tuple(f.name for f in fields(VendorInput))
 ALIASES = {"code": "vendor_code", "vendor_id": "vendor_code", "vendor": "name", "vendor_name": "name",
@@ -58,7 +62,7 @@ def import_vendors_file(session: Session, actor: Actor, content: bytes, filename
         session.add(intake)
         session.flush()
         audit.record(session, actor, "vendor.import_refused", "intake", intake.id, after={"reason": intake.reason})
-        return VendorImportResult(intake.id, refused=True, problems=refused.problems[:MAX_REPORTED_PROBLEMS],
+        return VendorImportResult(stored_id(intake), refused=True, problems=refused.problems[:MAX_REPORTED_PROBLEMS],
                                   total_problems=refused.total_problems)
     for vendor in clean:
         session.add(vendor)
@@ -67,20 +71,20 @@ def import_vendors_file(session: Session, actor: Actor, content: bytes, filename
     session.flush()
     for vendor in clean:
         audit.record(session, actor, "vendor.create", "vendor", vendor.id, after=vendor)
-    return VendorImportResult(intake.id, created=len(clean))
+    return VendorImportResult(stored_id(intake), created=len(clean))
 
 
-def _checked(session: Session, frame) -> list[Vendor]:  # type: ignore[no-untyped-def]
+def _checked(session: Session, frame: pd.DataFrame) -> list[Vendor]:
     mapping = {column: _field_of(column) for column in frame.columns}
     if "vendor_code" not in mapping.values() or "name" not in mapping.values():
         raise ImportRefused([RowProblem(1, "the file needs vendor_code and name columns")], 1)
-    existing = set(session.execute(select(Vendor.vendor_code)).scalars())
+    existing = set(session.execute(select(col(Vendor.vendor_code))).scalars())
     seen: dict[str, int] = {}
     problems: list[RowProblem] = []
     clean: list[Vendor] = []
     for index, record in enumerate(frame.to_dict("records")):
         row = index + 2
-        values = {mapping[c]: v for c, v in record.items() if mapping.get(c) and v != ""}
+        values = {key: v for c, v in record.items() if (key := mapping.get(c)) and v != ""}
         try:
             vendor = Vendor(**vendor_columns(validate_vendor(VendorInput(**values))))
         except FieldErrors as errors:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Vendor
 
@@ -62,7 +62,7 @@ def match_vendor(session: Session, name: str | None, tax_id: str | None, iban: s
 
 
 def _exact(session: Session, tax_id: str | None, iban: str | None, sender_email: str | None) -> Suggestion | None:
-    active = Vendor.activity_status != "inactive"
+    active = col(Vendor.activity_status) != "inactive"
     checks = []
     if _compact(tax_id):
         key = _compact(tax_id)
@@ -74,7 +74,8 @@ def _exact(session: Session, tax_id: str | None, iban: str | None, sender_email:
     if domain and domain not in PUBLIC_MAIL_DOMAINS:
         checks.append(("sender e-mail domain", func.lower(Vendor.email).like(f"%@{domain}")))
     for reason, condition in checks:
-        found = session.execute(select(Vendor.id, Vendor.vendor_code, Vendor.name).where(condition, active)).all()
+        found = session.execute(
+            select(col(Vendor.id), col(Vendor.vendor_code), col(Vendor.name)).where(condition, active)).all()
         if len(found) == 1:
             vendor_id, code, name = found[0]
             return Suggestion(vendor_id, code, name, 100.0, f"same {reason}")
@@ -82,8 +83,8 @@ def _exact(session: Session, tax_id: str | None, iban: str | None, sender_email:
 
 
 def _by_name(session: Session, name: str, limit: int = 5) -> list[Suggestion]:
-    vendors = session.execute(select(Vendor.id, Vendor.vendor_code, Vendor.name, Vendor.legal_name)
-                              .where(Vendor.activity_status != "inactive")).all()
+    vendors = session.execute(select(col(Vendor.id), col(Vendor.vendor_code), col(Vendor.name), col(Vendor.legal_name))
+                              .where(col(Vendor.activity_status) != "inactive")).all()
     choices = {}
     for vendor_id, code, vendor_name, legal in vendors:
         choices[(vendor_id, code, vendor_name, "name")] = _comparable(vendor_name)

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, select as core_select
 from sqlmodel import Session, col, select
 from stdnum.us import ein as us_ein
 
@@ -23,6 +23,7 @@ from vrm_dashboard.db.models import (
     VendorDocument,
     VendorOnboarding,
     VendorTaxForm,
+    stored_id,
     utcnow,
 )
 from vrm_dashboard.domain.onboarding_rules import (
@@ -42,12 +43,12 @@ from vrm_dashboard.domain.vendor_rules import (
     mask,
     validate_vendor,
 )
+from vrm_dashboard.services.identity import user_admin, users
 from vrm_dashboard.services.mail import account_mail
 from vrm_dashboard.services.platform import audit, documents
-from vrm_dashboard.services.identity import user_admin, users
-from vrm_dashboard.services.vendors import records as vendors
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
+from vrm_dashboard.services.vendors import records as vendors
 
 INVITE, SIGNUP = "invite", "signup"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -113,7 +114,7 @@ def invite_vendor(session: Session, actor: Actor, name: str, email: str, country
     if _existing_login(session, email) is not None:
         raise FieldErrors({"email": "This e-mail address already has an account"})
     vendor = _new_vendor(session, actor, data)
-    session.add(VendorOnboarding(vendor_id=vendor.id, source=INVITE, state=ReviewState.IN_PROGRESS.value,
+    session.add(VendorOnboarding(vendor_id=stored_id(vendor), source=INVITE, state=ReviewState.IN_PROGRESS.value,
                                  invited_by_id=actor.user_id))
     user = users.create_account(session, actor, email, contact_name, secrets.token_urlsafe(32),
                                 [RoleName.VENDOR.value], vendor_id=vendor.id)
@@ -136,7 +137,7 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
                            "if you have forgotten it. If it was not you, you need do nothing.\n")
         return None
     vendor = _new_vendor(session, SIGNUP_ACTOR, data)
-    session.add(VendorOnboarding(vendor_id=vendor.id, source=SIGNUP, state=ReviewState.IN_PROGRESS.value))
+    session.add(VendorOnboarding(vendor_id=stored_id(vendor), source=SIGNUP, state=ReviewState.IN_PROGRESS.value))
     user = users.create_account(session, SIGNUP_ACTOR, email, contact_name, secrets.token_urlsafe(32),
                                 [RoleName.VENDOR.value], vendor_id=vendor.id)
     user_admin.invitation_for(session, SIGNUP_ACTOR, user, self_service=True)
@@ -232,7 +233,7 @@ def add_contact(session: Session, actor: Actor, data: ContactInput) -> VendorCon
                          .where(VendorContact.vendor_id == vendor.id)).one()
     if count >= MAX_CONTACTS:
         raise Conflict(f"A vendor has at most {MAX_CONTACTS} contacts: remove one first")
-    contact = VendorContact(vendor_id=vendor.id, name=name[:120], email=email, role=data.role.strip(),
+    contact = VendorContact(vendor_id=stored_id(vendor), name=name[:120], email=email, role=data.role.strip(),
                             phone=data.phone.strip()[:32])
     session.add(contact)
     session.flush()
@@ -299,7 +300,7 @@ def save_tax_form(session: Session, actor: Actor, data: TaxInput, vat_id: str, t
         raise FieldErrors(errors)
     form = session.exec(select(VendorTaxForm).where(VendorTaxForm.vendor_id == vendor.id)).first()
     before = _tax_summary(form)
-    form = form or VendorTaxForm(vendor_id=vendor.id, form="", name="", classification="", country="",
+    form = form or VendorTaxForm(vendor_id=stored_id(vendor), form="", name="", classification="", country="",
                                  address="", signer_name="")
     for key, value in vars(clean).items():
         setattr(form, key, value.value if key == "form" else value)
@@ -333,7 +334,8 @@ def add_document(session: Session, actor: Actor, content: bytes, filename: str, 
     if len(content) > MAX_DOCUMENT_BYTES:
         raise FieldErrors({"file": f"{filename} is larger than 10 MB"})
     stored = documents.store(session, content, filename, content_type)
-    row = VendorDocument(vendor_id=vendor.id, document_id=stored.id, kind=kind, uploaded_by_id=actor.user_id)
+    row = VendorDocument(vendor_id=stored_id(vendor), document_id=stored_id(stored), kind=kind,
+                         uploaded_by_id=actor.user_id)
     session.add(row)
     session.flush()
     audit.record(session, actor, "vendor.document_add", "vendor", vendor.id,
@@ -346,7 +348,7 @@ def remove_document(session: Session, actor: Actor, vendor_document_id: int) -> 
     row = session.get(VendorDocument, vendor_document_id)
     if row is None or row.vendor_id != vendor.id:
         raise NotFound("No such document of yours")
-    if _onboarding(session, vendor.id).state == ReviewState.APPROVED.value:
+    if _onboarding(session, stored_id(vendor)).state == ReviewState.APPROVED.value:
         raise Conflict("Documents of an approved profile stay on file: send a newer one instead")
     audit.record(session, actor, "vendor.document_remove", "vendor", vendor.id, before={"kind": row.kind})
     session.delete(row)
@@ -355,7 +357,7 @@ def remove_document(session: Session, actor: Actor, vendor_document_id: int) -> 
 def submit(session: Session, actor: Actor) -> VendorOnboarding:
     """Hand the profile to the reviewers; refused while anything is missing."""
     vendor = _own(session, actor)
-    onboarding = _onboarding(session, vendor.id)
+    onboarding = _onboarding(session, stored_id(vendor))
     if onboarding.state == ReviewState.APPROVED.value:
         raise Conflict("Your profile is approved already")
     missing = missing_items(_facts(session, vendor))
@@ -401,13 +403,14 @@ class OnboardingView:
 
 
 def _view(session: Session, vendor: Vendor) -> OnboardingView:
+    # SQLAlchemy's select: SQLModel's is typed for at most four columns.
     docs = session.execute(
-        select(VendorDocument.id, VendorDocument.kind, StoredDocument.filename, StoredDocument.size_bytes,
-               VendorDocument.uploaded_at)
-        .join(StoredDocument, StoredDocument.id == VendorDocument.document_id)
-        .where(VendorDocument.vendor_id == vendor.id).order_by(col(VendorDocument.id))).all()
+        core_select(col(VendorDocument.id), col(VendorDocument.kind), col(StoredDocument.filename),
+                    col(StoredDocument.size_bytes), col(VendorDocument.uploaded_at))
+        .join(StoredDocument, col(StoredDocument.id) == VendorDocument.document_id)
+        .where(col(VendorDocument.vendor_id) == vendor.id).order_by(col(VendorDocument.id))).all()
     return OnboardingView(
-        vendor=vendor, onboarding=_onboarding(session, vendor.id),
+        vendor=vendor, onboarding=_onboarding(session, stored_id(vendor)),
         contacts=list(session.exec(select(VendorContact).where(VendorContact.vendor_id == vendor.id)
                                    .order_by(col(VendorContact.id))).all()),
         tax_form=session.exec(select(VendorTaxForm).where(VendorTaxForm.vendor_id == vendor.id)).first(),
@@ -431,7 +434,9 @@ def document_file(session: Session, actor: Actor, vendor_document_id: int) -> St
     own = row is not None and actor.can(Action.PORTAL_USE) and actor.vendor_id == row.vendor_id
     if row is None or not (own or actor.can(Action.VENDOR_REVIEW)):
         raise NotFound("No such document")
-    return session.get(StoredDocument, row.document_id)
+    document = session.get(StoredDocument, row.document_id)
+    assert document is not None, "vendor_document.document_id is a foreign key"
+    return document
 
 
 # --- review ------------------------------------------------------------------------------
@@ -453,14 +458,15 @@ def review_queue(session: Session, actor: Actor, limit: int = 100) -> list[Revie
     waiting for review first, oldest first."""
     require(actor, Action.VENDOR_REVIEW)
     state = func.coalesce(VendorOnboarding.state, ReviewState.IN_PROGRESS.value)
+    # SQLAlchemy's select: SQLModel's is typed for at most four columns.
     rows = session.execute(
-        select(Vendor.id, Vendor.vendor_code, Vendor.name, Vendor.country,
-               func.coalesce(VendorOnboarding.source, "admin"), state, VendorOnboarding.submitted_at,
-               func.coalesce(VendorOnboarding.created_at, Vendor.created_at))
-        .outerjoin(VendorOnboarding, VendorOnboarding.vendor_id == Vendor.id)
-        .where(Vendor.activity_status == ActivityStatus.ONBOARDING.value)
-        .order_by(state != ReviewState.SUBMITTED.value, col(VendorOnboarding.submitted_at), Vendor.created_at,
-                  Vendor.id)
+        core_select(col(Vendor.id), col(Vendor.vendor_code), col(Vendor.name), col(Vendor.country),
+                    func.coalesce(VendorOnboarding.source, "admin"), state, col(VendorOnboarding.submitted_at),
+                    func.coalesce(VendorOnboarding.created_at, Vendor.created_at))
+        .outerjoin(VendorOnboarding, col(VendorOnboarding.vendor_id) == Vendor.id)
+        .where(col(Vendor.activity_status) == ActivityStatus.ONBOARDING.value)
+        .order_by(state != ReviewState.SUBMITTED.value, col(VendorOnboarding.submitted_at), col(Vendor.created_at),
+                  col(Vendor.id))
         .limit(limit)).all()
     return [ReviewRow(*r) for r in rows]
 
@@ -474,7 +480,7 @@ def approve(session: Session, actor: Actor, vendor_id: int) -> Vendor:
     """The vendor becomes Active: only once nothing is missing."""
     require(actor, Action.VENDOR_REVIEW)
     vendor = vendors.get_vendor(session, vendor_id)
-    onboarding = _onboarding(session, vendor.id)
+    onboarding = _onboarding(session, stored_id(vendor))
     if onboarding.state == ReviewState.APPROVED.value:
         raise Conflict(f"{vendor.name} is approved already")
     missing = missing_items(_facts(session, vendor))
@@ -500,7 +506,7 @@ def request_changes(session: Session, actor: Actor, vendor_id: int, note: str) -
     if not note:
         raise FieldErrors({"note": "Tell the vendor what to change"})
     vendor = vendors.get_vendor(session, vendor_id)
-    onboarding = _onboarding(session, vendor.id)
+    onboarding = _onboarding(session, stored_id(vendor))
     if onboarding.state == ReviewState.APPROVED.value:
         raise Conflict(f"{vendor.name} is approved already")
     before = onboarding.state

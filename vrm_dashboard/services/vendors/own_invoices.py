@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
-from vrm_dashboard.db.models import EmailDelivery, Invoice, StoredDocument
+from vrm_dashboard.db.models import EmailDelivery, Invoice, StoredDocument, stored_id
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_STATUS, VendorPaymentStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rendering.invoice_file import render_file
@@ -44,17 +44,17 @@ def _vendor_id(actor: Actor) -> int:
     return actor.vendor_id
 
 
-def _conditions(vendor_id: int, query: VendorInvoiceQuery) -> list:
+def _conditions(vendor_id: int, query: VendorInvoiceQuery) -> list[ColumnElement[bool]]:
     # A vendor's invoices are payables to it; customer invoices never belong to a vendor.
-    found = [Invoice.vendor_id == vendor_id, Invoice.organization_id.is_(None)]
+    found = [col(Invoice.vendor_id) == vendor_id, col(Invoice.organization_id).is_(None)]
     number = query.number.strip().lower()
     if number:
         like = f"%{number}%"
         found.append(or_(func.lower(Invoice.number).like(like), func.lower(Invoice.vendor_invoice_number).like(like)))
     if query.issued_from:
-        found.append(Invoice.issue_date >= query.issued_from)
+        found.append(col(Invoice.issue_date) >= query.issued_from)
     if query.issued_to:
-        found.append(Invoice.issue_date <= query.issued_to)
+        found.append(col(Invoice.issue_date) <= query.issued_to)
     if query.payment_status:
         try:
             group = VendorPaymentStatus(query.payment_status)
@@ -93,12 +93,13 @@ def own_invoice_file(session: Session, actor: Actor, invoice_id: int) -> Invoice
     if invoice is None or invoice.vendor_id != vendor_id or invoice.organization_id is not None:
         # The same answer whether it exists or not: another vendor learns nothing.
         raise NotFound("No such invoice of yours")
-    stored_id = invoice.document_id or session.exec(
+    document_id = invoice.document_id or session.exec(
         select(EmailDelivery.document_id).where(EmailDelivery.invoice_id == invoice.id,
                                                 col(EmailDelivery.sent_at).is_not(None))).first()
-    if stored_id is not None:
-        stored = session.get(StoredDocument, stored_id)
+    if document_id is not None:
+        stored = session.get(StoredDocument, document_id)
+        assert stored is not None, "invoice.document_id and email_delivery.document_id are foreign keys"
         return InvoiceFile(stored.content, stored.filename, stored.content_type)
-    document = invoice_documents.documents_of(session, [invoice])[invoice.id]
+    document = invoice_documents.documents_of(session, [invoice])[stored_id(invoice)]
     return InvoiceFile(render_file(document), invoice_documents.filename_of(invoice), "application/pdf")
 

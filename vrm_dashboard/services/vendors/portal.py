@@ -4,11 +4,10 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from vrm_dashboard.db.models import Notification, PaymentTransaction
-
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.vendors import records as vendors
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import PermissionDenied
+from vrm_dashboard.services.vendors import records as vendors
 
 
 def own_vendor_card(session: Session, actor: Actor) -> vendors.VendorCard:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import RateCard, RateRule, utcnow
 from vrm_dashboard.domain.money import Money, MoneyError, check_currency
@@ -75,8 +75,8 @@ def set_rate_rule(session: Session, actor: Actor, vendor_id: int, activity_type:
         errors["rate_card"] = "set the vendor's rate card (currency) first"
     if errors:
         raise FieldErrors(errors)
-    rule = session.execute(select(RateRule).where(RateRule.vendor_id == vendor_id,
-                                                  RateRule.activity_type == kind)).scalar_one_or_none()
+    rule = session.execute(select(RateRule).where(col(RateRule.vendor_id) == vendor_id,
+                                                  col(RateRule.activity_type) == kind)).scalar_one_or_none()
     before = audit.snapshot(rule)
     rule = rule or RateRule(vendor_id=vendor_id, activity_type=kind)
     rule.per_unit_rate, rule.revenue_share_percent = rate, share
@@ -89,6 +89,6 @@ def set_rate_rule(session: Session, actor: Actor, vendor_id: int, activity_type:
 def rates_of(session: Session, actor: Actor, vendor_id: int) -> tuple[RateCard | None, list[RateRule]]:
     """A vendor's rate card and rules, for the vendor card."""
     require(actor, Action.VENDOR_VIEW)
-    rules = session.execute(select(RateRule).where(RateRule.vendor_id == vendor_id)
+    rules = session.execute(select(RateRule).where(col(RateRule.vendor_id) == vendor_id)
                             .order_by(RateRule.activity_type)).scalars().all()
     return session.get(RateCard, vendor_id), list(rules)

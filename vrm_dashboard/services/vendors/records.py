@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_, select as core_select
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from vrm_dashboard.db.models import (
@@ -18,6 +20,7 @@ from vrm_dashboard.db.models import (
     Vendor,
     VendorBalance,
     VendorContact,
+    stored_id,
     utcnow,
 )
 from vrm_dashboard.domain.permissions import Action, RoleName
@@ -29,20 +32,20 @@ from vrm_dashboard.domain.vendor_rules import (
     mask,
     validate_vendor,
 )
-from vrm_dashboard.services.platform import settings as app_settings, audit
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import NotFound
 
 MAX_PAGE_SIZE = 100
-SORTABLE = {
-    "name": Vendor.name,
-    "vendor_code": Vendor.vendor_code,
-    "payment_method": Vendor.payment_method,
-    "payment_source": Vendor.payment_source,
-    "activity_status": Vendor.activity_status,
-    "country": Vendor.country,
-    "created_at": Vendor.created_at,
+SORTABLE: dict[str, Mapped[object]] = {
+    "name": col(Vendor.name),
+    "vendor_code": col(Vendor.vendor_code),
+    "payment_method": col(Vendor.payment_method),
+    "payment_source": col(Vendor.payment_source),
+    "activity_status": col(Vendor.activity_status),
+    "country": col(Vendor.country),
+    "created_at": col(Vendor.created_at),
 }
 UPCOMING_DAYS = 14
 BANK_FIELDS = ("iban", "bic", "account_number", "routing_number", "paypal_email")
@@ -106,8 +109,8 @@ class VendorPage:
     upcoming: list[UpcomingPayout] = field(default_factory=list)
 
 
-def _filters(query: VendorQuery) -> list:
-    conditions = []
+def _filters(query: VendorQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     term = query.search.strip()
     if term:
         pattern = f"%{term.lower()}%"
@@ -115,13 +118,13 @@ def _filters(query: VendorQuery) -> list:
             or_(func.lower(Vendor.name).like(pattern), func.lower(Vendor.vendor_code).like(pattern))
         )
     if query.activity_status:
-        conditions.append(Vendor.activity_status == query.activity_status)
+        conditions.append(col(Vendor.activity_status) == query.activity_status)
     if query.payment_method:
-        conditions.append(Vendor.payment_method == query.payment_method)
+        conditions.append(col(Vendor.payment_method) == query.payment_method)
     if query.payment_source:
-        conditions.append(Vendor.payment_source == query.payment_source)
+        conditions.append(col(Vendor.payment_source) == query.payment_source)
     if query.country:
-        conditions.append(Vendor.country == query.country.upper())
+        conditions.append(col(Vendor.country) == query.country.upper())
     return conditions
 
 
@@ -133,15 +136,16 @@ def list_vendors(session: Session, actor: Actor, query: VendorQuery, today: date
     total_rows = session.exec(select(func.count()).select_from(Vendor).where(*conditions)).one()
     page_count = max(1, -(-total_rows // page_size))
     page = max(1, min(query.page, page_count))
-    sort_column = SORTABLE.get(query.sort, Vendor.name)
-    order = [sort_column.desc() if query.descending else sort_column.asc(), Vendor.id.asc()]
+    sort_column = SORTABLE.get(query.sort, col(Vendor.name))
+    order: list[ColumnElement[Any]] = [sort_column.desc() if query.descending else sort_column.asc(),
+                                       col(Vendor.id).asc()]
     vendors = session.exec(
         select(Vendor).where(*conditions).order_by(*order)
         .offset((page - 1) * page_size).limit(page_size)
     ).all()
     rows = [
         VendorRow(
-            id=v.id, vendor_code=v.vendor_code, name=v.name, country=v.country,
+            id=stored_id(v), vendor_code=v.vendor_code, name=v.name, country=v.country,
             currency=v.currency, payment_method=v.payment_method,
             payment_source=v.payment_source, activity_status=v.activity_status,
         )
@@ -157,15 +161,18 @@ def list_vendors(session: Session, actor: Actor, query: VendorQuery, today: date
     )
 
 
-def totals_by_payment_method(session: Session, conditions: list) -> list[MethodTotal]:
+def totals_by_payment_method(session: Session, conditions: list[ColumnElement[bool]]) -> list[MethodTotal]:
     """Invoiced, paid and open amounts per payment method and currency, from the balances."""
     b = VendorBalance
-    result = session.exec(
-        select(
-            Vendor.payment_method, b.currency, func.count(func.distinct(Vendor.id)),
-            func.sum(b.invoice_count), func.sum(b.invoiced_minor), func.sum(b.paid_minor), func.sum(b.open_minor),
+    # SQLAlchemy's select (SQLModel's is typed for at most four columns), so execute, not exec:
+    # the rows are the same.
+    result = session.execute(
+        core_select(
+            col(Vendor.payment_method), col(b.currency), func.count(func.distinct(col(Vendor.id))),
+            func.sum(col(b.invoice_count)), func.sum(col(b.invoiced_minor)), func.sum(col(b.paid_minor)),
+            func.sum(col(b.open_minor)),
         )
-        .join(b, b.vendor_id == Vendor.id)
+        .join(b, col(b.vendor_id) == Vendor.id)
         .where(*conditions)
         .group_by(Vendor.payment_method, b.currency)
         .order_by(Vendor.payment_method, b.currency)
@@ -177,7 +184,8 @@ def totals_by_payment_method(session: Session, conditions: list) -> list[MethodT
     ]
 
 
-def upcoming_payouts(session: Session, conditions: list, today: date, limit: int = 10) -> list[UpcomingPayout]:
+def upcoming_payouts(session: Session, conditions: list[ColumnElement[bool]], today: date,
+                     limit: int = 10) -> list[UpcomingPayout]:
     """The soonest payouts still to be paid in the next two weeks."""
     found: list[UpcomingPayout] = []
     # One index-ordered scan per waiting status, merged here: a single query over both
@@ -185,18 +193,18 @@ def upcoming_payouts(session: Session, conditions: list, today: date, limit: int
     for status in (PayoutStatus.PAYOUT_APPROVAL.value, PayoutStatus.AWAITING_PAYOUT.value):
         result = session.exec(
             select(Payout, Vendor.vendor_code, Vendor.name)
-            .join(Vendor, Vendor.id == Payout.vendor_id)
+            .join(Vendor, col(Vendor.id) == Payout.vendor_id)
             .where(
                 Payout.status == status,
                 Payout.pay_date >= today,
                 Payout.pay_date <= today + timedelta(days=UPCOMING_DAYS),
                 *conditions,
             )
-            .order_by(Payout.pay_date, Payout.id)
+            .order_by(col(Payout.pay_date), col(Payout.id))
             .limit(limit)
         ).all()
         found.extend(
-            UpcomingPayout(p.id, p.vendor_id, code, name, p.pay_date, p.amount_minor, p.currency, p.status)
+            UpcomingPayout(stored_id(p), p.vendor_id, code, name, p.pay_date, p.amount_minor, p.currency, p.status)
             for p, code, name in result
         )
     found.sort(key=lambda u: (u.pay_date, u.payout_id))
@@ -267,8 +275,8 @@ def save_vendor(session: Session, actor: Actor, vendor: Vendor, data: VendorInpu
 def _tell_admins_bank_details_changed(session: Session, actor: Actor, vendor: Vendor) -> None:
     """Fraud control: admins hear of every change of payout account, and its payouts wait."""
     hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))
-    admins = session.exec(select(User.id).join(UserRole, UserRole.user_id == User.id)
-                          .join(Role, Role.id == UserRole.role_id)
+    admins = session.exec(select(User.id).join(UserRole, col(UserRole.user_id) == User.id)
+                          .join(Role, col(Role.id) == UserRole.role_id)
                           .where(Role.name == RoleName.ADMIN.value, User.is_active)).all()
     for admin_id in admins:
         session.add(Notification(

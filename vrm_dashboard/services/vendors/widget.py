@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import Payout, Vendor
+from vrm_dashboard.db.models import Payout, Vendor, stored_id
 from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit, signed_tokens
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
-from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
+from vrm_dashboard.services.platform import audit, signed_tokens
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors, NotAuthenticated, NotFound, PermissionDenied
+from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
 
 PURPOSE = "widget"
 MAX_LIFETIME = timedelta(days=30)
@@ -77,8 +77,9 @@ def widget_data(session: Session, token: str, limit: int = 5) -> WidgetData:
     vendor = session.get(Vendor, int(vendor_id))
     if vendor is None:
         raise NotFound("No such vendor")
-    payouts = session.execute(select(Payout.pay_date, Payout.amount_minor, Payout.currency, Payout.status)
-                              .where(Payout.vendor_id == vendor.id)
-                              .order_by(Payout.pay_date.desc(), Payout.id.desc()).limit(limit)).all()
-    return WidgetData(vendor.name, vendor.vendor_code, invoice_rollup.vendor_balances(session, vendor.id),
+    payouts = session.execute(select(col(Payout.pay_date), col(Payout.amount_minor), col(Payout.currency),
+                                     col(Payout.status))
+                              .where(col(Payout.vendor_id) == vendor.id)
+                              .order_by(col(Payout.pay_date).desc(), col(Payout.id).desc()).limit(limit)).all()
+    return WidgetData(vendor.name, vendor.vendor_code, invoice_rollup.vendor_balances(session, stored_id(vendor)),
                       [WidgetPayout(d, a, c, PAYOUT_STATUS_LABELS.get(s, s)) for d, a, c, s in payouts], expires)
