@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
     ids = list(range(2, args.organizations + 2))
     with Session(engine()) as session:
         started = time.perf_counter()
-        changed = organizations.set_terms(session, actor, ids, 45, today=today)
+        changed = organizations.set_terms(session, actor, ids, 45, today=today).changed
         session.commit()
         elapsed = time.perf_counter() - started
         history = session.execute(select(func.count()).select_from(PaymentTermsChange)).scalar_one()

@@ -7,8 +7,8 @@ from datetime import date
 from typing import Any
 
 import reflex as rx
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, SQLModel
 
 from vrm_dashboard import config
 from vrm_dashboard.db import engine as engine_module
@@ -93,3 +93,8 @@ def use_database(url: str) -> Engine:
     config.settings.cache_clear()
     engine_module.engine.cache_clear()
     return engine_module.engine()
+
+
+def count_rows(session: Session, model: type[SQLModel]) -> int:
+    """How many rows a table holds."""
+    return int(session.execute(select(func.count()).select_from(model)).scalar_one())

@@ -3,10 +3,9 @@ import io
 
 import openpyxl
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
-from tests.helpers import make_user, vendor_input
+from tests.helpers import count_rows, make_user, vendor_input
 from vrm_dashboard.db.models import ActivityRecord, Intake, Invoice, InvoiceLine
 from vrm_dashboard.services.intake import activity_import
 from vrm_dashboard.services.platform.errors import PermissionDenied
@@ -34,9 +33,6 @@ def rated(session):
     return dict(finance=finance, acme=acme, beta=beta)
 
 
-def _count(session, model):
-    return session.execute(select(func.count()).select_from(model)).scalar_one()
-
 
 def test_activity_becomes_one_invoice_per_vendor_and_period_with_its_computation(session, rated):
     result = activity_import.import_activity_file(session, rated["finance"], CSV, "october.csv")
@@ -62,7 +58,7 @@ def test_importing_the_same_file_again_creates_nothing(session, rated):
     again = activity_import.import_activity_file(session, rated["finance"], CSV, "october-copy.csv")
     session.commit()
     assert again.rows_new == 0 and again.invoices == []
-    assert _count(session, ActivityRecord) == 4 and _count(session, Invoice) == 1
+    assert count_rows(session, ActivityRecord) == 4 and count_rows(session, Invoice) == 1
 
 
 def test_late_rows_update_a_draft_and_carry_over_below_the_minimum(session, rated):
@@ -96,7 +92,7 @@ def test_a_file_with_bad_rows_is_refused_whole_with_row_numbers(session, rated):
     assert "unknown currency XYZ" in reasons[7]
     assert "no rate rule" in reasons[8]
     assert 2 not in reasons
-    assert _count(session, ActivityRecord) == 0 and _count(session, Invoice) == 0
+    assert count_rows(session, ActivityRecord) == 0 and count_rows(session, Invoice) == 0
     failed = session.execute(select(Intake)).scalar_one()
     assert failed.status == "failed" and "row 3: unknown vendor NOPE-9" in failed.reason
 

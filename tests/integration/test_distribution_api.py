@@ -23,7 +23,7 @@ from vrm_dashboard.db.models import EmailDelivery, Invoice, InvoiceDispute
 from vrm_dashboard.services.distribution import dispatch as distribution
 from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
-from vrm_dashboard.ui.states.distribution import DistributionState
+from vrm_dashboard.ui.states.distribution import DistributionState, ReissueLine
 
 
 @pytest.fixture
@@ -103,15 +103,15 @@ def test_the_screen_refuses_distribution_actions_a_role_may_not_take(db, sent):
         session.commit()
         dispute_id = str(dispute.id)
     viewer.reissue_dispute, viewer.reissue_lines, viewer.reissue_tax = dispute_id, [
-        {"description": "Fixed", "quantity": "1", "unit_price": "1.00"}], "0"
+        ReissueLine(description="Fixed", quantity="1", unit_price="1.00")], "0"
     _call(DistributionState, viewer, "reissue")
     assert "does not allow" in viewer.reissue_error
     finance = _state(DistributionState, _token(db, "finance_manager"))
     _call(DistributionState, finance, "load")
-    assert [d["number"] for d in finance.dispute_rows] == ["AR-2026-0042"]
-    assert {r["number"] for r in finance.rows} == {"SB-2026-0001", "AR-2026-0042"}
+    assert [d.number for d in finance.dispute_rows] == ["AR-2026-0042"]
+    assert {r.number for r in finance.rows} == {"SB-2026-0001", "AR-2026-0042"}
     _call(DistributionState, finance, "open_reissue", dispute_id)
-    assert finance.reissue_open and [l["description"] for l in finance.reissue_lines] == [
+    assert finance.reissue_open and [l.description for l in finance.reissue_lines] == [
         "Sponsored post", "Banner campaign"]
     _call(DistributionState, finance, "set_line", 1, "description", "Banner campaign, corrected")
     _call(DistributionState, finance, "reissue")

@@ -3,10 +3,9 @@ import io
 
 import pytest
 from fpdf import FPDF
-from sqlalchemy import func
 from sqlmodel import select
 
-from tests.helpers import make_user, vendor_input
+from tests.helpers import count_rows, make_user, vendor_input
 from tests.invoice_corpus import make_invoice
 from vrm_dashboard.db.models import Intake, Invoice, InvoiceLine, StoredDocument
 from vrm_dashboard.domain.money import to_major_string
@@ -26,9 +25,6 @@ def sample():
     return make_invoice(7, "de", "classic")
 
 
-def _count(session, model):
-    return session.execute(select(func.count()).select_from(model)).scalar_one()
-
 
 def test_a_parsed_invoice_matched_by_vat_id_is_draft_valid_with_its_lines(session, finance, sample):
     vendor = vendor_service.create_vendor(session, finance, vendor_input(
@@ -40,7 +36,7 @@ def test_a_parsed_invoice_matched_by_vat_id_is_draft_valid_with_its_lines(sessio
     assert invoice.vendor_id == vendor.id and invoice.status == "draft_valid" and invoice.kind == "parsed"
     assert invoice.vendor_invoice_number == sample.truth["invoice_number"]
     assert to_major_string(invoice.total_minor, invoice.currency) == sample.truth["total"]
-    assert _count(session, InvoiceLine) == len(sample.lines)
+    assert count_rows(session, InvoiceLine) == len(sample.lines)
     document = session.get(StoredDocument, invoice.document_id)
     assert document.content == sample.pdf
 
@@ -69,7 +65,7 @@ def test_the_same_file_twice_is_held_as_a_duplicate_not_created_again(session, f
     second = invoice_intake.receive_invoice(session, finance, sample.pdf, "b.pdf", channel="mailbox")
     session.commit()
     assert second.status == "duplicate" and second.invoice_id == first.invoice_id
-    assert _count(session, Invoice) == 1
+    assert count_rows(session, Invoice) == 1
 
 
 def test_same_vendor_and_number_in_another_file_stays_draft_as_a_duplicate(session, finance):
@@ -132,7 +128,7 @@ def test_bad_files_are_recorded_as_failed_intakes_and_change_nothing_else(sessio
     assert outcome.status == "failed" and message in outcome.message
     intake = session.execute(select(Intake)).scalar_one()
     assert intake.status == "failed" and message in intake.reason
-    assert _count(session, Invoice) == 0 and _count(session, StoredDocument) == 0
+    assert count_rows(session, Invoice) == 0 and count_rows(session, StoredDocument) == 0
 
 
 def test_an_oversized_file_is_refused(session, finance, monkeypatch):

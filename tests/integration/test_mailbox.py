@@ -3,10 +3,10 @@ from email.message import EmailMessage
 
 import pytest
 from imap_tools import AND, MailBoxUnencrypted
-from sqlalchemy import func
 from sqlmodel import select
 
 from tests import imap_server
+from tests.helpers import count_rows
 from tests.invoice_corpus import make_invoice
 from vrm_dashboard.db.models import Intake, Invoice
 from vrm_dashboard.services.intake import mailbox
@@ -35,9 +35,6 @@ def _clear(imap):
         box.delete([m.uid for m in box.fetch(AND(all=True), mark_seen=False)])
 
 
-def _count(session, model):
-    return session.execute(select(func.count()).select_from(model)).scalar_one()
-
 
 def test_a_mailed_invoice_becomes_a_draft_once(session, imap):
     _clear(imap)
@@ -52,7 +49,7 @@ def test_a_mailed_invoice_becomes_a_draft_once(session, imap):
     assert "no PDF or XML invoice" in no_attachment.reason
     # The next poll finds nothing new: both messages are marked processed.
     assert mailbox.poll_mailbox(session, imap) == 0
-    assert _count(session, Invoice) == 1
+    assert count_rows(session, Invoice) == 1
 
 
 def test_a_message_taken_again_after_a_crash_is_not_a_second_invoice(session, imap, monkeypatch):
@@ -64,6 +61,6 @@ def test_a_message_taken_again_after_a_crash_is_not_a_second_invoice(session, im
         mailbox.poll_mailbox(session, imap)
     monkeypatch.undo()
     assert mailbox.poll_mailbox(session, imap) == 1
-    assert _count(session, Invoice) == 1
+    assert count_rows(session, Invoice) == 1
     statuses = sorted(s for (s,) in session.execute(select(Intake.status)).all())
     assert statuses == ["accepted", "duplicate"]

@@ -119,7 +119,7 @@ def test_the_screen_refuses_payout_actions_a_role_may_not_take(db, paid):
     assert viewer.rows and not viewer.can_manage
     viewer.totals, viewer.totals_at = [], ""
     _call(PayoutsState, viewer, "tick", "")
-    assert [t["label"] for t in viewer.totals] == ["Awaiting", "Processing", "Paid", "Failed"]
+    assert [t.label for t in viewer.totals] == ["Awaiting", "Processing", "Paid", "Failed"]
     assert viewer.totals_at
     viewer.bank_references = {str(manual.id): "SNEAKY"}
     _call(PayoutsState, viewer, "mark_paid", str(manual.id))

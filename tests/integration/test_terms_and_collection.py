@@ -89,7 +89,7 @@ def test_each_admin_sees_and_changes_only_the_organizations_directly_below_their
         organizations.set_terms(session, h.distributor_admin, [h.customer.id, h.end_customer.id], 60, today=TODAY)
     session.rollback()
     assert session.get(Organization, h.customer.id).payment_terms_days is None
-    assert organizations.set_terms(session, h.seller_admin, [h.end_customer.id], 60, today=TODAY) == 1
+    assert organizations.set_terms(session, h.seller_admin, [h.end_customer.id], 60, today=TODAY).changed == 1
 
 
 @pytest.mark.parametrize("bad", ["-1", "30.5", "net 30", "", "99999"])
@@ -104,13 +104,13 @@ def test_terms_that_are_not_whole_days_are_refused_and_change_nothing(session, b
 def test_bulk_terms_are_kept_as_history_audited_and_back_to_default_on_request(session):
     h = hierarchy(session)
     ids = [h.customer.id, h.seller.id]
-    assert organizations.set_terms(session, h.distributor_admin, ids, "45", today=TODAY) == 2
+    assert organizations.set_terms(session, h.distributor_admin, ids, "45", today=TODAY).changed == 2
     session.commit()
     rows = {r.name: r for r in organizations.list_organizations(session, h.distributor_admin, today=TODAY).rows}
     assert rows["Contoso"].payment_terms_days == 45 and not rows["Contoso"].uses_default
     assert rows["Contoso"].pending_from == date(2026, 12, 1)
     assert rows["Contoso"].updated_by == "dist@northwind.example"
-    assert organizations.set_terms(session, h.distributor_admin, ids, "45", today=TODAY) == 0
+    assert organizations.set_terms(session, h.distributor_admin, ids, "45", today=TODAY).changed == 0
     organizations.set_terms(session, h.distributor_admin, [h.customer.id], "default", today=TODAY)
     session.commit()
     history = organizations.terms_history(session, h.distributor_admin, h.customer.id)
@@ -353,7 +353,7 @@ def test_crafted_events_cannot_reach_beyond_the_users_organizations(db):
         token = _signed_in(session, "admin@fabrikam.example")
     terms = _state(TermsState, token)
     _call(TermsState, terms, "load")
-    assert [r["name"] for r in terms.rows] == ["Tailspin"]
+    assert [r.name for r in terms.rows] == ["Tailspin"]
     # The distributor's direct customer, ticked and changed by hand-made events.
     _call(TermsState, terms, "toggle_row", str(h.customer.id))
     _call(TermsState, terms, "set_bulk_value", "5")

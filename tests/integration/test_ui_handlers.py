@@ -63,7 +63,7 @@ def test_finance_adds_a_vendor_through_the_form_handler(db):
         _call(VendorsState, state, "set_field", name, value)
     _call(VendorsState, state, "save_vendor", None)
     assert state.form_errors == {} and not state.form_open
-    assert [r["vendor_code"] for r in state.rows] == ["UI-1"]
+    assert [r.vendor_code for r in state.rows] == ["UI-1"]
 
 
 def test_sign_in_handler_shows_the_reason_on_failure(db):
@@ -80,13 +80,13 @@ def test_rate_cards_and_mappings_change_only_for_roles_that_may(db):
     from vrm_dashboard.db.models import ActivitySource, RateCard
     from vrm_dashboard.services.vendors import records as vendor_service
     from vrm_dashboard.ui.states.intake import IntakeState
-    from vrm_dashboard.ui.states.vendor_card import VendorCardState
+    from vrm_dashboard.ui.states.vendor_card import RateRuleRow, VendorCardState, VendorDetails
 
     with Session(db) as session:
         vendor_id = vendor_service.create_vendor(session, SYSTEM, vendor_input()).id
         session.commit()
     viewer = _state(VendorCardState, _token(db, "viewer"))
-    viewer.vendor = {"id": str(vendor_id)}
+    viewer.vendor = VendorDetails(id=str(vendor_id))
     viewer.rate_card = {"currency": "EUR", "flat_fee": "5", "minimum_payout": "0"}
     _call(VendorCardState, viewer, "save_rate_card")
     assert "does not allow" in viewer.rates_message
@@ -98,13 +98,13 @@ def test_rate_cards_and_mappings_change_only_for_roles_that_may(db):
         assert session.get(RateCard, vendor_id) is None
         assert session.execute(select(func.count()).select_from(ActivitySource)).scalar_one() == 0
     finance = _state(VendorCardState, _token(db, "finance_manager"))
-    finance.vendor = {"id": str(vendor_id)}
+    finance.vendor = VendorDetails(id=str(vendor_id))
     finance.rate_card = {"currency": "EUR", "flat_fee": "5.00", "minimum_payout": "25"}
     _call(VendorCardState, finance, "save_rate_card")
     finance.new_rule = {"activity_type": "Clicks", "per_unit_rate": "0.015", "revenue_share_percent": ""}
     _call(VendorCardState, finance, "save_rule")
     assert finance.rates_message == "Rate rule saved."
-    assert finance.rate_rules == [{"activity_type": "clicks", "per_unit_rate": "0.015", "revenue_share_percent": ""}]
+    assert finance.rate_rules == [RateRuleRow(activity_type="clicks", per_unit_rate="0.015", revenue_share_percent="")]
     finance.new_rule = {"activity_type": "sales", "per_unit_rate": "", "revenue_share_percent": "150"}
     _call(VendorCardState, finance, "save_rule")
     assert "between 0 and 100" in finance.rates_message
@@ -135,10 +135,10 @@ def test_upload_handlers_import_for_importers_and_refuse_others(db):
                    b"UP-1,Uploaded One,a@up.example,DE,EUR,sepa,DE89370400440532013000\n")
     viewer = _state(IntakeState, _token(db, "viewer"))
     _run(IntakeState.event_handlers["upload_vendors"].fn(viewer, [_Upload("v.csv", vendors_csv)]))
-    assert viewer.results[0]["status"] == "Refused" and "does not allow" in viewer.results[0]["message"]
+    assert viewer.results[0].status == "Refused" and "does not allow" in viewer.results[0].message
     finance = _state(IntakeState, _token(db, "finance_manager"))
     _run(IntakeState.event_handlers["upload_vendors"].fn(finance, [_Upload("v.csv", vendors_csv)]))
-    assert finance.results[0]["message"] == "Imported 1 vendor"
+    assert finance.results[0].message == "Imported 1 vendor"
     with Session(db) as session:
         assert session.execute(select(Vendor).where(Vendor.vendor_code == "UP-1")).scalar_one().name == "Uploaded One"
 

@@ -258,7 +258,7 @@ def test_vendor_a_cannot_touch_vendor_b_through_crafted_reflex_events(db):
     assert "No such document of yours" in profile.message
     portal = _state(PortalState, token)
     PortalState.event_handlers["load"].fn(portal)
-    assert {i["number"] for i in portal.invoices} == {"A-INV-1", "A-INV-2"}
+    assert {i.number for i in portal.invoices} == {"A-INV-1", "A-INV-2"}
     portal.dispute_invoice, portal.dispute_reason = str(b_inv_id), "I want to see B's invoice"
     PortalState.event_handlers["submit_dispute"].fn(portal)
     assert portal.dispute_message

@@ -2,10 +2,9 @@
 import json
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
-from tests.helpers import make_invoice, make_user, vendor_input
+from tests.helpers import count_rows, make_invoice, make_user, vendor_input
 from vrm_dashboard.db.models import AuditEntry, Invoice, Vendor
 from vrm_dashboard.domain.invoice_status import IllegalTransition
 from vrm_dashboard.domain.permissions import Action
@@ -14,10 +13,6 @@ from vrm_dashboard.services.invoices import records as invoices, rollup as invoi
 from vrm_dashboard.services.platform.actors import load_actor
 from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
 from vrm_dashboard.services.vendors import records as svc
-
-
-def _count(session, model):
-    return session.exec(select(func.count()).select_from(model)).one()
 
 
 def test_adding_a_vendor_is_audited_with_who_and_what(session):
@@ -42,12 +37,12 @@ def test_bad_input_gets_a_message_and_changes_nothing(session, overrides, field)
     finance = make_user(session, "finance_manager")
     svc.create_vendor(session, finance, vendor_input())
     session.commit()
-    before = (_count(session, Vendor), _count(session, AuditEntry))
+    before = (count_rows(session, Vendor), count_rows(session, AuditEntry))
     with pytest.raises(FieldErrors) as caught:
         svc.create_vendor(session, finance, vendor_input(**overrides))
     session.rollback()
     assert field in caught.value.errors
-    assert (_count(session, Vendor), _count(session, AuditEntry)) == before
+    assert (count_rows(session, Vendor), count_rows(session, AuditEntry)) == before
 
 
 def test_edit_records_before_and_after_and_stamps_bank_changes(session):

@@ -51,8 +51,8 @@ class TermsChange(BaseModel):
 @router.put("/organizations/payment-terms")
 def set_payment_terms(body: TermsChange, actor: Actor = Depends(current_actor),
                       session: Session = Depends(db_session)) -> dict:
-    changed = organizations.set_terms(session, actor, body.organization_ids, body.payment_terms_days)
-    return {"changed": changed}
+    change = organizations.set_terms(session, actor, body.organization_ids, body.payment_terms_days)
+    return {"changed": change.changed, "effective_from": change.effective_from.isoformat()}
 
 
 class Billing(BaseModel):

@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.config import settings
 from vrm_dashboard.domain.money import format_money
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
@@ -27,9 +26,7 @@ class WidgetRequest(BaseModel):
 def make_widget_link(vendor_id: int, body: WidgetRequest, actor: Actor = Depends(current_actor),
                      session: Session = Depends(db_session)) -> dict:
     link = vendor_widget.make_link(session, actor, vendor_id, body.hours)
-    url = f"{settings().public_url}/api/v1/widget/{link.token}"
-    return {"url": url, "expires_at": link.expires_at.isoformat(),
-            "iframe": f'<iframe src="{url}" width="360" height="300" style="border:0"></iframe>'}
+    return {"url": link.url, "expires_at": link.expires_at.isoformat(), "iframe": link.iframe}
 
 
 @router.get("/widget/{token}.json")

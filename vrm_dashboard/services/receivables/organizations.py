@@ -204,8 +204,17 @@ def iter_organizations(session: Session, actor: Actor, query: OrganizationQuery 
         offset += chunk
 
 
+@dataclass(frozen=True)
+class TermsChange:
+    """What a terms change did: how many organizations changed, to what, and from when."""
+
+    changed: int
+    days: int | None  # None: back to the default terms
+    effective_from: date
+
+
 def set_terms(session: Session, actor: Actor, organization_ids: list[int], value: object,
-              today: date | None = None) -> int:
+              today: date | None = None) -> TermsChange:
     """Set the terms of one or many organizations: a whole number of days, or "default".
     Invoices generated from the first day of next month use them; nothing issued changes.
     All or nothing: one organization out of scope refuses the whole change."""
@@ -225,10 +234,10 @@ def set_terms(session: Session, actor: Actor, organization_ids: list[int], value
         select(col(Organization.id), col(Organization.payment_terms_days))
         .where(col(Organization.id).in_(wanted))).all())
     changed = [i for i, before in current.items() if before != days]
-    if not changed:
-        return 0
-    now = utcnow()
     starts = effective_from(today or date.today())
+    if not changed:
+        return TermsChange(0, days, starts)
+    now = utcnow()
     session.execute(update(Organization).where(col(Organization.id).in_(changed)).values(
         payment_terms_days=days, updated_at=now, updated_by_id=actor.user_id))
     session.execute(insert(PaymentTermsChange), [
@@ -237,7 +246,7 @@ def set_terms(session: Session, actor: Actor, organization_ids: list[int], value
     audit.record_many(session, actor, "organization.terms", "organization", [
         (i, {"payment_terms_days": current[i]}, {"payment_terms_days": days, "effective_from": starts})
         for i in changed])
-    return len(changed)
+    return TermsChange(len(changed), days, starts)
 
 
 @dataclass

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from html import escape
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import Payout, Vendor, stored_id
 from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
@@ -24,10 +26,20 @@ PURPOSE = "widget"
 MAX_LIFETIME = timedelta(days=30)
 
 
-@dataclass
+@dataclass(frozen=True)
 class WidgetLink:
+    """A signed link to a vendor's widget, and the frame a partner site pastes."""
+
     token: str
     expires_at: datetime
+
+    @property
+    def url(self) -> str:
+        return f"{settings().public_url}/api/v1/widget/{self.token}"
+
+    @property
+    def iframe(self) -> str:
+        return f'<iframe src="{escape(self.url)}" width="360" height="300" style="border:0"></iframe>'
 
 
 def make_link(session: Session, actor: Actor, vendor_id: int | None, hours: int = 24) -> WidgetLink:

@@ -72,7 +72,7 @@ def page_frame(title: str, *content: rx.Component) -> rx.Component:
 
 
 def data_table(headers: list[str], rows: rx.Var, keys: list[str], testid: str) -> rx.Component:
-    """A plain table over a list of string dicts already shaped by the state."""
+    """A plain table over a list of rows already shaped by the state; `keys` name the fields shown."""
     return rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
         rx.table.body(

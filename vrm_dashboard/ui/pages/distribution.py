@@ -11,7 +11,7 @@ HEADERS = ["Invoice", "Type", "Recipient", "Status", "Why", "Attempts", "Queued"
 
 
 def _count(item: rx.Var) -> rx.Component:
-    return rx.card(rx.vstack(rx.text(item["label"], size="2", weight="bold"), rx.text(item["count"], size="5"),
+    return rx.card(rx.vstack(rx.text(item.label, size="2", weight="bold"), rx.text(item.count, size="5"),
                              spacing="1"), width="130px", data_testid="delivery-count")
 
 
@@ -25,26 +25,26 @@ def _choice(value: rx.Var, on_change, options: list[tuple[str, str]], testid: st
 def _action(row: rx.Var) -> rx.Component:
     s = DistributionState
     return rx.cond(
-        (row["can_resend"] == "yes") & s.can_manage,
+        row.can_resend & s.can_manage,
         rx.hstack(
             rx.input(placeholder="Corrected address", size="1", width="170px",
-                     on_change=lambda value: s.set_address(row["id"], value), data_testid="resend-address"),
-            rx.button("Send again", size="1", variant="soft", on_click=s.send_again(row["id"]),
+                     on_change=lambda value: s.set_address(row.id, value), data_testid="resend-address"),
+            rx.button("Send again", size="1", variant="soft", on_click=s.send_again(row.id),
                       data_testid="send-again"),
             spacing="1"),
-        rx.cond(row["sent"] != "",
-                rx.link("PDF", href="/api/v1/distribution/invoices/" + row["invoice_id"] + "/pdf", is_external=True),
+        rx.cond(row.sent != "",
+                rx.link("PDF", href="/api/v1/distribution/invoices/" + row.invoice_id + "/pdf", is_external=True),
                 rx.text("")),
     )
 
 
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row["number"], href="/invoice?id=" + row["invoice_id"])),
-        rx.table.cell(row["type"]), rx.table.cell(row["recipient"]),
-        rx.table.cell(row["status"], data_testid="delivery-status"),
-        rx.table.cell(rx.text(row["why"], size="1", white_space="pre-line"), max_width="280px"),
-        *[rx.table.cell(row[k]) for k in ("attempts", "queued", "sent", "viewed", "invoice_status")],
+        rx.table.cell(rx.link(row.number, href="/invoice?id=" + row.invoice_id)),
+        rx.table.cell(row.type), rx.table.cell(row.recipient),
+        rx.table.cell(row.status, data_testid="delivery-status"),
+        rx.table.cell(rx.text(row.why, size="1", white_space="pre-line"), max_width="280px"),
+        *[rx.table.cell(getattr(row, k)) for k in ("attempts", "queued", "sent", "viewed", "invoice_status")],
         rx.table.cell(_action(row)),
         data_testid="delivery-row",
     )
@@ -71,14 +71,14 @@ def _report() -> rx.Component:
 def _dispute(row: rx.Var) -> rx.Component:
     s = DistributionState
     return rx.table.row(
-        rx.table.cell(rx.link(row["number"], href="/invoice?id=" + row["invoice_id"])),
-        rx.table.cell(row["raised_by"]), rx.table.cell(row["at"]),
-        rx.table.cell(rx.text(row["reason"], size="2"), max_width="320px"),
+        rx.table.cell(rx.link(row.number, href="/invoice?id=" + row.invoice_id)),
+        rx.table.cell(row.raised_by), rx.table.cell(row.at),
+        rx.table.cell(rx.text(row.reason, size="2"), max_width="320px"),
         rx.table.cell(rx.cond(s.can_manage, rx.hstack(
-            rx.button("Re-issue corrected", size="1", on_click=s.open_reissue(row["id"]), data_testid="open-reissue"),
+            rx.button("Re-issue corrected", size="1", on_click=s.open_reissue(row.id), data_testid="open-reissue"),
             rx.input(placeholder="Answer (the invoice stands)", size="1", width="200px",
-                     on_change=lambda value: s.set_answer(row["id"], value)),
-            rx.button("Dismiss", size="1", variant="soft", color_scheme="gray", on_click=s.dismiss(row["id"])),
+                     on_change=lambda value: s.set_answer(row.id, value)),
+            rx.button("Dismiss", size="1", variant="soft", color_scheme="gray", on_click=s.dismiss(row.id)),
             spacing="1"))),
         data_testid="dispute-row",
     )
@@ -87,11 +87,11 @@ def _dispute(row: rx.Var) -> rx.Component:
 def _line_editor(line: rx.Var, index: rx.Var) -> rx.Component:
     s = DistributionState
     return rx.hstack(
-        rx.input(value=line["description"], on_change=lambda v: s.set_line(index, "description", v),
+        rx.input(value=line.description, on_change=lambda v: s.set_line(index, "description", v),
                  width="280px", size="1", data_testid="reissue-description"),
-        rx.input(value=line["quantity"], on_change=lambda v: s.set_line(index, "quantity", v), width="70px",
+        rx.input(value=line.quantity, on_change=lambda v: s.set_line(index, "quantity", v), width="70px",
                  size="1", data_testid="reissue-quantity"),
-        rx.input(value=line["unit_price"], on_change=lambda v: s.set_line(index, "unit_price", v), width="100px",
+        rx.input(value=line.unit_price, on_change=lambda v: s.set_line(index, "unit_price", v), width="100px",
                  size="1", data_testid="reissue-price"),
         spacing="2")
 

@@ -56,10 +56,10 @@ def _results() -> rx.Component:
             rx.heading("This upload", size="4"),
             rx.foreach(IntakeState.results, lambda r: rx.callout(
                 rx.hstack(
-                    rx.text(r["file"] + ": " + r["status"] + ". " + r["message"], data_testid="upload-result"),
-                    rx.cond(r["invoice_id"] != "", rx.link("Open invoice", href="/invoice?id=" + r["invoice_id"])),
+                    rx.text(r.file + ": " + r.status + ". " + r.message, data_testid="upload-result"),
+                    rx.cond(r.invoice_id != "", rx.link("Open invoice", href="/invoice?id=" + r.invoice_id)),
                 ),
-                color_scheme=rx.cond((r["status"] == "Refused") | (r["status"] == "Failed"), "red", "blue"),
+                color_scheme=rx.cond((r.status == "Refused") | (r.status == "Failed"), "red", "blue"),
                 width="100%",
             )),
             width="100%",
@@ -98,11 +98,11 @@ def intake_page() -> rx.Component:
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                     "When", "Channel", "Kind", "File", "Status", "New rows", "Invoice", "Reason")])),
                 rx.table.body(rx.foreach(IntakeState.intakes, lambda r: rx.table.row(
-                    rx.table.cell(r["at"]), rx.table.cell(r["channel"]), rx.table.cell(r["kind"]),
-                    rx.table.cell(r["file"]), rx.table.cell(rx.badge(r["status"])), rx.table.cell(r["rows"]),
-                    rx.table.cell(rx.cond(r["invoice_id"] != "",
-                                          rx.link(r["invoice"], href="/invoice?id=" + r["invoice_id"]), "")),
-                    rx.table.cell(r["reason"]), data_testid="intake-row",
+                    rx.table.cell(r.at), rx.table.cell(r.channel), rx.table.cell(r.kind),
+                    rx.table.cell(r.file), rx.table.cell(rx.badge(r.status)), rx.table.cell(r.rows),
+                    rx.table.cell(rx.cond(r.invoice_id != "",
+                                          rx.link(r.invoice, href="/invoice?id=" + r.invoice_id), "")),
+                    rx.table.cell(r.reason), data_testid="intake-row",
                 ))),
                 size="1", variant="surface", width="100%",
             ),

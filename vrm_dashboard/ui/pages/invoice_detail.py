@@ -3,20 +3,16 @@ reconciliation, approvals and history; edit, submit, approve, reject, archive, d
 import reflex as rx
 
 from vrm_dashboard.ui.components.facts import fact_list
+from vrm_dashboard.ui.components.form_field import form_field
 from vrm_dashboard.ui.components.reject_dialog import reject_dialog
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.invoice_detail import InvoiceDetailState
 
 
 def _edit_field(label: str, name: str, kind: str = "text") -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2"),
-        rx.input(value=InvoiceDetailState.form[name], type=kind,
-                 on_change=lambda value: InvoiceDetailState.set_field(name, value), data_testid=f"edit-{name}"),
-        rx.cond(InvoiceDetailState.form_errors.contains(name),
-                rx.text(InvoiceDetailState.form_errors[name], color_scheme="red", size="1", data_testid=f"edit-error-{name}")),
-        spacing="1", width="100%",
-    )
+    s = InvoiceDetailState
+    return form_field(label, s.form[name], lambda value: s.set_field(name, value), s.form_errors, name,
+                      testid=f"edit-{name}", error_testid=f"edit-error-{name}", type=kind)
 
 
 def _edit_form() -> rx.Component:
@@ -61,13 +57,8 @@ def _actions() -> rx.Component:
 
 def _vendor_field(label: str, name: str) -> rx.Component:
     s = InvoiceDetailState
-    return rx.vstack(
-        rx.text(label, size="2"),
-        rx.input(value=s.vendor_form[name], on_change=lambda value: s.set_vendor_field(name, value),
-                 data_testid=f"new-vendor-{name}"),
-        rx.cond(s.vendor_errors.contains(name), rx.text(s.vendor_errors[name], color_scheme="red", size="1")),
-        spacing="1", width="100%",
-    )
+    return form_field(label, s.vendor_form[name], lambda value: s.set_vendor_field(name, value), s.vendor_errors,
+                      name, testid=f"new-vendor-{name}")
 
 
 def _new_vendor_dialog() -> rx.Component:
@@ -99,13 +90,13 @@ def _extraction() -> rx.Component:
                                                    data_testid="draft-problem")),
         data_table(["Field", "Read", "Confidence"], s.extracted, ["field", "value", "confidence"], "extracted-fields"),
         rx.cond(
-            (s.invoice["vendor"] == "") & s.can_edit,
+            (s.invoice.vendor == "") & s.can_edit,
             rx.vstack(
                 rx.heading("Which vendor sent it?", size="3"),
                 rx.foreach(s.suggestions, lambda v: rx.hstack(
-                    rx.text(v["label"], weight="medium"), rx.badge("score " + v["score"]),
-                    rx.text(v["reason"], size="1", color_scheme="gray"),
-                    rx.button("Use this vendor", size="1", on_click=s.use_vendor(v["vendor_id"]),
+                    rx.text(v.label, weight="medium"), rx.badge("score " + v.score),
+                    rx.text(v.reason, size="1", color_scheme="gray"),
+                    rx.button("Use this vendor", size="1", on_click=s.use_vendor(v.vendor_id),
                               data_testid="use-vendor"),
                     align="center", data_testid="vendor-suggestion",
                 )),
@@ -127,8 +118,8 @@ def invoice_detail_page() -> rx.Component:
             s.error != "",
             rx.callout(s.error, color_scheme="red"),
             rx.vstack(
-                rx.hstack(rx.heading(s.invoice["number"], size="6", data_testid="detail-number"),
-                          rx.badge(s.invoice["status"], size="3", data_testid="detail-status"), align="center"),
+                rx.hstack(rx.heading(s.invoice.number, size="6", data_testid="detail-number"),
+                          rx.badge(s.invoice.status, size="3", data_testid="detail-status"), align="center"),
                 _actions(),
                 rx.cond(s.message != "", rx.callout(s.message, icon="info", data_testid="detail-message")),
                 rx.cond(s.editing, _edit_form()),
@@ -137,7 +128,7 @@ def invoice_detail_page() -> rx.Component:
                         rx.heading("Original", size="3"),
                         rx.cond(
                             s.has_original,
-                            rx.el.iframe(src="/api/v1/invoices/" + s.invoice["id"] + "/original",
+                            rx.el.iframe(src="/api/v1/invoices/" + s.invoice.id + "/original",
                                          width="100%", height="480px", title="Original document"),
                             rx.text("No original document: this invoice was generated from activity data.",
                                     color_scheme="gray", size="2"),

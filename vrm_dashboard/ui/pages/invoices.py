@@ -19,15 +19,15 @@ _SORT_KEYS = {"number": "number", "kind": "kind", "vendor": "vendor", "amount": 
 def _status_card(total: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.text(total["label"], size="2", weight="bold"),
-            rx.text(total["count"], size="5", data_testid="status-count"),
-            rx.text(total["amounts"], size="1", color_scheme="gray"),
+            rx.text(total.label, size="2", weight="bold"),
+            rx.text(total.count, size="5", data_testid="status-count"),
+            rx.text(total.amounts, size="1", color_scheme="gray"),
             spacing="1",
         ),
-        on_click=InvoicesState.show_status(total["status"]),
+        on_click=InvoicesState.show_status(total.key),
         cursor="pointer",
         width="200px",
-        background=rx.cond(InvoicesState.filters["status"] == total["status"], rx.color("accent", 3), "transparent"),
+        background=rx.cond(InvoicesState.filters["status"] == total.key, rx.color("accent", 3), "transparent"),
         data_testid="status-total",
     )
 
@@ -105,13 +105,13 @@ def _header(key: str, label: str) -> rx.Component:
 
 def _cell(row: rx.Var, key: str) -> rx.Component:
     if key == "number":
-        content = rx.link(row["number"], href="/invoice?id=" + row["id"])
+        content = rx.link(row.number, href="/invoice?id=" + row.id)
     elif key == "status":
-        content = rx.badge(row["status"], data_testid="row-status")
+        content = rx.badge(row.status, data_testid="row-status")
     elif key == "flags":
-        content = rx.cond(row["flags"] != "", rx.badge(row["flags"], color_scheme="orange"), "")
+        content = rx.cond(row.flags != "", rx.badge(row.flags, color_scheme="orange"), "")
     else:
-        content = rx.text(row[key])
+        content = rx.text(getattr(row, key))
     return rx.cond(InvoicesState.visible_columns.contains(key), rx.table.cell(content, data_testid=f"cell-{key}"))
 
 
@@ -123,8 +123,8 @@ def _table() -> rx.Component:
                 *[_header(key, label) for key, label in COLUMNS],
             )),
             rx.table.body(rx.foreach(InvoicesState.rows, lambda row: rx.table.row(
-                rx.table.cell(rx.checkbox(checked=InvoicesState.selected.contains(row["id"]),
-                                          on_change=lambda _c: InvoicesState.toggle_row(row["id"]),
+                rx.table.cell(rx.checkbox(checked=InvoicesState.selected.contains(row.id),
+                                          on_change=lambda _c: InvoicesState.toggle_row(row.id),
                                           data_testid="select-row")),
                 *[_cell(row, key) for key, _ in COLUMNS],
                 data_testid="invoice-row",
@@ -161,7 +161,7 @@ def _result() -> rx.Component:
         rx.callout(
             rx.vstack(
                 rx.text(InvoicesState.result, data_testid="bulk-result"),
-                rx.foreach(InvoicesState.refused, lambda r: rx.text(r["number"], ": ", r["reason"], size="1",
+                rx.foreach(InvoicesState.refused, lambda r: rx.text(r.number, ": ", r.reason, size="1",
                                                                     data_testid="refused-row")),
                 spacing="1",
             ),

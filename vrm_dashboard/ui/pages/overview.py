@@ -8,10 +8,10 @@ from vrm_dashboard.ui.states.overview import OverviewState as S
 
 def _card(card: rx.Var) -> rx.Component:
     return rx.card(rx.vstack(
-        rx.text(card["label"], size="2", weight="bold"),
-        rx.text(card["count"], size="6", data_testid="overview-count"),
-        rx.text(card["amounts"], size="1", color_scheme="gray", data_testid="overview-amounts"),
-        spacing="1"), width="230px", data_testid="overview-card-" + card["key"])
+        rx.text(card.label, size="2", weight="bold"),
+        rx.text(card.count, size="6", data_testid="overview-count"),
+        rx.text(card.amounts, size="1", color_scheme="gray", data_testid="overview-amounts"),
+        spacing="1"), width="230px", data_testid="overview-card-" + card.key)
 
 
 def overview_page() -> rx.Component:

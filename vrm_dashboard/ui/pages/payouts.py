@@ -15,9 +15,9 @@ HEADERS = ["Invoice", "Vendor ID", "Vendor", "Payment method", "Due date", "Pay 
 
 def _total(total: rx.Var) -> rx.Component:
     return rx.card(rx.vstack(
-        rx.text(total["label"], size="2", weight="bold"),
-        rx.text(total["count"], size="5"),
-        rx.text(total["amounts"], size="1", color_scheme="gray", data_testid="payout-total-amounts"),
+        rx.text(total.label, size="2", weight="bold"),
+        rx.text(total.count, size="5"),
+        rx.text(total.amounts, size="1", color_scheme="gray", data_testid="payout-total-amounts"),
         spacing="1"), width="220px", data_testid="payout-total")
 
 
@@ -27,33 +27,33 @@ def _select(name: str, label: str, options: list[tuple[str, str]]) -> rx.Compone
 
 def _confirmation(row: rx.Var) -> rx.Component:
     return rx.cond(
-        row["paid"] == "yes",
-        rx.link("Remittance advice (PDF)", href="/api/v1/payouts/transactions/" + row["transaction_id"] + "/remittance",
+        row.paid,
+        rx.link("Remittance advice (PDF)", href="/api/v1/payouts/transactions/" + row.transaction_id + "/remittance",
                 is_external=True, data_testid="remittance-link"),
         rx.cond(
-            (row["confirmable"] == "yes") & PayoutsState.can_manage,
+            row.confirmable & PayoutsState.can_manage,
             rx.hstack(
                 rx.input(placeholder="Bank reference", size="1", width="130px",
-                         on_change=lambda value: PayoutsState.set_bank_reference(row["transaction_id"], value),
+                         on_change=lambda value: PayoutsState.set_bank_reference(row.transaction_id, value),
                          data_testid="bank-reference"),
                 rx.button("Mark paid", size="1", variant="soft",
-                          on_click=PayoutsState.mark_paid(row["transaction_id"]), data_testid="mark-paid"),
+                          on_click=PayoutsState.mark_paid(row.transaction_id), data_testid="mark-paid"),
                 spacing="1"),
-            rx.text(row["reference"], size="1", color_scheme="gray"),
+            rx.text(row.reference, size="1", color_scheme="gray"),
         ),
     )
 
 
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.checkbox(checked=PayoutsState.selected.contains(row["id"]),
-                                  on_change=lambda _c: PayoutsState.toggle_row(row["id"]),
+        rx.table.cell(rx.checkbox(checked=PayoutsState.selected.contains(row.id),
+                                  on_change=lambda _c: PayoutsState.toggle_row(row.id),
                                   data_testid="payout-select")),
-        rx.table.cell(rx.link(row["invoice"], href="/invoice?id=" + row["invoice_id"])),
-        *[rx.table.cell(row[k]) for k in ("vendor_code", "vendor", "method", "due_date", "pay_date", "amount",
+        rx.table.cell(rx.link(row.invoice, href="/invoice?id=" + row.invoice_id)),
+        *[rx.table.cell(getattr(row, k)) for k in ("vendor_code", "vendor", "method", "due_date", "pay_date", "amount",
                                           "currency", "approver", "payout_approver")],
-        rx.table.cell(row["status"], data_testid="payout-status"),
-        rx.table.cell(row["reason"], max_width="260px"),
+        rx.table.cell(row.status, data_testid="payout-status"),
+        rx.table.cell(row.reason, max_width="260px"),
         rx.table.cell(_confirmation(row)),
         data_testid="payout-row",
     )

@@ -11,13 +11,13 @@ from vrm_dashboard.ui.states.directory import PortalState
 
 def _sent_document(d: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(d["number"], href="/api/v1/distribution/invoices/" + d["invoice_id"] + "/pdf",
+        rx.table.cell(rx.link(d.number, href="/api/v1/distribution/invoices/" + d.invoice_id + "/pdf",
                               is_external=True, data_testid="portal-open-invoice")),
-        *[rx.table.cell(d[k]) for k in ("type", "amount", "status", "sent", "viewed")],
-        rx.table.cell(rx.cond(d["disputed"] == "yes", rx.badge("Reported"),
-                              rx.cond(d["type"] == "Invoice",
+        *[rx.table.cell(getattr(d, k)) for k in ("type", "amount", "status", "sent", "viewed")],
+        rx.table.cell(rx.cond(d.disputed, rx.badge("Reported"),
+                              rx.cond(d.type == "Invoice",
                                       rx.button("Report a problem", size="1", variant="soft",
-                                                on_click=PortalState.open_dispute(d["invoice_id"], d["number"]),
+                                                on_click=PortalState.open_dispute(d.invoice_id, d.number),
                                                 data_testid="portal-dispute")))),
         data_testid="portal-sent-row",
     )
@@ -44,10 +44,10 @@ def _invoice_filter_input(name: str, placeholder: str, width: str) -> rx.Compone
 
 
 def _portal_invoice_row(i: rx.Var) -> rx.Component:
-    base = "/api/v1/portal/invoices/" + i["id"]
+    base = "/api/v1/portal/invoices/" + i.id
     return rx.table.row(
-        *[rx.table.cell(i[k]) for k in ("number", "your_number", "issue_date", "due_date", "amount")],
-        rx.table.cell(rx.badge(i["status"])),
+        *[rx.table.cell(getattr(i, k)) for k in ("number", "your_number", "issue_date", "due_date", "amount")],
+        rx.table.cell(rx.badge(i.status)),
         rx.table.cell(rx.hstack(
             rx.link("View", href=base + "/file", is_external=True, data_testid="portal-invoice-view"),
             rx.link("Download", href=base + "/file?download=true", is_external=True,
@@ -89,7 +89,7 @@ def portal_page() -> rx.Component:
             PortalState.error != "",
             rx.callout(PortalState.error, color_scheme="red"),
             rx.vstack(
-                rx.heading(PortalState.vendor["name"], size="5", data_testid="portal-vendor"),
+                rx.heading(PortalState.vendor.name, size="5", data_testid="portal-vendor"),
                 rx.cond(PortalState.onboarding, rx.callout(
                     rx.hstack(rx.text("Your profile is not approved yet: complete it and submit it for review. "
                                       "You can send invoices once it is approved.", size="2"),
@@ -113,9 +113,9 @@ def portal_page() -> rx.Component:
                     rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
                                                    ("Reference", "Paid", "Amount", "Invoices", "Remittance advice")])),
                     rx.table.body(rx.foreach(PortalState.payments, lambda p: rx.table.row(
-                        rx.table.cell(p["reference"]), rx.table.cell(p["paid_at"]), rx.table.cell(p["amount"]),
-                        rx.table.cell(p["invoices"]),
-                        rx.table.cell(rx.link("PDF", href="/api/v1/payouts/transactions/" + p["id"] + "/remittance",
+                        rx.table.cell(p.reference), rx.table.cell(p.paid_at), rx.table.cell(p.amount),
+                        rx.table.cell(p.invoices),
+                        rx.table.cell(rx.link("PDF", href="/api/v1/payouts/transactions/" + p.id + "/remittance",
                                               is_external=True))))),
                     size="1", variant="surface", data_testid="portal-payments"),
                 rx.heading("Show your payouts on your own site", size="4"),

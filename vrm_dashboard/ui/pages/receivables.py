@@ -52,11 +52,11 @@ def _header(key: str, label: str, sort_key: str) -> rx.Component:
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         *[rx.table.cell(rx.cond(key == "due_date",
-                                rx.text(row[key], color=rx.cond(row["overdue"] == "yes", rx.color("red", 11), "inherit")),
-                                rx.text(row[key])), data_testid=f"receivables-cell-{key}")
+                                rx.text(getattr(row, key), color=rx.cond(row.overdue, rx.color("red", 11), "inherit")),
+                                rx.text(getattr(row, key))), data_testid=f"receivables-cell-{key}")
           for key, _label, _sort in COLUMNS],
-        rx.table.cell(rx.switch(checked=row["reminders"] == "on", disabled=~S.can_collect | (S.direction != "outgoing"),
-                                on_change=lambda _c: S.toggle_reminders(row["id"]), data_testid="receivables-reminders")),
+        rx.table.cell(rx.switch(checked=row.reminders, disabled=~S.can_collect | (S.direction != "outgoing"),
+                                on_change=lambda _c: S.toggle_reminders(row.id), data_testid="receivables-reminders")),
         data_testid="receivables-row")
 
 

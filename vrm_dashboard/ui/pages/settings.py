@@ -83,18 +83,18 @@ def _invite_form() -> rx.Component:
 def _user_row(u: rx.Var) -> rx.Component:
     s = SettingsState
     return rx.table.row(
-        rx.table.cell(u["email"]), rx.table.cell(u["name"]),
+        rx.table.cell(u.email), rx.table.cell(u.name),
         rx.table.cell(rx.cond(s.can_manage_users,
-                              rx.select(ROLE_OPTIONS, value=u["role"], size="1",
-                                        on_change=lambda value: s.set_role(u["id"], value)),
-                              rx.text(u["roles"]))),
+                              rx.select(ROLE_OPTIONS, value=u.role, size="1",
+                                        on_change=lambda value: s.set_role(u.id, value)),
+                              rx.text(u.roles))),
         rx.table.cell(rx.cond(s.can_manage_users, _organization_select(
-            u["organization_id"], lambda value: s.set_user_organization(u["id"], value)), rx.text(u["organization"]))),
-        rx.table.cell(u["active"], data_testid="user-status"), rx.table.cell(u["last_login"]),
+            u.organization_id, lambda value: s.set_user_organization(u.id, value)), rx.text(u.organization))),
+        rx.table.cell(u.active, data_testid="user-status"), rx.table.cell(u.last_login),
         rx.table.cell(rx.cond(s.can_manage_users, rx.hstack(
-            rx.button(rx.cond(u["active"] == "Active", "Deactivate", "Activate"), size="1", variant="soft",
-                      on_click=s.toggle_active(u["id"]), data_testid="user-toggle-active"),
-            rx.button("Reset password", size="1", variant="soft", on_click=s.reset_password(u["id"]),
+            rx.button(rx.cond(u.active == "Active", "Deactivate", "Activate"), size="1", variant="soft",
+                      on_click=s.toggle_active(u.id), data_testid="user-toggle-active"),
+            rx.button("Reset password", size="1", variant="soft", on_click=s.reset_password(u.id),
                       data_testid="user-reset"),
             spacing="1"))),
         data_testid="user-row")

@@ -42,33 +42,33 @@ def _header(key: str, label: str) -> rx.Component:
 
 def _terms_cell(row: rx.Var) -> rx.Component:
     editable = rx.hstack(
-        rx.input(value=row["draft"], width="70px", size="1", data_testid="terms-input",
-                 on_change=lambda value: S.set_draft(row["id"], value),
-                 on_blur=lambda _value: S.save_terms(row["id"]),
-                 on_key_down=lambda key: S.key_in_terms(row["id"], key)),
+        rx.input(value=row.draft, width="70px", size="1", data_testid="terms-input",
+                 on_change=lambda value: S.set_draft(row.id, value),
+                 on_blur=lambda _value: S.save_terms(row.id),
+                 on_key_down=lambda key: S.key_in_terms(row.id, key)),
         rx.text("days", size="1"),
         spacing="1", align="center")
     return rx.vstack(
-        rx.cond(S.can_edit, editable, rx.text(row["days"], " days")),
-        rx.cond(row["pending"] != "", rx.text(row["pending"], size="1", color_scheme="gray")),
+        rx.cond(S.can_edit, editable, rx.text(row.days, " days")),
+        rx.cond(row.pending != "", rx.text(row.pending, size="1", color_scheme="gray")),
         spacing="0")
 
 
 def _cell(row: rx.Var, key: str) -> rx.Component:
     if key == "name":
         # A button, not a link: a link would navigate and reload the page under the click.
-        content = rx.button(row["name"], variant="ghost", size="1", on_click=S.show_history(row["id"], row["name"]),
+        content = rx.button(row.name, variant="ghost", size="1", on_click=S.show_history(row.id, row.name),
                             data_testid="terms-history-link")
     elif key == "terms":
         content = _terms_cell(row)
     elif key == "default":
-        content = rx.badge(row["default"], color_scheme=rx.cond(row["default"] == "Yes", "gray", "blue"),
+        content = rx.badge(row.default, color_scheme=rx.cond(row.default == "Yes", "gray", "blue"),
                            data_testid="terms-default")
     elif key == "reminders":
-        content = rx.switch(checked=row["reminders"] == "on", disabled=~S.can_collect,
-                            on_change=lambda _c: S.toggle_reminders(row["id"]), data_testid="terms-reminders")
+        content = rx.switch(checked=row.reminders, disabled=~S.can_collect,
+                            on_change=lambda _c: S.toggle_reminders(row.id), data_testid="terms-reminders")
     else:
-        content = rx.text(row[key])
+        content = rx.text(getattr(row, key))
     return rx.cond(S.visible_columns.contains(key), rx.table.cell(content, data_testid=f"terms-cell-{key}"))
 
 
@@ -79,8 +79,8 @@ def _table() -> rx.Component:
                 rx.table.column_header_cell(rx.checkbox(on_change=S.toggle_page, data_testid="terms-select-page")),
                 *[_header(key, label) for key, label in COLUMNS])),
             rx.table.body(rx.foreach(S.rows, lambda row: rx.table.row(
-                rx.table.cell(rx.checkbox(checked=S.selected.contains(row["id"]),
-                                          on_change=lambda _c: S.toggle_row(row["id"]), data_testid="terms-select-row")),
+                rx.table.cell(rx.checkbox(checked=S.selected.contains(row.id),
+                                          on_change=lambda _c: S.toggle_row(row.id), data_testid="terms-select-row")),
                 *[_cell(row, key) for key, _ in COLUMNS],
                 data_testid="terms-row"))),
             size="1", variant="surface", width="100%", data_testid="terms-table"),
@@ -139,7 +139,7 @@ def _history() -> rx.Component:
         rx.heading("History of terms", size="3"),
         rx.cond(S.history.length() == 0, rx.text("Always on the default terms.", size="2"),
                 data_table(["In force from", "Before", "After", "Changed", "By"], S.history,
-                           ["from", "was", "now", "at", "by"], "terms-history")),
+                           ["effective_from", "was", "now", "at", "by"], "terms-history")),
         _billing(),
         spacing="2", width="100%"))
 

@@ -47,7 +47,7 @@ def vendor_card_page() -> rx.Component:
             VendorCardState.error != "",
             rx.callout(VendorCardState.error, color_scheme="red"),
             rx.vstack(
-                rx.heading(v["name"], size="6", data_testid="card-name"),
+                rx.heading(v.name, size="6", data_testid="card-name"),
                 review_panel(),
                 rx.grid(
                     rx.card(rx.heading("Details", size="3"), fact_list(v, [

@@ -1,7 +1,11 @@
 """My Profile: the vendor's onboarding steps, what is missing, and the review."""
+from collections.abc import Callable
+from typing import Any
+
 import reflex as rx
 
 from vrm_dashboard.domain.tax_forms import CHAPTER3_STATUSES, CHAPTER4_STATUSES, W9_CLASSIFICATIONS
+from vrm_dashboard.ui.components.form_field import form_field
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.states.vendor_profile import (
     DOCUMENT_OPTIONS,
@@ -11,15 +15,10 @@ from vrm_dashboard.ui.states.vendor_profile import (
 )
 
 
-def _field(label: str, source: rx.Var, setter, name: str, placeholder: str | rx.Var = "",  # type: ignore[no-untyped-def]
-           area: bool = False) -> rx.Component:
-    control = rx.text_area if area else rx.input
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        control(value=source[name], placeholder=placeholder, width="100%",
-                on_change=lambda value: setter(name, value), data_testid=f"{label.lower().replace(' ', '-')}"),
-        rx.cond(S.errors.contains(name), rx.text(S.errors[name], size="1", color_scheme="red")),
-        spacing="1", width="100%")
+def _field(label: str, source: rx.Var, setter: Callable[[str, str], Any], name: str,
+           placeholder: str | rx.Var = "", area: bool = False) -> rx.Component:
+    return form_field(label, source[name], lambda value: setter(name, value), S.errors, name,
+                      testid=label.lower().replace(" ", "-"), area=area, placeholder=placeholder)
 
 
 def _choice(label: str, source: rx.Var, setter, name: str, options: list[list[str]] | list[str]) -> rx.Component:  # type: ignore[no-untyped-def]
@@ -55,10 +54,10 @@ def _contacts_step() -> rx.Component:
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Name", "E-mail", "Role", "Phone", "")])),
             rx.table.body(rx.foreach(S.contacts, lambda row: rx.table.row(
-                rx.table.cell(row["name"]), rx.table.cell(row["email"]), rx.table.cell(row["role"]),
-                rx.table.cell(row["phone"]),
+                rx.table.cell(row.name), rx.table.cell(row.email), rx.table.cell(row.role),
+                rx.table.cell(row.phone),
                 rx.table.cell(rx.button("Remove", size="1", variant="soft", color_scheme="red",
-                                        on_click=S.remove_contact(row["id"]))),
+                                        on_click=S.remove_contact(row.id))),
                 data_testid="contact-row"))),
             size="1", variant="surface", width="100%"),
         rx.grid(_field("Contact name", c, f, "name"), _field("Contact e-mail", c, f, "email"),
@@ -151,7 +150,7 @@ def _checklist() -> rx.Component:
         S.missing.length() > 0,
         rx.callout(rx.vstack(
             rx.text("Still missing before review:", weight="bold", size="2"),
-            rx.foreach(S.missing, lambda m: rx.text("• ", m["step"], ": ", m["what"], size="2",
+            rx.foreach(S.missing, lambda m: rx.text("• ", m.step, ": ", m.what, size="2",
                                                     data_testid="missing-item")),
             spacing="1"), color_scheme="amber", icon="list-todo", data_testid="missing"),
         rx.cond(S.review_state != "approved",

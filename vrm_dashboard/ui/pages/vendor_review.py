@@ -35,9 +35,9 @@ def invite_dialog() -> rx.Component:
 
 def _queue_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row["name"], href="/vendor?id=" + row["id"])),
-        *[rx.table.cell(row[k]) for k in ("vendor_code", "country", "source")],
-        rx.table.cell(rx.badge(row["state"])), rx.table.cell(row["submitted"]),
+        rx.table.cell(rx.link(row.name, href="/vendor?id=" + row.id)),
+        *[rx.table.cell(getattr(row, k)) for k in ("vendor_code", "country", "source")],
+        rx.table.cell(rx.badge(row.review)), rx.table.cell(row.submitted),
         data_testid="onboarding-row")
 
 
@@ -59,7 +59,7 @@ def review_panel() -> rx.Component:
         rx.cond(R.note != "", rx.text("Asked of the vendor: ", R.note, size="2")),
         rx.cond(R.missing.length() > 0,
                 rx.callout(rx.vstack(rx.text("Missing:", weight="bold", size="2"),
-                                     rx.foreach(R.missing, lambda m: rx.text("• ", m["step"], ": ", m["what"], size="2",
+                                     rx.foreach(R.missing, lambda m: rx.text("• ", m.step, ": ", m.what, size="2",
                                                                              data_testid="card-missing-item")),
                                      spacing="1"), color_scheme="amber", icon="list-todo"),
                 rx.cond(~R.approved, rx.callout("Nothing is missing.", color_scheme="green", icon="circle-check"))),
@@ -69,10 +69,10 @@ def review_panel() -> rx.Component:
         rx.heading("Documents", size="3"),
         rx.table.root(
             rx.table.body(rx.foreach(R.documents, lambda d: rx.table.row(
-                rx.table.cell(d["kind"]),
-                rx.table.cell(rx.link(d["filename"], href="/api/v1/vendor-documents/" + d["id"], is_external=True,
+                rx.table.cell(d.kind),
+                rx.table.cell(rx.link(d.filename, href="/api/v1/vendor-documents/" + d.id, is_external=True,
                                       data_testid="card-document")),
-                rx.table.cell(d["uploaded"])))),
+                rx.table.cell(d.uploaded)))),
             size="1", variant="surface", width="100%"),
         rx.cond(~R.approved, rx.hstack(
             rx.button("Approve vendor", on_click=R.approve, color_scheme="green", data_testid="approve-vendor"),

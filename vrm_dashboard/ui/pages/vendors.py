@@ -1,4 +1,6 @@
 """Vendor Management: the list with totals and upcoming payouts, and the add/edit form."""
+from typing import Any
+
 import reflex as rx
 
 from vrm_dashboard.domain.vendor_rules import (
@@ -6,6 +8,7 @@ from vrm_dashboard.domain.vendor_rules import (
     PAYMENT_METHOD_LABELS,
     PAYMENT_SOURCES,
 )
+from vrm_dashboard.ui.components.form_field import form_field
 from vrm_dashboard.ui.components.list_controls import pager
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.components.sortable_header import sort_label
@@ -60,19 +63,19 @@ def _sortable_header(label: str, key: str) -> rx.Component:
 
 def _vendor_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row["name"], href="/vendor?id=" + row["id"])),
-        rx.table.cell(row["vendor_code"]),
-        rx.table.cell(row["payment_method"]),
-        rx.table.cell(row["payment_source"]),
-        rx.table.cell(rx.badge(row["activity_status"])),
-        rx.table.cell(row["country"]),
+        rx.table.cell(rx.link(row.name, href="/vendor?id=" + row.id)),
+        rx.table.cell(row.vendor_code),
+        rx.table.cell(row.payment_method),
+        rx.table.cell(row.payment_source),
+        rx.table.cell(rx.badge(row.activity_status)),
+        rx.table.cell(row.country),
         rx.table.cell(
             rx.cond(
                 VendorsState.can_edit,
                 rx.hstack(
-                    rx.button("Edit", size="1", variant="soft", on_click=VendorsState.open_edit(row["id"])),
+                    rx.button("Edit", size="1", variant="soft", on_click=VendorsState.open_edit(row.id)),
                     rx.button("Deactivate", size="1", variant="soft", color_scheme="red",
-                              on_click=VendorsState.ask_deactivate(row["id"], row["name"]),
+                              on_click=VendorsState.ask_deactivate(row.id, row.name),
                               data_testid="deactivate-vendor"),
                 ),
             )
@@ -99,25 +102,10 @@ def _vendor_table() -> rx.Component:
     )
 
 
-def _field(label: str, name: str, **props) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.input(
-            value=VendorsState.form[name],
-            on_change=lambda value: VendorsState.set_field(name, value),
-            name=name,
-            data_testid=f"field-{name}",
-            width="100%",
-            **props,
-        ),
-        rx.cond(
-            VendorsState.form_errors.contains(name),
-            rx.text(VendorsState.form_errors[name], color_scheme="red", size="1",
-                    data_testid=f"error-{name}"),
-        ),
-        spacing="1",
-        width="100%",
-    )
+def _field(label: str, name: str, **props: Any) -> rx.Component:
+    return form_field(label, VendorsState.form[name], lambda value: VendorsState.set_field(name, value),
+                      VendorsState.form_errors, name, testid=f"field-{name}", error_testid=f"error-{name}",
+                      name=name, **props)
 
 
 def _choice(label: str, name: str, options: list[tuple[str, str]]) -> rx.Component:

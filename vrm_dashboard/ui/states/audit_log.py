@@ -1,6 +1,7 @@
 """The audit log screen: search by user, action, object and date, page, export to Excel."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -13,6 +14,18 @@ from vrm_dashboard.ui.states.session import SessionState, page_load
 FILTER_FIELDS = ("user", "action", "object_type", "object_id", "since", "until")
 
 
+@dataclass
+class AuditEntry:
+    """One line of the audit log: who did what to which object, and the fields it changed."""
+
+    at: str = ""
+    who: str = ""
+    action: str = ""
+    object: str = ""
+    object_id: str = ""
+    changes: str = ""
+
+
 def _changes(entry) -> str:  # type: ignore[no-untyped-def]
     parts = [f"{field}: {before!s:.40} → {after!s:.40}" for field, (before, after) in audit.changed_fields(entry).items()]
     text = "; ".join(parts)
@@ -21,7 +34,7 @@ def _changes(entry) -> str:  # type: ignore[no-untyped-def]
 
 class AuditLogState(SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
-    rows: list[dict[str, str]] = []
+    rows: list[AuditEntry] = []
     page: int = 1
     page_count: int = 1
     total_rows: int = 0
@@ -43,8 +56,8 @@ class AuditLogState(SessionState):
         if result is None:
             return
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
-        self.rows = [{"at": fmt.day(e.at), "who": e.actor_label, "action": e.action, "object": e.object_type,
-                      "object_id": e.object_id, "changes": _changes(e)} for e in result.rows]
+        self.rows = [AuditEntry(at=fmt.day(e.at), who=e.actor_label, action=e.action, object=e.object_type,
+                                object_id=e.object_id, changes=_changes(e)) for e in result.rows]
 
     @rx.event
     def set_filter(self, name: str, value: str) -> None:

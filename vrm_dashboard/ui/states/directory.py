@@ -1,12 +1,12 @@
 """The vendor's own portal."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import reflex as rx
 
-from vrm_dashboard.config import settings
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS, vendor_payment_status
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
@@ -22,12 +22,70 @@ from vrm_dashboard.ui.uploads import file_name
 PAGE_SIZE = 20
 
 
+@dataclass
+class PortalVendor:
+    """The signed-in vendor, as the portal's facts show it."""
+
+    name: str = ""
+    vendor_code: str = ""
+    email: str = ""
+    payment_method: str = ""
+    status: str = ""
+
+
+@dataclass
+class PortalInvoice:
+    """One of the vendor's own invoices, with its payment status."""
+
+    id: str = ""
+    number: str = ""
+    your_number: str = ""
+    issue_date: str = ""
+    due_date: str = ""
+    amount: str = ""
+    status: str = ""
+
+
+@dataclass
+class PortalMessage:
+    """A notification sent to the vendor."""
+
+    at: str = ""
+    subject: str = ""
+    body: str = ""
+
+
+@dataclass
+class PortalPayment:
+    """A payment made to the vendor, with its remittance advice."""
+
+    id: str = ""
+    reference: str = ""
+    paid_at: str = ""
+    amount: str = ""
+    invoices: str = ""
+
+
+@dataclass
+class SentDocument:
+    """An invoice or credit note e-mailed to the vendor."""
+
+    invoice_id: str = ""
+    number: str = ""
+    type: str = ""
+    amount: str = ""
+    status: str = ""
+    sent: str = ""
+    viewed: str = ""
+    disputed: bool = False
+
+
 class PortalState(SessionState):
-    vendor: dict[str, str] = {}
-    invoices: list[dict[str, str]] = []
-    notifications: list[dict[str, str]] = []
-    payments: list[dict[str, str]] = []
-    sent_documents: list[dict[str, str]] = []
+    vendor: PortalVendor = PortalVendor()
+    invoices: list[PortalInvoice] = []
+    notifications: list[PortalMessage] = []
+    payments: list[PortalPayment] = []
+    sent_documents: list[SentDocument] = []
     error: str = ""
     upload_results: list[str] = []
     dispute_open: bool = False
@@ -72,23 +130,23 @@ class PortalState(SessionState):
         except ServiceError as exc:
             self.error = str(exc)
             return None
-        self.notifications = [{"at": fmt.day(n.created_at), "subject": n.subject, "body": n.body} for n in notes]
+        self.notifications = [PortalMessage(at=fmt.day(n.created_at), subject=n.subject, body=n.body) for n in notes]
         v = card.vendor
-        self.vendor = {"name": v.name, "vendor_code": v.vendor_code, "email": v.email,
-                       "payment_method": fmt.method_label(v.payment_method),
-                       "status": fmt.activity_label(v.activity_status)}
+        self.vendor = PortalVendor(name=v.name, vendor_code=v.vendor_code, email=v.email,
+                                   payment_method=fmt.method_label(v.payment_method),
+                                   status=fmt.activity_label(v.activity_status))
         self.onboarding = v.activity_status == ActivityStatus.ONBOARDING.value
         self._load_invoices()
         self.payments = [
-            {"id": str(t.id), "reference": t.reference or "", "paid_at": fmt.day(t.paid_at),
-             "amount": fmt.money(t.target_amount_minor, t.target_currency), "invoices": str(t.payout_count)}
+            PortalPayment(id=str(t.id), reference=t.reference or "", paid_at=fmt.day(t.paid_at),
+                          amount=fmt.money(t.target_amount_minor, t.target_currency), invoices=str(t.payout_count))
             for t in paid
         ]
         self.sent_documents = [
-            {"invoice_id": str(d.invoice_id), "number": d.number,
-             "type": "Credit note" if d.document_type == "credit_note" else "Invoice",
-             "amount": fmt.money(d.total_minor, d.currency), "status": fmt.status_label(d.status),
-             "sent": d.sent_at, "viewed": "yes" if d.viewed else "no", "disputed": "yes" if d.disputed else "no"}
+            SentDocument(invoice_id=str(d.invoice_id), number=d.number,
+                         type="Credit note" if d.document_type == "credit_note" else "Invoice",
+                         amount=fmt.money(d.total_minor, d.currency), status=fmt.status_label(d.status),
+                         sent=d.sent_at, viewed="yes" if d.viewed else "no", disputed=bool(d.disputed))
             for d in sent
         ]
         return None
@@ -112,10 +170,10 @@ class PortalState(SessionState):
         self.page, self.invoice_total = found.page, found.total
         self.page_count = max(1, -(-found.total // found.page_size))
         self.invoices = [
-            {"id": str(i.id), "number": i.number, "your_number": i.vendor_invoice_number or "",
-             "issue_date": fmt.day(i.issue_date), "due_date": fmt.day(i.due_date),
-             "amount": fmt.money(i.total_minor, i.currency),
-             "status": VENDOR_PAYMENT_LABELS[vendor_payment_status(i.status)]}
+            PortalInvoice(id=str(i.id), number=i.number, your_number=i.vendor_invoice_number or "",
+                          issue_date=fmt.day(i.issue_date), due_date=fmt.day(i.due_date),
+                          amount=fmt.money(i.total_minor, i.currency),
+                          status=VENDOR_PAYMENT_LABELS[vendor_payment_status(i.status)])
             for i in found.rows
         ]
 
@@ -141,9 +199,7 @@ class PortalState(SessionState):
     def make_widget(self) -> None:
         """A link (30 days) for a partner site to show this vendor's balance and payouts."""
         def work(session, actor) -> str:  # type: ignore[no-untyped-def]
-            link = vendor_widget.make_link(session, actor, actor.vendor_id, hours=24 * 30)
-            url = f"{settings().public_url}/api/v1/widget/{link.token}"
-            return f'<iframe src="{url}" width="360" height="300" style="border:0"></iframe>'
+            return vendor_widget.make_link(session, actor, actor.vendor_id, hours=24 * 30).iframe
 
         self.widget_iframe = self._attempt(work, Action.PORTAL_USE)
 

@@ -2,6 +2,7 @@
 again, and the dispute queue with re-issue. Every action is a thin call into the services."""
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import plotly.graph_objects as go
@@ -27,6 +28,73 @@ CHART_SERIES = (("sent", "Sent"), ("delivered", "Delivered"), ("bounced", "Bounc
                 ("viewed", "Viewed"), ("paid", "Paid"))
 
 
+@dataclass
+class DeliveryRow:
+    """One invoice e-mail: to whom, how it went, what held or failed it."""
+
+    id: str = ""
+    invoice_id: str = ""
+    number: str = ""
+    type: str = ""
+    recipient: str = ""
+    status: str = ""
+    status_value: str = ""
+    why: str = ""
+    attempts: str = ""
+    queued: str = ""
+    sent: str = ""
+    viewed: str = ""
+    invoice_status: str = ""
+    # Held, bounced or failed: a manager may send it again.
+    can_resend: bool = False
+
+
+@dataclass
+class DeliveryCount:
+    """How many invoice e-mails are in one delivery status."""
+
+    label: str = ""
+    count: str = ""
+
+
+@dataclass
+class DeliveryReportRow:
+    """One period of the delivery report."""
+
+    period: str = ""
+    sent: str = ""
+    delivered: str = ""
+    bounced: str = ""
+    failed: str = ""
+    viewed: str = ""
+    paid: str = ""
+    rate: str = ""
+
+
+@dataclass
+class DisputeRow:
+    """An open dispute a recipient raised about an invoice."""
+
+    id: str = ""
+    invoice_id: str = ""
+    number: str = ""
+    raised_by: str = ""
+    reason: str = ""
+    at: str = ""
+
+
+@dataclass
+class ReissueLine:
+    """A line of the corrected invoice, as typed in the re-issue dialog."""
+
+    description: str = ""
+    quantity: str = "1"
+    unit_price: str = "0.00"
+
+
+_REISSUE_FIELDS = {f.name for f in fields(ReissueLine)}
+
+
 def _chart(rows: list[distribution_reports.ReportRow]) -> go.Figure:
     figure = go.Figure()
     days = [r.period.isoformat() for r in rows]
@@ -46,20 +114,21 @@ class DistributionState(PagedSelectionMixin, SessionState):
     search: str = ""
     page_count: int = 1
     total_rows: int = 0
-    counts: list[dict[str, str]] = []
+    rows: list[DeliveryRow] = []
+    counts: list[DeliveryCount] = []
     can_manage: bool = False
     result: str = ""
     period: str = "day"
-    report_rows: list[dict[str, str]] = []
+    report_rows: list[DeliveryReportRow] = []
     figure: go.Figure = go.Figure()
     addresses: dict[str, str] = {}
-    dispute_rows: list[dict[str, str]] = []
+    dispute_rows: list[DisputeRow] = []
     answers: dict[str, str] = {}
     # The re-issue dialog.
     reissue_open: bool = False
     reissue_dispute: str = ""
     reissue_number: str = ""
-    reissue_lines: list[dict[str, str]] = []
+    reissue_lines: list[ReissueLine] = []
     reissue_tax: str = "0"
     reissue_note: str = ""
     reissue_error: str = ""
@@ -82,27 +151,27 @@ class DistributionState(PagedSelectionMixin, SessionState):
             return
         self.page, self.page_count, self.total_rows = listing.page, listing.page_count, listing.total_rows
         self.rows = [self._row(r) for r in listing.rows]
-        self.counts = [{"label": label, "count": f"{listing.counts.get(s.value, 0):,}"}
+        self.counts = [DeliveryCount(label=label, count=f"{listing.counts.get(s.value, 0):,}")
                        for s, label in DELIVERY_LABELS.items()]
-        self.report_rows = [{"period": r.period.isoformat(), "sent": str(r.sent), "delivered": str(r.delivered),
-                             "bounced": str(r.bounced), "failed": str(r.failed), "viewed": str(r.viewed),
-                             "paid": str(r.paid),
-                             "rate": f"{r.success_rate:.1f}%" if r.success_rate is not None else "—"}
+        self.report_rows = [DeliveryReportRow(period=r.period.isoformat(), sent=str(r.sent), delivered=str(r.delivered),
+                                              bounced=str(r.bounced), failed=str(r.failed), viewed=str(r.viewed),
+                                              paid=str(r.paid),
+                                              rate=f"{r.success_rate:.1f}%" if r.success_rate is not None else "—")
                             for r in reversed(report)]
         self.figure = _chart(report)
-        self.dispute_rows = [{"id": str(d.id), "invoice_id": str(d.invoice_id), "number": d.number,
-                              "raised_by": d.raised_by, "reason": d.reason, "at": d.created_at}
+        self.dispute_rows = [DisputeRow(id=str(d.id), invoice_id=str(d.invoice_id), number=d.number,
+                                        raised_by=d.raised_by, reason=d.reason, at=d.created_at)
                              for d in open_disputes]
 
     @staticmethod
-    def _row(r: delivery_queries.DeliveryRow) -> dict[str, str]:
-        return {"id": str(r.id), "invoice_id": str(r.invoice_id), "number": r.number,
-                "type": "Credit note" if r.document_type == "credit_note" else "Invoice",
-                "recipient": r.recipient, "status": DELIVERY_LABELS[DeliveryStatus(r.status)],
-                "status_value": r.status, "why": r.hold_reasons or r.last_error, "attempts": str(r.attempts),
-                "queued": r.created_at, "sent": r.sent_at, "viewed": r.viewed_at or "—",
-                "invoice_status": fmt.status_label(r.invoice_status),
-                "can_resend": "yes" if r.status in ("held", "bounced", "failed") else "no"}
+    def _row(r: delivery_queries.DeliveryRow) -> DeliveryRow:
+        return DeliveryRow(id=str(r.id), invoice_id=str(r.invoice_id), number=r.number,
+                           type="Credit note" if r.document_type == "credit_note" else "Invoice",
+                           recipient=r.recipient, status=DELIVERY_LABELS[DeliveryStatus(r.status)],
+                           status_value=r.status, why=r.hold_reasons or r.last_error, attempts=str(r.attempts),
+                           queued=r.created_at, sent=r.sent_at, viewed=r.viewed_at or "—",
+                           invoice_status=fmt.status_label(r.invoice_status),
+                           can_resend=r.status in ("held", "bounced", "failed"))
 
     @rx.event
     def set_status_filter(self, value: str) -> None:
@@ -165,9 +234,10 @@ class DistributionState(PagedSelectionMixin, SessionState):
         except ServiceError as exc:
             self.result = str(exc)
             return
-        row = next((d for d in self.dispute_rows if d["id"] == dispute_id), {})
-        self.reissue_dispute, self.reissue_number = dispute_id, row.get("number", "")
-        self.reissue_lines = [{"description": l.description, "quantity": l.quantity, "unit_price": l.unit_price}
+        row = next((d for d in self.dispute_rows if d.id == dispute_id), None)
+        self.reissue_dispute = dispute_id
+        self.reissue_number = row.number if row is not None else ""
+        self.reissue_lines = [ReissueLine(description=l.description, quantity=l.quantity, unit_price=l.unit_price)
                               for l in lines]
         self.reissue_tax, self.reissue_note, self.reissue_error = rate, "", ""
         self.reissue_open = True
@@ -178,13 +248,15 @@ class DistributionState(PagedSelectionMixin, SessionState):
 
     @rx.event
     def set_line(self, index: int, field: str, value: str) -> None:
-        lines = [dict(line) for line in self.reissue_lines]
-        lines[int(index)][field] = value
+        if field not in _REISSUE_FIELDS:
+            return
+        lines = list(self.reissue_lines)
+        lines[int(index)] = replace(lines[int(index)], **{field: value})
         self.reissue_lines = lines
 
     @rx.event
     def add_line(self) -> None:
-        self.reissue_lines = [*self.reissue_lines, {"description": "", "quantity": "1", "unit_price": "0.00"}]
+        self.reissue_lines = [*self.reissue_lines, ReissueLine()]
 
     @rx.event
     def set_reissue_tax(self, value: str) -> None:
@@ -196,8 +268,8 @@ class DistributionState(PagedSelectionMixin, SessionState):
 
     @rx.event
     def reissue(self) -> None:
-        lines = [disputes.CorrectedLine(l["description"], l["quantity"], l["unit_price"])
-                 for l in self.reissue_lines if l["description"].strip()]
+        lines = [disputes.CorrectedLine(l.description, l.quantity, l.unit_price)
+                 for l in self.reissue_lines if l.description.strip()]
         try:
             with self._acting(Action.DISTRIBUTION_MANAGE) as (session, actor):
                 credit, revised = disputes.reissue(session, actor, int(self.reissue_dispute), lines,

@@ -2,6 +2,7 @@
 progress), what each became, the intake log and the connector runs."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -20,13 +21,50 @@ MAPPED_FIELDS = list(FIELD_SYNONYMS)
 STATUS_LABELS = {"accepted": "Accepted", "failed": "Failed", "duplicate": "Duplicate"}
 
 
+@dataclass
+class UploadResult:
+    """What became of one file of the last upload (and the invoice it made, if any)."""
+
+    file: str = ""
+    status: str = ""
+    message: str = ""
+    invoice_id: str = ""
+
+
+@dataclass
+class IntakeLogRow:
+    """One file received through any channel, as the intake log shows it."""
+
+    at: str = ""
+    channel: str = ""
+    kind: str = ""
+    file: str = ""
+    status: str = ""
+    rows: str = ""
+    invoice: str = ""
+    invoice_id: str = ""
+    reason: str = ""
+
+
+@dataclass
+class SyncRunRow:
+    """One run of a connector or mailbox job."""
+
+    job: str = ""
+    at: str = ""
+    status: str = ""
+    rows: str = ""
+    errors: str = ""
+    seconds: str = ""
+
+
 class IntakeState(SessionState):
     source_name: str = "upload"
     progress: int = 0
     busy: bool = False
-    results: list[dict[str, str]] = []
-    intakes: list[dict[str, str]] = []
-    runs: list[dict[str, str]] = []
+    results: list[UploadResult] = []
+    intakes: list[IntakeLogRow] = []
+    runs: list[SyncRunRow] = []
     error: str = ""
     mapping: dict[str, str] = {k: "" for k in MAPPED_FIELDS}
     mapping_message: str = ""
@@ -48,14 +86,15 @@ class IntakeState(SessionState):
             self.error = str(exc)
             return
         self.intakes = [
-            {"at": fmt.day(r.at), "channel": r.channel, "kind": r.kind, "file": r.filename,
-             "status": STATUS_LABELS.get(r.status, r.status), "rows": f"{r.rows_new:,} / {r.rows_total:,}" if r.kind != "invoice" else "",
-             "invoice": r.invoice_number, "invoice_id": str(r.invoice_id or ""), "reason": r.reason[:300]}
+            IntakeLogRow(at=fmt.day(r.at), channel=r.channel, kind=r.kind, file=r.filename,
+                         status=STATUS_LABELS.get(r.status, r.status),
+                         rows=f"{r.rows_new:,} / {r.rows_total:,}" if r.kind != "invoice" else "",
+                         invoice=r.invoice_number, invoice_id=str(r.invoice_id or ""), reason=r.reason[:300])
             for r in page.rows
         ]
         self.runs = [
-            {"job": r.job, "at": fmt.day(r.started_at), "status": r.status, "rows": f"{r.rows:,}",
-             "errors": str(r.errors), "seconds": f"{r.seconds:.1f} s"}
+            SyncRunRow(job=r.job, at=fmt.day(r.started_at), status=r.status, rows=f"{r.rows:,}",
+                       errors=str(r.errors), seconds=f"{r.seconds:.1f} s")
             for r in runs
         ]
 
@@ -104,10 +143,10 @@ class IntakeState(SessionState):
             try:
                 with self._acting(action) as (session, actor):
                     result = work(session, actor, content, name)
-                results.append({"file": name, "status": "Refused" if result.refused else "Imported",
-                                "message": result.message, "invoice_id": ""})
+                results.append(UploadResult(file=name, status="Refused" if result.refused else "Imported",
+                                            message=result.message))
             except ServiceError as exc:
-                results.append({"file": name, "status": "Refused", "message": str(exc), "invoice_id": ""})
+                results.append(UploadResult(file=name, status="Refused", message=str(exc)))
         self._finish(results)
 
     @rx.event
@@ -130,13 +169,13 @@ class IntakeState(SessionState):
                 with self._acting(Action.INTAKE_IMPORT) as (session, actor):
                     outcome = invoice_intake.receive_invoice(session, actor, content, name, channel="upload")
                 message = outcome.message + "".join(f" · {p}" for p in outcome.problems)
-                results.append({"file": name, "status": STATUS_LABELS.get(outcome.status, outcome.status),
-                                "message": message, "invoice_id": str(outcome.invoice_id or "")})
+                results.append(UploadResult(file=name, status=STATUS_LABELS.get(outcome.status, outcome.status),
+                                            message=message, invoice_id=str(outcome.invoice_id or "")))
             except ServiceError as exc:
-                results.append({"file": name, "status": "Failed", "message": str(exc), "invoice_id": ""})
+                results.append(UploadResult(file=name, status="Failed", message=str(exc)))
         self._finish(results)
 
-    def _finish(self, results: list[dict[str, str]]) -> None:
+    def _finish(self, results: list[UploadResult]) -> None:
         self.results = results
         self.busy, self.progress = False, 100
         self._refresh()

@@ -1,7 +1,7 @@
 """One invoice: original beside normalized, lines, approvals, flags, history, and actions."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import reflex as rx
@@ -18,6 +18,7 @@ from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
+from vrm_dashboard.ui.states.rows import HistoryEntry
 from vrm_dashboard.ui.states.session import SessionState, page_load
 
 EDIT_FIELDS = list(InvoiceEdit.__dataclass_fields__)
@@ -29,14 +30,84 @@ FIELD_LABELS = {
 }
 
 
+@dataclass
+class InvoiceDetails:
+    """The invoice the page is about, as its facts show it."""
+
+    id: str = ""
+    number: str = ""
+    vendor_number: str = ""
+    kind: str = ""
+    status: str = ""
+    status_value: str = ""
+    vendor: str = ""
+    vendor_id: str = ""
+    currency: str = ""
+    subtotal: str = ""
+    tax: str = ""
+    total: str = ""
+    issue_date: str = ""
+    due_date: str = ""
+    source: str = ""
+    submitted_by: str = ""
+    rejection_reason: str = ""
+    document: str = ""
+
+
+@dataclass
+class InvoiceLine:
+    """One line of the invoice."""
+
+    position: str = ""
+    description: str = ""
+    quantity: str = ""
+    unit_price: str = ""
+    amount: str = ""
+
+
+@dataclass
+class ApprovalEntry:
+    """An approval the invoice received: by whom and when."""
+
+    who: str = ""
+    at: str = ""
+
+
+@dataclass
+class InvoiceFlag:
+    """Something reconciliation found wrong with the invoice."""
+
+    flag: str = ""
+    detail: str = ""
+
+
+@dataclass
+class ExtractedField:
+    """A field read from the invoice's document, and how sure the reading is."""
+
+    field: str = ""
+    value: str = ""
+    confidence: str = ""
+
+
+@dataclass
+class VendorSuggestion:
+    """A known vendor that may have sent the invoice, with its score and why."""
+
+    vendor_id: str = ""
+    label: str = ""
+    score: str = ""
+    reason: str = ""
+
+
 class InvoiceDetailState(RejectDialogMixin, SessionState):
     invoice_id: int = 0
-    invoice: dict[str, str] = {}
+    invoice: InvoiceDetails = InvoiceDetails()
     has_original: bool = False
-    lines: list[dict[str, str]] = []
-    approvals: list[dict[str, str]] = []
-    flags: list[dict[str, str]] = []
-    history: list[dict[str, str]] = []
+    lines: list[InvoiceLine] = []
+    approvals: list[ApprovalEntry] = []
+    flags: list[InvoiceFlag] = []
+    history: list[HistoryEntry] = []
     error: str = ""
     message: str = ""
     can_edit: bool = False
@@ -45,10 +116,10 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
     editing: bool = False
     form: dict[str, str] = {k: "" for k in EDIT_FIELDS}
     form_errors: dict[str, str] = {}
-    extracted: list[dict[str, str]] = []
+    extracted: list[ExtractedField] = []
     extraction_method: str = ""
     problems: list[str] = []
-    suggestions: list[dict[str, str]] = []
+    suggestions: list[VendorSuggestion] = []
     new_vendor_open: bool = False
     vendor_form: dict[str, str] = {k: "" for k in VENDOR_FIELDS}
     vendor_errors: dict[str, str] = {}
@@ -72,37 +143,41 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
             with self._acting(read_only=True) as (session, actor):
                 d = invoice_queries.invoice_detail(session, actor, self.invoice_id)
         except ServiceError as exc:
-            self.error, self.invoice = str(exc), {}
+            self.error, self.invoice = str(exc), InvoiceDetails()
             return
         inv = d.invoice
         self.error = ""
         self.has_original = d.document is not None
-        self.invoice = {
-            "id": str(inv.id), "number": inv.number, "vendor_number": inv.vendor_invoice_number or "",
-            "kind": "Self-generated" if inv.kind == "self_generated" else "Parsed",
-            "status": fmt.status_label(inv.status), "status_value": inv.status,
-            "vendor": f"{d.vendor.name} ({d.vendor.vendor_code})" if d.vendor else "",
-            "vendor_id": str(d.vendor.id) if d.vendor else "",
-            "currency": inv.currency, "subtotal": fmt.money(inv.subtotal_minor, inv.currency),
-            "tax": fmt.money(inv.tax_minor, inv.currency), "total": fmt.money(inv.total_minor, inv.currency),
-            "issue_date": fmt.day(inv.issue_date), "due_date": fmt.day(inv.due_date),
-            "source": (fmt.money(inv.source_amount_minor, inv.currency) + f" ({(inv.source_kind or '').replace('_', ' ')})")
-            if inv.source_amount_minor is not None else "None recorded",
-            "submitted_by": d.submitted_by, "rejection_reason": inv.rejection_reason or "",
-            "document": d.document.filename if d.document else "",
-        }
+        if inv.source_amount_minor is not None:
+            source = (fmt.money(inv.source_amount_minor, inv.currency)
+                      + f" ({(inv.source_kind or '').replace('_', ' ')})")
+        else:
+            source = "None recorded"
+        self.invoice = InvoiceDetails(
+            id=str(inv.id), number=inv.number, vendor_number=inv.vendor_invoice_number or "",
+            kind="Self-generated" if inv.kind == "self_generated" else "Parsed",
+            status=fmt.status_label(inv.status), status_value=inv.status,
+            vendor=f"{d.vendor.name} ({d.vendor.vendor_code})" if d.vendor else "",
+            vendor_id=str(d.vendor.id) if d.vendor else "",
+            currency=inv.currency, subtotal=fmt.money(inv.subtotal_minor, inv.currency),
+            tax=fmt.money(inv.tax_minor, inv.currency), total=fmt.money(inv.total_minor, inv.currency),
+            issue_date=fmt.day(inv.issue_date), due_date=fmt.day(inv.due_date), source=source,
+            submitted_by=d.submitted_by, rejection_reason=inv.rejection_reason or "",
+            document=d.document.filename if d.document else "",
+        )
         self.lines = [
-            {"position": str(l.position), "description": l.description, "quantity": f"{l.quantity.normalize():f}",
-             "unit_price": fmt.money(l.unit_price_minor, inv.currency), "amount": fmt.money(l.amount_minor, inv.currency)}
+            InvoiceLine(position=str(l.position), description=l.description, quantity=f"{l.quantity.normalize():f}",
+                        unit_price=fmt.money(l.unit_price_minor, inv.currency),
+                        amount=fmt.money(l.amount_minor, inv.currency))
             for l in d.lines
         ]
         self._load_extraction()
-        self.approvals = [{"who": a.user_label, "at": fmt.day(a.at)} for a in d.approvals]
-        self.flags = [{"flag": FLAG_LABELS.get(f.flag, f.flag), "detail": f.detail} for f in d.flags]
+        self.approvals = [ApprovalEntry(who=a.user_label, at=fmt.day(a.at)) for a in d.approvals]
+        self.flags = [InvoiceFlag(flag=FLAG_LABELS.get(f.flag, f.flag), detail=f.detail) for f in d.flags]
         self.history = [
-            {"at": fmt.day(h.at), "who": h.actor_label, "action": h.action,
-             "changes": "; ".join(f"{k}: {b} → {a}" for k, (b, a) in audit.changed_fields(h).items()
-                                  if k not in ("updated_at", "created_at"))[:300]}
+            HistoryEntry(at=fmt.day(h.at), who=h.actor_label, action=h.action,
+                         changes="; ".join(f"{k}: {b} → {a}" for k, (b, a) in audit.changed_fields(h).items()
+                                           if k not in ("updated_at", "created_at"))[:300])
             for h in d.history
         ]
 
@@ -115,14 +190,15 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
         fields = data["fields"]
         self.extraction_method = "e-invoice XML" if data["method"] == "einvoice" else "PDF text"
         self.extracted = [
-            {"field": label, "value": "" if fields.get(name) is None else str(fields.get(name)),
-             "confidence": f"{fields['confidence'][name]:.0%}" if name in fields.get("confidence", {}) else "not found"}
+            ExtractedField(
+                field=label, value="" if fields.get(name) is None else str(fields.get(name)),
+                confidence=f"{fields['confidence'][name]:.0%}" if name in fields.get("confidence", {}) else "not found")
             for name, label in FIELD_LABELS.items()
         ]
         self.problems = list(data["problems"])
         self.suggestions = [
-            {"vendor_id": str(s["vendor_id"]), "label": f"{s['name']} ({s['vendor_code']})",
-             "score": f"{s['score']:.0f}", "reason": s["reason"]}
+            VendorSuggestion(vendor_id=str(s["vendor_id"]), label=f"{s['name']} ({s['vendor_code']})",
+                             score=f"{s['score']:.0f}", reason=s["reason"])
             for s in data["suggestions"]
         ]
 
@@ -132,8 +208,11 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
 
     @rx.event
     def use_vendor(self, vendor_id: str) -> None:
-        self._run(lambda s, a: (invoice_intake.resolve_vendor(s, a, self.invoice_id, int(vendor_id)),
-                                "Vendor assigned; the invoice was checked again.")[1])
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            invoice_intake.resolve_vendor(session, actor, self.invoice_id, int(vendor_id))
+            return "Vendor assigned; the invoice was checked again."
+
+        self._run(work)
 
     @rx.event
     def open_new_vendor(self) -> None:
@@ -188,11 +267,19 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
 
     @rx.event
     def submit(self) -> None:
-        self._run(lambda s, a: (invoices.submit_invoice(s, a, self.invoice_id), "Submitted for approval.")[1])
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            invoices.submit_invoice(session, actor, self.invoice_id)
+            return "Submitted for approval."
+
+        self._run(work)
 
     @rx.event
     def archive(self) -> None:
-        self._run(lambda s, a: (invoices.archive_invoice(s, a, self.invoice_id), "Archived.")[1])
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            invoices.archive_invoice(session, actor, self.invoice_id)
+            return "Archived."
+
+        self._run(work)
 
     @rx.event
     def delete_draft(self):  # type: ignore[no-untyped-def]
@@ -213,8 +300,10 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
         outcome = self._reject(approvals.Selection([self.invoice_id]))
         if outcome is None:
             return
-        self.message = (f"Not rejected: {outcome.refused[0].reason}" if outcome.refused
-                        else "Rejected; the vendor has been told why.")
+        if outcome.refused:
+            self.message = f"Not rejected: {outcome.refused[0].reason}"
+        else:
+            self.message = "Rejected; the vendor has been told why."
         self._refresh()
 
     @rx.event
@@ -255,16 +344,16 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
 
     @rx.var
     def status_value(self) -> str:
-        return self.invoice.get("status_value", "")
+        return self.invoice.status_value
 
     @rx.var
     def is_pending(self) -> bool:
-        return self.invoice.get("status_value") == InvoiceStatus.PENDING.value
+        return self.invoice.status_value == InvoiceStatus.PENDING.value
 
     @rx.var
     def is_draft(self) -> bool:
-        return self.invoice.get("status_value") in (InvoiceStatus.DRAFT.value, InvoiceStatus.DRAFT_VALID.value)
+        return self.invoice.status_value in (InvoiceStatus.DRAFT.value, InvoiceStatus.DRAFT_VALID.value)
 
     @rx.var
     def is_editable(self) -> bool:
-        return self.invoice.get("status_value") in invoices.EDITABLE
+        return self.invoice.status_value in invoices.EDITABLE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -20,6 +21,7 @@ from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
 from vrm_dashboard.ui.states.reject_dialog import RejectDialogMixin
+from vrm_dashboard.ui.states.rows import Refusal, StatusTotal
 from vrm_dashboard.ui.states.session import SessionState, page_load
 
 COLUMNS: list[tuple[str, str]] = [
@@ -33,20 +35,40 @@ FILTER_FIELDS = ("search", "status", "vendor", "kind", "issued_from", "issued_to
                  "amount_max", "payment_method", "flag")
 
 
+@dataclass
+class InvoiceRow:
+    """One invoice on the Pending Invoices list; the fields are the COLUMNS keys, and its id."""
+
+    id: str = ""
+    number: str = ""
+    kind: str = ""
+    vendor: str = ""
+    vendor_code: str = ""
+    amount: str = ""
+    currency: str = ""
+    issue_date: str = ""
+    due_date: str = ""
+    status: str = ""
+    submitted_by: str = ""
+    approvers: str = ""
+    flags: str = ""
+
+
 class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    rows: list[InvoiceRow] = []
     filter_error: str = ""
     sort: str = "issue_date"
     descending: bool = True
     page_size: int = 25
-    totals: list[dict[str, str]] = []
+    totals: list[StatusTotal] = []
     total_rows: int = 0
     page_count: int = 1
     visible_columns: list[str] = DEFAULT_COLUMNS
     can_approve: bool = False
     can_reject: bool = False
     result: str = ""
-    refused: list[dict[str, str]] = []
+    refused: list[Refusal] = []
     reject_scope: str = "selected"
     exporting: bool = False
     export_progress: int = 0
@@ -89,15 +111,15 @@ class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, S
         self.filter_error = ""
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.rows = [
-            {
-                "id": str(r.id), "number": r.number,
-                "kind": "Self-generated" if r.kind == "self_generated" else "Parsed",
-                "vendor": r.vendor_name, "vendor_code": r.vendor_code,
-                "amount": fmt.money(r.total_minor, r.currency), "currency": r.currency,
-                "issue_date": fmt.day(r.issue_date), "due_date": fmt.day(r.due_date),
-                "status": fmt.status_label(r.status), "submitted_by": r.submitted_by,
-                "approvers": ", ".join(r.approvers), "flags": ", ".join(FLAG_LABELS[f] for f in r.flags),
-            }
+            InvoiceRow(
+                id=str(r.id), number=r.number,
+                kind="Self-generated" if r.kind == "self_generated" else "Parsed",
+                vendor=r.vendor_name, vendor_code=r.vendor_code,
+                amount=fmt.money(r.total_minor, r.currency), currency=r.currency,
+                issue_date=fmt.day(r.issue_date), due_date=fmt.day(r.due_date),
+                status=fmt.status_label(r.status), submitted_by=r.submitted_by,
+                approvers=", ".join(r.approvers), flags=", ".join(FLAG_LABELS[f] for f in r.flags),
+            )
             for r in result.rows
         ]
         by_status: dict[str, list[str]] = defaultdict(list)
@@ -106,8 +128,8 @@ class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, S
             by_status[t.status].append(fmt.money(t.amount_minor, t.currency))
             counts[t.status] += t.count
         self.totals = [
-            {"status": status.value, "label": label, "count": f"{counts.get(status.value, 0):,}",
-             "amounts": " · ".join(by_status.get(status.value, [])) or "—"}
+            StatusTotal(key=status.value, label=label, count=f"{counts.get(status.value, 0):,}",
+                        amounts=" · ".join(by_status.get(status.value, [])) or "—")
             for status, label in STATUS_LABELS.items()
         ]
 
@@ -131,7 +153,7 @@ class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, S
 
     def _report(self, outcome: approvals.BulkResult, verb: str) -> None:
         self.result = outcome.summary(verb)
-        self.refused = [{"number": r.number, "reason": r.reason} for r in outcome.refused]
+        self.refused = [Refusal(number=r.number, reason=r.reason) for r in outcome.refused]
         self.selected = []
         self._refresh()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -20,11 +21,42 @@ from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.receivables import aging
 from vrm_dashboard.services.reporting import overview
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.rows import AgingRow
 from vrm_dashboard.ui.states.session import SessionState, page_load
 
 # A listener wakes at least this often to see whether its browser is still there.
 CHECK_SECONDS = 5.0
 ROUTE = "/overview"
+
+
+@dataclass
+class OverviewCard:
+    """A headline figure of the overview: how many, and the amounts per currency."""
+
+    key: str = ""
+    label: str = ""
+    count: str = ""
+    amounts: str = ""
+
+
+@dataclass
+class InvoiceTotal:
+    """The invoices in one status and currency: how many, and their amount."""
+
+    status: str = ""
+    currency: str = ""
+    count: str = ""
+    amount: str = ""
+
+
+@dataclass
+class UpcomingTotal:
+    """The payouts due on one day in one currency: how many, and their amount."""
+
+    date: str = ""
+    currency: str = ""
+    count: str = ""
+    amount: str = ""
 
 
 def _amounts(amounts: dict[str, int]) -> str:
@@ -79,29 +111,30 @@ def display_of(version: int, o: overview.Overview) -> dict[str, tuple[object, ob
 def _shaped(o: overview.Overview) -> dict[str, tuple[object, object]]:
     plain = {
         "cards": [
-            {"key": "pending", "label": "Pending invoices", "count": f"{o.pending_count:,}",
-             "amounts": _amounts(o.pending_amounts)},
-            *[{"key": g.key, "label": f"Payouts {g.label.lower()}", "count": f"{g.count:,}",
-               "amounts": _amounts(g.amounts_minor)} for g in o.payout_groups if g.key != "paid"],
-            {"key": "paid_month", "label": "Paid this month", "count": f"{o.paid_this_month_count:,}",
-             "amounts": _amounts(o.paid_this_month)},
+            OverviewCard(key="pending", label="Pending invoices", count=f"{o.pending_count:,}",
+                         amounts=_amounts(o.pending_amounts)),
+            *[OverviewCard(key=g.key, label=f"Payouts {g.label.lower()}", count=f"{g.count:,}",
+                           amounts=_amounts(g.amounts_minor)) for g in o.payout_groups if g.key != "paid"],
+            OverviewCard(key="paid_month", label="Paid this month", count=f"{o.paid_this_month_count:,}",
+                         amounts=_amounts(o.paid_this_month)),
         ],
-        "invoice_rows": [{"status": fmt.status_label(t.status), "currency": t.currency, "count": f"{t.count:,}",
-                          "amount": fmt.money(t.amount_minor, t.currency)} for t in o.invoice_totals],
-        "upcoming_rows": [{"date": d.isoformat(), "currency": c, "count": str(n), "amount": fmt.money(a, c)}
+        "invoice_rows": [InvoiceTotal(status=fmt.status_label(t.status), currency=t.currency, count=f"{t.count:,}",
+                                      amount=fmt.money(t.amount_minor, t.currency)) for t in o.invoice_totals],
+        "upcoming_rows": [UpcomingTotal(date=d.isoformat(), currency=c, count=str(n), amount=fmt.money(a, c))
                           for d, c, n, a in o.upcoming],
-        "aging_rows": [{"currency": r.currency, **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
-                        "total": fmt.money(r.total, r.currency)} for r in o.aging.totals],
+        "aging_rows": [AgingRow(currency=r.currency,
+                                **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
+                                total=fmt.money(r.total, r.currency)) for r in o.aging.totals],
         "updated_at": o.computed_at.astimezone().strftime("%H:%M:%S"),
     }
     return {**{name: (repr(value), value) for name, value in plain.items()}, **_figures_of(o)}
 
 
 class OverviewState(SessionState):
-    cards: list[dict[str, str]] = []
-    invoice_rows: list[dict[str, str]] = []
-    upcoming_rows: list[dict[str, str]] = []
-    aging_rows: list[dict[str, str]] = []
+    cards: list[OverviewCard] = []
+    invoice_rows: list[InvoiceTotal] = []
+    upcoming_rows: list[UpcomingTotal] = []
+    aging_rows: list[AgingRow] = []
     updated_at: str = ""
     paid_over_time: go.Figure = go.Figure()
     by_method: go.Figure = go.Figure()

@@ -5,12 +5,11 @@ import reflex as rx
 
 
 class PagedSelectionMixin(rx.State, mixin=True):
-    """A page of `rows` (each with an "id") and the ticked ids; the screen's state brings
-    `_refresh`, which reloads the page."""
+    """A page of rows and the ticked ids. The screen's state declares `rows`, a list of its own
+    row class (each row with an `id`), and brings `_refresh`, which reloads the page."""
 
     page: int = 1
     selected: list[str] = []
-    rows: list[dict[str, str]] = []
 
     @rx.event
     def go_to_page(self, page: int) -> None:
@@ -25,4 +24,4 @@ class PagedSelectionMixin(rx.State, mixin=True):
 
     @rx.event
     def toggle_page(self, checked: bool) -> None:
-        self.selected = [r["id"] for r in self.rows] if checked else []
+        self.selected = [r.id for r in self.rows] if checked else []

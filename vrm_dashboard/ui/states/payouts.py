@@ -2,6 +2,7 @@
 manual confirmation and remittance downloads. Every action is a thin call into the services."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,21 +19,50 @@ from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
+from vrm_dashboard.ui.states.rows import Refusal, StatusTotal
 from vrm_dashboard.ui.states.session import SessionState, page_load
 
 FILTER_FIELDS = ("status", "rail", "currency", "vendor")
 _RAIL_TEXT = {rail.value: label for rail, label in RAIL_LABELS.items()}
 
 
+@dataclass
+class PayoutRow:
+    """One payout on the Smart Payouts list, with what its confirmation cell offers."""
+
+    id: str = ""
+    invoice_id: str = ""
+    invoice: str = ""
+    vendor_code: str = ""
+    vendor: str = ""
+    method: str = ""
+    due_date: str = ""
+    pay_date: str = ""
+    amount: str = ""
+    currency: str = ""
+    status: str = ""
+    status_key: str = ""
+    approver: str = ""
+    payout_approver: str = ""
+    reason: str = ""
+    transaction_id: str = ""
+    reference: str = ""
+    # Paid through a transaction: the remittance advice can be downloaded.
+    paid: bool = False
+    # Waiting for someone to confirm the transfer by hand.
+    confirmable: bool = False
+
+
 class PayoutsState(PagedSelectionMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    rows: list[PayoutRow] = []
     page_count: int = 1
     total_rows: int = 0
-    totals: list[dict[str, str]] = []
+    totals: list[StatusTotal] = []
     can_approve: bool = False
     can_manage: bool = False
     result: str = ""
-    refused: list[dict[str, str]] = []
+    refused: list[Refusal] = []
     bank_references: dict[str, str] = {}
     totals_at: str = ""
 
@@ -61,8 +91,8 @@ class PayoutsState(PagedSelectionMixin, SessionState):
         self._show_totals(result.totals)
 
     def _show_totals(self, totals: list[payout_queries.StatusTotal]) -> None:
-        self.totals = [{"key": g.key, "label": g.label, "count": f"{g.count:,}",
-                        "amounts": " · ".join(fmt.money(v, c) for c, v in g.amounts_minor.items()) or "—"}
+        self.totals = [StatusTotal(key=g.key, label=g.label, count=f"{g.count:,}",
+                                   amounts=" · ".join(fmt.money(v, c) for c, v in g.amounts_minor.items()) or "—")
                        for g in payout_queries.grouped(totals)]
         self.totals_at = datetime.now().strftime("%H:%M:%S")
 
@@ -79,22 +109,22 @@ class PayoutsState(PagedSelectionMixin, SessionState):
         self._show_totals(totals)
 
     @staticmethod
-    def _row(r: payout_queries.PayoutRow) -> dict[str, str]:
+    def _row(r: payout_queries.PayoutRow) -> PayoutRow:
         status = payout_queries.status_label(r.status)
         if r.held_until is not None:
             status = f"{status} (held until {fmt.day(r.held_until)}: bank details changed)"
-        return {
-            "id": str(r.id), "invoice_id": str(r.invoice_id), "invoice": r.invoice_number,
-            "vendor_code": r.vendor_code, "vendor": r.vendor_name,
-            "method": _RAIL_TEXT.get(r.rail, r.rail),
-            "due_date": fmt.day(r.due_date), "pay_date": fmt.day(r.pay_date),
-            "amount": fmt.money(r.amount_minor, r.currency), "currency": r.currency, "status": status,
-            "status_key": r.status, "approver": r.invoice_approver,
-            "payout_approver": r.payout_approver, "reason": r.failure_reason,
-            "transaction_id": str(r.transaction_id or ""), "reference": r.reference,
-            "paid": "yes" if r.status == "paid" and r.transaction_id else "",
-            "confirmable": "yes" if r.confirmable else "",
-        }
+        return PayoutRow(
+            id=str(r.id), invoice_id=str(r.invoice_id), invoice=r.invoice_number,
+            vendor_code=r.vendor_code, vendor=r.vendor_name,
+            method=_RAIL_TEXT.get(r.rail, r.rail),
+            due_date=fmt.day(r.due_date), pay_date=fmt.day(r.pay_date),
+            amount=fmt.money(r.amount_minor, r.currency), currency=r.currency, status=status,
+            status_key=r.status, approver=r.invoice_approver,
+            payout_approver=r.payout_approver, reason=r.failure_reason,
+            transaction_id=str(r.transaction_id or ""), reference=r.reference,
+            paid=r.status == "paid" and bool(r.transaction_id),
+            confirmable=bool(r.confirmable),
+        )
 
     @rx.event
     def set_filter(self, name: str, value: str) -> None:

@@ -3,6 +3,7 @@ with terms, posting and due dates and payment methods; the bulk "Collect Payment
 reminder switch per invoice; and the AR aging report with its chart."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,10 +23,30 @@ from vrm_dashboard.services.receivables import (
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.list_controls import ListControlsMixin
 from vrm_dashboard.ui.states.paged_selection import PagedSelectionMixin
+from vrm_dashboard.ui.states.rows import AgingRow
 from vrm_dashboard.ui.states.session import SessionState, page_load
 
 FILTER_FIELDS = ("search", "status", "payment_method", "due_from", "due_to", "posted_from", "posted_to", "terms")
 METHOD_OPTIONS = [(m.value, label) for m, label in PAYMENT_METHOD_LABELS.items()]
+
+
+@dataclass
+class ReceivableRow:
+    """One customer invoice on the Customer Invoices list."""
+
+    id: str = ""
+    number: str = ""
+    organization: str = ""
+    issue_date: str = ""
+    posting_date: str = ""
+    terms: str = ""
+    due_date: str = ""
+    method: str = ""
+    amount: str = ""
+    status: str = ""
+    overdue: bool = False
+    # Whether payment reminders go out for it.
+    reminders: bool = True
 
 
 def _method_label(value: str) -> str:
@@ -53,6 +74,7 @@ def _aging_chart(report: aging.AgingReport) -> go.Figure:
 class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
     direction: str = receivable_queries.OUTGOING
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    rows: list[ReceivableRow] = []
     overdue_only: bool = False
     sort: str = "due_date"
     descending: bool = False
@@ -67,7 +89,7 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
     collect_by: str = "due_date"
     collect_on: str = ""
     collect_summary: list[str] = []
-    aging_rows: list[dict[str, str]] = []
+    aging_rows: list[AgingRow] = []
     aging_figure: go.Figure = go.Figure()
 
     def _query(self) -> receivable_queries.ReceivableQuery:
@@ -96,14 +118,14 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.open_amounts = _amounts(result.open_amounts)
         self.rows = [
-            {"id": str(r.id), "number": r.number, "organization": r.organization, "issue_date": fmt.day(r.issue_date),
-             "posting_date": fmt.day(r.posting_date),
-             "terms": f"{r.payment_terms_days} days" if r.payment_terms_days is not None else "",
-             "due_date": fmt.day(r.due_date), "method": _method_label(r.payment_method),
-             "amount": fmt.money(r.total_minor, r.currency),
-             "status": (f"Consolidated in {r.consolidated_into}" if r.consolidated_into else fmt.status_label(r.status)),
-             "overdue": "yes" if r.overdue else "no",
-             "reminders": "off" if r.reminders_stopped else "on"}
+            ReceivableRow(
+                id=str(r.id), number=r.number, organization=r.organization, issue_date=fmt.day(r.issue_date),
+                posting_date=fmt.day(r.posting_date),
+                terms=f"{r.payment_terms_days} days" if r.payment_terms_days is not None else "",
+                due_date=fmt.day(r.due_date), method=_method_label(r.payment_method),
+                amount=fmt.money(r.total_minor, r.currency),
+                status=f"Consolidated in {r.consolidated_into}" if r.consolidated_into else fmt.status_label(r.status),
+                overdue=bool(r.overdue), reminders=not r.reminders_stopped)
             for r in result.rows
         ]
 
@@ -122,9 +144,9 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
             self.error = refused
             return
         self.aging_rows = [
-            {"organization": r.organization, "currency": r.currency,
-             **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
-             "total": fmt.money(r.total, r.currency)}
+            AgingRow(organization=r.organization, currency=r.currency,
+                     **{k: fmt.money(r.buckets[k], r.currency) for k in aging.BUCKET_KEYS},
+                     total=fmt.money(r.total, r.currency))
             for r in [*report.rows, *report.totals]
         ]
         self.aging_figure = _aging_chart(report)
@@ -143,16 +165,17 @@ class ReceivablesState(ListControlsMixin, PagedSelectionMixin, SessionState):
 
     @rx.event
     def toggle_reminders(self, row_id: str) -> None:
-        row = next((r for r in self.rows if r["id"] == row_id), None)
+        row = next((r for r in self.rows if r.id == row_id), None)
         if row is None:
             return
-        stop = row["reminders"] == "on"
+        stop, number = row.reminders, row.number
+
         def work(session, actor) -> str:  # type: ignore[no-untyped-def]
             receivables.set_reminders_stopped(session, actor, [int(row_id)], stop)
             return ""
 
         self.error = self._attempt(work)
-        self.message = "" if self.error else f"Reminders {'stopped' if stop else 'resumed'} for {row['number']}."
+        self.message = "" if self.error else f"Reminders {'stopped' if stop else 'resumed'} for {number}."
         self._refresh()
 
     @rx.event

@@ -2,6 +2,8 @@
 uploads, and the statement lines a person must look at."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
@@ -13,8 +15,21 @@ from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name
 
 
+@dataclass
+class StatementException:
+    """A bank statement line that needs a person to look at it."""
+
+    statement: str = ""
+    date: str = ""
+    amount: str = ""
+    reference: str = ""
+    counterparty: str = ""
+    outcome: str = ""
+    note: str = ""
+
+
 class ReconciliationState(SessionState):
-    exception_rows: list[dict[str, str]] = []
+    exception_rows: list[StatementException] = []
     messages: list[str] = []
 
     @rx.event
@@ -29,11 +44,11 @@ class ReconciliationState(SessionState):
         except ServiceError:
             self.exception_rows = []
             return
-        self.exception_rows = [{
-            "statement": r.statement, "date": r.booking_date, "amount": fmt.money(r.amount_minor, r.currency),
-            "reference": r.reference, "counterparty": r.counterparty,
-            "outcome": bank_statements.OUTCOME_LABELS.get(r.outcome, r.outcome), "note": r.note,
-        } for r in rows]
+        self.exception_rows = [StatementException(
+            statement=r.statement, date=r.booking_date, amount=fmt.money(r.amount_minor, r.currency),
+            reference=r.reference, counterparty=r.counterparty,
+            outcome=bank_statements.OUTCOME_LABELS.get(r.outcome, r.outcome), note=r.note,
+        ) for r in rows]
 
     async def _each(self, files: list[rx.UploadFile], work) -> None:  # type: ignore[no-untyped-def]
         messages = []

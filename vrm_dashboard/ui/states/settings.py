@@ -2,6 +2,7 @@
 role x permission matrix (admins)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -17,8 +18,33 @@ from vrm_dashboard.ui.states.session import SessionState, page_load
 ROLE_OPTIONS = [r.value for r in RoleName]
 
 
+@dataclass
+class UserRow:
+    """A user account on the Settings screen, with its role and organization."""
+
+    id: str = ""
+    email: str = ""
+    name: str = ""
+    roles: str = ""
+    role: str = ""
+    organization: str = ""
+    organization_id: str = ""
+    active: str = ""
+    last_login: str = ""
+
+
+@dataclass
+class ConnectionRow:
+    """How a mail server or connector answered the connection test."""
+
+    name: str = ""
+    target: str = ""
+    result: str = ""
+    message: str = ""
+
+
 class SettingsState(SessionState):
-    users: list[dict[str, str]] = []
+    users: list[UserRow] = []
     role_columns: list[str] = []
     matrix: list[list[str]] = []
     can_manage_roles: bool = False
@@ -27,7 +53,7 @@ class SettingsState(SessionState):
     user_message: str = ""
     invite_form: dict[str, str] = {"email": "", "name": "", "role": "viewer", "organization": "none"}
     organization_options: list[list[str]] = []
-    connection_rows: list[dict[str, str]] = []
+    connection_rows: list[ConnectionRow] = []
 
     @rx.event
     @page_load
@@ -46,16 +72,17 @@ class SettingsState(SessionState):
         names = {str(i): n for i, n in orgs}
         self.organization_options = [["none", "No organization"], *[[str(i), n] for i, n in orgs]]
         self.users = [
-            {"id": str(u.id), "email": u.email, "name": u.full_name, "roles": ", ".join(roles),
-             "role": roles[0] if roles else "", "organization": names.get(str(u.organization_id), ""),
-             "organization_id": str(u.organization_id) if u.organization_id is not None else "none",
-             "active": "Active" if u.is_active else "Deactivated", "last_login": fmt.day(u.last_login_at)}
+            UserRow(id=str(u.id), email=u.email, name=u.full_name, roles=", ".join(roles),
+                    role=roles[0] if roles else "", organization=names.get(str(u.organization_id), ""),
+                    organization_id=str(u.organization_id) if u.organization_id is not None else "none",
+                    active="Active" if u.is_active else "Deactivated", last_login=fmt.day(u.last_login_at))
             for u, roles in people
         ]
 
     def _user_change(self, work) -> None:  # type: ignore[no-untyped-def]
+        """Run `work(session, actor)`; its message, or why it was refused, and the list reloaded."""
         message, refused = self._outcome_of(work)
-        self.user_message = refused or message
+        self.user_message = refused if refused else message
         self._refresh()
 
     @rx.event
@@ -63,10 +90,10 @@ class SettingsState(SessionState):
         """Try the mail servers and every connector now and show how each answered."""
         checks, refused = self._outcome_of(connection_checks.check_all)
         if checks is None:
-            self.connection_rows = [{"name": "—", "target": "", "result": "Refused", "message": refused}]
+            self.connection_rows = [ConnectionRow(name="—", result="Refused", message=refused)]
             return
-        self.connection_rows = [{"name": c.name, "target": c.target, "result": "OK" if c.ok else "Failed",
-                                 "message": c.message} for c in checks]
+        self.connection_rows = [ConnectionRow(name=c.name, target=c.target, result="OK" if c.ok else "Failed",
+                                              message=c.message) for c in checks]
 
     @rx.event
     def set_invite_field(self, name: str, value: str) -> None:
@@ -89,11 +116,16 @@ class SettingsState(SessionState):
 
     @rx.event
     def toggle_active(self, user_id: str) -> None:
-        row = next((u for u in self.users if u["id"] == user_id), None)
-        if row is not None:
-            active = row["active"] != "Active"
-            self._user_change(lambda session, actor: user_admin.set_active(session, actor, int(user_id), active)
-                              and f"{row['email']} is {'active again' if active else 'deactivated'}.")
+        row = next((u for u in self.users if u.id == user_id), None)
+        if row is None:
+            return
+        active, email = row.active != "Active", row.email
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            user_admin.set_active(session, actor, int(user_id), active)
+            return f"{email} is {'active again' if active else 'deactivated'}."
+
+        self._user_change(work)
 
     @rx.event
     def reset_password(self, user_id: str) -> None:
@@ -102,14 +134,21 @@ class SettingsState(SessionState):
 
     @rx.event
     def set_role(self, user_id: str, role: str) -> None:
-        self._user_change(lambda session, actor: user_admin.set_roles(session, actor, int(user_id), [role])
-                          or f"Role changed to {role.replace('_', ' ')}.")
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            user_admin.set_roles(session, actor, int(user_id), [role])
+            return f"Role changed to {role.replace('_', ' ')}."
+
+        self._user_change(work)
 
     @rx.event
     def set_user_organization(self, user_id: str, organization: str) -> None:
         org = None if organization == "none" else int(organization)
-        self._user_change(lambda session, actor: user_admin.set_organization(session, actor, int(user_id), org)
-                          or "Organization changed.")
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            user_admin.set_organization(session, actor, int(user_id), org)
+            return "Organization changed."
+
+        self._user_change(work)
 
     @rx.event
     def toggle_grant(self, role: str, action: str):  # type: ignore[no-untyped-def]

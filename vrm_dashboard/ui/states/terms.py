@@ -3,13 +3,12 @@ organization's history of terms, and Excel exports. Every action is a thin call 
 services, which check the user's scope whatever the screen shows."""
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, replace
 from typing import Any
 
 import reflex as rx
 
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.domain.terms_rules import effective_from
 from vrm_dashboard.services.platform import export_files
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
@@ -32,8 +31,41 @@ COLLECTION_OPTIONS = [("transfer", "Transfer (nothing to charge)"), ("credit_car
 TIER_OPTIONS = [(k, v) for k, v in organizations.TIER_LABELS.items() if k != "distributor"]
 
 
+@dataclass
+class OrganizationRow:
+    """One organization on the Payment Terms list, with the terms being typed into its cell."""
+
+    id: str = ""
+    status: str = ""
+    name: str = ""
+    erp_id: str = ""
+    country: str = ""
+    tier: str = ""
+    # The saved terms in days, and what the terms cell holds now.
+    days: str = ""
+    draft: str = ""
+    pending: str = ""
+    default: str = ""
+    updated_at: str = ""
+    updated_by: str = ""
+    # Whether payment reminders go out to it.
+    reminders: bool = True
+
+
+@dataclass
+class TermsHistoryEntry:
+    """One change of an organization's terms: in force from, before, after, when and by whom."""
+
+    effective_from: str = ""
+    was: str = ""
+    now: str = ""
+    at: str = ""
+    by: str = ""
+
+
 class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
     filters: dict[str, str] = {k: "" for k in FILTER_FIELDS}
+    rows: list[OrganizationRow] = []
     sort: str = "name"
     descending: bool = False
     page_size: int = 25
@@ -46,7 +78,7 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
     error: str = ""
     bulk_value: str = ""
     history_name: str = ""
-    history: list[dict[str, str]] = []
+    history: list[TermsHistoryEntry] = []
     # The chosen organization's billing settings, edited below its history.
     billing_id: str = ""
     billing: dict[str, str] = {}
@@ -76,12 +108,13 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
             return
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.rows = [
-            {"id": str(r.id), "status": "Active" if r.is_active else "Inactive", "name": r.name, "erp_id": r.erp_id,
-             "country": r.country, "tier": organizations.TIER_LABELS.get(r.tier, r.tier),
-             "days": str(r.payment_terms_days), "draft": str(r.payment_terms_days),
-             "pending": f"from {r.pending_from.isoformat()}" if r.pending_from else "",
-             "default": "Yes" if r.uses_default else "No", "updated_at": fmt.day(r.updated_at),
-             "updated_by": r.updated_by, "reminders": "off" if r.reminders_stopped else "on"}
+            OrganizationRow(
+                id=str(r.id), status="Active" if r.is_active else "Inactive", name=r.name, erp_id=r.erp_id,
+                country=r.country, tier=organizations.TIER_LABELS.get(r.tier, r.tier),
+                days=str(r.payment_terms_days), draft=str(r.payment_terms_days),
+                pending=f"from {r.pending_from.isoformat()}" if r.pending_from else "",
+                default="Yes" if r.uses_default else "No", updated_at=fmt.day(r.updated_at),
+                updated_by=r.updated_by, reminders=not r.reminders_stopped)
             for r in result.rows
         ]
 
@@ -96,37 +129,38 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
 
     @rx.event
     def set_draft(self, row_id: str, value: str) -> None:
-        self.rows = [{**r, "draft": value} if r["id"] == row_id else r for r in self.rows]
+        self.rows = [replace(r, draft=value) if r.id == row_id else r for r in self.rows]
 
     def _outcome(self, work) -> None:  # type: ignore[no-untyped-def]
         """Run a change; its message, or the reason it was refused, and the page reloaded."""
         message, self.error = self._outcome_of(work)
-        self.message = message or ""
+        self.message = "" if message is None else message
         self._refresh()
 
     def _apply(self, ids: list[int], value: str, what: str) -> None:
         def work(session, actor) -> str:  # type: ignore[no-untyped-def]
-            if not organizations.set_terms(session, actor, ids, value):
+            change = organizations.set_terms(session, actor, ids, value)
+            if not change.changed:
                 return f"{what}: no change."
-            terms = "the default terms" if value.strip().lower() == "default" else f"{value.strip()} days"
-            return f"{what}: {terms} for invoices generated from {effective_from(date.today()).isoformat()}."
+            terms = "the default terms" if change.days is None else f"{change.days} days"
+            return f"{what}: {terms} for invoices generated from {change.effective_from.isoformat()}."
 
         self._outcome(work)
 
     @rx.event
     def save_terms(self, row_id: str) -> None:
         """Save the edited cell (on Enter or leaving it); a refused value goes back to the saved one."""
-        row = next((r for r in self.rows if r["id"] == row_id), None)
-        if row is None or row["draft"].strip() == row["days"]:
+        row = next((r for r in self.rows if r.id == row_id), None)
+        if row is None or row.draft.strip() == row.days:
             return
-        self._apply([int(row_id)], row["draft"], row["name"])
+        self._apply([int(row_id)], row.draft, row.name)
 
     @rx.event
     def key_in_terms(self, row_id: str, key: str) -> None:
         if key == "Enter":
             self.save_terms(row_id)
         elif key == "Escape":
-            self.rows = [{**r, "draft": r["days"]} if r["id"] == row_id else r for r in self.rows]
+            self.rows = [replace(r, draft=r.days) if r.id == row_id else r for r in self.rows]
 
     @rx.event
     def set_bulk_value(self, value: str) -> None:
@@ -154,8 +188,9 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
             self.error = str(exc)
             return
         self.history_name, self.billing_id = name, row_id
-        self.history = [{"from": c.effective_from.isoformat(), "was": c.previous_days, "now": c.days,
-                         "at": fmt.day(c.changed_at), "by": c.changed_by} for c in changes]
+        self.history = [TermsHistoryEntry(effective_from=c.effective_from.isoformat(), was=c.previous_days,
+                                          now=c.days, at=fmt.day(c.changed_at), by=c.changed_by)
+                        for c in changes]
         self.billing = {"billing_email": billing.billing_email or "", "billing_address": billing.billing_address or "",
                         "collection_method": billing.collection_method or "transfer",
                         "consolidates_monthly": "yes" if billing.consolidates_monthly else "no",
@@ -173,17 +208,25 @@ class TermsState(ListControlsMixin, PagedSelectionMixin, SessionState):
             b["billing_email"], b["billing_address"],
             None if b["collection_method"] == "transfer" else b["collection_method"],
             b["consolidates_monthly"] == "yes", b["wants_einvoice"] == "yes")
-        self._outcome(lambda session, actor: organizations.update_billing(
-            session, actor, int(self.billing_id), values) and f"Billing settings of {self.history_name} saved.")
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            organizations.update_billing(session, actor, int(self.billing_id), values)
+            return f"Billing settings of {self.history_name} saved."
+
+        self._outcome(work)
 
     @rx.event
     def toggle_reminders(self, row_id: str) -> None:
-        row = next((r for r in self.rows if r["id"] == row_id), None)
+        row = next((r for r in self.rows if r.id == row_id), None)
         if row is None:
             return
-        stop = row["reminders"] == "on"
-        self._outcome(lambda session, actor: organizations.set_reminders_stopped(
-            session, actor, int(row_id), stop) or f"Reminders {'stopped' if stop else 'resumed'} for {row['name']}.")
+        stop, name = row.reminders, row.name
+
+        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
+            organizations.set_reminders_stopped(session, actor, int(row_id), stop)
+            return f"Reminders {'stopped' if stop else 'resumed'} for {name}."
+
+        self._outcome(work)
 
     @rx.event
     def export(self, scope: str):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ signed-in vendor only (services.vendors.onboarding takes the vendor from the acc
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -16,6 +17,7 @@ from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.rows import DocumentRow, MissingItem
 from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name
 
@@ -33,16 +35,27 @@ def _blank(names: tuple[str, ...]) -> dict[str, str]:
     return {n: "" for n in names}
 
 
+@dataclass
+class ProfileContact:
+    """A contact person the vendor gave on its profile."""
+
+    id: str = ""
+    name: str = ""
+    email: str = ""
+    role: str = ""
+    phone: str = ""
+
+
 class VendorProfileState(SessionState):
     profile: dict[str, str] = _blank(PROFILE_FIELDS)
     payout: dict[str, str] = _blank(PAYOUT_FIELDS)
     tax: dict[str, str] = _blank(TAX_FIELDS)
     certified: bool = False
     new_contact: dict[str, str] = _blank(CONTACT_FIELDS)
-    contacts: list[dict[str, str]] = []
-    documents: list[dict[str, str]] = []
+    contacts: list[ProfileContact] = []
+    documents: list[DocumentRow] = []
     document_kind: str = "identity"
-    missing: list[dict[str, str]] = []
+    missing: list[MissingItem] = []
     review_state: str = ""
     review_label: str = ""
     review_note: str = ""
@@ -92,11 +105,11 @@ class VendorProfileState(SessionState):
             self.certified = False
         self.tax_signed = (f"{TAX_FORM_LABELS.get(view.tax_form.form, view.tax_form.form)} signed by "
                            f"{view.tax_form.signer_name} on {fmt.day(view.tax_form.signed_at)}") if view.tax_form else ""
-        self.contacts = [{"id": str(c.id), "name": c.name, "email": c.email, "role": c.role, "phone": c.phone}
+        self.contacts = [ProfileContact(id=str(c.id), name=c.name, email=c.email, role=c.role, phone=c.phone)
                          for c in view.contacts]
-        self.documents = [{"id": str(d.id), "kind": DOCUMENT_LABELS.get(d.kind, d.kind), "filename": d.filename,
-                           "uploaded": fmt.day(d.uploaded_at)} for d in view.documents]
-        self.missing = [{"step": STEP_LABELS[m.step], "what": m.what} for m in view.missing]
+        self.documents = [DocumentRow(id=str(d.id), kind=DOCUMENT_LABELS.get(d.kind, d.kind), filename=d.filename,
+                                      uploaded=fmt.day(d.uploaded_at)) for d in view.documents]
+        self.missing = [MissingItem(step=STEP_LABELS[m.step], what=m.what) for m in view.missing]
         self.review_state = o.state
         self.review_label = REVIEW_LABELS[ReviewState(o.state)]
         self.review_note = o.review_note or ""

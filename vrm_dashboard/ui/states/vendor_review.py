@@ -2,6 +2,7 @@
 vendor's card what it has supplied, what is missing, approve or ask for changes."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -13,16 +14,32 @@ from vrm_dashboard.domain.vendor_rules import mask
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.rows import DocumentRow, FieldValue, MissingItem
 from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
 
 INVITE_FIELDS = ("name", "email", "country", "currency", "contact_name")
+_SOURCE_LABELS = {"invite": "Invited", "signup": "Signed up"}
+
+
+@dataclass
+class QueueRow:
+    """A vendor still onboarding, in the reviewers' queue."""
+
+    id: str = ""
+    vendor_code: str = ""
+    name: str = ""
+    country: str = ""
+    source: str = ""
+    # The review state's label (a Var has its own `state`, hence the name).
+    review: str = ""
+    submitted: str = ""
 
 
 class OnboardingQueueState(SessionState):
     """On the Vendors screen."""
 
-    queue: list[dict[str, str]] = []
+    queue: list[QueueRow] = []
     can_review: bool = False
     can_invite: bool = False
     invite_open: bool = False
@@ -42,9 +59,9 @@ class OnboardingQueueState(SessionState):
             self.queue = []
             return
         rows, _refused = self._outcome_of(onboarding.review_queue, read_only=True)
-        self.queue = [{"id": str(r.vendor_id), "vendor_code": r.vendor_code, "name": r.name, "country": r.country,
-                       "source": {"invite": "Invited", "signup": "Signed up"}.get(r.source, "Added by staff"),
-                       "state": REVIEW_LABELS[ReviewState(r.state)], "submitted": fmt.day(r.submitted_at)}
+        self.queue = [QueueRow(id=str(r.vendor_id), vendor_code=r.vendor_code, name=r.name, country=r.country,
+                               source=_SOURCE_LABELS.get(r.source, "Added by staff"),
+                               review=REVIEW_LABELS[ReviewState(r.state)], submitted=fmt.day(r.submitted_at))
                       for r in rows or []]
 
     @rx.event
@@ -77,9 +94,9 @@ class VendorReviewState(SessionState):
     state_label: str = ""
     source: str = ""
     note: str = ""
-    missing: list[dict[str, str]] = []
-    tax: list[dict[str, str]] = []
-    documents: list[dict[str, str]] = []
+    missing: list[MissingItem] = []
+    tax: list[FieldValue] = []
+    documents: list[DocumentRow] = []
     approved: bool = False
     message: str = ""
     change_note: str = ""
@@ -109,18 +126,18 @@ class VendorReviewState(SessionState):
         self.shown = True
         self.approved = o.state == ReviewState.APPROVED.value
         self.state_label = REVIEW_LABELS[ReviewState(o.state)]
-        self.source = {"invite": "Invited", "signup": "Signed up"}.get(o.source, "Added by staff")
+        self.source = _SOURCE_LABELS.get(o.source, "Added by staff")
         self.note = o.review_note or ""
-        self.missing = [{"step": STEP_LABELS[m.step], "what": m.what} for m in view.missing]
+        self.missing = [MissingItem(step=STEP_LABELS[m.step], what=m.what) for m in view.missing]
         facts = [] if t is None else [
             ("Form", TAX_FORM_LABELS.get(t.form, t.form)), ("Name", t.name), ("Classification", t.classification),
             ("Country", t.country), ("US TIN", mask(t.tin)), ("Foreign TIN", mask(t.foreign_tin)),
             ("FATCA status", t.chapter4_status or ""), ("GIIN", t.giin or ""), ("Treaty country", t.treaty_country or ""),
             ("Signed", f"{t.signer_name}, {fmt.day(t.signed_at)}"), ("VAT ID", view.vendor.vat_id or ""),
             ("Address", view.vendor.address or "")]
-        self.tax = [{"field": k, "value": v} for k, v in facts if v]
-        self.documents = [{"id": str(d.id), "kind": DOCUMENT_LABELS.get(d.kind, d.kind), "filename": d.filename,
-                           "uploaded": fmt.day(d.uploaded_at)} for d in view.documents]
+        self.tax = [FieldValue(field=k, value=v) for k, v in facts if v]
+        self.documents = [DocumentRow(id=str(d.id), kind=DOCUMENT_LABELS.get(d.kind, d.kind), filename=d.filename,
+                                      uploaded=fmt.day(d.uploaded_at)) for d in view.documents]
 
     @rx.event
     def set_change_note(self, value: str) -> None:
@@ -130,7 +147,7 @@ class VendorReviewState(SessionState):
     def approve(self):  # type: ignore[no-untyped-def]
         vendor_id = self._vendor_id()
         done, refused = self._outcome_of(lambda s, a: onboarding.approve(s, a, vendor_id))
-        self.message = refused or f"{done.name} is approved and active."
+        self.message = refused if refused else f"{done.name} is approved and active."
         self._refresh()
         # The card shows the vendor's status too.
         return None if refused else VendorCardState.load
@@ -138,8 +155,9 @@ class VendorReviewState(SessionState):
     @rx.event
     def request_changes(self) -> None:
         vendor_id, note = self._vendor_id(), self.change_note
-        done, refused = self._outcome_of(lambda s, a: onboarding.request_changes(s, a, vendor_id, note))
-        self.message = refused or "The vendor was asked for changes."
-        if not refused:
-            self.change_note = ""
+        _done, refused = self._outcome_of(lambda s, a: onboarding.request_changes(s, a, vendor_id, note))
+        if refused:
+            self.message = refused
+        else:
+            self.message, self.change_note = "The vendor was asked for changes.", ""
         self._refresh()

@@ -1,7 +1,7 @@
 """The Vendor Management dashboard: one page of vendors, totals from SQL, add and edit."""
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import reflex as rx
@@ -21,6 +21,44 @@ def _blank_form() -> dict[str, str]:
     return {k: str(v) for k, v in asdict(VendorInput()).items()}
 
 
+@dataclass
+class VendorRow:
+    """One vendor on the Vendor Management list."""
+
+    id: str = ""
+    vendor_code: str = ""
+    name: str = ""
+    country: str = ""
+    currency: str = ""
+    payment_method: str = ""
+    payment_source: str = ""
+    activity_status: str = ""
+
+
+@dataclass
+class MethodTotal:
+    """The vendors paid by one payment method in one currency: how many, invoiced, paid and open."""
+
+    payment_method: str = ""
+    currency: str = ""
+    vendors: str = ""
+    invoices: str = ""
+    invoiced: str = ""
+    paid: str = ""
+    open: str = ""
+
+
+@dataclass
+class UpcomingPayout:
+    """A payout due in the next days, with its vendor."""
+
+    vendor_id: str = ""
+    vendor: str = ""
+    pay_date: str = ""
+    amount: str = ""
+    status: str = ""
+
+
 class VendorsState(SessionState):
     search: str = ""
     activity_status: str = ""
@@ -30,9 +68,9 @@ class VendorsState(SessionState):
     descending: bool = False
     page: int = 1
     page_size: int = 25
-    rows: list[dict[str, str]] = []
-    totals: list[dict[str, str]] = []
-    upcoming: list[dict[str, str]] = []
+    rows: list[VendorRow] = []
+    totals: list[MethodTotal] = []
+    upcoming: list[UpcomingPayout] = []
     total_rows: int = 0
     page_count: int = 1
     can_create: bool = False
@@ -68,31 +106,31 @@ class VendorsState(SessionState):
             return None
         self.page, self.page_count, self.total_rows = result.page, result.page_count, result.total_rows
         self.rows = [
-            {
-                "id": str(r.id), "vendor_code": r.vendor_code, "name": r.name,
-                "country": r.country, "currency": r.currency,
-                "payment_method": fmt.method_label(r.payment_method),
-                "payment_source": r.payment_source,
-                "activity_status": fmt.activity_label(r.activity_status),
-            }
+            VendorRow(
+                id=str(r.id), vendor_code=r.vendor_code, name=r.name,
+                country=r.country, currency=r.currency,
+                payment_method=fmt.method_label(r.payment_method),
+                payment_source=r.payment_source,
+                activity_status=fmt.activity_label(r.activity_status),
+            )
             for r in result.rows
         ]
         self.totals = [
-            {
-                "payment_method": fmt.method_label(t.payment_method), "currency": t.currency,
-                "vendors": str(t.vendor_count), "invoices": f"{t.invoice_count:,}",
-                "invoiced": fmt.money(t.invoiced_minor, t.currency),
-                "paid": fmt.money(t.paid_minor, t.currency),
-                "open": fmt.money(t.open_minor, t.currency),
-            }
+            MethodTotal(
+                payment_method=fmt.method_label(t.payment_method), currency=t.currency,
+                vendors=str(t.vendor_count), invoices=f"{t.invoice_count:,}",
+                invoiced=fmt.money(t.invoiced_minor, t.currency),
+                paid=fmt.money(t.paid_minor, t.currency),
+                open=fmt.money(t.open_minor, t.currency),
+            )
             for t in result.totals
         ]
         self.upcoming = [
-            {
-                "vendor_id": str(u.vendor_id), "vendor": f"{u.vendor_name} ({u.vendor_code})",
-                "pay_date": fmt.day(u.pay_date), "amount": fmt.money(u.amount_minor, u.currency),
-                "status": fmt.status_label(u.status),
-            }
+            UpcomingPayout(
+                vendor_id=str(u.vendor_id), vendor=f"{u.vendor_name} ({u.vendor_code})",
+                pay_date=fmt.day(u.pay_date), amount=fmt.money(u.amount_minor, u.currency),
+                status=fmt.status_label(u.status),
+            )
             for u in result.upcoming
         ]
         return None
