@@ -27,6 +27,10 @@ def main(argv: list[str]) -> int:
     import pdfplumber
 
     from tests.invoice_corpus import corpus
+    from vrm_dashboard.parsing import sandbox
+
+    # The reader's worker starts while the corpus is built, as it does at app start-up.
+    sandbox.start()
     from vrm_dashboard.parsing import parse_document
 
     samples = corpus(args.count, args.first_seed)

@@ -80,6 +80,9 @@ class Settings:
     public_url: str = "http://localhost:3000"
     # The mailbox that receives bounces (delivery-status notifications) of our e-mails.
     bounce_imap: ImapSettings | None = None
+    # The most one upload request may carry, all its files together (web/upload_limits.py):
+    # 20 files of 20 MB by default.
+    max_upload_mb: int = 400
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -223,6 +226,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         payouts=_payouts(env),
         public_url=(env.get("VRM_PUBLIC_URL") or f"http://localhost:{_int(env, 'PORT', 3000, 1, 65535)}").rstrip("/"),
         bounce_imap=_imap(env, "VRM_BOUNCE_IMAP_"),
+        max_upload_mb=_int(env, "VRM_MAX_UPLOAD_MB", 400, 1, 10_240),
     )
 
 

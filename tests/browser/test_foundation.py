@@ -99,4 +99,4 @@ def test_signing_out_ends_the_session(page):
 
 def test_a_wrong_password_is_refused(page):
     sign_in(page, LOGINS["viewer"].email, "not-the-password")
-    expect(page.get_by_test_id("login-error")).to_have_text("E-mail or password is wrong")
+    expect(page.get_by_test_id("login-error")).to_have_text("Wrong e-mail or password, or the account cannot sign in now")

@@ -31,7 +31,7 @@ def _records(session):
     return session.execute(select(func.count()).select_from(ActivityRecord)).scalar_one()
 
 
-def test_drop_folder_takes_each_new_file_once_and_holds_at_a_bad_one(session, finance, tmp_path):
+def test_drop_folder_takes_each_new_file_once_and_sets_a_bad_one_aside(session, finance, tmp_path):
     (tmp_path / "2026-10-01.csv").write_text("vendor,activity_type,date,quantity\nACME-1,clicks,2026-10-01,100\n")
     source = connectors.configure_source(session, finance, "drop", "drop_folder", {"path": str(tmp_path)})
     session.commit()
@@ -40,11 +40,19 @@ def test_drop_folder_takes_each_new_file_once_and_holds_at_a_bad_one(session, fi
     (tmp_path / "2026-10-02.csv").write_text("vendor,activity_type,date,quantity\nGHOST,clicks,2026-10-02,5\n")
     (tmp_path / "2026-10-03.csv").write_text("vendor,activity_type,date,quantity\nACME-1,clicks,2026-10-03,7\n")
     report = connectors.sync_source(session, finance, source)
-    assert "unknown vendor GHOST" in report.error and _records(session) == 1
-    assert session.get(ActivitySource, source.id).cursor == "2026-10-01.csv"
-    (tmp_path / "2026-10-02.csv").write_text("vendor,activity_type,date,quantity\nACME-1,clicks,2026-10-02,5\n")
-    assert connectors.sync_source(session, finance, source).new_rows == 2
+    # The bad file is set aside with its reason; the one after it is imported all the same.
+    assert report.error == "" and report.new_rows == 1 and _records(session) == 2
+    assert len(report.rejected) == 1 and "unknown vendor GHOST" in report.rejected[0]
+    assert not (tmp_path / "2026-10-02.csv").exists()
+    assert "unknown vendor GHOST" in (tmp_path / "rejected" / "2026-10-02.csv.reason.txt").read_text()
     assert session.get(ActivitySource, source.id).cursor == "2026-10-03.csv"
+    # Put back fixed under its name, it is taken again and its rejection is settled.
+    (tmp_path / "2026-10-02.csv").write_text("vendor,activity_type,date,quantity\nACME-1,clicks,2026-10-02,5\n")
+    report = connectors.sync_source(session, finance, source)
+    assert report.new_rows == 1 and report.rejected == [] and _records(session) == 3
+    assert not (tmp_path / "rejected" / "2026-10-02.csv").exists()
+    assert session.get(ActivitySource, source.id).cursor == "2026-10-03.csv"
+    assert connectors.sync_source(session, finance, source).batches == 0
 
 
 class _Tracker(BaseHTTPRequestHandler):

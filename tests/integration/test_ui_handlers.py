@@ -70,7 +70,7 @@ def test_sign_in_handler_shows_the_reason_on_failure(db):
     _token(db, "viewer")
     state = _state(LoginState)
     _call(LoginState, state, "submit", {"email": "viewer@test.example", "password": "wrong"})
-    assert state.error == "E-mail or password is wrong" and state.token == ""
+    assert state.error == "Wrong e-mail or password, or the account cannot sign in now" and state.token == ""
     _call(LoginState, state, "submit", {"email": "viewer@test.example", "password": "correct-horse-battery"})
     assert state.error == "" and state.token
 

@@ -22,6 +22,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "jobs": ("reflex", "vrm_dashboard.ui", "vrm_dashboard.api"),
     "live": ("reflex", "vrm_dashboard.ui", "vrm_dashboard.api"),
     "ui": ("vrm_dashboard.vrm_dashboard", "vrm_dashboard.api", "vrm_dashboard.jobs"),
+    # The HTTP edge sees requests and responses, never the business rules or the screens.
+    "web": ("vrm_dashboard.ui", "vrm_dashboard.services", "vrm_dashboard.api", "vrm_dashboard.db",
+            "vrm_dashboard.vrm_dashboard"),
 }
 
 

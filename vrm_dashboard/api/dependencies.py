@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from fastapi import Cookie, Depends, Header
+from fastapi import Cookie, Depends, Header, Request
 from sqlmodel import Session
 
+from vrm_dashboard.config import settings
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.services.identity.api_keys import actor_for_api_key
 from vrm_dashboard.services.identity.auth import actor_for_token
 from vrm_dashboard.services.platform.actors import Actor
-from vrm_dashboard.services.platform.errors import NotAuthenticated
+from vrm_dashboard.services.platform.errors import NotAuthenticated, PermissionDenied
+from vrm_dashboard.web.same_origin import from_own_origin, own_origins
 
 
 def db_session() -> Iterator[Session]:
@@ -19,6 +21,7 @@ def db_session() -> Iterator[Session]:
 
 
 def current_actor(
+    request: Request,
     authorization: str | None = Header(default=None, description="Bearer <API key>"),
     x_api_key: str | None = Header(default=None),
     vrm_session: str | None = Cookie(default=None, include_in_schema=False),
@@ -27,8 +30,15 @@ def current_actor(
     presented = x_api_key
     if authorization and authorization.lower().startswith("bearer "):
         presented = authorization[7:].strip()
-    # A signed-in browser (downloads, document views) is known by its session cookie.
-    actor = actor_for_api_key(session, presented) if presented else actor_for_token(session, vrm_session)
+    if presented:
+        actor = actor_for_api_key(session, presented)
+    else:
+        # A signed-in browser (downloads, document views) is known by its session cookie, which
+        # page script can read (Reflex sets it): a change it asks for must come from our pages.
+        if vrm_session and not from_own_origin(request.method, request.headers,
+                                               own_origins(settings().public_url, str(request.base_url))):
+            raise PermissionDenied("Refused: a signed-in browser may change something only from this app's own pages")
+        actor = actor_for_token(session, vrm_session)
     if actor is None:
         raise NotAuthenticated("A valid API key is required (Authorization: Bearer <key>)")
     return actor

@@ -13,13 +13,13 @@ from vrm_dashboard.db.models import StoredDocument
 from vrm_dashboard.services.distribution import delivered_documents, disputes, reports as distribution_reports
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors
+from vrm_dashboard.web.downloads import file_headers, file_response
 
 router = APIRouter(tags=["distribution"])
 
 
-def _pdf(document: StoredDocument, disposition: str = "inline") -> Response:
-    return Response(content=document.content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'{disposition}; filename="{document.filename}"'})
+def _pdf(document: StoredDocument) -> Response:
+    return file_response(document.content, document.filename, "application/pdf", inline=True)
 
 
 @router.get("/distribution/view/{token}", include_in_schema=False)
@@ -75,4 +75,4 @@ def report_xlsx(period: str = "day", days: int = 90, actor: Actor = Depends(curr
     content = distribution_reports.report_xlsx(distribution_reports.report(session, actor, period, days), period)
     return Response(content=content,
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="distribution-by-{period}.xlsx"'})
+                    headers=file_headers(f"distribution-by-{period}.xlsx"))

@@ -1,4 +1,4 @@
-"""Downloads: finished exports and stored original documents."""
+"""Downloads: finished exports and stored original documents, sent sandboxed (web.downloads)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
@@ -8,6 +8,7 @@ from sqlmodel import Session
 from vrm_dashboard.api.dependencies import current_actor, db_session
 from vrm_dashboard.services.platform import documents, export_files
 from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.web.downloads import file_headers, file_response
 
 router = APIRouter(tags=["files"])
 _MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "csv": "text/csv"}
@@ -17,13 +18,13 @@ _MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 def download_export(name: str, actor: Actor = Depends(current_actor)) -> FileResponse:
     path = export_files.owned_file(actor, name)
     suffix = path.suffix.lstrip(".")
-    return FileResponse(path, media_type=_MEDIA[suffix], filename=f"invoices.{suffix}")
+    return FileResponse(path, media_type=_MEDIA[suffix], headers=file_headers(f"invoices.{suffix}"))
 
 
 @router.get("/invoices/{invoice_id}/original")
-def original_document(invoice_id: int, actor: Actor = Depends(current_actor),
+def original_document(invoice_id: int, download: bool = False, actor: Actor = Depends(current_actor),
                       session: Session = Depends(db_session)) -> Response:
-    """The invoice's original file, byte for byte as it arrived."""
+    """The invoice's original file, byte for byte as it arrived: a PDF shown, an XML e-invoice
+    shown as plain text (never as a live document), anything else downloaded."""
     document = documents.invoice_original(session, actor, invoice_id)
-    return Response(content=document.content, media_type=document.content_type,
-                    headers={"Content-Disposition": f'inline; filename="{document.filename}"'})
+    return file_response(document.content, document.filename, document.content_type, inline=not download)

@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import activity_import, invoice_files as invoice_intake, log as intake_log
-from vrm_dashboard.services.platform.actors import Actor
+from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
 
 router = APIRouter(tags=["intake"])
 
@@ -21,14 +23,29 @@ def _import_response(result: activity_import.ImportResult) -> JSONResponse:
             "new_rows": result.rows_new, "invoice_ids": result.invoices,
             "problems": [{"row": p.row, "reason": p.reason} for p in result.problems],
             "problem_count": result.total_problems}
+    if result.refused:
+        # The documented 422 body: what was wrong, besides the rows' problems.
+        body["detail"] = result.message
     # A refused import is still recorded as a failed intake, so the transaction commits.
     return JSONResponse(status_code=422 if result.refused else 200, content=body)
+
+
+def _may_send_invoices(session: Session, actor: Actor) -> None:
+    """Refuse before any file is read, as the intake service would: staff who import, or an
+    approved vendor sending its own."""
+    if actor.can(Action.INTAKE_IMPORT):
+        return
+    if actor.can(Action.PORTAL_USE) and actor.vendor_id is not None:
+        vendor_onboarding.require_approved(session, actor)
+        return
+    require(actor, Action.INTAKE_IMPORT)
 
 
 @router.post("/invoices/intake")
 async def receive_invoices(files: list[UploadFile] = File(...), actor: Actor = Depends(current_actor),
                            session: Session = Depends(db_session)) -> list[dict[str, Any]]:
     """Vendor invoices (PDF, Factur-X/ZUGFeRD PDF, UBL/CII XML), one or many."""
+    _may_send_invoices(session, actor)
     outcomes = []
     for upload in files:
         outcome = invoice_intake.receive_invoice(session, actor, await upload.read(), upload.filename or "", channel="api")
@@ -43,6 +60,7 @@ async def import_activity_file(file: UploadFile = File(...), source: str = Query
                                actor: Actor = Depends(current_actor),
                                session: Session = Depends(db_session)) -> JSONResponse:
     """An activity CSV or XLSX, all or nothing; the source's saved column mapping applies."""
+    require(actor, Action.INTAKE_IMPORT)  # before the file is read
     result = activity_import.import_activity_file(session, actor, await file.read(), file.filename or "upload.csv",
                                                   source_name=source, channel="api")
     return _import_response(result)

@@ -17,6 +17,7 @@ from vrm_dashboard.services.payouts import (
 )
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import NotAuthenticated
+from vrm_dashboard.web.downloads import file_response
 
 router = APIRouter(tags=["payouts"])
 
@@ -46,8 +47,7 @@ def approve_payouts(body: PayoutIds, actor: Actor = Depends(current_actor),
 def remittance_advice(transaction_id: int, actor: Actor = Depends(current_actor),
                       session: Session = Depends(db_session)) -> Response:
     document = remittance.remittance_advice(session, actor, transaction_id)
-    return Response(content=document.content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{document.filename}"'})
+    return file_response(document.content, document.filename, "application/pdf")
 
 
 @router.post("/payouts/provider-callbacks", include_in_schema=False)

@@ -15,6 +15,7 @@ from vrm_dashboard.db.models import stored_id
 from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_LABELS, vendor_payment_status
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.vendors import onboarding as vendor_onboarding, own_invoices as vendor_invoices
+from vrm_dashboard.web.downloads import file_response, page_policy
 
 router = APIRouter(tags=["vendor portal"])
 
@@ -58,9 +59,13 @@ def own_invoice_file(invoice_id: int, download: bool = False, actor: Actor = Dep
                      session: Session = Depends(db_session)) -> Response:
     """View (inline) or download (attachment) one of the vendor's invoices."""
     found = vendor_invoices.own_invoice_file(session, actor, invoice_id)
-    disposition = "attachment" if download else "inline"
-    return Response(content=found.content, media_type=found.content_type,
-                    headers={"Content-Disposition": f'{disposition}; filename="{found.filename}"'})
+    return file_response(found.content, found.filename, found.content_type, inline=not download)
+
+
+# A sandboxed file (anything but a PDF) refuses to print from its frame: then the page prints.
+_PRINT_SCRIPT = ("const f=document.getElementById('invoice');"
+                 "f.addEventListener('load',()=>{try{f.contentWindow.focus();f.contentWindow.print()}"
+                 "catch(e){window.print()}});")
 
 
 @router.get("/portal/invoices/{invoice_id}/print", include_in_schema=False)
@@ -69,13 +74,12 @@ def print_invoice(invoice_id: int, actor: Actor = Depends(current_actor),
     """A page that shows the invoice and opens the browser's print dialog."""
     found = vendor_invoices.own_invoice_file(session, actor, invoice_id)
     source = f"/api/v1/portal/invoices/{invoice_id}/file"
+    # The file itself is framed sandboxed (web.downloads); this page runs its one script only.
     return HTMLResponse(
         f"<!doctype html><title>Print {escape(found.filename)}</title>"
         "<style>html,body,iframe{margin:0;width:100%;height:100%;border:0}</style>"
         f'<iframe id="invoice" src="{source}"></iframe>'
-        "<script>const f=document.getElementById('invoice');"
-        "f.addEventListener('load',()=>{try{f.contentWindow.focus();f.contentWindow.print()}"
-        "catch(e){window.print()}});</script>")
+        f"<script>{_PRINT_SCRIPT}</script>", headers={"Content-Security-Policy": page_policy(_PRINT_SCRIPT)})
 
 
 class DocumentOut(BaseModel):
@@ -169,5 +173,4 @@ def vendor_document(document_id: int, actor: Actor = Depends(current_actor),
                     session: Session = Depends(db_session)) -> Response:
     """A vendor's registration, bank letter and the like: for the vendor itself or a reviewer."""
     stored = vendor_onboarding.document_file(session, actor, document_id)
-    return Response(content=stored.content, media_type=stored.content_type,
-                    headers={"Content-Disposition": f'inline; filename="{stored.filename}"'})
+    return file_response(stored.content, stored.filename, stored.content_type, inline=True)

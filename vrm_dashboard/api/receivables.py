@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictInt
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
@@ -21,6 +21,7 @@ from vrm_dashboard.services.receivables import (
     queries as receivable_queries,
     records as receivables,
 )
+from vrm_dashboard.web.downloads import file_headers
 
 router = APIRouter(tags=["payment terms and collection"])
 
@@ -44,8 +45,8 @@ def list_organizations(search: str = "", tier: str = "", country: str = "", uses
 
 class TermsChange(BaseModel):
     organization_ids: list[int]
-    # Whole days, or "default".
-    payment_terms_days: int | str
+    # Whole days, or "default". Strict, so JSON true is refused rather than read as 1 day.
+    payment_terms_days: StrictInt | str
 
 
 @router.put("/organizations/payment-terms")
@@ -162,6 +163,5 @@ def aging_report(actor: Actor = Depends(current_actor), session: Session = Depen
 def aging_export(actor: Actor = Depends(current_actor), session: Session = Depends(db_session)) -> Response:
     out = io.BytesIO()
     aging.aging_xlsx(aging.aging_report(session, actor), out)
-    return Response(out.getvalue(), media_type=XLSX,
-                    headers={"Content-Disposition": 'attachment; filename="ar-aging.xlsx"'})
+    return Response(out.getvalue(), media_type=XLSX, headers=file_headers("ar-aging.xlsx"))
 

@@ -1,12 +1,14 @@
-"""The embeddable vendor widget: made by a signed-in user, opened by anyone holding the link
-(a partner site's iframe), for one vendor and until the link expires."""
+"""The embeddable vendor widget: links made, listed and revoked by a signed-in user with
+vendor.widget, opened by anyone holding one (a partner site's iframe), for one vendor, until
+the link expires or is revoked or the vendor stops being active."""
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
@@ -19,14 +21,46 @@ router = APIRouter(tags=["vendor widget"])
 
 
 class WidgetRequest(BaseModel):
-    hours: int = 24
+    hours: int = Field(24, ge=vendor_widget.MIN_HOURS, le=vendor_widget.MAX_HOURS,
+                       description="How long the link works: 1 hour to 30 days")
+
+
+class WidgetLinkMade(BaseModel):
+    id: int
+    url: str
+    expires_at: datetime
+    iframe: str
+
+
+class WidgetLinkOut(BaseModel):
+    """A link as listed: never its token, which only its maker saw."""
+
+    id: int
+    created_at: datetime
+    created_by: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str
+    state: str
 
 
 @router.post("/vendors/{vendor_id}/widget-link")
 def make_widget_link(vendor_id: int, body: WidgetRequest, actor: Actor = Depends(current_actor),
-                     session: Session = Depends(db_session)) -> dict:
+                     session: Session = Depends(db_session)) -> WidgetLinkMade:
     link = vendor_widget.make_link(session, actor, vendor_id, body.hours)
-    return {"url": link.url, "expires_at": link.expires_at.isoformat(), "iframe": link.iframe}
+    return WidgetLinkMade(id=link.id, url=link.url, expires_at=link.expires_at, iframe=link.iframe)
+
+
+@router.get("/vendors/{vendor_id}/widget-links")
+def list_widget_links(vendor_id: int, actor: Actor = Depends(current_actor),
+                      session: Session = Depends(db_session)) -> list[WidgetLinkOut]:
+    return [WidgetLinkOut(**vars(row)) for row in vendor_widget.list_links(session, actor, vendor_id)]
+
+
+@router.post("/vendors/{vendor_id}/widget-links/{link_id}/revoke")
+def revoke_widget_link(vendor_id: int, link_id: int, actor: Actor = Depends(current_actor),
+                       session: Session = Depends(db_session)) -> WidgetLinkOut:
+    return WidgetLinkOut(**vars(vendor_widget.revoke_link(session, actor, vendor_id, link_id)))
 
 
 @router.get("/widget/{token}.json")
@@ -49,7 +83,8 @@ def _page(body: str) -> str:
 @router.get("/widget/{token}", response_class=HTMLResponse)
 def widget_page(token: str, session: Session = Depends(db_session)) -> HTMLResponse:
     # A partner site frames this page: it may be embedded anywhere, but holds no session.
-    headers = {"Content-Security-Policy": "frame-ancestors *", "Cache-Control": "no-store"}
+    # The framing policy (frame-ancestors *, no script) comes from web.security_headers.
+    headers = {"Cache-Control": "no-store"}
     try:
         data = vendor_widget.widget_data(session, token)
     except ServiceError as exc:

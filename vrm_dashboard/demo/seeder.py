@@ -297,10 +297,12 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report, uploader_i
     with_transaction = and_(Payout.invoice_id >= first_invoice, Payout.status.in_(list(_TRANSACTION_OF.values())))
     conn.execute(insert(PaymentTransaction).from_select(
         ["id", "vendor_id", "rail", "idempotency_key", "status", "source_currency", "source_amount_minor",
-         "target_currency", "target_amount_minor", "reference", "created_at", "updated_at"],
+         "target_currency", "target_amount_minor", "reference", "created_at", "updated_at", "paid_at"],
         select(Payout.id, Payout.vendor_id, Payout.rail, literal("demo-") + cast(Payout.id, String), Payout.status,
                Payout.currency, Payout.amount_minor, Payout.currency, Payout.amount_minor,
-               literal("TX-") + cast(Payout.id, String), Payout.created_at, Payout.updated_at)
+               literal("TX-") + cast(Payout.id, String), Payout.created_at, Payout.updated_at,
+               # A paid demo transfer was paid when it was last changed: its remittance advice has a date.
+               case((Payout.status == "paid", Payout.updated_at), else_=None))
         .where(with_transaction),
     ))
     conn.execute(update(Payout).where(with_transaction).values(transaction_id=Payout.id))

@@ -1,7 +1,21 @@
-"""When a parsed invoice is ready for review (Draft Valid) and when it must stay a Draft."""
+"""When a parsed invoice is ready for review (Draft Valid) and when it must stay a Draft, and
+what text from outside may be stored as."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# The quantity columns (activity rows and invoice lines) hold 12 digits before the decimal point.
+MAX_QUANTITY = 10**12
+# Control characters (NUL, CR, LF, ...) and unpaired surrogates: PostgreSQL refuses NUL in text,
+# a line break in a file name splits the headers it is put in, and a surrogate is no character.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
+
+
+def printable(text: str) -> str:
+    """Text from a file or an e-mail (names, numbers, descriptions) as it can be stored and shown:
+    each run of control characters becomes one space."""
+    return _UNPRINTABLE.sub(" ", text).strip()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ amount is stored, compared and shown the same way everywhere. No float touches a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -35,6 +35,30 @@ def exponent(currency: str) -> int:
     return get_currency_precision(check_currency(currency))
 
 
+# Amounts are stored in bigint columns (up to 9.2e18 minor units). One amount that comes in is
+# held far below that, so balances and totals adding up thousands of them still fit.
+MAX_MINOR_UNITS = 10**15
+
+
+def check_finite(value: Decimal, what: str = "The amount") -> Decimal:
+    """`value` when it is a number an amount can be: finite (no NaN or Infinity) and not so large
+    that turning it into minor units could overflow (1E+999999); MoneyError otherwise."""
+    if not value.is_finite():
+        raise MoneyError(f"{what} {value} is not a number")
+    if value and value.adjusted() >= 18:
+        raise MoneyError(f"{what} {value} is too large to be an amount")
+    return value
+
+
+def to_minor_units(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP, what: str = "The amount") -> int:
+    """A major-unit amount in whole minor units of its currency, rounded, or MoneyError when it is
+    not a finite number or is beyond MAX_MINOR_UNITS."""
+    scaled = check_finite(amount, what).scaleb(exponent(currency)).quantize(Decimal(1), rounding=rounding)
+    if abs(scaled) >= MAX_MINOR_UNITS:
+        raise MoneyError(f"{what} {amount} {currency} is too large to be an amount")
+    return int(scaled)
+
+
 @dataclass(frozen=True, order=False)
 class Money:
     minor: int
@@ -52,14 +76,14 @@ class Money:
         if isinstance(text, float):
             raise MoneyError("Amounts are never floats; pass a string or Decimal")
         try:
-            value = Decimal(str(text).strip().replace(",", "").replace(" ", ""))
+            value = check_finite(Decimal(str(text).strip().replace(",", "").replace(" ", "")))
         except InvalidOperation:
             raise MoneyError(f"{text!r} is not an amount") from None
-        if not value.is_finite():
-            raise MoneyError(f"{text!r} is not an amount")
         scaled = value.scaleb(places)
         if scaled != scaled.to_integral_value():
             raise MoneyError(f"{currency} amounts have at most {places} decimal places: {text!r}")
+        if abs(scaled) >= MAX_MINOR_UNITS:
+            raise MoneyError(f"{text!r} is too large to be an amount in {currency}")
         return cls(int(scaled), currency)
 
     @property

@@ -15,6 +15,7 @@ class Action(str, Enum):
     VENDOR_DEACTIVATE = "vendor.deactivate"
     VENDOR_VIEW_BANK_DETAILS = "vendor.view_bank_details"
     VENDOR_REVIEW = "vendor.review"
+    VENDOR_WIDGET = "vendor.widget"
     INVOICE_VIEW = "invoice.view"
     INVOICE_EDIT = "invoice.edit"
     INVOICE_APPROVE = "invoice.approve"
@@ -43,6 +44,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.VENDOR_DEACTIVATE: "Deactivate vendors",
     Action.VENDOR_VIEW_BANK_DETAILS: "See vendors' payment details unmasked",
     Action.VENDOR_REVIEW: "Review onboarding vendors, their tax forms and documents, and approve them",
+    Action.VENDOR_WIDGET: "Make, list and revoke widget links (a vendor: for itself only)",
     Action.INVOICE_VIEW: "See invoices",
     Action.INVOICE_EDIT: "Edit invoices",
     Action.INVOICE_APPROVE: "Approve invoices",
@@ -99,6 +101,7 @@ DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
             Action.VENDOR_DEACTIVATE,
             Action.VENDOR_VIEW_BANK_DETAILS,
             Action.VENDOR_REVIEW,
+            Action.VENDOR_WIDGET,
             Action.INVOICE_EDIT,
             Action.INVOICE_APPROVE,
             Action.INVOICE_REJECT,
@@ -116,5 +119,6 @@ DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
         _READ | {Action.INVOICE_APPROVE, Action.INVOICE_REJECT, Action.PAYOUT_APPROVE}
     ),
     RoleName.VIEWER: frozenset(_READ),
-    RoleName.VENDOR: frozenset({Action.PORTAL_USE}),
+    # A vendor links only its own figures (services.vendors.widget checks whose they are).
+    RoleName.VENDOR: frozenset({Action.PORTAL_USE, Action.VENDOR_WIDGET}),
 }

@@ -8,7 +8,8 @@ MAX_TERMS_DAYS = 3650
 
 
 class TermsError(ValueError):
-    """Terms that are not a whole number of days from 0 to MAX_TERMS_DAYS."""
+    """Terms that are not a whole number of days from 0 to MAX_TERMS_DAYS, or dates they cannot
+    apply to (past the end of the calendar)."""
 
 
 def parse_terms(value: object) -> int:
@@ -24,11 +25,18 @@ def parse_terms(value: object) -> int:
 
 def effective_from(changed_on: date) -> date:
     """A change applies to invoices generated from the first day of the following month."""
+    if changed_on.year == date.max.year and changed_on.month == 12:
+        raise TermsError(f"{changed_on} has no following month in the calendar")
     return date(changed_on.year + changed_on.month // 12, changed_on.month % 12 + 1, 1)
 
 
 def due_date(posting_date: date, terms_days: int) -> date:
-    return posting_date + timedelta(days=terms_days)
+    """The posting date plus the terms; TermsError when that is past the end of the calendar
+    (a posting date in the year 9999 is a typing mistake, not a reason to fail)."""
+    try:
+        return posting_date + timedelta(days=terms_days)
+    except OverflowError:
+        raise TermsError(f"{terms_days} days after {posting_date} is past the end of the calendar") from None
 
 
 def terms_on(day: date, changes: list[tuple[date, int | None, int | None]], current: int | None,

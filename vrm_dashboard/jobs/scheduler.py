@@ -10,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import engine
+from vrm_dashboard.parsing import sandbox
 from vrm_dashboard.services.distribution import bounces, dispatch as distribution
 from vrm_dashboard.services.intake import connectors, mailbox
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
@@ -70,6 +71,8 @@ def build_scheduler() -> BlockingScheduler:
 
 def run_forever() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(levelname)s %(message)s")
+    # The mailbox job reads untrusted PDFs in a worker: start it now, not on the first e-mail.
+    sandbox.start()
     scheduler = build_scheduler()
 
     def stop(signum, _frame):  # type: ignore[no-untyped-def]

@@ -1,35 +1,99 @@
 """Structured e-invoices (Factur-X / ZUGFeRD CII and UBL / XRechnung), read with the factur-x
-package. What they say is trusted: every field gets the e-invoice confidence."""
+package. What they say is trusted: every field gets the e-invoice confidence.
+
+The XML is always parsed here, with the hardened parser (parsing/xml_safety), and handed to
+factur-x as a tree: its own get_xml_from_pdf and parse_ubl_cii_xml would parse the bytes with
+lxml's default parser, whose entity handling depends on the installed lxml."""
 from __future__ import annotations
 
+import io
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from facturx import get_xml_from_pdf, parse_ubl_cii_xml
+from facturx import get_flavor, parse_ubl_cii_xml
+from lxml import etree
+from pypdf import PdfReader
 
+from vrm_dashboard.domain.intake_rules import MAX_QUANTITY
+from vrm_dashboard.domain.money import MoneyError, check_finite
 from vrm_dashboard.parsing.extraction import FROM_EINVOICE, ExtractedLine, Extraction
+from vrm_dashboard.parsing.xml_safety import HostileXml, XmlRefused, parse_xml
+
+# The invoice flavours factur-x reads (Order-X and ZUGFeRD 1 are other documents).
+_INVOICE_FLAVORS = ("factur-x", "ubl")
+# An e-invoice is a few hundred kilobytes; a PDF attachment that decodes to more is not one.
+MAX_XML_BYTES = 20 * 1024 * 1024
+
+
+class AmountRefused(ValueError):
+    """The e-invoice states an amount or quantity that is not a usable number."""
 
 
 def embedded_xml(pdf: bytes) -> bytes | None:
-    """The e-invoice XML attached to a PDF, if it carries one."""
+    """The e-invoice XML attached to a PDF, if it carries one. Raises HostileXml when an
+    attachment is built to attack its reader: such a PDF is refused, not read another way."""
     try:
-        _name, xml = get_xml_from_pdf(pdf, check_xsd=False)
-    except Exception:  # noqa: BLE001 - a PDF factur-x cannot read is simply not an e-invoice
+        attachments = PdfReader(io.BytesIO(pdf)).attachment_list
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - a PDF pypdf cannot read is simply not an e-invoice
         return None
-    return xml or None
+    for attachment in attachments:
+        try:
+            name, content = str(attachment.name or ""), attachment.content
+        except MemoryError:
+            raise
+        except Exception:  # noqa: BLE001 - a broken attachment stream: look at the next one
+            continue
+        if not name.lower().endswith(".xml") or not content or len(content) > MAX_XML_BYTES:
+            continue
+        try:
+            root = parse_xml(content, f"The PDF's attachment {name}")
+        except HostileXml:
+            raise
+        except XmlRefused:
+            continue  # not well-formed: not the e-invoice
+        if _flavor(root):
+            return content
+    return None
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _flavor(root: etree._Element) -> str | None:
     try:
-        return Decimal(str(value)) if value not in (None, "") else None
+        flavor = get_flavor(root)
+    except Exception:  # noqa: BLE001 - factur-x raises bare Exceptions for XML it does not know
+        return None
+    return flavor if isinstance(flavor, str) and flavor.startswith(_INVOICE_FLAVORS) else None
+
+
+def _decimal(value: Any, what: str) -> Decimal | None:
+    """The number an e-invoice states, None when it states none; ValueError for NaN, Infinity or
+    a number too large for any amount (1E+999999)."""
+    if value in (None, ""):
+        return None
+    try:
+        return check_finite(Decimal(str(value).strip()), what)
     except InvalidOperation:
         return None
+    except MoneyError as error:
+        raise AmountRefused(f"The e-invoice cannot be read: {error}") from None
+
+
+def _quantity(value: Any) -> Decimal | None:
+    quantity = _decimal(value, "The quantity")
+    if quantity is not None and abs(quantity) >= MAX_QUANTITY:
+        raise AmountRefused(f"The e-invoice cannot be read: the quantity {quantity} is too large")
+    return quantity
 
 
 def read_einvoice(xml: bytes, pages: int = 0) -> Extraction:
-    """Raises ValueError when the XML is neither CII nor UBL."""
+    """Raises ValueError when the XML is neither CII nor UBL, is hostile (XmlRefused), or states
+    an amount that is not a number."""
+    root = parse_xml(xml, "The e-invoice XML")
+    if _flavor(root) is None:
+        raise ValueError("The XML is not a readable e-invoice (Factur-X/ZUGFeRD or UBL)")
     try:
-        data = parse_ubl_cii_xml(xml, check_xsd=False, float_as="string", date_as="date")
+        data = parse_ubl_cii_xml(root, check_xsd=False, float_as="string", date_as="date")
     except Exception as error:  # noqa: BLE001 - factur-x raises bare Exceptions for bad XML
         raise ValueError(f"The XML is not a readable e-invoice (Factur-X/ZUGFeRD or UBL): {error}") from error
     extraction = Extraction(method="einvoice", pages=pages)
@@ -43,17 +107,18 @@ def read_einvoice(xml: bytes, pages: int = 0) -> Extraction:
     put("vendor_tax_id", seller.get("vat_identifier") or seller.get("tax_identifier"))
     iban = data.get("BT-84")
     put("iban", iban[0] if isinstance(iban, list) else iban)
-    put("subtotal", _decimal(data.get("BT-109")))
-    put("tax_total", _decimal(data.get("BT-110")) if data.get("BT-110") is not None else Decimal("0"))
-    put("total", _decimal(data.get("BT-112")))
+    put("subtotal", _decimal(data.get("BT-109"), "The subtotal"))
+    tax = _decimal(data.get("BT-110"), "The tax total")
+    put("tax_total", tax if tax is not None else Decimal("0"))
+    put("total", _decimal(data.get("BT-112"), "The total"))
     for line in data.get("BG-25") or []:
-        amount = _decimal(line.get("BT-131"))
+        amount = _decimal(line.get("BT-131"), "A line amount")
         if amount is None:
             continue
         extraction.lines.append(ExtractedLine(
             description=str(line.get("BT-153") or ""),
-            quantity=_decimal(line.get("BT-129")) or Decimal(1),
-            unit_price=_decimal(line.get("BT-146")),
+            quantity=_quantity(line.get("BT-129")) or Decimal(1),
+            unit_price=_decimal(line.get("BT-146"), "A unit price"),
             amount=amount,
         ))
     return extraction

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from vrm_dashboard.domain.intake_rules import printable
+
 # Confidence levels, highest first: what the reader's evidence was.
 FROM_EINVOICE = 0.99  # a structured e-invoice says so
 CROSS_CHECKED = 0.97  # read by its label and agrees with the other amounts
@@ -32,6 +34,9 @@ class ExtractedLine:
     unit_price: Decimal | None
     amount: Decimal
 
+    def __post_init__(self) -> None:
+        self.description = printable(self.description)
+
 
 @dataclass
 class Extraction:
@@ -47,6 +52,8 @@ class Extraction:
 
     def put(self, name: str, value: Any, confidence: float) -> None:
         """Keep the surer of two readings of a field."""
+        if isinstance(value, str):
+            value = printable(value)
         if value in (None, ""):
             return
         current = self.fields.get(name)

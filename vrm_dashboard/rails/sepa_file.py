@@ -28,9 +28,11 @@ def schema_errors(content: bytes) -> list[str]:
     """Every XSD violation in a pain.001.001.03 document ([] when it is valid)."""
     from lxml import etree
 
+    from vrm_dashboard.parsing.xml_safety import safe_parser
+
     schema = _schema()
     try:
-        document = etree.fromstring(content)
+        document = etree.fromstring(content, parser=safe_parser())
     except etree.XMLSyntaxError as exc:
         return [f"not well-formed XML: {exc}"]
     if schema.validate(document):

@@ -1,8 +1,10 @@
 """One booked statement line, whatever the file format."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+
+from vrm_dashboard.domain.intake_rules import printable
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,11 @@ class StatementEntry:
     counterparty: str = ""
     description: str = ""
     return_reason: str = ""    # set when the bank books a transfer coming back
+
+    def __post_init__(self) -> None:
+        # Text from a bank's file is stored and shown: no NUL or other control characters.
+        for name in (f.name for f in fields(self) if f.type == "str"):
+            object.__setattr__(self, name, printable(getattr(self, name)))
 
 
 class StatementError(ValueError):

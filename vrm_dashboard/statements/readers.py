@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from vrm_dashboard.domain.money import Money, MoneyError
+from vrm_dashboard.parsing.xml_safety import XmlRefused, parse_xml
 from vrm_dashboard.statements.entries import StatementEntry, StatementError
 
 if TYPE_CHECKING:
@@ -35,7 +36,10 @@ def _minor(text: str, currency: str) -> int:
 
 
 def read_csv(text: str) -> list[StatementEntry]:
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise StatementError(f"Not a readable CSV statement: {exc}") from None
     if not rows:
         raise StatementError("The statement is empty")
     header = [h.strip().lower() for h in rows[0]]
@@ -86,26 +90,28 @@ def _text_of(element: _Element, *path: str) -> str:
 
 
 def read_camt053(content: bytes) -> list[StatementEntry]:
-    from lxml import etree
-
     try:
-        root = etree.fromstring(content, parser=etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError as exc:
-        raise StatementError(f"Not a readable camt.053 file: {exc}") from None
+        root = parse_xml(content, "The camt.053 statement")
+    except XmlRefused as refused:
+        raise StatementError(str(refused)) from None
     entries = []
-    for entry in (e for e in root.iter() if isinstance(e.tag, str) and _local(e) == "Ntry"):
+    for number, entry in enumerate((e for e in root.iter() if isinstance(e.tag, str) and _local(e) == "Ntry"), 1):
         amount = _find(entry, "Amt")
         if amount is None:
-            raise StatementError("A camt.053 entry has no amount")
+            raise StatementError(f"camt.053 entry {number} has no amount")
         currency = amount.get("Ccy", "").upper()
         minor = _minor(amount.text or "", currency)
         if _text_of(entry, "CdtDbtInd") == "DBIT":
             minor = -minor
         booked = _text_of(entry, "BookgDt", "Dt") or _text_of(entry, "BookgDt", "DtTm")[:10]
+        try:
+            booking_date = date.fromisoformat(booked)
+        except ValueError:
+            raise StatementError(f"camt.053 entry {number}: the booking date {booked!r} is not a date") from None
         reason = _text_of(entry, "RtrInf", "Rsn", "Cd")
         counterparty = _text_of(entry, "RltdPties", "Cdtr", "Nm") if minor < 0 else _text_of(entry, "RltdPties", "Dbtr", "Nm")
         entries.append(StatementEntry(
-            booking_date=date.fromisoformat(booked), amount_minor=minor, currency=currency,
+            booking_date=booking_date, amount_minor=minor, currency=currency,
             reference=_text_of(entry, "Refs", "EndToEndId") or _text_of(entry, "AcctSvcrRef"),
             counterparty=counterparty, description=_text_of(entry, "RmtInf", "Ustrd") or _text_of(entry, "AddtlNtryInf"),
             return_reason=reason))
@@ -123,12 +129,16 @@ def read_mt940(text: str) -> list[StatementEntry]:
     except Exception as exc:  # the parser raises bare errors on malformed input
         raise StatementError(f"Not a readable MT940 file: {exc}") from None
     entries = []
-    for t in transactions:
-        amount = t.data["amount"]
-        currency = str(amount.currency).upper()
+    for number, t in enumerate(transactions, start=1):
+        try:
+            amount, booked = t.data["amount"], t.data["date"]
+            currency = str(amount.currency).upper()
+            amount_text = str(amount.amount)
+        except (KeyError, AttributeError) as exc:
+            raise StatementError(f"MT940 transaction {number} has no {exc} (:61: line)") from None
         details = str(t.data.get("transaction_details") or "").replace("\n", " ")
         entries.append(StatementEntry(
-            booking_date=t.data["date"], amount_minor=_minor(str(amount.amount), currency), currency=currency,
+            booking_date=booked, amount_minor=_minor(amount_text, currency), currency=currency,
             reference=str(t.data.get("customer_reference") or "").strip(), description=details.strip(),
             counterparty=str(t.data.get("applicant_name") or "").strip(),
             return_reason="RETURN" if any(w in details.upper() for w in RETURN_WORDS) else ""))

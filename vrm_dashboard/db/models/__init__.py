@@ -39,6 +39,7 @@ from vrm_dashboard.db.models.people import (
     Permission,
     Role,
     RolePermission,
+    ThrottleEvent,
     User,
     UserRole,
 )
@@ -49,6 +50,7 @@ from vrm_dashboard.db.models.vendors import (
     VendorDocument,
     VendorOnboarding,
     VendorTaxForm,
+    VendorWidgetLink,
 )
 
 __all__ = [
@@ -59,5 +61,6 @@ __all__ = [
     "StatementLine", "Organization", "OrganizationTier", "PaymentTransaction",
     "Payout", "PayoutStatus", "Permission", "Role", "RolePermission", "StoredDocument",
     "TransactionStatus", "User", "UserRole", "Vendor", "VendorBalance", "VendorContact", "VendorDocument", "VendorOnboarding", "VendorTaxForm",
+    "ThrottleEvent", "VendorWidgetLink",
     "stored_id", "utcnow",
 ]

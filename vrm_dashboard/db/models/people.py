@@ -1,8 +1,10 @@
-"""Users, roles, permissions (as data), login sessions and API keys."""
+"""Users, roles, permissions (as data), login sessions, API keys, and the throttles on sign-in and
+sign-up."""
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from vrm_dashboard.db.models._base import utcnow
@@ -74,3 +76,17 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = Field(default=None)
     revoked_at: datetime | None = Field(default=None)
+
+
+class ThrottleEvent(SQLModel, table=True):
+    """One counted attempt (a failed sign-in, a sign-up) for one key: a client's address, an
+    account's e-mail or an e-mail domain, kept only as a digest. A throttle counts a key's
+    events in its sliding window; the database holds them so every web worker sees the same."""
+
+    __tablename__ = "throttle_event"
+    __table_args__ = (Index("ix_throttle_event_key", "scope", "key_digest", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=24)
+    key_digest: str = Field(max_length=64)
+    at: datetime = Field(default_factory=utcnow, index=True)

@@ -116,3 +116,18 @@ class VendorDocument(SQLModel, table=True):
     kind: str = Field(max_length=16)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class VendorWidgetLink(SQLModel, table=True):
+    """A link to a vendor's embeddable widget. Its signed token names this row, so the vendor
+    and staff can list the links made and revoke one before it expires."""
+
+    __tablename__ = "widget_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = Field(default=None)
+    revoked_by_id: int | None = Field(default=None, foreign_key="user.id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hmac
 import re
 from email.message import Message
 from typing import cast
@@ -24,7 +25,9 @@ from vrm_dashboard.services.platform.job_runs import JobResult
 
 PROCESSED = "VrmProcessed"
 MAX_MESSAGES_PER_POLL = 200
-OUR_MESSAGE_ID = re.compile(r"<invoice-(\d+)\.([A-Za-z0-9_-]+)@")
+# Our Message-ID: the delivery's id and the token part it carries (invoice_mail.Envelope). The
+# id is at most 18 digits, so a crafted one cannot overflow the database's integer.
+OUR_MESSAGE_ID = re.compile(r"<invoice-(\d{1,18})\.([A-Za-z0-9_-]{1,64})@")
 JOB = Actor.system("bounce_mailbox")
 
 
@@ -44,7 +47,8 @@ def _permanent_failure(report: Message) -> str | None:
 
 
 def bounced_delivery(raw: bytes) -> tuple[int, str, str] | None:
-    """(delivery id, token prefix, reason) when this is a bounce of one of our invoice e-mails."""
+    """(delivery id, token part of its Message-ID, reason) when this is a bounce of one of our
+    invoice e-mails."""
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     report = next((p for p in message.walk() if p.get_content_type() == "message/delivery-status"), None)
     if report is None:
@@ -58,9 +62,16 @@ def bounced_delivery(raw: bytes) -> tuple[int, str, str] | None:
     return int(found.group(1)), found.group(2), reason
 
 
-def record_bounce(session: Session, delivery_id: int, token_prefix: str, reason: str) -> bool:
+def _sent_as(delivery: EmailDelivery | None, token_part: str) -> bool:
+    """Whether the bounce names the Message-ID this delivery was sent with, token part and all:
+    anyone can mail the bounce mailbox, so a guessed id or a prefix of the token matches nothing."""
+    ours = OUR_MESSAGE_ID.search(delivery.message_id or "") if delivery is not None else None
+    return ours is not None and hmac.compare_digest(ours.group(2).encode(), token_part.encode("utf-8", "replace"))
+
+
+def record_bounce(session: Session, delivery_id: int, token_part: str, reason: str) -> bool:
     delivery = session.get(EmailDelivery, delivery_id)
-    if delivery is None or not (delivery.token or "").startswith(token_prefix) or delivery.status != D.SENT.value:
+    if delivery is None or not _sent_as(delivery, token_part) or delivery.status != D.SENT.value:
         return False
     before = audit.snapshot(delivery)
     delivery.status, delivery.bounced_at, delivery.last_error = D.BOUNCED.value, utcnow(), f"Bounced: {reason}"[:500]

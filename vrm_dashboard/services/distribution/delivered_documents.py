@@ -2,6 +2,7 @@
 the portal or from the e-mail's link. A recipient's first opening marks the delivery viewed."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -75,10 +76,21 @@ def sent_pdf(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:
     return document
 
 
+# The secret in the e-mail's links (dispatch: secrets.token_urlsafe(24)). Anything else is looked
+# up nowhere: a crafted one (a NUL fails on PostgreSQL) is simply not found.
+LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def delivery_of_link(session: Session, token: str) -> EmailDelivery | None:
+    """The delivery whose e-mail carried this link token, if any."""
+    if not isinstance(token, str) or not LINK_TOKEN.fullmatch(token):
+        return None
+    return session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none()
+
+
 def pdf_by_link(session: Session, token: str) -> StoredDocument:
     """The PDF behind the e-mail's link; the token proves it went to this recipient."""
-    delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none() \
-        if token else None
+    delivery = delivery_of_link(session, token)
     document = _document(session, delivery)
     assert delivery is not None, "_document() refuses a missing delivery"
     _mark_viewed(session, delivery)
@@ -86,8 +98,7 @@ def pdf_by_link(session: Session, token: str) -> StoredDocument:
 
 
 def invoice_of_link(session: Session, token: str) -> Invoice:
-    delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none() \
-        if token else None
+    delivery = delivery_of_link(session, token)
     if delivery is None or delivery.invoice_id is None or delivery.sent_at is None:
         raise NotFound("This link is not valid")
     invoice = session.get(Invoice, delivery.invoice_id)

@@ -24,7 +24,7 @@ from vrm_dashboard.db.models import (
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import Money, MoneyError, to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.distribution import dispatch as distribution
+from vrm_dashboard.services.distribution import delivered_documents, dispatch as distribution
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
 from vrm_dashboard.services.payouts import records as payouts
 from vrm_dashboard.services.platform import audit
@@ -74,7 +74,7 @@ def dispute_from_portal(session: Session, actor: Actor, invoice_id: int, reason:
 
 def dispute_by_link(session: Session, token: str, reason: str) -> InvoiceDispute:
     """The recipient disputes through the link in the e-mail: the token proves who it went to."""
-    delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none()
+    delivery = delivered_documents.delivery_of_link(session, token)
     if delivery is None or delivery.invoice_id is None or delivery.sent_at is None:
         raise NotFound("This link is not valid")
     invoice = session.get(Invoice, delivery.invoice_id)

@@ -15,8 +15,12 @@ from vrm_dashboard.domain.distribution_rules import DeliveryStatus as D, period_
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.errors import FieldErrors
 
 PERIODS = ("day", "week", "month")
+# Ten years back is more history than distribution has; a larger span only overflows the calendar.
+MAX_DAYS = 3660
+_PERIOD_MESSAGE = "The report is by day, week or month"
 MEASURES = ("sent", "delivered", "bounced", "failed", "viewed", "paid")
 
 
@@ -41,11 +45,20 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
+def _check_span(period: str, days: int) -> None:
+    errors: dict[str, str] = {}
+    if period not in PERIODS:
+        errors["period"] = _PERIOD_MESSAGE
+    if not 1 <= days <= MAX_DAYS:
+        errors["days"] = f"The report covers from 1 to {MAX_DAYS} days"
+    if errors:
+        raise FieldErrors(errors)
+
+
 def report(session: Session, actor: Actor, period: str = "day", days: int = 90,
            today: date | None = None) -> list[ReportRow]:
     require(actor, Action.DISTRIBUTION_VIEW)
-    if period not in PERIODS:
-        period = "day"
+    _check_span(period, days)
     today = today or utcnow().date()
     start = datetime.combine(today - timedelta(days=days - 1), time.min, tzinfo=timezone.utc)
     moment = func.coalesce(EmailDelivery.sent_at, EmailDelivery.created_at)
@@ -70,6 +83,8 @@ def report(session: Session, actor: Actor, period: str = "day", days: int = 90,
 
 
 def report_xlsx(rows: list[ReportRow], period: str) -> bytes:
+    if period not in PERIODS:
+        raise FieldErrors({"period": _PERIOD_MESSAGE})
     book = Workbook()
     sheet = book.active
     sheet.title = f"Distribution by {period}"

@@ -1,4 +1,5 @@
-"""Signing in and out: sessions that expire, and a lock after repeated failures."""
+"""Signing in and out: sessions that expire, a lock after repeated failures, and throttles per
+client and per account."""
 from __future__ import annotations
 
 import hashlib
@@ -7,21 +8,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import overload
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import LoginSession, User, stored_id, utcnow
 from vrm_dashboard.services.identity.passwords import DUMMY_HASH, verify_password
 from vrm_dashboard.services.identity.users import find_by_email
-from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform import audit, throttles
 from vrm_dashboard.services.platform.actors import Actor, load_actor
 from vrm_dashboard.services.platform.errors import NotAuthenticated
 
-BAD_CREDENTIALS = "E-mail or password is wrong"
+# The one answer to every refused sign-in: a wrong password, an unknown e-mail, a locked or
+# deactivated account and a throttled client all read the same, so the form tells nobody which
+# accounts exist.
+BAD_CREDENTIALS = "Wrong e-mail or password, or the account cannot sign in now"
+# Failed sign-ins counted in sliding windows, on top of the account lock after
+# VRM_LOCKOUT_ATTEMPTS: per client address (one client guessing across many accounts), and
+# per e-mail whether or not it has an account (many clients guessing one).
+SIGN_IN_PER_CLIENT = throttles.Limit("sign_in_client", 30, timedelta(minutes=15))
+SIGN_IN_PER_ACCOUNT = throttles.Limit("sign_in_account", 10, timedelta(hours=1))
+MAX_EMAIL_LENGTH = 254
 
 
 def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    # "replace": a crafted token that is not valid text matches no session instead of raising.
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 @overload
@@ -45,39 +57,39 @@ class SignIn:
     expires_at: datetime
 
 
-def sign_in(session: Session, email: str, password: str, now: datetime | None = None) -> SignIn:
-    """Check the password and open a session; count failures and lock the account after too many."""
+def sign_in(session: Session, email: str, password: str, now: datetime | None = None,
+            client: str = "") -> SignIn:
+    """Check the password and open a session.
+
+    `client` is the caller's network address ("" when there is none, as on the command line).
+    Every refusal costs one password-hash check (the account's, or a dummy one) and says
+    BAD_CREDENTIALS, so neither the answer nor its time tells whether an account exists or
+    why it may not sign in. Failures count per client and per e-mail, and towards the
+    account's lock; the counts are committed even though sign-in is refused."""
     now = now or utcnow()
-    config = settings()
-    user = find_by_email(session, email or "")
-    if user is None:
-        verify_password(password or "", DUMMY_HASH)
+    email, password = (email or "").strip(), password or ""
+    client = throttles.client_key(client) if client else ""
+    user = _account(session, email)
+    throttled = throttles.exceeded(session, SIGN_IN_PER_ACCOUNT, email, now) or bool(
+        client and throttles.exceeded(session, SIGN_IN_PER_CLIENT, client, now))
+    password_hash = user.password_hash if user is not None and not throttled else DUMMY_HASH
+    # End the reading before the slow hash check: on SQLite a unit of work holds the database's
+    # write lock, which a flood of guesses would otherwise hold for the length of each check.
+    session.commit()
+    genuine = verify_password(password, password_hash)
+    if throttled:
         raise NotAuthenticated(BAD_CREDENTIALS)
-    locked_until = _aware(user.locked_until)
-    if locked_until and locked_until > now:
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise NotAuthenticated(
-            f"Too many failed sign-ins: this account is locked for {minutes} more minute(s)"
-        )
-    if not verify_password(password or "", user.password_hash):
-        user.failed_logins += 1
-        failing = Actor(user_id=user.id, email=user.email, full_name=user.full_name)
-        if user.failed_logins >= config.lockout_attempts:
-            user.locked_until = now + timedelta(minutes=config.lockout_minutes)
-            user.failed_logins = 0
-            audit.record(session, failing, "user.locked", "user", user.id,
-                         after={"locked_until": user.locked_until})
-        session.add(user)
-        # The failure count must persist even though sign-in is refused.
-        session.commit()
+    locked_until = _aware(user.locked_until) if user is not None else None
+    locked = locked_until is not None and locked_until > now
+    if user is None or not genuine or locked or not user.is_active:
+        _count_failure(session, user if user is not None and not genuine and not locked else None, email, client, now)
         raise NotAuthenticated(BAD_CREDENTIALS)
-    if not user.is_active:
-        raise NotAuthenticated("This account is deactivated")
+    throttles.forget(session, SIGN_IN_PER_ACCOUNT, email)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     token = secrets.token_urlsafe(32)
-    expires = now + timedelta(hours=config.session_hours)
+    expires = now + timedelta(hours=settings().session_hours)
     session.add(LoginSession(token_hash=token_digest(token), user_id=stored_id(user), expires_at=expires))
     session.add(user)
     session.flush()
@@ -85,6 +97,40 @@ def sign_in(session: Session, email: str, password: str, now: datetime | None = 
     assert actor is not None
     audit.record(session, actor, "session.sign_in", "user", user.id)
     return SignIn(token=token, actor=actor, expires_at=expires)
+
+
+def _account(session: Session, email: str) -> User | None:
+    # What no account's address can be is not looked up (a NUL would fail on PostgreSQL).
+    if not email or len(email) > MAX_EMAIL_LENGTH or "\x00" in email:
+        return None
+    return find_by_email(session, email)
+
+
+def _count_failure(session: Session, wrong_password_of: User | None, email: str, client: str,
+                   now: datetime) -> None:
+    throttles.record(session, SIGN_IN_PER_ACCOUNT, email, now)
+    if client:
+        throttles.record(session, SIGN_IN_PER_CLIENT, client, now)
+    if wrong_password_of is not None:
+        _count_wrong_password(session, wrong_password_of, now)
+    session.commit()
+
+
+def _count_wrong_password(session: Session, user: User, now: datetime) -> None:
+    """One more failure for the account, locking it at VRM_LOCKOUT_ATTEMPTS. The increment is
+    one UPDATE that holds the row until commit, so parallel failures each count and exactly
+    one of them locks the account."""
+    config = settings()
+    failed = session.execute(
+        update(User).where(col(User.id) == user.id)
+        .values(failed_logins=col(User.failed_logins) + 1).returning(col(User.failed_logins))
+    ).scalar_one()
+    if failed < config.lockout_attempts:
+        return
+    locked_until = now + timedelta(minutes=config.lockout_minutes)
+    session.execute(update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=locked_until))
+    failing = Actor(user_id=user.id, email=user.email, full_name=user.full_name)
+    audit.record(session, failing, "user.locked", "user", user.id, after={"locked_until": locked_until})
 
 
 def actor_for_token(session: Session, token: str | None, now: datetime | None = None) -> Actor | None:

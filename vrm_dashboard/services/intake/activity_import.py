@@ -34,7 +34,8 @@ from vrm_dashboard.domain.activity_rules import (
     check_mapping,
     guess_mapping,
 )
-from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
+from vrm_dashboard.domain.intake_rules import MAX_QUANTITY, printable
+from vrm_dashboard.domain.money import MAX_MINOR_UNITS, MoneyError, check_currency, exponent
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import self_billing
 from vrm_dashboard.services.platform import audit
@@ -117,7 +118,7 @@ def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, so
         rows = _checked_rows(session, frame, mapping)
     except ImportRefused as refused:
         return _refused(session, actor, source, channel, filename, digest, size, len(frame), refused)
-    intake = Intake(channel=channel, kind="activity", filename=filename[:255], sha256=digest, size_bytes=size,
+    intake = Intake(channel=channel, kind="activity", filename=printable(filename)[:255], sha256=digest, size_bytes=size,
                     status="accepted", rows_total=len(rows), source_id=source.id, created_by_id=actor.user_id)
     session.add(intake)
     session.flush()
@@ -148,7 +149,7 @@ def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, so
 
 def _refused(session: Session, actor: Actor, source: ActivitySource, channel: str, filename: str, digest: str,
              size: int, rows: int, refused: ImportRefused) -> ImportResult:
-    intake = Intake(channel=channel, kind="activity", filename=filename[:255], sha256=digest, size_bytes=size,
+    intake = Intake(channel=channel, kind="activity", filename=printable(filename)[:255], sha256=digest, size_bytes=size,
                     status="failed", reason=str(refused), rows_total=rows, source_id=source.id,
                     created_by_id=actor.user_id)
     session.add(intake)
@@ -189,11 +190,13 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     flag(occurred_on.isna(), lambda at: "date " + date_text[at] + " is not a date (use YYYY-MM-DD)")
     quantity_text = column("quantity").replace("", "0")
     quantity = pd.to_numeric(quantity_text, errors="coerce")
-    flag(quantity.isna(), lambda at: "quantity " + quantity_text[at] + " is not a number")
+    flag(quantity.isna() | np.isinf(quantity), lambda at: "quantity " + quantity_text[at] + " is not a number")
     flag(quantity < 0, lambda at: "quantity " + quantity_text[at] + " is negative")
+    flag(quantity >= MAX_QUANTITY, lambda at: "quantity " + quantity_text[at] + " is too large")
     cards: dict[int, str] = dict(session.execute(select(col(RateCard.vendor_id), col(RateCard.currency))).all())
     currency = column("currency").str.upper()
-    currency = currency.where(currency != "", vendor_ids.map(cards).fillna(""))
+    # A vendor without a rate card maps to NaN: as text, so the fill stays a string column.
+    currency = currency.where(currency != "", vendor_ids.map(cards).astype(object).fillna(""))
     known = {}
     for code in currency.unique():
         try:
@@ -203,6 +206,7 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
     flag(~currency.isin(list(known)), lambda at: "unknown currency " + currency[at].replace("", "(none)"))
     revenue_text = column("revenue")
     revenue_minor = _minor_units(revenue_text, currency, known)
+    flag((revenue_minor == _TOO_LARGE).fillna(False), lambda at: "revenue " + revenue_text[at] + " is too large to be an amount")
     flag(revenue_minor.isna(), lambda at: "revenue " + revenue_text[at] + " is not an amount")
     flag((revenue_minor < 0).fillna(False), lambda at: "revenue " + revenue_text[at] + " is negative")
     rule_keys: Sequence[tuple[int, str]] = session.execute(
@@ -243,11 +247,15 @@ def _iso_dates(texts: np.ndarray) -> dict[str, str]:
     return dict(zip(texts[good], parsed[good].dt.strftime("%Y-%m-%d")))
 
 
+# Marks a revenue past MAX_MINOR_UNITS among the converted amounts (no real amount is this).
+_TOO_LARGE = -(2**62)
+
+
 def _minor_units(text: pd.Series, currency: pd.Series, exponents: dict[str, int]) -> pd.Series:
     """Exact minor units (integers, never floats) from decimal text ("1,234.5" -> 123450 in
-    EUR); missing where the text is not a plain amount or has more decimals than the currency
-    allows. Each distinct (amount, currency) is converted once: a million rows repeat far
-    fewer values."""
+    EUR); missing where the text is not a plain amount (NaN, Infinity, exponents) or has more
+    decimals than the currency allows, and _TOO_LARGE past what an amount may be. Each distinct
+    (amount, currency) is converted once: a million rows repeat far fewer values."""
     def convert(value: str, code: str) -> int | None:
         cleaned = value.replace(",", "").replace(" ", "") or "0"
         places = exponents.get(code, 2)
@@ -255,10 +263,12 @@ def _minor_units(text: pd.Series, currency: pd.Series, exponents: dict[str, int]
             amount = Decimal(cleaned)
         except InvalidOperation:
             return None
+        if not amount.is_finite() or "e" in cleaned.lower():
+            return None  # NaN, Infinity, and exponents (1E+999999) are not how amounts are written
         scaled = amount.scaleb(places)
-        if not amount.is_finite() or scaled != scaled.to_integral_value() or "e" in cleaned.lower():
+        if scaled != scaled.to_integral_value():
             return None
-        return int(scaled)
+        return int(scaled) if abs(scaled) < MAX_MINOR_UNITS else _TOO_LARGE
 
     pairs = pd.MultiIndex.from_arrays([text, currency])
     distinct = pairs.unique()

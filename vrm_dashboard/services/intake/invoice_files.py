@@ -8,7 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
@@ -25,9 +25,9 @@ from vrm_dashboard.db.models import (
     stored_id,
     utcnow,
 )
-from vrm_dashboard.domain.intake_rules import ParsedFacts, draft_problems
+from vrm_dashboard.domain.intake_rules import MAX_QUANTITY, ParsedFacts, draft_problems, printable
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.domain.money import MoneyError, check_currency, exponent
+from vrm_dashboard.domain.money import MoneyError, check_currency, to_minor_units
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
@@ -67,8 +67,10 @@ def _may_receive(session: Session, actor: Actor, vendor_id: int | None) -> int |
 def receive_invoice(session: Session, actor: Actor, content: bytes, filename: str, channel: str = "upload",
                     sender: str | None = None, vendor_id: int | None = None) -> IntakeOutcome:
     forced_vendor = _may_receive(session, actor, vendor_id)
+    filename = printable(filename or "")[:255] or "invoice"
+    sender = printable(sender or "")[:254] or None
     digest = hashlib.sha256(content).hexdigest()
-    intake = Intake(channel=channel, kind="invoice", filename=(filename or "invoice")[:255], sha256=digest,
+    intake = Intake(channel=channel, kind="invoice", filename=filename, sha256=digest,
                     size_bytes=len(content), status="failed", sender=sender, created_by_id=actor.user_id)
     earlier = session.execute(
         select(col(Invoice.id), col(Invoice.number))
@@ -82,13 +84,21 @@ def receive_invoice(session: Session, actor: Actor, content: bytes, filename: st
         extraction = parse_document(content, filename)
     except UnreadableDocument as error:
         return _closed(session, actor, intake, "failed", str(error))
+    match = match_vendor(session, extraction.value("vendor_name"), extraction.value("vendor_tax_id"),
+                         extraction.value("iban"), sender)
+    vendor_id = forced_vendor or match.vendor_id
+    vendor = session.get(Vendor, vendor_id) if vendor_id else None
+    # Every amount is checked before anything is stored: a refused invoice leaves only its intake.
+    try:
+        amounts = _amounts(extraction, _known_currency(extraction.value("currency")) or
+                           (vendor.currency if vendor else "EUR"))
+    except MoneyError as error:
+        return _closed(session, actor, intake, "failed", f"The invoice was not taken: {error}")
     document = _store(session, content, filename)
     intake.status, intake.document_id = "accepted", document.id
     session.add(intake)
     session.flush()
-    match = match_vendor(session, extraction.value("vendor_name"), extraction.value("vendor_tax_id"),
-                         extraction.value("iban"), sender)
-    invoice = _new_invoice(session, actor, intake, document, extraction, forced_vendor or match.vendor_id)
+    invoice = _new_invoice(session, actor, intake, document, extraction, vendor, amounts)
     session.add(InvoiceExtraction(
         invoice_id=stored_id(invoice), intake_id=stored_id(intake), method=extraction.method,
         fields=json.dumps(extraction.as_json()), sender_email=sender,
@@ -118,28 +128,46 @@ def _store(session: Session, content: bytes, filename: str) -> StoredDocument:
     return documents.store(session, content, filename or "invoice", kind)
 
 
-def _to_minor(value: Decimal | None, currency: str) -> int:
-    if value is None:
-        return 0
-    places = exponent(currency)
-    return int((Decimal(value) * (Decimal(10) ** places)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+@dataclass(frozen=True)
+class _Amounts:
+    """A parsed invoice's amounts in minor units of its currency, as they will be stored."""
+
+    currency: str
+    subtotal_minor: int
+    tax_minor: int
+    total_minor: int
+    lines: list[tuple[Decimal, int, int]]  # quantity, unit price and amount of each line
 
 
-def _new_invoice(session: Session, actor: Actor, intake: Intake, document: StoredDocument, extraction: Extraction,
-                 vendor_id: int | None) -> Invoice:
-    vendor = session.get(Vendor, vendor_id) if vendor_id else None
-    currency = _known_currency(extraction.value("currency")) or (vendor.currency if vendor else "EUR")
+def _amounts(extraction: Extraction, currency: str) -> _Amounts:
+    """MoneyError naming the amount when one is not a number or is too large to store."""
     total = extraction.value("total")
     tax = extraction.value("tax_total")
     subtotal = extraction.value("subtotal")
-    if subtotal is None and total is not None:
-        subtotal = total - (tax or Decimal(0))
+    minor = lambda value, what: 0 if value is None else to_minor_units(Decimal(value), currency, what=what)  # noqa: E731
+    try:
+        if subtotal is None and total is not None:
+            subtotal = Decimal(total) - Decimal(tax or 0)
+        lines = []
+        for line in extraction.lines:
+            if abs(line.quantity) >= MAX_QUANTITY:
+                raise MoneyError(f"The quantity {line.quantity} of '{line.description[:40]}' is too large")
+            unit_price = line.unit_price if line.unit_price is not None else line.amount / (line.quantity or 1)
+            lines.append((line.quantity, minor(unit_price, "A unit price"), minor(line.amount, "A line amount")))
+        return _Amounts(currency, minor(subtotal, "The subtotal"), minor(tax, "The tax total"),
+                        minor(total, "The total"), lines)
+    except ArithmeticError as error:  # decimal's overflow or invalid operation on a hostile number
+        raise MoneyError(f"the amounts cannot be worked out ({type(error).__name__})") from None
+
+
+def _new_invoice(session: Session, actor: Actor, intake: Intake, document: StoredDocument, extraction: Extraction,
+                 vendor: Vendor | None, amounts: _Amounts) -> Invoice:
     invoice = Invoice(
         number=f"PI-{intake.id:06d}", kind=InvoiceKind.PARSED.value,
         vendor_invoice_number=(extraction.value("invoice_number") or None),
-        vendor_id=vendor.id if vendor else None, currency=currency,
-        subtotal_minor=_to_minor(subtotal, currency), tax_minor=_to_minor(tax, currency),
-        total_minor=_to_minor(total, currency), issue_date=extraction.value("issue_date") or date.today(),
+        vendor_id=vendor.id if vendor else None, currency=amounts.currency,
+        subtotal_minor=amounts.subtotal_minor, tax_minor=amounts.tax_minor,
+        total_minor=amounts.total_minor, issue_date=extraction.value("issue_date") or date.today(),
         due_date=extraction.value("due_date"), status=S.DRAFT.value, document_id=document.id,
         created_by_id=actor.user_id,
     )
@@ -147,12 +175,11 @@ def _new_invoice(session: Session, actor: Actor, intake: Intake, document: Store
         invoice.vendor_invoice_number = invoice.vendor_invoice_number[:64]
     session.add(invoice)
     session.flush()
-    for position, line in enumerate(extraction.lines, start=1):
+    for position, (line, (quantity, unit_price_minor, amount_minor)) in enumerate(
+            zip(extraction.lines, amounts.lines), start=1):
         session.add(InvoiceLine(
             invoice_id=stored_id(invoice), position=position, description=(line.description or "-")[:255],
-            quantity=line.quantity, unit_price_minor=_to_minor(line.unit_price if line.unit_price is not None
-                                                               else line.amount / (line.quantity or 1), currency),
-            amount_minor=_to_minor(line.amount, currency)))
+            quantity=quantity, unit_price_minor=unit_price_minor, amount_minor=amount_minor))
     session.flush()
     return invoice
 

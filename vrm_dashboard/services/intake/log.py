@@ -1,6 +1,9 @@
-"""What arrived and what became of it: the intake log people read, one page at a time."""
+"""What arrived and what became of it: the intake log people read, one page at a time, and the
+connector and mailbox runs. Names, reasons and run details are shown with any URL in them
+redacted, also those recorded before URLs were redacted where they were written."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -10,6 +13,7 @@ from sqlmodel import Session, col
 from vrm_dashboard.db.models import Intake, Invoice, JobRun, stored_id
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform.actors import Actor, require
+from vrm_dashboard.services.platform.redaction import redact_text
 
 PAGE_SIZE = 25
 
@@ -54,8 +58,8 @@ def recent_intakes(session: Session, actor: Actor, page: int = 1, status: str = 
         .order_by(col(Intake.id).desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
     return IntakePage([
-        IntakeRow(stored_id(i), i.created_at, i.channel, i.kind, i.filename, i.status, i.reason or "", i.rows_total,
-                  i.rows_new, i.invoice_id, number or "", i.sender or "")
+        IntakeRow(stored_id(i), i.created_at, i.channel, i.kind, redact_text(i.filename), i.status,
+                  redact_text(i.reason or ""), i.rows_total, i.rows_new, i.invoice_id, number or "", i.sender or "")
         for i, number in rows
     ], int(total), page)
 
@@ -69,15 +73,31 @@ class SyncRun:
     errors: int
     seconds: float
     detail: str
+    # What went wrong, one line per source or file: "drop: bad.csv: row 2: unknown vendor ...".
+    problems: list[str]
 
 
 def recent_sync_runs(session: Session, actor: Actor, limit: int = 20) -> list[SyncRun]:
-    """The latest connector and mailbox runs: rows, errors, duration."""
+    """The latest connector and mailbox runs: rows, errors, duration, and what failed."""
     require(actor, Action.INVOICE_VIEW)
     runs = session.execute(
         select(JobRun).where(col(JobRun.job).like("sync_%") | (col(JobRun.job) == "poll_invoice_mailbox"))
         .order_by(col(JobRun.id).desc()).limit(limit)
     ).scalars().all()
     return [SyncRun(r.job, r.started_at, r.status, r.rows, r.errors,
-                    (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0.0, (r.detail or "")[:500])
+                    (r.finished_at - r.started_at).total_seconds() if r.finished_at else 0.0,
+                    redact_text(r.detail or "")[:500], _problems(r))
             for r in runs]
+
+
+def _problems(run: JobRun) -> list[str]:
+    """The failures a run's detail names: each connector's error and each file it set aside
+    (the connectors' job), or the detail of another run that did not succeed."""
+    try:
+        reports = json.loads(run.detail or "")
+    except ValueError:
+        reports = None
+    if isinstance(reports, list) and all(isinstance(r, dict) for r in reports):
+        return [redact_text(f"{r.get('source', '')}: {problem}")[:500] for r in reports
+                for problem in ([r["error"]] if r.get("error") else []) + list(r.get("rejected") or [])]
+    return [redact_text(run.detail or "")[-500:]] if run.status != "succeeded" and run.detail else []

@@ -4,30 +4,24 @@ VRM_BOUNCE_IMAP_* environment applies. Passwords are kept encrypted with a key d
 the secret key, shown to nobody, and never written to the audit log."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session
 
 from vrm_dashboard.config import ImapSettings, SmtpSettings, settings
 from vrm_dashboard.db.models import AppSetting, utcnow
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform import audit, secret_box
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 
 SMTP, IMAP, BOUNCE_IMAP = "mail.smtp", "mail.imap", "mail.bounce_imap"
 SERVERS = (SMTP, IMAP, BOUNCE_IMAP)
-
-
-def _cipher() -> Fernet:
-    key = hashlib.sha256(("mail-settings:" + settings().secret_key).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+# The passwords saved before the shared secret box were sealed under this purpose.
+SECRET_PURPOSE = "mail-settings"
 
 
 def _stored(session: Session, key: str) -> dict[str, Any] | None:
@@ -36,11 +30,8 @@ def _stored(session: Session, key: str) -> dict[str, Any] | None:
         return None
     values = json.loads(row.value)
     secret = values.pop("password_encrypted", None)
-    try:
-        values["password"] = _cipher().decrypt(secret.encode()).decode() if secret else None
-    except InvalidToken:
-        # The secret key changed since: the password must be entered again.
-        values["password"] = None
+    # None when the secret key changed since: the password must be entered again.
+    values["password"] = secret_box.unseal(SECRET_PURPOSE, secret) if secret else None
     return values
 
 
@@ -122,7 +113,7 @@ def save(session: Session, actor: Actor, key: str, form: ServerForm) -> None:
     values = _clean(key, form, (before or {}).get("password"))
     kept = {k: v for k, v in values.items() if k != "password"}
     if values["password"]:
-        kept["password_encrypted"] = _cipher().encrypt(values["password"].encode()).decode()
+        kept["password_encrypted"] = secret_box.seal(SECRET_PURPOSE, values["password"])
     row = session.get(AppSetting, key) or AppSetting(key=key, value="")
     row.value, row.updated_at, row.updated_by_id = json.dumps(kept, sort_keys=True), utcnow(), actor.user_id
     session.add(row)

@@ -26,6 +26,7 @@ from vrm_dashboard.db.models import (
 )
 from vrm_dashboard.db.models.payouts import TransactionStatus
 from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod
+from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
@@ -128,6 +129,7 @@ def _reconcile(session: Session, actor: Actor, entry: StatementEntry,
 def import_statement(session: Session, actor: Actor, filename: str, content: bytes) -> StatementReport:
     """Read a statement and reconcile every line, all in one transaction."""
     require(actor, Action.PAYOUT_MANAGE)
+    filename = printable(filename) or "statement"  # stored and shown: no NUL or line breaks
     try:
         kind, entries = read_statement(content)
     except StatementError as exc:

@@ -3,6 +3,7 @@ covers. Made on first request from the ledger and stored, so every later copy is
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from fpdf import FPDF
 from sqlalchemy import Row, select
@@ -30,10 +31,11 @@ def _amount(minor: int, currency: str) -> str:
     return f"{to_major_string(minor, currency)} {currency}"
 
 
-def _render(transaction: PaymentTransaction, vendor: Vendor, rows: Sequence[Row[Payout, Invoice]]) -> bytes:
+def _render(transaction: PaymentTransaction, paid_at: datetime, vendor: Vendor,
+            rows: Sequence[Row[Payout, Invoice]]) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(f"Remittance advice {transaction.reference}")
-    pdf.set_creation_date(transaction.paid_at)
+    pdf.set_creation_date(paid_at)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "Remittance advice", new_x="LMARGIN", new_y="NEXT")
@@ -42,7 +44,7 @@ def _render(transaction: PaymentTransaction, vendor: Vendor, rows: Sequence[Row[
     facts = [
         ("From", payer), ("To", f"{vendor.legal_name or vendor.name} ({vendor.vendor_code})"),
         ("Payment reference", transaction.reference or ""),
-        ("Paid on", transaction.paid_at.date().isoformat() if transaction.paid_at else ""),
+        ("Paid on", paid_at.date().isoformat()),
         ("Amount paid", _amount(transaction.target_amount_minor, transaction.target_currency)),
         ("Paid by", RAIL_LABELS.get(Rail(transaction.rail), transaction.rail)),
     ]
@@ -79,7 +81,10 @@ def remittance_advice(session: Session, actor: Actor, transaction_id: int) -> St
         raise NotFound(f"No payment {transaction_id}")
     if not _may_see(actor, transaction):
         raise PermissionDenied("You may not open this remittance advice")
-    if transaction.status != TransactionStatus.PAID.value:
+    # The advice states when the money left: a transfer without a confirmed payment date
+    # (one still under way, or a paid status with no date recorded) has none to give yet.
+    paid_at = transaction.paid_at
+    if transaction.status != TransactionStatus.PAID.value or paid_at is None:
         raise Conflict("A remittance advice exists once the payment is confirmed paid")
     if transaction.confirmation_document_id is not None:
         document = session.get(StoredDocument, transaction.confirmation_document_id)
@@ -89,7 +94,7 @@ def remittance_advice(session: Session, actor: Actor, transaction_id: int) -> St
     assert vendor is not None, "a transaction is batched for a vendor, and vendors are never deleted"
     rows = list(session.execute(select(Payout, Invoice).join(Invoice, col(Invoice.id) == Payout.invoice_id)
                                 .where(col(Payout.transaction_id) == transaction.id).order_by(Invoice.number)).all())
-    document = documents.store(session, _render(transaction, vendor, rows),
+    document = documents.store(session, _render(transaction, paid_at, vendor, rows),
                                f"remittance-{transaction.reference}.pdf", "application/pdf")
     transaction.confirmation_document_id = document.id
     session.add(transaction)

@@ -1,4 +1,6 @@
-"""The append-only audit log: every change, with who, when, what, before and after."""
+"""The append-only audit log: every change, with who, when, what, before and after. What it
+keeps passes through the one redaction list (services/platform/redaction): no passwords or
+tokens, bank details and taxpayer numbers masked, URLs without their credentials."""
 from __future__ import annotations
 
 import json
@@ -11,9 +13,9 @@ from sqlalchemy import String, cast, insert, literal, select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
 from vrm_dashboard.db.models import AuditEntry, table_of, utcnow
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.platform import redaction
 from vrm_dashboard.services.platform.actors import Actor
-
-SECRET_FIELDS = frozenset({"password_hash", "key_hash", "token_hash", "content"})
 
 
 def _plain(value: Any) -> Any:
@@ -35,11 +37,17 @@ def snapshot(record: SQLModel | dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def snapshot(record: SQLModel | dict[str, Any] | None) -> dict[str, Any] | None:
-    """The record's fields as JSON-ready values, without secrets."""
+    """The record's fields as JSON-ready values, without passwords and tokens. Bank details
+    stay whole here, so a caller can compare two snapshots; the log masks them when it writes."""
     if record is None:
         return None
     data = record if isinstance(record, dict) else record.model_dump()
-    return {k: _plain(v) for k, v in data.items() if k not in SECRET_FIELDS}
+    return {k: _plain(v) for k, v in data.items() if k not in redaction.HIDDEN_FIELDS}
+
+
+def _logged(value: SQLModel | dict | None) -> str | None:
+    """A before or after as the log keeps it."""
+    return json.dumps(redaction.redact(snapshot(value)), sort_keys=True) if value is not None else None
 
 
 def record(
@@ -58,8 +66,8 @@ def record(
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        before=json.dumps(snapshot(before), sort_keys=True) if before is not None else None,
-        after=json.dumps(snapshot(after), sort_keys=True) if after is not None else None,
+        before=_logged(before),
+        after=_logged(after),
     )
     session.add(entry)
     return entry
@@ -77,10 +85,9 @@ def record_many(
     if not changes:
         return
     now = utcnow()
-    dump = lambda value: json.dumps(snapshot(value), sort_keys=True) if value is not None else None  # noqa: E731
     session.execute(insert(AuditEntry), [
         {"at": now, "actor_user_id": actor.user_id, "actor_label": actor.label, "action": action,
-         "object_type": object_type, "object_id": str(object_id), "before": dump(before), "after": dump(after)}
+         "object_type": object_type, "object_id": str(object_id), "before": _logged(before), "after": _logged(after)}
         for object_id, before, after in changes
     ])
 
@@ -97,15 +104,14 @@ def record_where(
 ) -> None:
     """One entry per row matching `condition` (its id from `id_column`), written by the
     database in one INSERT ... SELECT: for set-based changes to thousands of rows."""
-    dump = lambda value: json.dumps(value, sort_keys=True) if value is not None else None  # noqa: E731
     columns = table_of(AuditEntry).c
     # SQLAlchemy's select: SQLModel's types at most four columns.
     session.connection().execute(insert(AuditEntry).from_select(
         ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
         core_select(literal(utcnow(), type_=columns.at.type), literal(actor.user_id),
                     literal(actor.label), literal(action), literal(object_type), cast(id_column, String),
-                    literal(dump(before), type_=columns.before.type),
-                    literal(dump(after), type_=columns.after.type))
+                    literal(_logged(before), type_=columns.before.type),
+                    literal(_logged(after), type_=columns.after.type))
         .where(condition),
     ))
 
@@ -120,6 +126,22 @@ def history(session: Session, object_type: str, object_id: Any, limit: int = 50)
             .limit(limit)
         ).all()
     )
+
+
+def as_seen_by(entry: AuditEntry, actor: Actor) -> AuditEntry:
+    """The entry as this actor may read it, also when it was written before the redaction list
+    (or with a field it did not know yet): taxpayer numbers masked and secrets left out for
+    everyone, bank details masked unless the actor may see them. A copy, never added to the
+    session, so the stored entry is untouched."""
+    if actor.can(Action.VENDOR_VIEW_BANK_DETAILS):
+        rules: dict[str, frozenset[str]] = {"keep": redaction.BANK_DETAILS}
+    else:
+        rules = {"also_mask": redaction.BANK_FIELDS}
+
+    def shown(text: str | None) -> str | None:
+        return json.dumps(redaction.redact(json.loads(text), **rules), sort_keys=True) if text else text
+
+    return AuditEntry(**{**entry.model_dump(), "before": shown(entry.before), "after": shown(entry.after)})
 
 
 def changed_fields(entry: AuditEntry) -> dict[str, tuple[Any, Any]]:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from vrm_dashboard.db.models import AuditEntry
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.invoices.export import neutralize, streamed_sheet
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 
@@ -74,7 +75,8 @@ def search(session: Session, actor: Actor, query: AuditQuery) -> AuditPage:
     page = max(1, min(int(query.page), page_count))
     rows = list(session.execute(select(AuditEntry).where(*conditions).order_by(col(AuditEntry.id).desc())
                                 .offset((page - 1) * size).limit(size)).scalars())
-    return AuditPage(rows, total, page, page_count)
+    # Entries written before today's redaction list are masked on the way out as well.
+    return AuditPage([audit.as_seen_by(entry, actor) for entry in rows], total, page, page_count)
 
 
 def _all(session: Session, query: AuditQuery, chunk: int = 5000) -> Iterator[AuditEntry]:
@@ -97,7 +99,8 @@ def export_xlsx(session: Session, actor: Actor, query: AuditQuery, out: BinaryIO
     book = Workbook(write_only=True)
     sheet = streamed_sheet(book, "Audit log", EXPORT_HEADERS)
     written = 0
-    for entry in _all(session, query):
+    for stored in _all(session, query):
+        entry = audit.as_seen_by(stored, actor)
         sheet.append([entry.at.astimezone(timezone.utc).replace(tzinfo=None), neutralize(entry.actor_label),
                       entry.action, entry.object_type, neutralize(entry.object_id),
                       neutralize(entry.before or ""), neutralize(entry.after or "")])

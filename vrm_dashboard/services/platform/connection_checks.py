@@ -4,7 +4,6 @@ nothing (a connector's source is asked once, its rows are not imported)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import smtplib
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +19,7 @@ from vrm_dashboard.db.models import ActivitySource
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import connectors, mailbox
 from vrm_dashboard.services.mail import settings as mail_settings
-from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform import audit, redaction
 from vrm_dashboard.services.platform.actors import Actor, require
 
 TIMEOUT_SECONDS = 10
@@ -64,12 +63,12 @@ def _imap(imap: ImapSettings | None, variable: str) -> tuple[bool, str]:
         with mailbox._open(imap) as box:
             return True, f"Signed in; {imap.folder} holds {len(box.numbers())} messages"
     except Exception as exc:  # noqa: BLE001 - imap-tools raises many kinds; each is a failed check
-        return False, f"{type(exc).__name__}: {exc}"
+        return False, redaction.redact_text(f"{type(exc).__name__}: {exc}")
 
 
 def _connector(source: ActivitySource) -> tuple[bool, str]:
     try:
-        config = json.loads(source.config or "{}")
+        config = connectors.config_of(source)
         if source.kind == "drop_folder":
             folder = Path(config["path"])
             if not folder.is_dir():
@@ -80,7 +79,8 @@ def _connector(source: ActivitySource) -> tuple[bool, str]:
         batches.close()
         return True, "Answered: no new rows" if first is None else f"Answered: {len(first[0])} new rows in the first batch"
     except Exception as exc:  # noqa: BLE001 - whatever the source raises is what the admin must see
-        return False, f"{type(exc).__name__}: {exc}"
+        # ...but not the credentials a URL in the message may carry.
+        return False, redaction.redact_text(f"{type(exc).__name__}: {exc}")
 
 
 def check_all(session: Session, actor: Actor) -> list[Check]:

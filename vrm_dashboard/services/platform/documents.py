@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
+from lxml import etree
 from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, StoredDocument, utcnow
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.parsing.xml_safety import XmlRefused, parse_xml
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import NotFound, PermissionDenied
 
@@ -54,3 +57,48 @@ def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredD
     if document is None:
         raise NotFound("This invoice has no original document")
     return document
+
+
+# Shown on the invoice page; the whole file is a download away. Larger files are not re-indented.
+TEXT_VIEW_CHARS = 100_000
+_INDENT_AT_MOST_BYTES = 5 * 1024 * 1024
+TEXT_TYPES = frozenset({"application/xml", "text/xml", "text/plain"})
+
+
+@dataclass(frozen=True)
+class OriginalText:
+    """An original that is text (an XML e-invoice), as a person reads it: indented, and cut at
+    `TEXT_VIEW_CHARS` (`shortened` says so)."""
+
+    text: str
+    shortened: bool
+
+
+def is_text(content_type: str) -> bool:
+    return content_type in TEXT_TYPES or content_type.endswith("+xml")
+
+
+def readable_text(content: bytes, limit: int = TEXT_VIEW_CHARS) -> OriginalText:
+    """The text of an XML or text file, indented when it is well-formed XML. Only ever text to
+    show escaped: the XML is read by the safe parser (no entity, DTD or network) and nothing in
+    it is acted on."""
+    text = None
+    if len(content) <= _INDENT_AT_MOST_BYTES:
+        try:
+            root = parse_xml(content, "The original")
+            etree.indent(root, space="  ")
+            text = etree.tostring(root, encoding="unicode")
+        except XmlRefused:
+            text = None
+    if text is None:
+        text = content[: limit * 4].decode("utf-8-sig", "replace")
+    return OriginalText(text[:limit], shortened=len(text) > limit)
+
+
+def invoice_original_text(session: Session, actor: Actor, invoice_id: int) -> OriginalText | None:
+    """The invoice's original as readable text when it is an XML or text file (None for a PDF
+    and any other kind), for whoever may open the original (`invoice_original`)."""
+    document = invoice_original(session, actor, invoice_id)
+    if not is_text(document.content_type):
+        return None
+    return readable_text(document.content)

@@ -8,11 +8,13 @@ from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import LoginSession, utcnow
 from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
-from vrm_dashboard.services.platform import export_files
+from vrm_dashboard.services.platform import export_files, throttles
 
 
 def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
-    """Forget sign-in sessions that ended more than `keep_days` ago."""
+    """Forget sign-in sessions that ended more than `keep_days` ago, and sign-in and sign-up
+    throttle counts older than any throttle's window."""
+    purged = throttles.purge(session)
     cutoff = utcnow() - timedelta(days=keep_days)
     result = session.execute(
         delete(LoginSession).where(
@@ -21,7 +23,7 @@ def purge_expired_sessions(session: Session, keep_days: int = 7) -> int:
     )
     # Session.execute is typed as returning a plain Result; a DELETE's is a CursorResult.
     assert isinstance(result, CursorResult)
-    return result.rowcount or 0
+    return (result.rowcount or 0) + purged
 
 
 def rebuild_invoice_rollup(session: Session) -> int:

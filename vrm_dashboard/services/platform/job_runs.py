@@ -1,4 +1,5 @@
-"""Recording what each scheduled job did: rows, errors, duration, outcome."""
+"""Recording what each scheduled job did: rows, errors, duration, outcome. The detail is kept
+with any URL in it redacted (a connector's error or a traceback may quote one)."""
 from __future__ import annotations
 
 import traceback
@@ -9,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from vrm_dashboard.db.models import JobRun, utcnow
+from vrm_dashboard.services.platform.redaction import redact_text
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ def run_recorded(engine: Engine, job: str, work: Callable[[Session], "int | JobR
             result = work(session)
             session.commit()
             if isinstance(result, JobResult):
-                run.rows, run.errors, run.detail = result.rows, result.errors, result.detail or None
+                run.rows, run.errors, run.detail = result.rows, result.errors, redact_text(result.detail) or None
             else:
                 run.rows = int(result or 0)
             run.status = "succeeded" if not run.errors else "partly_failed"
@@ -38,7 +40,7 @@ def run_recorded(engine: Engine, job: str, work: Callable[[Session], "int | JobR
             session.rollback()
             run.status = "failed"
             run.errors = 1
-            run.detail = traceback.format_exc(limit=5)[-4000:]
+            run.detail = redact_text(traceback.format_exc(limit=5))[-4000:]
         run.finished_at = utcnow()
         session.add(run)
         session.commit()

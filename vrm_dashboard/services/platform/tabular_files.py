@@ -1,14 +1,29 @@
-"""Reading an uploaded CSV or XLSX into text columns, refusing what is not one."""
+"""Reading an uploaded CSV or XLSX into text columns, refusing what is not one.
+
+An XLSX is a zip of XML files: its entries' sizes are checked against bounds before anything
+unpacks them (a zip bomb is refused from its directory alone), and it is read in a confined
+worker process (parsing/sandbox) with a memory cap and a deadline. openpyxl reads the sheets'
+XML through defusedxml, which refuses entity declarations."""
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from collections import Counter
 
 import pandas as pd
 
 from vrm_dashboard.domain.activity_rules import ImportRefused, RowProblem
+from vrm_dashboard.parsing.sandbox import ReaderLimit, run_confined
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# What an XLSX's entries may unpack to, together; a million-row sheet is a few hundred MB.
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
+# Sheets compress about 5 to 15 times; a run of zeros (a zip bomb) about 1,000 times.
+MAX_COMPRESSION_RATIO = 100
+_RATIO_CHECKED_ABOVE_BYTES = 1024 * 1024  # small entries (styles, themes) may compress further
+MAX_ENTRIES = 10_000
+SPREADSHEET_SECONDS = 300.0
 
 
 def _refuse(reason: str) -> ImportRefused:
@@ -23,10 +38,13 @@ def read_table(content: bytes, filename: str) -> pd.DataFrame:
         raise _refuse(f"The file is larger than {MAX_FILE_BYTES // 1_048_576} MB")
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")) or content[:2] == b"PK":
+        check_zip_bounds(content)
         try:
-            frame = pd.read_excel(io.BytesIO(content), dtype=str, engine="openpyxl")
+            frame = run_confined(read_excel, content, seconds=SPREADSHEET_SECONDS)
+        except ReaderLimit as limit:
+            raise _refuse(f"The Excel file {limit}; it was not read") from None
         except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for broken files
-            raise _refuse(f"The Excel file cannot be read: {error}") from error
+            raise _refuse(f"The Excel file cannot be read: {error}") from None
     elif name.endswith((".csv", ".txt")) or not name:
         text = _decode(content)
         try:
@@ -44,13 +62,49 @@ def read_table(content: bytes, filename: str) -> pd.DataFrame:
     if frame.empty and not len(frame.columns):
         raise _refuse("The file has no header row")
     frame.columns = [str(c).strip() for c in frame.columns]
+    repeated = sorted(name for name, times in Counter(frame.columns).items() if times > 1)
+    if repeated:
+        raise _refuse(f"The header names the column {', '.join(repr(c) for c in repeated)} more than once")
     return frame.fillna("").astype(str).apply(lambda column: column.str.strip())
 
 
-def _decode(content: bytes) -> str:
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")
+def check_zip_bounds(content: bytes) -> None:
+    """Refuse an XLSX whose entries would unpack past the bounds, judged by its zip directory.
+    Python's zipfile never returns more than an entry's declared size, so the declared sizes
+    are what a reader can be made to unpack."""
     try:
+        entries = zipfile.ZipFile(io.BytesIO(content)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        raise _refuse("The Excel file is damaged (not a readable .xlsx zip)") from None
+    if len(entries) > MAX_ENTRIES:
+        raise _refuse(f"The Excel file holds {len(entries):,} parts; an .xlsx has a few dozen")
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise _refuse(f"The Excel file unpacks to {unpacked / 1_048_576:,.0f} MB; the limit is "
+                      f"{MAX_UNPACKED_BYTES // 1_048_576:,} MB")
+    for entry in entries:
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > _RATIO_CHECKED_ABOVE_BYTES and ratio > MAX_COMPRESSION_RATIO:
+            raise _refuse(f"The Excel file's part {entry.filename} is compressed {ratio:,.0f} times (a zip bomb?); "
+                          "it was not unpacked")
+
+
+def read_excel(content: bytes) -> pd.DataFrame:
+    """The first sheet as text. Runs in a confined worker; errors come back as plain ValueErrors
+    (every exception must survive the trip back)."""
+    try:
+        # keep_default_na off: a cell saying "NaN" or "null" is that text, to be refused, not an empty cell.
+        return pd.read_excel(io.BytesIO(content), dtype=str, engine="openpyxl", keep_default_na=False)
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - openpyxl and defusedxml raise many kinds
+        raise ValueError(str(error) or type(error).__name__) from None
+
+
+def _decode(content: bytes) -> str:
+    try:
+        if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return content.decode("utf-16")
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1

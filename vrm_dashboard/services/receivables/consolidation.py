@@ -2,6 +2,7 @@
 one invoice per currency, which follows the organization's terms like any other."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,7 +13,7 @@ from sqlmodel import Session, col
 from vrm_dashboard.db.models import Invoice, Organization, stored_id, utcnow
 from vrm_dashboard.domain.collection_rules import COLLECTABLE_STATUSES
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.domain.terms_rules import effective_from
+from vrm_dashboard.domain.terms_rules import TermsError, effective_from
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors
@@ -20,6 +21,7 @@ from vrm_dashboard.services.platform.job_runs import JobResult
 from vrm_dashboard.services.receivables import organizations, records as receivables
 
 JOB = Actor.system("consolidate_invoices")
+_PERIOD = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})", re.ASCII)
 
 
 @dataclass
@@ -29,11 +31,17 @@ class Consolidated:
 
 
 def _month(period: str) -> tuple[date, date]:
+    """The first day of `period` and of the month after, when its consolidated invoice is
+    generated. Exactly YYYY-MM: the period also names the consolidated invoice."""
+    refused = FieldErrors({"period": "A month is written YYYY-MM, e.g. 2026-11"})
+    found = _PERIOD.fullmatch(period)
+    if found is None:
+        raise refused
     try:
-        first = date(int(period[:4]), int(period[5:7]), 1)
-    except (ValueError, IndexError):
-        raise FieldErrors({"period": "A month is written YYYY-MM, e.g. 2026-11"}) from None
-    return first, effective_from(first)
+        first = date(int(found["year"]), int(found["month"]), 1)
+        return first, effective_from(first)
+    except (ValueError, TermsError):
+        raise refused from None
 
 
 def consolidate(session: Session, actor: Actor, organization_id: int, period: str) -> list[Consolidated]:

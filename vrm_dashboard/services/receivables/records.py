@@ -16,9 +16,9 @@ from sqlmodel import Session, col
 from vrm_dashboard.db.models import Invoice, InvoiceKind, InvoiceLine, stored_id, utcnow
 from vrm_dashboard.domain.collection_rules import OPEN_STATUSES, CustomerPaymentMethod
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.domain.money import MoneyError, check_currency
+from vrm_dashboard.domain.money import MAX_MINOR_UNITS, MoneyError, check_currency, check_finite
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.domain.terms_rules import due_date
+from vrm_dashboard.domain.terms_rules import TermsError, due_date
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound
@@ -37,6 +37,30 @@ class ChargeLine:
         return int((self.quantity * self.unit_price_minor).to_integral_value(rounding="ROUND_HALF_UP"))
 
 
+def _line_problem(line: ChargeLine) -> str | None:
+    """Why a line cannot be billed: a quantity or price no invoice has, or an amount too large to store."""
+    try:
+        check_finite(line.quantity, "The quantity")
+    except MoneyError as exc:
+        return str(exc)
+    if abs(line.unit_price_minor) >= MAX_MINOR_UNITS or abs(line.amount_minor) >= MAX_MINOR_UNITS:
+        return f"The amount of {line.description[:40]!r} is too large to be an amount"
+    return None
+
+
+def _amount_problems(lines: list[ChargeLine], tax_rate_percent: Decimal) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    problem = next((p for p in map(_line_problem, lines) if p), None)
+    if problem:
+        errors["lines"] = problem
+    if not tax_rate_percent.is_finite() or not 0 <= tax_rate_percent <= 100:
+        errors["tax_rate_percent"] = "The tax rate is a percentage from 0 to 100"
+    elif not problem and abs(sum(line.amount_minor for line in lines)) * 2 >= MAX_MINOR_UNITS:
+        # The tax adds at most the subtotal again.
+        errors["lines"] = "The invoice's total is too large to be an amount"
+    return errors
+
+
 def bill(session: Session, actor: Actor, organization_id: int, currency: str, lines: list[ChargeLine],
          issue_date: date, tax_rate_percent: Decimal = Decimal(0), number: str | None = None,
          status: str = InvoiceStatus.APPROVED.value, tax_minor: int | None = None) -> Invoice:
@@ -50,11 +74,16 @@ def bill(session: Session, actor: Actor, organization_id: int, currency: str, li
         errors["currency"] = str(exc)
     if not lines:
         errors["lines"] = "An invoice needs at least one line"
+    errors.update(_amount_problems(lines, tax_rate_percent))
     if errors:
         raise FieldErrors(errors)
     org, = organizations.require_managed(session, actor, [organization_id])
     org_id = stored_id(org)
     terms = organizations.terms_for(session, {org_id}, issue_date)[org_id]
+    try:
+        due = due_date(issue_date, terms)
+    except TermsError as exc:
+        raise FieldErrors({"issue_date": str(exc)}) from None
     subtotal = sum(line.amount_minor for line in lines)
     tax = tax_minor if tax_minor is not None else int(
         (Decimal(subtotal) * tax_rate_percent / 100).to_integral_value(rounding="ROUND_HALF_UP"))
@@ -62,7 +91,7 @@ def bill(session: Session, actor: Actor, organization_id: int, currency: str, li
         number=number or f"AR-PENDING-{secrets.token_hex(8)}", kind=InvoiceKind.SELF_GENERATED.value,
         organization_id=org.id, currency=currency, subtotal_minor=subtotal, tax_minor=tax,
         total_minor=subtotal + tax, issue_date=issue_date, posting_date=issue_date,
-        payment_terms_days=terms, due_date=due_date(issue_date, terms),
+        payment_terms_days=terms, due_date=due,
         payment_method=CustomerPaymentMethod.UNKNOWN.value, status=status,
         billing_period=f"{issue_date:%Y-%m}", created_by_id=actor.user_id)
     session.add(invoice)
@@ -98,8 +127,12 @@ def set_posting_date(session: Session, actor: Actor, invoice_id: int, posting_da
     if posting_date < invoice.issue_date:
         raise FieldErrors({"posting_date": f"The posting date cannot be before the invoice date {invoice.issue_date}"})
     terms = invoice.payment_terms_days if invoice.payment_terms_days is not None else organizations.default_terms()
+    try:
+        due = due_date(posting_date, terms)
+    except TermsError as exc:
+        raise FieldErrors({"posting_date": str(exc)}) from None
     before = {"posting_date": invoice.posting_date, "due_date": invoice.due_date}
-    invoice.posting_date, invoice.due_date = posting_date, due_date(posting_date, terms)
+    invoice.posting_date, invoice.due_date = posting_date, due
     invoice.updated_at, invoice.updated_by_id = utcnow(), actor.user_id
     session.add(invoice)
     session.flush()

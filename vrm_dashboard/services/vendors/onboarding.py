@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select as core_select
 from sqlmodel import Session, col, select
@@ -36,6 +37,7 @@ from vrm_dashboard.domain.onboarding_rules import (
 from vrm_dashboard.domain.permissions import Action, RoleName
 from vrm_dashboard.domain.tax_forms import TaxInput, validate_tax_form
 from vrm_dashboard.domain.vendor_rules import (
+    NAME_MAX,
     ActivityStatus,
     FieldErrors,
     PaymentMethod,
@@ -45,7 +47,7 @@ from vrm_dashboard.domain.vendor_rules import (
 )
 from vrm_dashboard.services.identity import user_admin, users
 from vrm_dashboard.services.mail import account_mail
-from vrm_dashboard.services.platform import audit, documents
+from vrm_dashboard.services.platform import audit, documents, throttles
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
 from vrm_dashboard.services.vendors import records as vendors
@@ -59,13 +61,29 @@ SIGNUP_ACTOR = Actor(user_id=None, email="self-service:signup", full_name="Vendo
 
 # --- joining ----------------------------------------------------------------------------
 
+# A sign-up creates a vendor and sends an e-mail to whatever address it names, with the
+# company's name in it: counted per client address and per e-mail domain.
+SIGN_UP_PER_CLIENT = throttles.Limit("sign_up_client", 5, timedelta(hours=1))
+SIGN_UP_PER_DOMAIN = throttles.Limit("sign_up_domain", 20, timedelta(hours=1))
+TOO_MANY_SIGN_UPS = "Too many sign-ups from your network or for your e-mail domain: please try again in an hour"
+CONTACT_NAME_MAX = 120
+EMAIL_MAX = 254
+# Vendor IDs are drawn at random: four digits, then eight once a name's four-digit IDs run out.
+CODE_CANDIDATES = ((4, 4), (4, 8))
+
+
 def _vendor_code(session: Session, name: str) -> str:
-    """A readable, unused vendor ID from the name: ACME-MEDIA-4821."""
+    """A readable, unused vendor ID from the name: ACME-MEDIA-4821. The candidates are checked
+    in one query, and a name whose every candidate is taken is refused: the caller holds the
+    write lock, so trying until one is free could hold it for ever."""
     stem = "-".join(re.findall(r"[A-Z0-9]+", name.upper()))[:20].strip("-") or "VENDOR"
-    while True:
-        code = f"{stem}-{secrets.randbelow(9000) + 1000}"
-        if session.exec(select(Vendor.id).where(Vendor.vendor_code == code)).first() is None:
-            return code
+    candidates = [f"{stem}-{secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1)}"
+                  for count, digits in CODE_CANDIDATES for _ in range(count)]
+    taken = set(session.exec(select(Vendor.vendor_code).where(col(Vendor.vendor_code).in_(candidates))).all())
+    free = next((code for code in candidates if code not in taken), None)
+    if free is None:
+        raise Conflict("No vendor ID is free for this company name just now: please try again")
+    return free
 
 
 def _new_vendor(session: Session, actor: Actor, data: VendorInput) -> Vendor:
@@ -83,17 +101,43 @@ def _existing_login(session: Session, email: str) -> User | None:
         return None
 
 
-def _new_vendor_input(session: Session, name: str, email: str, country: str, currency: str,
-                      contact_name: str) -> VendorInput:
-    """The new vendor's record, checked with its contact's name: every bad field at once."""
-    data = VendorInput(vendor_code=_vendor_code(session, name), name=name, email=email, country=country,
-                       currency=currency, payment_method=PaymentMethod.MANUAL.value,
+def _unreasonable(name: str, email: str, country: str, currency: str, contact_name: str) -> dict[str, str]:
+    """Fields longer than any valid value, or holding control characters: refused before any
+    other check runs on them."""
+    errors = {}
+    if len(name) > NAME_MAX:
+        errors["name"] = f"The company name is at most {NAME_MAX} characters"
+    if len(contact_name) > CONTACT_NAME_MAX:
+        errors["contact_name"] = f"The contact's name is at most {CONTACT_NAME_MAX} characters"
+    if len(email) > EMAIL_MAX:
+        errors["email"] = f"An e-mail address is at most {EMAIL_MAX} characters"
+    if len(country) > 2:
+        errors["country"] = "A country is its two-letter code, such as DE"
+    if len(currency) > 3:
+        errors["currency"] = "A currency is its three-letter code, such as EUR"
+    for key, value, what in (("name", name, "The company name"), ("contact_name", contact_name, "The contact's name"),
+                             ("email", email, "An e-mail address")):
+        if key not in errors and any(unicodedata.category(c) == "Cc" for c in value):
+            errors[key] = f"{what} may not hold control characters"
+    return errors
+
+
+def _new_vendor_input(name: str, email: str, country: str, currency: str, contact_name: str) -> VendorInput:
+    """The new vendor's record (its vendor ID still to draw), checked with its contact's name:
+    every bad field at once."""
+    name, email, country, currency, contact_name = (
+        v.strip() for v in (name, email, country, currency, contact_name))
+    errors = _unreasonable(name, email, country, currency, contact_name)
+    data = VendorInput(vendor_code="NEW", name="" if "name" in errors else name,
+                       email="" if "email" in errors else email, country="" if "country" in errors else country,
+                       currency="" if "currency" in errors else currency, payment_method=PaymentMethod.MANUAL.value,
                        activity_status=ActivityStatus.ONBOARDING.value)
-    errors = {} if contact_name.strip() else {"contact_name": "The contact's name is required"}
+    if not contact_name and "contact_name" not in errors:
+        errors["contact_name"] = "The contact's name is required"
     try:
         validate_vendor(data)
     except FieldErrors as exc:
-        errors.update(exc.errors)
+        errors.update({k: v for k, v in exc.errors.items() if k not in errors})
     if errors:
         raise FieldErrors(errors)
     return data
@@ -110,9 +154,10 @@ def invite_vendor(session: Session, actor: Actor, name: str, email: str, country
                   contact_name: str) -> VendorInvitation:
     """A new vendor in Onboarding and its login; the signed link (7 days) is e-mailed to it."""
     require(actor, Action.VENDOR_CREATE)
-    data = _new_vendor_input(session, name, email, country, currency, contact_name)
+    data = _new_vendor_input(name, email, country, currency, contact_name)
     if _existing_login(session, email) is not None:
         raise FieldErrors({"email": "This e-mail address already has an account"})
+    data.vendor_code = _vendor_code(session, data.name)
     vendor = _new_vendor(session, actor, data)
     session.add(VendorOnboarding(vendor_id=stored_id(vendor), source=INVITE, state=ReviewState.IN_PROGRESS.value,
                                  invited_by_id=actor.user_id))
@@ -123,25 +168,43 @@ def invite_vendor(session: Session, actor: Actor, name: str, email: str, country
 
 
 def sign_up(session: Session, company_name: str, contact_name: str, email: str, country: str,
-            currency: str) -> Vendor | None:
+            currency: str, client: str = "") -> Vendor | None:
     """Anyone may ask to become a vendor: the link to choose a password goes to the address
     given, which proves it is theirs; the vendor stays in Onboarding until it is approved.
     An address that has an account already is told so by e-mail, not on the screen, so the
-    form does not reveal who has an account."""
-    data = _new_vendor_input(session, company_name, email, country, currency, contact_name)
-    existing = _existing_login(session, email)
+    form does not reveal who has an account.
+
+    `client` is the caller's network address ("" when there is none). Each sign-up that gets
+    past the field checks counts for that client and for the e-mail's domain, whether or not
+    the address has an account, so the throttle reveals no more than the form."""
+    data = _new_vendor_input(company_name, email, country, currency, contact_name)
+    company_name, contact_name = data.name, " ".join(contact_name.split())
+    _count_sign_up(session, users.normalize_email(data.email).rsplit("@", 1)[1],
+                   throttles.client_key(client) if client else "")
+    existing = _existing_login(session, data.email)
     if existing is not None:
         account_mail.queue(session, existing.email, "You already have a VRM Dashboard account",
                            f"Hello {existing.full_name},\n\nsomeone (perhaps you) asked to sign up {company_name!s} "
                            "with this address, which has an account already. Sign in, or ask for a new password "
                            "if you have forgotten it. If it was not you, you need do nothing.\n")
         return None
+    data.vendor_code = _vendor_code(session, data.name)
     vendor = _new_vendor(session, SIGNUP_ACTOR, data)
     session.add(VendorOnboarding(vendor_id=stored_id(vendor), source=SIGNUP, state=ReviewState.IN_PROGRESS.value))
-    user = users.create_account(session, SIGNUP_ACTOR, email, contact_name, secrets.token_urlsafe(32),
+    user = users.create_account(session, SIGNUP_ACTOR, data.email, contact_name, secrets.token_urlsafe(32),
                                 [RoleName.VENDOR.value], vendor_id=vendor.id)
     user_admin.invitation_for(session, SIGNUP_ACTOR, user, self_service=True)
     return vendor
+
+
+def _count_sign_up(session: Session, domain: str, client: str) -> None:
+    """Refuse the sign-up when its domain or client has used up its window; else count it."""
+    if throttles.exceeded(session, SIGN_UP_PER_DOMAIN, domain) or (
+            client and throttles.exceeded(session, SIGN_UP_PER_CLIENT, client)):
+        raise throttles.TooManyAttempts(TOO_MANY_SIGN_UPS)
+    throttles.record(session, SIGN_UP_PER_DOMAIN, domain)
+    if client:
+        throttles.record(session, SIGN_UP_PER_CLIENT, client)
 
 
 # --- the vendor's own profile -----------------------------------------------------------

@@ -317,7 +317,8 @@ class VendorCard:
 
 
 def vendor_card(session: Session, actor: Actor, vendor_id: int) -> VendorCard:
-    """Everything about one vendor; bank details masked unless the actor may see them."""
+    """Everything about one vendor; bank details masked unless the actor may see them, in its
+    details and in its history alike."""
     require(actor, Action.VENDOR_VIEW)
     vendor = get_vendor(session, vendor_id)
     reveal = actor.can(Action.VENDOR_VIEW_BANK_DETAILS)
@@ -338,5 +339,6 @@ def vendor_card(session: Session, actor: Actor, vendor_id: int) -> VendorCard:
             .order_by(col(Payout.pay_date).desc(), col(Payout.id).desc()).limit(20)
         ).all()),
         balances=invoice_rollup.vendor_balances(session, vendor_id),
-        history=audit.history(session, "vendor", vendor_id),
+        # Masked on reading as well: entries written before the log masked bank details hold them whole.
+        history=[audit.as_seen_by(entry, actor) for entry in audit.history(session, "vendor", vendor_id)],
     )

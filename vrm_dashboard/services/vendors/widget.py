@@ -1,8 +1,11 @@
 """The embeddable vendor widget: a vendor's balance and payout status for a partner site's
-iframe, opened with a signed, expiring token instead of a sign-in.
+iframe, opened with a signed, expiring link instead of a sign-in.
 
-The vendor makes tokens for itself (portal), staff for any vendor they may see; the token
-names the vendor, so it opens that vendor's figures and nothing else."""
+Links need vendor.widget: staff make them for any vendor, a vendor's own account only for
+itself. Each link is a row (VendorWidgetLink) named by its signed token, so the vendor and
+staff see the links made and revoke one. A link opens its vendor's figures and nothing else,
+and only while it is neither expired nor revoked and the vendor is active (not inactive, on
+hold or still onboarding)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,20 +13,25 @@ from datetime import date, datetime, timedelta
 from html import escape
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from vrm_dashboard.config import settings
-from vrm_dashboard.db.models import Payout, Vendor, stored_id
+from vrm_dashboard.db.models import Payout, User, Vendor, VendorWidgetLink, stored_id, utcnow
 from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.vendor_rules import ACTIVITY_LABELS, ActivityStatus
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
 from vrm_dashboard.services.platform import audit, signed_tokens
 from vrm_dashboard.services.platform.actors import Actor, require
-from vrm_dashboard.services.platform.errors import FieldErrors, NotAuthenticated, NotFound, PermissionDenied
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotAuthenticated, NotFound, PermissionDenied
 from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
 
-PURPOSE = "widget"
-MAX_LIFETIME = timedelta(days=30)
+# The token names a link row. Tokens made before links were rows (purpose "widget") named a
+# vendor and open nothing now.
+PURPOSE = "widget-link"
+MIN_HOURS, MAX_HOURS = 1, 30 * 24
+NOT_AVAILABLE = "This widget is not available now"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class WidgetLink:
 
     token: str
     expires_at: datetime
+    id: int
 
     @property
     def url(self) -> str:
@@ -42,24 +51,108 @@ class WidgetLink:
         return f'<iframe src="{escape(self.url)}" width="360" height="300" style="border:0"></iframe>'
 
 
-def make_link(session: Session, actor: Actor, vendor_id: int | None, hours: int = 24) -> WidgetLink:
-    if actor.can(Action.PORTAL_USE) and not actor.can(Action.VENDOR_VIEW):
+def _vendor_for(session: Session, actor: Actor, vendor_id: int | None) -> Vendor:
+    """The vendor whose links `actor` may make, see and revoke: a vendor's own account only
+    its own (and only once approved); staff with vendor.widget any."""
+    require(actor, Action.VENDOR_WIDGET)
+    vendor_side = actor.vendor_id is not None or (actor.can(Action.PORTAL_USE) and not actor.can(Action.VENDOR_VIEW))
+    if vendor_side:
         if actor.vendor_id is None:
             raise PermissionDenied("Your account is not linked to a vendor")
         if actor.vendor_id != vendor_id:
             raise PermissionDenied("A vendor may embed only its own figures")
-        vendor_onboarding.require_approved(session, actor)
-    else:
-        require(actor, Action.VENDOR_VIEW)
-    if session.get(Vendor, vendor_id) is None:
+        return vendor_onboarding.require_approved(session, actor)
+    vendor = session.get(Vendor, vendor_id) if vendor_id is not None else None
+    if vendor is None:
         raise NotFound(f"No vendor {vendor_id}")
-    lifetime = timedelta(hours=hours)
-    if not timedelta(hours=1) <= lifetime <= MAX_LIFETIME:
+    return vendor
+
+
+def _usable(vendor: Vendor) -> bool:
+    return vendor.activity_status == ActivityStatus.ACTIVE.value
+
+
+def make_link(session: Session, actor: Actor, vendor_id: int | None, hours: int = 24) -> WidgetLink:
+    """A new link, valid `hours` (1 hour to 30 days), for an active vendor."""
+    vendor = _vendor_for(session, actor, vendor_id)
+    if not MIN_HOURS <= hours <= MAX_HOURS:
         raise FieldErrors({"hours": "A widget link lasts from 1 hour to 30 days"})
-    token = signed_tokens.make(PURPOSE, [str(vendor_id)], lifetime)
-    _purpose, expires, _fields = signed_tokens.read(token, {PURPOSE})
-    audit.record(session, actor, "vendor.widget_link", "vendor", vendor_id, after={"expires_at": expires})
-    return WidgetLink(token, expires)
+    lifetime = timedelta(hours=hours)
+    if not _usable(vendor):
+        status = next((label for s, label in ACTIVITY_LABELS.items() if s.value == vendor.activity_status),
+                      vendor.activity_status)
+        raise Conflict(f"{vendor.name} is {status.lower()}: its widget works only while it is active")
+    now = utcnow()
+    # The row's expiry is the token's, to the second (a token carries whole seconds).
+    expires = datetime.fromtimestamp(int((now + lifetime).timestamp()), now.tzinfo)
+    link = VendorWidgetLink(vendor_id=stored_id(vendor), created_by_id=actor.user_id, created_at=now,
+                            expires_at=expires)
+    session.add(link)
+    session.flush()
+    token = signed_tokens.make(PURPOSE, [str(link.id)], lifetime, now)
+    audit.record(session, actor, "vendor.widget_link", "vendor", vendor.id,
+                 after={"link": link.id, "expires_at": expires})
+    return WidgetLink(token, expires, stored_id(link))
+
+
+@dataclass
+class WidgetLinkRow:
+    """A link as its vendor and staff see it (never its token)."""
+
+    id: int
+    created_at: datetime
+    created_by: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str
+    state: str
+
+
+def _state(link: VendorWidgetLink, now: datetime) -> str:
+    if link.revoked_at is not None:
+        return "revoked"
+    return "expired" if _aware(link.expires_at) <= now else "active"
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they are UTC like every time we store.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def _rows(session: Session, vendor_id: int, link_id: int | None = None, limit: int = 100) -> list[WidgetLinkRow]:
+    maker, revoker = aliased(User), aliased(User)
+    query = (select(VendorWidgetLink, col(maker.email), col(revoker.email))
+             .outerjoin(maker, col(maker.id) == VendorWidgetLink.created_by_id)
+             .outerjoin(revoker, col(revoker.id) == VendorWidgetLink.revoked_by_id)
+             .where(col(VendorWidgetLink.vendor_id) == vendor_id))
+    if link_id is not None:
+        query = query.where(col(VendorWidgetLink.id) == link_id)
+    now = utcnow()
+    return [WidgetLinkRow(stored_id(link), link.created_at, made_by or "", link.expires_at, link.revoked_at,
+                          revoked_by or "", _state(link, now))
+            for link, made_by, revoked_by in session.execute(
+                query.order_by(col(VendorWidgetLink.id).desc()).limit(limit)).all()]
+
+
+def list_links(session: Session, actor: Actor, vendor_id: int | None) -> list[WidgetLinkRow]:
+    """The vendor's links, newest first."""
+    return _rows(session, stored_id(_vendor_for(session, actor, vendor_id)))
+
+
+def revoke_link(session: Session, actor: Actor, vendor_id: int | None, link_id: int) -> WidgetLinkRow:
+    """Stop one link at once (a partner's frame then says it was revoked)."""
+    vendor = _vendor_for(session, actor, vendor_id)
+    link = session.get(VendorWidgetLink, link_id)
+    if link is None or link.vendor_id != vendor.id:
+        raise NotFound("No such widget link")
+    if link.revoked_at is not None:
+        raise Conflict("This widget link is revoked already")
+    link.revoked_at, link.revoked_by_id = utcnow(), actor.user_id
+    session.add(link)
+    session.flush()
+    audit.record(session, actor, "vendor.widget_link_revoke", "vendor", vendor.id,
+                 before={"link": link.id, "revoked_at": None}, after={"link": link.id, "revoked_at": link.revoked_at})
+    return _rows(session, stored_id(vendor), stored_id(link))[0]
 
 
 @dataclass
@@ -79,19 +172,34 @@ class WidgetData:
     expires_at: datetime
 
 
-def widget_data(session: Session, token: str, limit: int = 5) -> WidgetData:
+def _open_link(session: Session, token: str) -> tuple[VendorWidgetLink, Vendor]:
+    """The link and vendor behind a token, or NotAuthenticated saying why it opens nothing."""
     try:
-        _purpose, expires, (vendor_id,) = signed_tokens.read(token, {PURPOSE})
+        _purpose, _expires, fields = signed_tokens.read(token, {PURPOSE})
+        (link_id,) = fields
+        link = session.get(VendorWidgetLink, int(link_id))
     except signed_tokens.ExpiredToken:
         raise NotAuthenticated("This widget link has expired") from None
     except (signed_tokens.BadToken, ValueError):
         raise NotAuthenticated("This widget link is not valid") from None
-    vendor = session.get(Vendor, int(vendor_id))
-    if vendor is None:
-        raise NotFound("No such vendor")
+    if link is None:
+        raise NotAuthenticated("This widget link is not valid")
+    if link.revoked_at is not None:
+        raise NotAuthenticated("This widget link was revoked")
+    if _aware(link.expires_at) <= utcnow():
+        raise NotAuthenticated("This widget link has expired")
+    vendor = session.get(Vendor, link.vendor_id)
+    if vendor is None or not _usable(vendor):
+        raise NotAuthenticated(NOT_AVAILABLE)
+    return link, vendor
+
+
+def widget_data(session: Session, token: str, limit: int = 5) -> WidgetData:
+    link, vendor = _open_link(session, token)
     payouts = session.execute(select(col(Payout.pay_date), col(Payout.amount_minor), col(Payout.currency),
                                      col(Payout.status))
                               .where(col(Payout.vendor_id) == vendor.id)
                               .order_by(col(Payout.pay_date).desc(), col(Payout.id).desc()).limit(limit)).all()
     return WidgetData(vendor.name, vendor.vendor_code, invoice_rollup.vendor_balances(session, stored_id(vendor)),
-                      [WidgetPayout(d, a, c, PAYOUT_STATUS_LABELS.get(s, s)) for d, a, c, s in payouts], expires)
+                      [WidgetPayout(d, a, c, PAYOUT_STATUS_LABELS.get(s, s)) for d, a, c, s in payouts],
+                      _aware(link.expires_at))

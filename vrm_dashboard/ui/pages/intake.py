@@ -107,8 +107,8 @@ def intake_page() -> rx.Component:
                 size="1", variant="surface", width="100%",
             ),
             rx.heading("Connector and mailbox runs", size="4"),
-            data_table(["Job", "Started", "Status", "New rows", "Errors", "Duration"], IntakeState.runs,
-                       ["job", "at", "status", "rows", "errors", "seconds"], "sync-runs"),
+            data_table(["Job", "Started", "Status", "New rows", "Errors", "Duration", "Problems"], IntakeState.runs,
+                       ["job", "at", "status", "rows", "errors", "seconds", "problems"], "sync-runs"),
             spacing="4", width="100%",
         ),
     )

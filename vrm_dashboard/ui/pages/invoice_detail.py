@@ -110,6 +110,30 @@ def _extraction() -> rx.Component:
     )
 
 
+def _original() -> rx.Component:
+    """The original beside the invoice. A PDF in a frame: the file is served sandboxed (no
+    script, no origin; web.downloads), and Chrome shows no PDF in a frame with a `sandbox`
+    attribute. An XML e-invoice as escaped text, never as a document of its own: a browser would
+    run an XHTML <script> inside it. Anything else as a download."""
+    s = InvoiceDetailState
+    url = "/api/v1/invoices/" + s.invoice.id + "/original"
+    download = rx.link("Download the original", href=url + "?download=true", is_external=True, size="2",
+                       data_testid="original-download")
+    return rx.match(
+        s.original_view,
+        ("pdf", rx.el.iframe(src=url, width="100%", height="480px", title="Original document")),
+        ("text", rx.vstack(
+            rx.box(rx.code_block(s.original_text, language="markup", wrap_long_lines=True, width="100%"),
+                   max_height="480px", overflow="auto", width="100%", title="Original document",
+                   data_testid="original-text"),
+            rx.cond(s.original_shortened,
+                    rx.text("Only the beginning is shown; download the original for all of it.",
+                            color_scheme="gray", size="1")),
+            download, spacing="2", width="100%")),
+        download,
+    )
+
+
 def invoice_detail_page() -> rx.Component:
     s = InvoiceDetailState
     return page_frame(
@@ -128,8 +152,7 @@ def invoice_detail_page() -> rx.Component:
                         rx.heading("Original", size="3"),
                         rx.cond(
                             s.has_original,
-                            rx.el.iframe(src="/api/v1/invoices/" + s.invoice.id + "/original",
-                                         width="100%", height="480px", title="Original document"),
+                            _original(),
                             rx.text("No original document: this invoice was generated from activity data.",
                                     color_scheme="gray", size="2"),
                         ),

@@ -10,10 +10,10 @@ def login_page() -> rx.Component:
                 rx.vstack(
                     rx.heading("Sign in to VRM Dashboard", size="6"),
                     rx.text("E-mail", size="2"),
-                    rx.input(name="email", type="email", placeholder="you@company.com",
+                    rx.input(name="email", type="email", placeholder="you@company.com", max_length=254,
                              width="100%", data_testid="login-email"),
                     rx.text("Password", size="2"),
-                    rx.input(name="password", type="password", width="100%",
+                    rx.input(name="password", type="password", width="100%", max_length=1024,
                              data_testid="login-password"),
                     rx.cond(
                         LoginState.error != "",

@@ -82,6 +82,36 @@ def _my_invoices() -> rx.Component:
         spacing="2", width="100%")
 
 
+def _widget_link_row(link: rx.Var) -> rx.Component:
+    return rx.table.row(
+        *[rx.table.cell(getattr(link, k)) for k in ("made", "made_by", "expires", "state")],
+        rx.table.cell(rx.cond(link.active, rx.button(
+            "Revoke", size="1", variant="soft", color_scheme="red", on_click=PortalState.revoke_widget(link.id),
+            data_testid="portal-widget-revoke"))),
+        data_testid="portal-widget-link")
+
+
+def _widget_links() -> rx.Component:
+    """Embed codes: make one, see every link made, revoke one that should stop working."""
+    s = PortalState
+    return rx.vstack(
+        rx.heading("Show your payouts on your own site", size="4"),
+        rx.hstack(rx.button("Make an embed code", variant="soft", on_click=s.make_widget, data_testid="portal-widget"),
+                  rx.text("A frame with your balance and payout status, valid 30 days unless you revoke it.",
+                          size="2"),
+                  align="center"),
+        rx.cond(s.widget_message != "", rx.text(s.widget_message, size="2", data_testid="portal-widget-message")),
+        rx.cond(s.widget_iframe != "",
+                rx.code_block(s.widget_iframe, language="markup", wrap_long_lines=True,
+                              data_testid="portal-widget-code")),
+        rx.cond(s.widget_links.length() > 0, rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("Made", "By", "Expires", "State", "")])),
+            rx.table.body(rx.foreach(s.widget_links, _widget_link_row)),
+            size="1", variant="surface", data_testid="portal-widget-links")),
+        spacing="2", width="100%")
+
+
 def portal_page() -> rx.Component:
     return page_frame(
         "My Portal",
@@ -118,14 +148,7 @@ def portal_page() -> rx.Component:
                         rx.table.cell(rx.link("PDF", href="/api/v1/payouts/transactions/" + p.id + "/remittance",
                                               is_external=True))))),
                     size="1", variant="surface", data_testid="portal-payments"),
-                rx.heading("Show your payouts on your own site", size="4"),
-                rx.hstack(rx.button("Make an embed code", variant="soft", on_click=PortalState.make_widget,
-                                    data_testid="portal-widget"),
-                          rx.text("A frame with your balance and payout status, valid 30 days.", size="2"),
-                          align="center"),
-                rx.cond(PortalState.widget_iframe != "",
-                        rx.code_block(PortalState.widget_iframe, language="markup", wrap_long_lines=True,
-                                      data_testid="portal-widget-code")),
+                _widget_links(),
                 rx.heading("Send an invoice", size="4"),
                 rx.upload(rx.text("Drop PDF or e-invoice XML files here, or click to choose", size="2"),
                           id="portal-invoices", multiple=True, max_files=20,

@@ -20,11 +20,12 @@ def signup_page() -> rx.Component:
                   rx.link("Sign in", href="/login"), spacing="3"),
         rx.form(rx.vstack(
             rx.heading("Become a vendor", size="5"),
-            _input("company", "Company name"),
-            _input("contact_name", "Your name"),
-            _input("email", "Your work e-mail", type="email"),
-            rx.hstack(_input("country", "Country (DE, US, ...)"), _input("currency", "Currency (EUR, USD, ...)"),
-                      width="100%"),
+            # The same bounds as the server's (services.vendors.onboarding), so typing stops there.
+            _input("company", "Company name", max_length=120),
+            _input("contact_name", "Your name", max_length=120),
+            _input("email", "Your work e-mail", type="email", max_length=254),
+            rx.hstack(_input("country", "Country (DE, US, ...)", max_length=2),
+                      _input("currency", "Currency (EUR, USD, ...)", max_length=3), width="100%"),
             rx.cond(S.error != "", rx.callout(S.error, color_scheme="red", data_testid="signup-error")),
             rx.button("Sign up", type="submit", width="100%", data_testid="signup-submit"),
             rx.link("I have an account: sign in", href="/login", size="2"),

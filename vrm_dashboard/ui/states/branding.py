@@ -10,7 +10,7 @@ from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name
+from vrm_dashboard.ui.uploads import file_name, upload_refusal
 
 TRIGGER_OPTIONS = [(t.value, label) for t, label in TRIGGER_LABELS.items()]
 
@@ -41,6 +41,10 @@ class BrandingState(SessionState):
 
     @rx.event
     async def save(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+        refused = upload_refusal(self, Action.ROLE_MANAGE)
+        if refused:
+            self.branding_message = refused
+            return None
         logo = None
         if files:
             logo = (await files[0].read(), file_name(files[0], "logo.png"))

@@ -14,10 +14,15 @@ from vrm_dashboard.services.distribution import delivered_documents, disputes
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
-from vrm_dashboard.services.vendors import own_invoices as vendor_invoices, portal, widget as vendor_widget
+from vrm_dashboard.services.vendors import (
+    onboarding as vendor_onboarding,
+    own_invoices as vendor_invoices,
+    portal,
+    widget as vendor_widget,
+)
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name
+from vrm_dashboard.ui.uploads import file_name, upload_refusal
 
 PAGE_SIZE = 20
 
@@ -80,6 +85,18 @@ class SentDocument:
     disputed: bool = False
 
 
+@dataclass
+class PortalWidgetLink:
+    """A widget link the vendor made, with whether it still works."""
+
+    id: str = ""
+    made: str = ""
+    made_by: str = ""
+    expires: str = ""
+    state: str = ""
+    active: bool = False
+
+
 class PortalState(SessionState):
     vendor: PortalVendor = PortalVendor()
     invoices: list[PortalInvoice] = []
@@ -94,6 +111,8 @@ class PortalState(SessionState):
     dispute_reason: str = ""
     dispute_message: str = ""
     widget_iframe: str = ""
+    widget_links: list[PortalWidgetLink] = []
+    widget_message: str = ""
     onboarding: bool = False
     # My invoices: newest first, one page at a time, filtered on the server.
     invoice_filters: dict[str, str] = {"number": "", "issued_from": "", "issued_to": "", "payment_status": "all"}
@@ -105,6 +124,10 @@ class PortalState(SessionState):
     @rx.event
     async def upload_invoices(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
         """A vendor sends its own invoices; the service makes them the vendor's whatever is asked."""
+        refused = upload_refusal(self, Action.PORTAL_USE, also=vendor_onboarding.require_approved)
+        if refused:
+            self.upload_results = [f"{file_name(upload, 'invoice.pdf')}: {refused}" for upload in files]
+            return PortalState.load
         results = []
         for upload in files:
             content = await upload.read()
@@ -136,6 +159,7 @@ class PortalState(SessionState):
                                    payment_method=fmt.method_label(v.payment_method),
                                    status=fmt.activity_label(v.activity_status))
         self.onboarding = v.activity_status == ActivityStatus.ONBOARDING.value
+        self._load_widget_links()
         self._load_invoices()
         self.payments = [
             PortalPayment(id=str(t.id), reference=t.reference or "", paid_at=fmt.day(t.paid_at),
@@ -198,10 +222,36 @@ class PortalState(SessionState):
     @rx.event
     def make_widget(self) -> None:
         """A link (30 days) for a partner site to show this vendor's balance and payouts."""
-        def work(session, actor) -> str:  # type: ignore[no-untyped-def]
-            return vendor_widget.make_link(session, actor, actor.vendor_id, hours=24 * 30).iframe
+        made, refused = self._outcome_of(
+            lambda session, actor: vendor_widget.make_link(session, actor, actor.vendor_id, hours=24 * 30).iframe,
+            Action.VENDOR_WIDGET)
+        self.widget_iframe, self.widget_message = made or "", refused
+        self._load_widget_links()
 
-        self.widget_iframe = self._attempt(work, Action.PORTAL_USE)
+    @rx.event
+    def revoke_widget(self, link_id: str) -> None:
+        """Stop one link: the partner's frame says it was revoked from the next view on."""
+        if not (str(link_id).isascii() and str(link_id).isdigit() and len(str(link_id)) <= 18):
+            self.widget_message = "No such widget link"
+            return
+        revoked, refused = self._outcome_of(
+            lambda session, actor: vendor_widget.revoke_link(session, actor, actor.vendor_id, int(link_id)),
+            Action.VENDOR_WIDGET)
+        self.widget_message = refused or f"The link made {fmt.day(revoked.created_at)} no longer works."
+        self.widget_iframe = ""
+        self._load_widget_links()
+
+    def _load_widget_links(self) -> None:
+        if self.onboarding:  # no links before approval
+            self.widget_links = []
+            return
+        found, _refused = self._outcome_of(
+            lambda session, actor: vendor_widget.list_links(session, actor, actor.vendor_id), read_only=True)
+        self.widget_links = [
+            PortalWidgetLink(id=str(link.id), made=fmt.day(link.created_at), made_by=link.created_by,
+                             expires=fmt.day(link.expires_at), state=link.state.capitalize(),
+                             active=link.state == "active")
+            for link in found or []]
 
     @rx.event
     def open_dispute(self, invoice_id: str, number: str) -> None:

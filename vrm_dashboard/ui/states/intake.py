@@ -2,10 +2,12 @@
 progress), what each became, the intake log and the connector runs."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from vrm_dashboard.domain.activity_rules import FIELD_SYNONYMS
 from vrm_dashboard.domain.permissions import Action
@@ -15,9 +17,11 @@ from vrm_dashboard.services.platform.errors import ServiceError
 from vrm_dashboard.services.vendors import imports as vendor_import
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name
+from vrm_dashboard.ui.uploads import file_name, upload_refusal
 
 MAPPED_FIELDS = list(FIELD_SYNONYMS)
+# One uploaded file (its bytes and name) imported as the actor: what became of it.
+ImportWork = Callable[[Session, Actor, bytes, str], activity_import.ImportResult | vendor_import.VendorImportResult]
 STATUS_LABELS = {"accepted": "Accepted", "failed": "Failed", "duplicate": "Duplicate"}
 
 
@@ -56,6 +60,8 @@ class SyncRunRow:
     rows: str = ""
     errors: str = ""
     seconds: str = ""
+    # What went wrong, per source or set-aside file (URLs redacted by the service).
+    problems: str = ""
 
 
 class IntakeState(SessionState):
@@ -94,7 +100,8 @@ class IntakeState(SessionState):
         ]
         self.runs = [
             SyncRunRow(job=r.job, at=fmt.day(r.started_at), status=r.status, rows=f"{r.rows:,}",
-                       errors=str(r.errors), seconds=f"{r.seconds:.1f} s")
+                       errors=str(r.errors), seconds=f"{r.seconds:.1f} s",
+                       problems="; ".join(r.problems)[:600])
             for r in runs
         ]
 
@@ -135,13 +142,22 @@ class IntakeState(SessionState):
         self.progress = int(round(float(progress.get("progress", 0)) * 100))
         self.busy = self.progress < 100
 
-    async def _import_files(self, files: list[rx.UploadFile], action: Action, work) -> None:  # type: ignore[no-untyped-def]
-        """Each file imported on its own, all or nothing; `work` returns an import result."""
+    def _refused(self, files: list[rx.UploadFile], *needs: Action) -> bool:
+        """Refuse the whole upload, before any file is read, unless the user may import it."""
+        refused = upload_refusal(self, *needs)
+        if refused:
+            self._finish([UploadResult(file=file_name(upload), status="Refused", message=refused) for upload in files])
+        return bool(refused)
+
+    async def _import_files(self, files: list[rx.UploadFile], needs: tuple[Action, ...], work: ImportWork) -> None:
+        """Each file imported on its own, all or nothing, once the user may import (`needs`)."""
+        if self._refused(files, *needs):
+            return
         results = []
         for upload in files:
             content, name = await upload.read(), file_name(upload)
             try:
-                with self._acting(action) as (session, actor):
+                with self._acting() as (session, actor):
                     result = work(session, actor, content, name)
                 results.append(UploadResult(file=name, status="Refused" if result.refused else "Imported",
                                             message=result.message))
@@ -152,16 +168,19 @@ class IntakeState(SessionState):
     @rx.event
     async def upload_activity(self, files: list[rx.UploadFile]) -> None:
         source = self.source_name or "upload"
-        await self._import_files(files, Action.INTAKE_IMPORT, lambda session, actor, content, name:
-                                 activity_import.import_activity_file(session, actor, content, name, source_name=source))
+        await self._import_files(files, (Action.INTAKE_IMPORT,), lambda session, actor, content, name:
+                                 activity_import.import_activity_file(session, actor, content, name,
+                                                                      source_name=source))
 
     @rx.event
     async def upload_vendors(self, files: list[rx.UploadFile]) -> None:
         """Vendor data migration."""
-        await self._import_files(files, Action.VENDOR_CREATE, vendor_import.import_vendors_file)
+        await self._import_files(files, (Action.INTAKE_IMPORT, Action.VENDOR_CREATE), vendor_import.import_vendors_file)
 
     @rx.event
     async def upload_invoices(self, files: list[rx.UploadFile]) -> None:
+        if self._refused(files, Action.INTAKE_IMPORT):
+            return
         results = []
         for upload in files:
             content, name = await upload.read(), file_name(upload)

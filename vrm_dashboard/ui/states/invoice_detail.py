@@ -13,7 +13,7 @@ from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.invoices import approvals, queries as invoice_queries, records as invoices
 from vrm_dashboard.services.invoices.flags import FLAG_LABELS
-from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform import audit, documents
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
@@ -104,6 +104,11 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
     invoice_id: int = 0
     invoice: InvoiceDetails = InvoiceDetails()
     has_original: bool = False
+    # How the original is shown: "pdf" in a frame, "text" as escaped text, "file" as a download.
+    original_view: str = ""
+    original_text: str = ""
+    original_shortened: bool = False
+    _original_type: str = ""
     lines: list[InvoiceLine] = []
     approvals: list[ApprovalEntry] = []
     flags: list[InvoiceFlag] = []
@@ -136,6 +141,7 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
         self.can_reject = actor.can(Action.INVOICE_REJECT)
         self.message, self.editing = "", False
         self._refresh()
+        self._load_original()
         return None
 
     def _refresh(self) -> None:
@@ -143,11 +149,12 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
             with self._acting(read_only=True) as (session, actor):
                 d = invoice_queries.invoice_detail(session, actor, self.invoice_id)
         except ServiceError as exc:
-            self.error, self.invoice = str(exc), InvoiceDetails()
+            self.error, self.invoice, self.has_original, self._original_type = str(exc), InvoiceDetails(), False, ""
             return
         inv = d.invoice
         self.error = ""
         self.has_original = d.document is not None
+        self._original_type = d.document.content_type if d.document else ""
         if inv.source_amount_minor is not None:
             source = (fmt.money(inv.source_amount_minor, inv.currency)
                       + f" ({(inv.source_kind or '').replace('_', ' ')})")
@@ -180,6 +187,23 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
                                            if k not in ("updated_at", "created_at"))[:300])
             for h in d.history
         ]
+
+    def _load_original(self) -> None:
+        """Once per visit: a stored original never changes. An XML e-invoice is shown as text,
+        never as a document of its own that could run script in the page's origin."""
+        self.original_text, self.original_shortened = "", False
+        if not documents.is_text(self._original_type):
+            self.original_view = "pdf" if self._original_type == "application/pdf" else "file"
+            return
+        try:
+            with self._acting(read_only=True) as (session, actor):
+                shown = documents.invoice_original_text(session, actor, self.invoice_id)
+        except ServiceError:
+            shown = None
+        if shown is None:
+            self.original_view = "file"
+            return
+        self.original_view, self.original_text, self.original_shortened = "text", shown.text, shown.shortened
 
     def _load_extraction(self) -> None:
         with self._acting(read_only=True) as (session, actor):

@@ -24,13 +24,14 @@ class LoginState(SessionState):
 
     @rx.event
     def submit(self, form: dict | None = None):  # type: ignore[no-untyped-def]
-        form = form or {}
+        form = form if isinstance(form, dict) else {}  # a crafted event may send anything
         email = form.get("email", self.email)
         password = form.get("password", self.password)
         self.password = ""
         try:
             with session_scope() as session:
-                result = auth.sign_in(session, email, password)
+                # The address Reflex took from the socket (or from trusted proxies' X-Forwarded-For).
+                result = auth.sign_in(session, str(email), str(password), client=self.router.session.client_ip)
         except ServiceError as exc:
             self.error = str(exc)
             return None

@@ -12,7 +12,7 @@ from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name
+from vrm_dashboard.ui.uploads import file_name, upload_refusal
 
 
 @dataclass
@@ -51,6 +51,10 @@ class ReconciliationState(SessionState):
         ) for r in rows]
 
     async def _each(self, files: list[rx.UploadFile], work) -> None:  # type: ignore[no-untyped-def]
+        refused = upload_refusal(self, Action.PAYOUT_MANAGE)
+        if refused:
+            self.messages = [f"{file_name(upload)}: refused, {refused}" for upload in files]
+            return
         messages = []
         for upload in files:
             content, name = await upload.read(), file_name(upload)

@@ -18,11 +18,13 @@ class SignupState(rx.State):
 
     @rx.event
     def submit(self, form: dict) -> None:
+        form = form if isinstance(form, dict) else {}  # a crafted event may send anything
         value = {k: str(form.get(k, "")).strip() for k in ("company", "contact_name", "email", "country", "currency")}
         try:
             with session_scope() as session:
                 vendor_onboarding.sign_up(session, value["company"], value["contact_name"], value["email"],
-                                          value["country"], value["currency"])
+                                          value["country"], value["currency"],
+                                          client=self.router.session.client_ip)
         except FieldErrors as exc:
             self.errors = {_FIELDS.get(k, k): v for k, v in exc.errors.items()}
             self.error = "Please correct the fields marked."

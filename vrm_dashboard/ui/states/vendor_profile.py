@@ -19,7 +19,7 @@ from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.rows import DocumentRow, MissingItem
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name
+from vrm_dashboard.ui.uploads import file_name, upload_refusal
 
 PROFILE_FIELDS = ("name", "legal_name", "email", "country", "currency", "address", "website", "phone")
 PAYOUT_FIELDS = ("payment_method", "iban", "bic", "account_number", "routing_number", "paypal_email")
@@ -193,6 +193,10 @@ class VendorProfileState(SessionState):
 
     @rx.event
     async def upload_documents(self, files: list[rx.UploadFile]) -> None:
+        refused = upload_refusal(self, Action.PORTAL_USE)
+        if refused:
+            self.errors, self.message = {}, refused
+            return
         kind = self.document_kind
         saved = []
         for upload in files:

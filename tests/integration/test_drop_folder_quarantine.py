@@ -1,0 +1,98 @@
+"""A poison file in the drop folder: set aside with its reason, in its own transaction, and
+never in the way of the next file or the next sync."""
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from tests.helpers import make_user, vendor_input
+from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake
+from vrm_dashboard.services.intake import activity_import, connectors, log as intake_log
+from vrm_dashboard.services.platform.job_runs import run_recorded
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
+
+HEADER = "vendor,activity_type,date,quantity\n"
+
+
+@pytest.fixture
+def finance(session):
+    finance = make_user(session, "finance_manager")
+    vendor = vendor_service.create_vendor(session, finance, vendor_input())
+    rate_rules.set_rate_card(session, finance, vendor.id, "EUR")
+    rate_rules.set_rate_rule(session, finance, vendor.id, "clicks", per_unit_rate="0.01")
+    session.commit()
+    return finance
+
+
+@pytest.fixture
+def drop(tmp_path):
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    return folder
+
+
+def _records(session) -> int:
+    return session.execute(select(func.count()).select_from(ActivityRecord)).scalar_one()
+
+
+def test_poison_files_are_set_aside_with_their_reason_and_the_next_file_imports(db, session, finance, drop,
+                                                                                monkeypatch):
+    (drop / "01-latin1.csv").write_bytes((HEADER + "ACME-1,clicks,2026-10-01,3\nMÜLLER,clicks,x,1\n")
+                                             .encode("latin-1"))
+    (drop / "02-crash.csv").write_text(HEADER + "ACME-1,clicks,2026-10-02,4\n")
+    (drop / "03-good.csv").write_text(HEADER + "ACME-1,clicks,2026-10-03,5\n")
+    connectors.configure_source(session, finance, "drop", "drop_folder", {"path": str(drop)})
+    session.commit()
+    # A file whose import fails midway, as a database error or a bug would: the transaction is
+    # rolled back, and only that file is lost.
+    real_import = activity_import.import_activity_file
+
+    def import_or_crash(session, actor, content, filename, *args, **kwargs):
+        result = real_import(session, actor, content, filename, *args, **kwargs)
+        if filename == "02-crash.csv":
+            raise OverflowError("the amount does not fit its column")
+        return result
+
+    monkeypatch.setattr(activity_import, "import_activity_file", import_or_crash)
+
+    run = run_recorded(db, "sync_activity_sources", connectors.sync_all)
+    assert run.status == "partly_failed" and run.errors == 2 and run.rows == 1
+    session.expire_all()
+    assert _records(session) == 1  # 03-good.csv; nothing of the crashed file was kept
+    assert sorted(p.name for p in drop.iterdir()) == ["03-good.csv", "rejected"]
+    rejected = drop / "rejected"
+    assert "not UTF-8" in (rejected / "01-latin1.csv.reason.txt").read_text()
+    assert "OverflowError: the amount does not fit its column" in (rejected / "02-crash.csv.reason.txt").read_text()
+    assert (rejected / "02-crash.csv").read_text() == HEADER + "ACME-1,clicks,2026-10-02,4\n"
+
+    intakes = {i.filename: i for i in session.execute(select(Intake)).scalars()}
+    assert {name: i.status for name, i in intakes.items()} == {
+        "01-latin1.csv": "failed", "02-crash.csv": "failed", "03-good.csv": "accepted"}
+    assert "OverflowError" in intakes["02-crash.csv"].reason
+    shown = intake_log.recent_sync_runs(session, finance)[0]
+    assert [p.split(":")[0] for p in shown.problems] == ["drop", "drop"]
+    assert "01-latin1.csv" in shown.problems[0] and "set aside in rejected/" in shown.problems[0]
+    assert "02-crash.csv" in shown.problems[1]
+
+    # The next sync is not held up: a new file imports, the set-aside ones are not retried.
+    (drop / "04-next.csv").write_text(HEADER + "ACME-1,clicks,2026-10-04,6\n")
+    source = session.execute(select(ActivitySource)).scalar_one()
+    report = connectors.sync_source(session, finance, source)
+    assert (report.new_rows, report.rejected, report.error) == (1, [], "")
+    assert _records(session) == 2 and session.get(ActivitySource, source.id).cursor == "04-next.csv"
+
+
+def test_a_file_that_cannot_be_moved_aside_is_still_recorded_and_passed(session, finance, drop, monkeypatch):
+    (drop / "01-bad.csv").write_text(HEADER + "GHOST,clicks,2026-10-01,1\n")
+    (drop / "02-good.csv").write_text(HEADER + "ACME-1,clicks,2026-10-02,2\n")
+    source = connectors.configure_source(session, finance, "drop", "drop_folder", {"path": str(drop)})
+    session.commit()
+
+    def read_only(self, *args, **kwargs):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(type(drop), "replace", read_only)
+    report = connectors.sync_source(session, finance, source)
+    assert report.new_rows == 1 and len(report.rejected) == 1
+    assert "unknown vendor GHOST" in report.rejected[0] and "it stays in the folder" in report.rejected[0]
+    assert session.get(ActivitySource, source.id).cursor == "02-good.csv"
+    assert connectors.sync_source(session, finance, source).batches == 0

@@ -1,0 +1,290 @@
+"""Uploads are refused before anything is stored: a body beyond its route's limit gets 413 at the
+ASGI edge, in front of Reflex's /_upload and the API, and every upload handler checks the
+permission before it reads a file."""
+import asyncio
+import contextvars
+import os
+import resource
+import tempfile
+import tracemalloc
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+import starlette.datastructures
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from reflex._upload import upload as reflex_upload_route
+from reflex_base.event import resolve_upload_handler_param
+from reflex_base.utils.exceptions import UploadTypeError, UploadValueError
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+import vrm_dashboard.vrm_dashboard as main  # registers every state; its api_transformer is how the app is served
+from tests.helpers import (
+    SYSTEM,
+    call_handler,
+    make_user,
+    signed_in_token,
+    ui_state,
+    vendor_input,
+)
+from vrm_dashboard.api.app import build_api
+from vrm_dashboard.domain.vendor_rules import ActivityStatus
+from vrm_dashboard.services.identity import auth
+from vrm_dashboard.services.identity.api_keys import create_api_key
+from vrm_dashboard.services.vendors import records as vendor_service
+from vrm_dashboard.ui.states.directory import PortalState
+from vrm_dashboard.ui.states.session import SessionState
+from vrm_dashboard.web.upload_limits import route_limits, upload_limits
+
+MB = 1024 * 1024
+GIB = 1024 * MB
+# A server still reading this far into a 1 GiB body has no limit; the test stops it there
+# rather than let it spool the whole gigabyte.
+GIVE_UP_AT = 64 * MB
+INVOICE_INTAKE = "/api/v1/invoices/intake"
+BOUNDARY = "vrm-test-boundary"
+# The token and handler Reflex's browser code sends with every upload.
+REFLEX_UPLOAD_HEADERS = {
+    "reflex-client-token": "test-client",
+    "reflex-event-handler": "reflex___state____state.vrm_dashboard___ui___states___session____session_state."
+                            "vrm_dashboard___ui___states___intake____intake_state.upload_invoices",
+}
+
+
+def _run(coroutine: Any) -> Any:
+    """Run a coroutine to completion, also when another event loop runs in this thread
+    (Playwright's, when the browser tests ran first), in this thread's context (Reflex finds its
+    registered handlers there)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(contextvars.copy_context().run, asyncio.run, coroutine).result()
+
+
+def _backend() -> ASGIApp:
+    """The backend as rx.App assembles it (reflex/app.py, App.__call__): Reflex's own routes, here
+    its real upload route, then each api_transformer step in turn: a Starlette app mounts what
+    came before, a function wraps it. The steps are the ones vrm_dashboard.py gives (with a fresh
+    API, so this test's mount never touches the app's own)."""
+    asgi: ASGIApp = Starlette(routes=[Route("/_upload", reflex_upload_route(None), methods=["POST"])])
+    for step in (build_api(), upload_limits):
+        if isinstance(step, Starlette):
+            step.mount("", asgi)
+            asgi = step
+        else:
+            asgi = step(asgi)
+    return asgi
+
+
+def _temp_bytes_held() -> int:
+    """Bytes in the temp-dir files this process holds open. Starlette spools an upload into
+    unnamed temp files, which no directory lists and other processes' work cannot disturb."""
+    temp_dir, total = tempfile.gettempdir(), 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(temp_dir):
+                total += os.fstat(int(fd)).st_size
+        except OSError:  # closed in the meantime
+            continue
+    return total
+
+
+class HugeUpload:
+    """A 1 GiB multipart upload made on the fly, 1 MB at a time: what the server pulled of it, and
+    how much temp disk this process took meanwhile."""
+
+    head = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"huge.pdf\"\r\n"
+            "Content-Type: application/pdf\r\n\r\n%PDF-1.7\n").encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
+    size = len(head) + GIB + len(tail)
+
+    def __init__(self) -> None:
+        self.pulled = 0
+        self.temp_growth = 0
+        self._temp_before = _temp_bytes_held()
+
+    async def body(self) -> AsyncIterator[bytes]:
+        chunk = b"0" * MB  # the same bytes every time: the test itself holds one chunk
+        for part in (self.head, *([chunk] * (GIB // MB)), self.tail):
+            self.temp_growth = max(self.temp_growth, _temp_bytes_held() - self._temp_before)
+            if self.pulled > GIVE_UP_AT:
+                raise AssertionError(f"the server read {self.pulled // MB} MB of a refused upload")
+            self.pulled += len(part)
+            yield part
+
+
+async def _post(app: ASGIApp, path: str, content: Any, headers: dict[str, str]) -> httpx.Response:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://vrm.test") as client:
+        return await client.post(path, content=content, headers=headers)
+
+
+@pytest.mark.parametrize("announced", ["its size", "no size", "a smaller size"])
+@pytest.mark.parametrize("path", ["/_upload", INVOICE_INTAKE])
+def test_a_gigabyte_upload_is_refused_before_it_is_stored(path, announced):
+    app = _backend()
+    upload = HugeUpload()
+    headers = {"content-type": f"multipart/form-data; boundary={BOUNDARY}", **REFLEX_UPLOAD_HEADERS}
+    if announced == "its size":
+        headers["content-length"] = str(upload.size)
+    elif announced == "a smaller size":  # a lying Content-Length
+        headers["content-length"] = str(100 * 1024)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    tracemalloc.start()
+    try:
+        response = _run(_post(app, path, upload.body(), headers))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    rss_growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before
+
+    assert response.status_code == 413, response.text
+    assert "too large" in response.json()["detail"] or "more than its Content-Length" in response.json()["detail"]
+    if announced == "its size":
+        assert upload.pulled == 0  # refused on its Content-Length, before a byte was read
+    else:
+        assert upload.pulled <= 2 * MB + len(HugeUpload.head)  # stopped as soon as it passed the limit
+    assert upload.temp_growth <= 2 * MB, f"{upload.temp_growth / MB:.1f} MB spooled to disk"
+    assert peak <= 8 * MB, f"{peak / MB:.1f} MB of memory at the peak"
+    assert rss_growth <= 16 * MB, f"the process grew by {rss_growth / MB:.1f} MB"
+
+    # A small upload still reaches the route, which answers for itself: Reflex wants a known
+    # event handler, the API an API key.
+    small = _run(_post(app, path, HugeUpload.head + HugeUpload.tail,
+                       {"content-type": f"multipart/form-data; boundary={BOUNDARY}",
+                        "reflex-client-token": "test-client", "reflex-event-handler": "no.such_handler"}))
+    assert small.status_code == (400 if path == "/_upload" else 401), small.text
+
+
+def test_other_routes_take_small_bodies_and_the_activity_rows_route_its_own():
+    # The table names routes the API has (it writes the API's paths out).
+    assert set(route_limits(400 * MB).by_path) - {"/_upload"} <= set(build_api().openapi()["paths"])
+    app = _backend()
+    rows = b'{"source": "api", "rows": [' + b",".join([b'{"vendor": "ACME-1", "activity_type": "clicks", '
+                                                      b'"date": "2026-10-01", "quantity": "1"}'] * 30_000) + b"]}"
+    assert len(rows) > 2 * MB
+    json_headers = {"content-type": "application/json"}
+    vendors = _run(_post(app, "/api/v1/vendors", rows, json_headers))
+    assert vendors.status_code == 413 and "at most 1 MB" in vendors.json()["detail"]
+    activity = _run(_post(app, "/api/v1/activity", rows, json_headers))
+    assert activity.status_code == 401  # past the limits, at the API's own sign-in check
+
+
+def test_the_app_serves_the_api_and_reflex_behind_the_limits():
+    steps = main.app.api_transformer
+    assert isinstance(steps, Sequence) and upload_limits in steps, "rx.App(api_transformer=[build_api(), upload_limits])"
+    # After the API is mounted over Reflex's routes, so it wraps both.
+    assert any(isinstance(step, FastAPI) for step in steps[:steps.index(upload_limits)])
+
+
+class RecordingUpload:
+    """An uploaded file that notes every read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = self.filename = name
+        self.content_type = "application/pdf"
+        self.reads = 0
+
+    async def read(self, size: int = -1) -> bytes:
+        self.reads += 1
+        return b"%PDF-1.7\n"
+
+
+def _upload_handlers() -> list[tuple[type[SessionState], str]]:
+    """Every event handler that receives files (list[rx.UploadFile]), on every page state."""
+    found, pending = set(), [SessionState]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        for name, handler in cls.event_handlers.items():
+            try:
+                resolve_upload_handler_param(handler)
+            except (UploadTypeError, UploadValueError):
+                continue
+            found.add((cls, name))
+    return sorted(found, key=lambda h: (h[0].__name__, h[1]))
+
+
+UPLOAD_HANDLERS = _upload_handlers()
+KNOWN_UPLOAD_HANDLERS = {
+    "BrandingState.save", "IntakeState.upload_activity", "IntakeState.upload_invoices", "IntakeState.upload_vendors",
+    "PortalState.upload_invoices", "ReconciliationState.upload_rates", "ReconciliationState.upload_statements",
+    "VendorProfileState.upload_documents",
+}
+
+# Found by their signature, so a new upload handler is checked too; at least today's must be found.
+assert {f"{cls.__name__}.{name}" for cls, name in UPLOAD_HANDLERS} >= KNOWN_UPLOAD_HANDLERS
+
+
+def _shown(state: Any) -> str:
+    return repr({name: getattr(state, name) for name in state.base_vars})
+
+
+@pytest.mark.parametrize("who", ["viewer", "signed out"])
+@pytest.mark.parametrize("handler", UPLOAD_HANDLERS, ids=lambda h: f"{h[0].__name__}.{h[1]}")
+def test_an_upload_handler_refuses_before_it_reads_a_file(db, handler, who):
+    cls, name = handler
+    state = ui_state(cls, signed_in_token(db, "viewer") if who == "viewer" else "not-a-session")
+    files = [RecordingUpload("invoice.pdf"), RecordingUpload("rows.csv")]
+    _run(call_handler(cls, state, name, files))
+    assert [f.reads for f in files] == [0, 0]
+    assert ("does not allow" if who == "viewer" else "session has ended") in _shown(state)
+
+
+def _noted_api_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the name of every uploaded file the API reads (Starlette's upload objects)."""
+    reads: list[str] = []
+    original = starlette.datastructures.UploadFile.read
+
+    async def noted(upload: starlette.datastructures.UploadFile, size: int = -1) -> bytes:
+        reads.append(upload.filename or "")
+        return await original(upload, size)
+
+    monkeypatch.setattr(starlette.datastructures.UploadFile, "read", noted)
+    return reads
+
+
+def _vendor_in_onboarding(db: Any) -> tuple[str, str]:
+    """A vendor's login whose profile is not approved yet: its session token and API key."""
+    with Session(db) as session:
+        finance = make_user(session, "finance_manager")
+        vendor = vendor_service.create_vendor(session, finance, vendor_input())
+        vendor.activity_status = ActivityStatus.ONBOARDING.value
+        me = make_user(session, "vendor", email="ap@acme.example", vendor_id=vendor.id)
+        token = auth.sign_in(session, "ap@acme.example", "correct-horse-battery").token
+        key = create_api_key(session, SYSTEM, "tests", user_id=me.user_id)
+        session.commit()
+    return token, key
+
+
+def test_a_vendor_not_yet_approved_sends_no_invoice_file_that_is_read(db, monkeypatch):
+    token, key = _vendor_in_onboarding(db)
+    state = ui_state(PortalState, token)
+    files = [RecordingUpload("invoice.pdf")]
+    _run(call_handler(PortalState, state, "upload_invoices", files))
+    assert files[0].reads == 0 and "not approved" in state.upload_results[0]
+    reads = _noted_api_reads(monkeypatch)
+    refused = TestClient(build_api()).post(INVOICE_INTAKE, headers={"Authorization": f"Bearer {key}"},
+                                           files=[("files", ("invoice.pdf", b"%PDF-1.7\n", "application/pdf"))])
+    assert refused.status_code == 403 and "not approved" in refused.json()["detail"]
+    assert reads == []
+
+
+@pytest.mark.parametrize("route, field", [(INVOICE_INTAKE, "files"), ("/api/v1/activity/imports", "file")])
+def test_an_api_upload_route_refuses_before_it_reads_the_file(db, monkeypatch, route, field):
+    with Session(db) as session:
+        keys = {role: create_api_key(session, SYSTEM, "tests", user_id=make_user(session, role).user_id)
+                for role in ("viewer", "finance_manager")}
+        session.commit()
+    client = TestClient(build_api())
+    upload = [(field, ("rows.csv", b"vendor,activity_type,date,quantity\n", "text/csv"))]
+    reads = _noted_api_reads(monkeypatch)
+    refused = client.post(route, files=upload, headers={"Authorization": f"Bearer {keys['viewer']}"})
+    assert refused.status_code == 403 and "does not allow" in refused.json()["detail"]
+    assert reads == []
+    # The same upload by an importer is read: the recorder does see reads.
+    client.post(route, files=upload, headers={"Authorization": f"Bearer {keys['finance_manager']}"})
+    assert reads == ["rows.csv"]

@@ -1,0 +1,74 @@
+"""Untrusted PDFs and spreadsheets are read in worker processes, never in the app's own: each
+worker has its address space capped (RLIMIT_AS) and each job a deadline. A decompression bomb
+or a file that sends a reader into a loop costs one worker, which is replaced, and the app,
+the API and the scheduler keep answering.
+
+The workers are started once ("spawn": a fresh interpreter, none of the app's threads or
+connections) and reused, so a document costs one round trip of its bytes, not a new process."""
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import threading
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+T = TypeVar("T")
+
+# Reading a 30-page PDF or a large spreadsheet stays well under this; a bomb reaches it in a second.
+MEMORY_LIMIT_BYTES = 2 * 1024**3
+# One per process: the app parses on its event loop, one document at a time, and a second
+# worker would pay its own start-up and caches (the parse benchmark ran a third slower with two).
+WORKERS = 1
+# A worker is replaced after this many documents, so nothing a reader caches or leaks piles up.
+JOBS_PER_WORKER = 500
+
+_pool: ProcessPool | None = None
+_pool_lock = threading.Lock()
+
+
+class ReaderLimit(Exception):
+    """Reading a file passed a limit (memory, time) or crashed its worker; the message says which."""
+
+
+class ReadersUnavailable(RuntimeError):
+    """The worker processes could not be started: no fault of the file being read."""
+
+
+def _confine(memory_bytes: int) -> None:
+    """Runs in each worker before its first job."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _workers() -> ProcessPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None or not _pool.active:  # not yet started, or broken
+            _pool = ProcessPool(max_workers=WORKERS, max_tasks=JOBS_PER_WORKER, initializer=_confine,
+                                initargs=(MEMORY_LIMIT_BYTES,), context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def run_confined(function: Callable[..., T], *args: Any, seconds: float) -> T:
+    """`function(*args)` in a confined worker: its result, or the exception it raised there, or
+    ReaderLimit when it ran out of memory or time or its worker died. `function` and its
+    arguments must pickle (a module-level function and plain values)."""
+    try:
+        return _workers().schedule(function, args, timeout=seconds).result()
+    except BrokenProcessPool as broken:  # the next document starts a fresh pool
+        raise ReadersUnavailable(f"The document readers could not be started: {broken}") from None
+    except TimeoutError:  # pebble's deadline: the worker was stopped and is replaced
+        raise ReaderLimit(f"took longer than {seconds:g} seconds to read") from None
+    except MemoryError:
+        raise ReaderLimit(f"needs more than {MEMORY_LIMIT_BYTES // 1024**2} MB of memory to read "
+                          "(a compression bomb?)") from None
+    except ProcessExpired as expired:
+        raise ReaderLimit(f"stopped its reader (exit code {expired.exitcode})") from None
+
+
+def start() -> None:
+    """Start the workers now, without waiting for them (at app or scheduler start-up), so the
+    first document read does not pay their start-up of about half a second."""
+    _workers().schedule(len, (b"",))
