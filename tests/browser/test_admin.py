@@ -78,7 +78,8 @@ def test_a_permission_taken_from_a_role_is_refused_on_screen_and_through_the_api
         finance.reload()
         expect(finance.get_by_test_id("terms-row").first).to_be_visible()
         expect(finance.get_by_test_id("terms-input")).to_have_count(0)
-        crafted = finance.request.put("/api/v1/organizations/payment-terms",
+        # As if from the app's own pages (Origin ours), so the permission is what refuses it.
+        crafted = finance.request.put("/api/v1/organizations/payment-terms", headers={"Origin": app_url},
                                       data={"organization_ids": [2], "payment_terms_days": 9})
         assert crafted.status == 403 and "terms.edit" in crafted.text()
         page.goto("/audit")

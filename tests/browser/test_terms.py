@@ -77,7 +77,7 @@ def test_terms_are_edited_in_place_in_bulk_and_exported(page, app_engine):
     expect(page.get_by_test_id("terms-history")).to_contain_text("60 days")
 
 
-def test_a_seller_admin_cannot_change_a_distributors_direct_customer(page, app_engine):
+def test_a_seller_admin_cannot_change_a_distributors_direct_customer(page, app_engine, app_url):
     sign_in(page, SELLER_LOGIN.email, SELLER_LOGIN.password)
     expect(page.get_by_test_id("user-name")).to_be_visible()
     page.goto("/terms")
@@ -86,8 +86,9 @@ def test_a_seller_admin_cannot_change_a_distributors_direct_customer(page, app_e
     with Session(app_engine) as session:
         target = session.exec(select(Organization).where(Organization.name == "Direct Customer 2")).one()
         before = target.payment_terms_days
-    # A crafted call with the seller admin's own signed-in session is refused by the server.
-    answer = page.request.put("/api/v1/organizations/payment-terms",
+    # A crafted call with the seller admin's own signed-in session, from our own origin, is
+    # refused by the server's scope check.
+    answer = page.request.put("/api/v1/organizations/payment-terms", headers={"Origin": app_url},
                               data={"organization_ids": [target.id], "payment_terms_days": 5})
     assert answer.status == 403 and "Direct Customer 2" in answer.text()
     with Session(app_engine) as session:

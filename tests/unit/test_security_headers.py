@@ -7,6 +7,7 @@ import base64
 import gzip
 import hashlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 import pytest
@@ -23,6 +24,13 @@ HYDRATE = "window.__reactRouterContext = {\"basename\":\"/\"};\r\nwindow.ready =
 PAGE = (f'<!DOCTYPE html><html><head><script src="/assets/entry.js" type="module"></script>'
         f"<script>{THEME}</script></head><body><script type=\"module\" async=\"\">{HYDRATE}</script>"
         "</body></html>").encode()
+
+
+def _run(*args: object) -> object:
+    """anyio.run on a thread of its own: another test of the session may have left this thread
+    marked as running asyncio (sniffio), which anyio.run refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, *args).result()
 
 
 def _sha(script: str) -> str:
@@ -117,7 +125,7 @@ def test_a_page_the_server_sends_from_its_file_is_hashed_too(tmp_path):
     scope = {"type": "http", "method": "GET", "path": "/login", "headers": [(b"host", b"vrm.example")],
              "scheme": "http", "query_string": b"", "extensions": {"http.response.pathsend": {}},
              "asgi": {"version": "3.0", "spec_version": "2.4"}}
-    anyio.run(SecurityHeadersMiddleware(FileResponse(page, media_type="text/html")), scope, receive, send)
+    _run(SecurityHeadersMiddleware(FileResponse(page, media_type="text/html")), scope, receive, send)
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
     policy = dict(sent[0]["headers"])[b"content-security-policy"].decode()
     assert _sha(THEME) in policy and "ws://vrm.example" in policy
@@ -129,5 +137,5 @@ def test_the_websocket_passes_untouched():
     async def app(scope, receive, send) -> None:
         seen.append(scope["type"])
 
-    anyio.run(SecurityHeadersMiddleware(app), {"type": "websocket", "path": "/_event"}, None, None)
+    _run(SecurityHeadersMiddleware(app), {"type": "websocket", "path": "/_event"}, None, None)
     assert seen == ["websocket"]

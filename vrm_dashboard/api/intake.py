@@ -5,6 +5,7 @@ from typing import Any
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
@@ -48,7 +49,10 @@ async def receive_invoices(files: list[UploadFile] = File(...), actor: Actor = D
     _may_send_invoices(session, actor)
     outcomes = []
     for upload in files:
-        outcome = invoice_intake.receive_invoice(session, actor, await upload.read(), upload.filename or "", channel="api")
+        content = await upload.read()
+        # Reading a document can take seconds (a worker with a deadline): off the event loop.
+        outcome = await run_in_threadpool(invoice_intake.receive_invoice, session, actor, content,
+                                          upload.filename or "", channel="api")
         outcomes.append({"filename": upload.filename, "status": outcome.status, "message": outcome.message,
                          "intake_id": outcome.intake_id, "invoice_id": outcome.invoice_id,
                          "invoice_status": outcome.invoice_status, "problems": outcome.problems})

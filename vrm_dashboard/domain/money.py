@@ -41,12 +41,16 @@ MAX_MINOR_UNITS = 10**15
 
 
 def check_finite(value: Decimal, what: str = "The amount") -> Decimal:
-    """`value` when it is a number an amount can be: finite (no NaN or Infinity) and not so large
-    that turning it into minor units could overflow (1E+999999); MoneyError otherwise."""
+    """`value` when it is a number an amount can be: finite (no NaN or Infinity), not so large
+    that turning it into minor units could overflow (1E+999999) and not absurdly small
+    (1E-20000); MoneyError otherwise."""
     if not value.is_finite():
         raise MoneyError(f"{what} {value} is not a number")
     if value and value.adjusted() >= 18:
         raise MoneyError(f"{what} {value} is too large to be an amount")
+    # 1E-20000 is finite too, but no column stores it (PostgreSQL refuses it outright).
+    if value and value.adjusted() < -18:
+        raise MoneyError(f"{what} {value} is too small to be an amount")
     return value
 
 

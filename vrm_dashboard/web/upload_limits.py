@@ -31,8 +31,10 @@ MB = 1024 * 1024
 DEFAULT_LIMIT = 1 * MB
 # A multipart body carries boundaries and part headers besides the files' own bytes.
 FORM_FRAMING = 64 * 1024
-# POST /api/v1/activity takes up to 100,000 JSON rows of a few hundred bytes each.
-ACTIVITY_ROWS_LIMIT = 32 * MB
+# POST /api/v1/activity: JSON rows, parsed by FastAPI before the caller is known, at about 25
+# times their size in memory; 8 MB (tens of thousands of rows) keeps an anonymous body near 200 MB.
+# Larger batches go as a file (/activity/imports) or in several calls.
+ACTIVITY_ROWS_LIMIT = 8 * MB
 # One activity file: as large as the import reads (services/platform/tabular_files.py).
 ACTIVITY_FILE_LIMIT = 200 * MB
 # The API's prefix (api/app.py), written out: the HTTP edge imports no route or service code.

@@ -79,13 +79,15 @@ def save_mapping(session: Session, actor: Actor, source_name: str, mapping: dict
     if unknown:
         raise FieldErrors({name: "is not an activity field" for name in unknown})
     source = source_named(session, source_name)
-    before = audit.snapshot(source)
+    # Only what changed: the source's config holds a connector's secrets (kept sealed, never logged).
+    before = {"name": source.name, "column_mapping": source.column_mapping}
     mapping = {ours: theirs.strip() for ours, theirs in mapping.items() if theirs and theirs.strip()}
     source.column_mapping = json.dumps(mapping, sort_keys=True)
     source.updated_at = utcnow()
     session.add(source)
     session.flush()
-    audit.record(session, actor, "activity_source.mapping", "activity_source", source.id, before=before, after=source)
+    audit.record(session, actor, "activity_source.mapping", "activity_source", source.id, before=before,
+                 after={"name": source.name, "column_mapping": source.column_mapping})
     return source
 
 

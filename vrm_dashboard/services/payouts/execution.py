@@ -520,7 +520,9 @@ def callback_signed(body: bytes, signature: str | None) -> bool:
     """Whether a callback really comes from the provider (HMAC-SHA256 of the body)."""
     if not signature:
         return False
-    return hmac.compare_digest(signature, sign(provider_callback_secret(), body))
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a 500 for a crafted header).
+    expected = sign(provider_callback_secret(), body)
+    return hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode())
 
 
 def deliver_provider_callbacks(session: Session) -> int:

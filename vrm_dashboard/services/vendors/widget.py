@@ -62,6 +62,8 @@ def _vendor_for(session: Session, actor: Actor, vendor_id: int | None) -> Vendor
         if actor.vendor_id != vendor_id:
             raise PermissionDenied("A vendor may embed only its own figures")
         return vendor_onboarding.require_approved(session, actor)
+    # Staff see the figures a link shows only if they may see the vendor at all.
+    require(actor, Action.VENDOR_VIEW)
     vendor = session.get(Vendor, vendor_id) if vendor_id is not None else None
     if vendor is None:
         raise NotFound(f"No vendor {vendor_id}")

@@ -1,6 +1,8 @@
 """The vendor's own portal."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,6 +25,8 @@ from vrm_dashboard.services.vendors import (
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name, upload_refusal
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 
@@ -132,12 +136,19 @@ class PortalState(SessionState):
         for upload in files:
             content = await upload.read()
             name = file_name(upload, "invoice.pdf")
-            try:
+
+            def receive(content: bytes = content, name: str = name) -> str:
                 with self._acting(Action.PORTAL_USE) as (session, actor):
-                    outcome = invoice_intake.receive_invoice(session, actor, content, name, channel="portal")
-                results.append(f"{name}: {outcome.message}")
+                    return invoice_intake.receive_invoice(session, actor, content, name, channel="portal").message
+
+            try:
+                # Reading a document can take seconds (a worker with a deadline): off the event loop.
+                results.append(f"{name}: {await asyncio.to_thread(receive)}")
             except ServiceError as exc:
                 results.append(f"{name}: {exc}")
+            except Exception:  # noqa: BLE001 - one broken file must not stop the others
+                log.exception("portal upload %s failed", name)
+                results.append(f"{name}: the file could not be read")
         self.upload_results = results
         return PortalState.load
 

@@ -2,6 +2,8 @@
 progress), what each became, the intake log and the connector runs."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +20,8 @@ from vrm_dashboard.services.vendors import imports as vendor_import
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name, upload_refusal
+
+log = logging.getLogger(__name__)
 
 MAPPED_FIELDS = list(FIELD_SYNONYMS)
 # One uploaded file (its bytes and name) imported as the actor: what became of it.
@@ -184,14 +188,22 @@ class IntakeState(SessionState):
         results = []
         for upload in files:
             content, name = await upload.read(), file_name(upload)
-            try:
+
+            def receive(content: bytes = content, name: str = name) -> invoice_intake.IntakeOutcome:
                 with self._acting(Action.INTAKE_IMPORT) as (session, actor):
-                    outcome = invoice_intake.receive_invoice(session, actor, content, name, channel="upload")
+                    return invoice_intake.receive_invoice(session, actor, content, name, channel="upload")
+
+            try:
+                # Reading a document can take seconds (a worker with a deadline): off the event loop.
+                outcome = await asyncio.to_thread(receive)
                 message = outcome.message + "".join(f" · {p}" for p in outcome.problems)
                 results.append(UploadResult(file=name, status=STATUS_LABELS.get(outcome.status, outcome.status),
                                             message=message, invoice_id=str(outcome.invoice_id or "")))
             except ServiceError as exc:
                 results.append(UploadResult(file=name, status="Failed", message=str(exc)))
+            except Exception:  # noqa: BLE001 - one broken file must not stop the others
+                log.exception("invoice upload %s failed", name)
+                results.append(UploadResult(file=name, status="Failed", message="The file could not be read"))
         self._finish(results)
 
     def _finish(self, results: list[UploadResult]) -> None:

@@ -218,6 +218,11 @@ class InvoicesState(RejectDialogMixin, ListControlsMixin, PagedSelectionMixin, S
             async with self:
                 self.exporting, self.export_message = False, f"Export failed: {exc}"
             return
+        except Exception:
+            # Whatever else went wrong, the page must not stay "exporting" for good.
+            async with self:
+                self.exporting, self.export_message = False, "Export failed: an unexpected error (logged)"
+            raise
         async with self:
             self.exporting, self.export_progress = False, 100
             self.export_message = f"Exported {int(rows):,} invoices."
