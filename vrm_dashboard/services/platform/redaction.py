@@ -30,8 +30,9 @@ HIDDEN_FIELDS = frozenset({
 REDACTED = "***"
 # scheme://user:password@ as SQLAlchemy reads it (the password is anything up to the @), so a
 # database URL with a / or ? in its password is caught whole.
-# The userinfo runs to the last "@" before the path, as a client reads a password that holds "@".
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s]*)(?P<password>:[^/?#\s]*)?@(?=[^@/?#]*(?:[/?#]|$))")
+# The password runs to the URL's last "@" (one that holds "@", "/" or "?" is caught whole; an "@"
+# further on, in a query, only hides more than needed).
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:/@\s]*)(?P<password>:\S*)?@(?=[^@]*$)")
 # A query or fragment parameter whose name holds one of these carries a credential
 # (token, access_token, api_key, apikey, sig, signature, password, client_secret, auth ...).
 _SECRET_PARAMETER = re.compile(r"token|key|secret|pass|pwd|sig|auth|credential|session", re.IGNORECASE)
