@@ -96,3 +96,19 @@ def test_a_file_that_cannot_be_moved_aside_is_still_recorded_and_passed(session,
     assert "unknown vendor GHOST" in report.rejected[0] and "it stays in the folder" in report.rejected[0]
     assert session.get(ActivitySource, source.id).cursor == "02-good.csv"
     assert connectors.sync_source(session, finance, source).batches == 0
+
+
+def test_a_file_whose_name_is_not_utf8_is_set_aside_and_the_next_file_imports(db, session, finance, drop):
+    # A name the file system holds as bytes that are not UTF-8 (Latin-1 "Müller").
+    with open(bytes(drop) + b"/01-m\xfcller.csv", "wb") as bad:
+        bad.write(b"not,an,activity,file\n")
+    (drop / "02-good.csv").write_text(HEADER + "ACME-1,clicks,2026-10-03,5\n")
+    connectors.configure_source(session, finance, "drop", "drop_folder", {"path": str(drop)})
+    session.commit()
+
+    run = run_recorded(db, "sync_activity_sources", connectors.sync_all)
+    assert run.errors == 1 and run.rows == 1
+    session.expire_all()
+    assert _records(session) == 1
+    statuses = sorted(i.status for i in session.execute(select(Intake)).scalars())
+    assert statuses == ["accepted", "failed"]

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import ActivitySource, Intake, utcnow
+from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import mask
 from vrm_dashboard.services.intake import activity_import
@@ -239,9 +240,9 @@ def _sync_drop_folder(session: Session, actor: Actor, source: ActivitySource, co
         report.batches += 1
         reason = _import_dropped(session, actor, source, path, report)
         # The file's intake (taken or failed) commits with the cursor past it.
-        _move_cursor(session, source, max(source.cursor or "", path.name))
+        _move_cursor(session, source, max(source.cursor or "", _storable(path.name)))
         if reason:
-            report.rejected.append(f"{path.name}: {_set_aside(folder, path, reason)}"[:1000])
+            report.rejected.append(f"{_storable(path.name)}: {_set_aside(folder, path, reason)}"[:1000])
         else:
             _forget_rejection(folder, path.name)
 
@@ -264,6 +265,10 @@ def _import_dropped(session: Session, actor: Actor, source: ActivitySource, path
                     report: SyncReport) -> str:
     """Import one dropped file, uncommitted; why it was refused, or "" when it was taken."""
     content = b""
+    if _storable(path.name) != path.name:
+        reason = "The file's name is not UTF-8 text: rename it and put it back"
+        _record_failed(session, actor, source, path.name, content, reason)
+        return reason
     try:
         content = path.read_bytes()
         result = activity_import.import_activity_file(session, actor, content, path.name, source.name, "connector")
@@ -280,9 +285,18 @@ def _import_dropped(session: Session, actor: Actor, source: ActivitySource, path
     return ""
 
 
+def _storable(name: str) -> str:
+    """A file name as text the database takes: bytes that are not UTF-8 (kept by the file system
+    as surrogate escapes) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _record_failed(session: Session, actor: Actor, source: ActivitySource, filename: str, content: bytes,
                    reason: str) -> None:
     """The intake log's line for a file that failed before the import could record it."""
+    # A name that is not UTF-8 (surrogate-escaped by the file system) or holds control characters
+    # would make the database refuse the very line that records the failure.
+    filename = printable(_storable(filename)) or "unnamed file"
     intake = Intake(channel="connector", kind="activity", filename=filename[:255],
                     sha256=hashlib.sha256(content).hexdigest(), size_bytes=len(content), status="failed",
                     reason=reason, source_id=source.id, created_by_id=actor.user_id)
