@@ -65,8 +65,10 @@ async def import_activity_file(file: UploadFile = File(...), source: str = Query
                                session: Session = Depends(db_session)) -> JSONResponse:
     """An activity CSV or XLSX, all or nothing; the source's saved column mapping applies."""
     require(actor, Action.INTAKE_IMPORT)  # before the file is read
-    result = activity_import.import_activity_file(session, actor, await file.read(), file.filename or "upload.csv",
-                                                  source_name=source, channel="api")
+    content = await file.read()
+    # A spreadsheet is read in a worker with a deadline: wait for it off the event loop.
+    result = await run_in_threadpool(activity_import.import_activity_file, session, actor, content,
+                                     file.filename or "upload.csv", source_name=source, channel="api")
     return _import_response(result)
 
 

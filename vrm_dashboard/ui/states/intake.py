@@ -160,13 +160,21 @@ class IntakeState(SessionState):
         results = []
         for upload in files:
             content, name = await upload.read(), file_name(upload)
-            try:
+
+            def run(content: bytes = content, name: str = name) -> Any:
                 with self._acting() as (session, actor):
-                    result = work(session, actor, content, name)
+                    return work(session, actor, content, name)
+
+            try:
+                # A spreadsheet is read in a worker with a deadline: wait for it off the event loop.
+                result = await asyncio.to_thread(run)
                 results.append(UploadResult(file=name, status="Refused" if result.refused else "Imported",
                                             message=result.message))
             except ServiceError as exc:
                 results.append(UploadResult(file=name, status="Refused", message=str(exc)))
+            except Exception:  # noqa: BLE001 - one broken file must not stop the others
+                log.exception("import of %s failed", name)
+                results.append(UploadResult(file=name, status="Failed", message="The file could not be read"))
         self._finish(results)
 
     @rx.event
