@@ -17,6 +17,7 @@ from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 SYSTEM = Actor.system("tests")
 # The invoices' due date: today at the earliest, so a payout waits for it (rather than being
@@ -98,3 +99,13 @@ def use_database(url: str) -> Engine:
 def count_rows(session: Session, model: type[SQLModel]) -> int:
     """How many rows a table holds."""
     return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def finance_with_a_paid_per_click_vendor(session: Session) -> Actor:
+    """A finance manager, and one vendor (ACME-1) earning EUR 0.01 a click: what activity imports need."""
+    finance = make_user(session, "finance_manager")
+    vendor = vendor_service.create_vendor(session, finance, vendor_input())
+    rate_rules.set_rate_card(session, finance, vendor.id, "EUR")
+    rate_rules.set_rate_rule(session, finance, vendor.id, "clicks", per_unit_rate="0.01")
+    session.commit()
+    return finance

@@ -4,23 +4,17 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from tests.helpers import make_user, vendor_input
+from tests.helpers import finance_with_a_paid_per_click_vendor
 from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake
 from vrm_dashboard.services.intake import activity_import, connectors, log as intake_log
 from vrm_dashboard.services.platform.job_runs import run_recorded
-from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 HEADER = "vendor,activity_type,date,quantity\n"
 
 
 @pytest.fixture
 def finance(session):
-    finance = make_user(session, "finance_manager")
-    vendor = vendor_service.create_vendor(session, finance, vendor_input())
-    rate_rules.set_rate_card(session, finance, vendor.id, "EUR")
-    rate_rules.set_rate_rule(session, finance, vendor.id, "clicks", per_unit_rate="0.01")
-    session.commit()
-    return finance
+    return finance_with_a_paid_per_click_vendor(session)
 
 
 @pytest.fixture

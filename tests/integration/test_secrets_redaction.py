@@ -17,7 +17,15 @@ from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from tests.distribution_book import distribution_book
-from tests.helpers import SYSTEM, call_handler, make_user, signed_in_token, ui_state, vendor_input
+from tests.helpers import (
+    SYSTEM,
+    call_handler,
+    finance_with_a_paid_per_click_vendor,
+    make_user,
+    signed_in_token,
+    ui_state,
+    vendor_input,
+)
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import ActivitySource, AuditEntry, EmailDelivery, Intake, JobRun, utcnow
 from vrm_dashboard.domain.permissions import Action
@@ -27,18 +35,13 @@ from vrm_dashboard.services.intake import connectors, log as intake_log
 from vrm_dashboard.services.mail import settings as mail_settings
 from vrm_dashboard.services.platform import audit, secret_box
 from vrm_dashboard.services.platform.job_runs import run_recorded
-from vrm_dashboard.services.vendors import onboarding, rate_rules, records as vendor_service
+from vrm_dashboard.services.vendors import onboarding, records as vendor_service
 from vrm_dashboard.ui.states.vendor_card import VendorCardState
 
 
 @pytest.fixture
 def finance(session):
-    finance = make_user(session, "finance_manager")
-    vendor = vendor_service.create_vendor(session, finance, vendor_input())
-    rate_rules.set_rate_card(session, finance, vendor.id, "EUR")
-    rate_rules.set_rate_rule(session, finance, vendor.id, "clicks", per_unit_rate="0.01")
-    session.commit()
-    return finance
+    return finance_with_a_paid_per_click_vendor(session)
 
 
 class _Tracker(BaseHTTPRequestHandler):
