@@ -14,7 +14,6 @@ from vrm_dashboard.api.dependencies import current_actor, db_session
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import activity_import, invoice_files as invoice_intake, log as intake_log
 from vrm_dashboard.services.platform.actors import Actor, require
-from vrm_dashboard.services.vendors import onboarding as vendor_onboarding
 
 router = APIRouter(tags=["intake"])
 
@@ -31,22 +30,11 @@ def _import_response(result: activity_import.ImportResult) -> JSONResponse:
     return JSONResponse(status_code=422 if result.refused else 200, content=body)
 
 
-def _may_send_invoices(session: Session, actor: Actor) -> None:
-    """Refuse before any file is read, as the intake service would: staff who import, or an
-    approved vendor sending its own."""
-    if actor.can(Action.INTAKE_IMPORT):
-        return
-    if actor.can(Action.PORTAL_USE) and actor.vendor_id is not None:
-        vendor_onboarding.require_approved(session, actor)
-        return
-    require(actor, Action.INTAKE_IMPORT)
-
-
 @router.post("/invoices/intake")
 async def receive_invoices(files: list[UploadFile] = File(...), actor: Actor = Depends(current_actor),
                            session: Session = Depends(db_session)) -> list[dict[str, Any]]:
     """Vendor invoices (PDF, Factur-X/ZUGFeRD PDF, UBL/CII XML), one or many."""
-    _may_send_invoices(session, actor)
+    invoice_intake.may_receive(session, actor)  # before any file is read
     outcomes = []
     for upload in files:
         content = await upload.read()

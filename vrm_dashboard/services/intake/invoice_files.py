@@ -53,9 +53,9 @@ class IntakeOutcome:
     problems: list[str] = field(default_factory=list)
 
 
-def _may_receive(session: Session, actor: Actor, vendor_id: int | None) -> int | None:
+def may_receive(session: Session, actor: Actor, vendor_id: int | None = None) -> int | None:
     """Staff who import, or an approved vendor sending its own invoice (which is then its own
-    by force)."""
+    by force); PermissionDenied otherwise. Callers check it before reading any file."""
     if actor.can(Action.INTAKE_IMPORT):
         return vendor_id
     if actor.can(Action.PORTAL_USE) and actor.vendor_id is not None:
@@ -66,7 +66,7 @@ def _may_receive(session: Session, actor: Actor, vendor_id: int | None) -> int |
 
 def receive_invoice(session: Session, actor: Actor, content: bytes, filename: str, channel: str = "upload",
                     sender: str | None = None, vendor_id: int | None = None) -> IntakeOutcome:
-    forced_vendor = _may_receive(session, actor, vendor_id)
+    forced_vendor = may_receive(session, actor, vendor_id)
     filename = printable(filename or "")[:255] or "invoice"
     sender = printable(sender or "")[:254] or None
     digest = hashlib.sha256(content).hexdigest()
