@@ -1,7 +1,10 @@
 """The Reflex app: its pages come from the route table (ui/routes.py), its API from api/."""
+from functools import partial
+
 import reflex as rx
 
 from vrm_dashboard.api.app import build_api
+from vrm_dashboard.api.dependencies import presents_live_credential
 from vrm_dashboard.config import settings
 from vrm_dashboard.ui.routes import add_pages
 from vrm_dashboard.web.security_headers import security_headers
@@ -13,7 +16,9 @@ settings()  # a bad setting stops start-up here, naming the setting
 # (web/), whose last step is the outermost and so sees every response, /_upload's included.
 app = rx.App(api_transformer=[
     build_api(),
-    upload_limits,  # a body over its route's limit is refused before anything stores it
+    # A body over its route's limit is refused before anything stores it, and a large one is
+    # taken only from a caller with a live session or API key.
+    partial(upload_limits, known_caller=presents_live_credential),
     security_headers,
 ])
 add_pages(app)

@@ -3,6 +3,7 @@ ASGI edge, in front of Reflex's /_upload and the API, and every upload handler c
 permission before it reads a file."""
 import asyncio
 import contextvars
+import functools
 import os
 import resource
 import tempfile
@@ -34,13 +35,14 @@ from tests.helpers import (
     vendor_input,
 )
 from vrm_dashboard.api.app import build_api
+from vrm_dashboard.api.dependencies import presents_live_credential
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.vendors import records as vendor_service
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.session import SessionState
-from vrm_dashboard.web.upload_limits import route_limits, upload_limits
+from vrm_dashboard.web.upload_limits import BodyLimitMiddleware, BodyLimits, route_limits, upload_limits
 
 MB = 1024 * 1024
 GIB = 1024 * MB
@@ -71,7 +73,7 @@ def _backend() -> ASGIApp:
     came before, a function wraps it. The steps are the ones vrm_dashboard.py gives (with a fresh
     API, so this test's mount never touches the app's own)."""
     asgi: ASGIApp = Starlette(routes=[Route("/_upload", reflex_upload_route(None), methods=["POST"])])
-    for step in (build_api(), upload_limits):
+    for step in (build_api(), functools.partial(upload_limits, known_caller=presents_live_credential)):
         if isinstance(step, Starlette):
             step.mount("", asgi)
             asgi = step
@@ -159,25 +161,74 @@ def test_a_gigabyte_upload_is_refused_before_it_is_stored(path, announced):
     assert small.status_code == (400 if path == "/_upload" else 401), small.text
 
 
-def test_other_routes_take_small_bodies_and_the_activity_rows_route_its_own():
+def _activity_rows(count: int) -> bytes:
+    return b'{"source": "api", "rows": [' + b",".join([b'{"vendor": "ACME-1", "activity_type": "clicks", '
+                                                      b'"date": "2026-10-01", "quantity": "1"}'] * count) + b"]}"
+
+
+def test_other_routes_take_small_bodies_and_the_activity_rows_route_its_own(db):
     # The table names routes the API has (it writes the API's paths out).
     assert set(route_limits(400 * MB).by_path) - {"/_upload"} <= set(build_api().openapi()["paths"])
     app = _backend()
-    rows = b'{"source": "api", "rows": [' + b",".join([b'{"vendor": "ACME-1", "activity_type": "clicks", '
-                                                      b'"date": "2026-10-01", "quantity": "1"}'] * 30_000) + b"]}"
+    rows = _activity_rows(30_000)
     assert len(rows) > 2 * MB
-    json_headers = {"content-type": "application/json"}
+    with Session(db) as session:
+        key = create_api_key(session, SYSTEM, "tests", user_id=make_user(session, "admin").user_id)
+        session.commit()
+    json_headers = {"content-type": "application/json", "x-api-key": key}
     vendors = _run(_post(app, "/api/v1/vendors", rows, json_headers))
     assert vendors.status_code == 413 and "at most 1 MB" in vendors.json()["detail"]
     activity = _run(_post(app, "/api/v1/activity", rows, json_headers))
-    assert activity.status_code == 401  # past the limits, at the API's own sign-in check
+    assert activity.status_code != 413, activity.text  # past the limits, to the route itself
+
+
+def test_a_large_body_is_taken_only_from_a_caller_with_a_live_credential(db):
+    app = _backend()
+    rows = _activity_rows(30_000)
+    with Session(db) as session:
+        admin = make_user(session, "admin")
+        key = create_api_key(session, SYSTEM, "tests", user_id=admin.user_id)
+        session.commit()
+    browser = signed_in_token(db, "finance_manager", email="browser@test.example")
+    json_headers = {"content-type": "application/json"}
+    for credential in ({}, {"x-api-key": "vrm_forged.key"}, {"authorization": "Bearer nonsense"},
+                       {"cookie": "vrm_session=not-a-session"}):
+        refused = _run(_post(app, "/api/v1/activity", rows, {**json_headers, **credential}))
+        assert refused.status_code == 413 and "signed-in user or an API key" in refused.json()["detail"], credential
+    # A small body from anyone still reaches the route, which asks for the key itself.
+    assert _run(_post(app, "/api/v1/activity", _activity_rows(1), json_headers)).status_code == 401
+    assert _run(_post(app, "/api/v1/activity", rows, {**json_headers, "authorization": f"Bearer {key}"})
+                ).status_code != 413
+    taken = _run(_post(app, INVOICE_INTAKE, HugeUpload.head + b"0" * (2 * MB) + HugeUpload.tail,
+                       {"content-type": f"multipart/form-data; boundary={BOUNDARY}", "origin": "http://vrm.test",
+                        "cookie": f"theme=dark; vrm_session={browser}"}))
+    assert taken.status_code != 413, taken.text
+
+
+def test_only_a_few_large_bodies_are_received_at_once():
+    received: list[int] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        received.append(len((await receive()).get("body", b"")))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    body = b"x" * (2 * MB)
+    busy = BodyLimitMiddleware(app, BodyLimits({"/upload": 8 * MB}), lambda headers: True, max_large_bodies=0)
+    refused = _run(_post(busy, "/upload", body, {}))
+    assert refused.status_code == 503 and refused.headers["retry-after"] and not received
+    free = BodyLimitMiddleware(app, BodyLimits({"/upload": 8 * MB}), lambda headers: True)
+    assert _run(_post(free, "/upload", body, {})).status_code == 204 and received == [2 * MB]
 
 
 def test_the_app_serves_the_api_and_reflex_behind_the_limits():
     steps = main.app.api_transformer
-    assert isinstance(steps, Sequence) and upload_limits in steps, "rx.App(api_transformer=[build_api(), upload_limits])"
+    assert isinstance(steps, Sequence)
+    limits = next(i for i, step in enumerate(steps)
+                  if isinstance(step, functools.partial) and step.func is upload_limits)
+    assert steps[limits].keywords["known_caller"] is presents_live_credential
     # After the API is mounted over Reflex's routes, so it wraps both.
-    assert any(isinstance(step, FastAPI) for step in steps[:steps.index(upload_limits)])
+    assert any(isinstance(step, FastAPI) for step in steps[:limits])
 
 
 class RecordingUpload:

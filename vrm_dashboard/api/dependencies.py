@@ -1,7 +1,8 @@
 """What every route needs: a unit-of-work session and the authenticated actor."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator, Mapping
+from http.cookies import CookieError, SimpleCookie
 
 from fastapi import Cookie, Depends, Header, Request
 from sqlmodel import Session
@@ -42,3 +43,23 @@ def current_actor(
     if actor is None:
         raise NotAuthenticated("A valid API key is required (Authorization: Bearer <key>)")
     return actor
+
+
+def presents_live_credential(headers: Mapping[str, str]) -> bool:
+    """Whether a request's headers (lower-case names) carry a live API key or session cookie,
+    as `current_actor` would take them: the HTTP edge takes large bodies only from such callers."""
+    authorization = headers.get("authorization", "")
+    presented = headers.get("x-api-key") or (
+        authorization[7:].strip() if authorization.lower().startswith("bearer ") else "")
+    cookie = SimpleCookie()
+    try:
+        cookie.load(headers.get("cookie", ""))
+    except CookieError:
+        cookie = SimpleCookie()
+    browser_token = cookie["vrm_session"].value if "vrm_session" in cookie else ""
+    if not presented and not browser_token:
+        return False
+    with session_scope() as session:
+        if presented:
+            return actor_for_api_key(session, presented) is not None
+        return actor_for_token(session, browser_token) is not None

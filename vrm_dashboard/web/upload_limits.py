@@ -12,12 +12,19 @@ both, at the ASGI edge, with one table of limits per route:
   browsers and HTTP clients announce the size of every upload, and an unannounced body would
   otherwise fill the disk up to the large limit before it could be refused.
 
+A body larger than an ordinary request (the small default) is taken only from a known caller,
+one that presents a live session cookie or API key: every route that takes files needs a
+signed-in user or a key anyway, and without this check anyone could make the server spool the
+large limit per request. And only a few large bodies are taken at once in each process; more
+wait outside with 503 and `Retry-After`, so many slow uploads cannot fill the disk together.
+
 Only HTTP bodies are counted; the websocket that carries Reflex's events passes untouched.
 """
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from reflex import constants
@@ -37,6 +44,9 @@ FORM_FRAMING = 64 * 1024
 ACTIVITY_ROWS_LIMIT = 8 * MB
 # One activity file: as large as the import reads (services/platform/tabular_files.py).
 ACTIVITY_FILE_LIMIT = 200 * MB
+# Large bodies received at once per process; a few uploads at a time is plenty for a finance team.
+MAX_LARGE_BODIES = 4
+RETRY_AFTER_SECONDS = 10
 # The API's prefix (api/app.py), written out: the HTTP edge imports no route or service code.
 API = "/api/v1"
 
@@ -65,10 +75,17 @@ def route_limits(upload_bytes: int, upload_path: str = "/_upload") -> BodyLimits
     })
 
 
-def upload_limits(app: ASGIApp) -> ASGIApp:
-    """The app behind the limits of our routes (an `rx.App(api_transformer=...)` step)."""
+# Whether a request's headers carry a live credential (session cookie or API key). Called off
+# the event loop: it may look the credential up in the database.
+KnownCaller = Callable[[Mapping[str, str]], bool]
+
+
+def upload_limits(app: ASGIApp, known_caller: KnownCaller | None = None) -> ASGIApp:
+    """The app behind the limits of our routes (an `rx.App(api_transformer=...)` step, with
+    `known_caller` bound by the app). Without `known_caller` no large body is taken at all."""
     upload_path = get_config().prepend_backend_path(str(constants.Endpoint.UPLOAD))
-    return BodyLimitMiddleware(app, route_limits(settings().max_upload_mb * MB, upload_path))
+    return BodyLimitMiddleware(app, route_limits(settings().max_upload_mb * MB, upload_path),
+                               known_caller or (lambda headers: False))
 
 
 def _size(n: int) -> str:
@@ -89,9 +106,12 @@ def _announced_length(scope: Scope) -> int | None:
 class BodyLimitMiddleware:
     """Answers 413 for a request body beyond its route's limit (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
+    def __init__(self, app: ASGIApp, limits: BodyLimits, known_caller: KnownCaller,
+                 max_large_bodies: int = MAX_LARGE_BODIES) -> None:
         self.app = app
         self.limits = limits
+        self.known_caller = known_caller
+        self.large_bodies = asyncio.Semaphore(max_large_bodies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,6 +124,24 @@ class BodyLimitMiddleware:
             # Refused before the app runs: not a byte of the body is read.
             await _refuse(send, f"This request is too large: {path} accepts at most {_size(limit)}.")
             return
+        if announced is None or announced <= self.limits.default:
+            await self._receive_within(scope, receive, send, limit, announced)
+            return
+        headers = _headers(scope)
+        if not await asyncio.to_thread(self.known_caller, headers):
+            await _refuse(send, f"This request is too large: a body over {_size(self.limits.default)} is taken only "
+                                "from a signed-in user or an API key.")
+            return
+        if self.large_bodies.locked():
+            await _refuse(send, "Too many uploads are in progress: please try again in a few seconds.",
+                          status=503, retry_after=RETRY_AFTER_SECONDS)
+            return
+        async with self.large_bodies:
+            await self._receive_within(scope, receive, send, limit, announced)
+
+    async def _receive_within(self, scope: Scope, receive: Receive, send: Send, limit: int,
+                              announced: int | None) -> None:
+        path = scope["path"]
         if announced is not None:
             allowed = announced
             why = "This request sends more than its Content-Length announced."
@@ -147,12 +185,20 @@ class BodyLimitMiddleware:
             await _refuse(send, why)
 
 
-async def _refuse(send: Send, detail: str) -> None:
+def _headers(scope: Scope) -> dict[str, str]:
+    """The request's headers by lower-case name (a repeated header: its last value)."""
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+
+
+async def _refuse(send: Send, detail: str, status: int = 413, retry_after: int | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
+    headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         # The rest of the body is never read, so the connection cannot carry another request.
         (b"connection", b"close"),
-    ]})
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
