@@ -128,3 +128,43 @@ def test_statement_amounts_that_are_not_money_are_refused_in_every_format(amount
     for content in (camt, csv):
         with pytest.raises(StatementError, match="not a number|too large|not an amount"):
             read_statement(content)
+
+
+class _BrokenPool:
+    """A pool whose workers are gone: pebble answers BrokenProcessPool to every job."""
+
+    active = True
+    stopped = False
+
+    def schedule(self, *args: object, **kwargs: object) -> None:
+        raise sandbox.BrokenProcessPool("the workers died")
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+def test_a_broken_reader_pool_is_stopped_and_replaced_and_the_document_still_read(monkeypatch):
+    broken = _BrokenPool()
+    monkeypatch.setattr(sandbox, "_pool", broken)
+    assert sandbox.run_confined(_sleep, 0, seconds=30) == 0
+    assert broken.stopped and sandbox._pool is not broken
+
+
+def test_readers_that_cannot_start_at_all_answer_the_api_with_503(monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from vrm_dashboard.api.app import build_api
+
+    api = build_api()
+
+    @api.get("/test-readers")
+    def reads() -> None:
+        sandbox.run_confined(_sleep, 0, seconds=30)
+
+    monkeypatch.setattr(sandbox, "_workers", lambda: _BrokenPool())
+    response = TestClient(api).get("/test-readers")
+    assert response.status_code == 503 and response.headers["retry-after"]
+    assert "try again" in response.json()["detail"]

@@ -20,6 +20,7 @@ from vrm_dashboard.api import (
     vendors,
     widget,
 )
+from vrm_dashboard.parsing.sandbox import ReadersUnavailable
 from vrm_dashboard.services.platform.errors import (
     Conflict,
     FieldErrors,
@@ -118,6 +119,12 @@ def build_api() -> FastAPI:
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
         status = next((code for kind, code in _STATUS.items() if isinstance(exc, kind)), 400)
         return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+    @api.exception_handler(ReadersUnavailable)
+    async def readers_unavailable(_: Request, exc: ReadersUnavailable) -> JSONResponse:
+        # No fault of the caller's file: the same request works once the readers are back.
+        return JSONResponse(status_code=503, headers={"Retry-After": "30"},
+                            content={"detail": "Documents cannot be read just now: please try again shortly"})
 
     # Ids are 64-bit in the database but unbounded in a request: one answer for every route and
     # every id, in the path or the body, rather than a bound on each parameter.

@@ -51,14 +51,40 @@ def _workers() -> ProcessPool:
         return _pool
 
 
+def _replace_broken(broken: ProcessPool) -> None:
+    """Stop a pool whose workers died (its manager threads and any worker left), so the next
+    call starts a fresh one rather than leaving the old one's threads and processes behind."""
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    try:
+        broken.stop()
+        broken.join(timeout=5)
+    except Exception:  # noqa: BLE001 - a pool already gone has nothing left to stop
+        pass
+
+
 def run_confined(function: Callable[..., T], *args: Any, seconds: float) -> T:
     """`function(*args)` in a confined worker: its result, or the exception it raised there, or
     ReaderLimit when it ran out of memory or time or its worker died. `function` and its
-    arguments must pickle (a module-level function and plain values)."""
+    arguments must pickle (a module-level function and plain values). A pool found broken is
+    replaced and the document tried once more on a fresh one; ReadersUnavailable only when
+    the fresh one cannot run it either."""
+    for attempt in (1, 2):
+        pool = _workers()
+        try:
+            return _result(pool, function, args, seconds)
+        except BrokenProcessPool as broken:
+            _replace_broken(pool)
+            if attempt == 2:
+                raise ReadersUnavailable(f"The document readers could not be started: {broken}") from None
+    raise AssertionError("unreachable")
+
+
+def _result(pool: ProcessPool, function: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:
     try:
-        return _workers().schedule(function, args, timeout=seconds).result()
-    except BrokenProcessPool as broken:  # the next document starts a fresh pool
-        raise ReadersUnavailable(f"The document readers could not be started: {broken}") from None
+        return pool.schedule(function, args, timeout=seconds).result()
     except TimeoutError:  # pebble's deadline: the worker was stopped and is replaced
         raise ReaderLimit(f"took longer than {seconds:g} seconds to read") from None
     except MemoryError:

@@ -14,7 +14,7 @@ from collections import Counter
 import pandas as pd
 
 from vrm_dashboard.domain.activity_rules import ImportRefused, RowProblem
-from vrm_dashboard.parsing.sandbox import ReaderLimit, run_confined
+from vrm_dashboard.parsing.sandbox import ReaderLimit, ReadersUnavailable, run_confined
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # What an XLSX's entries may unpack to, together; a million-row sheet is a few hundred MB.
@@ -43,6 +43,8 @@ def read_table(content: bytes, filename: str) -> pd.DataFrame:
             frame = run_confined(read_excel, content, seconds=SPREADSHEET_SECONDS)
         except ReaderLimit as limit:
             raise _refuse(f"The Excel file {limit}; it was not read") from None
+        except ReadersUnavailable:
+            raise  # no fault of the file: the caller says to try again
         except Exception as error:  # noqa: BLE001 - openpyxl raises many kinds for broken files
             raise _refuse(f"The Excel file cannot be read: {error}") from None
     elif name.endswith((".csv", ".txt")) or not name:
