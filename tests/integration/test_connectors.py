@@ -119,3 +119,28 @@ def test_the_audit_log_keeps_no_connector_secrets(session, finance):
     session.commit()
     logged = " ".join(e.after for e in session.execute(select(AuditEntry)).scalars() if e.after)
     assert "s3cret-pass" not in logged and "tok-123" not in logged and "erp-pg" in logged
+
+
+def test_a_config_saved_before_sealing_is_sealed_by_the_upgrade_and_still_opens(tmp_path):
+    """A source configured before secrets were sealed, and never run since, keeps its password in
+    the row until the upgrade seals it."""
+    from sqlalchemy import create_engine, text
+
+    from tests.helpers import use_database
+    from vrm_dashboard.db import migrations
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    use_database(url)
+    migrations.upgrade(url, "0008")
+    plain = {"url": "postgresql://erp:hunter2@erp.example/ledger", "query": "select 1", "cursor_field": "id"}
+    old = create_engine(url)
+    with old.begin() as conn:
+        conn.execute(text("INSERT INTO activity_source (name, kind, config, column_mapping, enabled, created_at, updated_at) "
+                          "VALUES ('erp', 'sql', :config, '{}', 1, '2026-01-01', '2026-01-01')"), {"config": json.dumps(plain)})
+    migrations.upgrade(url)
+    with old.connect() as conn:
+        stored = conn.execute(text("SELECT config FROM activity_source WHERE name = 'erp'")).scalar_one()
+    old.dispose()
+    assert "hunter2" not in stored and "erp.example" not in stored
+    assert json.loads(stored)["query"] == "select 1"  # what is no secret stays readable
+    assert connectors.config_of(ActivitySource(name="erp", kind="sql", config=stored)) == plain
