@@ -82,3 +82,21 @@ def test_a_pdf_original_still_shows_in_its_frame(page, app_engine):
         page.wait_for_timeout(250)
     assert any(frame.url.startswith("chrome-extension://") for frame in page.frames), [f.url for f in page.frames]
     assert dialogs == [] and violations == []
+
+
+_OPEN_EVENT_SOCKET = """async (url) => await new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.onmessage = (message) => { socket.close(); resolve("open: " + String(message.data).slice(0, 1)); };
+    socket.onerror = () => resolve("refused");
+    setTimeout(() => resolve("no answer"), 5000);
+})"""
+
+
+def test_another_sites_page_cannot_open_the_event_socket(page, app_url):
+    """The websocket carries every screen's events: only our own pages may open it (Reflex lets
+    every origin in by default)."""
+    events = app_url.replace("http://", "ws://") + "/_event/?EIO=4&transport=websocket"
+    page.goto("/login")
+    assert page.evaluate(_OPEN_EVENT_SOCKET, events) == "open: 0"  # Engine.IO's "open" packet
+    page.goto("data:text/html,<title>another site</title>")  # a page of no origin of ours
+    assert page.evaluate(_OPEN_EVENT_SOCKET, events) == "refused"
