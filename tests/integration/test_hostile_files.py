@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from imap_tools import AND, MailBoxUnencrypted
+from imap_tools import AND, MailBoxUnencrypted, MailMessage
 from sqlmodel import SQLModel, select
 
 from tests import imap_server
@@ -323,14 +323,14 @@ def _sha(content: bytes) -> str:
 
 def test_a_poison_message_is_quarantined_and_the_next_one_is_taken(session, imap, monkeypatch):
     _reset(imap)
-    real = mailbox.receive_invoice
+    real = MailMessage.attachments.func
 
-    def receive(session, actor, content, filename, **kwargs):  # type: ignore[no-untyped-def]
-        if filename == "poison.pdf":
-            raise RuntimeError("a reader bug nobody foresaw")
-        return real(session, actor, content, filename, **kwargs)
+    def attachments(message):  # type: ignore[no-untyped-def]
+        if message.subject == "Poison":  # a message whose parts cannot be told apart
+            raise RuntimeError("a parser bug nobody foresaw")
+        return real(message)
 
-    monkeypatch.setattr(mailbox, "receive_invoice", receive)
+    monkeypatch.setattr(MailMessage, "attachments", property(attachments))
     first, second = make_invoice(43, "fr", "classic"), make_invoice(44, "es", "classic")
     _send(imap, _message("First", [("first.pdf", first.pdf, "application/pdf")]),
           _message("Poison", [("before-poison.pdf", make_invoice(45, "nl", "classic").pdf, "application/pdf"),
@@ -338,10 +338,9 @@ def test_a_poison_message_is_quarantined_and_the_next_one_is_taken(session, imap
           _message("Second", [("second.pdf", second.pdf, "application/pdf")]))
     assert mailbox.poll_mailbox(session, imap) == 3
     numbers = sorted(n for (n,) in session.execute(select(Invoice.vendor_invoice_number)).all())
-    # The poison message's first invoice went back with the rest of its transaction.
     assert numbers == sorted([first.truth["invoice_number"], second.truth["invoice_number"]])
     poison = session.execute(select(Intake).where(Intake.filename == "Poison")).scalar_one()
-    assert poison.status == "failed" and "Quarantine" in poison.reason and "a reader bug nobody foresaw" in poison.reason
+    assert poison.status == "failed" and "Quarantine" in poison.reason and "a parser bug nobody foresaw" in poison.reason
     with _box(imap) as box:
         assert len(box.uids(AND(no_keyword=mailbox.PROCESSED))) == 0
         box.folder.set(mailbox.QUARANTINE)

@@ -3,15 +3,25 @@ after they are committed is the message marked processed. A crash in between mak
 poll take the message again, and the content hash turns the repeat into a recorded duplicate:
 nothing is taken twice or lost.
 
-Each message is taken in its own transaction. One that cannot be taken (anything raised while
-reading or storing it) is a poison message: its work is rolled back, it is recorded as a failed
-intake with the reason, flagged and moved to the Quarantine folder, and the poll goes on with
-the next message, so one bad e-mail never blocks the mailbox."""
+Each message is taken in its own transaction, and each of its invoice attachments in a
+savepoint of it. An attachment that cannot be taken (anything raised while decoding or reading
+it) is rolled back alone and recorded as a failed intake with the reason; the message's other
+attachments are still taken. A message that cannot be taken at all (one Python cannot parse,
+say) is a poison message: its work is rolled back, it is recorded as a failed intake with the
+reason and audited, flagged and moved to the Quarantine folder, and the poll goes on with the
+next message, so one bad e-mail never blocks the mailbox.
+
+A poll stops taking messages after MAX_POLL_SECONDS, so it ends before the next one is due;
+whatever is left stays unflagged for the next poll."""
 from __future__ import annotations
 
+import hashlib
+import imaplib
 import logging
+from time import monotonic
 
-from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
+from imap_tools import AND, BaseMailBox, MailAttachment, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
+from imap_tools.errors import ImapToolsError
 from sqlmodel import Session
 
 from vrm_dashboard.config import ImapSettings
@@ -20,6 +30,7 @@ from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.parsing.sandbox import ReadersUnavailable
 from vrm_dashboard.services.intake.invoice_files import receive_invoice
 from vrm_dashboard.services.mail import settings as mail_settings
+from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 
 log = logging.getLogger("vrm.mailbox")
@@ -29,6 +40,13 @@ QUARANTINE = "Quarantine"
 INVOICE_SUFFIXES = (".pdf", ".xml")
 INVOICE_TYPES = ("application/pdf", "application/xml", "text/xml")
 MAX_MESSAGES_PER_POLL = 200
+# The scheduler polls every minute and never runs two polls at once: ending within the minute
+# keeps the next poll on time. Checked between messages, so one slow message may overrun it.
+MAX_POLL_SECONDS = 50
+# What the connection to the server raises: the poll ends and the next one takes over. Anything
+# else raised while fetching a message comes from the message itself.
+_CONNECTION_ERRORS = (OSError, imaplib.IMAP4.error, ImapToolsError)
+_REASON_CHARS = 500
 
 
 def _is_invoice(filename: str, content_type: str) -> bool:
@@ -43,17 +61,29 @@ def _open(imap: ImapSettings) -> BaseMailBox:
 
 
 def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
-    """Take every unprocessed message's invoices; the number of messages handled (taken or
-    quarantined)."""
+    """Take every unprocessed message's invoices, within the time budget; the number of messages
+    handled (taken or quarantined)."""
+    started = monotonic()
     imap = imap or mail_settings.imap(session)
     if imap is None or not imap.host:
         return 0
     actor = Actor.system("mailbox")
-    handled = 0
+    handled = looked_at = 0
     with _open(imap) as box:
-        for uid in box.uids(AND(no_keyword=PROCESSED))[:MAX_MESSAGES_PER_POLL]:
-            # Fetching is the mailbox's part: a lost connection ends the poll, and the next takes over.
-            message = next(iter(box.fetch(uid_list=[uid], mark_seen=False, bulk=False)), None)
+        pending = box.uids(AND(no_keyword=PROCESSED))
+        for uid in pending[:MAX_MESSAGES_PER_POLL]:
+            # At least one message a poll, however slow the server: the mailbox always moves on.
+            if looked_at and monotonic() - started >= MAX_POLL_SECONDS:
+                break
+            looked_at += 1
+            try:
+                message = next(iter(box.fetch(uid_list=[uid], mark_seen=False, bulk=False)), None)
+            except _CONNECTION_ERRORS:
+                raise  # the mailbox's part: the next poll takes the message again
+            except Exception as error:  # noqa: BLE001 - a message Python cannot parse (nested too deep, say)
+                _quarantine(session, actor, box, uid, _headers_of(box, uid), error)
+                handled += 1
+                continue
             if message is None:
                 continue  # deleted since the search
             try:
@@ -64,32 +94,73 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
                 raise  # no fault of the message: the next poll takes it again
             except Exception as error:  # noqa: BLE001 - whatever one message does, the next is still read
                 session.rollback()
-                _quarantine(session, box, uid, message, error)
+                _quarantine(session, actor, box, uid, message, error)
             else:
                 box.flag(uid, (PROCESSED, MailMessageFlags.SEEN), True)
             handled += 1
+    if looked_at < len(pending):
+        log.info("mailbox poll ended with %d of %d unprocessed messages left for the next poll",
+                 len(pending) - looked_at, len(pending))
     return handled
 
 
 def _take(session: Session, actor: Actor, message: MailMessage) -> None:
-    sender = message.from_
-    attachments = [a for a in message.attachments if _is_invoice(a.filename or "", a.content_type or "")]
-    for attachment in attachments:
-        receive_invoice(session, actor, attachment.payload, attachment.filename or "attachment.pdf",
-                        channel="mailbox", sender=sender)
-    if not attachments:
-        session.add(Intake(channel="mailbox", kind="invoice", filename=_subject(message), sha256="", status="failed",
-                           sender=_sender(message), reason="The message has no PDF or XML invoice attached"))
+    sender = _sender(message)
+    taken = 0
+    for attachment in message.attachments:
+        name = _name(attachment)
+        if name is not None and not _is_invoice(name, attachment.content_type or ""):
+            continue
+        taken += 1
+        _take_attachment(session, actor, attachment, name, sender)
+    if not taken:
+        _failed(session, actor, _subject(message), sender, "The message has no PDF or XML invoice attached")
 
 
-def _quarantine(session: Session, box: BaseMailBox, uid: str, message: MailMessage, error: Exception) -> None:
+def _take_attachment(session: Session, actor: Actor, attachment: MailAttachment, name: str | None,
+                     sender: str | None) -> None:
+    """One attachment, in a savepoint: should it raise, only its own work is undone. Files that
+    cannot be read as invoices are refused (and recorded) by receive_invoice itself, without
+    raising; what raises here is what nobody foresaw."""
+    if name is None:
+        _failed(session, actor, "(unreadable name)", sender, "The attachment's file name cannot be decoded")
+        return
+    content: bytes | None = None
+    try:
+        content = attachment.payload
+        with session.begin_nested():
+            receive_invoice(session, actor, content, name or "attachment.pdf", channel="mailbox", sender=sender)
+    except ReadersUnavailable:
+        raise  # no fault of the attachment: the whole message waits for the next poll
+    except Exception as error:  # noqa: BLE001 - one bad attachment never costs the others
+        log.warning("mailbox attachment %r from %r not taken", name, sender, exc_info=error)
+        _failed(session, actor, name or "attachment", sender,
+                f"The attachment could not be taken ({_describe(error)})", content)
+
+
+def _failed(session: Session, actor: Actor, filename: str, sender: str | None, reason: str,
+            content: bytes | None = None, action: str = "intake.failed") -> Intake:
+    """A failed intake of this mailbox, audited like receive_invoice's refusals."""
+    intake = Intake(channel="mailbox", kind="invoice", filename=printable(filename)[:255] or "attachment",
+                    sha256=hashlib.sha256(content).hexdigest() if content is not None else "",
+                    size_bytes=len(content or b""), status="failed", sender=sender, reason=reason,
+                    created_by_id=actor.user_id)
+    session.add(intake)
+    session.flush()
+    audit.record(session, actor, action, "intake", intake.id, after=intake)
+    return intake
+
+
+def _quarantine(session: Session, actor: Actor, box: BaseMailBox, uid: str, message: MailMessage | None,
+                error: Exception) -> None:
     """Record the poison message as a failed intake, then flag it processed and move it aside. The
     flag comes first: should the move fail, the message is still never taken again."""
     log.warning("mailbox message %s quarantined", uid, exc_info=error)
-    reason = printable(f"{type(error).__name__}: {error}")[:500]
-    session.add(Intake(channel="mailbox", kind="invoice", filename=_subject(message), sha256="", status="failed",
-                       sender=_sender(message),
-                       reason=f"The message could not be taken and was moved to the {QUARANTINE} folder ({reason})"))
+    subject = _subject(message) if message is not None else "(unreadable message)"
+    sender = _sender(message) if message is not None else None
+    _failed(session, actor, subject, sender,
+            f"The message could not be taken and was moved to the {QUARANTINE} folder ({_describe(error)})",
+            action="intake.quarantined")
     session.commit()
     box.flag(uid, (PROCESSED, MailMessageFlags.SEEN, MailMessageFlags.FLAGGED), True)
     try:
@@ -98,6 +169,30 @@ def _quarantine(session: Session, box: BaseMailBox, uid: str, message: MailMessa
         box.move(uid, QUARANTINE)
     except Exception:  # noqa: BLE001 - a server without folders or MOVE: the flags set it aside
         log.warning("mailbox message %s could not be moved to %s; it stays flagged", uid, QUARANTINE, exc_info=True)
+
+
+def _headers_of(box: BaseMailBox, uid: str) -> MailMessage | None:
+    """The headers alone of a message that cannot be parsed whole: its subject and sender name
+    the quarantine record."""
+    try:
+        return next(iter(box.fetch(uid_list=[uid], mark_seen=False, headers_only=True, bulk=False)), None)
+    except _CONNECTION_ERRORS:
+        raise
+    except Exception:  # noqa: BLE001 - then the record says the message was unreadable
+        return None
+
+
+def _describe(error: Exception) -> str:
+    return printable(f"{type(error).__name__}: {error}")[:_REASON_CHARS]
+
+
+def _name(attachment: MailAttachment) -> str | None:
+    """The attachment's file name as sent (receive_invoice makes it printable); None when its
+    header cannot be decoded."""
+    try:
+        return attachment.filename or ""
+    except Exception:  # noqa: BLE001 - an encoded word that is not what it says
+        return None
 
 
 def _subject(message: MailMessage) -> str:
