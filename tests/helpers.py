@@ -1,8 +1,12 @@
 """Small builders the tests share."""
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import inspect
 import os
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -76,8 +80,14 @@ def signed_in_token(db: Engine, role: str, email: str | None = None) -> str:
 
 
 def call_handler(cls: type[rx.State], state: Any, name: str, *args: Any) -> Any:
-    """Call an event handler as a crafted event from the browser would."""
-    return cls.event_handlers[name].fn(state, *args)
+    """Call an event handler as a crafted event from the browser would; an async one runs to
+    its end, on a loop of its own in a worker thread (another loop may run in this thread:
+    Playwright's, when the browser tests ran first)."""
+    result = cls.event_handlers[name].fn(state, *args)
+    if inspect.iscoroutine(result):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(contextvars.copy_context().run, asyncio.run, result).result()
+    return result
 
 
 def sign_in(page: Any, email: str, password: str) -> None:

@@ -1,7 +1,9 @@
-"""Sign-in under attack: one answer for every refusal, one password-hash check each time, failures
-throttled per client and per account (known or not), the lock counted exactly under parallel
-guesses, and the throttle's records forgotten by the housekeeping job."""
+"""Sign-in under attack: one answer for every refusal, one password-hash check each time (none
+once throttled), attempts throttled per client and per account (known or not) also when they
+come in parallel, the lock counted exactly under parallel guesses, and the throttle's records
+forgotten by the housekeeping job."""
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -49,7 +51,8 @@ def _refusal(session, email, password, **kwargs) -> str:  # type: ignore[no-unty
     return str(refused.value)
 
 
-def test_every_refusal_reads_the_same_and_costs_one_hash_check(session, hash_checks, monkeypatch):
+def test_every_refusal_reads_the_same_and_costs_one_hash_check_unless_throttled(session, hash_checks,
+                                                                                monkeypatch):
     make_user(session, "viewer", "wrong@test.example")
     locked = make_user(session, "viewer", "locked@test.example")
     gone = make_user(session, "viewer", "gone@test.example")
@@ -74,9 +77,11 @@ def test_every_refusal_reads_the_same_and_costs_one_hash_check(session, hash_che
     assert set(answers.values()) == {auth.BAD_CREDENTIALS}, answers
     assert not any(word in auth.BAD_CREDENTIALS for word in ("locked", "deactivated", "unknown"))
     # One hash check per attempt, whatever the reason: a refusal takes as long as a sign-in.
-    assert len(hash_checks) == 1 + len(answers)
+    # A throttled one is refused before any: its speed tells only that its window is full, which
+    # is the same whether or not the account exists, and a flood of them burns no CPU.
+    assert len(hash_checks) == 1 + len(answers) - 1
     assert auth.sign_in(session, "wrong@test.example", RIGHT).token
-    assert len(hash_checks) == 2 + len(answers)
+    assert len(hash_checks) == 1 + len(answers)
 
 
 def test_one_client_guessing_across_accounts_is_throttled_and_others_are_not(session, monkeypatch):
@@ -100,6 +105,94 @@ def test_a_neighbouring_ipv6_address_is_the_same_client(session, monkeypatch):
     _refusal(session, "b@test.example", "guess", client="2001:db8:1:2::ffff")
     assert _refusal(session, "ann@test.example", RIGHT, client="2001:db8:1:2:abcd::9") == auth.BAD_CREDENTIALS
     assert auth.sign_in(session, "ann@test.example", RIGHT, client="2001:db8:1:3::1").token
+
+
+def test_signing_in_does_not_use_up_the_clients_window(session, monkeypatch):
+    """An office behind one address, where everyone signs in each morning: only failures count."""
+    for name in ("ann", "bob", "cem"):
+        make_user(session, "viewer", f"{name}@test.example")
+    monkeypatch.setattr(auth, "SIGN_IN_PER_CLIENT", throttles.Limit("sign_in_client", 2, timedelta(minutes=15)))
+    office = "203.0.113.60"
+    for name in ("ann", "bob", "cem"):
+        assert auth.sign_in(session, f"{name}@test.example", RIGHT, client=office).token
+        session.commit()
+    _refusal(session, "ann@test.example", "guess", client=office)
+    _refusal(session, "bob@test.example", "guess", client=office)
+    assert _refusal(session, "cem@test.example", RIGHT, client=office) == auth.BAD_CREDENTIALS
+
+
+def test_parallel_guesses_get_no_more_than_the_window_between_them(db, lockout, monkeypatch):
+    """Eight guesses at one account at once, from eight clients, as several web workers would
+    take them: the account's window of three lets three reach the password check, not all
+    eight (checking the window first and counting the guess after its slow check lets every
+    guess that arrives during the check through)."""
+    lockout(100)  # the account lock stays out of the way: this is the per-account window
+    with Session(db) as session:
+        make_user(session, "viewer", "ann@test.example")
+    monkeypatch.setattr(auth, "SIGN_IN_PER_ACCOUNT", throttles.Limit("sign_in_account", 3, timedelta(hours=1)))
+    checked, refused_unchecked, errors, release = [], [], [], threading.Event()
+    real = auth.verify_password
+
+    def held_check(password: str, password_hash: str) -> bool:
+        # Each guess let through waits in its check until every other guess has had its turn.
+        checked.append(password)
+        release.wait(timeout=60)
+        return real(password, password_hash)
+    monkeypatch.setattr(auth, "verify_password", held_check)
+
+    def guess(n: int) -> None:
+        with Session(db) as session:
+            try:
+                auth.sign_in(session, "ann@test.example", f"guess-{n}", client=f"192.0.2.{n}")
+            except NotAuthenticated:
+                pass
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+        if f"guess-{n}" not in checked:
+            refused_unchecked.append(n)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(checked) + len(refused_unchecked) < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        release.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert len(checked) == 3 and len(refused_unchecked) == 5
+    with Session(db) as session:
+        # Three guesses counted for the account and for their clients; the refused ones counted nothing.
+        scopes = session.exec(select(ThrottleEvent.scope)).all()
+        assert sorted(scopes) == ["sign_in_account"] * 3 + ["sign_in_client"] * 3
+
+
+def test_a_second_workers_attempt_waits_for_the_first_and_then_counts_it(db):
+    """Two workers take the last slot of one key at the same moment: the second waits until the
+    first's attempt is committed, then finds the window full. (On PostgreSQL an insert does not
+    wait for another, and a count does not see another's uncommitted rows.)"""
+    limit = throttles.Limit("test_scope", 1, timedelta(minutes=15))
+    second: list[throttles.Slot | None] = []
+
+    def take_in_another_worker() -> None:
+        with Session(db) as session:
+            second.append(throttles.take(session, limit, "203.0.113.1"))
+            session.commit()
+
+    with Session(db) as first:
+        assert throttles.take(first, limit, "203.0.113.1") is not None
+        worker = threading.Thread(target=take_in_another_worker)
+        worker.start()
+        worker.join(timeout=1)
+        assert worker.is_alive() and second == []
+        first.commit()
+    worker.join(timeout=30)
+    assert second == [None]
+    with Session(db) as session:
+        assert count_rows(session, ThrottleEvent) == 1
 
 
 def test_many_clients_guessing_one_account_are_throttled_known_or_not(session, monkeypatch, lockout):

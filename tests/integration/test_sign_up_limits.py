@@ -53,6 +53,26 @@ def test_one_domain_may_sign_up_a_few_times_an_hour_known_addresses_included(ses
     assert not throttles.exceeded(session, onboarding.SIGN_UP_PER_DOMAIN, "fresh.example", now=later)
 
 
+def test_a_shared_mail_providers_domain_has_no_window_of_its_own_and_a_companys_has(session, monkeypatch):
+    """With a window per domain on gmail.com, anyone could shut out every vendor with a Gmail
+    address by signing up twenty times an hour; each client stays limited there all the same."""
+    monkeypatch.setattr(onboarding, "SIGN_UP_PER_DOMAIN", throttles.Limit("sign_up_domain", 2, timedelta(hours=1)))
+    monkeypatch.setattr(onboarding, "SIGN_UP_PER_CLIENT", throttles.Limit("sign_up_client", 2, timedelta(hours=1)))
+    for n, client in enumerate(("198.51.100.1", "198.51.100.1", "198.51.100.2", "198.51.100.3")):
+        assert _sign_up(session, n, "GMail.com", client=client) is not None
+    session.commit()
+    with pytest.raises(throttles.TooManyAttempts):
+        _sign_up(session, 9, "gmail.com", client="198.51.100.1")
+    session.rollback()
+    for n, client in enumerate(("198.51.100.4", "198.51.100.5")):
+        assert _sign_up(session, 10 + n, "studio-nord.example", client=client) is not None
+    session.commit()
+    with pytest.raises(throttles.TooManyAttempts):
+        _sign_up(session, 12, "studio-nord.example", client="198.51.100.6")
+    session.rollback()
+    assert count_rows(session, Vendor) == 6
+
+
 def test_refused_fields_count_nothing_and_each_says_its_bound(session):
     with pytest.raises(FieldErrors) as bad:
         onboarding.sign_up(session, "S" * 121, "F" * 121, "a" * 250 + "@x.example", "SWE", "SEKR",

@@ -23,9 +23,10 @@ from vrm_dashboard.services.platform.errors import NotAuthenticated
 # deactivated account and a throttled client all read the same, so the form tells nobody which
 # accounts exist.
 BAD_CREDENTIALS = "Wrong e-mail or password, or the account cannot sign in now"
-# Failed sign-ins counted in sliding windows, on top of the account lock after
+# Sign-in attempts counted in sliding windows, on top of the account lock after
 # VRM_LOCKOUT_ATTEMPTS: per client address (one client guessing across many accounts), and
-# per e-mail whether or not it has an account (many clients guessing one).
+# per e-mail whether or not it has an account (many clients guessing one). A sign-in that
+# succeeds is not counted against its client.
 SIGN_IN_PER_CLIENT = throttles.Limit("sign_in_client", 30, timedelta(minutes=15))
 SIGN_IN_PER_ACCOUNT = throttles.Limit("sign_in_account", 10, timedelta(hours=1))
 MAX_EMAIL_LENGTH = 254
@@ -62,31 +63,41 @@ def sign_in(session: Session, email: str, password: str, now: datetime | None = 
     """Check the password and open a session.
 
     `client` is the caller's network address ("" when there is none, as on the command line).
-    Every refusal costs one password-hash check (the account's, or a dummy one) and says
-    BAD_CREDENTIALS, so neither the answer nor its time tells whether an account exists or
-    why it may not sign in. Failures count per client and per e-mail, and towards the
-    account's lock; the counts are committed even though sign-in is refused."""
+    Every attempt first takes a slot in the windows per client and per e-mail (whether or not
+    it has an account), committed before the password is checked, so parallel attempts cannot
+    all slip through a window before any is counted. An attempt whose window is full is refused
+    without a password check: its speed tells only that the window is full, which it is per key
+    whether or not the account exists, and a flood of such attempts costs no hashing. Every
+    other refusal costs one password-hash check (the account's, or a dummy one). All say
+    BAD_CREDENTIALS, so the answer does not tell whether an account exists or why it may not
+    sign in. A wrong password also counts towards the account's lock. A sign-in that succeeds
+    gives its client slot back and starts the account's window afresh."""
     now = now or utcnow()
     email, password = (email or "").strip(), password or ""
     client = throttles.client_key(client) if client else ""
-    user = _account(session, email)
-    throttled = throttles.exceeded(session, SIGN_IN_PER_ACCOUNT, email, now) or bool(
-        client and throttles.exceeded(session, SIGN_IN_PER_CLIENT, client, now))
-    password_hash = user.password_hash if user is not None and not throttled else DUMMY_HASH
-    # End the reading before the slow hash check: on SQLite a unit of work holds the database's
-    # write lock, which a flood of guesses would otherwise hold for the length of each check.
+    client_slot = throttles.take(session, SIGN_IN_PER_CLIENT, client, now) if client else None
+    admitted = (client_slot is not None or not client) and throttles.take(
+        session, SIGN_IN_PER_ACCOUNT, email, now) is not None
+    if not admitted and client_slot is not None:
+        throttles.give_back(session, client_slot)  # the account's window refused it: no guess was made
+    user = _account(session, email) if admitted else None
+    password_hash = user.password_hash if user is not None else DUMMY_HASH
+    # Commit the slots, and end the unit of work before the slow hash check: on SQLite it holds
+    # the database's write lock, on PostgreSQL the throttle's key locks.
     session.commit()
-    genuine = verify_password(password, password_hash)
-    if throttled:
+    if not admitted:
         raise NotAuthenticated(BAD_CREDENTIALS)
+    genuine = verify_password(password, password_hash)
     locked_until = _aware(user.locked_until) if user is not None else None
     locked = locked_until is not None and locked_until > now
     if user is None or not genuine or locked or not user.is_active:
-        _count_failure(session, user if user is not None and not genuine and not locked else None, email, client, now)
+        if user is not None and not genuine and not locked:
+            _count_wrong_password(session, user, now)
+            session.commit()
         raise NotAuthenticated(BAD_CREDENTIALS)
-    throttles.forget(session, SIGN_IN_PER_ACCOUNT, email)
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_failures(session, user)
+    if client_slot is not None:
+        throttles.give_back(session, client_slot)
     user.last_login_at = now
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=settings().session_hours)
@@ -99,21 +110,21 @@ def sign_in(session: Session, email: str, password: str, now: datetime | None = 
     return SignIn(token=token, actor=actor, expires_at=expires)
 
 
+def clear_failures(session: Session, user: User) -> None:
+    """Lift the account's lock and start its sign-in window afresh. Anyone may fill both by
+    guessing at the address; once its owner has shown who they are (the right password, or a
+    new one chosen through a link sent to their mailbox), the guesses keep them out no longer."""
+    user.failed_logins = 0
+    user.locked_until = None
+    session.add(user)
+    throttles.forget(session, SIGN_IN_PER_ACCOUNT, user.email)
+
+
 def _account(session: Session, email: str) -> User | None:
     # What no account's address can be is not looked up (a NUL would fail on PostgreSQL).
     if not email or len(email) > MAX_EMAIL_LENGTH or "\x00" in email:
         return None
     return find_by_email(session, email)
-
-
-def _count_failure(session: Session, wrong_password_of: User | None, email: str, client: str,
-                   now: datetime) -> None:
-    throttles.record(session, SIGN_IN_PER_ACCOUNT, email, now)
-    if client:
-        throttles.record(session, SIGN_IN_PER_CLIENT, client, now)
-    if wrong_password_of is not None:
-        _count_wrong_password(session, wrong_password_of, now)
-    session.commit()
 
 
 def _count_wrong_password(session: Session, user: User, now: datetime) -> None:

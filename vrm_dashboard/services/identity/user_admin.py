@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, stored_id, utcnow
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.identity import users
+from vrm_dashboard.services.identity import auth, users
 from vrm_dashboard.services.identity.access_control import role_by_name
 from vrm_dashboard.services.identity.passwords import hash_password, password_problem
 from vrm_dashboard.services.mail import account_mail, settings as mail_settings
@@ -127,8 +127,9 @@ def choose_password(session: Session, token: str, password: str) -> User:
     if problem:
         raise FieldErrors({"password": problem})
     user.password_hash = hash_password(password)
-    user.failed_logins, user.locked_until = 0, None
-    session.add(user)
+    # The link reached the owner's mailbox: guesses by others (the lock, the sign-in window)
+    # keep them out no longer, so support's reset link restores access at once.
+    auth.clear_failures(session, user)
     session.execute(update(LoginSession)
                     .where(col(LoginSession.user_id) == user.id, col(LoginSession.revoked_at).is_(None))
                     .values(revoked_at=utcnow()))

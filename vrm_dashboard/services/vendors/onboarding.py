@@ -65,6 +65,14 @@ SIGNUP_ACTOR = Actor(user_id=None, email="self-service:signup", full_name="Vendo
 # company's name in it: counted per client address and per e-mail domain.
 SIGN_UP_PER_CLIENT = throttles.Limit("sign_up_client", 5, timedelta(hours=1))
 SIGN_UP_PER_DOMAIN = throttles.Limit("sign_up_domain", 20, timedelta(hours=1))
+# Mail providers that millions share: their domains get no window of their own. The domain
+# window keeps a flood of sign-ups away from one company's mailboxes; on a shared provider it
+# would be a switch anyone could flip with 20 requests an hour to shut out every vendor who
+# signs up with, say, a Gmail address. The per-client window still applies to them.
+SHARED_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
+    "me.com", "aol.com", "gmx.de", "gmx.net", "web.de", "t-online.de", "proton.me", "protonmail.com",
+})
 TOO_MANY_SIGN_UPS = "Too many sign-ups from your network or for your e-mail domain: please try again in an hour"
 CONTACT_NAME_MAX = 120
 EMAIL_MAX = 254
@@ -175,8 +183,9 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
     form does not reveal who has an account.
 
     `client` is the caller's network address ("" when there is none). Each sign-up that gets
-    past the field checks counts for that client and for the e-mail's domain, whether or not
-    the address has an account, so the throttle reveals no more than the form."""
+    past the field checks counts for that client and for the e-mail's domain (but for shared
+    mail providers', SHARED_MAIL_DOMAINS), whether or not the address has an account, so the
+    throttle reveals no more than the form."""
     data = _new_vendor_input(company_name, email, country, currency, contact_name)
     company_name, contact_name = data.name, " ".join(contact_name.split())
     _count_sign_up(session, users.normalize_email(data.email).rsplit("@", 1)[1],
@@ -198,13 +207,16 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
 
 
 def _count_sign_up(session: Session, domain: str, client: str) -> None:
-    """Refuse the sign-up when its domain or client has used up its window; else count it."""
-    if throttles.exceeded(session, SIGN_UP_PER_DOMAIN, domain) or (
-            client and throttles.exceeded(session, SIGN_UP_PER_CLIENT, client)):
+    """Count the sign-up for its client and its e-mail's domain, or refuse it (counting nothing)
+    when either window is full. Each count is taken with the check, so parallel sign-ups cannot
+    all pass a window before any is counted."""
+    client_slot = throttles.take(session, SIGN_UP_PER_CLIENT, client) if client else None
+    if client and client_slot is None:
         raise throttles.TooManyAttempts(TOO_MANY_SIGN_UPS)
-    throttles.record(session, SIGN_UP_PER_DOMAIN, domain)
-    if client:
-        throttles.record(session, SIGN_UP_PER_CLIENT, client)
+    if domain not in SHARED_MAIL_DOMAINS and throttles.take(session, SIGN_UP_PER_DOMAIN, domain) is None:
+        if client_slot is not None:
+            throttles.give_back(session, client_slot)
+        raise throttles.TooManyAttempts(TOO_MANY_SIGN_UPS)
 
 
 # --- the vendor's own profile -----------------------------------------------------------

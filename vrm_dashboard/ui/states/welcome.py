@@ -1,6 +1,8 @@
 """Choosing a password from an invitation or reset link (no sign-in needed: the link is it)."""
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from vrm_dashboard.db.engine import session_scope
@@ -27,14 +29,22 @@ class WelcomeState(rx.State):
             self.email, self.error = "", str(exc)
 
     @rx.event
-    def submit(self, form: dict) -> None:
+    async def submit(self, form: dict) -> None:
+        form = form if isinstance(form, dict) else {}  # a crafted event may send anything
         password, again = str(form.get("password", "")), str(form.get("again", ""))
         if password != again:
             self.error = "The two passwords differ"
             return
-        try:
+        token = self._token()
+
+        def choose() -> None:
             with session_scope() as session:
-                user_admin.choose_password(session, self._token(), password)
+                user_admin.choose_password(session, token, password)
+
+        try:
+            # Hashing the new password takes a good part of a second: in a worker thread, so
+            # every other browser's events go on meanwhile.
+            await asyncio.to_thread(choose)
         except FieldErrors as exc:
             self.error = "; ".join(exc.errors.values())
             return
