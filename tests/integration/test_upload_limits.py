@@ -280,7 +280,7 @@ def test_an_upload_handler_refuses_before_it_reads_a_file(db, handler, who):
     cls, name = handler
     state = ui_state(cls, signed_in_token(db, "viewer") if who == "viewer" else "not-a-session")
     files = [RecordingUpload("invoice.pdf"), RecordingUpload("rows.csv")]
-    _run(call_handler(cls, state, name, files))
+    call_handler(cls, state, name, files)
     assert [f.reads for f in files] == [0, 0]
     assert ("does not allow" if who == "viewer" else "session has ended") in _shown(state)
 
@@ -315,7 +315,7 @@ def test_a_vendor_not_yet_approved_sends_no_invoice_file_that_is_read(db, monkey
     token, key = _vendor_in_onboarding(db)
     state = ui_state(PortalState, token)
     files = [RecordingUpload("invoice.pdf")]
-    _run(call_handler(PortalState, state, "upload_invoices", files))
+    call_handler(PortalState, state, "upload_invoices", files)
     assert files[0].reads == 0 and "not approved" in state.upload_results[0]
     reads = _noted_api_reads(monkeypatch)
     refused = TestClient(build_api()).post(INVOICE_INTAKE, headers={"Authorization": f"Bearer {key}"},
