@@ -70,10 +70,11 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.models import Vendor
     from vrm_dashboard.services.identity.access_control import install_catalogue
     from vrm_dashboard.services.identity.users import add_user
-    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.platform.actors import Actor, act_as
 
     password = sys.stdin.readline().rstrip("\n")
     with session_scope() as session:
+        act_as(session, Actor.system("cli"))  # an operator on the server: every organization
         install_catalogue(session)
         vendor_id = None
         if args.vendor_code:
@@ -92,9 +93,10 @@ def _cmd_api_key(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.engine import session_scope
     from vrm_dashboard.services.identity.api_keys import create_api_key
     from vrm_dashboard.services.identity.users import find_by_email
-    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.platform.actors import Actor, act_as
 
     with session_scope() as session:
+        act_as(session, Actor.system("cli"))
         user = find_by_email(session, args.email)
         if user is None:
             print(f"No user with e-mail {args.email}", file=sys.stderr)
@@ -115,7 +117,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from vrm_dashboard.db.engine import session_scope
     from vrm_dashboard.services.invoices.export import export_invoices
     from vrm_dashboard.services.invoices.queries import InvoiceQuery
-    from vrm_dashboard.services.platform.actors import Actor
 
     fmt = args.format or ("csv" if args.output.endswith(".csv") else "xlsx")
     query = None if args.all else InvoiceQuery(
@@ -124,7 +125,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         sort=args.sort, descending=not args.ascending,
     )
     with session_scope(read_only=True) as session, open(args.output, "wb") as out:
-        rows = export_invoices(session, Actor.system("cli"), query, fmt, out)
+        rows = export_invoices(session, _cli_actor(session, args.as_user), query, fmt, out)
     print(f"Wrote {rows} invoices to {args.output}.")
     return 0
 
@@ -157,19 +158,20 @@ def _cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _cli_actor(session, email: str | None):  # type: ignore[no-untyped-def]
-    """The user a command acts as (audited under their name), or the system."""
+    """The user a command acts as (audited under their name, within their organization), or the
+    system (an operator on the server: every organization)."""
     from sqlmodel import select
 
     from vrm_dashboard.db.models import User
-    from vrm_dashboard.services.platform.actors import Actor, load_actor
+    from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor
 
     if not email:
-        return Actor.system("cli")
+        return act_as(session, Actor.system("cli"))
     user = session.exec(select(User).where(User.email == email.lower())).first()
     actor = load_actor(session, user.id) if user else None
     if actor is None:
         raise SystemExit(f"No active user {email}")
-    return actor
+    return act_as(session, actor)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -216,9 +218,10 @@ def _cmd_setting(args: argparse.Namespace) -> int:
 
     from vrm_dashboard.db.engine import session_scope
     from vrm_dashboard.services.platform import settings as app_settings
-    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.platform.actors import Actor, act_as
 
     with session_scope() as session:
+        act_as(session, Actor.system("cli"))
         if args.value is None:
             keys = [args.key] if args.key else sorted(app_settings.DEFAULTS)
             for key in keys:
@@ -311,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--flag", default="", choices=["", "missing_source", "amount_mismatch", "duplicate", "none"])
     export.add_argument("--sort", default="issue_date")
     export.add_argument("--ascending", action="store_true")
+    export.add_argument("--as-user", help="e-mail of the user to export as: their organization's invoices "
+                                          "(default: the system, every organization's)")
     export.set_defaults(handler=_cmd_export)
 
     parse = commands.add_parser("parse", help="read a vendor invoice (PDF or e-invoice XML) and print its fields")

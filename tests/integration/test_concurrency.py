@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from tests.helpers import SYSTEM, vendor_input
 from vrm_dashboard.db.engine import session_scope
 from vrm_dashboard.db.models import Vendor
+from vrm_dashboard.services.platform.actors import act_as
 from vrm_dashboard.services.vendors import records as svc
 
 WRITES_PER_PROCESS = 40
@@ -20,6 +21,7 @@ def _writer(url: str, prefix: str) -> None:
     use_database(url)
     for n in range(WRITES_PER_PROCESS):
         with session_scope() as session:
+            act_as(session, SYSTEM)  # a unit of work of the app sees nothing until it says who acts
             svc.create_vendor(session, SYSTEM, vendor_input(vendor_code=f"{prefix}-{n}", name=f"{prefix} {n}"))
 
 
@@ -40,13 +42,13 @@ def test_pages_read_while_a_long_write_holds_the_lock(db):
     if db.dialect.name != "sqlite":
         pytest.skip("PostgreSQL readers never wait for writers")
     with session_scope() as session:
-        svc.create_vendor(session, SYSTEM, vendor_input())
+        svc.create_vendor(session, act_as(session, SYSTEM), vendor_input())
     with db.connect() as writer:
         writer.begin()
         writer.execute(text("UPDATE vendor SET name = 'Being renamed'"))
         started = time.monotonic()
         with session_scope(read_only=True) as session:
-            page = svc.list_vendors(session, SYSTEM, svc.VendorQuery())
+            page = svc.list_vendors(session, act_as(session, SYSTEM), svc.VendorQuery())
         assert time.monotonic() - started < 2
         assert [r.name for r in page.rows] == ["Acme Media"]
         writer.rollback()

@@ -13,6 +13,7 @@ from sqlmodel import select
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from tests.helpers import call_handler, count_rows
 from vrm_dashboard.db.models import EmailDelivery, User, Vendor, table_of, utcnow
+from vrm_dashboard.db.tenancy import root_organization_id
 from vrm_dashboard.services.platform import throttles
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors
 from vrm_dashboard.services.vendors import onboarding
@@ -131,8 +132,9 @@ def test_a_vendor_id_is_found_in_bounded_time_when_a_name_has_used_up_its_four_d
     """Every four-digit ID of the name is taken (9,000 vendors named "Acme"): a sign-up still
     gets an ID at once, instead of drawing for ever while holding the write lock."""
     now = utcnow()
+    root = root_organization_id(session)
     session.execute(insert(table_of(Vendor)), [
-        dict(vendor_code=f"ACME-{n}", name="Acme", legal_name="Acme", email=f"ap{n}@acme.example", country="DE",
+        dict(owner_id=root, vendor_code=f"ACME-{n}", name="Acme", legal_name="Acme", email=f"ap{n}@acme.example", country="DE",
              currency="EUR", payment_method="manual", payment_source="Operating account",
              activity_status="active", created_at=now, updated_at=now)
         for n in range(1000, 10000)])

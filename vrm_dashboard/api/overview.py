@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
-from vrm_dashboard.live.overview import HUB
+from vrm_dashboard.live.overview import listening
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.reporting import overview
 
@@ -15,6 +15,7 @@ router = APIRouter(tags=["overview"])
 @router.get("/overview")
 def get_overview(actor: Actor = Depends(current_actor), session: Session = Depends(db_session)) -> dict:
     figures = overview.overview(session, actor)
+    listeners, computations = listening()
     return {
         "computed_at": figures.computed_at.isoformat(),
         "payouts": [vars(g) for g in figures.payout_groups],
@@ -23,5 +24,5 @@ def get_overview(actor: Actor = Depends(current_actor), session: Session = Depen
                      for d, c, n, a in figures.upcoming],
         "aging": [{**vars(r), "total": r.total} for r in figures.aging.totals],
         # Pages of this backend listening live, and how often the figures were computed for them.
-        "live": {"listeners": HUB.listeners, "computations": HUB.computations},
+        "live": {"listeners": listeners, "computations": computations},
     }

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from vrm_dashboard.api.dependencies import current_actor, db_session
+from vrm_dashboard.db.tenancy import unscope
 from vrm_dashboard.rails.sandbox_provider import SIGNATURE_HEADER
 from vrm_dashboard.services.payouts import (
     execution as payout_execution,
@@ -57,6 +58,9 @@ async def provider_callback(request: Request, signature: str | None = Header(def
     if not payout_execution.callback_signed(body, signature):
         raise NotAuthenticated("The callback signature does not match")
     event = await request.json()
+    # The provider signs for every transfer it made for us, whichever organization paid: the
+    # system settles it (the transfer's own records decide whose it is).
+    unscope(session)
     changed = payout_execution.record_provider_callback(
         session, str(event.get("idempotency_key", "")), str(event.get("status", "")),
         str(event.get("payment_id", "")), event.get("failure_reason"))

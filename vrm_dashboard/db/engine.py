@@ -12,6 +12,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 from vrm_dashboard.config import settings
+from vrm_dashboard.db.tenancy import NOBODY, scope_to
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 READ_ONLY = "vrm_read_only"
@@ -73,11 +74,15 @@ def session_scope(bind: Engine | None = None, read_only: bool = False) -> Iterat
     """A unit of work: commits when the block ends, rolls back everything on an error.
 
     read_only=True is for work that only reads (page loads); it never waits for a writer.
+    It starts scoped to nobody (db/tenancy.py): it sees the records of whoever the code then
+    says is acting (services.platform.actors.act_as; signing in with a token or key does it),
+    and nothing before.
     """
     target = bind or engine()
     if read_only:
         target = target.execution_options(**{READ_ONLY: True})
     with Session(target, expire_on_commit=False) as session:
+        scope_to(session, NOBODY)
         try:
             yield session
             session.commit()

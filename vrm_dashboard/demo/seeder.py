@@ -112,10 +112,19 @@ def _next_id(conn: Connection, model) -> int:  # type: ignore[no-untyped-def]
 
 
 def _seed_organizations(conn: Connection, now: datetime) -> int:
-    if conn.execute(select(func.count()).select_from(Organization)).scalar_one():
+    """Northwind (the root), its direct customers and sellers, and the sellers' end customers.
+    A database fresh from its migrations holds only the root placeholder (id 1): it becomes
+    Northwind."""
+    existing = conn.execute(select(Organization.id)).scalars().all()
+    if existing and existing != [1]:
         return 0
     at = driver_value(conn, now)
-    rows = [(1, "Northwind Distribution", "distributor", None, "ERP-1000", "DE", None, True, "ap@northwind.example", at, at)]
+    if existing:
+        conn.execute(update(Organization).where(Organization.id == 1).values(
+            name="Northwind Distribution", tier="distributor", erp_id="ERP-1000", country="DE",
+            billing_email="ap@northwind.example"))
+    rows = [] if existing else [
+        (1, "Northwind Distribution", "distributor", None, "ERP-1000", "DE", None, True, "ap@northwind.example", at, at)]
     for i in range(5):
         rows.append((2 + i, f"Direct Customer {i + 1}", "direct_customer", 1, f"ERP-20{i}", "DE", None, True, f"billing{i}@customer.example", at, at))
     for i in range(3):
@@ -125,7 +134,7 @@ def _seed_organizations(conn: Connection, now: datetime) -> int:
     # Most customers let us charge a card or a direct-debit mandate; the rest pay by transfer.
     methods = {2: "credit_card", 3: "credit_card", 4: "ach", 5: "credit_card", 10: "ach", 11: "credit_card", 13: "ach"}
     rows = [(*row, methods.get(row[0])) for row in rows]
-    return insert_rows(conn, "organization", ["id", "name", "tier", "parent_id", "erp_id", "country",
+    return len(existing) + insert_rows(conn, "organization", ["id", "name", "tier", "parent_id", "erp_id", "country",
                        "payment_terms_days", "is_active", "billing_email", "created_at", "updated_at",
                        "collection_method"], rows)
 
@@ -172,8 +181,17 @@ def _vendor_rows(conn: Connection, rng: random.Random, count: int, first_id: int
         yield (
             vid, f"V{vid:05d}", name, f"{name} {rng.choice(_SUFFIX)}", f"ap@vendor{vid}.example",
             country, currency, method, rng.choice(PAYMENT_SOURCES), iban, bic, account, routing,
-            paypal, None, None, status, None, at, at,
+            paypal, None, None, status, _payer_of(vid), at, at,
         )
+
+
+# Two organizations pay vendors in the demo: Northwind (the distributor) and Seller 1, which
+# pays every fifth vendor. Each sees only its own vendors, invoices and payouts.
+SELLER_1 = 7
+
+
+def _payer_of(vendor_id: int) -> int:
+    return SELLER_1 if vendor_id % 5 == 0 else 1
 
 
 _CONTACT_NAMES = ("Alex Moreau", "Sam Becker", "Kim Jansen", "Lee Garcia", "Noa Smith", "Yuki Sato")
@@ -189,8 +207,8 @@ def _contact_rows(rng: random.Random, count: int, first_id: int):  # type: ignor
 _VENDOR_COLUMNS = ["id", "vendor_code", "name", "legal_name", "email", "country", "currency",
                    "payment_method", "payment_source", "iban", "bic", "account_number",
                    "routing_number", "paypal_email", "tax_id", "vat_id", "activity_status",
-                   "organization_id", "created_at", "updated_at"]
-_INVOICE_COLUMNS = ["id", "number", "kind", "vendor_id", "organization_id", "currency",
+                   "owner_id", "created_at", "updated_at"]
+_INVOICE_COLUMNS = ["id", "number", "kind", "vendor_id", "owner_id", "organization_id", "currency",
                     "subtotal_minor", "tax_minor", "total_minor", "issue_date", "posting_date",
                     "due_date", "payment_terms_days", "payment_method", "status", "created_at",
                     "updated_at", "source_amount_minor", "source_kind", "created_by_id"]
@@ -220,7 +238,7 @@ def seed(engine: Engine, vendors: int, invoices: int, seed: int = 1, today: date
                                      _vendor_rows(conn, rng, vendors, first_vendor, now))
         insert_rows(conn, "vendor_contact", ["vendor_id", "name", "email", "role", "phone"],
                     _contact_rows(rng, vendors, first_vendor))
-        vendor_info = conn.execute(select(Vendor.id, Vendor.currency, Vendor.payment_method)).all()
+        vendor_info = conn.execute(select(Vendor.id, Vendor.currency, Vendor.payment_method, Vendor.owner_id)).all()
         if invoices and vendor_info:
             with indexes_deferred(conn, ["invoice", "invoice_line", "payout", "payment_transaction", "invoice_flag"]), \
                     _no_cycle_collection():
@@ -250,14 +268,14 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report, uploader_i
     statuses = [s for s, _ in _STATUS_WEIGHTS]
     weights = [w for _, w in _STATUS_WEIGHTS]
     random = rng.random
-    scale = {c: 10 ** exponent(c) for c in {cur for _, cur, _ in vendor_info}}
+    scale = {c: 10 ** exponent(c) for c in {cur for _, cur, _, _ in vendor_info}}
     picks = rng.choices(statuses, weights, k=count)
     vendor_count = len(vendor_info)
 
     def rows():  # type: ignore[no-untyped-def]
         for n in range(count):
             iid = first_invoice + n
-            vendor_id, currency, method = vendor_info[int(random() * vendor_count)]
+            vendor_id, currency, method, owner = vendor_info[int(random() * vendor_count)]
             status = picks[n]
             # Paid and archived invoices are older; drafts and pending ones are recent.
             age = 40 + int(random() * 325) if status in _OLD else int(random() * 45)
@@ -269,7 +287,7 @@ def _seed_invoices(conn, rng, count, vendor_info, today, now, report, uploader_i
             check = random()
             source = None if check < 0.04 else (total + unit * (1 + int(random() * 500)) if check < 0.07 else total)
             yield (
-                iid, f"INV-{iid:08d}", "parsed" if parsed else "self_generated", vendor_id, None,
+                iid, f"INV-{iid:08d}", "parsed" if parsed else "self_generated", vendor_id, owner, None,
                 currency, subtotal, total - subtotal, total, day_text[age], day_text[age],
                 day_text[age - 30], 30, method, _VALUE[status], at, at,
                 source, None if source is None else ("purchase_order" if parsed else "activity"),

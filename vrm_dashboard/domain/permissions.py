@@ -35,6 +35,7 @@ class Action(str, Enum):
     AUDIT_VIEW = "audit.view"
     API_KEY_MANAGE = "api_key.manage"
     PORTAL_USE = "portal.use"
+    PLATFORM_MANAGE = "platform.manage"
 
 
 ACTION_DESCRIPTIONS: dict[Action, str] = {
@@ -64,10 +65,12 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.AUDIT_VIEW: "Read the audit log",
     Action.API_KEY_MANAGE: "Create API keys",
     Action.PORTAL_USE: "Use the vendor portal",
+    Action.PLATFORM_MANAGE: "Run the whole installation: every organization, roles and installation settings",
 }
 
 
 class RoleName(str, Enum):
+    PLATFORM_ADMIN = "platform_admin"
     ADMIN = "admin"
     FINANCE_MANAGER = "finance_manager"
     APPROVER = "approver"
@@ -76,7 +79,8 @@ class RoleName(str, Enum):
 
 
 ROLE_DESCRIPTIONS: dict[RoleName, str] = {
-    RoleName.ADMIN: "Everything, including users, roles and settings",
+    RoleName.PLATFORM_ADMIN: "The whole installation: every organization, roles and installation settings",
+    RoleName.ADMIN: "Everything in its own organization, including its users and settings",
     RoleName.FINANCE_MANAGER: "Runs vendors, invoices, payouts, distribution and terms",
     RoleName.APPROVER: "Reviews and approves or rejects invoices and payouts",
     RoleName.VIEWER: "Reads dashboards; changes nothing",
@@ -92,7 +96,9 @@ _READ = {
 }
 
 DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
-    RoleName.ADMIN: frozenset(a for a in Action if a is not Action.PORTAL_USE),
+    RoleName.PLATFORM_ADMIN: frozenset(a for a in Action if a is not Action.PORTAL_USE),
+    # An organization's admin: what reaches past the organization stays with the platform.
+    RoleName.ADMIN: frozenset(a for a in Action if a not in (Action.PORTAL_USE, Action.PLATFORM_MANAGE)),
     RoleName.FINANCE_MANAGER: frozenset(
         _READ
         | {

@@ -12,6 +12,7 @@ from typing import Callable, Generic, TypeVar
 from sqlmodel import Session
 
 from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.db.tenancy import Scope, scope_to, unscope
 
 T = TypeVar("T")
 POLL_SECONDS = 0.25
@@ -19,8 +20,11 @@ POLL_SECONDS = 0.25
 
 class LiveHub(Generic[T]):
     def __init__(self, signature: Callable[[Session], object], compute: Callable[[Session], T],
-                 poll_seconds: float = POLL_SECONDS) -> None:
+                 poll_seconds: float = POLL_SECONDS, scope: Scope | None = None) -> None:
+        """`scope`: whose records the figures are computed over (db/tenancy.py); None for the
+        whole installation's."""
         self._signature, self._compute, self.poll_seconds = signature, compute, poll_seconds
+        self.scope = scope
         self.snapshot: T | None = None
         self.version = 0
         self.computations = 0
@@ -31,6 +35,10 @@ class LiveHub(Generic[T]):
 
     def _read(self) -> tuple[object, T | None]:
         with session_scope(read_only=True) as session:
+            if self.scope is not None:
+                scope_to(session, self.scope)
+            else:
+                unscope(session)
             seen = self._signature(session)
             if seen == self._seen and self.snapshot is not None:
                 return seen, None

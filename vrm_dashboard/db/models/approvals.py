@@ -75,6 +75,8 @@ class Notification(SQLModel, table=True):
     """A message for a vendor (its portal) or a user; e-mail delivery builds on it."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     vendor_id: int | None = Field(default=None, foreign_key="vendor.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id")

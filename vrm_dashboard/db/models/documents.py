@@ -30,6 +30,8 @@ class EmailDelivery(SQLModel, table=True):
     __table_args__ = (Index("ix_email_delivery_due", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
+    # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", unique=True)
     # A remittance advice for this paid transfer (payouts); invoices use invoice_id.
     transaction_id: int | None = Field(default=None, foreign_key="payment_transaction.id", index=True)

@@ -18,6 +18,8 @@ class ActivitySource(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=80, unique=True)
+    # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     kind: str = Field(max_length=16)  # upload, drop_folder, http_json, sql
     column_mapping: str = Field(default="{}", sa_column=Column(Text, nullable=False))
     config: str = Field(default="{}", sa_column=Column(Text, nullable=False))
@@ -85,6 +87,8 @@ class Intake(SQLModel, table=True):
     __tablename__ = "intake"
 
     id: int | None = Field(default=None, primary_key=True)
+    # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     channel: str = Field(max_length=16)  # upload, api, cli, mailbox, portal, connector
     kind: str = Field(max_length=16)  # activity, vendors, invoice
     filename: str = Field(max_length=255)

@@ -29,6 +29,8 @@ class Invoice(SQLModel, table=True):
         Index("ix_invoice_vendor_rollup", "vendor_id", "currency", "status", "total_minor"),
         Index("ix_invoice_status_due", "status", "due_date"),
         Index("ix_invoice_issue_date", "issue_date"),
+        # An organization's first page: its newest invoices.
+        Index("ix_invoice_owner_issue_date", "owner_id", "issue_date"),
         # Distribution looks only at invoices changed since it last looked.
         Index("ix_invoice_updated_at", "updated_at"),
         Index("ix_invoice_dup_key", "vendor_id", "total_minor", "issue_date"),
@@ -44,7 +46,10 @@ class Invoice(SQLModel, table=True):
     # The month (YYYY-MM) a self-generated invoice bills.
     billing_period: str | None = Field(default=None, max_length=7)
     vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
+    # A receivable's customer (billed); it reads the invoice too. The issuer owns it.
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    # The organization whose record this is: the payer of a payable, the issuer of a receivable.
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", nullable=False)
     currency: str = Field(max_length=3)
     subtotal_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     tax_minor: int = Field(sa_column=Column(BigInteger, nullable=False))

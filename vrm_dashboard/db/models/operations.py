@@ -32,6 +32,8 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     actor_user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    # The organization the entry belongs to; none for the installation's own (roles, platform settings).
+    owner_id: int | None = Field(default=None, index=True)
     actor_label: str = Field(max_length=254)
     action: str = Field(max_length=60, index=True)
     object_type: str = Field(max_length=40)

@@ -116,6 +116,8 @@ class PaymentFile(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     rail: str = Field(max_length=16)
+    # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     reference: str = Field(max_length=35, unique=True)
     currency: str = Field(max_length=3)
     transfer_count: int
@@ -143,6 +145,8 @@ class BankStatement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(foreign_key="stored_document.id", unique=True)
+    # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     filename: str = Field(max_length=255)
     format: str = Field(max_length=16)
     line_count: int

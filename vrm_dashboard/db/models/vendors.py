@@ -26,7 +26,8 @@ class Vendor(SQLModel, table=True):
     tax_id: str | None = Field(default=None, max_length=32)
     vat_id: str | None = Field(default=None, max_length=16)
     activity_status: str = Field(max_length=16, index=True)
-    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
+    owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     website: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=32)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import EmailDelivery, Invoice, InvoiceDispute, StoredDocument, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -85,7 +86,13 @@ def delivery_of_link(session: Session, token: str) -> EmailDelivery | None:
     """The delivery whose e-mail carried this link token, if any."""
     if not isinstance(token, str) or not LINK_TOKEN.fullmatch(token):
         return None
-    return session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none()
+    # The token is its own authority: the delivery it names decides the scope, which the session
+    # then keeps (the recipient reaches that organization's records, and only them).
+    with tenancy.looking_past_scope(session):
+        delivery = session.execute(select(EmailDelivery).where(col(EmailDelivery.token) == token)).scalar_one_or_none()
+    if delivery is not None:
+        tenancy.scope_to(session, tenancy.Scope.of(tenancy.owner(delivery)))
+    return delivery
 
 
 def pdf_by_link(session: Session, token: str) -> StoredDocument:

@@ -134,7 +134,8 @@ def _insert_ignoring_existing(session: Session, rows: list[dict]) -> None:
 def delivery_row(invoice: Invoice, company: str, candidate_reasons: list[str], address: str | None,
                  now: datetime) -> dict:
     return {
-        "invoice_id": invoice.id, "recipient": (address or "")[:254], "subject": subject_for(company, invoice),
+        "owner_id": invoice.owner_id, "invoice_id": invoice.id, "recipient": (address or "")[:254],
+        "subject": subject_for(company, invoice),
         "status": D.HELD.value if candidate_reasons else D.QUEUED.value,
         "hold_reasons": "\n".join(candidate_reasons) or None, "token": secrets.token_urlsafe(24),
         "attempts": 0, "send_by": now + SEND_WITHIN, "created_at": now,

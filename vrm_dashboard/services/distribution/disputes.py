@@ -176,6 +176,7 @@ def _copy(invoice: Invoice, number: str, document_type: str, status: str, revisi
           subtotal: int, tax: int) -> Invoice:
     return Invoice(
         number=number, kind=invoice.kind, vendor_id=invoice.vendor_id, organization_id=invoice.organization_id,
+        owner_id=invoice.owner_id,
         vendor_invoice_number=invoice.vendor_invoice_number, billing_period=invoice.billing_period,
         currency=invoice.currency, subtotal_minor=subtotal, tax_minor=tax, total_minor=subtotal + tax,
         issue_date=utcnow().date(), posting_date=invoice.posting_date, due_date=invoice.due_date,

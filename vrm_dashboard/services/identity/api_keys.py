@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from vrm_dashboard.db.models import ApiKey, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform import audit
-from vrm_dashboard.services.platform.actors import Actor, load_actor, require
+from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 
 KEY_PREFIX = "vrm_"
@@ -54,4 +54,6 @@ def actor_for_api_key(session: Session, presented: str | None) -> Actor | None:
         return None
     key.last_used_at = utcnow()
     session.add(key)
-    return load_actor(session, key.user_id)
+    actor = load_actor(session, key.user_id)
+    # The session that found who is calling serves them: scoped to their organization from here.
+    return act_as(session, actor) if actor is not None else None

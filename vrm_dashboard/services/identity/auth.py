@@ -16,7 +16,7 @@ from vrm_dashboard.db.models import LoginSession, User, stored_id, utcnow
 from vrm_dashboard.services.identity.passwords import DUMMY_HASH, verify_password
 from vrm_dashboard.services.identity.users import find_by_email
 from vrm_dashboard.services.platform import audit, throttles
-from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor
 from vrm_dashboard.services.platform.errors import NotAuthenticated
 
 # The one answer to every refused sign-in: a wrong password, an unknown e-mail, a locked or
@@ -105,6 +105,8 @@ def sign_in(session: Session, email: str, password: str, now: datetime | None = 
     session.add(user)
     session.flush()
     actor = load_actor(session, stored_id(user))
+    if actor is not None:
+        act_as(session, actor)
     assert actor is not None
     audit.record(session, actor, "session.sign_in", "user", user.id)
     return SignIn(token=token, actor=actor, expires_at=expires)
@@ -154,7 +156,9 @@ def actor_for_token(session: Session, token: str | None, now: datetime | None = 
     ).first()
     if login is None or login.revoked_at is not None or _aware(login.expires_at) <= now:
         return None
-    return load_actor(session, login.user_id)
+    actor = load_actor(session, login.user_id)
+    # The session that found who is signed in serves them: scoped to their organization from here.
+    return act_as(session, actor) if actor is not None else None
 
 
 def sign_out(session: Session, token: str | None) -> None:

@@ -165,7 +165,8 @@ def _new_invoice(session: Session, actor: Actor, intake: Intake, document: Store
     invoice = Invoice(
         number=f"PI-{intake.id:06d}", kind=InvoiceKind.PARSED.value,
         vendor_invoice_number=(extraction.value("invoice_number") or None),
-        vendor_id=vendor.id if vendor else None, currency=amounts.currency,
+        # A vendor's invoice is its payer's; one not matched yet, the receiving organization's.
+        vendor_id=vendor.id if vendor else None, owner_id=vendor.owner_id if vendor else None, currency=amounts.currency,
         subtotal_minor=amounts.subtotal_minor, tax_minor=amounts.tax_minor,
         total_minor=amounts.total_minor, issue_date=extraction.value("issue_date") or date.today(),
         due_date=extraction.value("due_date"), status=S.DRAFT.value, document_id=document.id,

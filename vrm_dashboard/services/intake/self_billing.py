@@ -278,9 +278,13 @@ def _write_invoices(session: Session, actor: Actor, plans: list[_Plan], today: d
     now = utcnow()
     fresh = [p for p in plans if (p.vendor_id, p.period) not in drafts]
     numbers = _free_numbers(session, [f"SG-{p.code}-{p.period}" for p in fresh])
+    # A vendor's invoices belong to whoever pays the vendor.
+    owners = dict(session.execute(select(col(Vendor.id), col(Vendor.owner_id))
+                                  .where(col(Vendor.id).in_({p.vendor_id for p in fresh}))).tuples().all())
     if fresh:
         inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
             {"number": number, "kind": InvoiceKind.SELF_GENERATED.value, "vendor_id": p.vendor_id,
+             "owner_id": owners[p.vendor_id],
              "billing_period": p.period, "currency": p.currency, "subtotal_minor": p.total, "tax_minor": 0,
              "total_minor": p.total, "source_amount_minor": p.total, "source_kind": "activity",
              "issue_date": today, "due_date": today + timedelta(days=DEFAULT_TERMS_DAYS),

@@ -236,8 +236,8 @@ def reject(session: Session, actor: Actor, selection: Selection, reason_text: st
         _audit_rows(session, actor, chunk, "invoice.rejected", {"status": PENDING},
                     {"status": REJECTED, "rejection_reason": reason_text})
         conn.execute(insert(Notification).from_select(
-            ["vendor_id", "invoice_id", "subject", "body", "created_at"],
-            select(col(Invoice.vendor_id), col(Invoice.id),
+            ["owner_id", "vendor_id", "invoice_id", "subject", "body", "created_at"],
+            select(col(Invoice.owner_id), col(Invoice.vendor_id), col(Invoice.id),
                    literal("Invoice ") + Invoice.number + literal(" was rejected"),
                    literal("Reason: ") + literal(reason_text),
                    literal(now, type_=table_of(Notification).c.created_at.type))

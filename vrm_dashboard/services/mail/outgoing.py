@@ -216,7 +216,7 @@ def outcome_changes(delivery: EmailDelivery, message_id: str | None, outcome: Ou
 
 def _portal_notice(delivery: EmailDelivery, vendor_id: int, now: datetime) -> dict:
     """A vendor also finds its invoice in the portal, announced by a notification."""
-    return {"vendor_id": vendor_id, "invoice_id": delivery.invoice_id, "created_at": now,
+    return {"owner_id": delivery.owner_id, "vendor_id": vendor_id, "invoice_id": delivery.invoice_id, "created_at": now,
             "subject": f"New document: {delivery.subject}"[:200],
             "body": f"It is in your portal under Invoices sent to you, and was e-mailed to {delivery.recipient}."}
 

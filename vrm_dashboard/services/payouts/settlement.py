@@ -90,16 +90,18 @@ def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], conf
         _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.APPROVED.value,
                                           InvoiceStatus.FAILED.value), InvoiceStatus.PAID.value)
         conn.execute(insert(Notification).from_select(
-            ["vendor_id", "subject", "body", "created_at"],
-            select(col(PaymentTransaction.vendor_id), literal("Payment sent: ") + col(PaymentTransaction.reference),
+            ["owner_id", "vendor_id", "subject", "body", "created_at"],
+            select(col(Vendor.owner_id), col(PaymentTransaction.vendor_id),
+                   literal("Payment sent: ") + col(PaymentTransaction.reference),
                    literal("Your remittance advice lists the invoices this payment covers."),
                    literal(now, type_=table_of(Notification).c.created_at.type))
-            .where(col(PaymentTransaction.id).in_(changed), col(PaymentTransaction.vendor_id).is_not(None)),
+            .join(Vendor, col(Vendor.id) == PaymentTransaction.vendor_id)
+            .where(col(PaymentTransaction.id).in_(changed)),
         ))
         # The remittance advice goes out by e-mail (services.mail.outgoing) as well.
         conn.execute(insert(EmailDelivery).from_select(
-            ["transaction_id", "recipient", "subject", "status", "attempts", "created_at"],
-            select(col(PaymentTransaction.id), col(Vendor.email),
+            ["owner_id", "transaction_id", "recipient", "subject", "status", "attempts", "created_at"],
+            select(col(Vendor.owner_id), col(PaymentTransaction.id), col(Vendor.email),
                    literal("Remittance advice ") + col(PaymentTransaction.reference),
                    literal("queued"), literal(0), literal(now, type_=table_of(EmailDelivery).c.created_at.type))
             .join(Vendor, col(Vendor.id) == PaymentTransaction.vendor_id)

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from vrm_dashboard.db.models import Permission, Role, RolePermission, User, UserRole
+from vrm_dashboard.db.models import Permission, Role, RolePermission, User, UserRole, Vendor
+from vrm_dashboard.db.tenancy import NOBODY, Scope, looking_past_scope, owner, root_organization_id, scope_to
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform.errors import NotAuthenticated, PermissionDenied
 
@@ -67,3 +68,31 @@ def load_actor(session: Session, user_id: int) -> Actor | None:
         vendor_id=user.vendor_id,
         organization_id=user.organization_id,
     )
+
+
+def scope_for(session: Session, actor: Actor) -> Scope:
+    """Whose records the actor reaches: the system and a platform admin every organization's;
+    staff their own organization's (an account in none, the root's); a vendor's user its payer's,
+    where the portal's own rules narrow it to the vendor's records."""
+    if actor.user_id is None and "system" in actor.roles:
+        return Scope.everything()
+    home = actor.organization_id
+    if actor.vendor_id is not None:
+        # The vendor is read to learn the scope, so before the session has one.
+        with looking_past_scope(session):
+            vendor = session.get(Vendor, actor.vendor_id)
+        if vendor is None:
+            return NOBODY
+        return Scope.of(owner(vendor))
+    if home is None:
+        with looking_past_scope(session):
+            home = root_organization_id(session)
+    if actor.can(Action.PLATFORM_MANAGE):
+        return Scope.everything(home)
+    return Scope.of(home)
+
+
+def act_as(session: Session, actor: Actor) -> Actor:
+    """From now on the session reads and writes as `actor`: only its organizations' records."""
+    scope_to(session, scope_for(session, actor))
+    return actor

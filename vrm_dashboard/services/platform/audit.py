@@ -9,10 +9,24 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, overload
 
-from sqlalchemy import String, cast, insert, literal, select as core_select
+from sqlalchemy import String, cast, func, insert, literal, select as core_select
 from sqlmodel import Session, SQLModel, col, select
 
-from vrm_dashboard.db.models import AuditEntry, table_of, utcnow
+from vrm_dashboard.db.models import (
+    ActivitySource,
+    AuditEntry,
+    BankStatement,
+    EmailDelivery,
+    Intake,
+    Invoice,
+    Organization,
+    PaymentTransaction,
+    Payout,
+    Vendor,
+    table_of,
+    utcnow,
+)
+from vrm_dashboard.db.tenancy import scope_of
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.platform import redaction
 from vrm_dashboard.services.platform.actors import Actor
@@ -50,6 +64,60 @@ def _logged(value: SQLModel | dict | None) -> str | None:
     return json.dumps(redaction.redact(snapshot(value)), sort_keys=True) if value is not None else None
 
 
+# Whose entry it is, by the kind of record it is about: an entry belongs to the organization
+# that owns the record, so each organization's audit log shows what happened to its records,
+# whoever did it (a user, a job). An entry about a record without an owner belongs to the
+# organization of whoever acted; the system's own, to no organization (platform admins read it).
+_OWNED_TYPES: dict[str, Any] = {
+    "vendor": Vendor, "invoice": Invoice, "intake": Intake, "activity_source": ActivitySource,
+    "bank_statement": BankStatement, "email_delivery": EmailDelivery,
+}
+_VENDOR_CHILDREN: dict[str, Any] = {"payout": Payout, "payment_transaction": PaymentTransaction}
+
+
+def _owner_column(object_type: str, id_column: Any) -> Any:
+    """The owner of the record `id_column` identifies, as a column expression of its row."""
+    if object_type in _VENDOR_CHILDREN:
+        child = _VENDOR_CHILDREN[object_type]
+        return core_select(col(Vendor.owner_id)).where(col(Vendor.id) == child.vendor_id).scalar_subquery()
+    if object_type in _OWNED_TYPES:
+        return _OWNED_TYPES[object_type].owner_id
+    if object_type == "organization":
+        return func.coalesce(col(Organization.parent_id), col(Organization.id))
+    return None
+
+
+def _owners(session: Session, object_type: str, object_ids: list[Any]) -> dict[str, int | None]:
+    """The owning organization of each record, by its id as the log keeps it."""
+    model = _OWNED_TYPES.get(object_type) or _VENDOR_CHILDREN.get(object_type) or (
+        Organization if object_type == "organization" else None)
+    if model is None or not object_ids:
+        return {}
+    key = col(model.id)
+    owner = _owner_column(object_type, key)
+    found: dict[str, int | None] = {}
+    ids = [int(i) for i in object_ids if str(i).isdigit()]
+    for start in range(0, len(ids), 500):
+        rows = session.execute(core_select(key, owner).where(key.in_(ids[start:start + 500]))).all()
+        found.update({str(object_id): owner_id for object_id, owner_id in rows})
+    return found
+
+
+def _acting_organization(session: Session) -> int | None:
+    scope = scope_of(session)
+    return scope.home if scope is not None else None
+
+
+def _owner_of(session: Session, object_type: str, object_id: Any,
+              *records: SQLModel | dict | None) -> int | None:
+    for one in records:
+        owner = one.get("owner_id") if isinstance(one, dict) else getattr(one, "owner_id", None)
+        if isinstance(owner, int):
+            return owner
+    found = _owners(session, object_type, [object_id]).get(str(object_id))
+    return found if found is not None else _acting_organization(session)
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -61,6 +129,7 @@ def record(
 ) -> AuditEntry:
     """Add an entry in the caller's transaction: it commits, or vanishes, with the change."""
     entry = AuditEntry(
+        owner_id=_owner_of(session, object_type, object_id, after, before),
         actor_user_id=actor.user_id,
         actor_label=actor.label,
         action=action,
@@ -85,8 +154,10 @@ def record_many(
     if not changes:
         return
     now = utcnow()
+    owners = _owners(session, object_type, [object_id for object_id, _, _ in changes])
+    acting = _acting_organization(session)
     session.execute(insert(AuditEntry), [
-        {"at": now, "actor_user_id": actor.user_id, "actor_label": actor.label, "action": action,
+        {"at": now, "owner_id": owners.get(str(object_id), acting), "actor_user_id": actor.user_id, "actor_label": actor.label, "action": action,
          "object_type": object_type, "object_id": str(object_id), "before": _logged(before), "after": _logged(after)}
         for object_id, before, after in changes
     ])
@@ -105,10 +176,13 @@ def record_where(
     """One entry per row matching `condition` (its id from `id_column`), written by the
     database in one INSERT ... SELECT: for set-based changes to thousands of rows."""
     columns = table_of(AuditEntry).c
+    owner = _owner_column(object_type, id_column)
+    if owner is None:
+        owner = literal(_acting_organization(session), type_=columns.owner_id.type)
     # SQLAlchemy's select: SQLModel's types at most four columns.
     session.connection().execute(insert(AuditEntry).from_select(
-        ["at", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
-        core_select(literal(utcnow(), type_=columns.at.type), literal(actor.user_id),
+        ["at", "owner_id", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],
+        core_select(literal(utcnow(), type_=columns.at.type), owner, literal(actor.user_id),
                     literal(actor.label), literal(action), literal(object_type), cast(id_column, String),
                     literal(_logged(before), type_=columns.before.type),
                     literal(_logged(after), type_=columns.after.type))

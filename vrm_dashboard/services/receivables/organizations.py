@@ -55,20 +55,15 @@ def managed(actor: Actor) -> ColumnElement[bool]:
 
 
 def require_managed(session: Session, actor: Actor, organization_ids: list[int]) -> list[Organization]:
-    """The organizations, all of them within the actor's scope, or PermissionDenied naming
-    those that are not (nothing is changed for any of them)."""
+    """The organizations, all of them within the actor's scope, or NotFound (nothing is changed
+    for any of them). One outside the scope answers exactly as one that does not exist: an
+    error never tells of another organization, not even its name."""
     wanted = set(organization_ids)
-    found = list(session.execute(select(Organization).where(col(Organization.id).in_(wanted))).scalars())
+    found = list(session.execute(select(Organization).where(col(Organization.id).in_(wanted), managed(actor)))
+                 .scalars())
     if len(found) != len(wanted):
         missing = sorted(wanted - {o.id for o in found})
-        raise NotFound(f"No organization {', '.join(map(str, missing[:5]))}")
-    allowed = set(session.execute(select(col(Organization.id)).where(col(Organization.id).in_(wanted), managed(actor)))
-                  .scalars())
-    refused = [o.name for o in found if o.id not in allowed]
-    if refused:
-        raise PermissionDenied(f"You may not manage {', '.join(refused[:5])}"
-                               f"{' and others' if len(refused) > 5 else ''}: it is not one of your organization's "
-                               "direct customers, sellers or end customers")
+        raise NotFound(f"No organization {', '.join(map(str, missing[:5]))} among those you manage")
     return found
 
 

@@ -89,7 +89,8 @@ def bill(session: Session, actor: Actor, organization_id: int, currency: str, li
         (Decimal(subtotal) * tax_rate_percent / 100).to_integral_value(rounding="ROUND_HALF_UP"))
     invoice = Invoice(
         number=number or f"AR-PENDING-{secrets.token_hex(8)}", kind=InvoiceKind.SELF_GENERATED.value,
-        organization_id=org.id, currency=currency, subtotal_minor=subtotal, tax_minor=tax,
+        # The issuer owns a receivable: the customer's parent organization, which manages it.
+        organization_id=org.id, owner_id=org.parent_id, currency=currency, subtotal_minor=subtotal, tax_minor=tax,
         total_minor=subtotal + tax, issue_date=issue_date, posting_date=issue_date,
         payment_terms_days=terms, due_date=due,
         payment_method=CustomerPaymentMethod.UNKNOWN.value, status=status,

@@ -37,17 +37,17 @@ def queue_reminders(session: Session, today: date | None = None) -> JobResult:
         col(Organization.billing_email).is_not(None)]
     candidates = session.execute(
         select(col(Invoice.id), col(Invoice.number), col(Invoice.due_date), col(Invoice.total_minor),
-               col(Invoice.currency), col(Organization.billing_email))
+               col(Invoice.currency), col(Organization.billing_email), col(Invoice.owner_id))
         .join(Organization, col(Organization.id) == Invoice.organization_id).where(*owed)).all()
     sent = {(i, stage) for i, stage in session.execute(
         select(col(PaymentReminder.invoice_id), col(PaymentReminder.stage))
         .join(Invoice, col(Invoice.id) == PaymentReminder.invoice_id)
         .join(Organization, col(Organization.id) == Invoice.organization_id).where(*owed))}
     due = []
-    for invoice_id, number, due_date, total, currency, email in candidates:
+    for invoice_id, number, due_date, total, currency, email, owner in candidates:
         stage = reminder_stage(due_date, today, schedule)
         if stage is not None and (invoice_id, stage) not in sent:
-            due.append((invoice_id, number, stage, total, currency, email))
+            due.append((invoice_id, number, stage, total, currency, email, owner))
     if not due:
         return JobResult(0)
     now = utcnow()
@@ -55,11 +55,11 @@ def queue_reminders(session: Session, today: date | None = None) -> JobResult:
     ids: dict[int, int] = dict(session.execute(select(col(PaymentReminder.invoice_id), col(PaymentReminder.id)).where(
         col(PaymentReminder.created_at) == now)).all())
     session.execute(insert(EmailDelivery), [
-        {"reminder_id": ids[i], "recipient": email, "status": DeliveryStatus.QUEUED.value, "attempts": 0,
+        {"owner_id": owner, "reminder_id": ids[i], "recipient": email, "status": DeliveryStatus.QUEUED.value, "attempts": 0,
          "subject": (f"Payment reminder: invoice {number}, {amount_text(total, currency)}" if stage > 0
                      else f"Upcoming payment: invoice {number}, {amount_text(total, currency)}"),
          "created_at": now}
-        for i, number, stage, total, currency, email in due])
+        for i, number, stage, total, currency, email, owner in due])
     return JobResult(len(due), detail=f"{len(due)} reminders queued")
 
 

@@ -20,7 +20,8 @@ from vrm_dashboard.services.reporting.status_counts import StatusTotal
 
 UPCOMING_DAYS = 14
 HISTORY_DAYS = 30
-# The whole book, whoever looks: the overview is the same for every manager.
+# Every figure the session may see: the overview is the same for every manager of an
+# organization, and the session's scope (db/tenancy.py) keeps it to that organization's book.
 EVERYONE = Actor.system("overview")
 
 

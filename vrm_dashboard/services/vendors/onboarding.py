@@ -15,6 +15,7 @@ from sqlalchemy import func, select as core_select
 from sqlmodel import Session, col, select
 from stdnum.us import ein as us_ein
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     Notification,
     StoredDocument,
@@ -188,6 +189,9 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
     throttle reveals no more than the form."""
     data = _new_vendor_input(company_name, email, country, currency, contact_name)
     company_name, contact_name = data.name, " ".join(contact_name.split())
+    # The public sign-up page is the installation's own: a vendor who signs up joins the root
+    # organization's vendors, for its finance team to review.
+    tenancy.scope_to(session, tenancy.Scope.of(tenancy.root_organization_id(session)))
     _count_sign_up(session, users.normalize_email(data.email).rsplit("@", 1)[1],
                    throttles.client_key(client) if client else "")
     existing = _existing_login(session, data.email)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from vrm_dashboard.config import settings
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Payout, User, Vendor, VendorWidgetLink, stored_id, utcnow
 from vrm_dashboard.domain.payout_rules import PAYOUT_STATUS_LABELS
 from vrm_dashboard.domain.permissions import Action
@@ -179,7 +180,10 @@ def _open_link(session: Session, token: str) -> tuple[VendorWidgetLink, Vendor]:
     try:
         _purpose, _expires, fields = signed_tokens.read(token, {PURPOSE})
         (link_id,) = fields
-        link = session.get(VendorWidgetLink, int(link_id))
+        # The signed link is its own authority: the vendor it names decides the scope.
+        with tenancy.looking_past_scope(session):
+            link = session.get(VendorWidgetLink, int(link_id))
+            vendor = session.get(Vendor, link.vendor_id) if link is not None else None
     except signed_tokens.ExpiredToken:
         raise NotAuthenticated("This widget link has expired") from None
     except (signed_tokens.BadToken, ValueError):
@@ -190,9 +194,9 @@ def _open_link(session: Session, token: str) -> tuple[VendorWidgetLink, Vendor]:
         raise NotAuthenticated("This widget link was revoked")
     if _aware(link.expires_at) <= utcnow():
         raise NotAuthenticated("This widget link has expired")
-    vendor = session.get(Vendor, link.vendor_id)
     if vendor is None or not _usable(vendor):
         raise NotAuthenticated(NOT_AVAILABLE)
+    tenancy.scope_to(session, tenancy.Scope.of(tenancy.owner(vendor)))
     return link, vendor
 
 

@@ -13,9 +13,10 @@ import reflex as rx
 from reflex.utils import prerequisites
 
 from vrm_dashboard.db.engine import session_scope
+from vrm_dashboard.db.tenancy import NOBODY, Scope, scope_of
 from vrm_dashboard.domain.money import format_money, to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.live.overview import HUB
+from vrm_dashboard.live.overview import hub_for
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.receivables import aging
@@ -154,6 +155,12 @@ class OverviewState(SessionState):
             actor = auth.actor_for_token(session, self.token)
         return actor is not None and actor.can(Action.PAYOUT_VIEW)
 
+    def _viewers_scope(self) -> Scope:
+        """Whose figures this page shows: its signed-in user's organizations."""
+        with session_scope(read_only=True) as session:
+            actor = auth.actor_for_token(session, self.token)
+            return (scope_of(session) or NOBODY) if actor is not None else NOBODY
+
     @rx.event(background=True)
     async def listen(self):  # type: ignore[no-untyped-def]
         async with self:
@@ -161,13 +168,14 @@ class OverviewState(SessionState):
                 return
             self._listening = True
             client = self.router.session.client_token
-        version, figures = await HUB.subscribe()
+        hub = hub_for(await asyncio.to_thread(self._viewers_scope))
+        version, figures = await hub.subscribe()
         try:
             async with self:
                 self._shown = {}
                 self._show(version, figures)
             while True:
-                news = await HUB.next(version, timeout=CHECK_SECONDS)
+                news = await hub.next(version, timeout=CHECK_SECONDS)
                 if not _connected(client):
                     return
                 if news is None:
@@ -186,7 +194,7 @@ class OverviewState(SessionState):
                         return
                     self._show(version, figures)
         finally:
-            HUB.unsubscribe()
+            hub.unsubscribe()
             async with self:
                 self._listening = False
 
