@@ -68,6 +68,9 @@ from vrm_dashboard.db.models import (
 )
 
 _SCOPE = "vrm_tenancy_scope"
+# An execution option for the stamping's own reads of a parent (a write outside the scope is
+# refused after the owner is known, so the read must not be filtered first).
+_PAST_SCOPE = "vrm_tenancy_past_scope"
 _ROOT = "vrm_root_organization"
 
 
@@ -230,7 +233,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
     scope = scope_of(state.session)
     if scope is None or scope.organizations is None or not FIRST_WALL:
         return
-    if state.is_column_load or state.is_relationship_load:
+    if state.is_column_load or state.is_relationship_load or state.execution_options.get(_PAST_SCOPE):
         return
     if state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(*_criteria(scope.organizations))
@@ -262,6 +265,21 @@ class OutsideScope(PermissionError):
     """A write of a record into an organization the session does not act for."""
 
 
+def _parents_owner(session: Session, record: Any) -> int | None:
+    """The owner a new record inherits from the record it belongs to: a vendor's invoice or
+    notice is its payer's, an invoice's e-mail the invoice owner's."""
+    with session.no_autoflush:
+        vendor_id = getattr(record, "vendor_id", None) if isinstance(record, (Invoice, Notification)) else None
+        if vendor_id is not None:
+            return session.execute(select(col(Vendor.owner_id)).where(col(Vendor.id) == vendor_id)
+                                   .execution_options(**{_PAST_SCOPE: True})).scalar()
+        invoice_id = getattr(record, "invoice_id", None) if isinstance(record, (EmailDelivery, Notification)) else None
+        if invoice_id is not None:
+            return session.execute(select(col(Invoice.owner_id)).where(col(Invoice.id) == invoice_id)
+                                   .execution_options(**{_PAST_SCOPE: True})).scalar()
+    return None
+
+
 @event.listens_for(Session, "before_flush")
 def _stamp_owners(session: Session, _context: Any, _instances: Any) -> None:
     scope = scope_of(session)
@@ -272,6 +290,12 @@ def _stamp_owners(session: Session, _context: Any, _instances: Any) -> None:
         if owner is None:
             if isinstance(record, AuditEntry):
                 continue  # stamped by audit.record; none for the installation's own entries
+            owner = _parents_owner(session, record)
+            if owner is not None:
+                setattr(record, "owner_id", owner)
+                if scope is not None and not scope.includes(owner):
+                    raise OutsideScope("This record belongs to another organization")
+                continue
             if scope is None or (scope.home is None and scope.organizations is None):
                 home: int | None = root_organization_id(session)
             else:
