@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email", required=True)
     add.add_argument("--name", required=True)
     add.add_argument("--role", action="append", required=True,
-                     help="admin, finance_manager, approver, viewer or vendor (repeatable)")
+                     help="platform_admin, admin, finance_manager, approver, viewer or vendor (repeatable)")
     add.add_argument("--vendor-code", help="for vendor users: their vendor ID")
     add.set_defaults(handler=_cmd_user_add)
 

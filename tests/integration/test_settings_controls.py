@@ -1,6 +1,6 @@
 """Settings an admin changes on screen and the services obey at once: segregation of duties
-and the approval thresholds (all or nothing), and the mail servers, whose passwords are kept
-encrypted and never shown or logged."""
+and the approval thresholds (all or nothing), and the mail servers (a platform admin's), whose
+passwords are kept encrypted and never shown or logged."""
 import json
 import socket
 
@@ -59,7 +59,7 @@ def test_threshold_settings_are_saved_all_or_none(session):
 
 
 def test_mail_servers_saved_on_screen_replace_the_environment_and_keep_passwords_secret(session):
-    admin = make_user(session, "admin")
+    admin = make_user(session, "platform_admin")  # the mail servers serve the whole installation
     viewer = make_user(session, "viewer")
     port = free_port()
     with pytest.raises(FieldErrors) as bad:
@@ -96,3 +96,30 @@ def test_mail_servers_saved_on_screen_replace_the_environment_and_keep_passwords
     session.commit()
     assert session.get(AppSetting, mail_settings.SMTP) is None
     assert mail_settings.smtp(session) == config.settings().smtp
+
+
+def test_installation_settings_are_the_platform_admins_and_business_settings_the_organizations(session):
+    """An organization's admin changes its business settings, but not what serves every
+    organization: the mail servers and the installation's own settings; it does not see the
+    mail servers either. A platform admin does both."""
+    org_admin = make_user(session, "admin")
+    platform = make_user(session, "platform_admin")
+    port = str(free_port())
+    server = mail_settings.ServerForm(host="127.0.0.1", port=port, sender="ap@payer.example", use_tls=False)
+    for refused in (lambda: mail_settings.save(session, org_admin, mail_settings.SMTP, server),
+                    lambda: mail_settings.use_environment(session, org_admin, mail_settings.SMTP),
+                    lambda: mail_settings.current(session, org_admin),
+                    lambda: app_settings.put(session, org_admin, app_settings.MAX_RATE_AGE_DAYS, 366),
+                    lambda: app_settings.put_many(session, org_admin, {app_settings.COLLECTOR_FAILURE_PERCENT: 50})):
+        with pytest.raises(PermissionDenied, match="platform.manage"):
+            refused()
+    session.rollback()
+    assert session.get(AppSetting, mail_settings.SMTP) is None
+    assert app_settings.get(session, app_settings.MAX_RATE_AGE_DAYS) == app_settings.DEFAULTS[app_settings.MAX_RATE_AGE_DAYS]
+    assert app_settings.put_many(session, org_admin, {app_settings.SOD_PAYOUT_APPROVAL: False}) == [
+        app_settings.SOD_PAYOUT_APPROVAL]
+    mail_settings.save(session, platform, mail_settings.SMTP, server)
+    app_settings.put(session, platform, app_settings.MAX_RATE_AGE_DAYS, 366)
+    session.commit()
+    assert mail_settings.smtp(session).host == "127.0.0.1"
+    assert app_settings.get(session, app_settings.MAX_RATE_AGE_DAYS) == 366

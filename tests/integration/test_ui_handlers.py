@@ -5,10 +5,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
-from tests.helpers import call_handler as _call, signed_in_token as _token, ui_state as _state
-from vrm_dashboard.db.models import Vendor
+from tests.helpers import SYSTEM, call_handler as _call, signed_in_token as _token, ui_state as _state
+from vrm_dashboard.db.models import AuditEntry, Organization, User, Vendor
 from vrm_dashboard.domain.permissions import DEFAULT_GRANTS, Action, RoleName
-from vrm_dashboard.services.identity import access_control
+from vrm_dashboard.services.identity import access_control, auth
+from vrm_dashboard.services.identity.users import add_user
+from vrm_dashboard.services.platform.actors import load_actor
 from vrm_dashboard.ui.routes import ROUTES
 from vrm_dashboard.ui.states.login import LoginState
 from vrm_dashboard.ui.states.session import SessionState, page_load
@@ -30,11 +32,65 @@ def test_a_vendor_cannot_open_the_admin_page(db):
     assert state.denied and state.users == [] and state.matrix == []
 
 
-def test_an_admin_can_toggle_a_permission(db):
-    state = _state(SettingsState, _token(db, "admin"))
+def test_a_platform_admin_can_toggle_a_permission(db):
+    state = _state(SettingsState, _token(db, "platform_admin"))
+    _call(SettingsState, state, "load")
+    assert state.can_manage_grants and state.can_manage_platform and "platform_admin" in state.role_options
     _call(SettingsState, state, "toggle_grant", "viewer", Action.VENDOR_CREATE.value)
     with Session(db) as session:
         assert access_control.is_granted(session, "viewer", Action.VENDOR_CREATE)
+
+
+def _signed_in(db, role: str, email: str, organization_id: int) -> tuple[int, str]:
+    with Session(db) as session:
+        user = add_user(session, SYSTEM, email, f"Test {role}", "correct-horse-battery", [role],
+                        organization_id=organization_id)
+        session.commit()
+        token = auth.sign_in(session, email, "correct-horse-battery").token
+        session.commit()
+        return int(user.id), token
+
+
+def test_an_organization_admin_changes_neither_the_grants_nor_another_organizations_users(db):
+    """Role grants are one set for the whole installation, and Northwind's users are not
+    Seller 1's admin's: crafted events change nothing there, and name nothing either."""
+    with Session(db) as session:
+        northwind = Organization(name="Northwind", tier="distributor", country="DE")
+        session.add(northwind)
+        session.flush()
+        seller = Organization(name="Seller 1", tier="seller", country="DE", parent_id=northwind.id)
+        session.add(seller)
+        session.commit()
+        northwind_id, seller_id = int(northwind.id), int(seller.id)
+    theirs, _ = _signed_in(db, "finance_manager", "finance@northwind.example", northwind_id)
+    mine, _ = _signed_in(db, "approver", "approver@seller.example", seller_id)
+    _admin, token = _signed_in(db, "admin", "admin@seller.example", seller_id)
+    state = _state(SettingsState, token)
+    _call(SettingsState, state, "load")
+    assert [u.email for u in state.users] == ["admin@seller.example", "approver@seller.example"]
+    assert not state.can_manage_grants and not state.can_manage_platform and state.can_manage_users
+    assert "platform_admin" not in state.role_options
+    assert state.organization_options == [["none", "No organization"], [str(seller_id), "Seller 1"]]
+
+    _call(SettingsState, state, "toggle_grant", "viewer", Action.VENDOR_CREATE.value)
+    assert "platform.manage" in state.message
+    for handler, *args in (("toggle_active", str(theirs)), ("reset_password", str(theirs)),
+                           ("set_role", str(theirs), "viewer"), ("set_user_organization", str(theirs), str(seller_id))):
+        _call(SettingsState, state, handler, *args)
+        assert handler == "toggle_active" or state.user_message == f"No user {theirs}", handler
+    _call(SettingsState, state, "set_role", str(mine), "platform_admin")
+    assert "Only a platform admin" in state.user_message
+    _call(SettingsState, state, "set_user_organization", str(mine), str(northwind_id))
+    assert state.user_message == f"No organization {northwind_id}"
+    with Session(db) as session:
+        assert not access_control.is_granted(session, "viewer", Action.VENDOR_CREATE)
+        north = session.get(User, theirs)
+        assert north.is_active and north.organization_id == northwind_id
+        assert load_actor(session, theirs).roles == {"finance_manager"}
+        assert load_actor(session, mine).roles == {"approver"}
+        assert session.get(User, mine).organization_id == seller_id
+        assert not session.exec(select(AuditEntry).where(AuditEntry.actor_label == "admin@seller.example",
+                                                         AuditEntry.object_id == str(theirs))).all()
 
 
 def test_a_viewer_cannot_add_a_vendor_by_calling_the_handler(db):

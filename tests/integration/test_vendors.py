@@ -69,7 +69,7 @@ def test_roles_decide_who_may_change_vendors(session):
 
 def test_a_revoked_permission_is_refused_at_once(session):
     finance = make_user(session, "finance_manager")
-    admin = make_user(session, "admin")
+    admin = make_user(session, "platform_admin")  # grants are the installation's
     access_control.set_grant(session, admin, "finance_manager", Action.VENDOR_CREATE, False)
     session.commit()
     fresh = load_actor(session, finance.user_id)

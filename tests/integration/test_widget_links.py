@@ -52,7 +52,7 @@ def test_widget_links_need_their_own_permission(db, book):
                     client.get(f"/api/v1/vendors/{theirs}/widget-links", headers=_as(book, "vendor"))):
         assert refused.status_code == 403 and "Beta" not in refused.text
     with Session(db) as session:
-        admin = make_user(session, "admin", "root@test.example")
+        admin = make_user(session, "platform_admin", "root@test.example")  # grants are the installation's
         access_control.set_grant(session, admin, "finance_manager", Action.VENDOR_WIDGET, False)
         session.commit()
     assert client.post(f"/api/v1/vendors/{mine}/widget-link", json={},

@@ -39,6 +39,9 @@ class DemoLogin:
 
 
 DEMO_LOGINS = (
+    # Runs the whole installation: every organization, roles, mail servers.
+    DemoLogin(RoleName.PLATFORM_ADMIN.value, "platform@vrm.example", "platform-demo-2026"),
+    # Northwind's own admin: its users and settings only.
     DemoLogin(RoleName.ADMIN.value, "admin@vrm.example", "admin-demo-2026"),
     DemoLogin(RoleName.FINANCE_MANAGER.value, "finance@vrm.example", "finance-demo-2026"),
     DemoLogin(RoleName.APPROVER.value, "approver@vrm.example", "approver-demo-2026"),

@@ -1,7 +1,8 @@
 """Every action the product guards, and the roles it ships with.
 
 The catalogue lives here; which role may do what is data in the database (seeded from
-DEFAULT_GRANTS) so an admin can change it without a release.
+DEFAULT_GRANTS) so a platform admin can change it without a release. Grants are the
+installation's, not one organization's: an organization admin runs its users, not the roles.
 """
 from __future__ import annotations
 
@@ -60,8 +61,10 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.TERMS_EDIT: "Edit payment terms",
     Action.COLLECTION_MANAGE: "Collect customer payments, change posting dates, consolidate and stop reminders",
     Action.SETTINGS_VIEW: "Open the settings",
-    Action.USER_MANAGE: "Invite, deactivate and edit users",
-    Action.ROLE_MANAGE: "Edit roles and permissions",
+    Action.USER_MANAGE: ("Invite, deactivate and edit the users of one's own organization "
+                         "(with platform.manage: of every organization, and move them between them)"),
+    Action.ROLE_MANAGE: ("Change settings: branding, approval controls, connection tests "
+                         "(with platform.manage: also roles and permissions)"),
     Action.AUDIT_VIEW: "Read the audit log",
     Action.API_KEY_MANAGE: "Create API keys",
     Action.PORTAL_USE: "Use the vendor portal",
@@ -97,7 +100,9 @@ _READ = {
 
 DEFAULT_GRANTS: dict[RoleName, frozenset[Action]] = {
     RoleName.PLATFORM_ADMIN: frozenset(a for a in Action if a is not Action.PORTAL_USE),
-    # An organization's admin: what reaches past the organization stays with the platform.
+    # An organization's admin. What reaches past the organization (other organizations' users,
+    # role grants, which are global rows, installation settings) takes platform.manage, which
+    # the services check besides user.manage and role.manage.
     RoleName.ADMIN: frozenset(a for a in Action if a not in (Action.PORTAL_USE, Action.PLATFORM_MANAGE)),
     RoleName.FINANCE_MANAGER: frozenset(
         _READ

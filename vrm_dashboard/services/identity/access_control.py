@@ -1,4 +1,6 @@
-"""Roles and permissions as data: the catalogue is installed once, then edited by admins."""
+"""Roles and permissions as data: the catalogue is installed once, then edited by platform
+admins. A role's grants are one row set for the whole installation, so changing them reaches
+every organization: an organization admin may not."""
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
@@ -57,8 +59,9 @@ def role_by_name(session: Session, name: str) -> Role:
 
 
 def set_grant(session: Session, actor: Actor, role_name: str, action: Action, granted: bool) -> None:
-    """Give or take one permission from a role."""
+    """Give or take one permission from a role, in every organization at once."""
     require(actor, Action.ROLE_MANAGE)
+    require(actor, Action.PLATFORM_MANAGE)
     role = role_by_name(session, role_name)
     permission = session.exec(select(Permission).where(Permission.action == action.value)).one()
     existing = session.get(RolePermission, (role.id, permission.id))
@@ -86,6 +89,15 @@ def permission_matrix(session: Session, actor: Actor) -> tuple[list[str], list[l
         for p in permissions
     ]
     return [r.name for r in roles], matrix
+
+
+def platform_roles(session: Session) -> set[str]:
+    """The roles that run the whole installation: those granted platform.manage (by data, so a
+    role a platform admin made so counts too)."""
+    return set(session.exec(
+        select(Role.name).join(RolePermission, col(RolePermission.role_id) == Role.id)
+        .join(Permission, col(Permission.id) == RolePermission.permission_id)
+        .where(Permission.action == Action.PLATFORM_MANAGE.value)).all())
 
 
 def is_granted(session: Session, role_name: str, action: Action) -> bool:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from vrm_dashboard.db.models import ApiKey, utcnow
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.identity import user_admin
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
@@ -24,8 +25,13 @@ def create_api_key(session: Session, actor: Actor, name: str, user_id: int | Non
     """Create a key for the actor (or, for a user manager, another user); return it once."""
     require(actor, Action.API_KEY_MANAGE)
     owner = user_id if user_id is not None else actor.user_id
+    if owner is None:
+        raise FieldErrors({"user": "An API key belongs to a user"})
     if owner != actor.user_id:
         require(actor, Action.USER_MANAGE)
+        # A key for someone else only within the organizations the actor administers, and never
+        # for a platform admin's account: the key would be that account.
+        user_admin.administered(session, actor, owner)
     if owner is None:
         raise FieldErrors({"user": "An API key belongs to a user"})
     if not name.strip() or len(name) > 80:

@@ -1,6 +1,11 @@
 """Administering users: invitations and password resets by signed, expiring link;
 deactivation; roles and organization.
 
+An organization admin administers its own organization's accounts (users.in_reach): another
+organization's account answers as a missing one, and it neither moves accounts between
+organizations, nor gives a role that runs the whole installation, nor touches the account of
+someone who holds one. A platform admin does all of that, in every organization.
+
 A link carries the user, its purpose, its expiry and a fingerprint of the user's current
 password hash, signed with the secret key (services.platform.signed_tokens). Setting a password changes the hash, so a link
 works once; nothing about it needs storing."""
@@ -16,14 +21,20 @@ from sqlmodel import Session, col, select
 
 from vrm_dashboard.config import settings
 from vrm_dashboard.db.models import ApiKey, LoginSession, Organization, Role, User, UserRole, stored_id, utcnow
-from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.domain.permissions import Action, RoleName
 from vrm_dashboard.services.identity import auth, users
-from vrm_dashboard.services.identity.access_control import role_by_name
+from vrm_dashboard.services.identity.access_control import platform_roles, role_by_name
 from vrm_dashboard.services.identity.passwords import hash_password, password_problem
 from vrm_dashboard.services.mail import account_mail, settings as mail_settings
 from vrm_dashboard.services.platform import audit, signed_tokens
 from vrm_dashboard.services.platform.actors import Actor, require
-from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotAuthenticated, NotFound
+from vrm_dashboard.services.platform.errors import (
+    Conflict,
+    FieldErrors,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
 from vrm_dashboard.services.receivables.organizations import CHILD_TIERS
 
 INVITE, RESET = "invite", "reset"
@@ -84,7 +95,8 @@ class Invitation:
 
 def invite(session: Session, actor: Actor, email: str, full_name: str, roles: list[str],
            organization_id: int | None = None, vendor_id: int | None = None) -> Invitation:
-    """A new user who chooses a password through the link (valid 7 days)."""
+    """A new user who chooses a password through the link (valid 7 days); an organization
+    admin's, in its own organization."""
     require(actor, Action.USER_MANAGE)
     if organization_id is not None and session.get(Organization, organization_id) is None:
         raise FieldErrors({"organization_id": f"No organization {organization_id}"})
@@ -102,17 +114,26 @@ def invitation_for(session: Session, actor: Actor, user: User, self_service: boo
     return Invitation(user, link)
 
 
-def _user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+def administered(session: Session, actor: Actor, user_id: int) -> User:
+    """The account `actor` may act on for someone else (see _user): NotFound outside its reach."""
+    return _user(session, actor, user_id)
+
+
+def _user(session: Session, actor: Actor, user_id: int) -> User:
+    """The account to change: one the actor administers, and, unless the actor runs the
+    installation, not one that does (its owner would otherwise be a reset link away)."""
+    user = session.exec(select(User).where(col(User.id) == user_id, users.in_reach(session, actor))).first()
     if user is None:
         raise NotFound(f"No user {user_id}")
+    if not actor.can(Action.PLATFORM_MANAGE) and set(_role_names(session, stored_id(user))) & platform_roles(session):
+        raise PermissionDenied("Only a platform admin changes a platform admin's account")
     return user
 
 
 def reset_link(session: Session, actor: Actor, user_id: int) -> str:
     """A link (valid 24 hours) for the user to choose a new password."""
     require(actor, Action.USER_MANAGE)
-    user = _user(session, user_id)
+    user = _user(session, actor, user_id)
     link = _link(user, RESET)
     _mail_link(session, user, RESET, link, actor.full_name)
     audit.record(session, actor, "user.password_reset_link", "user", user.id)
@@ -141,7 +162,7 @@ def choose_password(session: Session, token: str, password: str) -> User:
 def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
     """Deactivating ends the user's sessions and API keys at once."""
     require(actor, Action.USER_MANAGE)
-    user = _user(session, user_id)
+    user = _user(session, actor, user_id)
     if user.id == actor.user_id and not active:
         raise Conflict("You cannot deactivate yourself")
     if user.is_active == active:
@@ -162,15 +183,21 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> Us
 
 def set_roles(session: Session, actor: Actor, user_id: int, roles: list[str]) -> None:
     require(actor, Action.USER_MANAGE)
-    user = _user(session, user_id)
+    user = _user(session, actor, user_id)
     if not roles:
         raise FieldErrors({"roles": "Give the user at least one role"})
     try:
         wanted = [role_by_name(session, name) for name in roles]
     except Exception:
         raise FieldErrors({"roles": f"Unknown role among {', '.join(roles)}"}) from None
-    if user.id == actor.user_id and "admin" in actor.roles and "admin" not in roles:
-        raise Conflict("You cannot take the admin role from yourself")
+    users.check_grantable(session, actor, roles)
+    if user.id == actor.user_id:
+        # Nobody locks themselves out of administering (or the installation out of its admin).
+        admin_roles = {RoleName.PLATFORM_ADMIN.value, RoleName.ADMIN.value}
+        if RoleName.PLATFORM_ADMIN.value in actor.roles and RoleName.PLATFORM_ADMIN.value not in roles:
+            raise Conflict("You cannot take the platform admin role from yourself")
+        if actor.roles & admin_roles and not admin_roles & set(roles):
+            raise Conflict("You cannot take the admin role from yourself")
     before = sorted(_role_names(session, stored_id(user)))
     session.execute(delete(UserRole).where(col(UserRole.user_id) == user.id))
     for role in wanted:
@@ -185,10 +212,18 @@ def _role_names(session: Session, user_id: int) -> list[str]:
 
 
 def set_organization(session: Session, actor: Actor, user_id: int, organization_id: int | None) -> None:
+    """Move an account to another organization: a platform admin's decision, as the account
+    leaves one organization's admins for another's."""
     require(actor, Action.USER_MANAGE)
-    user = _user(session, user_id)
+    user = _user(session, actor, user_id)
     if organization_id is not None and session.get(Organization, organization_id) is None:
         raise FieldErrors({"organization_id": f"No organization {organization_id}"})
+    if organization_id != user.organization_id and not actor.can(Action.PLATFORM_MANAGE):
+        reach = users.reach(session, actor) or frozenset()
+        if organization_id is not None and organization_id not in reach:
+            # As for a missing organization: another one is neither named nor confirmed.
+            raise FieldErrors({"organization_id": f"No organization {organization_id}"})
+        raise PermissionDenied("Only a platform admin moves users between organizations")
     before = user.organization_id
     user.organization_id = organization_id
     session.add(user)
@@ -197,10 +232,13 @@ def set_organization(session: Session, actor: Actor, user_id: int, organization_
 
 
 def organization_choices(session: Session, actor: Actor, also: set[int], limit: int = 500) -> list[tuple[int, str]]:
-    """Organizations to put users in, by name: those that bill others (distributors and
-    sellers), plus the ones in `also` (where the listed users are). Never every customer."""
+    """Organizations to put users in, by name: for a platform admin those that bill others
+    (distributors and sellers), plus the ones in `also` (where the listed users are), never
+    every customer; for an organization admin its own only."""
     require(actor, Action.SETTINGS_VIEW)
+    reach = users.reach(session, actor)
+    offered = (or_(col(Organization.tier).in_(list(CHILD_TIERS)), col(Organization.id).in_(also)) if reach is None
+               else col(Organization.id).in_(reach))
     rows = session.execute(select(Organization.id, Organization.name)
-                           .where(or_(col(Organization.tier).in_(list(CHILD_TIERS)), col(Organization.id).in_(also)))
-                           .order_by(Organization.name).limit(limit)).all()
+                           .where(offered).order_by(Organization.name).limit(limit)).all()
     return [(int(i), n) for i, n in rows]

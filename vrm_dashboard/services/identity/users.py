@@ -1,16 +1,26 @@
-"""User accounts."""
+"""User accounts, and whose accounts an admin administers.
+
+A platform admin (platform.manage) administers every organization's accounts; an organization
+admin those of its own organization only. The user table is read before anyone's scope is
+known (signing in), so the tenancy hook does not filter it: user administration applies the
+reach itself, through `in_reach`, and answers for an account out of reach as for a missing one.
+"""
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import ColumnElement, and_, false, or_, true
 from sqlmodel import Session, col, func, select
 
-from vrm_dashboard.db.models import Role, User, UserRole, stored_id
+from vrm_dashboard.db.models import Role, User, UserRole, Vendor, stored_id
+from vrm_dashboard.db.tenancy import root_organization_id
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.identity.access_control import role_by_name
+from vrm_dashboard.services.identity.access_control import platform_roles, role_by_name
 from vrm_dashboard.services.identity.passwords import hash_password, password_problem
 from vrm_dashboard.services.platform import audit
-from vrm_dashboard.services.platform.actors import Actor, require
-from vrm_dashboard.services.platform.errors import FieldErrors
+from vrm_dashboard.services.platform.actors import Actor, require, scope_for
+from vrm_dashboard.services.platform.errors import FieldErrors, PermissionDenied
 
 
 def normalize_email(email: str) -> str:
@@ -19,6 +29,52 @@ def normalize_email(email: str) -> str:
 
 def find_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+
+
+def reach(session: Session, actor: Actor) -> frozenset[int] | None:
+    """The organizations whose accounts `actor` administers: None for every one (a platform
+    admin, the system), else the actor's own, as its records' scope (actors.scope_for)."""
+    return scope_for(session, actor).organizations
+
+
+def in_reach(session: Session, actor: Actor) -> ColumnElement[bool]:
+    """The users `actor` administers, as a WHERE condition on User. A staff account belongs to
+    its organization (one in none, to the root's, as its records do); a vendor's login to the
+    organization that pays the vendor."""
+    organizations = reach(session, actor)
+    if organizations is None:
+        return true()
+    if not organizations:
+        return false()
+    staff: ColumnElement[bool] = col(User.organization_id).in_(organizations)
+    if root_organization_id(session) in organizations:
+        staff = or_(staff, col(User.organization_id).is_(None))
+    vendors = select(col(Vendor.id)).where(col(Vendor.owner_id).in_(organizations))
+    return or_(and_(col(User.vendor_id).is_(None), staff), col(User.vendor_id).in_(vendors))
+
+
+def check_grantable(session: Session, actor: Actor, roles: Collection[str]) -> None:
+    """Only a platform admin gives a role that runs the whole installation: an organization
+    admin who could would reach every organization through the account it gave it to."""
+    if not actor.can(Action.PLATFORM_MANAGE) and set(roles) & platform_roles(session):
+        raise PermissionDenied("Only a platform admin gives a role that runs the whole installation")
+
+
+def _placement(session: Session, actor: Actor, organization_id: int | None, vendor_id: int | None) -> int | None:
+    """The organization a new account goes to. An organization admin adds accounts to its own
+    organization only, stamped from the admin rather than taken from input; an organization it
+    does not run, or a vendor another organization pays, answers as one that does not exist."""
+    scope = scope_for(session, actor)
+    if scope.organizations is None:
+        return organization_id
+    if organization_id is not None and organization_id not in scope.organizations:
+        raise FieldErrors({"organization_id": f"No organization {organization_id}"})
+    if vendor_id is not None:
+        payer = session.exec(select(Vendor.owner_id).where(col(Vendor.id) == vendor_id)).first()
+        if payer is None or payer not in scope.organizations:
+            raise FieldErrors({"vendor_id": f"No vendor {vendor_id}"})
+        return organization_id
+    return organization_id if organization_id is not None else scope.home
 
 
 def add_user(
@@ -31,8 +87,10 @@ def add_user(
     vendor_id: int | None = None,
     organization_id: int | None = None,
 ) -> User:
-    """Create an active user with the given roles."""
+    """Create an active user with the given roles, in an organization the actor administers."""
     require(actor, Action.USER_MANAGE)
+    organization_id = _placement(session, actor, organization_id, vendor_id)
+    check_grantable(session, actor, roles)
     return create_account(session, actor, email, full_name, password, roles, vendor_id, organization_id)
 
 
@@ -87,9 +145,9 @@ def create_account(
 
 
 def list_users(session: Session, actor: Actor, limit: int = 200) -> list[tuple[User, list[str]]]:
-    """Users with their role names, by e-mail."""
+    """The users the actor administers, with their role names, by e-mail."""
     require(actor, Action.SETTINGS_VIEW)
-    users = session.exec(select(User).order_by(User.email).limit(limit)).all()
+    users = session.exec(select(User).where(in_reach(session, actor)).order_by(User.email).limit(limit)).all()
     roles: dict[int, list[str]] = {}
     for user_id, role_name in session.exec(
         select(UserRole.user_id, Role.name).join(Role, col(Role.id) == UserRole.role_id)

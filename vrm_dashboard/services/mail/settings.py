@@ -1,7 +1,8 @@
-"""The mail servers (outgoing SMTP, the invoice mailbox, the bounce mailbox) as an admin sets
-them on the Settings screen; where nothing is saved, the VRM_SMTP_* / VRM_IMAP_* /
-VRM_BOUNCE_IMAP_* environment applies. Passwords are kept encrypted with a key derived from
-the secret key, shown to nobody, and never written to the audit log."""
+"""The mail servers (outgoing SMTP, the invoice mailbox, the bounce mailbox) as a platform
+admin sets them on the Settings screen; where nothing is saved, the VRM_SMTP_* / VRM_IMAP_* /
+VRM_BOUNCE_IMAP_* environment applies. They serve the whole installation, so an organization's
+admin neither sees nor changes them. Passwords are kept encrypted with a key derived from the
+secret key, shown to nobody, and never written to the audit log."""
 from __future__ import annotations
 
 import json
@@ -106,7 +107,7 @@ def _public(values: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def save(session: Session, actor: Actor, key: str, form: ServerForm) -> None:
     """Check and keep the server's settings; they apply from the next message or mailbox run."""
-    require(actor, Action.ROLE_MANAGE)
+    require(actor, Action.PLATFORM_MANAGE)
     if key not in SERVERS:
         raise FieldErrors({"server": "Unknown mail server"})
     before = _stored(session, key)
@@ -122,7 +123,7 @@ def save(session: Session, actor: Actor, key: str, form: ServerForm) -> None:
 
 def use_environment(session: Session, actor: Actor, key: str) -> None:
     """Forget what was saved: the environment's settings apply again."""
-    require(actor, Action.ROLE_MANAGE)
+    require(actor, Action.PLATFORM_MANAGE)
     row = session.get(AppSetting, key)
     if row is not None:
         audit.record(session, actor, "setting.mail", "setting", key, before=_public(_stored(session, key)),
@@ -140,6 +141,7 @@ class ServerView:
 def current(session: Session, actor: Actor) -> list[ServerView]:
     """What applies now to each server and where it comes from; never a password."""
     require(actor, Action.SETTINGS_VIEW)
+    require(actor, Action.PLATFORM_MANAGE)
     found = []
     for key, read in ((SMTP, smtp), (IMAP, imap), (BOUNCE_IMAP, bounce_imap)):
         server = read(session)

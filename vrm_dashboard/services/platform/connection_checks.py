@@ -84,8 +84,10 @@ def _connector(source: ActivitySource) -> tuple[bool, str]:
 
 
 def check_all(session: Session, actor: Actor) -> list[Check]:
-    """Every connection, tried now; the outcome is audited."""
+    """Every connection, tried now; the outcome is audited. The mail servers are the
+    installation's: their addresses are for platform admins only."""
     require(actor, Action.ROLE_MANAGE)
+    require(actor, Action.PLATFORM_MANAGE)
     smtp = mail_settings.smtp(session)
     smtp_target = f"{smtp.host}:{smtp.port}" if smtp.host else "—"
     results = [Check("Outgoing mail (SMTP)", smtp_target, *_smtp(smtp))]

@@ -1,4 +1,8 @@
-"""Business settings kept in the database so an admin can change them without a release."""
+"""Business settings kept in the database so an admin can change them without a release.
+
+Some settings are the installation's by nature (INSTALLATION_WIDE): only a platform admin
+changes them. The others are business settings an organization's admin changes (role.manage);
+for now one row serves every organization, until each organization keeps its own."""
 from __future__ import annotations
 
 import json
@@ -37,6 +41,10 @@ REMINDER_DAYS = "collection.reminder_days"
 COLLECTOR_FAILURE_PERCENT = "collection.sandbox_failure_percent"
 SOD_INVOICE_APPROVAL = "controls.sod_invoice_approval"
 SOD_PAYOUT_APPROVAL = "controls.sod_payout_approval"
+
+# Settings of the installation, not of a business: when distribution began, how old the shared
+# exchange rates may be, and how the sandbox collector behaves.
+INSTALLATION_WIDE = frozenset({DISTRIBUTION_SINCE, MAX_RATE_AGE_DAYS, COLLECTOR_FAILURE_PERCENT})
 
 DEFAULTS: dict[str, Any] = {
     TWO_APPROVER_THRESHOLDS: DEFAULT_TWO_APPROVER_THRESHOLDS,
@@ -139,7 +147,7 @@ def check(key: str, value: Any) -> None:
 
 def put(session: Session, actor: Actor, key: str, value: Any) -> None:
     require(actor, Action.SETTINGS_VIEW)
-    require(actor, Action.ROLE_MANAGE)
+    require(actor, Action.PLATFORM_MANAGE if key in INSTALLATION_WIDE else Action.ROLE_MANAGE)
     check(key, value)
     before = get(session, key)
     row = session.get(AppSetting, key) or AppSetting(key=key, value="")

@@ -4,14 +4,14 @@ import reflex as rx
 from vrm_dashboard.ui.components.shell import data_table, page_frame
 from vrm_dashboard.ui.pages.settings_sections import approval_controls, mail_servers
 from vrm_dashboard.ui.states.branding import TRIGGER_OPTIONS, BrandingState
-from vrm_dashboard.ui.states.settings import ROLE_OPTIONS, SettingsState
+from vrm_dashboard.ui.states.settings import SettingsState
 
 
 def _matrix_cell(row: rx.Var, role: rx.Var, index: rx.Var) -> rx.Component:
     return rx.table.cell(
         rx.checkbox(
             checked=row[index + 2] == "yes",
-            disabled=~SettingsState.can_manage_roles,
+            disabled=~SettingsState.can_manage_grants,
             on_change=lambda _checked: SettingsState.toggle_grant(role, row[0]),
         )
     )
@@ -73,9 +73,11 @@ def _invite_form() -> rx.Component:
                  on_change=lambda value: s.set_invite_field("email", value)),
         rx.input(placeholder="Full name", value=s.invite_form["name"], width="180px", data_testid="invite-name",
                  on_change=lambda value: s.set_invite_field("name", value)),
-        rx.select(ROLE_OPTIONS, value=s.invite_form["role"], on_change=lambda value: s.set_invite_field("role", value),
-                  data_testid="invite-role"),
-        _organization_select(s.invite_form["organization"], lambda value: s.set_invite_field("organization", value)),
+        rx.select(s.role_options, value=s.invite_form["role"],
+                  on_change=lambda value: s.set_invite_field("role", value), data_testid="invite-role"),
+        # An organization admin invites into its own organization only: nothing to choose.
+        rx.cond(s.can_manage_platform, _organization_select(
+            s.invite_form["organization"], lambda value: s.set_invite_field("organization", value))),
         rx.button("Invite", on_click=s.invite, data_testid="invite-send"),
         align="center", wrap="wrap")
 
@@ -84,14 +86,15 @@ def _user_row(u: rx.Var) -> rx.Component:
     s = SettingsState
     return rx.table.row(
         rx.table.cell(u.email), rx.table.cell(u.name),
-        rx.table.cell(rx.cond(s.can_manage_users,
-                              rx.select(ROLE_OPTIONS, value=u.role, size="1",
+        rx.table.cell(rx.cond(s.can_manage_users & u.manageable,
+                              rx.select(s.role_options, value=u.role, size="1",
                                         on_change=lambda value: s.set_role(u.id, value)),
                               rx.text(u.roles))),
-        rx.table.cell(rx.cond(s.can_manage_users, _organization_select(
+        # Moving a user between organizations is the platform's.
+        rx.table.cell(rx.cond(s.can_manage_users & s.can_manage_platform, _organization_select(
             u.organization_id, lambda value: s.set_user_organization(u.id, value)), rx.text(u.organization))),
         rx.table.cell(u.active, data_testid="user-status"), rx.table.cell(u.last_login),
-        rx.table.cell(rx.cond(s.can_manage_users, rx.hstack(
+        rx.table.cell(rx.cond(s.can_manage_users & u.manageable, rx.hstack(
             rx.button(rx.cond(u.active == "Active", "Deactivate", "Activate"), size="1", variant="soft",
                       on_click=s.toggle_active(u.id), data_testid="user-toggle-active"),
             rx.button("Reset password", size="1", variant="soft", on_click=s.reset_password(u.id),
@@ -124,9 +127,11 @@ def settings_page() -> rx.Component:
             _branding(),
             approval_controls(),
             rx.heading("Mail servers and connectors", size="4"),
-            rx.text("Saved here, a server replaces its VRM_SMTP_*, VRM_IMAP_* or VRM_BOUNCE_IMAP_* environment; "
-                    "connectors are set on Intake.", size="2", color_scheme="gray"),
-            rx.cond(SettingsState.can_manage_roles, mail_servers()),
+            # The mail servers serve the whole installation: its platform admins set them.
+            rx.cond(SettingsState.can_manage_platform, rx.fragment(
+                rx.text("Saved here, a server replaces its VRM_SMTP_*, VRM_IMAP_* or VRM_BOUNCE_IMAP_* environment; "
+                        "connectors are set on Intake.", size="2", color_scheme="gray"),
+                mail_servers())),
             rx.button("Test connections", variant="soft", on_click=SettingsState.test_connections,
                       disabled=~SettingsState.can_manage_roles, data_testid="test-connections"),
             rx.cond(SettingsState.connection_rows.length() > 0,

@@ -1,5 +1,9 @@
 """Settings: users (invite, deactivate, reset password, role and organization) and the
-role x permission matrix (admins)."""
+role x permission matrix (admins).
+
+An organization admin sees and changes its own organization's users, and neither moves them
+elsewhere, nor gives or touches a role that runs the installation, nor edits the matrix; the
+screen offers only that, and the services refuse the rest whatever the browser sends."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,6 +35,8 @@ class UserRow:
     organization_id: str = ""
     active: str = ""
     last_login: str = ""
+    # False for a platform admin's account shown to an organization admin: read only.
+    manageable: bool = True
 
 
 @dataclass
@@ -49,6 +55,10 @@ class SettingsState(SessionState):
     matrix: list[list[str]] = []
     can_manage_roles: bool = False
     can_manage_users: bool = False
+    # Role grants and the mail servers are the installation's: platform admins only.
+    can_manage_grants: bool = False
+    can_manage_platform: bool = False
+    role_options: list[str] = []
     message: str = ""
     user_message: str = ""
     invite_form: dict[str, str] = {"email": "", "name": "", "role": "viewer", "organization": "none"}
@@ -60,6 +70,8 @@ class SettingsState(SessionState):
     def load(self, actor: Actor) -> Any:
         self.can_manage_roles = actor.can(Action.ROLE_MANAGE)
         self.can_manage_users = actor.can(Action.USER_MANAGE)
+        self.can_manage_platform = actor.can(Action.PLATFORM_MANAGE)
+        self.can_manage_grants = self.can_manage_roles and self.can_manage_platform
         self._refresh()
         return None
 
@@ -69,13 +81,18 @@ class SettingsState(SessionState):
             people = users.list_users(session, actor)
             orgs = user_admin.organization_choices(
                 session, actor, {u.organization_id for u, _roles in people if u.organization_id is not None})
+            # Roles an organization admin may neither give nor take (nor touch their holders).
+            installation_roles = (set() if actor.can(Action.PLATFORM_MANAGE)
+                                  else access_control.platform_roles(session))
+        self.role_options = [r for r in ROLE_OPTIONS if r not in installation_roles]
         names = {str(i): n for i, n in orgs}
         self.organization_options = [["none", "No organization"], *[[str(i), n] for i, n in orgs]]
         self.users = [
             UserRow(id=str(u.id), email=u.email, name=u.full_name, roles=", ".join(roles),
                     role=roles[0] if roles else "", organization=names.get(str(u.organization_id), ""),
                     organization_id=str(u.organization_id) if u.organization_id is not None else "none",
-                    active="Active" if u.is_active else "Deactivated", last_login=fmt.day(u.last_login_at))
+                    active="Active" if u.is_active else "Deactivated", last_login=fmt.day(u.last_login_at),
+                    manageable=not installation_roles & set(roles))
             for u, roles in people
         ]
 
@@ -152,7 +169,8 @@ class SettingsState(SessionState):
 
     @rx.event
     def toggle_grant(self, role: str, action: str):  # type: ignore[no-untyped-def]
-        """Give or take a permission; the service refuses anyone without role.manage."""
+        """Give or take a permission; the service refuses anyone without role.manage and
+        platform.manage."""
         try:
             target = Action(action)
             with self._acting() as (session, actor):
