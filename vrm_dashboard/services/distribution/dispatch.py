@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     AppSetting,
     DocumentType,
@@ -189,34 +190,51 @@ def recheck_held(session: Session) -> int:
     return released
 
 
-def _managers(session: Session) -> list[int]:
+def _managers(session: Session, organization_id: int) -> list[int]:
+    """The organization's active users who run distribution (an account in no organization
+    works in the root organization, db/tenancy.py)."""
+    members = col(User.organization_id) == organization_id
+    if organization_id == tenancy.root_organization_id(session):
+        members = or_(members, col(User.organization_id).is_(None))
     return list(session.execute(
         select(col(User.id)).distinct().join(UserRole, col(UserRole.user_id) == User.id)
         .join(RolePermission, col(RolePermission.role_id) == UserRole.role_id)
         .join(Permission, col(Permission.id) == RolePermission.permission_id)
-        .where(col(Permission.action) == Action.DISTRIBUTION_MANAGE.value, col(User.is_active))).scalars())
+        .where(col(Permission.action) == Action.DISTRIBUTION_MANAGE.value, col(User.is_active), members,
+               col(User.vendor_id).is_(None))).scalars())
 
 
-def alert_team(session: Session, subject: str, body: str) -> None:
-    for user_id in _managers(session):
-        session.add(Notification(user_id=user_id, subject=subject[:200], body=body))
+def alert_team(session: Session, subject: str, body: str, owner_id: int | None = None) -> None:
+    """Notify the distribution team of the organization the alert is about (`owner_id`, the
+    owner of the invoice or delivery it names): never another organization's team, which must
+    not read its invoice numbers. Without one, the organization the session acts for."""
+    if owner_id is None:
+        scope = tenancy.scope_of(session)
+        owner_id = scope.home if scope is not None and scope.home is not None else tenancy.root_organization_id(session)
+    for user_id in _managers(session, owner_id):
+        session.add(Notification(owner_id=owner_id, user_id=user_id, subject=subject[:200], body=body))
 
 
 def alert_overdue(session: Session, now: datetime | None = None) -> int:
-    """Tell the team, once per invoice, about every invoice not sent within its 24 hours."""
+    """Tell each organization's team, once per invoice, about its invoices not sent within
+    their 24 hours."""
     now = now or utcnow()
     late = session.execute(select(col(EmailDelivery.id), col(Invoice.number), col(EmailDelivery.status),
-                                  col(EmailDelivery.hold_reasons))
+                                  col(EmailDelivery.hold_reasons), col(EmailDelivery.owner_id))
                            .join(Invoice, col(Invoice.id) == EmailDelivery.invoice_id)
                            .where(col(EmailDelivery.status).in_(OPEN), col(EmailDelivery.send_by) < now,
                                   col(EmailDelivery.alerted_at).is_(None)).order_by(col(EmailDelivery.id))).all()
     if not late:
         return 0
-    listed = "\n".join(f"{number}: {status}" + (f" ({(reasons or '').splitlines()[0]})" if reasons else "")
-                       for _id, number, status, reasons in late[:20])
-    more = f"\n... and {len(late) - 20} more" if len(late) > 20 else ""
-    alert_team(session, f"{len(late)} invoice(s) not sent within 24 hours",
-               f"These invoices missed their distribution deadline:\n{listed}{more}")
+    by_owner: dict[int, list] = {}
+    for row in late:
+        by_owner.setdefault(row[4], []).append(row)
+    for owner_id, rows in by_owner.items():
+        listed = "\n".join(f"{number}: {status}" + (f" ({(reasons or '').splitlines()[0]})" if reasons else "")
+                           for _id, number, status, reasons, _owner in rows[:20])
+        more = f"\n... and {len(rows) - 20} more" if len(rows) > 20 else ""
+        alert_team(session, f"{len(rows)} invoice(s) not sent within 24 hours",
+                   f"These invoices missed their distribution deadline:\n{listed}{more}", owner_id=owner_id)
     session.execute(update(EmailDelivery).where(col(EmailDelivery.id).in_([row[0] for row in late]))
                     .values(alerted_at=now))
     return len(late)

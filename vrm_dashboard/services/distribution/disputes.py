@@ -1,12 +1,17 @@
 """Disputes: a recipient reports a problem with an invoice it was sent; the team dismisses it
 or re-issues the invoice corrected. A re-issue cancels the original with a credit note and
-issues a numbered revision (<number>-R1, -R2, ...); both go to the recipient at once."""
+issues a numbered revision (<number>-R1, -R2, ...); both go to the recipient at once.
+
+The team's side (the list, dismissing, re-issuing) is the issuing organization's: it works only
+on disputes of invoices its organization owns. A customer reads the receivables billed to it,
+but a dispute about one is its supplier's to answer: to the customer it is not there."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import (
@@ -18,14 +23,13 @@ from vrm_dashboard.db.models import (
     InvoiceLine,
     Notification,
     stored_id,
-    table_of,
     utcnow,
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import Money, MoneyError, to_major_string
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.distribution import delivered_documents, dispatch as distribution
-from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.invoices import queries as invoice_queries, rollup as invoice_rollup
 from vrm_dashboard.services.payouts import records as payouts
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -55,7 +59,7 @@ def _open(session: Session, invoice: Invoice, reason: str, user_id: int | None, 
     session.add(dispute)
     session.flush()
     distribution.alert_team(session, f"Invoice {invoice.number} disputed",
-                            f"{email or 'The vendor'} reports: {dispute.reason[:500]}")
+                            f"{email or 'The vendor'} reports: {dispute.reason[:500]}", owner_id=invoice.owner_id)
     return dispute
 
 
@@ -102,11 +106,15 @@ class DisputeRow:
 def list_disputes(session: Session, actor: Actor, status: str | None = DisputeStatus.OPEN.value,
                   limit: int = 50, offset: int = 0) -> tuple[list[DisputeRow], int]:
     require(actor, Action.DISTRIBUTION_VIEW)
-    revision = table_of(Invoice).alias("revision")
-    query = (select(InvoiceDispute, col(Invoice.number), revision.c.number)
+    # An ORM alias, not a Core one: the session's scoping hook sees it (include_aliases).
+    revision = aliased(Invoice, name="revision")
+    owned = invoice_queries.owned_invoices(session)
+    query = (select(InvoiceDispute, col(Invoice.number), col(revision.number))
              .join(Invoice, col(Invoice.id) == InvoiceDispute.invoice_id)
-             .outerjoin(revision, revision.c.id == InvoiceDispute.reissued_invoice_id))
-    count = select(func.count()).select_from(InvoiceDispute)
+             .outerjoin(revision, col(revision.id) == InvoiceDispute.reissued_invoice_id)
+             .where(owned))
+    count = (select(func.count()).select_from(InvoiceDispute)
+             .join(Invoice, col(Invoice.id) == InvoiceDispute.invoice_id).where(owned))
     if status:
         query, count = query.where(col(InvoiceDispute.status) == status), \
             count.where(col(InvoiceDispute.status) == status)
@@ -116,10 +124,19 @@ def list_disputes(session: Session, actor: Actor, status: str | None = DisputeSt
             for d, number, reissued in rows], int(session.execute(count).scalar() or 0)
 
 
-def _resolvable(session: Session, dispute_id: int) -> InvoiceDispute:
-    dispute = session.get(InvoiceDispute, dispute_id)
+def _owned_dispute(session: Session, dispute_id: int) -> InvoiceDispute:
+    """A dispute about an invoice the session's organizations own; any other answers as missing."""
+    dispute = session.execute(select(InvoiceDispute).where(
+        col(InvoiceDispute.id) == dispute_id,
+        col(InvoiceDispute.invoice_id).in_(select(col(Invoice.id)).where(invoice_queries.owned_invoices(session))),
+    )).scalar_one_or_none()
     if dispute is None:
         raise NotFound(f"No dispute {dispute_id}")
+    return dispute
+
+
+def _resolvable(session: Session, dispute_id: int) -> InvoiceDispute:
+    dispute = _owned_dispute(session, dispute_id)
     if dispute.status != DisputeStatus.OPEN.value:
         raise Conflict(f"This dispute is already {dispute.status}")
     return dispute
@@ -127,7 +144,9 @@ def _resolvable(session: Session, dispute_id: int) -> InvoiceDispute:
 
 def _tell_recipient(session: Session, invoice: Invoice, subject: str, body: str) -> None:
     if invoice.vendor_id is not None and invoice.organization_id is None:
-        session.add(Notification(vendor_id=invoice.vendor_id, invoice_id=invoice.id, subject=subject[:200], body=body))
+        # The invoice's organization's notice, whoever sends it (a job has no home organization).
+        session.add(Notification(owner_id=invoice.owner_id, vendor_id=invoice.vendor_id, invoice_id=invoice.id,
+                                 subject=subject[:200], body=body))
 
 
 def dismiss(session: Session, actor: Actor, dispute_id: int, answer: str) -> InvoiceDispute:
@@ -264,9 +283,7 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
 def original_lines(session: Session, actor: Actor, dispute_id: int) -> tuple[list[CorrectedLine], str]:
     """The disputed invoice's lines and tax rate, as the starting point of a correction."""
     require(actor, Action.DISTRIBUTION_VIEW)
-    dispute = session.get(InvoiceDispute, dispute_id)
-    if dispute is None:
-        raise NotFound(f"No dispute {dispute_id}")
+    dispute = _owned_dispute(session, dispute_id)
     invoice = _disputed_invoice(session, dispute)
     lines = [CorrectedLine(line.description, format(line.quantity.normalize(), "f"),
                            to_major_string(line.unit_price_minor, invoice.currency))

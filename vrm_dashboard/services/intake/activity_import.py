@@ -127,7 +127,10 @@ def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, so
     rows["intake_id"] = intake.id
     rows["source_id"] = source.id
     # The rows land in a scratch table first: those already stored are dropped there, and the
-    # rest are billed and stored once, each already carrying its invoice.
+    # rest are billed and stored once, each already carrying its invoice. These Core statements
+    # pass no scoping hook; they need none: every row's vendor was resolved through the session
+    # (only its organizations' vendors), the source is the session's own, and billing narrows
+    # to the session's vendors again (self_billing).
     conn = session.connection()
     arriving = self_billing.arrival_table()
     # A failure rolls the creation back with everything else (PostgreSQL drops it at commit).

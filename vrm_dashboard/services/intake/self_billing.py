@@ -4,7 +4,12 @@ rules, one invoice per vendor and period, each line saying how its amount was co
 Activity not yet billed is billed by the next run. A period whose invoice is still a draft
 is recomputed with the new rows; once that invoice has moved on, late rows go on a
 supplementary invoice for the same period. Below the vendor's minimum payout nothing is
-invoiced and the activity carries over to the next period."""
+invoiced and the activity carries over to the next period.
+
+Only the session's organizations' vendors are billed: the vendors asked for are narrowed to
+them first, and every statement after that (Core statements among them, which the session's
+scoping hook does not see) is keyed by the narrowed vendors, or by the invoices written for
+them. An invoice belongs to the organization that pays its vendor."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,10 +30,12 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    true,
     update,
 )
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     ActivityRecord,
     Invoice,
@@ -109,6 +116,7 @@ def bill_unbilled(session: Session, actor: Actor, vendor_ids: list[int], today: 
     with the stored ones, then stored already carrying their invoice, so a million new rows
     are written once rather than written and then updated."""
     today = today or date.today()
+    vendor_ids = _in_scope(session, vendor_ids)
     _reopen_drafts(session, vendor_ids)
     cards, rules, codes = _terms(session, vendor_ids)
     plans: list[_Plan] = []
@@ -148,6 +156,14 @@ def bill_unbilled(session: Session, actor: Actor, vendor_ids: list[int], today: 
     return written
 
 
+def _in_scope(session: Session, vendor_ids: list[int]) -> list[int]:
+    """These vendors, narrowed to the session's organizations' (the system's: all of them)."""
+    scope = tenancy.scope_of(session)
+    if scope is None or scope.organizations is None:
+        return vendor_ids
+    return sorted(session.execute(select(col(Vendor.id)).where(col(Vendor.id).in_(vendor_ids))).scalars())
+
+
 ARRIVAL_COLUMNS = ("source_id", "row_key", "intake_id", "vendor_id", "activity_type", "occurred_on", "period",
                    "quantity", "revenue_minor", "currency")
 
@@ -177,8 +193,13 @@ def _store_arriving(session: Session, arriving: Table, plans: list[_Plan]) -> No
         invoice = (select(plan.c.invoice_id)
                    .where(plan.c.vendor_id == arriving.c.vendor_id, plan.c.period >= arriving.c.period)
                    .order_by(plan.c.period).limit(1).scalar_subquery())
+    # A Core INSERT ... SELECT, past the scoping hook: the scope is stated (nothing to state
+    # for a session that reaches every organization: a million rows need no vendor check).
+    scope = tenancy.scope_of(session)
+    in_scope = true() if scope is None or scope.organizations is None else arriving.c.vendor_id.in_(
+        select(col(Vendor.id)).where(tenancy.owned(Vendor, session)))
     conn.execute(insert(table_of(ActivityRecord)).from_select(
-        [*names, "invoice_id"], select(*[arriving.c[n] for n in names], invoice)))
+        [*names, "invoice_id"], select(*[arriving.c[n] for n in names], invoice).where(in_scope)))
     if plan is not None:
         plan.drop(conn)
 
@@ -280,7 +301,7 @@ def _write_invoices(session: Session, actor: Actor, plans: list[_Plan], today: d
     numbers = _free_numbers(session, [f"SG-{p.code}-{p.period}" for p in fresh])
     # A vendor's invoices belong to whoever pays the vendor.
     owners = dict(session.execute(select(col(Vendor.id), col(Vendor.owner_id))
-                                  .where(col(Vendor.id).in_({p.vendor_id for p in fresh}))).tuples().all())
+                                  .where(col(Vendor.id).in_({p.vendor_id for p in fresh}))).all())
     if fresh:
         inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [
             {"number": number, "kind": InvoiceKind.SELF_GENERATED.value, "vendor_id": p.vendor_id,

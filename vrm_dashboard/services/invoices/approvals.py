@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     case,
     delete,
     func,
@@ -69,19 +70,24 @@ class Selection:
     query: invoice_queries.InvoiceQuery | None = None
 
 
-def _scope(selection: Selection) -> ColumnElement[bool]:
+def _scope(session: Session, selection: Selection) -> ColumnElement[bool]:
+    """The selected invoices among those the session's organizations own. The statements that
+    act on them run on the connection, past the session's scoping hook, so the scope is part
+    of the selection itself: an id of another organization (or of a receivable the actor's
+    organization is only billed by) is left out exactly like an id that does not exist."""
+    owned = invoice_queries.owned_invoices(session)
     if selection.query is not None:
         where, needs_vendor = invoice_queries.conditions(selection.query)
         inner = select(col(Invoice.id))
         if needs_vendor:
             inner = inner.join(Vendor, col(Vendor.id) == Invoice.vendor_id)
-        return col(Invoice.id).in_(inner.where(*where))
+        return and_(col(Invoice.id).in_(inner.where(*where)), owned)
     ids = sorted({int(i) for i in selection.invoice_ids})
     if not ids:
         raise FieldErrors({"selection": "Select at least one invoice"})
     if len(ids) > MAX_SELECTED:
         raise FieldErrors({"selection": f"Select at most {MAX_SELECTED} rows, or act on the whole filter"})
-    return col(Invoice.id).in_(ids)
+    return and_(col(Invoice.id).in_(ids), owned)
 
 
 def _vendor_on_hold() -> ColumnElement[bool]:
@@ -159,7 +165,7 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     if actor.user_id is None:
         raise PermissionDenied("Only a person can approve invoices")
     uid = actor.user_id
-    scope = _scope(selection)
+    scope = _scope(session, selection)
     segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL))
     own_work = [(col(Invoice.created_by_id) == uid, literal("You submitted it (segregation of duties)")),
                 (col(Invoice.updated_by_id) == uid, literal("You last edited it (segregation of duties)"))]
@@ -187,6 +193,7 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
                                            select(col(Invoice.id), reason, completes).where(scope)))
     _report_batch_refusals(conn, batch, result)
     eligible = batch.c.reason.is_(None)
+    # The batch holds only invoices in scope; every statement below reads its ids from it.
     complete = col(Invoice.id).in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 1))
     waiting = col(Invoice.id).in_(select(batch.c.invoice_id).where(eligible, batch.c.complete == 0))
     conn.execute(insert(InvoiceApproval).from_select(
@@ -217,7 +224,7 @@ def reject(session: Session, actor: Actor, selection: Selection, reason_text: st
         raise FieldErrors({"reason": "Give the vendor a reason for the rejection"})
     if len(reason_text) > REASON_MAX:
         raise FieldErrors({"reason": f"The reason is at most {REASON_MAX} characters"})
-    scope = _scope(selection)
+    scope = _scope(session, selection)
     result = BulkResult()
     _report_refusals(session, scope, case((col(Invoice.status) != PENDING, literal("Not in Pending")), else_=None),
                      result)
@@ -227,6 +234,7 @@ def reject(session: Session, actor: Actor, selection: Selection, reason_text: st
     now = utcnow()
     conn = session.connection()
     for chunk in _chunks(eligible):
+        # `eligible` came through `scope`: only the session's organizations' own invoices.
         in_chunk = col(Invoice.id).in_(chunk)
         invoice_rollup.move(session, in_chunk, REJECTED)
         conn.execute(update(Invoice).where(in_chunk).values(

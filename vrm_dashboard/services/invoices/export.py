@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Invoice, InvoiceApproval, User, Vendor
 from vrm_dashboard.domain.invoice_status import STATUS_LABELS, InvoiceStatus
 from vrm_dashboard.domain.money import exponent
@@ -72,7 +73,9 @@ def _rows(session: Session, query: invoice_queries.InvoiceQuery, limit: int | No
                col(Invoice.status), col(User.email))
         .join(Vendor, col(Vendor.id) == Invoice.vendor_id, isouter=True)
         .join(User, col(User.id) == Invoice.created_by_id, isouter=True)
-        .where(*where)
+        # Run on the connection below, past the session's scoping hook: the scope is stated
+        # here, the same invoices the list shows (and the totals, read through the session, count).
+        .where(*where, tenancy.owned(Invoice, session))
         .order_by(sort_column.desc() if query.descending else sort_column.asc(),
                   col(Invoice.id).desc() if query.descending else col(Invoice.id).asc())
         .limit(limit)

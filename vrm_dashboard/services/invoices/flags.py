@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, insert, literal, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, insert, literal, or_, select
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Invoice, InvoiceFlag
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.services.platform import settings as app_settings
@@ -59,16 +60,19 @@ def reconcile(session: Session, invoice_ids: Iterable[int] | None = None) -> Non
     """Recompute the flags of these invoices (all when None)."""
     tolerance = int(app_settings.get(session, app_settings.RECONCILIATION_TOLERANCE_BPS))
     columns = ["invoice_id", "flag", "detail"]
+    # The deletes pass the session's scoping hook; an INSERT's select does not, so it takes
+    # the same scope itself: flags are rebuilt exactly for the invoices whose flags went.
+    visible = tenancy.owned(Invoice, session)
     if invoice_ids is None:
         session.execute(delete(InvoiceFlag))
-        for query in _flag_rows(true(), tolerance):
+        for query in _flag_rows(visible, tolerance):
             session.execute(insert(InvoiceFlag).from_select(columns, query))
         return
     ids = sorted(set(invoice_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         session.execute(delete(InvoiceFlag).where(col(InvoiceFlag.invoice_id).in_(chunk)))
-        for query in _flag_rows(col(Invoice.id).in_(chunk), tolerance):
+        for query in _flag_rows(and_(col(Invoice.id).in_(chunk), visible), tolerance):
             session.execute(insert(InvoiceFlag).from_select(columns, query))
 
 

@@ -9,10 +9,11 @@ from functools import lru_cache
 from typing import Callable
 
 from babel.numbers import list_currencies
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     Invoice,
     InvoiceApproval,
@@ -92,6 +93,25 @@ class InvoicePage:
     page: int
     page_count: int
     totals: list[StatusTotal]
+
+
+def owned_invoices(session: Session) -> ColumnElement[bool]:
+    """The invoices the session's organizations own, as a WHERE condition: the ones they may
+    change. `tenancy.owned(Invoice)` also admits the receivables billed to them, which they
+    only read (a customer never approves, rejects, pays or settles its supplier's invoice).
+    True for an unscoped (system) session, false for a scope of nobody."""
+    scope = tenancy.scope_of(session)
+    if scope is None or scope.organizations is None:
+        return true()
+    if not scope.organizations:
+        return false()
+    return col(Invoice.owner_id).in_(sorted(scope.organizations))
+
+
+def owns(session: Session, invoice: Invoice) -> bool:
+    """Whether the session's organizations own this invoice (see `owned_invoices`)."""
+    scope = tenancy.scope_of(session)
+    return scope is None or scope.includes(invoice.owner_id)
 
 
 @lru_cache(maxsize=1)

@@ -23,7 +23,11 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
-from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
+from vrm_dashboard.services.invoices import (
+    flags as invoice_flags,
+    queries as invoice_queries,
+    rollup as invoice_rollup,
+)
 from vrm_dashboard.services.payouts import records as payouts
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -41,8 +45,11 @@ DELETABLE = frozenset({S.DRAFT.value, S.DRAFT_VALID.value})
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
+    """An invoice to change: one the session's organizations own. Another organization's, and
+    a receivable the organization is only billed by (it reads it, never changes it), answer
+    as a missing one."""
     invoice = session.get(Invoice, invoice_id)
-    if invoice is None:
+    if invoice is None or not invoice_queries.owns(session, invoice):
         raise NotFound(f"No invoice with id {invoice_id}")
     return invoice
 

@@ -6,18 +6,24 @@ open amounts (the vendor screens' totals). Services that create invoices or chan
 status or amount keep both right in the same transaction: `refresh` recomputes the touched
 vendors from the invoices (self-healing, for single changes), `move` applies a set-based
 status change as a delta (for bulk actions).
+
+Both write only what the session's organizations own: the rollup's rows belong to vendors, and
+their deletes pass the session's scoping hook, so the INSERT ... SELECT that rebuilds them
+reads only the same organizations' invoices (an INSERT's select does not pass the hook).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Iterable
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Invoice, InvoiceRollup, VendorBalance
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
+from vrm_dashboard.services.invoices.queries import owned_invoices
 
 # What counts where: rejected and archived invoices are owed by nobody.
 INVOICED = frozenset(s.value for s in (S.DRAFT, S.DRAFT_VALID, S.PENDING, S.APPROVED, S.PROCESSING, S.FAILED, S.PAID))
@@ -38,16 +44,18 @@ def _grouped(condition: ColumnElement[bool]) -> Select[int | None, str, str, int
 
 def refresh(session: Session, vendor_ids: Iterable[int] | None = None) -> None:
     """Recompute the rollup for these vendors (all vendors when None)."""
+    owned = owned_invoices(session)
     if vendor_ids is None:
         session.execute(delete(InvoiceRollup))
-        session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(col(Invoice.id).is_not(None))))
+        session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(owned)))
         _refresh_balances(session, None)
         return
     ids = sorted({int(v) for v in vendor_ids if v is not None})
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         session.execute(delete(InvoiceRollup).where(col(InvoiceRollup.vendor_id).in_(chunk)))
-        session.execute(insert(InvoiceRollup).from_select(_COLUMNS, _grouped(col(Invoice.vendor_id).in_(chunk))))
+        session.execute(insert(InvoiceRollup).from_select(
+            _COLUMNS, _grouped(and_(col(Invoice.vendor_id).in_(chunk), owned))))
     _refresh_balances(session, ids)
 
 
@@ -65,14 +73,18 @@ def _refresh_balances(session: Session, vendor_ids: list[int] | None) -> None:
         return (select(col(r.vendor_id), col(r.currency), invoiced_count, invoiced, paid_count, paid, open_)
                 .where(condition).group_by(col(r.vendor_id), r.currency))
 
+    # The deletes pass the scoping hook; the selects feeding the inserts take the same scope.
+    owned = tenancy.owned(InvoiceRollup, session)
     if vendor_ids is None:
         session.execute(delete(VendorBalance))
-        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(col(r.vendor_id).is_not(None))))
+        session.execute(insert(VendorBalance).from_select(
+            _BALANCE_COLUMNS, folded(and_(col(r.vendor_id).is_not(None), owned))))
         return
     for start in range(0, len(vendor_ids), _CHUNK):
         chunk = vendor_ids[start:start + _CHUNK]
         session.execute(delete(VendorBalance).where(col(VendorBalance.vendor_id).in_(chunk)))
-        session.execute(insert(VendorBalance).from_select(_BALANCE_COLUMNS, folded(col(r.vendor_id).in_(chunk))))
+        session.execute(insert(VendorBalance).from_select(
+            _BALANCE_COLUMNS, folded(and_(col(r.vendor_id).in_(chunk), owned))))
 
 
 def move(session: Session, invoice_filter: ColumnElement[bool], target: str) -> None:
@@ -81,7 +93,9 @@ def move(session: Session, invoice_filter: ColumnElement[bool], target: str) -> 
     Call it just before the UPDATE that moves them, with the same filter.
     """
     conn = session.connection()  # Core executemany: the ORM would try to sync loaded objects
-    groups = conn.execute(_grouped(invoice_filter)).all()
+    # On the connection, past the scoping hook: the scope is part of the statement. Every
+    # rollup row touched below comes from these groups.
+    groups = conn.execute(_grouped(and_(invoice_filter, owned_invoices(session)))).all()
     if not groups:
         return
     conn.execute(

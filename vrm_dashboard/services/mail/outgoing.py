@@ -25,10 +25,11 @@ from email.utils import make_msgid
 from multiprocessing import get_context
 
 import aiosmtplib
-from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, insert, or_, select, update
 from sqlmodel import Session, col
 
 from vrm_dashboard.config import SmtpSettings
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     EmailDelivery,
     Invoice,
@@ -36,6 +37,7 @@ from vrm_dashboard.db.models import (
     PaymentTransaction,
     StoredDocument,
     Vendor,
+    table_of,
     utcnow,
 )
 from vrm_dashboard.domain.distribution_rules import (
@@ -272,8 +274,14 @@ class _Run:
         by_columns: dict[tuple, list[dict]] = {}
         for row in self.changes:
             by_columns.setdefault(tuple(sorted(row)), []).append(row)
+        # One UPDATE per delivery, by id, in the session's scope: an ORM bulk UPDATE by primary
+        # key would pass the session's scoping hook without its criteria.
+        table = table_of(EmailDelivery)
+        by_id = update(table).where(table.c.id == bindparam("delivery_id"),
+                                    tenancy.owned(EmailDelivery, self.session))
         for rows in by_columns.values():
-            self.session.execute(update(EmailDelivery), rows)
+            self.session.connection().execute(
+                by_id, [{"delivery_id": row["id"], **{k: v for k, v in row.items() if k != "id"}} for row in rows])
         if self.notices:
             self.session.execute(insert(Notification), self.notices)
         self.changes, self.notices = [], []

@@ -5,6 +5,11 @@ amount and currency) confirms it paid. A credit with a return reason sends its t
 to Failed. A credit naming a customer invoice number for its amount settles that invoice
 (a pay-in). Everything else is an exception for a person: unmatched lines, lines seen
 before (duplicates), amounts that differ, and returns.
+
+A statement is its owner's bank account: its lines match only that organization's transfers
+and the receivables it issued, and are duplicates only of lines of its earlier statements.
+(A receivable billed *to* the organization is its supplier's to settle, not its own.) This
+holds whoever imports it, the system included, not only through the session's scope.
 """
 from __future__ import annotations
 
@@ -15,12 +20,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     BankStatement,
     Invoice,
     PaymentTransaction,
     StatementLine,
     StoredDocument,
+    Vendor,
     stored_id,
     utcnow,
 )
@@ -67,46 +74,50 @@ def _key(entry: StatementEntry) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _our_transaction(session: Session, entry: StatementEntry) -> PaymentTransaction | None:
+def _our_transaction(session: Session, entry: StatementEntry, owner: int) -> PaymentTransaction | None:
+    """The owner's transfer this line reports, if any."""
+    owners = col(PaymentTransaction.vendor_id).in_(select(col(Vendor.id)).where(col(Vendor.owner_id) == owner))
     found = OUR_REFERENCE.search(f"{entry.reference} {entry.description}")
     if found:
         return session.execute(select(PaymentTransaction).where(
-            col(PaymentTransaction.reference) == found.group(0))).scalar_one_or_none()
+            col(PaymentTransaction.reference) == found.group(0), owners)).scalar_one_or_none()
     if entry.amount_minor >= 0:
         return None
     # No reference: the only open file or manual transfer of exactly this amount.
     candidates = session.execute(select(PaymentTransaction).where(
-        col(PaymentTransaction.status).in_([T.PROCESSING.value, T.IN_REVIEW.value]),
+        owners, col(PaymentTransaction.status).in_([T.PROCESSING.value, T.IN_REVIEW.value]),
         col(PaymentTransaction.rail) != "provider", col(PaymentTransaction.target_currency) == entry.currency,
         col(PaymentTransaction.target_amount_minor) == -entry.amount_minor).limit(2)).scalars().all()
     return candidates[0] if len(candidates) == 1 else None
 
 
-def _receivable(session: Session, entry: StatementEntry) -> Invoice | None:
+def _receivable(session: Session, entry: StatementEntry, owner: int) -> Invoice | None:
+    """The open receivable the owner issued that this credit pays, if any."""
     words = set(re.findall(r"[A-Za-z0-9][A-Za-z0-9\-/]{3,}", f"{entry.reference} {entry.description}"))
     if not words:
         return None
     return session.execute(select(Invoice).where(
-        col(Invoice.number).in_(words), col(Invoice.organization_id).is_not(None),
+        col(Invoice.number).in_(words), col(Invoice.owner_id) == owner, col(Invoice.organization_id).is_not(None),
         col(Invoice.currency) == entry.currency, col(Invoice.total_minor) == entry.amount_minor,
         col(Invoice.status).in_(_RECEIVABLE_OPEN)).limit(1)).scalar_one_or_none()
 
 
-def _reconcile(session: Session, actor: Actor, entry: StatementEntry,
-               label: str) -> tuple[str, str, int | None, int | None]:
-    """(outcome, note, transaction id, invoice id) for one new line, applying what it proves."""
-    transaction = _our_transaction(session, entry)
+def _reconcile(session: Session, actor: Actor, entry: StatementEntry, label: str,
+               owner: int) -> tuple[str, str, int | None, int | None]:
+    """(outcome, note, transaction id, invoice id) for one new line of a statement of `owner`,
+    applying what it proves."""
+    transaction = _our_transaction(session, entry, owner)
     if entry.amount_minor > 0 and (entry.return_reason or transaction is None):
         if transaction is not None:
             reason = f"Returned by the bank ({entry.return_reason}) on {entry.booking_date}"
             settle_failed(session, actor, [stored_id(transaction)], reason,
                           from_statuses=(T.PROCESSING.value, T.PAID.value, T.IN_REVIEW.value))
             return RETURNED, reason, transaction.id, None
-        invoice = _receivable(session, entry)
+        invoice = _receivable(session, entry, owner)
         if invoice is not None:
             before = invoice.status
             # A customer's own transfer: the invoice was paid by wire.
-            session.execute(update(Invoice).where(col(Invoice.id) == invoice.id).values(
+            session.execute(update(Invoice).where(col(Invoice.id) == invoice.id, col(Invoice.owner_id) == owner).values(
                 status=InvoiceStatus.PAID.value, payment_method=CustomerPaymentMethod.WIRE.value, updated_at=utcnow()))
             audit.record(session, actor, "invoice.paid_by_customer", "invoice", invoice.id,
                          before={"status": before}, after={"status": InvoiceStatus.PAID.value, "statement": label})
@@ -147,17 +158,21 @@ def import_statement(session: Session, actor: Actor, filename: str, content: byt
     session.add(statement)
     session.flush()
     statement_id = stored_id(statement)
+    # Stamped from whoever imports it (db/tenancy.py); its lines reach only this owner's records.
+    owner = tenancy.owner(statement)
+    owners_statements = select(col(BankStatement.id)).where(col(BankStatement.owner_id) == owner)
     report = StatementReport(statement_id, kind, len(entries))
     seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
         key = _key(entry)
         before = key in seen or session.execute(select(func.count()).select_from(StatementLine).where(
-            col(StatementLine.line_key) == key)).scalar_one() > 0
+            col(StatementLine.line_key) == key, col(StatementLine.statement_id).in_(owners_statements))
+        ).scalar_one() > 0
         seen.add(key)
         if before:
             outcome, note, tid, iid = DUPLICATE, "The same booking was imported before", None, None
         else:
-            outcome, note, tid, iid = _reconcile(session, actor, entry, f"{filename[:40]} line {number}")
+            outcome, note, tid, iid = _reconcile(session, actor, entry, f"{filename[:40]} line {number}", owner)
         session.add(StatementLine(
             statement_id=statement_id, line_no=number, booking_date=entry.booking_date,
             amount_minor=entry.amount_minor, currency=entry.currency, reference=entry.reference[:140],

@@ -19,6 +19,12 @@ point) loses at most the step in flight, and the next run picks up from the data
 
 Two runs at once are safe: every move is a conditional UPDATE on the status it expects,
 and batching holds a lock (SQLite's write lock, a PostgreSQL advisory lock).
+
+The scheduler's run is the system's and pays every organization's payouts; a person's run
+(`run_now`) pays only their organization's. Reads go through the session (its scoping hook);
+the set-based writes run on the connection, past the hook, so they either state the scope or
+act only on ids those scoped reads returned. A payment file carries one organization's
+transfers: it is that organization's instruction to its bank.
 """
 from __future__ import annotations
 
@@ -35,6 +41,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from vrm_dashboard.config import settings
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     Invoice,
     PaymentFile,
@@ -126,7 +133,7 @@ def execute_payouts(session: Session, today: date | None = None, provider: Sandb
     return report.result()
 
 
-def _cleared(today: date, cooling_off_hours: int) -> ColumnElement[bool]:
+def _cleared(session: Session, today: date, cooling_off_hours: int) -> ColumnElement[bool]:
     now = utcnow()
     vendor_ok = select(col(Vendor.id)).where(
         col(Vendor.activity_status) == ActivityStatus.ACTIVE.value,
@@ -134,7 +141,7 @@ def _cleared(today: date, cooling_off_hours: int) -> ColumnElement[bool]:
             col(Vendor.bank_details_changed_at) <= now - timedelta(hours=cooling_off_hours)),
     )
     return and_(col(Payout.status) == PayoutStatus.AWAITING_PAYOUT.value, col(Payout.transaction_id).is_(None),
-                col(Payout.pay_date) <= today, col(Payout.vendor_id).in_(vendor_ok))
+                col(Payout.pay_date) <= today, col(Payout.vendor_id).in_(vendor_ok), tenancy.owned(Payout, session))
 
 
 def _lock_batching(session: Session) -> None:
@@ -146,7 +153,7 @@ def _lock_batching(session: Session) -> None:
 def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> None:
     _lock_batching(session)
     hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))
-    cleared = _cleared(today, hours)
+    cleared = _cleared(session, today, hours)
     groups = session.execute(
         select(col(Payout.vendor_id), col(Payout.currency), col(Payout.rail), col(Vendor.currency),
                func.sum(Payout.amount_minor), func.count())
@@ -203,20 +210,27 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
     crash_points.reached("batched")
 
 
-def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
+def _owned_transfers(session: Session, ids: list[int], today: date) -> list[tuple[int, Transfer]]:
+    """The transfers of these transactions, each with the organization that pays it (its
+    vendor's owner)."""
     t, v = PaymentTransaction, Vendor
     rows = session.execute(
         select(col(t.id), col(t.reference), col(t.idempotency_key), col(t.target_amount_minor),
                col(t.target_currency), col(v.vendor_code), col(v.legal_name), col(v.name), col(v.iban), col(v.bic),
-               col(v.account_number), col(v.routing_number), col(v.paypal_email))
+               col(v.account_number), col(v.routing_number), col(v.paypal_email), col(v.owner_id))
         .join(v, col(v.id) == t.vendor_id).where(col(t.id).in_(ids)).order_by(col(t.id))
     ).all()
-    return [Transfer(
+    return [(owner, Transfer(
         transaction_id=tid, reference=reference or reference_of(tid), idempotency_key=key or "",
         vendor_code=code, beneficiary=legal_name or name, amount_minor=amount, currency=currency,
         execution_date=today, description=f"{reference} {code} payout", iban=iban, bic=bic,
         account_number=account, routing_number=routing, paypal_email=paypal,
-    ) for tid, reference, key, amount, currency, code, legal_name, name, iban, bic, account, routing, paypal in rows]
+    )) for tid, reference, key, amount, currency, code, legal_name, name, iban, bic, account, routing, paypal, owner
+        in rows]
+
+
+def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
+    return [transfer for _owner, transfer in _owned_transfers(session, ids, today)]
 
 
 def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
@@ -224,7 +238,8 @@ def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
     now = utcnow()
     return stored_ids(row[0] for row in session.connection().execute(
         update(PaymentTransaction)
-        .where(col(PaymentTransaction.id).in_(ids), col(PaymentTransaction.status) == T.NEW.value)
+        .where(col(PaymentTransaction.id).in_(ids), col(PaymentTransaction.status) == T.NEW.value,
+               tenancy.owned(PaymentTransaction, session))
         .values(status=T.PROCESSING.value, claimed_by=worker, claimed_at=now, updated_at=now,
                 first_claimed_at=func.coalesce(PaymentTransaction.first_claimed_at, now),
                 attempts=col(PaymentTransaction.attempts) + 1)
@@ -241,6 +256,8 @@ def _due(rail: str, limit: int) -> Select[int | None]:
 
 
 def _build_file(rail: str, transfers: list[Transfer], currency: str) -> PaymentFileContent:
+    # The payer account is still the installation's (VRM_PAYER_*, VRM_ACH_*): one for every
+    # organization until each has its own. Files are built per organization all the same.
     p = settings().payouts
     if rail == Rail.SEPA.value:
         return sepa_file.build(transfers, p.payer_name, p.payer_iban, p.payer_bic, currency)
@@ -267,11 +284,13 @@ def submit_file_rails(session: Session, worker: str, report: RunReport) -> None:
                 break
             # Claim, build and store in one commit: the file exists with its transfers, or not at all.
             claimed = _claim(session, worker, due)
-            by_currency: dict[str, list[Transfer]] = {}
-            for t in _transfers(session, claimed, today):
-                by_currency.setdefault(t.currency, []).append(t)
+            # One file per paying organization and currency: a file is one payer's instruction
+            # to its bank, and never carries another organization's transfers.
+            by_payer: dict[tuple[int, str], list[Transfer]] = {}
+            for owner, t in _owned_transfers(session, claimed, today):
+                by_payer.setdefault((owner, t.currency), []).append(t)
             built: PaymentFileContent | None
-            for currency, group in by_currency.items():
+            for (owner, currency), group in by_payer.items():
                 try:
                     built = _build_file(rail, group, currency)
                 except RailError:
@@ -279,7 +298,7 @@ def submit_file_rails(session: Session, worker: str, report: RunReport) -> None:
                     group = _fail_unpayable(session, rail, group, report)
                     built = _build_file(rail, group, currency) if group else None
                 if built is not None:
-                    _store_file(session, rail, currency, group, built)
+                    _store_file(session, owner, rail, currency, group, built)
                     report.files += 1
                     report.submitted += len(group)
             session.commit()
@@ -296,10 +315,10 @@ def _fail_unpayable(session: Session, rail: str, transfers: list[Transfer], repo
     return [t for t in transfers if t.transaction_id not in bad]
 
 
-def _store_file(session: Session, rail: str, currency: str, transfers: list[Transfer],
+def _store_file(session: Session, owner: int, rail: str, currency: str, transfers: list[Transfer],
                 built: PaymentFileContent) -> None:
     document = documents.store(session, built.content, built.filename, built.content_type)
-    payment_file = PaymentFile(rail=rail, reference=built.reference, currency=currency,
+    payment_file = PaymentFile(owner_id=owner, rail=rail, reference=built.reference, currency=currency,
                                transfer_count=len(transfers), total_minor=sum(t.amount_minor for t in transfers),
                                document_id=stored_id(document))
     session.add(payment_file)
@@ -411,7 +430,8 @@ def deliver_files(session: Session, report: RunReport) -> None:
         os.replace(part, target)
         crash_points.reached("file_written")
         session.connection().execute(update(PaymentFile).where(col(PaymentFile.id) == payment_file.id,
-                                                               col(PaymentFile.delivered_at).is_(None))
+                                                               col(PaymentFile.delivered_at).is_(None),
+                                                               tenancy.owned(PaymentFile, session))
                                      .values(delivered_at=utcnow()))
         session.commit()
         report.delivered += 1

@@ -14,13 +14,14 @@ from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, 
 from sqlalchemy.sql.elements import ColumnElement, SQLColumnExpression
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, table_of, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.payout_rules import RAIL_OF_METHOD, Rail, awaits_confirmation
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.invoices import queries as invoice_queries, rollup as invoice_rollup
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
 from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -69,6 +70,8 @@ def create_for_approved(session: Session, actor: Actor, invoices: ColumnElement[
     earlier = select(func.count(col(Payout.id))).where(col(Payout.invoice_id) == Invoice.id).scalar_subquery()
     key = literal("invoice-") + cast(Invoice.id, String) + literal("-") + cast(earlier + 1, String)
     last_before = session.execute(select(func.coalesce(func.max(Payout.id), 0))).scalar_one()
+    # Written on the connection, past the scoping hook: the scope is part of the statements.
+    owned = invoice_queries.owned_invoices(session)
     payout = table_of(Payout)
     session.connection().execute(insert(Payout).from_select(
         ["invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail", "pay_date", "idempotency_key",
@@ -79,20 +82,23 @@ def create_for_approved(session: Session, actor: Actor, invoices: ColumnElement[
                literal(now, type_=payout.c.created_at.type),
                literal(now, type_=payout.c.updated_at.type))
         .join(Vendor, col(Vendor.id) == Invoice.vendor_id)
-        .where(invoices, col(Invoice.status) == InvoiceStatus.APPROVED.value, ~waiting.exists()),
+        .where(invoices, owned, col(Invoice.status) == InvoiceStatus.APPROVED.value, ~waiting.exists()),
     ))
     _audit_payouts(session, actor, and_(col(Payout.id) > last_before, col(Payout.invoice_id).in_(
-        select(col(Invoice.id)).where(invoices))), "payout.created", {},
+        select(col(Invoice.id)).where(invoices, owned))), "payout.created", {},
                    {"status": "created from the approved invoice"})
 
 
-def _scope(payout_ids: list[int]) -> ColumnElement[bool]:
+def _scope(session: Session, payout_ids: list[int]) -> ColumnElement[bool]:
+    """The selected payouts among the session's organizations' own. The statements acting on
+    them run on the connection, past the scoping hook, so the scope is part of the selection:
+    another organization's payout is left out as one that does not exist."""
     ids = sorted({int(i) for i in payout_ids})
     if not ids:
         raise FieldErrors({"selection": "Select at least one payout"})
     if len(ids) > MAX_SELECTED:
         raise FieldErrors({"selection": f"Select at most {MAX_SELECTED} payouts at a time"})
-    return col(Payout.id).in_(ids)
+    return and_(col(Payout.id).in_(ids), tenancy.owned(Payout, session))
 
 
 def _report(session: Session, scope: ColumnElement[bool], reason: ColumnElement[str | None],
@@ -113,7 +119,7 @@ def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult
     if actor.user_id is None:
         raise PermissionDenied("Only a person can approve payouts")
     uid = actor.user_id
-    scope = _scope(payout_ids)
+    scope = _scope(session, payout_ids)
     invoice = select(col(Invoice.created_by_id), col(Invoice.updated_by_id)).where(
         col(Invoice.id) == Payout.invoice_id)
     submitted_by_me = invoice.where(col(Invoice.created_by_id) == uid).exists()
@@ -152,7 +158,7 @@ def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult
 def retry(session: Session, actor: Actor, payout_ids: list[int]) -> int:
     """Send failed (or reviewed, unpaid) payouts back to the payout run with a new transfer."""
     require(actor, Action.PAYOUT_MANAGE)
-    scope = _scope(payout_ids)
+    scope = _scope(session, payout_ids)
     conn = session.connection()
     in_review = stored_ids(conn.execute(select(col(Payout.transaction_id)).where(
         scope, col(Payout.status) == P.IN_REVIEW.value, col(Payout.transaction_id).is_not(None)).distinct()).scalars())
@@ -165,7 +171,7 @@ def retry(session: Session, actor: Actor, payout_ids: list[int]) -> int:
         return 0
     now = utcnow()
     invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(col(Payout.id).in_(ids))) & (
-        col(Invoice.status) == InvoiceStatus.FAILED.value)
+        col(Invoice.status) == InvoiceStatus.FAILED.value) & invoice_queries.owned_invoices(session)
     invoice_rollup.move(session, invoices, InvoiceStatus.APPROVED.value)
     conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.APPROVED.value, updated_at=now))
     _audit_payouts(session, actor, col(Payout.id).in_(ids), "payout.retried", {"status": P.FAILED.value},
@@ -202,9 +208,10 @@ def withdraw_for_invoice(session: Session, actor: Actor, invoice_id: int) -> Non
         col(Payout.status).in_([P.PROCESSING.value, P.PAID.value, P.IN_REVIEW.value]))).first()
     if claimed is not None:
         raise Conflict("A payout run is already paying this invoice; its approval can no longer be withdrawn")
+    # Deleted on the connection, past the scoping hook: the scope is part of the condition.
     waiting = and_(col(Payout.invoice_id) == invoice_id,
                    col(Payout.status).in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]),
-                   col(Payout.transaction_id).is_(None))
+                   col(Payout.transaction_id).is_(None), tenancy.owned(Payout, session))
     _audit_payouts(session, actor, waiting, "payout.withdrawn", {"status": "waiting"}, {"status": "withdrawn"})
     conn = session.connection()
     conn.execute(delete(PayoutApproval).where(

@@ -2,6 +2,10 @@
 
 Set-based and idempotent: a callback, a status poll and a statement line may all report the
 same outcome, and only the first one changes anything.
+
+The statements run on the connection, past the session's scoping hook, so each states the
+scope itself: a transaction of another organization (a foreign id in a statement line, a
+crafted request) changes nothing, exactly as an id that does not exist.
 """
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from typing import Any
 from sqlalchemy import Update, bindparam, insert, literal, select, update
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     EmailDelivery,
     Invoice,
@@ -23,7 +28,7 @@ from vrm_dashboard.db.models import (
 )
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.services.invoices import rollup as invoice_rollup
+from vrm_dashboard.services.invoices import queries as invoice_queries, rollup as invoice_rollup
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 
@@ -45,7 +50,10 @@ def stored_ids(ids: Iterable[int | None]) -> list[int]:
 
 
 def _changed(session: Session, statement: Update) -> list[int]:
-    rows = session.connection().execute(statement.returning(col(PaymentTransaction.id))).all()
+    """Run a transaction UPDATE on the session's organizations' transactions only; the ids it
+    changed, on which everything after it is keyed."""
+    rows = session.connection().execute(
+        statement.where(tenancy.owned(PaymentTransaction, session)).returning(col(PaymentTransaction.id))).all()
     return stored_ids(row[0] for row in rows)
 
 
@@ -58,7 +66,7 @@ def _audit(session: Session, actor: Actor, ids: list[int], action: str, before: 
 def _move_invoices(session: Session, transaction_ids: list[int], sources: tuple[str, ...], target: str) -> None:
     invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(
         col(Payout.transaction_id).in_(transaction_ids)))
-    which = invoices & col(Invoice.status).in_(sources)
+    which = invoices & col(Invoice.status).in_(sources) & invoice_queries.owned_invoices(session)
     invoice_rollup.move(session, which, target)
     session.connection().execute(update(Invoice).where(which).values(status=target, updated_at=utcnow()))
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import CollectionAttempt, Invoice, Organization, utcnow
+from vrm_dashboard.db import tenancy
+from vrm_dashboard.db.models import CollectionAttempt, Invoice, Organization, table_of, utcnow
 from vrm_dashboard.domain.collection_rules import (
     CHARGEABLE,
     COLLECTABLE_STATUSES,
@@ -27,6 +28,7 @@ from vrm_dashboard.domain.collection_rules import (
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rails.sandbox_collector import SandboxCollector
+from vrm_dashboard.services.invoices import queries as invoice_queries
 from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
@@ -147,9 +149,10 @@ def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
         charge = collector.charge(key, method, amount, currency)
         outcome = AttemptOutcome.COLLECTED if charge.collected else AttemptOutcome.FAILED
         status = S.PAID.value if charge.collected else S.FAILED.value
-        attempt_rows.append({"id": attempt_id, "outcome": outcome.value, "reference": charge.reference,
+        attempt_rows.append({"attempt_id": attempt_id, "outcome": outcome.value, "reference": charge.reference,
                              "failure_reason": charge.reason})
-        invoice_rows.append({"id": invoice_id, "status": status, "payment_method": method, "updated_at": now})
+        invoice_rows.append({"invoice_id": invoice_id, "status": status, "payment_method": method,
+                             "updated_at": now})
         changes.append((invoice_id, {"status": S.PROCESSING.value},
                         {"status": status, "payment_method": method, "collection": charge.reference or charge.reason}))
         if charge.collected:
@@ -162,8 +165,14 @@ def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
             if len(summary.failures) < 50:
                 summary.failures.append((number, charge.reason or "Failed"))
     if attempt_rows:
-        session.execute(update(CollectionAttempt), attempt_rows)
-        session.execute(update(Invoice), invoice_rows)
+        # One UPDATE per row, by id, in the session's scope: an ORM bulk UPDATE by primary key
+        # would pass the session's scoping hook without its criteria.
+        attempt, invoice = table_of(CollectionAttempt), table_of(Invoice)
+        conn = session.connection()
+        conn.execute(update(attempt).where(attempt.c.id == bindparam("attempt_id"),
+                                           tenancy.owned(CollectionAttempt, session)), attempt_rows)
+        conn.execute(update(invoice).where(invoice.c.id == bindparam("invoice_id"),
+                                           invoice_queries.owned_invoices(session)), invoice_rows)
         audit.record_many(session, actor, "receivable.collected", "invoice", changes)
     summary.collected_amounts, summary.failed_amounts = dict(collected_amounts), dict(failed_amounts)
     summary.reasons = dict(reasons)
