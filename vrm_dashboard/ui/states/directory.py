@@ -267,7 +267,7 @@ class PortalState(SessionState):
         self.widget_links = [
             PortalWidgetLink(id=str(link.id), made=fmt.day(link.created_at), made_by=link.created_by,
                              expires=fmt.day(link.expires_at), state=link.state.capitalize(),
-                             active=link.state == "active")
+                             active=link.state in ("active", "suspended"))
             for link in found or []]
 
     @rx.event
