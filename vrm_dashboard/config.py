@@ -83,6 +83,11 @@ class Settings:
     # The most one upload request may carry, all its files together (web/upload_limits.py):
     # 20 files of 20 MB by default.
     max_upload_mb: int = 400
+    # Reverse proxies in front of the app that each add the address they were reached from to
+    # X-Forwarded-For (rxconfig.py hands this to Reflex): the sign-in and sign-up throttles then
+    # count the address the nearest of them saw. 0 (no proxy): the header, which any client may
+    # write, is ignored and the connection's own address counts.
+    trusted_proxy_hops: int = 0
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -195,13 +200,23 @@ def _imap(env: Mapping[str, str], prefix: str) -> ImapSettings:
     )
 
 
+def environment() -> dict[str, str]:
+    """Where settings come from: the process's environment variables over the optional `.env`."""
+    merged = {k: v for k, v in dotenv_values(PROJECT_ROOT / ".env").items() if v is not None}
+    merged.update(os.environ)
+    return merged
+
+
+def trusted_proxy_hops(env: Mapping[str, str]) -> int:
+    """VRM_TRUSTED_PROXY_HOPS, checked: read on its own by rxconfig.py, which Reflex loads before
+    the app (and so before the other settings)."""
+    return _int(env, "VRM_TRUSTED_PROXY_HOPS", 0, 0, 10)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise ConfigError naming the first bad one."""
     if env is None:
-        dotenv_file = PROJECT_ROOT / ".env"
-        merged = {k: v for k, v in dotenv_values(dotenv_file).items() if v is not None}
-        merged.update(os.environ)
-        env = merged
+        env = environment()
     smtp_sender = env.get("VRM_SMTP_FROM", "billing@vrm.example")
     if "@" not in smtp_sender:
         raise ConfigError(f"VRM_SMTP_FROM must be an e-mail address, got {smtp_sender!r}")
@@ -227,6 +242,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_url=(env.get("VRM_PUBLIC_URL") or f"http://localhost:{_int(env, 'PORT', 3000, 1, 65535)}").rstrip("/"),
         bounce_imap=_imap(env, "VRM_BOUNCE_IMAP_"),
         max_upload_mb=_int(env, "VRM_MAX_UPLOAD_MB", 400, 1, 10_240),
+        trusted_proxy_hops=trusted_proxy_hops(env),
     )
 
 

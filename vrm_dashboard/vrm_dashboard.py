@@ -4,7 +4,7 @@ from functools import partial
 import reflex as rx
 
 from vrm_dashboard.api.app import build_api
-from vrm_dashboard.api.dependencies import presents_live_credential
+from vrm_dashboard.api.dependencies import live_credential
 from vrm_dashboard.config import settings
 from vrm_dashboard.ui.routes import add_pages
 from vrm_dashboard.web.security_headers import security_headers
@@ -18,7 +18,7 @@ app = rx.App(api_transformer=[
     build_api(),
     # A body over its route's limit is refused before anything stores it, and a large one is
     # taken only from a caller with a live session or API key.
-    partial(upload_limits, known_caller=presents_live_credential),
+    partial(upload_limits, known_caller=live_credential),
     security_headers,
 ])
 add_pages(app)

@@ -290,6 +290,47 @@ def test_bounces_are_read_from_the_bounce_mailbox(session):
     assert _deliveries(session)["SB-2026-0001"].status == "bounced"
 
 
+def _nested_too_deep(depth: int = 3000) -> bytes:
+    """Multiparts inside multiparts, deeper than Python's parser can recurse."""
+    head = (b"From: mallory@hostile.example\r\nTo: bounces@vrm.example\r\nSubject: Nested too deep\r\n"
+            b"MIME-Version: 1.0\r\n")
+    opening = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(depth))
+    closing = b"".join(b"\r\n--b%d--\r\n" % i for i in reversed(range(depth)))
+    return head + opening + b"Content-Type: text/plain\r\n\r\nhello" + closing
+
+
+@pytest.mark.skipif(not __import__("tests.imap_server", fromlist=["x"]).available(),
+                    reason="dovecot-imapd is installed by `make test`")
+def test_a_bounce_message_that_cannot_be_read_is_quarantined_and_the_next_bounce_is_recorded(session):
+    import json
+
+    from imap_tools import AND, MailBoxUnencrypted
+
+    from tests import imap_server
+
+    distribution_book(session)
+    with smtp_server(free_port()):
+        _distribute_and_send(session)
+    sent = _deliveries(session)["SB-2026-0001"]
+    with imap_server.dovecot() as imap:
+        with MailBoxUnencrypted(imap.host, imap.port).login(imap.username, imap.password) as box:
+            box.append(_nested_too_deep(), "INBOX")
+            box.append(_bounce(sent), "INBOX")
+        assert bounces.poll_bounces(session, imap).rows == 1
+        # The poison message is out of the way: later polls neither fail nor read it again.
+        assert bounces.poll_bounces(session, imap).rows == 0
+        with MailBoxUnencrypted(imap.host, imap.port).login(imap.username, imap.password) as box:
+            box.folder.set(bounces.QUARANTINE)
+            quarantined = list(box.fetch(AND(all=True), mark_seen=False, headers_only=True))
+    assert _deliveries(session)["SB-2026-0001"].status == "bounced"
+    assert [m.subject for m in quarantined] == ["Nested too deep"] and "\\Flagged" in quarantined[0].flags
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "bounce.quarantined")).one()
+    recorded = json.loads(entry.after)
+    assert (entry.actor_label, recorded["subject"], recorded["sender"]) == (
+        "system:bounce_mailbox", "Nested too deep", "mallory@hostile.example")
+    assert "Quarantine" in recorded["reason"] and "RecursionError" in recorded["reason"]
+
+
 def test_the_vendor_opens_its_invoice_in_the_portal_which_marks_it_viewed(session):
     book = distribution_book(session)
     vendor_user = make_user(session, "vendor", "me@acme.example", vendor_id=book.vendor.id)

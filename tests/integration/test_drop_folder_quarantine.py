@@ -106,3 +106,47 @@ def test_a_file_whose_name_is_not_utf8_is_set_aside_and_the_next_file_imports(db
     assert _records(session) == 1
     statuses = sorted(i.status for i in session.execute(select(Intake)).scalars())
     assert statuses == ["accepted", "failed"]
+
+
+def _xlsx(*rows: list[object]) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_good_spreadsheet_waits_in_the_folder_while_the_readers_are_down(session, finance, drop, monkeypatch):
+    from vrm_dashboard.parsing.sandbox import ReadersUnavailable
+    from vrm_dashboard.services.platform import tabular_files
+
+    (drop / "01-first.csv").write_text(HEADER + "ACME-1,clicks,2026-10-01,1\n")
+    (drop / "02-sheet.xlsx").write_bytes(_xlsx(["vendor", "activity_type", "date", "quantity"],
+                                               ["ACME-1", "clicks", "2026-10-02", 2]))
+    (drop / "03-last.csv").write_text(HEADER + "ACME-1,clicks,2026-10-03,3\n")
+    source = connectors.configure_source(session, finance, "drop", "drop_folder", {"path": str(drop), "pattern": "*"})
+    session.commit()
+    real_run_confined = tabular_files.run_confined
+
+    def readers_down(*args, **kwargs):
+        raise ReadersUnavailable("The document readers could not be started: out of processes")
+
+    monkeypatch.setattr(tabular_files, "run_confined", readers_down)
+    report = connectors.sync_source(session, finance, source)
+    # The run stops at the spreadsheet: nothing refused, nothing set aside, the cursor before it.
+    assert "ReadersUnavailable" in report.error and report.rejected == [] and report.new_rows == 1
+    assert sorted(p.name for p in drop.iterdir()) == ["01-first.csv", "02-sheet.xlsx", "03-last.csv"]
+    session.expire_all()
+    assert session.get(ActivitySource, source.id).cursor == "01-first.csv"
+    assert [i.filename for i in session.execute(select(Intake).where(Intake.status == "failed")).scalars()] == []
+
+    # The readers are back: the next sync takes the spreadsheet and the file after it.
+    monkeypatch.setattr(tabular_files, "run_confined", real_run_confined)
+    report = connectors.sync_source(session, finance, source)
+    assert (report.error, report.rejected, report.new_rows) == ("", [], 2)
+    assert _records(session) == 3 and session.get(ActivitySource, source.id).cursor == "03-last.csv"

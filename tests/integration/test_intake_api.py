@@ -1,13 +1,19 @@
 """Intake through the REST API: invoice files, activity files and activity rows."""
+import hashlib
+
 import pytest
+import starlette.datastructures
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from tests.helpers import SYSTEM, make_user, vendor_input
+from tests.helpers import SYSTEM, count_rows, make_user, vendor_input
 from tests.invoice_corpus import make_invoice
+from tests.write_lock import another_writer_commits
+from vrm_dashboard.api import intake as intake_api
 from vrm_dashboard.api.app import build_api
-from vrm_dashboard.db.models import Invoice
+from vrm_dashboard.db.models import Intake, Invoice, JobRun, StoredDocument
 from vrm_dashboard.services.identity.api_keys import create_api_key
+from vrm_dashboard.services.intake import invoice_files
 from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 
@@ -56,3 +62,98 @@ def test_activity_rows_and_files_through_the_api(db, setup):
     with Session(db) as session:
         invoice = session.execute(select(Invoice)).scalar_one()
         assert invoice.total_minor == 1500  # 750 clicks x 0.02
+
+
+def _pdf(name: str, content: bytes) -> tuple[str, tuple[str, bytes, str]]:
+    return ("files", (name, content, "application/pdf"))
+
+
+def test_no_write_lock_is_held_while_the_api_reads_a_file(db, setup, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    client, headers = setup
+    others_could_write = []
+    real = invoice_files.parse_document
+
+    def reading(content, name):
+        others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
+        return real(content, name)
+
+    monkeypatch.setattr(invoice_files, "parse_document", reading)
+    response = client.post("/api/v1/invoices/intake", headers=headers["finance"], files=[
+        _pdf("one.pdf", make_invoice(42, "en", "classic").pdf), _pdf("two.pdf", make_invoice(43).pdf)])
+    assert [o["status"] for o in response.json()] == ["accepted", "accepted"]
+    assert others_could_write == [True, True]
+    with Session(db) as session:
+        assert count_rows(session, JobRun) == 2
+
+
+def test_a_file_that_fails_unforeseen_is_refused_alone_and_the_others_are_taken(db, setup, monkeypatch):
+    client, headers = setup
+    good, crashing, after = make_invoice(44, "en", "classic"), make_invoice(45, "de", "classic"), make_invoice(46)
+    real = invoice_files.take_invoice
+
+    def take(session, actor, received, **kwargs):
+        outcome = real(session, actor, received, **kwargs)
+        if received.filename == "crash.pdf":  # after its invoice and document are written
+            raise RuntimeError("a bug nobody foresaw")
+        return outcome
+
+    monkeypatch.setattr(invoice_files, "take_invoice", take)
+    response = client.post("/api/v1/invoices/intake", headers=headers["finance"], files=[
+        _pdf("good.pdf", good.pdf), _pdf("crash.pdf", crashing.pdf), _pdf("after.pdf", after.pdf)])
+    assert response.status_code == 200
+    first, crashed, last = response.json()
+    assert first["status"] == "accepted" and last["status"] == "accepted"
+    assert crashed["status"] == "failed" and crashed["invoice_id"] is None
+    # The caller learns what kind of failure, not the internals of it.
+    assert crashed["message"] == "The file could not be taken (RuntimeError)"
+    with Session(db) as session:
+        numbers = set(session.execute(select(Invoice.vendor_invoice_number)).scalars())
+        assert numbers == {good.truth["invoice_number"], after.truth["invoice_number"]}
+        assert count_rows(session, StoredDocument) == 2
+        intake = session.get(Intake, crashed["intake_id"])
+        assert (intake.filename, intake.channel, intake.status, intake.reason) == (
+            "crash.pdf", "api", "failed", crashed["message"])
+        assert intake.sha256 == hashlib.sha256(crashing.pdf).hexdigest() and intake.document_id is None
+
+
+def _noted_reads(monkeypatch) -> list[tuple[str, int]]:
+    """From now on, each read of an uploaded file: its name and the size asked for."""
+    reads: list[tuple[str, int]] = []
+    original = starlette.datastructures.UploadFile.read
+
+    async def noted(upload, size: int = -1) -> bytes:
+        reads.append((upload.filename or "", size))
+        return await original(upload, size)
+
+    monkeypatch.setattr(starlette.datastructures.UploadFile, "read", noted)
+    return reads
+
+
+def test_an_invoice_file_larger_than_the_limit_is_refused_unread(db, setup, monkeypatch):
+    client, headers = setup
+    limit = invoice_files.MAX_FILE_BYTES
+    reads = _noted_reads(monkeypatch)
+    response = client.post("/api/v1/invoices/intake", headers=headers["finance"], files=[
+        _pdf("huge.pdf", b"%PDF-1.7\n" + b"0" * limit), _pdf("fits.pdf", make_invoice(47).pdf)])
+    huge, fits = response.json()
+    assert huge["status"] == "failed" and huge["message"] == "The file is 20.0 MB; the limit is 20 MB"
+    assert fits["status"] == "accepted"
+    # Its size is known before it is read: it is never read; the other no further than the limit.
+    assert reads == [("fits.pdf", limit + 1)]
+    with Session(db) as session:
+        assert session.get(Intake, huge["intake_id"]).reason == huge["message"]
+
+
+def test_an_activity_file_larger_than_the_import_reads_is_refused_unread(db, setup, monkeypatch):
+    client, headers = setup
+    limit = 1_048_576  # 200 MB in the app; 1 MB makes the same point with less memory
+    monkeypatch.setattr(intake_api, "MAX_TABLE_BYTES", limit)
+    reads = _noted_reads(monkeypatch)
+    response = client.post("/api/v1/activity/imports", headers=headers["finance"],
+                           files={"file": ("big.csv", b"vendor,activity_type,date,quantity\n" + b"x" * limit)})
+    assert response.status_code == 413 and response.json()["detail"] == "The file is larger than 1 MB"
+    assert reads == []
+    with Session(db) as session:
+        assert count_rows(session, Intake) == 0

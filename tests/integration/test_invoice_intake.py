@@ -3,13 +3,16 @@ import io
 
 import pytest
 from fpdf import FPDF
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from tests.helpers import count_rows, make_user, vendor_input
+import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
+from tests.helpers import call_handler, count_rows, make_user, ui_state, vendor_input
 from tests.invoice_corpus import make_invoice
-from vrm_dashboard.db.models import Intake, Invoice, InvoiceLine, StoredDocument
+from tests.write_lock import another_writer_commits
+from vrm_dashboard.db.models import Intake, Invoice, InvoiceLine, JobRun, StoredDocument
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.parsing import reader
+from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.invoices import records as invoices
 from vrm_dashboard.services.vendors import records as vendor_service
@@ -201,3 +204,123 @@ def test_editing_a_parsed_invoice_can_supply_the_vendors_number(session, finance
     session.commit()
     edited = session.get(Invoice, invoice.id)
     assert edited.vendor_invoice_number == "RE-2026-77" and edited.status == "draft_valid"
+
+
+# --- Issue 18: no write lock while a file is read; no more read than an invoice may be -----------------
+
+def test_no_write_lock_is_held_while_a_file_is_read(db, session, finance, sample, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    session.commit()
+    # A hostile PDF keeps its reader busy for up to a minute: everyone else still writes meanwhile.
+    others_could_write = []
+    real = invoice_intake.parse_document
+
+    def reading(content, name):
+        others_could_write.append(another_writer_commits(db, "written while a file is read"))
+        return real(content, name)
+
+    monkeypatch.setattr(invoice_intake, "parse_document", reading)
+    outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "slow.pdf")
+    session.commit()
+    assert others_could_write == [True] and outcome.status == "accepted"
+    assert count_rows(session, JobRun) == 1
+
+
+class _Upload:
+    """A file uploaded to a screen: it holds `length` bytes and states `stated` as its size (or
+    nothing); each read's requested size is noted."""
+
+    def __init__(self, name: str, content: bytes = b"", length: int | None = None, stated: int | None = None):
+        self.name, self.content, self.length, self.size = name, content, length, stated
+        self.reads: list[int] = []
+
+    async def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        if self.length is None:
+            return self.content if size < 0 else self.content[:size]
+        return b"%" * (self.length if size < 0 else min(size, self.length))
+
+
+def _signed_in(db, role: str) -> tuple[str, str]:
+    """A session token of a finance manager, or of an approved vendor's login."""
+    with Session(db) as session:
+        finance = make_user(session, "finance_manager", email="fm@test.example")
+        email = "fm@test.example"
+        if role == "vendor":
+            vendor = vendor_service.create_vendor(session, finance, vendor_input(vendor_code="UP-1"))
+            email = "ap@up.example"
+            make_user(session, "vendor", email=email, vendor_id=vendor.id)
+        token = auth.sign_in(session, email, "correct-horse-battery").token
+        session.commit()
+    return token, email
+
+
+def _screen(db, role: str):
+    from vrm_dashboard.ui.states.directory import PortalState
+    from vrm_dashboard.ui.states.intake import IntakeState
+
+    cls = PortalState if role == "vendor" else IntakeState
+    token, _email = _signed_in(db, role)
+    state = ui_state(cls, token)
+    shown = (lambda: list(state.upload_results)) if role == "vendor" else (
+        lambda: [f"{r.file}: {r.status}: {r.message}" for r in state.results])
+    return cls, state, shown
+
+
+@pytest.mark.parametrize("role", ["finance_manager", "vendor"])
+def test_an_upload_screen_reads_each_invoice_with_no_write_lock_held(db, role, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    cls, state, shown = _screen(db, role)
+    others_could_write = []
+    real = invoice_intake.parse_document
+
+    def reading(content, name):
+        others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
+        return real(content, name)
+
+    monkeypatch.setattr(invoice_intake, "parse_document", reading)
+    files = [_Upload("one.pdf", make_invoice(21, "en", "classic").pdf), _Upload("two.pdf", make_invoice(22).pdf)]
+    call_handler(cls, state, "upload_invoices", files)
+    assert others_could_write == [True, True]
+    assert all("Received as PI-" in line for line in shown()), shown()
+    with Session(db) as session:
+        assert count_rows(session, Invoice) == 2 and count_rows(session, JobRun) == 2
+
+
+@pytest.mark.parametrize("role", ["finance_manager", "vendor"])
+def test_an_uploaded_invoice_larger_than_the_limit_is_refused_without_being_read_whole(db, role):
+    cls, state, shown = _screen(db, role)
+    limit = invoice_intake.MAX_FILE_BYTES
+    stated = _Upload("stated.pdf", length=400 * 1_048_576, stated=400 * 1_048_576)
+    unstated = _Upload("unstated.pdf", length=400 * 1_048_576)
+    fits = _Upload("fits.pdf", make_invoice(23, "en", "classic").pdf)
+    call_handler(cls, state, "upload_invoices", [stated, unstated, fits])
+    # A size stated past the limit is refused before a byte is read; without one, no more is
+    # read than shows the file is too large.
+    assert stated.reads == [] and unstated.reads == [limit + 1]
+    lines = shown()
+    assert "The file is 400.0 MB; the limit is 20 MB" in lines[0]
+    assert "The file is larger than the limit of 20 MB" in lines[1]
+    assert "Received as PI-" in lines[2]
+    with Session(db) as session:
+        intakes = session.execute(select(Intake).order_by(Intake.id)).scalars().all()
+        assert [(i.filename, i.status) for i in intakes] == [
+            ("stated.pdf", "failed"), ("unstated.pdf", "failed"), ("fits.pdf", "accepted")]
+        assert count_rows(session, StoredDocument) == 1
+
+
+def test_an_activity_or_vendor_file_larger_than_the_import_reads_is_refused_unread(db, monkeypatch):
+    from vrm_dashboard.ui.states import intake as intake_screen
+
+    limit = 1_048_576  # the import's limit is 200 MB; 1 MB makes the same point with less memory
+    monkeypatch.setattr(intake_screen, "MAX_TABLE_BYTES", limit)
+    token, _email = _signed_in(db, "finance_manager")
+    state = ui_state(intake_screen.IntakeState, token)
+    for handler in ("upload_activity", "upload_vendors"):
+        stated = _Upload("rows.csv", length=limit + 1, stated=limit + 1)
+        unstated = _Upload("more.csv", length=50 * limit)
+        call_handler(intake_screen.IntakeState, state, handler, [stated, unstated])
+        assert stated.reads == [] and unstated.reads == [limit + 1]
+        assert [(r.status, r.message) for r in state.results] == [("Refused", "The file is larger than 1 MB")] * 2

@@ -12,8 +12,9 @@ from sqlmodel import select
 from tests import imap_server
 from tests.helpers import count_rows
 from tests.invoice_corpus import make_invoice
-from vrm_dashboard.db.models import AuditEntry, Intake, Invoice, StoredDocument
-from vrm_dashboard.services.intake import mailbox
+from tests.write_lock import another_writer_commits
+from vrm_dashboard.db.models import AuditEntry, Intake, Invoice, JobRun, StoredDocument
+from vrm_dashboard.services.intake import invoice_files, mailbox
 
 pytestmark = pytest.mark.skipif(not imap_server.available(), reason="dovecot-imapd is installed by `make test`")
 
@@ -106,15 +107,15 @@ def test_a_message_taken_again_after_a_crash_is_not_a_second_invoice(session, im
 def test_a_poison_attachment_is_refused_alone_and_the_rest_of_its_message_is_taken(session, imap, monkeypatch):
     _clear(imap)
     good, crashing = make_invoice(33, "en", "classic"), make_invoice(34, "de", "classic")
-    real = mailbox.receive_invoice
+    real = mailbox.take_invoice
 
-    def receive(session, actor, content, filename, **kwargs):
-        outcome = real(session, actor, content, filename, **kwargs)
-        if filename == "crash.pdf":  # after its invoice and document are written
+    def take(session, actor, received, **kwargs):
+        outcome = real(session, actor, received, **kwargs)
+        if received.filename == "crash.pdf":  # after its invoice and document are written
             raise RuntimeError("a reader bug nobody foresaw")
         return outcome
 
-    monkeypatch.setattr(mailbox, "receive_invoice", receive)
+    monkeypatch.setattr(mailbox, "take_invoice", take)
     _send_raw(imap, _raw("Invoices for October", [
         _pdf_part("good.pdf", good.pdf),
         # A forwarded message said to be base64 that is not: its bytes cannot be decoded.
@@ -202,3 +203,73 @@ def test_a_message_that_cannot_be_parsed_is_quarantined_audited_and_the_next_is_
     quarantined = _in_quarantine(imap)
     assert len(quarantined) == 1 and "\\Flagged" in quarantined[0].flags
     assert mailbox.poll_mailbox(session, imap) == 0
+
+
+def test_no_write_lock_is_held_while_a_mailed_invoice_is_read(db, session, imap, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    _clear(imap)
+    _mail(imap, "Invoice", make_invoice(37, "en", "classic").pdf)
+    _mail(imap, "Another", make_invoice(38, "de", "compact").pdf)
+    # While a PDF is read (up to a minute for a hostile one), the app and the other jobs still write.
+    others_could_write = []
+    real = invoice_files.parse_document
+
+    def reading(content, name):
+        others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
+        return real(content, name)
+
+    monkeypatch.setattr(invoice_files, "parse_document", reading)
+    assert mailbox.poll_mailbox(session, imap) == 2
+    assert others_could_write == [True, True]
+    assert count_rows(session, Invoice) == 2 and count_rows(session, JobRun) == 2
+
+
+def test_a_message_with_too_many_invoices_has_the_first_ones_read_and_the_rest_refused(session, imap, monkeypatch):
+    _clear(imap)
+    count = mailbox.MAX_ATTACHMENTS_PER_MESSAGE + 3
+    _send_raw(imap, _raw("Everything we ever billed", [
+        _pdf_part(f"invoice-{n:02d}.pdf", b"not a PDF %d" % n) for n in range(count)]))
+    read = []
+    real = invoice_files.parse_document
+    monkeypatch.setattr(invoice_files, "parse_document", lambda content, name: read.append(name) or real(content, name))
+    assert mailbox.poll_mailbox(session, imap) == 1
+    assert read == [f"invoice-{n:02d}.pdf" for n in range(mailbox.MAX_ATTACHMENTS_PER_MESSAGE)]
+    intakes = session.execute(select(Intake).order_by(Intake.id)).scalars().all()
+    assert len(intakes) == mailbox.MAX_ATTACHMENTS_PER_MESSAGE + 1
+    assert all("not a PDF" in i.reason for i in intakes[:-1])
+    refused = intakes[-1]
+    assert refused.status == "failed" and refused.filename == "Everything we ever billed"
+    assert refused.reason.startswith(f"3 more invoice attachments were not taken: a message may carry at most "
+                                     f"{mailbox.MAX_ATTACHMENTS_PER_MESSAGE}")
+    # Done with: the next poll does not read it again.
+    assert mailbox.poll_mailbox(session, imap) == 0
+
+
+def test_the_time_budget_is_checked_between_attachments_and_a_message_left_waits_whole(session, imap, monkeypatch,
+                                                                                        caplog):
+    _clear(imap)
+    first, second, third = (make_invoice(n, "en", "compact") for n in (39, 40, 41))
+    _send_raw(imap, _raw("First", [_pdf_part("first.pdf", first.pdf)]))
+    _send_raw(imap, _raw("Second", [_pdf_part("second.pdf", second.pdf), _pdf_part("third.pdf", third.pdf)]))
+    # Each attachment takes its reader 30 seconds; the budget is 50.
+    now = [0.0]
+    monkeypatch.setattr(mailbox, "monotonic", lambda: now[0])
+    real = invoice_files.parse_document
+
+    def slow(content, name):
+        now[0] += 30
+        return real(content, name)
+
+    monkeypatch.setattr(invoice_files, "parse_document", slow)
+    with caplog.at_level(logging.INFO, logger="vrm.mailbox"):
+        assert mailbox.poll_mailbox(session, imap) == 1
+    assert "1 of 2 unprocessed messages left" in caplog.text
+    # Time ran out after second.pdf was read: nothing of its message was written, and it waits.
+    assert [i.filename for i in session.execute(select(Intake)).scalars()] == ["first.pdf"]
+    with _box(imap) as box:
+        assert [m.subject for m in box.fetch(AND(no_keyword=mailbox.PROCESSED), mark_seen=False)] == ["Second"]
+    monkeypatch.undo()
+    assert mailbox.poll_mailbox(session, imap) == 1
+    taken = session.execute(select(Intake.filename, Intake.status).order_by(Intake.id)).all()
+    assert taken == [("first.pdf", "accepted"), ("second.pdf", "accepted"), ("third.pdf", "accepted")]

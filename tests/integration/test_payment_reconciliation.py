@@ -4,7 +4,7 @@ MT940 and CSV."""
 from datetime import date
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tests.helpers import DUE_DAY
 from tests.payout_book import approved_book, provider_of, use_payout_environment
@@ -123,3 +123,82 @@ def test_a_file_that_is_no_statement_changes_nothing(session, sent):
     with pytest.raises(FieldErrors, match="needs columns"):
         bank_statements.import_statement(session, book.finance, "notes.csv", b"hello,world\n1,2\n")
     assert session.exec(select(StatementLine)).all() == []
+
+
+def test_exchange_rates_beyond_what_the_column_keeps_are_refused_by_row(session):
+    import re
+    from decimal import Decimal
+
+    from tests.helpers import make_user
+    from vrm_dashboard.db.models import ExchangeRate
+    from vrm_dashboard.services.payouts import fx_rates
+
+    finance = make_user(session, "finance_manager")
+    session.commit()
+    # 1E+20 overflows Numeric(18, 8); 1E-12 would be stored as 0 and divide by zero later.
+    for rate, row in (("1E+20", 3), ("1E-12", 3), ("10000000000", 2), ("9999999999.999999999", 2),
+                      ("0.0000009", 2)):
+        good = "2026-11-30,USD,1.25"
+        lines = [good, f"2026-11-30,JPY,{rate}"] if row == 3 else [f"2026-11-30,JPY,{rate}", good]
+        with pytest.raises(FieldErrors, match=re.escape(f"row {row}: rate '{rate}' is out of range")) as refused:
+            fx_rates.import_rates(session, finance, ("date,currency,rate\n" + "\n".join(lines) + "\n").encode(),
+                                  "rates.csv")
+        assert "0.000001" in str(refused.value.errors) and "10000000000" in str(refused.value.errors)
+        session.rollback()
+        assert session.exec(select(ExchangeRate)).all() == []
+    # The largest and smallest rates taken fit the column (PostgreSQL would refuse one that did not).
+    content = b"date,currency,rate\n2026-11-30,JPY,9999999999.99999999\n2026-11-30,USD,0.000001\n"
+    assert fx_rates.import_rates(session, finance, content, "bounds.csv") == 2
+    session.commit()
+    # Rates near the bounds are kept as given, and convert.
+    content = b"date,currency,rate\n2026-12-01,JPY,9999999999.5\n2026-12-01,USD,0.0000015\n"
+    assert fx_rates.import_rates(session, finance, content, "near.csv") == 2
+    session.commit()
+    session.expire_all()
+    stored = {r.currency: Decimal(r.per_euro) for r in session.exec(select(ExchangeRate)
+                                                                     .where(ExchangeRate.rate_date == date(2026, 12, 1)))}
+    assert stored == {"JPY": Decimal("9999999999.5"), "USD": Decimal("0.0000015")}
+    assert fx_rates.convert(session, 150, "USD", "EUR", date(2026, 12, 1)).target_minor == 100_000_000
+
+
+class _Upload:
+    def __init__(self, name: str, content: bytes) -> None:
+        self.name = self.filename = name
+        self.content = content
+
+    async def read(self, size: int = -1) -> bytes:
+        return self.content
+
+
+def test_a_rate_file_that_breaks_its_import_is_reported_and_the_next_file_is_still_stored(db, monkeypatch,
+                                                                                         caplog):
+    import asyncio
+
+    from tests.helpers import call_handler, signed_in_token, ui_state
+    from vrm_dashboard.db.models import ExchangeRate
+    from vrm_dashboard.services.payouts import fx_rates
+    from vrm_dashboard.ui.states.reconciliation import ReconciliationState
+
+    real_import = fx_rates.import_rates
+
+    def import_or_crash(session, actor, content, filename):
+        with pytest.raises(RuntimeError):
+            asyncio.get_running_loop()  # parsed off the event loop, which keeps serving others
+        if filename == "crash.csv":
+            raise OverflowError("Python int too large to convert to C int")
+        return real_import(session, actor, content, filename)
+
+    monkeypatch.setattr(fx_rates, "import_rates", import_or_crash)
+    state = ui_state(ReconciliationState, signed_in_token(db, "finance_manager"))
+    files = [_Upload("crash.csv", b"date,currency,rate\n2026-11-30,USD,1.1\n"),
+             _Upload("huge.csv", b"date,currency,rate\n2026-11-30,USD,1E+20\n"),
+             _Upload("good.csv", b"date,currency,rate\n2026-11-30,USD,1.25\n")]
+    call_handler(ReconciliationState, state, "upload_rates", files)
+    crashed, huge, good = state.messages
+    assert crashed.startswith("crash.csv: failed") and "could not be read" in crashed and "Overflow" not in crashed
+    assert huge.startswith("huge.csv: refused, row 2: rate '1E+20' is out of range")
+    assert good == "good.csv: 1 exchange rates stored"
+    assert "crash.csv" in caplog.text and "OverflowError" in caplog.text
+    with Session(db) as session:
+        rates = session.exec(select(ExchangeRate)).all()
+    assert [(r.currency, r.source) for r in rates] == [("USD", "Imported (good.csv)")]

@@ -1,5 +1,5 @@
-"""Sign-up under attack: throttled per client and per e-mail domain (whether or not the address
-has an account), fields bounded with a message each, and vendor IDs drawn in bounded time even
+"""Sign-up under attack: throttled per client, per e-mail domain and per mailbox (whether or not
+the address has an account), fields bounded with a message each, and vendor IDs drawn in bounded time even
 when a name's every four-digit ID is taken."""
 import random
 from collections.abc import Callable
@@ -30,7 +30,7 @@ def test_one_client_may_sign_up_a_few_times_an_hour(session, monkeypatch):
     for n, domain in enumerate(("one.example", "two.example")):
         assert _sign_up(session, n, domain, client="203.0.113.7") is not None
     session.commit()
-    with pytest.raises(throttles.TooManyAttempts, match="try again in an hour"):
+    with pytest.raises(throttles.TooManyAttempts, match="please try again later"):
         _sign_up(session, 3, "three.example", client="203.0.113.7")
     session.rollback()
     assert count_rows(session, Vendor) == 2
@@ -72,6 +72,33 @@ def test_a_shared_mail_providers_domain_has_no_window_of_its_own_and_a_companys_
         _sign_up(session, 12, "studio-nord.example", client="198.51.100.6")
     session.rollback()
     assert count_rows(session, Vendor) == 6
+
+
+def test_one_mailbox_gets_a_few_sign_up_mails_a_day_from_any_number_of_clients(session):
+    """Gmail has no domain window, and each request comes from a new client: the mailbox's own
+    window still stops the mails at three a day, whether the address has an account or not,
+    and a +tag or Gmail's ignored dots do not make a new mailbox."""
+    def sign_up(n: int, address: str):  # type: ignore[no-untyped-def]
+        return onboarding.sign_up(session, f"Studio {n}", "Frida", address, "SE", "SEK", client=f"198.51.100.{n}")
+
+    assert sign_up(1, "frida.nord@gmail.com") is not None
+    session.commit()
+    assert sign_up(2, "Frida.Nord@Gmail.com") is None  # has an account now: told by mail, counted all the same
+    assert sign_up(3, "fridanord+vrm@googlemail.com") is not None  # another login, the same inbox
+    session.commit()
+    mails = count_rows(session, EmailDelivery)
+    for n, address in enumerate(("frida.nord@gmail.com", "f.r.i.d.a.nord+x@gmail.com"), start=4):
+        with pytest.raises(throttles.TooManyAttempts, match="for this e-mail address"):
+            sign_up(n, address)
+        session.rollback()
+    assert count_rows(session, EmailDelivery) == mails == 3 and count_rows(session, Vendor) == 2
+    # A refused sign-up took nothing from its client's window, and other mailboxes are not held up.
+    assert not throttles.exceeded(session, onboarding.SIGN_UP_PER_CLIENT, "198.51.100.4")
+    assert sign_up(4, "olle@gmail.com") is not None
+    session.commit()
+    later = utcnow() + timedelta(days=1, minutes=1)
+    assert throttles.exceeded(session, onboarding.SIGN_UP_PER_ADDRESS, "fridanord@gmail.com")
+    assert not throttles.exceeded(session, onboarding.SIGN_UP_PER_ADDRESS, "fridanord@gmail.com", now=later)
 
 
 def test_refused_fields_count_nothing_and_each_says_its_bound(session):

@@ -27,7 +27,7 @@ from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, load_actor
-from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound
 from vrm_dashboard.services.receivables import (
     aging,
     collection,

@@ -180,8 +180,8 @@ class _Upload:
     def __init__(self, name: str, content: bytes):
         self.name, self._content = name, content
 
-    async def read(self) -> bytes:
-        return self._content
+    async def read(self, size: int = -1) -> bytes:
+        return self._content if size < 0 else self._content[:size]
 
 
 def test_upload_handlers_import_for_importers_and_refuse_others(db):

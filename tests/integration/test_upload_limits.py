@@ -7,6 +7,7 @@ import functools
 import os
 import resource
 import tempfile
+import time
 import tracemalloc
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from fastapi.testclient import TestClient
 from reflex._upload import upload as reflex_upload_route
 from reflex_base.event import resolve_upload_handler_param
 from reflex_base.utils.exceptions import UploadTypeError, UploadValueError
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.types import ASGIApp
@@ -34,8 +35,10 @@ from tests.helpers import (
     ui_state,
     vendor_input,
 )
+from vrm_dashboard.api import dependencies
 from vrm_dashboard.api.app import build_api
-from vrm_dashboard.api.dependencies import presents_live_credential
+from vrm_dashboard.api.dependencies import live_credential
+from vrm_dashboard.db.models import ApiKey, utcnow
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.identity.api_keys import create_api_key
@@ -73,7 +76,7 @@ def _backend() -> ASGIApp:
     came before, a function wraps it. The steps are the ones vrm_dashboard.py gives (with a fresh
     API, so this test's mount never touches the app's own)."""
     asgi: ASGIApp = Starlette(routes=[Route("/_upload", reflex_upload_route(None), methods=["POST"])])
-    for step in (build_api(), functools.partial(upload_limits, known_caller=presents_live_credential)):
+    for step in (build_api(), functools.partial(upload_limits, known_caller=live_credential)):
         if isinstance(step, Starlette):
             step.mount("", asgi)
             asgi = step
@@ -205,20 +208,251 @@ def test_a_large_body_is_taken_only_from_a_caller_with_a_live_credential(db):
     assert taken.status_code != 413, taken.text
 
 
-def test_only_a_few_large_bodies_are_received_at_once():
-    received: list[int] = []
+class Sender:
+    """One request sent straight to an ASGI app, its body chunk by chunk: it stalls before chunk
+    `stall_at` until `resume` is set, and once the body is sent it waits, as an open connection
+    does. What the app answered is kept."""
 
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-        received.append(len((await receive()).get("body", b"")))
+    def __init__(self, chunks: list[bytes], headers: dict[str, str], stall_at: int | None = None) -> None:
+        self.chunks, self.stall_at = chunks, stall_at
+        self.headers = [(b"content-length", str(sum(map(len, chunks))).encode()),
+                        *((name.encode(), value.encode()) for name, value in headers.items())]
+        self.resume = asyncio.Event()
+        self.sent = 0
+        self.status = 0
+        self.retry_after: str | None = None
+        self.body = b""
+
+    async def receive(self) -> dict:
+        if self.sent == self.stall_at:
+            await self.resume.wait()
+        if self.sent == len(self.chunks):
+            await asyncio.Event().wait()
+        self.sent += 1
+        return {"type": "http.request", "body": self.chunks[self.sent - 1], "more_body": self.sent < len(self.chunks)}
+
+    async def send(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.retry_after = dict(message["headers"]).get(b"retry-after")
+        else:
+            self.body += message.get("body", b"")
+
+    async def to(self, app: ASGIApp, path: str = "/upload") -> int:
+        scope = {"type": "http", "method": "POST", "path": path, "headers": self.headers}
+        # A middleware that never lets go of a body fails the test instead of hanging it.
+        await asyncio.wait_for(app(scope, self.receive, self.send), timeout=15)
+        return self.status
+
+
+async def _by_api_key(headers: Any) -> str | None:
+    """A stand-in for the credential look-up: the X-API-Key header is the credential."""
+    return headers.get("x-api-key")
+
+
+class ReadingApp:
+    """An upload route: reads the whole body, then works on it (until `done` is set, when the
+    test holds it) and answers 204. A body cut off finds it gone, and it answers nothing."""
+
+    def __init__(self, hold: bool = False, pause_between_reads: float = 0.0) -> None:
+        self.done = asyncio.Event()
+        if not hold:
+            self.done.set()
+        self.pause = pause_between_reads
+        self.got_whole: list[int] = []
+        self.has_body = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            size += len(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+            await asyncio.sleep(self.pause)
+        self.got_whole.append(size)
+        self.has_body.set()
+        await self.done.wait()
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    body = b"x" * (2 * MB)
-    busy = BodyLimitMiddleware(app, BodyLimits({"/upload": 8 * MB}), lambda headers: True, max_large_bodies=0)
-    refused = _run(_post(busy, "/upload", body, {}))
-    assert refused.status_code == 503 and refused.headers["retry-after"] and not received
-    free = BodyLimitMiddleware(app, BodyLimits({"/upload": 8 * MB}), lambda headers: True)
-    assert _run(_post(free, "/upload", body, {})).status_code == 204 and received == [2 * MB]
+
+async def _soon(condition: Any) -> None:
+    """Wait until `condition()` holds; fail the test when it does not within seconds."""
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("waited in vain")
+
+
+def _play(scenario: Any) -> None:
+    """Run a scenario of concurrent requests; one that hangs fails the test instead."""
+    _run(asyncio.wait_for(scenario(), timeout=30))
+
+
+def _large(key: str, stall_at: int | None = None) -> Sender:
+    return Sender([b"x" * MB, b"x" * MB], {"x-api-key": key}, stall_at=stall_at)
+
+
+def _edge(app: ASGIApp, known: Any = _by_api_key, **options: Any) -> BodyLimitMiddleware:
+    return BodyLimitMiddleware(app, BodyLimits({"/upload": 8 * MB}), known, **options)
+
+
+def test_only_a_few_large_bodies_are_received_at_once():
+    async def scenario() -> None:
+        app = ReadingApp()
+        refused = _large("a")
+        assert await refused.to(_edge(app, max_large_bodies=0)) == 503 and refused.retry_after
+        assert not app.got_whole
+        assert await _large("a").to(_edge(app)) == 204 and app.got_whole == [2 * MB]
+
+    _play(scenario)
+
+
+def test_a_large_body_holds_its_place_while_it_arrives_not_while_the_app_works_on_it():
+    async def scenario() -> None:
+        app = ReadingApp(hold=True)
+        edge = _edge(app, max_large_bodies=1)
+        first = asyncio.create_task(_large("a").to(edge))
+        await app.has_body.wait()
+        # The first upload is whole and the app still works on it: the one place is free again.
+        second = asyncio.create_task(_large("b").to(edge))
+        await _soon(lambda: len(app.got_whole) == 2 or second.done())
+        app.done.set()
+        assert await second == 204 and await first == 204
+
+    _play(scenario)
+
+
+def test_a_large_body_that_stops_arriving_is_cut_off_and_gives_its_place_back():
+    async def scenario() -> None:
+        app = ReadingApp()
+        edge = _edge(app, max_large_bodies=1, grace_seconds=0.2, min_rate=MB)
+        stalled = _large("a", stall_at=1)  # 1 MB arrives, then nothing
+        started = asyncio.get_running_loop().time()
+        assert await stalled.to(edge) == 408 and b"too slowly" in stalled.body
+        # Waited no longer than the grace and the time 1 MB may take at the minimum rate.
+        assert asyncio.get_running_loop().time() - started < 3
+        assert not app.got_whole
+        assert await _large("a").to(edge) == 204  # the place, and the credential, are free again
+
+    _play(scenario)
+
+
+def test_only_the_time_spent_waiting_for_the_client_counts_against_a_large_body():
+    async def scenario() -> None:
+        # The app takes longer between its reads than the whole grace: not the client's fault.
+        app = ReadingApp(pause_between_reads=0.5)
+        chunks = [b"x" * (256 * 1024)] * 8
+        sender = Sender(chunks, {"x-api-key": "a"})
+        assert await sender.to(_edge(app, grace_seconds=0.2, min_rate=MB)) == 204 and app.got_whole == [2 * MB]
+
+    _play(scenario)
+
+
+def test_each_credential_sends_one_large_body_at_a_time():
+    async def scenario() -> None:
+        app = ReadingApp()
+        edge = _edge(app)
+        slow = _large("a", stall_at=1)
+        first = asyncio.create_task(slow.to(edge))
+        await _soon(lambda: slow.sent == 1)
+        again = _large("a")
+        assert await again.to(edge) == 429 and again.retry_after and b"one at a time" in again.body
+        assert await _large("b").to(edge) == 204  # another caller is not held up
+        slow.resume.set()
+        assert await first == 204
+        assert await _large("a").to(edge) == 204  # once its body is in, the same caller may send the next
+
+    _play(scenario)
+
+
+def test_a_large_body_is_looked_up_only_when_a_place_is_free_and_a_failed_look_up_refuses_it_alone():
+    looked_up: list[str] = []
+
+    async def recorded(headers: Any) -> str | None:
+        looked_up.append(headers.get("x-api-key"))
+        return headers.get("x-api-key")
+
+    async def failing(headers: Any) -> str | None:
+        raise RuntimeError("database is locked")
+
+    async def scenario() -> None:
+        app = ReadingApp()
+        # All places taken: refused before the database is asked.
+        assert await _large("a").to(_edge(app, recorded, max_large_bodies=0)) == 503 and looked_up == []
+        failed = _large("a")
+        assert await failed.to(_edge(app, failing)) == 503 and failed.retry_after and not app.got_whole
+        # Look-ups are bounded too: while one hangs, another large body is turned away unasked.
+        stuck = asyncio.Event()
+
+        async def hanging(headers: Any) -> str | None:
+            looked_up.append("hanging")
+            await stuck.wait()
+            return "a"
+
+        edge = _edge(app, hanging, max_lookups=1)
+        first = asyncio.create_task(_large("a").to(edge))
+        await _soon(lambda: looked_up)
+        assert await _large("b").to(edge) == 503 and looked_up == ["hanging"]
+        stuck.set()
+        assert await first == 204
+
+    _play(scenario)
+
+
+async def _live(headers: list[tuple[str, str]]) -> str | None:
+    return await live_credential(starlette.datastructures.Headers(
+        raw=[(name.encode(), value.encode()) for name, value in headers]))
+
+
+def test_the_credential_of_a_large_body_is_read_as_the_api_reads_it_and_only_read(db, monkeypatch):
+    with Session(db) as session:
+        admin = make_user(session, "admin")
+        key = create_api_key(session, SYSTEM, "tests", user_id=admin.user_id)
+        revoked = create_api_key(session, SYSTEM, "revoked", user_id=admin.user_id)
+        session.exec(select(ApiKey).where(ApiKey.prefix == revoked.split("_")[1])).one().revoked_at = utcnow()
+        session.commit()
+    token = signed_in_token(db, "finance_manager", email="browser@test.example")
+    ended = signed_in_token(db, "viewer", email="ended@test.example")
+    with Session(db) as session:
+        auth.sign_out(session, ended)
+        session.commit()
+
+    def live(*headers: tuple[str, str]) -> str | None:
+        return _run(_live(list(headers)))
+
+    assert live(("x-api-key", key)) and live(("authorization", f"Bearer {key}"))
+    # A cookie Python's SimpleCookie cannot parse does not hide the session cookie after it.
+    assert live(("cookie", f'pref={{"a":1}}; vrm_session={token}'))
+    # As current_actor takes them: a repeated header by its first value, a Bearer key first.
+    assert live(("x-api-key", key), ("x-api-key", "junk")) and not live(("x-api-key", "junk"), ("x-api-key", key))
+    assert not live(("authorization", "Bearer vrm_junk"), ("x-api-key", key))
+    assert not live(("x-api-key", revoked)) and not live(("cookie", f"vrm_session={ended}"))
+    # Two credentials are told apart; the same one is known again.
+    assert live(("x-api-key", key)) == live(("authorization", f"Bearer {key}")) != live(
+        ("cookie", f"vrm_session={token}"))
+
+    # What cannot be a credential is not looked up.
+    looked_up: list[Any] = []
+    monkeypatch.setattr(dependencies, "_is_live", lambda credential: looked_up.append(credential) or True)
+    for junk in (("x-api-key", "vrm_forged.key"), ("authorization", "Bearer nonsense"),
+                 ("cookie", "vrm_session=not-a-session"), ("x-api-key", key + "x")):
+        assert not live(junk)
+    assert looked_up == []
+    monkeypatch.undo()
+
+    # The look-up writes nothing (a key's last use is the API's to note), so a writer holding
+    # SQLite's write lock does not hold it up.
+    with db.begin():  # on SQLite, a unit of work takes the write lock as it begins (db/engine.py)
+        started = time.monotonic()
+        assert live(("x-api-key", key)) and live(("cookie", f"vrm_session={token}"))
+        assert time.monotonic() - started < 5
+    with Session(db) as session:
+        assert session.exec(select(ApiKey).where(ApiKey.name == "tests")).one().last_used_at is None
 
 
 def test_the_app_serves_the_api_and_reflex_behind_the_limits():
@@ -226,7 +460,7 @@ def test_the_app_serves_the_api_and_reflex_behind_the_limits():
     assert isinstance(steps, Sequence)
     limits = next(i for i, step in enumerate(steps)
                   if isinstance(step, functools.partial) and step.func is upload_limits)
-    assert steps[limits].keywords["known_caller"] is presents_live_credential
+    assert steps[limits].keywords["known_caller"] is live_credential
     # After the API is mounted over Reflex's routes, so it wraps both.
     assert any(isinstance(step, FastAPI) for step in steps[:limits])
 

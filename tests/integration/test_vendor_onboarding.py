@@ -1,23 +1,34 @@
 """Vendor self-onboarding: an invitation e-mailed with its signed link, the profile steps with
 their checks, the reviewer seeing what is missing, approval; sign-up; and a vendor never
 reaching another vendor's records through a service, a route or a Reflex handler."""
+import hashlib
 import socket
 from datetime import date
 
 import pytest
 import reflex as rx
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 from tests.smtp_server import smtp_server
 from vrm_dashboard.api.app import build_api
-from vrm_dashboard.db.models import AuditEntry, EmailDelivery, Notification, User, Vendor, VendorContact
+from vrm_dashboard.db.models import (
+    AuditEntry,
+    EmailDelivery,
+    Notification,
+    StoredDocument,
+    User,
+    Vendor,
+    VendorContact,
+    stored_id,
+)
 from vrm_dashboard.domain.tax_forms import TaxInput
 from vrm_dashboard.services.identity import auth, user_admin
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
+from vrm_dashboard.services.platform import settings as settings_cfg
 from vrm_dashboard.services.platform.actors import load_actor
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from vrm_dashboard.services.vendors import onboarding, own_invoices as vendor_invoices, records as vendors
@@ -272,3 +283,81 @@ def test_vendor_a_cannot_touch_vendor_b_through_crafted_reflex_events(db):
             email="ap@acme.example", address="Somewhere 1"))
         session.commit()
         assert session.get(Vendor, b_id).address is None and session.get(Vendor, a_id).address == "Somewhere 1"
+
+
+def _joining(session: Session, name: str, email: str):  # type: ignore[no-untyped-def]
+    """A vendor invited and still onboarding, and its own account."""
+    sent = onboarding.invite_vendor(session, make_user(session, "finance_manager", f"fm-{email}"), name, email,
+                                    "DE", "EUR", "Erika")
+    session.commit()
+    return load_actor(session, sent.user.id)
+
+
+def _stored(session: Session, content: bytes) -> StoredDocument | None:
+    digest = hashlib.sha256(content).hexdigest()
+    return session.exec(select(StoredDocument).where(StoredDocument.sha256 == digest)).first()
+
+
+def test_a_vendor_keeps_a_bounded_number_and_size_of_documents(session, monkeypatch):
+    """Anyone may sign up, so what one vendor may upload is bounded in all, not only per file:
+    past the bound an upload is refused with what to do, and nothing of it is kept."""
+    me = _joining(session, "Muster Media", "erika@muster.example")
+    kept = [onboarding.add_document(session, me, PDF + b"%d" % n, f"doc-{n}.pdf", "application/pdf", "identity")
+            for n in range(onboarding.MAX_DOCUMENTS)]
+    session.commit()
+    with pytest.raises(Conflict) as full:
+        onboarding.add_document(session, me, PDF + b"one more", "more.pdf", "application/pdf", "bank")
+    assert str(full.value) == ("more.pdf was not added. A vendor keeps at most 20 documents, 50 MB in all: "
+                               "remove one you no longer need first")
+    session.rollback()
+    assert _stored(session, PDF + b"one more") is None
+    onboarding.remove_document(session, me, kept[0].id)
+    onboarding.add_document(session, me, PDF + b"one more", "more.pdf", "application/pdf", "bank")
+    session.commit()
+
+    # The bytes count across the vendor's documents: room for a small file, not a large one.
+    used = sum(d.size_bytes for d in onboarding.own_profile(session, me).documents)
+    monkeypatch.setattr(onboarding, "MAX_DOCUMENTS", 30)
+    monkeypatch.setattr(onboarding, "MAX_DOCUMENTS_BYTES", used + 100)
+    with pytest.raises(Conflict, match="MB in all"):
+        onboarding.add_document(session, me, PDF + b"x" * 100, "big.pdf", "application/pdf", "bank")
+    session.rollback()
+    onboarding.add_document(session, me, PDF + b"x" * 50, "small.pdf", "application/pdf", "bank")
+    session.commit()
+
+    # An approved vendor cannot remove documents, so it is told to ask, not to remove one.
+    approved = vendors.create_vendor(session, SYSTEM, vendor_input(vendor_code="B-1", name="Beta Studios"))
+    them = make_user(session, "vendor", "b@beta.example", vendor_id=approved.id)
+    monkeypatch.setattr(onboarding, "MAX_DOCUMENTS", 1)
+    onboarding.add_document(session, them, PDF + b"beta", "b.pdf", "application/pdf", "identity")
+    with pytest.raises(Conflict, match="please ask our team to make room"):
+        onboarding.add_document(session, them, PDF + b"beta 2", "b2.pdf", "application/pdf", "identity")
+
+
+def test_a_removed_document_leaves_no_file_behind_unless_its_bytes_serve_elsewhere(session):
+    """Stored files are shared by content: removing a document deletes its file only when no
+    other vendor's document, invoice original or the branding logo holds the same bytes."""
+    me = _joining(session, "Muster Media", "erika@muster.example")
+    other = _joining(session, "Beta Studios", "bea@beta.example")
+    private, shared, invoiced, logo = (PDF + tag for tag in (b"private", b"shared", b"invoiced", b"logo"))
+    mine = {content: onboarding.add_document(session, me, content, "f.pdf", "application/pdf", "identity").id
+            for content in (private, shared, invoiced, logo)}
+    theirs = onboarding.add_document(session, other, shared, "g.pdf", "application/pdf", "identity").id
+    invoice = make_invoice(session, stored_id(session.get(Vendor, me.vendor_id)), "M-1", 1_000)
+    invoice.document_id = _stored(session, invoiced).id
+    session.add(invoice)
+    settings_cfg.put(session, SYSTEM, settings_cfg.BRAND_LOGO, _stored(session, logo).id)
+    session.commit()
+
+    for content in (private, shared, invoiced, logo):
+        onboarding.remove_document(session, me, mine[content])
+    session.commit()
+    assert _stored(session, private) is None
+    assert all(_stored(session, content) is not None for content in (shared, invoiced, logo))
+    assert onboarding.document_file(session, other, theirs).content == shared
+    assert onboarding.own_profile(session, me).documents == []
+    onboarding.remove_document(session, other, theirs)
+    session.commit()
+    assert _stored(session, shared) is None
+    assert session.exec(select(func.count()).select_from(AuditEntry)
+                        .where(AuditEntry.action == "vendor.document_remove")).one() == 5

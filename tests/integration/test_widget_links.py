@@ -1,6 +1,6 @@
 """Widget links: their own permission (vendor.widget), listed for the vendor and for staff,
-revocable (audited), and working only while the vendor is active; existing databases get the
-permission from the migration."""
+revocable (audited), and working only while the vendor and the account that made the link are
+active; existing databases get the permission from the migration."""
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -9,9 +9,9 @@ import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
 from tests.helpers import SYSTEM, call_handler, make_user, signed_in_token, ui_state, vendor_input
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db import migrations
-from vrm_dashboard.db.models import AuditEntry, Vendor
+from vrm_dashboard.db.models import AuditEntry, User, Vendor
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.identity import access_control
+from vrm_dashboard.services.identity import access_control, user_admin
 from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.vendors import records as vendors
 from vrm_dashboard.ui.states.directory import PortalState
@@ -113,6 +113,43 @@ def test_a_link_stops_while_its_vendor_is_not_active(db, book, status):
     assert made.status_code == 409 and "only while it is active" in made.json()["detail"]
     set_status("active")
     assert _page(client, url).status_code == 200
+
+
+def test_a_link_stops_while_the_account_that_made_it_is_deactivated(db, book):
+    """A staff member who leaves, or a vendor user who is let go, takes their links along:
+    the frame says only that it is unavailable, the list says suspended, and the links of
+    others go on working."""
+    client = TestClient(build_api())
+    mine = book["mine"]
+    made = {role: client.post(f"/api/v1/vendors/{mine}/widget-link", json={}, headers=_as(book, role)).json()
+            for role in ("finance_manager", "vendor")}
+
+    with Session(db) as session:
+        root = make_user(session, "admin", "root@test.example")
+
+    def set_active(email: str, active: bool) -> None:
+        with Session(db) as session:
+            user = session.exec(select(User).where(User.email == email)).one()
+            user_admin.set_active(session, root, user.id, active)
+            session.commit()
+
+    def states() -> dict[int, str]:
+        listed = client.get(f"/api/v1/vendors/{mine}/widget-links", headers=_as(book, "admin")).json()
+        return {link["id"]: link["state"] for link in listed}
+
+    set_active("finance_manager@test.example", False)
+    page = _page(client, made["finance_manager"]["url"])
+    assert page.status_code == 401 and "not available" in page.text and "Acme" not in page.text
+    assert "finance" not in page.text
+    assert _page(client, made["vendor"]["url"]).status_code == 200
+    assert states() == {made["finance_manager"]["id"]: "suspended", made["vendor"]["id"]: "active"}
+    set_active("me@acme.example", False)
+    assert _page(client, made["vendor"]["url"]).status_code == 401
+    assert client.get("/api/v1" + made["vendor"]["url"].split("/api/v1", 1)[1] + ".json").status_code == 401
+
+    set_active("finance_manager@test.example", True)
+    assert _page(client, made["finance_manager"]["url"]).status_code == 200
+    assert states()[made["finance_manager"]["id"]] == "active"
 
 
 def test_the_portal_makes_lists_and_revokes_the_vendors_own_links(db, book):

@@ -168,3 +168,82 @@ def test_readers_that_cannot_start_at_all_answer_the_api_with_503(monkeypatch):
     response = TestClient(api).get("/test-readers")
     assert response.status_code == 503 and response.headers["retry-after"]
     assert "try again" in response.json()["detail"]
+
+
+# --- Issue 18 (7): a document that breaks its reader pool, and pools replaced under a job ----------
+
+class _Unpicklable:
+    """Pickles in the worker, but cannot be unpickled here: pebble then answers
+    BrokenProcessPool("Unpicklable object from worker") and its pool is broken."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return _refuse_to_unpickle, ()
+
+
+def _refuse_to_unpickle() -> None:
+    raise TypeError("not here")
+
+
+def _breaks_its_pool() -> _Unpicklable:
+    return _Unpicklable()
+
+
+def _raises_runtime_error() -> None:
+    raise RuntimeError("the reader's own error")
+
+
+@pytest.fixture
+def own_pool(monkeypatch):
+    """The test's pools are its own and are stopped after it, the module's pool untouched."""
+    monkeypatch.setattr(sandbox, "_pool", None)
+    yield
+    if sandbox._pool is not None:
+        sandbox._pool.stop()
+        sandbox._pool.join(timeout=5)
+
+
+def test_a_document_that_breaks_every_pool_is_refused_and_the_readers_go_on(own_pool):
+    with pytest.raises(sandbox.ReaderLimit, match="broke its reader"):
+        sandbox.run_confined(_breaks_its_pool, seconds=30)
+    assert sandbox.run_confined(_sleep, 0, seconds=30) == 0
+
+
+class _ReplacedPool:
+    """A pool another thread found broken and replaced while this job was on it."""
+
+    active = True
+
+    def __init__(self, error: BaseException, at_schedule: bool) -> None:
+        self.error, self.at_schedule = error, at_schedule
+
+    def schedule(self, *args: object, **kwargs: object) -> _ReplacedPool:
+        sandbox._pool = None  # the other thread's _replace_broken
+        if self.at_schedule:
+            raise self.error
+        return self
+
+    def result(self) -> None:
+        raise self.error
+
+    def stop(self) -> None:
+        pass
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+@pytest.mark.parametrize("error, at_schedule", [
+    (RuntimeError("The Pool is not active"), True),
+    (sandbox.CancelledError(), False),
+], ids=["not-active", "cancelled"])
+def test_a_job_whose_pool_another_thread_replaced_is_read_on_the_fresh_pool(own_pool, error, at_schedule):
+    sandbox._pool = _ReplacedPool(error, at_schedule)
+    assert sandbox.run_confined(_sleep, 0, seconds=30) == 0
+
+
+def test_a_runtime_error_of_the_reader_itself_is_not_retried(own_pool):
+    with pytest.raises(RuntimeError, match="the reader's own error"):
+        sandbox.run_confined(_raises_runtime_error, seconds=30)
+
+
+# --- end of issue 18 (7) ----------------------------------------------------------------------------

@@ -23,10 +23,16 @@ from vrm_dashboard.parsing.xml_safety import HostileXml, XmlRefused, parse_xml
 _INVOICE_FLAVORS = ("factur-x", "ubl")
 # An e-invoice is a few hundred kilobytes; a PDF attachment that decodes to more is not one.
 MAX_XML_BYTES = 20 * 1024 * 1024
+# A real invoice has at most a few hundred lines; each one becomes a stored row and is checked
+# again on every change, so a file of many thousands is refused rather than read.
+MAX_LINES = 1_000
+# What holds an invoice line in CII (Factur-X/ZUGFeRD) and in UBL (an invoice or a credit note).
+_LINE_ELEMENTS = ("{*}IncludedSupplyChainTradeLineItem", "{*}InvoiceLine", "{*}CreditNoteLine")
 
 
 class AmountRefused(ValueError):
-    """The e-invoice states an amount or quantity that is not a usable number."""
+    """The e-invoice states something that cannot be taken: an amount or quantity that is not a
+    usable number, or more lines than MAX_LINES."""
 
 
 def embedded_xml(pdf: bytes) -> bytes | None:
@@ -86,12 +92,20 @@ def _quantity(value: Any) -> Decimal | None:
     return quantity
 
 
+def _check_line_count(count: int) -> None:
+    if count > MAX_LINES:
+        raise AmountRefused(f"The e-invoice has {count:,} lines; the limit is {MAX_LINES:,}: "
+                            "send it as several invoices")
+
+
 def read_einvoice(xml: bytes, pages: int = 0) -> Extraction:
-    """Raises ValueError when the XML is neither CII nor UBL, is hostile (XmlRefused), or states
-    an amount that is not a number."""
+    """Raises ValueError when the XML is neither CII nor UBL, is hostile (XmlRefused), states
+    an amount that is not a number, or has more than MAX_LINES lines (AmountRefused)."""
     root = parse_xml(xml, "The e-invoice XML")
     if _flavor(root) is None:
         raise ValueError("The XML is not a readable e-invoice (Factur-X/ZUGFeRD or UBL)")
+    # Counted in the tree before factur-x turns every line into dictionaries.
+    _check_line_count(sum(1 for _line in root.iter(*_LINE_ELEMENTS)))
     try:
         data = parse_ubl_cii_xml(root, check_xsd=False, float_as="string", date_as="date")
     except Exception as error:  # noqa: BLE001 - factur-x raises bare Exceptions for bad XML
@@ -111,7 +125,9 @@ def read_einvoice(xml: bytes, pages: int = 0) -> Extraction:
     tax = _decimal(data.get("BT-110"), "The tax total")
     put("tax_total", tax if tax is not None else Decimal("0"))
     put("total", _decimal(data.get("BT-112"), "The total"))
-    for line in data.get("BG-25") or []:
+    lines = data.get("BG-25") or []
+    _check_line_count(len(lines))
+    for line in lines:
         amount = _decimal(line.get("BT-131"), "A line amount")
         if amount is None:
             continue

@@ -4,12 +4,18 @@ or a file that sends a reader into a loop costs one worker, which is replaced, a
 the API and the scheduler keep answering.
 
 The workers are started once ("spawn": a fresh interpreter, none of the app's threads or
-connections) and reused, so a document costs one round trip of its bytes, not a new process."""
+connections) and reused, so a document costs one round trip of its bytes, not a new process.
+
+A pool whose workers died is replaced and the document tried once more. A document that breaks
+the fresh pool too is at fault when a trivial job still runs on the next one: it is refused
+(ReaderLimit) like any other hostile file, so a mailbox or a sync never waits on it forever.
+ReadersUnavailable is kept for readers that cannot run anything at all."""
 from __future__ import annotations
 
 import multiprocessing
 import resource
 import threading
+from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, TypeVar
 
@@ -24,6 +30,12 @@ MEMORY_LIMIT_BYTES = 2 * 1024**3
 WORKERS = 1
 # A worker is replaced after this many documents, so nothing a reader caches or leaks piles up.
 JOBS_PER_WORKER = 500
+# The health check after a document broke two pools: a fresh worker starts in about half a
+# second, so this is ample and still bounded on a loaded machine.
+HEALTH_CHECK_SECONDS = 30
+# How often one call moves to a fresh pool because another thread replaced the one it was using.
+# Each replacement means some document broke a pool, so this bounds a call under a hostile stream.
+MAX_REPLACED_UNDER_US = 3
 
 _pool: ProcessPool | None = None
 _pool_lock = threading.Lock()
@@ -67,19 +79,42 @@ def _replace_broken(broken: ProcessPool) -> None:
 
 def run_confined(function: Callable[..., T], *args: Any, seconds: float) -> T:
     """`function(*args)` in a confined worker: its result, or the exception it raised there, or
-    ReaderLimit when it ran out of memory or time or its worker died. `function` and its
-    arguments must pickle (a module-level function and plain values). A pool found broken is
-    replaced and the document tried once more on a fresh one; ReadersUnavailable only when
-    the fresh one cannot run it either."""
-    for attempt in (1, 2):
+    ReaderLimit when it ran out of memory or time, its worker died, or it broke its pool twice
+    while the readers themselves still work. `function` and its arguments must pickle (a
+    module-level function and plain values). A pool found broken is replaced and the document
+    tried once more on a fresh one; ReadersUnavailable only when a fresh pool cannot run even
+    a trivial job."""
+    breaks = replaced_under_us = 0
+    while True:
         pool = _workers()
         try:
             return _result(pool, function, args, seconds)
         except BrokenProcessPool as broken:
             _replace_broken(pool)
-            if attempt == 2:
-                raise ReadersUnavailable(f"The document readers could not be started: {broken}") from None
-    raise AssertionError("unreachable")
+            breaks += 1
+            if breaks == 2:
+                _check_readers(broken)
+                raise ReaderLimit("broke its reader") from None
+        except (RuntimeError, CancelledError):
+            # Another thread's document broke this pool and that thread stopped it while our job
+            # was queued or running ("The Pool is not active", or our job cancelled): no fault of
+            # this document, which is tried on the fresh pool. Raised by a pool still current,
+            # or by the function itself, it is the caller's.
+            if _pool is pool or replaced_under_us == MAX_REPLACED_UNDER_US:
+                raise
+            replaced_under_us += 1
+
+
+def _check_readers(broken: BrokenProcessPool) -> None:
+    """After a document broke two pools: ReadersUnavailable unless a fresh pool still runs a
+    trivial job, in which case the document, not the readers, is at fault."""
+    pool = _workers()
+    try:
+        _result(pool, len, (b"",), HEALTH_CHECK_SECONDS)
+    except Exception as error:  # noqa: BLE001 - whatever stops a trivial job, the readers are at fault
+        if isinstance(error, BrokenProcessPool):
+            _replace_broken(pool)
+        raise ReadersUnavailable(f"The document readers could not be started: {broken}") from None
 
 
 def _result(pool: ProcessPool, function: Callable[..., T], args: tuple[Any, ...], seconds: float) -> T:

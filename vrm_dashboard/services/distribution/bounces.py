@@ -1,30 +1,46 @@
 """Bounces: delivery-status notifications (RFC 3464) that arrive in the bounce mailbox mark
 the invoice's delivery bounced and alert the team. A message is flagged processed only after
-what it proves is committed, as with the invoice mailbox."""
+what it proves is committed, as with the invoice mailbox.
+
+Anyone can mail the bounce mailbox. A message that cannot be read (one Python cannot parse,
+say) is a poison message, handled as the invoice mailbox handles its own: its work is rolled
+back, it is audited, flagged processed and moved to the Quarantine folder, and the poll goes on
+with the next message, so one bad e-mail never stalls bounce processing."""
 from __future__ import annotations
 
 import email
 import email.policy
 import hmac
+import imaplib
+import logging
 import re
 from email.message import Message
 from typing import cast
 
-from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
+from imap_tools.errors import ImapToolsError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from vrm_dashboard.config import ImapSettings
 from vrm_dashboard.db.models import EmailDelivery, Invoice, utcnow
 from vrm_dashboard.domain.distribution_rules import DeliveryStatus as D
+from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.services.distribution import dispatch as distribution
 from vrm_dashboard.services.mail import settings as mail_settings
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.job_runs import JobResult
 
+log = logging.getLogger("vrm.bounces")
+
 PROCESSED = "VrmProcessed"
+QUARANTINE = "Quarantine"
 MAX_MESSAGES_PER_POLL = 200
+# What the connection to the server raises: the poll ends and the next one takes the message
+# again. Anything else raised while reading a message comes from the message itself.
+_CONNECTION_ERRORS = (OSError, imaplib.IMAP4.error, ImapToolsError)
+_REASON_CHARS = 500
 # Our Message-ID: the delivery's id and the token part it carries (invoice_mail.Envelope). The
 # id is at most 18 digits, so a crafted one cannot overflow the database's integer.
 OUR_MESSAGE_ID = re.compile(r"<invoice-(\d{1,18})\.([A-Za-z0-9_-]{1,64})@")
@@ -95,11 +111,67 @@ def poll_bounces(session: Session, imap: ImapSettings | None = None) -> JobResul
     bounced = 0
     box_class = MailBox if imap.ssl else MailBoxUnencrypted
     with box_class(imap.host, imap.port, timeout=30).login(imap.username, imap.password, imap.folder) as box:
-        for message in box.fetch(AND(no_keyword=PROCESSED), mark_seen=False, bulk=False, limit=MAX_MESSAGES_PER_POLL):
-            found = bounced_delivery(message.obj.as_bytes())
-            if found is not None and record_bounce(session, *found):
+        for uid in box.uids(AND(no_keyword=PROCESSED))[:MAX_MESSAGES_PER_POLL]:
+            message: MailMessage | None = None
+            try:
+                message = next(iter(box.fetch(uid_list=[uid], mark_seen=False, bulk=False)), None)
+                if message is None:
+                    continue  # deleted since the search
+                found = bounced_delivery(message.obj.as_bytes())
+                recorded = found is not None and record_bounce(session, *found)
+                session.commit()
+            except _CONNECTION_ERRORS:
+                session.rollback()
+                raise  # the mailbox's part: the next poll takes the message again
+            except Exception as error:  # noqa: BLE001 - whatever one message does, the next is still read
+                session.rollback()
+                _quarantine(session, box, uid, message or _headers_of(box, uid), error)
+                continue
+            if recorded:
                 bounced += 1
-            session.commit()
-            assert message.uid is not None, "fetch() asks the server for every message's UID"
-            box.flag(message.uid, (PROCESSED, MailMessageFlags.SEEN), True)
+            box.flag(uid, (PROCESSED, MailMessageFlags.SEEN), True)
     return JobResult(bounced, detail=f"{bounced} bounce(s) recorded")
+
+
+def _quarantine(session: Session, box: BaseMailBox, uid: str, message: MailMessage | None, error: Exception) -> None:
+    """Audit the poison message, then flag it processed and move it aside. The flag comes first:
+    should the move fail, the message is still never read again."""
+    log.warning("bounce mailbox message %s quarantined", uid, exc_info=error)
+    audit.record(session, JOB, "bounce.quarantined", "bounce_message", uid, after={
+        "subject": _header(message, "subject", "(unreadable message)"),
+        "sender": _header(message, "from_", ""),
+        "reason": f"The message could not be read and was moved to the {QUARANTINE} folder ({_describe(error)})",
+    })
+    session.commit()
+    box.flag(uid, (PROCESSED, MailMessageFlags.SEEN, MailMessageFlags.FLAGGED), True)
+    try:
+        if not box.folder.exists(QUARANTINE):
+            box.folder.create(QUARANTINE)
+        box.move(uid, QUARANTINE)
+    except Exception:  # noqa: BLE001 - a server without folders or MOVE: the flags set it aside
+        log.warning("bounce mailbox message %s could not be moved to %s; it stays flagged", uid, QUARANTINE,
+                    exc_info=True)
+
+
+def _headers_of(box: BaseMailBox, uid: str) -> MailMessage | None:
+    """The headers alone of a message that cannot be parsed whole: its subject and sender name
+    the audit entry."""
+    try:
+        return next(iter(box.fetch(uid_list=[uid], mark_seen=False, headers_only=True, bulk=False)), None)
+    except _CONNECTION_ERRORS:
+        raise
+    except Exception:  # noqa: BLE001 - then the entry says the message was unreadable
+        return None
+
+
+def _header(message: MailMessage | None, name: str, missing: str) -> str:
+    if message is None:
+        return missing
+    try:
+        return printable(getattr(message, name) or "")[:255] or missing
+    except Exception:  # noqa: BLE001 - a header that cannot be decoded
+        return "(unreadable)"
+
+
+def _describe(error: Exception) -> str:
+    return printable(f"{type(error).__name__}: {error}")[:_REASON_CHARS]

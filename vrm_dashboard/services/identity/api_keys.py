@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from sqlmodel import Session, select
 
-from vrm_dashboard.db.models import ApiKey, utcnow
+from vrm_dashboard.db.models import ApiKey, User, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.identity import user_admin
 from vrm_dashboard.services.platform import audit
@@ -63,3 +64,22 @@ def actor_for_api_key(session: Session, presented: str | None) -> Actor | None:
     actor = load_actor(session, key.user_id)
     # The session that found who is calling serves them: scoped to their organization from here.
     return act_as(session, actor) if actor is not None else None
+
+
+def well_formed(presented: str) -> bool:
+    """Whether `presented` has the shape create_api_key gives every key (its prefix, 12 hex
+    digits, 43 URL-safe characters): what has not cannot be a key, and is not looked up."""
+    return re.fullmatch(rf"{KEY_PREFIX}[0-9a-f]{{12}}_[A-Za-z0-9_-]{{43}}", presented) is not None
+
+
+def is_live(session: Session, presented: str) -> bool:
+    """Whether `presented` is a key actor_for_api_key would take (not revoked, its owner active),
+    found by reading alone: it writes nothing, not even when the key was last used."""
+    if not well_formed(presented):
+        return False
+    prefix, secret = presented[len(KEY_PREFIX):].split("_", 1)
+    key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.key_hash, _digest(secret)):
+        return False
+    owner = session.get(User, key.user_id)
+    return owner is not None and owner.is_active

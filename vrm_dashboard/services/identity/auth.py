@@ -3,6 +3,7 @@ client and per account."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -159,6 +160,24 @@ def actor_for_token(session: Session, token: str | None, now: datetime | None = 
     actor = load_actor(session, login.user_id)
     # The session that found who is signed in serves them: scoped to their organization from here.
     return act_as(session, actor) if actor is not None else None
+
+
+def well_formed_token(token: str) -> bool:
+    """Whether `token` has the shape sign_in gives every session token (secrets.token_urlsafe(32):
+    43 URL-safe characters): what has not cannot open a session, and is not looked up."""
+    return re.fullmatch(r"[A-Za-z0-9_-]{43}", token) is not None
+
+
+def is_live_token(session: Session, token: str, now: datetime | None = None) -> bool:
+    """Whether `token` opens a session actor_for_token would take (known, not revoked, not
+    expired, its user active), found by reading alone."""
+    if not well_formed_token(token):
+        return False
+    login = session.exec(select(LoginSession).where(LoginSession.token_hash == token_digest(token))).first()
+    if login is None or login.revoked_at is not None or _aware(login.expires_at) <= (now or utcnow()):
+        return False
+    user = session.get(User, login.user_id)
+    return user is not None and user.is_active
 
 
 def sign_out(session: Session, token: str | None) -> None:

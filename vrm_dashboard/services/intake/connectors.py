@@ -31,6 +31,7 @@ from vrm_dashboard.db.models import ActivitySource, Intake, utcnow
 from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import mask
+from vrm_dashboard.parsing.sandbox import ReadersUnavailable
 from vrm_dashboard.services.intake import activity_import
 from vrm_dashboard.services.platform import audit, secret_box
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -273,6 +274,11 @@ def _import_dropped(session: Session, actor: Actor, source: ActivitySource, path
         content = path.read_bytes()
         result = activity_import.import_activity_file(session, actor, content, path.name, source.name, "connector")
         session.flush()
+    except ReadersUnavailable:
+        # No fault of the file: the run stops here with the cursor before it, and the file stays
+        # in the folder for the next sync instead of being set aside as refused.
+        session.rollback()
+        raise
     except Exception as error:  # noqa: BLE001 - whatever one file raises must not stop the others
         session.rollback()
         reason = redact_text(f"The file could not be imported: {type(error).__name__}: {error}")

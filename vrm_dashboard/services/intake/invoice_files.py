@@ -1,6 +1,10 @@
 """Vendor invoice files in: kept once, read, matched to a vendor, checked for duplicates, and
 entered as a Draft (or Draft Valid when nothing is missing). Whatever cannot be read is
-recorded as a failed intake with its reason and changes nothing else."""
+recorded as a failed intake with its reason and changes nothing else.
+
+Reading a file (read_invoice) touches no database, and entering what was read (take_invoice)
+runs only short statements: where files arrive, each is read before its unit of work begins,
+so a hostile document that keeps its reader busy for a minute holds no lock meanwhile."""
 from __future__ import annotations
 
 import hashlib
@@ -31,6 +35,7 @@ from vrm_dashboard.domain.money import MoneyError, check_currency, to_minor_unit
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
+from vrm_dashboard.parsing.reader import MAX_BYTES
 from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
 from vrm_dashboard.services.platform import audit, documents
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -41,6 +46,8 @@ from vrm_dashboard.services.vendors.matching import Suggestion, match_vendor
 S = InvoiceStatus
 _DEAD = (S.ARCHIVED.value, S.REJECTED.value)
 _CONTENT_TYPES = {b"%PDF": "application/pdf", b"<": "application/xml"}
+# The largest invoice file the reader reads: where files arrive, no more than this is read.
+MAX_FILE_BYTES = MAX_BYTES
 
 
 @dataclass
@@ -53,37 +60,86 @@ class IntakeOutcome:
     problems: list[str] = field(default_factory=list)
 
 
+def may_send(actor: Actor) -> None:
+    """What may_receive asks of the actor alone, without the database: staff who import, or a
+    vendor's login. PermissionDenied otherwise."""
+    if actor.can(Action.INTAKE_IMPORT) or (actor.can(Action.PORTAL_USE) and actor.vendor_id is not None):
+        return
+    require(actor, Action.INTAKE_IMPORT)
+
+
 def may_receive(session: Session, actor: Actor, vendor_id: int | None = None) -> int | None:
     """Staff who import, or an approved vendor sending its own invoice (which is then its own
     by force); PermissionDenied otherwise. Callers check it before reading any file."""
+    may_send(actor)
     if actor.can(Action.INTAKE_IMPORT):
         return vendor_id
-    if actor.can(Action.PORTAL_USE) and actor.vendor_id is not None:
-        return vendor_onboarding.require_approved(session, actor).id
-    require(actor, Action.INTAKE_IMPORT)
-    return None
+    return vendor_onboarding.require_approved(session, actor).id
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """An invoice file as received, and what reading it gave: its extraction, or why it could
+    not be read."""
+
+    filename: str
+    sha256: str  # "" when the file was refused unread
+    size_bytes: int
+    content: bytes | None  # None when the file was refused unread, for its size
+    extraction: Extraction | None = None
+    refusal: str | None = None
+
+
+def read_invoice(content: bytes, filename: str) -> ReceivedFile:
+    """Read a received file, touching no database. Reading a PDF may take its worker's whole
+    deadline, so callers read with no unit of work open (on SQLite one holds the write lock from
+    its first statement, and every other writer would wait on this file), then enter the result
+    with take_invoice in a short one. ReadersUnavailable when no reader can be started."""
+    name = printable(filename or "")[:255] or "invoice"
+    try:
+        extraction, refusal = parse_document(content, name), None
+    except UnreadableDocument as error:
+        extraction, refusal = None, str(error)
+    return ReceivedFile(name, hashlib.sha256(content).hexdigest(), len(content), content, extraction, refusal)
+
+
+def too_large(filename: str, size: int | None) -> ReceivedFile:
+    """A file refused unread because it is larger than MAX_FILE_BYTES; `size` None when only
+    that is known (the rest was never read)."""
+    limit = MAX_FILE_BYTES // 1_048_576
+    refusal = (f"The file is {size / 1_048_576:.1f} MB; the limit is {limit} MB" if size is not None
+               else f"The file is larger than the limit of {limit} MB")
+    return ReceivedFile(printable(filename or "")[:255] or "invoice", "", size or 0, None, refusal=refusal)
 
 
 def receive_invoice(session: Session, actor: Actor, content: bytes, filename: str, channel: str = "upload",
                     sender: str | None = None, vendor_id: int | None = None) -> IntakeOutcome:
+    """read_invoice, then take_invoice. The file is read before the session runs a statement:
+    given a session with no transaction open, nothing is locked while it is read. Whoever may
+    send no invoice file at all is refused before it is read."""
+    may_send(actor)
+    return take_invoice(session, actor, read_invoice(content, filename), channel, sender, vendor_id)
+
+
+def take_invoice(session: Session, actor: Actor, received: ReceivedFile, channel: str = "upload",
+                 sender: str | None = None, vendor_id: int | None = None) -> IntakeOutcome:
+    """Enter a file read by read_invoice: a failed or duplicate intake, or a new draft. Only
+    short statements, so the unit of work that holds the write lock ends quickly."""
     forced_vendor = may_receive(session, actor, vendor_id)
-    filename = printable(filename or "")[:255] or "invoice"
     sender = printable(sender or "")[:254] or None
-    digest = hashlib.sha256(content).hexdigest()
-    intake = Intake(channel=channel, kind="invoice", filename=filename, sha256=digest,
-                    size_bytes=len(content), status="failed", sender=sender, created_by_id=actor.user_id)
+    intake = Intake(channel=channel, kind="invoice", filename=received.filename, sha256=received.sha256,
+                    size_bytes=received.size_bytes, status="failed", sender=sender, created_by_id=actor.user_id)
     earlier = session.execute(
         select(col(Invoice.id), col(Invoice.number))
         .join(StoredDocument, col(StoredDocument.id) == Invoice.document_id)
-        .where(col(StoredDocument.sha256) == digest)
-    ).first()
+        .where(col(StoredDocument.sha256) == received.sha256)
+    ).first() if received.content is not None else None
     if earlier:
         return _closed(session, actor, intake, "duplicate", f"The same file was already received as invoice {earlier[1]}",
                        invoice_id=earlier[0])
-    try:
-        extraction = parse_document(content, filename)
-    except UnreadableDocument as error:
-        return _closed(session, actor, intake, "failed", str(error))
+    extraction, content = received.extraction, received.content
+    if extraction is None or content is None:
+        return _closed(session, actor, intake, "failed", received.refusal or "The file could not be read")
     match = match_vendor(session, extraction.value("vendor_name"), extraction.value("vendor_tax_id"),
                          extraction.value("iban"), sender)
     vendor_id = forced_vendor or match.vendor_id
@@ -94,7 +150,7 @@ def receive_invoice(session: Session, actor: Actor, content: bytes, filename: st
                            (vendor.currency if vendor else "EUR"))
     except MoneyError as error:
         return _closed(session, actor, intake, "failed", f"The invoice was not taken: {error}")
-    document = _store(session, content, filename)
+    document = _store(session, content, received.filename)
     intake.status, intake.document_id = "accepted", document.id
     session.add(intake)
     session.flush()
@@ -111,6 +167,20 @@ def receive_invoice(session: Session, actor: Actor, content: bytes, filename: st
     audit.record(session, actor, "invoice.intake", "invoice", invoice.id, after=invoice)
     message = f"Received as {invoice.number} ({S(invoice.status).label})"
     return IntakeOutcome(stored_id(intake), "accepted", message, invoice.id, invoice.status, problems)
+
+
+def failed_intake(session: Session, actor: Actor, filename: str, reason: str, channel: str,
+                  sender: str | None = None, content: bytes | None = None, action: str = "intake.failed") -> Intake:
+    """A failed intake for what could not be taken at all (not even refused by take_invoice),
+    audited like take_invoice's refusals."""
+    intake = Intake(channel=channel, kind="invoice", filename=printable(filename)[:255] or "attachment",
+                    sha256=hashlib.sha256(content).hexdigest() if content is not None else "",
+                    size_bytes=len(content or b""), status="failed", sender=sender, reason=reason,
+                    created_by_id=actor.user_id)
+    session.add(intake)
+    session.flush()
+    audit.record(session, actor, action, "intake", intake.id, after=intake)
+    return intake
 
 
 def _closed(session: Session, actor: Actor, intake: Intake, status: str, reason: str,

@@ -3,21 +3,24 @@ after they are committed is the message marked processed. A crash in between mak
 poll take the message again, and the content hash turns the repeat into a recorded duplicate:
 nothing is taken twice or lost.
 
-Each message is taken in its own transaction, and each of its invoice attachments in a
-savepoint of it. An attachment that cannot be taken (anything raised while decoding or reading
-it) is rolled back alone and recorded as a failed intake with the reason; the message's other
-attachments are still taken. A message that cannot be taken at all (one Python cannot parse,
+A message's invoice attachments (at most MAX_ATTACHMENTS_PER_MESSAGE) are read first, with no
+transaction open: a document may keep its reader busy for a minute, and no other writer waits
+on it. Then the message is taken in its own transaction, and each attachment in a savepoint of
+it. An attachment that cannot be taken (anything raised while decoding or reading it) is rolled
+back alone and recorded as a failed intake with the reason; the message's other attachments
+are still taken. A message that cannot be taken at all (one Python cannot parse,
 say) is a poison message: its work is rolled back, it is recorded as a failed intake with the
 reason and audited, flagged and moved to the Quarantine folder, and the poll goes on with the
 next message, so one bad e-mail never blocks the mailbox.
 
 A poll stops taking messages after MAX_POLL_SECONDS, so it ends before the next one is due;
-whatever is left stays unflagged for the next poll."""
+whatever is left stays unflagged for the next poll, including a message whose attachments were
+still being read when the time ran out (the poll's first message excepted: it is always taken)."""
 from __future__ import annotations
 
-import hashlib
 import imaplib
 import logging
+from dataclasses import dataclass
 from time import monotonic
 
 from imap_tools import AND, BaseMailBox, MailAttachment, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
@@ -28,9 +31,8 @@ from vrm_dashboard.config import ImapSettings
 from vrm_dashboard.db.models import Intake
 from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.parsing.sandbox import ReadersUnavailable
-from vrm_dashboard.services.intake.invoice_files import receive_invoice
+from vrm_dashboard.services.intake.invoice_files import ReceivedFile, failed_intake, read_invoice, take_invoice
 from vrm_dashboard.services.mail import settings as mail_settings
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 
 log = logging.getLogger("vrm.mailbox")
@@ -40,8 +42,12 @@ QUARANTINE = "Quarantine"
 INVOICE_SUFFIXES = (".pdf", ".xml")
 INVOICE_TYPES = ("application/pdf", "application/xml", "text/xml")
 MAX_MESSAGES_PER_POLL = 200
+# An invoice run rarely mails more than a few at once; past this a message's further invoice
+# attachments are refused (one failed intake says how many), since each may take its reader a minute.
+MAX_ATTACHMENTS_PER_MESSAGE = 20
 # The scheduler polls every minute and never runs two polls at once: ending within the minute
-# keeps the next poll on time. Checked between messages, so one slow message may overrun it.
+# keeps the next poll on time. Checked before each message and each invoice attachment; the
+# poll's first message is always read whole, so one slow message may overrun it.
 MAX_POLL_SECONDS = 50
 # What the connection to the server raises: the poll ends and the next one takes over. Anything
 # else raised while fetching a message comes from the message itself.
@@ -65,6 +71,9 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
     handled (taken or quarantined)."""
     started = monotonic()
     imap = imap or mail_settings.imap(session)
+    # No unit of work stays open while the server is asked or a document is read: each message's
+    # own begins once its attachments have been read.
+    session.commit()
     if imap is None or not imap.host:
         return 0
     actor = Actor.system("mailbox")
@@ -73,7 +82,8 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
         pending = box.uids(AND(no_keyword=PROCESSED))
         for uid in pending[:MAX_MESSAGES_PER_POLL]:
             # At least one message a poll, however slow the server: the mailbox always moves on.
-            if looked_at and monotonic() - started >= MAX_POLL_SECONDS:
+            deadline = started + MAX_POLL_SECONDS if looked_at else None
+            if deadline is not None and monotonic() >= deadline:
                 break
             looked_at += 1
             try:
@@ -87,7 +97,11 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
             if message is None:
                 continue  # deleted since the search
             try:
-                _take(session, actor, message)
+                read = _read(message, deadline)
+                if read is None:  # out of time while reading it: nothing of it is written, it waits whole
+                    looked_at -= 1
+                    break
+                _take(session, actor, message, read)
                 session.commit()
             except ReadersUnavailable:
                 session.rollback()
@@ -104,51 +118,90 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
     return handled
 
 
-def _take(session: Session, actor: Actor, message: MailMessage) -> None:
-    sender = _sender(message)
-    taken = 0
+@dataclass
+class _Attachment:
+    """An invoice attachment as read, before anything is written."""
+
+    name: str | None  # None when its header cannot be decoded
+    read: ReceivedFile | Exception | None = None  # the file read, or what was raised reading it
+    content: bytes | None = None
+
+
+@dataclass
+class _Read:
+    """A message's invoice attachments as read."""
+
+    attachments: list[_Attachment]
+    left_over: int  # invoice attachments past MAX_ATTACHMENTS_PER_MESSAGE, not read
+
+
+def _read(message: MailMessage, deadline: float | None) -> _Read | None:
+    """Read the message's invoice attachments, with no unit of work open; None when the poll's
+    time ran out first (`deadline`, None for the poll's first message, which is always read)."""
+    attachments: list[_Attachment] = []
+    left_over = 0
     for attachment in message.attachments:
         name = _name(attachment)
         if name is not None and not _is_invoice(name, attachment.content_type or ""):
             continue
-        taken += 1
-        _take_attachment(session, actor, attachment, name, sender)
-    if not taken:
-        _failed(session, actor, _subject(message), sender, "The message has no PDF or XML invoice attached")
+        if len(attachments) >= MAX_ATTACHMENTS_PER_MESSAGE:
+            left_over += 1
+            continue
+        if deadline is not None and monotonic() >= deadline:
+            return None
+        attachments.append(_read_attachment(attachment, name))
+    return _Read(attachments, left_over)
 
 
-def _take_attachment(session: Session, actor: Actor, attachment: MailAttachment, name: str | None,
-                     sender: str | None) -> None:
-    """One attachment, in a savepoint: should it raise, only its own work is undone. Files that
-    cannot be read as invoices are refused (and recorded) by receive_invoice itself, without
-    raising; what raises here is what nobody foresaw."""
+def _read_attachment(attachment: MailAttachment, name: str | None) -> _Attachment:
+    """Files that cannot be read as invoices are refused by read_invoice without raising; what
+    raises here is what nobody foresaw, and costs only this attachment."""
     if name is None:
-        _failed(session, actor, "(unreadable name)", sender, "The attachment's file name cannot be decoded")
-        return
+        return _Attachment(None)
     content: bytes | None = None
     try:
         content = attachment.payload
-        with session.begin_nested():
-            receive_invoice(session, actor, content, name or "attachment.pdf", channel="mailbox", sender=sender)
+        return _Attachment(name, read_invoice(content, name or "attachment.pdf"), content)
     except ReadersUnavailable:
         raise  # no fault of the attachment: the whole message waits for the next poll
     except Exception as error:  # noqa: BLE001 - one bad attachment never costs the others
-        log.warning("mailbox attachment %r from %r not taken", name, sender, exc_info=error)
-        _failed(session, actor, name or "attachment", sender,
-                f"The attachment could not be taken ({_describe(error)})", content)
+        return _Attachment(name, error, content)
+
+
+def _take(session: Session, actor: Actor, message: MailMessage, read: _Read) -> None:
+    sender = _sender(message)
+    for attachment in read.attachments:
+        _take_attachment(session, actor, attachment, sender)
+    if read.left_over:
+        _failed(session, actor, _subject(message), sender,
+                f"{read.left_over} more invoice attachments were not taken: a message may carry at most "
+                f"{MAX_ATTACHMENTS_PER_MESSAGE}; send the rest in another message")
+    elif not read.attachments:
+        _failed(session, actor, _subject(message), sender, "The message has no PDF or XML invoice attached")
+
+
+def _take_attachment(session: Session, actor: Actor, attachment: _Attachment, sender: str | None) -> None:
+    """One attachment, in a savepoint: should it raise, only its own work is undone."""
+    name, read = attachment.name, attachment.read
+    if name is None or read is None:
+        _failed(session, actor, "(unreadable name)", sender, "The attachment's file name cannot be decoded")
+        return
+    if isinstance(read, ReceivedFile):
+        try:
+            with session.begin_nested():
+                take_invoice(session, actor, read, channel="mailbox", sender=sender)
+            return
+        except Exception as error:  # noqa: BLE001 - one bad attachment never costs the others
+            read = error
+    log.warning("mailbox attachment %r from %r not taken", name, sender, exc_info=read)
+    _failed(session, actor, name or "attachment", sender,
+            f"The attachment could not be taken ({_describe(read)})", attachment.content)
 
 
 def _failed(session: Session, actor: Actor, filename: str, sender: str | None, reason: str,
             content: bytes | None = None, action: str = "intake.failed") -> Intake:
-    """A failed intake of this mailbox, audited like receive_invoice's refusals."""
-    intake = Intake(channel="mailbox", kind="invoice", filename=printable(filename)[:255] or "attachment",
-                    sha256=hashlib.sha256(content).hexdigest() if content is not None else "",
-                    size_bytes=len(content or b""), status="failed", sender=sender, reason=reason,
-                    created_by_id=actor.user_id)
-    session.add(intake)
-    session.flush()
-    audit.record(session, actor, action, "intake", intake.id, after=intake)
-    return intake
+    """A failed intake of this mailbox, audited like take_invoice's refusals."""
+    return failed_intake(session, actor, filename, reason, "mailbox", sender, content, action)
 
 
 def _quarantine(session: Session, actor: Actor, box: BaseMailBox, uid: str, message: MailMessage | None,

@@ -27,6 +27,12 @@ from vrm_dashboard.services.platform.errors import FieldErrors
 
 ECB_SOURCE = "ECB reference rate"
 RATE_PLACES = Decimal("0.00000001")
+# An imported rate must fit the per_euro column, Numeric(18, 8), and keep meaning once rounded
+# to its 8 places: a smaller one is stored as 0 (a division by zero in every conversion) or with
+# too few digits to convert by. Real rates sit far inside: the ECB history runs from 0.3883 (MTL)
+# to 1912400 (the old Turkish lira).
+MIN_RATE = Decimal("0.000001")
+MAX_RATE = Decimal("1e10")  # exclusive: 10 digits before the point fit, 11 do not
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,10 @@ def convert(session: Session, amount_minor: int, source: str, target: str, day: 
     return Conversion(target_minor, rate.quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN), ", ".join(labels))
 
 
+def _to_column(rate: Decimal) -> Decimal:
+    return rate.quantize(RATE_PLACES, rounding=ROUND_HALF_EVEN)
+
+
 def _rate_rows(text: str) -> list[tuple[date, str, Decimal]]:
     """Rows of an ECB-style wide file (Date,USD,JPY,...) or a long file (date,currency,rate)."""
     reader = list(csv.reader(io.StringIO(text)))
@@ -128,8 +138,14 @@ def _rate_rows(text: str) -> list[tuple[date, str, Decimal]]:
                     continue
                 rate = Decimal(value.strip())
                 if not rate.is_finite() or rate <= 0:
-                    raise ValueError(f"rate {value!r} must be a positive number")
-                rows.append((day, check_currency(code), rate))
+                    raise ValueError(f"rate {value.strip()!r} must be a positive number")
+                # Rounded to the column's places here rather than by the database, so a rate that
+                # reaches the bound only once rounded is refused too. The first test keeps quantize
+                # within the decimal context's 28 digits.
+                if not MIN_RATE <= rate < MAX_RATE or _to_column(rate) >= MAX_RATE:
+                    raise ValueError(f"rate {value.strip()!r} is out of range: a rate is at least {MIN_RATE:f} "
+                                     f"and below {MAX_RATE:f} units of the currency per euro")
+                rows.append((day, check_currency(code), _to_column(rate)))
         except (ValueError, IndexError, InvalidOperation, MoneyError) as exc:
             problems.append(f"row {number}: {exc}")
     if problems:

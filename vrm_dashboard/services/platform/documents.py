@@ -5,12 +5,14 @@ import hashlib
 from dataclasses import dataclass
 
 from lxml import etree
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, StoredDocument, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.parsing.xml_safety import XmlRefused, parse_xml
+from vrm_dashboard.services.platform import settings as cfg
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import NotFound, PermissionDenied
 
@@ -43,6 +45,27 @@ def store_many(session: Session, files: list[tuple[bytes, str, str]]) -> list[in
         ids.update(session.execute(select(col(StoredDocument.sha256), col(StoredDocument.id))
                                    .where(col(StoredDocument.sha256).in_(list(new)))).all())
     return [ids[d] for d in digests]
+
+
+def discard_if_unused(session: Session, document_id: int) -> bool:
+    """Delete a stored document nothing refers to any more (its last link was just removed),
+    so files a user took back do not pile up; one still in use is kept. Whether it was
+    deleted. Stored documents are never changed (the database refuses updates), but an unused
+    one may go.
+
+    The same bytes are stored once for every use (another vendor's document, an invoice's
+    original, a sent PDF), so "unused" is the foreign keys' answer: the database checks every
+    table that refers to stored documents, including any added later, and refuses the delete
+    if one row does (SQLite is told to check them on every connection, db.engine). Only the
+    branding logo names its document in a setting, outside any key."""
+    if cfg.get(session, cfg.BRAND_LOGO) == document_id:
+        return False
+    try:
+        with session.begin_nested():
+            session.execute(delete(StoredDocument).where(col(StoredDocument.id) == document_id))
+    except IntegrityError:
+        return False
+    return True
 
 
 def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:

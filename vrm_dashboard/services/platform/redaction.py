@@ -6,6 +6,7 @@ characters visible), so a reviewer can still tell two values apart; passwords, t
 hashes are left out altogether."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import unquote
@@ -26,6 +27,10 @@ HIDDEN_FIELDS = frozenset({
     "password", "password_hash", "password_encrypted", "token", "token_hash", "key_hash", "api_key",
     "secret", "authorization", "content",
 })
+
+# A field holding HTTP headers: every value hidden whatever the header's name (Authorization,
+# X-Api-Key, a vendor's own X-Tracker-Token ...), the names kept.
+HEADER_FIELDS = frozenset({"headers"})
 
 REDACTED = "***"
 # scheme://user:password@ as SQLAlchemy reads it (the password is anything up to the @), so a
@@ -71,17 +76,64 @@ def redact_text(text: str) -> str:
 
 def redact(data: Any, also_mask: frozenset[str] = frozenset(), keep: frozenset[str] = frozenset()) -> Any:
     """A snapshot (dicts and lists of plain values, at any depth) as logs may keep it: hidden
-    fields left out, bank details and taxpayer numbers masked, URLs redacted. `also_mask`
-    masks more fields; `keep` leaves fields of MASKED_FIELDS as they are."""
+    fields left out, bank details and taxpayer numbers masked, header values hidden, URLs
+    redacted. Field names match whatever their case. A string that holds a JSON object or
+    list (a record's JSON column, such as a connector's config saved before its secrets were
+    sealed) is redacted the same way, and stays a string. `also_mask` masks more fields;
+    `keep` leaves fields of MASKED_FIELDS as they are."""
+    return _redacted(data, frozenset(name.lower() for name in (MASKED_FIELDS - keep) | also_mask))
+
+
+def _redacted(data: Any, masked: frozenset[str]) -> Any:
     if isinstance(data, dict):
-        masked = (MASKED_FIELDS - keep) | also_mask
-        return {key: (_masked(value) if key in masked else redact(value, also_mask, keep))
-                for key, value in data.items() if key not in HIDDEN_FIELDS}
+        shown = {}
+        for key, value in data.items():
+            name = str(key).lower()
+            if name in HIDDEN_FIELDS:
+                continue
+            if name in HEADER_FIELDS:
+                shown[key] = _hidden_values(value)
+            elif name in masked:
+                shown[key] = _masked(value)
+            else:
+                shown[key] = _redacted(value, masked)
+        return shown
     if isinstance(data, list):
-        return [redact(value, also_mask, keep) for value in data]
+        return [_redacted(value, masked) for value in data]
     if isinstance(data, str):
+        held = _json_within(data)
+        if held is not None:
+            redacted = _redacted(held, masked)
+            return redact_text(data) if redacted == held else json.dumps(redacted, sort_keys=True)
         return redact_text(data)
     return data
+
+
+def _json_within(text: str) -> dict[str, Any] | list[Any] | None:
+    """The JSON object or list a string holds, or None when it holds none."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        held = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return held if isinstance(held, (dict, list)) else None
+
+
+def _hidden_values(headers: Any) -> Any:
+    """Headers with every value hidden: a mapping keeps its names, anything else is hidden whole."""
+    if isinstance(headers, str):
+        held = _json_within(headers)
+        if isinstance(held, dict):
+            return json.dumps(_hidden_values(held), sort_keys=True)
+    if isinstance(headers, dict):
+        return {name: _hidden(value) for name, value in headers.items()}
+    return _hidden(headers)
+
+
+def _hidden(value: Any) -> Any:
+    # None and "" stay, as with masked fields: that a header was set or cleared is worth seeing.
+    return value if value is None or value == "" else REDACTED
 
 
 def _masked(value: Any) -> Any:

@@ -57,15 +57,22 @@ INVITE, SIGNUP = "invite", "signup"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 MAX_CONTACTS = 20
+# What one vendor may keep on file: anyone may sign up, so uploads are bounded per vendor,
+# not only per file.
+MAX_DOCUMENTS = 20
+MAX_DOCUMENTS_BYTES = 50 * 1024 * 1024
 SIGNUP_ACTOR = Actor(user_id=None, email="self-service:signup", full_name="Vendor sign-up")
 
 
 # --- joining ----------------------------------------------------------------------------
 
 # A sign-up creates a vendor and sends an e-mail to whatever address it names, with the
-# company's name in it: counted per client address and per e-mail domain.
+# company's name in it: counted per client address, per e-mail domain and per mailbox.
 SIGN_UP_PER_CLIENT = throttles.Limit("sign_up_client", 5, timedelta(hours=1))
 SIGN_UP_PER_DOMAIN = throttles.Limit("sign_up_domain", 20, timedelta(hours=1))
+# Many clients (a botnet, a cloud's addresses) could each sign up one Gmail address a few times
+# an hour and fill its inbox: the mailbox's own window stops that, shared provider or not.
+SIGN_UP_PER_ADDRESS = throttles.Limit("sign_up_address", 3, timedelta(days=1))
 # Mail providers that millions share: their domains get no window of their own. The domain
 # window keeps a flood of sign-ups away from one company's mailboxes; on a shared provider it
 # would be a switch anyone could flip with 20 requests an hour to shut out every vendor who
@@ -74,7 +81,8 @@ SHARED_MAIL_DOMAINS = frozenset({
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com", "icloud.com",
     "me.com", "aol.com", "gmx.de", "gmx.net", "web.de", "t-online.de", "proton.me", "protonmail.com",
 })
-TOO_MANY_SIGN_UPS = "Too many sign-ups from your network or for your e-mail domain: please try again in an hour"
+TOO_MANY_SIGN_UPS = ("Too many sign-ups from your network or for this e-mail address or its domain: "
+                     "please try again later")
 CONTACT_NAME_MAX = 120
 EMAIL_MAX = 254
 # Vendor IDs are drawn at random: four digits, then eight once a name's four-digit IDs run out.
@@ -184,16 +192,21 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
     form does not reveal who has an account.
 
     `client` is the caller's network address ("" when there is none). Each sign-up that gets
-    past the field checks counts for that client and for the e-mail's domain (but for shared
-    mail providers', SHARED_MAIL_DOMAINS), whether or not the address has an account, so the
-    throttle reveals no more than the form."""
+    past the field checks counts for that client, for the e-mail's mailbox and for its domain
+    (but for shared mail providers', SHARED_MAIL_DOMAINS), whether or not the address has an
+    account, so the throttle reveals no more than the form."""
     data = _new_vendor_input(company_name, email, country, currency, contact_name)
     company_name, contact_name = data.name, " ".join(contact_name.split())
     # The public sign-up page is the installation's own: a vendor who signs up joins the root
     # organization's vendors, for its finance team to review.
     tenancy.scope_to(session, tenancy.Scope.of(tenancy.root_organization_id(session)))
-    _count_sign_up(session, users.normalize_email(data.email).rsplit("@", 1)[1],
-                   throttles.client_key(client) if client else "")
+    address = users.normalize_email(data.email)
+    domain = address.rsplit("@", 1)[1]
+    windows = [(SIGN_UP_PER_CLIENT, throttles.client_key(client))] if client else []
+    windows.append((SIGN_UP_PER_ADDRESS, _mailbox(address)))
+    if domain not in SHARED_MAIL_DOMAINS:
+        windows.append((SIGN_UP_PER_DOMAIN, domain))
+    _count_sign_up(session, windows)
     existing = _existing_login(session, data.email)
     if existing is not None:
         account_mail.queue(session, existing.email, "You already have a VRM Dashboard account",
@@ -210,17 +223,29 @@ def sign_up(session: Session, company_name: str, contact_name: str, email: str, 
     return vendor
 
 
-def _count_sign_up(session: Session, domain: str, client: str) -> None:
-    """Count the sign-up for its client and its e-mail's domain, or refuse it (counting nothing)
-    when either window is full. Each count is taken with the check, so parallel sign-ups cannot
-    all pass a window before any is counted."""
-    client_slot = throttles.take(session, SIGN_UP_PER_CLIENT, client) if client else None
-    if client and client_slot is None:
-        raise throttles.TooManyAttempts(TOO_MANY_SIGN_UPS)
-    if domain not in SHARED_MAIL_DOMAINS and throttles.take(session, SIGN_UP_PER_DOMAIN, domain) is None:
-        if client_slot is not None:
-            throttles.give_back(session, client_slot)
-        raise throttles.TooManyAttempts(TOO_MANY_SIGN_UPS)
+def _mailbox(address: str) -> str:
+    """The mailbox a (normalized) address reaches, as the per-address window counts it:
+    without a +tag, which most providers deliver to the same inbox, and for Gmail without the
+    dots it ignores, so frida+1@ (or on Gmail f.rida@) is not a fresh inbox to fill."""
+    local, domain = address.rsplit("@", 1)
+    local = local.split("+", 1)[0] or local
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", "") or local, "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _count_sign_up(session: Session, windows: list[tuple[throttles.Limit, str]]) -> None:
+    """Count the sign-up in each of its windows, or refuse it (counting nothing) when any is
+    full. Each count is taken with the check, so parallel sign-ups cannot all pass a window
+    before any is counted."""
+    taken: list[throttles.Slot] = []
+    for limit, key in windows:
+        slot = throttles.take(session, limit, key)
+        if slot is None:
+            for earlier in taken:
+                throttles.give_back(session, earlier)
+            raise throttles.TooManyAttempts(TOO_MANY_SIGN_UPS)
+        taken.append(slot)
 
 
 # --- the vendor's own profile -----------------------------------------------------------
@@ -412,6 +437,7 @@ def add_document(session: Session, actor: Actor, content: bytes, filename: str, 
         raise FieldErrors({"file": f"{filename} is empty"})
     if len(content) > MAX_DOCUMENT_BYTES:
         raise FieldErrors({"file": f"{filename} is larger than 10 MB"})
+    _room_for(session, vendor, filename, len(content))
     stored = documents.store(session, content, filename, content_type)
     row = VendorDocument(vendor_id=stored_id(vendor), document_id=stored_id(stored), kind=kind,
                          uploaded_by_id=actor.user_id)
@@ -422,7 +448,28 @@ def add_document(session: Session, actor: Actor, content: bytes, filename: str, 
     return row
 
 
+def _room_for(session: Session, vendor: Vendor, filename: str, size: int) -> None:
+    """Refuse a document that would take the vendor past MAX_DOCUMENTS or MAX_DOCUMENTS_BYTES.
+    The vendor's row is locked first (PostgreSQL), so parallel uploads are counted one after
+    the other instead of all fitting in the room one of them had; SQLite's single writer does
+    that already."""
+    session.execute(core_select(col(Vendor.id)).where(col(Vendor.id) == vendor.id).with_for_update())
+    count, total = session.execute(
+        core_select(func.count(), func.coalesce(func.sum(StoredDocument.size_bytes), 0))
+        .select_from(VendorDocument)
+        .join(StoredDocument, col(StoredDocument.id) == VendorDocument.document_id)
+        .where(col(VendorDocument.vendor_id) == vendor.id)).one()
+    if count + 1 > MAX_DOCUMENTS or total + size > MAX_DOCUMENTS_BYTES:
+        limit = f"A vendor keeps at most {MAX_DOCUMENTS} documents, {MAX_DOCUMENTS_BYTES // (1024 * 1024)} MB in all"
+        approved = _onboarding(session, stored_id(vendor)).state == ReviewState.APPROVED.value
+        raise Conflict(f"{filename} was not added. {limit}: "
+                       + ("please ask our team to make room" if approved else "remove one you no longer need first"))
+
+
 def remove_document(session: Session, actor: Actor, vendor_document_id: int) -> None:
+    """Take a document off the profile before approval. Its stored file goes too unless
+    something else holds the same bytes (stored files are shared by content: another vendor's
+    document, an invoice's original)."""
     vendor = _own(session, actor)
     row = session.get(VendorDocument, vendor_document_id)
     if row is None or row.vendor_id != vendor.id:
@@ -430,7 +477,10 @@ def remove_document(session: Session, actor: Actor, vendor_document_id: int) -> 
     if _onboarding(session, stored_id(vendor)).state == ReviewState.APPROVED.value:
         raise Conflict("Documents of an approved profile stay on file: send a newer one instead")
     audit.record(session, actor, "vendor.document_remove", "vendor", vendor.id, before={"kind": row.kind})
+    document_id = row.document_id
     session.delete(row)
+    session.flush()
+    documents.discard_if_unused(session, document_id)
 
 
 def submit(session: Session, actor: Actor) -> VendorOnboarding:

@@ -4,8 +4,9 @@ iframe, opened with a signed, expiring link instead of a sign-in.
 Links need vendor.widget: staff make them for any vendor, a vendor's own account only for
 itself. Each link is a row (VendorWidgetLink) named by its signed token, so the vendor and
 staff see the links made and revoke one. A link opens its vendor's figures and nothing else,
-and only while it is neither expired nor revoked and the vendor is active (not inactive, on
-hold or still onboarding)."""
+and only while it is neither expired nor revoked, the vendor is active (not inactive, on
+hold or still onboarding) and the account that made it is active: a deactivated staff
+member's or vendor user's links stop with the account (and work again if it is reactivated)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -100,7 +101,8 @@ def make_link(session: Session, actor: Actor, vendor_id: int | None, hours: int 
 
 @dataclass
 class WidgetLinkRow:
-    """A link as its vendor and staff see it (never its token)."""
+    """A link as its vendor and staff see it (never its token). `state` is active, expired,
+    revoked, or suspended: unexpired and not revoked, but its maker's account is deactivated."""
 
     id: int
     created_at: datetime
@@ -111,10 +113,12 @@ class WidgetLinkRow:
     state: str
 
 
-def _state(link: VendorWidgetLink, now: datetime) -> str:
+def _state(link: VendorWidgetLink, now: datetime, maker_active: bool) -> str:
     if link.revoked_at is not None:
         return "revoked"
-    return "expired" if _aware(link.expires_at) <= now else "active"
+    if _aware(link.expires_at) <= now:
+        return "expired"
+    return "active" if maker_active else "suspended"
 
 
 def _aware(moment: datetime) -> datetime:
@@ -124,7 +128,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _rows(session: Session, vendor_id: int, link_id: int | None = None, limit: int = 100) -> list[WidgetLinkRow]:
     maker, revoker = aliased(User), aliased(User)
-    query = (select(VendorWidgetLink, col(maker.email), col(revoker.email))
+    query = (select(VendorWidgetLink, col(maker.email), col(maker.is_active), col(revoker.email))
              .outerjoin(maker, col(maker.id) == VendorWidgetLink.created_by_id)
              .outerjoin(revoker, col(revoker.id) == VendorWidgetLink.revoked_by_id)
              .where(col(VendorWidgetLink.vendor_id) == vendor_id))
@@ -132,8 +136,8 @@ def _rows(session: Session, vendor_id: int, link_id: int | None = None, limit: i
         query = query.where(col(VendorWidgetLink.id) == link_id)
     now = utcnow()
     return [WidgetLinkRow(stored_id(link), link.created_at, made_by or "", link.expires_at, link.revoked_at,
-                          revoked_by or "", _state(link, now))
-            for link, made_by, revoked_by in session.execute(
+                          revoked_by or "", _state(link, now, bool(maker_active)))
+            for link, made_by, maker_active, revoked_by in session.execute(
                 query.order_by(col(VendorWidgetLink.id).desc()).limit(limit)).all()]
 
 
@@ -194,10 +198,18 @@ def _open_link(session: Session, token: str) -> tuple[VendorWidgetLink, Vendor]:
         raise NotAuthenticated("This widget link was revoked")
     if _aware(link.expires_at) <= utcnow():
         raise NotAuthenticated("This widget link has expired")
-    if vendor is None or not _usable(vendor):
+    if vendor is None or not _usable(vendor) or not _maker_active(session, link):
+        # The partner site's visitors learn only that it is unavailable, not whose account ended.
         raise NotAuthenticated(NOT_AVAILABLE)
     tenancy.scope_to(session, tenancy.Scope.of(tenancy.owner(vendor)))
     return link, vendor
+
+
+def _maker_active(session: Session, link: VendorWidgetLink) -> bool:
+    """Whether the account that made the link is active. A link made by no account (none
+    does so) opens nothing: every working link has someone answerable behind it."""
+    maker = session.get(User, link.created_by_id) if link.created_by_id is not None else None
+    return maker is not None and maker.is_active
 
 
 def widget_data(session: Session, token: str, limit: int = 5) -> WidgetData:

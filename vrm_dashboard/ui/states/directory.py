@@ -23,6 +23,7 @@ from vrm_dashboard.services.vendors import (
     widget as vendor_widget,
 )
 from vrm_dashboard.ui import formatting as fmt
+from vrm_dashboard.ui.states.intake import read_within, upload_size
 from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name, upload_refusal
 
@@ -134,12 +135,17 @@ class PortalState(SessionState):
             return PortalState.load
         results = []
         for upload in files:
-            content = await upload.read()
             name = file_name(upload, "invoice.pdf")
+            content = await read_within(upload, invoice_intake.MAX_FILE_BYTES)
 
-            def receive(content: bytes = content, name: str = name) -> str:
+            def receive(content: bytes | None = content, name: str = name,
+                        size: int | None = upload_size(upload)) -> str:
+                # Read before the unit of work that enters it begins, so that none is open (and
+                # on SQLite no write lock held) while a document keeps its reader busy.
+                received = (invoice_intake.read_invoice(content, name) if content is not None
+                            else invoice_intake.too_large(name, size))
                 with self._acting(Action.PORTAL_USE) as (session, actor):
-                    return invoice_intake.receive_invoice(session, actor, content, name, channel="portal").message
+                    return invoice_intake.take_invoice(session, actor, received, channel="portal").message
 
             try:
                 # Reading a document can take seconds (a worker with a deadline): off the event loop.
@@ -261,7 +267,7 @@ class PortalState(SessionState):
         self.widget_links = [
             PortalWidgetLink(id=str(link.id), made=fmt.day(link.created_at), made_by=link.created_by,
                              expires=fmt.day(link.expires_at), state=link.state.capitalize(),
-                             active=link.state == "active")
+                             active=link.state in ("active", "suspended"))
             for link in found or []]
 
     @rx.event

@@ -16,6 +16,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import activity_import, invoice_files as invoice_intake, log as intake_log
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
+from vrm_dashboard.services.platform.tabular_files import MAX_FILE_BYTES as MAX_TABLE_BYTES
 from vrm_dashboard.services.vendors import imports as vendor_import
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
@@ -27,6 +28,22 @@ MAPPED_FIELDS = list(FIELD_SYNONYMS)
 # One uploaded file (its bytes and name) imported as the actor: what became of it.
 ImportWork = Callable[[Session, Actor, bytes, str], activity_import.ImportResult | vendor_import.VendorImportResult]
 STATUS_LABELS = {"accepted": "Accepted", "failed": "Failed", "duplicate": "Duplicate"}
+
+
+def upload_size(upload: rx.UploadFile) -> int | None:
+    """The size the upload states, when it states one."""
+    size = getattr(upload, "size", None)
+    return size if isinstance(size, int) else None
+
+
+async def read_within(upload: rx.UploadFile, limit: int) -> bytes | None:
+    """The upload's bytes, or None when it holds more than `limit`: the size it states is checked
+    before a byte is read, and no more than limit + 1 bytes are read whatever it states."""
+    size = upload_size(upload)
+    if size is not None and size > limit:
+        return None
+    content = await upload.read(limit + 1)
+    return content if len(content) <= limit else None
 
 
 @dataclass
@@ -159,7 +176,12 @@ class IntakeState(SessionState):
             return
         results = []
         for upload in files:
-            content, name = await upload.read(), file_name(upload)
+            name = file_name(upload)
+            content = await read_within(upload, MAX_TABLE_BYTES)
+            if content is None:
+                results.append(UploadResult(file=name, status="Refused",
+                                            message=f"The file is larger than {MAX_TABLE_BYTES // 1_048_576} MB"))
+                continue
 
             def run(content: bytes = content, name: str = name) -> Any:
                 with self._acting() as (session, actor):
@@ -195,11 +217,17 @@ class IntakeState(SessionState):
             return
         results = []
         for upload in files:
-            content, name = await upload.read(), file_name(upload)
+            name = file_name(upload)
+            content = await read_within(upload, invoice_intake.MAX_FILE_BYTES)
 
-            def receive(content: bytes = content, name: str = name) -> invoice_intake.IntakeOutcome:
+            def receive(content: bytes | None = content, name: str = name,
+                        size: int | None = upload_size(upload)) -> invoice_intake.IntakeOutcome:
+                # Read before the unit of work that enters it begins, so that none is open (and
+                # on SQLite no write lock held) while a document keeps its reader busy.
+                received = (invoice_intake.read_invoice(content, name) if content is not None
+                            else invoice_intake.too_large(name, size))
                 with self._acting(Action.INTAKE_IMPORT) as (session, actor):
-                    return invoice_intake.receive_invoice(session, actor, content, name, channel="upload")
+                    return invoice_intake.take_invoice(session, actor, received, channel="upload")
 
             try:
                 # Reading a document can take seconds (a worker with a deadline): off the event loop.

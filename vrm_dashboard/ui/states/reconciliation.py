@@ -2,6 +2,8 @@
 uploads, and the statement lines a person must look at."""
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 import reflex as rx
@@ -13,6 +15,8 @@ from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
 from vrm_dashboard.ui.uploads import file_name, upload_refusal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -58,13 +62,21 @@ class ReconciliationState(SessionState):
         messages = []
         for upload in files:
             content, name = await upload.read(), file_name(upload)
-            try:
+
+            def run(content: bytes = content, name: str = name) -> str:
                 with self._acting(Action.PAYOUT_MANAGE) as (session, actor):
-                    messages.append(f"{name}: {work(session, actor, name, content)}")
+                    return str(work(session, actor, name, content))
+
+            try:
+                # A statement of many lines is parsed and matched for seconds: off the event loop.
+                messages.append(f"{name}: {await asyncio.to_thread(run)}")
             except FieldErrors as exc:
                 messages.append(f"{name}: refused, " + "; ".join(exc.errors.values()))
             except ServiceError as exc:
                 messages.append(f"{name}: refused, {exc}")
+            except Exception:  # noqa: BLE001 - one broken file must not stop the others
+                log.exception("payment reconciliation upload %s failed", name)
+                messages.append(f"{name}: failed, the file could not be read; nothing of it was stored")
         self.messages = messages
         self._refresh()
 
