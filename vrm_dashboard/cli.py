@@ -200,14 +200,16 @@ def _cmd_intake(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vrm_dashboard.db.engine import session_scope
-    from vrm_dashboard.services.intake.invoice_files import receive_invoice
+    from vrm_dashboard.services.intake.invoice_files import read_invoice, take_invoice
 
     failed = 0
     for name in args.files:
         path = Path(name)
+        # Read with no unit of work open: on SQLite one holds the write lock from its first
+        # statement, and a slow PDF would keep the app and the scheduler from writing.
+        received = read_invoice(path.read_bytes(), path.name)
         with session_scope() as session:
-            outcome = receive_invoice(session, _cli_actor(session, args.as_user), path.read_bytes(), path.name,
-                                      channel="cli")
+            outcome = take_invoice(session, _cli_actor(session, args.as_user), received, channel="cli")
         failed += outcome.status == "failed"
         print(f"{path.name}: {outcome.message}" + "".join(f"\n  - {p}" for p in outcome.problems))
     return 1 if failed else 0

@@ -29,3 +29,16 @@ def test_an_einvoice_of_as_many_lines_as_the_limit_is_read_and_one_more_is_refus
     # Refused, not read another way: in a Factur-X PDF this refuses the PDF (parsing/reader).
     with pytest.raises(einvoice.AmountRefused):
         einvoice.read_einvoice(too_many)
+
+
+def test_an_einvoice_paid_in_instalments_is_due_from_its_first_due_date():
+    """Extended profiles state one payment term per instalment: the invoice is read (not
+    refused for a due date that is a list) and due on the earliest."""
+    xml = facturx.generate_cii_xml(INVOICE, level="en16931", check_schematron=False).decode()
+    term = ('<ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime><udt:DateTimeString format="102">{}'
+            '</udt:DateTimeString></ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>')
+    start = xml.index("<ram:SpecifiedTradePaymentTerms>")
+    end = xml.index("</ram:SpecifiedTradePaymentTerms>") + len("</ram:SpecifiedTradePaymentTerms>")
+    instalments = xml[:start] + term.format("20261214") + term.format("20261114") + xml[end:]
+    extraction = parse_document(instalments.encode(), "instalments.xml")
+    assert str(extraction.value("due_date")) == "2026-11-14"

@@ -115,7 +115,9 @@ def read_einvoice(xml: bytes, pages: int = 0) -> Extraction:
     put = lambda name, value: extraction.put(name, value, FROM_EINVOICE)  # noqa: E731
     put("invoice_number", data.get("BT-1"))
     put("issue_date", data.get("BT-2"))
-    put("due_date", data.get("BT-9"))
+    # An invoice paid in instalments states several due dates: the invoice is due from the first.
+    due = data.get("BT-9")
+    put("due_date", min(due) if isinstance(due, list) and due else (None if isinstance(due, list) else due))
     put("currency", data.get("BT-5"))
     put("vendor_name", seller.get("name"))
     put("vendor_tax_id", seller.get("vat_identifier") or seller.get("tax_identifier"))

@@ -95,7 +95,7 @@ def record_bounce(session: Session, delivery_id: int, token_part: str, reason: s
     number = session.execute(select(col(Invoice.number)).where(col(Invoice.id) == delivery.invoice_id)).scalar()
     distribution.alert_team(session, f"Invoice {number} bounced",
                             f"The e-mail to {delivery.recipient} bounced ({reason}). Correct the address and "
-                            "send it again from Distribution.")
+                            "send it again from Distribution.", owner_id=delivery.owner_id)
     audit.record(session, JOB, "delivery.bounced", "email_delivery", delivery.id, before=before, after=delivery)
     return True
 
