@@ -22,11 +22,12 @@ from vrm_dashboard.db.models import (
     PaymentReminder,
     PaymentTermsChange,
 )
+from vrm_dashboard.db.tenancy import unscope
 from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.services.platform import settings as app_settings
-from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound
 from vrm_dashboard.services.receivables import (
     aging,
@@ -163,6 +164,23 @@ def test_the_api_patches_the_posting_date(db):
     assert client.patch(url, json={"posting_date": "2026-11-05"},
                         headers={"Authorization": f"Bearer {seller_key}"}).status_code == 404
     assert client.patch(url, json={"posting_date": "soon"}, headers={"Authorization": f"Bearer {key}"}).status_code == 422
+
+
+def test_collection_acting_as_the_distributor_charges_its_own_receivables_only(session):
+    """As the app runs it: the session scoped to the acting organization (the per-row updates
+    carry the scope written into their SQL, which a statement run once per row needs)."""
+    h = hierarchy(session)
+    card = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 9, 1))
+    theirs = bill(session, h.seller_admin, h.end_customer, 40_000, date(2026, 9, 1))
+    session.commit()
+    act_as(session, h.distributor_admin)
+    summary = collection.collect(session, h.distributor_admin, collection.Selection("due_date", TODAY), today=TODAY)
+    session.commit()
+    assert (summary.collected, summary.failed) == (1, 0)
+    unscope(session)
+    session.expire_all()
+    assert session.get(Invoice, card.id).status == "paid"
+    assert session.get(Invoice, theirs.id).status == "approved"
 
 
 def test_collection_charges_what_is_due_sets_method_and_status_and_records_each_attempt(session):

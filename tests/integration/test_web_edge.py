@@ -15,7 +15,7 @@ from tests.helpers import SYSTEM, count_rows, make_invoice, make_user, signed_in
 from tests.scripted_einvoice import scripted_cii
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.config import settings
-from vrm_dashboard.db.models import StoredDocument, Vendor, VendorDocument
+from vrm_dashboard.db.models import Intake, StoredDocument, Vendor, VendorDocument
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.intake import invoice_files
@@ -45,6 +45,9 @@ def edge(db):
         vendor = vendor_service.create_vendor(session, SYSTEM, vendor_input())
         invoice = make_invoice(session, vendor.id, "XSS-1", 23_800)
         invoice.document_id = _store(session, XML, HOSTILE_NAME, "application/xml").id
+        # As the mailbox records it: the original is served under the name it arrived with.
+        session.add(Intake(channel="mailbox", kind="invoice", filename=HOSTILE_NAME, sha256="", status="accepted",
+                           invoice_id=invoice.id))
         fake = _store(session, FAKE_PDF, "bank-letter.pdf", "application/pdf")
         vendor_document = VendorDocument(vendor_id=vendor.id, document_id=fake.id, kind="bank")
         session.add(vendor_document)

@@ -26,5 +26,5 @@ def original_document(invoice_id: int, download: bool = False, actor: Actor = De
                       session: Session = Depends(db_session)) -> Response:
     """The invoice's original file, byte for byte as it arrived: a PDF shown, an XML e-invoice
     shown as plain text (never as a live document), anything else downloaded."""
-    document = documents.invoice_original(session, actor, invoice_id)
-    return file_response(document.content, document.filename, document.content_type, inline=not download)
+    document, name = documents.invoice_original_named(session, actor, invoice_id)
+    return file_response(document.content, name, document.content_type, inline=not download)

@@ -121,6 +121,7 @@ class ActivityBatch(BaseModel):
 def import_activity_rows(batch: ActivityBatch, actor: Actor = Depends(current_actor),
                          session: Session = Depends(db_session)) -> JSONResponse:
     """Activity rows as JSON (a tracking system pushing its events), all or nothing."""
+    require(actor, Action.INTAKE_IMPORT)  # before the source is looked up or made
     frame = pd.DataFrame([row.model_dump() for row in batch.rows]).astype(str)
     if (frame["row_id"] == "").all():
         frame = frame.drop(columns=["row_id"])

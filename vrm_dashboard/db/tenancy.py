@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Collection, Iterator
 
-from sqlalchemy import ColumnElement, event, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, event, false, func, insert, literal_column, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, aliased, with_loader_criteria
 from sqlmodel import SQLModel, col
 
@@ -132,6 +132,21 @@ def unscope(session: Session) -> None:
     session.info.pop(_SCOPE, None)
     for listener in _scope_listeners:
         listener(session, None)
+
+
+@contextmanager
+def acting_for(session: Session, organization_id: int) -> Iterator[None]:
+    """Within the block, the session acts for one organization (a job working through each
+    organization's records in turn); its scope before is restored after."""
+    before = session.info.get(_SCOPE)
+    scope_to(session, Scope.of(organization_id))
+    try:
+        yield
+    finally:
+        if isinstance(before, Scope):
+            scope_to(session, before)
+        else:
+            unscope(session)
 
 
 @contextmanager
@@ -239,6 +254,12 @@ def _scope_statement(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*_criteria(scope.organizations))
 
 
+def among(column: Any, organizations: Collection[int]) -> ColumnElement[bool]:
+    """`column IN (ids)` with the ids written into the SQL: unlike a bound list, it also serves
+    statements run once per row (executemany), which cannot take an expanding parameter."""
+    return column.in_([literal_column(str(int(i))) for i in sorted(organizations)])
+
+
 def owned(model: type[SQLModel], session: Session) -> ColumnElement[bool]:
     """The scope as a WHERE condition, for Core statements the hook does not see: true for an
     unscoped session, false for a scope of nobody."""
@@ -249,13 +270,17 @@ def owned(model: type[SQLModel], session: Session) -> ColumnElement[bool]:
     if not ids:
         return false()
     if model is Invoice:
-        return _invoice_visible(Invoice, ids)
+        return or_(among(col(Invoice.owner_id), ids), among(col(Invoice.organization_id), ids))
     if hasattr(model, "owner_id"):
-        return col(getattr(model, "owner_id")).in_(ids)
+        return among(col(getattr(model, "owner_id")), ids)
     if hasattr(model, "vendor_id"):
-        return col(getattr(model, "vendor_id")).in_(_vendor_ids(ids))
+        return col(getattr(model, "vendor_id")).in_(
+            select(col(Vendor.id)).where(among(col(Vendor.owner_id), ids)).correlate(None))
     if hasattr(model, "invoice_id"):
-        return _invoice_exists(getattr(model, "invoice_id"), ids)
+        parent = col(_PARENT_INVOICE.id)
+        return (select(parent).where(parent == getattr(model, "invoice_id"),
+                                     or_(among(_PARENT_INVOICE.owner_id, ids), among(_PARENT_INVOICE.organization_id, ids)))
+                .correlate_except(_PARENT_INVOICE).exists())
     raise TypeError(f"{model.__name__} is not scoped by organization")
 
 

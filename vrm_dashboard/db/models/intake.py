@@ -15,9 +15,11 @@ class ActivitySource(SQLModel, table=True):
     mapping is chosen once and kept here; the cursor is how far a connector has read."""
 
     __tablename__ = "activity_source"
+    # A source's name is its organization's own.
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_activity_source_owner_name"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=80, unique=True)
+    name: str = Field(max_length=80)
     # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
     owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     kind: str = Field(max_length=16)  # upload, drop_folder, http_json, sql

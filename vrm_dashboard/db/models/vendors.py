@@ -9,8 +9,11 @@ from vrm_dashboard.db.models._base import utcnow
 
 
 class Vendor(SQLModel, table=True):
+    # A vendor ID is its payer's own: two organizations may each have a V00042.
+    __table_args__ = (UniqueConstraint("owner_id", "vendor_code", name="uq_vendor_owner_code"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    vendor_code: str = Field(max_length=32, unique=True)
+    vendor_code: str = Field(max_length=32)
     name: str = Field(max_length=120, index=True)
     legal_name: str = Field(max_length=120)
     email: str = Field(max_length=254)

@@ -27,6 +27,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import ActivitySource, Intake, utcnow
 from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.domain.permissions import Action
@@ -175,7 +176,11 @@ def sync_all(session: Session) -> JobResult:
     actor = Actor.system("sync_activity")
     sources = session.execute(select(ActivitySource).where(col(ActivitySource.enabled).is_(True),
                                                            col(ActivitySource.kind).in_(KINDS))).scalars().all()
-    reports = [sync_source(session, actor, source) for source in sources]
+    reports = []
+    for source in sources:
+        # A source is its organization's: its rows name that organization's vendors.
+        with tenancy.acting_for(session, tenancy.owner(source)):
+            reports.append(sync_source(session, actor, source))
     return JobResult(rows=sum(r.new_rows for r in reports),
                      errors=sum(bool(r.error) + len(r.rejected) for r in reports),
                      detail=json.dumps([asdict(r) for r in reports]))

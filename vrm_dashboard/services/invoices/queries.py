@@ -29,7 +29,7 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError, exponent
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.invoices import flags as invoice_flags
-from vrm_dashboard.services.platform import audit
+from vrm_dashboard.services.platform import audit, documents
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors, NotFound
 from vrm_dashboard.services.reporting.status_counts import StatusTotal
@@ -105,7 +105,7 @@ def owned_invoices(session: Session) -> ColumnElement[bool]:
         return true()
     if not scope.organizations:
         return false()
-    return col(Invoice.owner_id).in_(sorted(scope.organizations))
+    return tenancy.among(col(Invoice.owner_id), scope.organizations)
 
 
 def owns(session: Session, invoice: Invoice) -> bool:
@@ -272,6 +272,8 @@ class InvoiceDetail:
     document: StoredDocument | None
     history: list
     submitted_by: str
+    # The original's name as this organization received it (see documents.original_filename).
+    document_name: str = ""
 
 
 def invoice_detail(session: Session, actor: Actor, invoice_id: int) -> InvoiceDetail:
@@ -298,4 +300,5 @@ def invoice_detail(session: Session, actor: Actor, invoice_id: int) -> InvoiceDe
         document=document,
         history=audit.history(session, "invoice", invoice_id),
         submitted_by=submitter.email if submitter else "import",
+        document_name=documents.original_filename(session, invoice, document) if document else "",
     )

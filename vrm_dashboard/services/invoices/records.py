@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     ActivityRecord,
     Intake,
@@ -108,8 +109,11 @@ def edit_invoice(session: Session, actor: Actor, invoice_id: int, edit: InvoiceE
         select(func.sum(col(InvoiceLine.amount_minor))).where(col(InvoiceLine.invoice_id) == invoice_id)
     ).scalar()
     clean = validate_invoice(edit, int(lines_total) if lines_total is not None else None)
-    clash = session.execute(
-        select(col(Invoice.id)).where(col(Invoice.number) == clean.number, col(Invoice.id) != invoice_id)).first()
+    # Our invoice numbers are the installation's (each is unique in every organization): a number
+    # is free only if no organization has it. The answer names nothing but the number typed.
+    with tenancy.looking_past_scope(session):
+        clash = session.execute(
+            select(col(Invoice.id)).where(col(Invoice.number) == clean.number, col(Invoice.id) != invoice_id)).first()
     if clash:
         raise FieldErrors({"number": f"Invoice number {clean.number} is already used"})
     before = audit.snapshot(invoice)

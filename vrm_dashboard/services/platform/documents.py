@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import Invoice, StoredDocument, utcnow
+from vrm_dashboard.db.models import Intake, Invoice, StoredDocument, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.parsing.xml_safety import XmlRefused, parse_xml
 from vrm_dashboard.services.platform import settings as cfg
@@ -80,6 +80,26 @@ def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredD
     if document is None:
         raise NotFound("This invoice has no original document")
     return document
+
+
+_SUFFIXES = {"application/pdf": ".pdf", "application/xml": ".xml", "text/xml": ".xml", "text/plain": ".txt"}
+
+
+def original_filename(session: Session, invoice: Invoice, document: StoredDocument) -> str:
+    """The name the invoice's organization received its original under. Identical bytes are
+    stored once, under the name they first came with, which may be another organization's:
+    the name comes from this invoice's own intake, or from its number."""
+    received = session.execute(select(col(Intake.filename)).where(col(Intake.invoice_id) == invoice.id)
+                               .order_by(col(Intake.id)).limit(1)).scalar()
+    return received or f"{invoice.number}{_SUFFIXES.get(document.content_type, '')}"
+
+
+def invoice_original_named(session: Session, actor: Actor, invoice_id: int) -> tuple[StoredDocument, str]:
+    """The invoice's original (as `invoice_original`) and the name it is served under."""
+    document = invoice_original(session, actor, invoice_id)
+    invoice = session.get(Invoice, invoice_id)
+    assert invoice is not None, "invoice_original found it"
+    return document, original_filename(session, invoice, document)
 
 
 # Shown on the invoice page; the whole file is a download away. Larger files are not re-indented.

@@ -133,7 +133,7 @@ def settings_page() -> rx.Component:
                         "connectors are set on Intake.", size="2", color_scheme="gray"),
                 mail_servers())),
             rx.button("Test connections", variant="soft", on_click=SettingsState.test_connections,
-                      disabled=~SettingsState.can_manage_roles, data_testid="test-connections"),
+                      disabled=~SettingsState.can_manage_platform, data_testid="test-connections"),
             rx.cond(SettingsState.connection_rows.length() > 0,
                     data_table(["Connection", "Where", "Result", "Answer"], SettingsState.connection_rows,
                                ["name", "target", "result", "message"], "connection-checks")),

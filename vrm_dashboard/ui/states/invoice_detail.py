@@ -170,7 +170,7 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
             tax=fmt.money(inv.tax_minor, inv.currency), total=fmt.money(inv.total_minor, inv.currency),
             issue_date=fmt.day(inv.issue_date), due_date=fmt.day(inv.due_date), source=source,
             submitted_by=d.submitted_by, rejection_reason=inv.rejection_reason or "",
-            document=d.document.filename if d.document else "",
+            document=d.document_name,
         )
         self.lines = [
             InvoiceLine(position=str(l.position), description=l.description, quantity=f"{l.quantity.normalize():f}",
