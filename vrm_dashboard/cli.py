@@ -144,9 +144,12 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         return 1
     data = extraction.as_json()
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        # default=str: whatever a reader puts in a field, the command prints it rather than fail.
+        print(json.dumps(data, ensure_ascii=False, default=str))
         return 0
     print(f"{path.name}: read from the {'e-invoice XML' if data['method'] == 'einvoice' else 'PDF text'}")
+    code = f" (type code {data['type_code']})" if data.get("type_code") else ""
+    print(f"  {'document_type':<15} {data['document_type']}{code}")
     for name in ("invoice_number", "issue_date", "due_date", "vendor_name", "vendor_tax_id", "iban", "currency",
                  "subtotal", "tax_total", "total"):
         confidence = data["confidence"].get(name)
@@ -182,14 +185,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from vrm_dashboard.services.vendors import imports as vendor_import
 
     path = Path(args.file)
-    content = path.read_bytes()
+    # Read with no unit of work open: on SQLite one holds the write lock from its first
+    # statement, and a spreadsheet may keep its reader busy for minutes.
+    read = activity_import.read_activity_file if args.what == "activity" else vendor_import.read_vendors_file
+    received = read(path.read_bytes(), path.name)
     with session_scope() as session:
         actor = _cli_actor(session, args.as_user)
         if args.what == "activity":
-            result = activity_import.import_activity_file(session, actor, content, path.name,
-                                                          source_name=args.source, channel="cli")
+            result = activity_import.take_activity_file(session, actor, received, source_name=args.source,
+                                                        channel="cli")
         else:
-            result = vendor_import.import_vendors_file(session, actor, content, path.name, channel="cli")
+            result = vendor_import.take_vendors_file(session, actor, received, channel="cli")
     print(result.message, file=sys.stderr if result.refused else sys.stdout)
     for problem in result.problems[:50] if result.refused else []:
         print(f"  {problem}", file=sys.stderr)

@@ -327,3 +327,17 @@ def test_an_imported_rate_file_is_used_and_a_bad_one_changes_nothing(session, en
     assert conversion.source_label == "Imported (r.csv) 2026-11-30"
     back = fx_rates.convert(session, 12_500, "USD", "EUR", TODAY)
     assert back.target_minor == 10_000
+
+
+def test_an_approved_credit_note_is_never_a_payout(session, env):
+    """A vendor's credit note (a negative total) is owed to us: approving it pays nothing."""
+    from tests.helpers import make_invoice, vendor_input
+    from vrm_dashboard.services.vendors import records as vendor_service
+
+    vendor = vendor_service.create_vendor(session, SYSTEM, vendor_input(vendor_code="CRED-1"))
+    credit = make_invoice(session, vendor.id, "CN-1", -5_000, status="approved")
+    credit.document_type = "credit_note"
+    session.commit()
+    payouts.create_for_approved(session, SYSTEM, Invoice.id == credit.id)
+    session.commit()
+    assert session.exec(select(func.count()).select_from(Payout).where(Payout.invoice_id == credit.id)).one() == 0

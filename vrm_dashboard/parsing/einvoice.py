@@ -1,33 +1,41 @@
-"""Structured e-invoices (Factur-X / ZUGFeRD CII and UBL / XRechnung), read with the factur-x
-package. What they say is trusted: every field gets the e-invoice confidence.
+"""Structured e-invoices: CII in every ZUGFeRD/Factur-X version (1.0, 2.0 to 2.4, XRechnung CII)
+and UBL (Peppol BIS 3, XRechnung UBL), in a PDF or as a bare XML file. What they say is trusted:
+every field gets the e-invoice confidence.
 
-The XML is always parsed here, with the hardened parser (parsing/xml_safety), and handed to
-factur-x as a tree: its own get_xml_from_pdf and parse_ubl_cii_xml would parse the bytes with
-lxml's default parser, whose entity handling depends on the installed lxml."""
+The XML is always parsed here, with the hardened parser (parsing/xml_safety), and its fields are
+read from that tree by parsing/en16931, one mapping per syntax. (The factur-x package reads
+neither ZUGFeRD 1.0 nor the line statuses of Extended sub-lines, and refuses a whole invoice
+for one malformed optional date; it still writes our own e-invoices, rendering/einvoice_xml.)
+
+Amounts come out signed: a credit note (type 381 and the other credit note codes, or a UBL
+CreditNote) states positive amounts that credit the buyer and is read with negative totals, as
+the app stores its own credit notes; a corrected invoice (384) keeps the sign it states. Either
+way a document whose total is negative is reported as document type "credit_note"."""
 from __future__ import annotations
 
 import io
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from facturx import get_flavor, parse_ubl_cii_xml
-from lxml import etree
 from pypdf import PdfReader
 
-from vrm_dashboard.domain.intake_rules import MAX_QUANTITY
+from vrm_dashboard.domain.intake_rules import MAX_QUANTITY, printable
 from vrm_dashboard.domain.money import MoneyError, check_finite
-from vrm_dashboard.parsing.extraction import FROM_EINVOICE, ExtractedLine, Extraction
+from vrm_dashboard.parsing import en16931
+from vrm_dashboard.parsing.extraction import (
+    CREDIT_NOTE,
+    FROM_EINVOICE,
+    INVOICE,
+    ExtractedLine,
+    Extraction,
+)
 from vrm_dashboard.parsing.xml_safety import HostileXml, XmlRefused, parse_xml
 
-# The invoice flavours factur-x reads (Order-X and ZUGFeRD 1 are other documents).
-_INVOICE_FLAVORS = ("factur-x", "ubl")
 # An e-invoice is a few hundred kilobytes; a PDF attachment that decodes to more is not one.
 MAX_XML_BYTES = 20 * 1024 * 1024
 # A real invoice has at most a few hundred lines; each one becomes a stored row and is checked
 # again on every change, so a file of many thousands is refused rather than read.
 MAX_LINES = 1_000
-# What holds an invoice line in CII (Factur-X/ZUGFeRD) and in UBL (an invoice or a credit note).
-_LINE_ELEMENTS = ("{*}IncludedSupplyChainTradeLineItem", "{*}InvoiceLine", "{*}CreditNoteLine")
 
 
 class AmountRefused(ValueError):
@@ -59,17 +67,9 @@ def embedded_xml(pdf: bytes) -> bytes | None:
             raise
         except XmlRefused:
             continue  # not well-formed: not the e-invoice
-        if _flavor(root):
+        if en16931.syntax_of(root) is not None:
             return content
     return None
-
-
-def _flavor(root: etree._Element) -> str | None:
-    try:
-        flavor = get_flavor(root)
-    except Exception:  # noqa: BLE001 - factur-x raises bare Exceptions for XML it does not know
-        return None
-    return flavor if isinstance(flavor, str) and flavor.startswith(_INVOICE_FLAVORS) else None
 
 
 def _decimal(value: Any, what: str) -> Decimal | None:
@@ -102,41 +102,95 @@ def read_einvoice(xml: bytes, pages: int = 0) -> Extraction:
     """Raises ValueError when the XML is neither CII nor UBL, is hostile (XmlRefused), states
     an amount that is not a number, or has more than MAX_LINES lines (AmountRefused)."""
     root = parse_xml(xml, "The e-invoice XML")
-    if _flavor(root) is None:
-        raise ValueError("The XML is not a readable e-invoice (Factur-X/ZUGFeRD or UBL)")
-    # Counted in the tree before factur-x turns every line into dictionaries.
-    _check_line_count(sum(1 for _line in root.iter(*_LINE_ELEMENTS)))
-    try:
-        data = parse_ubl_cii_xml(root, check_xsd=False, float_as="string", date_as="date")
-    except Exception as error:  # noqa: BLE001 - factur-x raises bare Exceptions for bad XML
-        raise ValueError(f"The XML is not a readable e-invoice (Factur-X/ZUGFeRD or UBL): {error}") from error
-    extraction = Extraction(method="einvoice", pages=pages)
-    seller = data.get("BG-4") or {}
+    syntax = en16931.syntax_of(root)
+    if syntax is None:
+        shown = printable(en16931.root_name(root))[:200]
+        raise ValueError(f"The XML is not a readable e-invoice: its root element {shown} is neither CII "
+                         "(Factur-X, ZUGFeRD 1.0 to 2.4, XRechnung) nor UBL (Peppol BIS 3, XRechnung)")
+    # Counted in the tree before any line is read.
+    _check_line_count(len(en16931.line_elements(root, syntax)))
+    return _extraction(en16931.read(root, syntax), pages)
+
+
+def _extraction(doc: en16931.Document, pages: int) -> Extraction:
+    subtotal = _decimal(doc.subtotal, "The subtotal")
+    tax = _decimal(doc.tax_total, "The tax total")
+    total = _decimal(doc.total, "The total")
+    lines = [line for line in map(_line, doc.lines) if line is not None]
+    lines += _allowances_charges(doc.allowances_charges, lines, subtotal)
+    extraction = Extraction(method="einvoice", pages=pages, type_code=doc.type_code)
+    credit_note = doc.credit_note_root or doc.type_code in en16931.CREDIT_NOTE_CODES
+    stated = total if total is not None else subtotal
+    if credit_note and stated is not None and stated < 0:
+        extraction.warnings.append("The credit note states negative amounts; they were taken as already signed")
+    elif credit_note:
+        subtotal, tax, total = _negated(subtotal), _negated(tax), _negated(total)
+        lines = [ExtractedLine(line.description, line.quantity, _negated(line.unit_price), _flipped(line.amount))
+                 for line in lines]
+    signed_total = total if total is not None else subtotal
+    extraction.document_type = CREDIT_NOTE if credit_note or (signed_total or 0) < 0 else INVOICE
     put = lambda name, value: extraction.put(name, value, FROM_EINVOICE)  # noqa: E731
-    put("invoice_number", data.get("BT-1"))
-    put("issue_date", data.get("BT-2"))
+    put("invoice_number", doc.number)
+    put("issue_date", doc.issue_date)
     # An invoice paid in instalments states several due dates: the invoice is due from the first.
-    due = data.get("BT-9")
-    put("due_date", min(due) if isinstance(due, list) and due else (None if isinstance(due, list) else due))
-    put("currency", data.get("BT-5"))
-    put("vendor_name", seller.get("name"))
-    put("vendor_tax_id", seller.get("vat_identifier") or seller.get("tax_identifier"))
-    iban = data.get("BT-84")
-    put("iban", iban[0] if isinstance(iban, list) else iban)
-    put("subtotal", _decimal(data.get("BT-109"), "The subtotal"))
-    tax = _decimal(data.get("BT-110"), "The tax total")
+    put("due_date", min(doc.due_dates) if doc.due_dates else None)
+    put("currency", doc.currency)
+    put("vendor_name", _one_line(doc.seller_name))
+    put("vendor_tax_id", doc.seller_vat_id or doc.seller_tax_id)
+    # An IBAN is exchanged without the spaces it is printed with.
+    put("iban", "".join(doc.iban.split()).upper() if doc.iban else None)
+    put("subtotal", subtotal)
+    # An e-invoice that states no tax total charges none.
     put("tax_total", tax if tax is not None else Decimal("0"))
-    put("total", _decimal(data.get("BT-112"), "The total"))
-    lines = data.get("BG-25") or []
-    _check_line_count(len(lines))
-    for line in lines:
-        amount = _decimal(line.get("BT-131"), "A line amount")
-        if amount is None:
-            continue
-        extraction.lines.append(ExtractedLine(
-            description=str(line.get("BT-153") or ""),
-            quantity=_quantity(line.get("BT-129")) or Decimal(1),
-            unit_price=_decimal(line.get("BT-146"), "A unit price"),
-            amount=amount,
-        ))
+    put("total", total)
+    extraction.lines = lines
     return extraction
+
+
+def _line(line: en16931.Line) -> ExtractedLine | None:
+    amount = _decimal(line.amount, "A line amount")
+    if amount is None:
+        return None
+    return ExtractedLine(description=_one_line(line.description) or "", quantity=_quantity(line.quantity) or Decimal(1),
+                         unit_price=_decimal(line.unit_price, "A unit price"), amount=amount)
+
+
+def _allowances_charges(entries: list[en16931.AllowanceCharge], lines: list[ExtractedLine],
+                        subtotal: Decimal | None) -> list[ExtractedLine]:
+    """Document-level allowances and charges as lines of their own, so that the lines add up to
+    the amount taxed (BT-109 = lines - allowances + charges). An allowance states the amount it
+    takes off; some senders write it with a minus sign as well, which is read as the same
+    allowance when only that reading adds up. None when neither reading adds up."""
+    if not entries or subtotal is None or _sum(lines) == subtotal:
+        return []
+    stated = [(entry, _decimal(entry.amount, "An allowance or charge")) for entry in entries]
+    for magnitude in (False, True):
+        extras = []
+        for entry, amount in stated:
+            if amount is None:
+                continue
+            amount = abs(amount) if magnitude else amount
+            label = "Charge" if entry.is_charge else "Allowance"
+            signed = amount if entry.is_charge else _flipped(amount)
+            extras.append(ExtractedLine(f"{label}: {entry.reason}" if entry.reason else label, Decimal(1), signed,
+                                        signed))
+        if _sum(lines + extras) == subtotal:
+            return extras
+    return []
+
+
+def _one_line(text: str | None) -> str | None:
+    """A name as one line: the XML may break it over several."""
+    return " ".join(text.split()) if text else text
+
+
+def _flipped(value: Decimal) -> Decimal:
+    return -value if value else value  # never "-0.00"
+
+
+def _negated(value: Decimal | None) -> Decimal | None:
+    return None if value is None else _flipped(value)
+
+
+def _sum(lines: list[ExtractedLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal(0))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,10 @@ CROSS_CHECKED = 0.97  # read by its label and agrees with the other amounts
 LABELLED = 0.9  # read next to its label
 INFERRED = 0.6  # found by position or by elimination
 GUESSED = 0.4
+
+# What a document is (Invoice.document_type): a credit note's totals are negative.
+INVOICE = "invoice"
+CREDIT_NOTE = "credit_note"
 
 FIELD_NAMES = (
     "invoice_number", "issue_date", "due_date", "vendor_name", "vendor_tax_id", "iban",
@@ -45,6 +49,17 @@ class Extraction:
     lines: list[ExtractedLine] = field(default_factory=list)
     pages: int = 0
     warnings: list[str] = field(default_factory=list)
+    # INVOICE or CREDIT_NOTE when the document says which (an e-invoice's type code); None when
+    # it does not, and then a negative total makes it a credit note (see kind()).
+    document_type: str | None = None
+    type_code: str | None = None  # an e-invoice's UNTDID 1001 code (BT-3): 380, 381, 384, ...
+
+    def kind(self) -> str:
+        """INVOICE or CREDIT_NOTE: what the document says, else what the sign of its total says."""
+        if self.document_type in (INVOICE, CREDIT_NOTE):
+            return self.document_type
+        total = self.value("total")
+        return CREDIT_NOTE if isinstance(total, Decimal) and total < 0 else INVOICE
 
     def value(self, name: str) -> Any:
         found = self.fields.get(name)
@@ -62,7 +77,8 @@ class Extraction:
 
     def as_json(self) -> dict[str, Any]:
         """The extraction as plain JSON: ISO dates, amounts as decimal strings."""
-        out: dict[str, Any] = {"method": self.method, "pages": self.pages}
+        out: dict[str, Any] = {"method": self.method, "pages": self.pages, "document_type": self.kind(),
+                               "type_code": self.type_code}
         for name in FIELD_NAMES:
             out[name] = _plain(self.value(name))
         out["confidence"] = {name: round(f.confidence, 2) for name, f in self.fields.items()}
@@ -76,8 +92,17 @@ class Extraction:
 
 
 def _plain(value: Any) -> Any:
+    """`value` as JSON can hold it, whatever a reader put in a field."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, datetime):
+        return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return str(value)

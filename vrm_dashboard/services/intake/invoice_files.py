@@ -240,7 +240,8 @@ def _new_invoice(session: Session, actor: Actor, intake: Intake, document: Store
         subtotal_minor=amounts.subtotal_minor, tax_minor=amounts.tax_minor,
         total_minor=amounts.total_minor, issue_date=extraction.value("issue_date") or date.today(),
         due_date=extraction.value("due_date"), status=S.DRAFT.value, document_id=document.id,
-        created_by_id=actor.user_id,
+        # A credit note is read with negative totals, and stored as the credit note it is.
+        document_type=extraction.kind(), created_by_id=actor.user_id,
     )
     if invoice.vendor_invoice_number:
         invoice.vendor_invoice_number = invoice.vendor_invoice_number[:64]

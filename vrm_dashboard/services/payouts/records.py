@@ -82,7 +82,9 @@ def create_for_approved(session: Session, actor: Actor, invoices: ColumnElement[
                literal(now, type_=payout.c.created_at.type),
                literal(now, type_=payout.c.updated_at.type))
         .join(Vendor, col(Vendor.id) == Invoice.vendor_id)
-        .where(invoices, owned, col(Invoice.status) == InvoiceStatus.APPROVED.value, ~waiting.exists()),
+        # A credit note (or any invoice of nothing or less) is owed to us, not by us: never a payout.
+        .where(invoices, owned, col(Invoice.status) == InvoiceStatus.APPROVED.value, col(Invoice.total_minor) > 0,
+               ~waiting.exists()),
     ))
     _audit_payouts(session, actor, and_(col(Payout.id) > last_before, col(Payout.invoice_id).in_(
         select(col(Invoice.id)).where(invoices, owned))), "payout.created", {},
