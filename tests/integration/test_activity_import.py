@@ -6,10 +6,12 @@ import pytest
 from sqlmodel import select
 
 from tests.helpers import count_rows, make_user, vendor_input
-from vrm_dashboard.db.models import ActivityRecord, Intake, Invoice, InvoiceLine
+from tests.write_lock import another_writer_commits
+from vrm_dashboard.db.models import ActivityRecord, Intake, Invoice, InvoiceLine, JobRun
 from vrm_dashboard.services.intake import activity_import
+from vrm_dashboard.services.platform import tabular_files
 from vrm_dashboard.services.platform.errors import PermissionDenied
-from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
+from vrm_dashboard.services.vendors import imports as vendor_import, rate_rules, records as vendor_service
 
 CSV = b"""vendor,activity_type,date,quantity,revenue,currency
 ACME-1,clicks,2026-10-03,1000,,EUR
@@ -138,3 +140,88 @@ def test_a_row_id_repeated_in_one_file_is_refused(session, rated):
     result = activity_import.import_activity_file(session, rated["finance"], repeated, "dupes.csv")
     assert result.refused and result.problems[0].row == 3
     assert "row id e-1 appears more than once" in result.problems[0].reason
+
+
+def _xlsx(*rows: list[object]) -> bytes:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_no_write_lock_is_held_while_an_activity_or_vendor_file_is_read(db, session, rated, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    session.commit()
+    # A spreadsheet keeps its worker busy for up to minutes: everyone else still writes meanwhile.
+    others_could_write = []
+    real_run_confined = tabular_files.run_confined
+
+    def reading(*args, **kwargs):
+        others_could_write.append(another_writer_commits(db, "written while a spreadsheet is read"))
+        return real_run_confined(*args, **kwargs)
+
+    monkeypatch.setattr(tabular_files, "run_confined", reading)
+    activity = activity_import.import_activity_file(session, rated["finance"], _xlsx(
+        ["vendor", "activity_type", "date", "quantity"], ["ACME-1", "clicks", "2026-10-01", 100]), "october.xlsx")
+    session.commit()
+    vendors = vendor_import.import_vendors_file(session, rated["finance"], _xlsx(
+        ["vendor_code", "name", "email", "country", "currency", "payment_method", "iban"],
+        ["GAMMA-3", "Gamma Games", "ap@gamma.example", "DE", "EUR", "sepa", "DE89 3704 0044 0532 0130 00"]),
+        "vendors.xlsx")
+    session.commit()
+    assert not activity.refused and not vendors.refused, (activity.message, vendors.message)
+    assert others_could_write == [True, True]
+    assert count_rows(session, JobRun) == 2
+
+
+def test_a_file_read_apart_is_taken_or_refused_as_a_whole_import_would(session, rated):
+    received = activity_import.read_activity_file(CSV, "october.csv")
+    assert received.frame is not None and received.refusal is None and received.size_bytes == len(CSV)
+    result = activity_import.take_activity_file(session, rated["finance"], received, channel="api")
+    assert not result.refused and result.rows_new == 4
+    refused = activity_import.take_activity_file(session, rated["finance"],
+                                                 activity_import.read_activity_file(b"", "empty.csv"))
+    assert refused.refused and refused.message.endswith("The file is empty")
+    unread = vendor_import.take_vendors_file(session, rated["finance"],
+                                             vendor_import.read_vendors_file(b"\x89PNG\r\n", "logo.png"))
+    assert unread.refused and "is not a CSV or XLSX file" in unread.message
+    intakes = session.execute(select(Intake).order_by(Intake.id)).scalars().all()
+    assert [(i.filename, i.channel, i.kind, i.status) for i in intakes] == [
+        ("october.csv", "api", "activity", "accepted"), ("empty.csv", "upload", "activity", "failed"),
+        ("logo.png", "upload", "vendors", "failed")]
+    # Only who may import takes a file; reading one asks nobody.
+    viewer = make_user(session, "viewer")
+    with pytest.raises(PermissionDenied):
+        activity_import.take_activity_file(session, viewer, received)
+    with pytest.raises(PermissionDenied):
+        vendor_import.take_vendors_file(session, viewer, received)
+
+
+def test_the_command_reads_the_file_before_its_unit_of_work_and_imports_it(db, session, rated, tmp_path, monkeypatch,
+                                                                           capsys):
+    from vrm_dashboard.cli import main as vrm
+
+    others_could_write = []
+    real_read_table = tabular_files.read_table
+
+    def reading(content, filename):
+        if db.dialect.name == "sqlite":
+            others_could_write.append(another_writer_commits(db, f"written while {filename} is read"))
+        return real_read_table(content, filename)
+
+    monkeypatch.setattr(tabular_files, "read_table", reading)
+    (tmp_path / "october.csv").write_bytes(CSV)
+    (tmp_path / "vendors.csv").write_text("vendor_code,name,email,country,currency,payment_method\n"
+                                          "ACME-1,Acme again,ap@again.example,DE,EUR,manual\n")
+    assert vrm(["import", "activity", str(tmp_path / "october.csv"), "--as-user", "finance_manager@test.example"]) == 0
+    assert vrm(["import", "vendors", str(tmp_path / "vendors.csv")]) == 1
+    out, err = capsys.readouterr()
+    assert "Imported 4 new rows" in out and "vendor code ACME-1 already exists" in err
+    assert others_could_write == ([True, True] if db.dialect.name == "sqlite" else [])
+    session.expire_all()
+    intakes = session.execute(select(Intake).order_by(Intake.id)).scalars().all()
+    assert [(i.filename, i.channel, i.kind, i.status) for i in intakes] == [
+        ("october.csv", "cli", "activity", "accepted"), ("vendors.csv", "cli", "vendors", "failed")]

@@ -4,9 +4,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from tests.helpers import finance_with_a_paid_per_click_vendor
-from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake
+from tests.helpers import count_rows, finance_with_a_paid_per_click_vendor
+from tests.write_lock import another_writer_commits
+from vrm_dashboard.db.models import ActivityRecord, ActivitySource, Intake, JobRun
 from vrm_dashboard.services.intake import activity_import, connectors, log as intake_log
+from vrm_dashboard.services.platform import tabular_files
 from vrm_dashboard.services.platform.job_runs import run_recorded
 
 HEADER = "vendor,activity_type,date,quantity\n"
@@ -38,15 +40,15 @@ def test_poison_files_are_set_aside_with_their_reason_and_the_next_file_imports(
     session.commit()
     # A file whose import fails midway, as a database error or a bug would: the transaction is
     # rolled back, and only that file is lost.
-    real_import = activity_import.import_activity_file
+    real_take = activity_import.take_activity_file
 
-    def import_or_crash(session, actor, content, filename, *args, **kwargs):
-        result = real_import(session, actor, content, filename, *args, **kwargs)
-        if filename == "02-crash.csv":
+    def take_or_crash(session, actor, received, *args, **kwargs):
+        result = real_take(session, actor, received, *args, **kwargs)
+        if received.filename == "02-crash.csv":
             raise OverflowError("the amount does not fit its column")
         return result
 
-    monkeypatch.setattr(activity_import, "import_activity_file", import_or_crash)
+    monkeypatch.setattr(activity_import, "take_activity_file", take_or_crash)
 
     run = run_recorded(db, "sync_activity_sources", connectors.sync_all)
     assert run.status == "partly_failed" and run.errors == 2 and run.rows == 1
@@ -150,3 +152,32 @@ def test_a_good_spreadsheet_waits_in_the_folder_while_the_readers_are_down(sessi
     report = connectors.sync_source(session, finance, source)
     assert (report.error, report.rejected, report.new_rows) == ("", [], 2)
     assert _records(session) == 3 and session.get(ActivitySource, source.id).cursor == "03-last.csv"
+
+
+def test_no_write_lock_is_held_while_a_dropped_file_is_read(db, session, finance, drop, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    (drop / "01-rows.csv").write_text(HEADER + "ACME-1,clicks,2026-10-01,1\n")
+    (drop / "02-sheet.xlsx").write_bytes(_xlsx(["vendor", "activity_type", "date", "quantity"],
+                                               ["ACME-1", "clicks", "2026-10-02", 2]))
+    (drop / "03-bad.csv").write_text(HEADER + "GHOST,clicks,2026-10-03,3\n")
+    connectors.configure_source(session, finance, "drop", "drop_folder", {"path": str(drop), "pattern": "*"})
+    session.commit()
+    # A spreadsheet may keep its worker busy for minutes: the scheduler's job (whose unit of work
+    # began as it listed the sources) writes nothing meanwhile, and everyone else still writes.
+    others_could_write = []
+    real_read_table = tabular_files.read_table
+
+    def reading(content, filename):
+        others_could_write.append(another_writer_commits(db, f"written while {filename} is read"))
+        return real_read_table(content, filename)
+
+    monkeypatch.setattr(tabular_files, "read_table", reading)
+    run = run_recorded(db, "sync_activity_sources", connectors.sync_all)
+    assert (run.status, run.rows, run.errors) == ("partly_failed", 2, 1)
+    assert others_could_write == [True, True, True]
+    session.expire_all()
+    assert _records(session) == 2 and count_rows(session, JobRun) == 4
+    statuses = {i.filename: i.status for i in session.execute(select(Intake)).scalars()}
+    assert statuses == {"01-rows.csv": "accepted", "02-sheet.xlsx": "accepted", "03-bad.csv": "failed"}
+    assert sorted(p.name for p in (drop / "rejected").iterdir()) == ["03-bad.csv", "03-bad.csv.reason.txt"]

@@ -118,6 +118,45 @@ def test_a_file_that_fails_unforeseen_is_refused_alone_and_the_others_are_taken(
         assert intake.sha256 == hashlib.sha256(crashing.pdf).hexdigest() and intake.document_id is None
 
 
+def test_no_write_lock_is_held_while_the_api_reads_an_activity_file(db, setup, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    import io
+
+    import openpyxl
+
+    from vrm_dashboard.services.platform import tabular_files
+
+    client, headers = setup
+    book = openpyxl.Workbook()
+    book.active.append(["vendor", "activity_type", "date", "quantity"])
+    book.active.append(["ACME-1", "clicks", "2026-10-01", 500])
+    sheet = io.BytesIO()
+    book.save(sheet)
+    # A spreadsheet keeps its worker busy for up to minutes: everyone else still writes meanwhile
+    # (the unit of work that found the caller has ended).
+    others_could_write = []
+    real_run_confined = tabular_files.run_confined
+
+    def reading(*args, **kwargs):
+        others_could_write.append(another_writer_commits(db, "written while a spreadsheet is read"))
+        return real_run_confined(*args, **kwargs)
+
+    monkeypatch.setattr(tabular_files, "run_confined", reading)
+    response = client.post("/api/v1/activity/imports", headers=headers["finance"],
+                           files={"file": ("october.xlsx", sheet.getvalue())})
+    assert response.status_code == 200 and response.json()["new_rows"] == 1, response.json()
+    refused = client.post("/api/v1/activity/imports", headers=headers["finance"],
+                          files={"file": ("broken.xlsx", b"PK\x03\x04 not a zip")})
+    assert refused.status_code == 422 and "damaged" in refused.json()["detail"]
+    assert others_could_write == [True]
+    with Session(db) as session:
+        assert count_rows(session, JobRun) == 1
+        intakes = session.execute(select(Intake).order_by(Intake.id)).scalars().all()
+        assert [(i.filename, i.channel, i.status) for i in intakes] == [
+            ("october.xlsx", "api", "accepted"), ("broken.xlsx", "api", "failed")]
+
+
 def _noted_reads(monkeypatch) -> list[tuple[str, int]]:
     """From now on, each read of an uploaded file: its name and the size asked for."""
     reads: list[tuple[str, int]] = []

@@ -6,7 +6,14 @@ from fpdf import FPDF
 from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
-from tests.helpers import call_handler, count_rows, make_user, ui_state, vendor_input
+from tests.helpers import (
+    call_handler,
+    count_rows,
+    finance_with_a_paid_per_click_vendor,
+    make_user,
+    ui_state,
+    vendor_input,
+)
 from tests.invoice_corpus import make_invoice
 from tests.write_lock import another_writer_commits
 from vrm_dashboard.db.models import Intake, Invoice, InvoiceLine, JobRun, StoredDocument
@@ -324,3 +331,53 @@ def test_an_activity_or_vendor_file_larger_than_the_import_reads_is_refused_unre
         call_handler(intake_screen.IntakeState, state, handler, [stated, unstated])
         assert stated.reads == [] and unstated.reads == [limit + 1]
         assert [(r.status, r.message) for r in state.results] == [("Refused", "The file is larger than 1 MB")] * 2
+
+
+def _xlsx(*rows: list[object]) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+SPREADSHEETS = {
+    "upload_activity": lambda n: _xlsx(["vendor", "activity_type", "date", "quantity"],
+                                       ["ACME-1", "clicks", f"2026-10-0{n}", n]),
+    "upload_vendors": lambda n: _xlsx(["vendor_code", "name", "email", "country", "currency", "payment_method"],
+                                      [f"NEW-{n}", f"New Vendor {n}", f"ap@new{n}.example", "DE", "EUR", "manual"]),
+}
+
+
+@pytest.mark.parametrize("handler", list(SPREADSHEETS))
+def test_the_intake_screen_reads_each_spreadsheet_with_no_write_lock_held(db, handler, monkeypatch):
+    if db.dialect.name != "sqlite":
+        pytest.skip("the write lock a SQLite unit of work takes when it begins")
+    from vrm_dashboard.services.platform import tabular_files
+    from vrm_dashboard.ui.states.intake import IntakeState
+
+    with Session(db) as session:
+        finance_with_a_paid_per_click_vendor(session)
+        token = auth.sign_in(session, "finance_manager@test.example", "correct-horse-battery").token
+        session.commit()
+    state = ui_state(IntakeState, token)
+    # A spreadsheet keeps its worker busy for up to minutes: everyone else still writes meanwhile.
+    others_could_write = []
+    real_run_confined = tabular_files.run_confined
+
+    def reading(*args, **kwargs):
+        others_could_write.append(another_writer_commits(db, "written while a spreadsheet is read"))
+        return real_run_confined(*args, **kwargs)
+
+    monkeypatch.setattr(tabular_files, "run_confined", reading)
+    make = SPREADSHEETS[handler]
+    call_handler(IntakeState, state, handler, [_Upload("one.xlsx", make(1)), _Upload("two.xlsx", make(2))])
+    assert [(r.file, r.status) for r in state.results] == [("one.xlsx", "Imported"), ("two.xlsx", "Imported")], \
+        state.results
+    assert others_could_write == [True, True]
+    with Session(db) as session:
+        assert count_rows(session, JobRun) == 2
+        assert [i.status for i in session.execute(select(Intake)).scalars()] == ["accepted", "accepted"]

@@ -573,3 +573,85 @@ def test_an_api_upload_route_refuses_before_it_reads_the_file(db, monkeypatch, r
     # The same upload by an importer is read: the recorder does see reads.
     client.post(route, files=upload, headers={"Authorization": f"Bearer {keys['finance_manager']}"})
     assert reads == ["rows.csv"]
+
+
+class SizedUpload:
+    """An uploaded file of `length` bytes (made up as they are read) that states `stated` as its
+    size, or nothing; each read's requested size is noted."""
+
+    def __init__(self, name: str, length: int, stated: int | None) -> None:
+        self.name = self.filename = name
+        self.content_type = "application/pdf"
+        self.length, self.size = length, stated
+        self.reads: list[int] = []
+
+    async def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        return b"%" * (self.length if size < 0 else min(size, self.length))
+
+
+class FileUpload(SizedUpload):
+    """An uploaded file with real content, stating no size."""
+
+    def __init__(self, name: str, content: bytes) -> None:
+        super().__init__(name, len(content), None)
+        self.content = content
+
+    async def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        return self.content if size < 0 else self.content[:size]
+
+
+def _small_file_handlers() -> list[tuple[str, str, str, int, str]]:
+    """(handler, who may use it, file, its limit, what the user is told of a larger file)."""
+    from vrm_dashboard.services.distribution.branding import MAX_LOGO_BYTES
+    from vrm_dashboard.services.vendors.onboarding import MAX_DOCUMENT_BYTES
+    from vrm_dashboard.ui.states.reconciliation import MAX_RATE_FILE_BYTES, MAX_STATEMENT_BYTES
+
+    return [
+        ("BrandingState.save", "admin", "logo.png", MAX_LOGO_BYTES, "The logo may be at most 1 MB"),
+        ("ReconciliationState.upload_statements", "finance_manager", "camt.xml", MAX_STATEMENT_BYTES,
+         "camt.xml: refused, the file is larger than 20 MB"),
+        ("ReconciliationState.upload_rates", "finance_manager", "rates.csv", MAX_RATE_FILE_BYTES,
+         "rates.csv: refused, the file is larger than 10 MB"),
+        ("VendorProfileState.upload_documents", "vendor", "passport.pdf", MAX_DOCUMENT_BYTES,
+         "Please correct: passport.pdf is larger than 10 MB"),
+    ]
+
+
+@pytest.mark.parametrize("stated", [True, False], ids=["its size stated", "no size stated"])
+@pytest.mark.parametrize("handler, who, name, limit, told", _small_file_handlers(), ids=lambda v: str(v)[:40])
+def test_an_oversized_logo_statement_rate_file_or_document_is_refused_unread(db, handler, who, name, limit,
+                                                                           told, stated):
+    from vrm_dashboard.db.models import ExchangeRate, StoredDocument
+    from vrm_dashboard.ui.states.branding import BrandingState
+    from vrm_dashboard.ui.states.reconciliation import ReconciliationState
+    from vrm_dashboard.ui.states.vendor_profile import VendorProfileState
+
+    cls_name, method = handler.split(".")
+    cls = {"BrandingState": BrandingState, "ReconciliationState": ReconciliationState,
+           "VendorProfileState": VendorProfileState}[cls_name]
+    token = _vendor_in_onboarding(db)[0] if who == "vendor" else signed_in_token(db, who)
+    state = ui_state(cls, token)
+    upload = SizedUpload(name, length=3 * limit, stated=3 * limit if stated else None)
+    call_handler(cls, state, method, [upload])
+    # A size stated past the limit is refused before a byte is read; without one, no more is read
+    # than shows the file is too large.
+    assert upload.reads == ([] if stated else [limit + 1])
+    assert told in _shown(state)
+    with Session(db) as session:
+        assert session.exec(select(StoredDocument)).all() == []
+        assert session.exec(select(ExchangeRate)).all() == []
+
+
+def test_a_rate_file_too_large_is_refused_alone_and_the_next_is_stored(db):
+    from vrm_dashboard.db.models import ExchangeRate
+    from vrm_dashboard.ui.states.reconciliation import MAX_RATE_FILE_BYTES, ReconciliationState
+
+    state = ui_state(ReconciliationState, signed_in_token(db, "finance_manager"))
+    good = b"date,currency,rate\n2026-11-30,USD,1.25\n"
+    files = [SizedUpload("huge.csv", 2 * MAX_RATE_FILE_BYTES, None), FileUpload("good.csv", good)]
+    call_handler(ReconciliationState, state, "upload_rates", files)
+    assert state.messages == ["huge.csv: refused, the file is larger than 10 MB", "good.csv: 1 exchange rates stored"]
+    with Session(db) as session:
+        assert [r.currency for r in session.exec(select(ExchangeRate)).all()] == ["USD"]

@@ -86,19 +86,27 @@ async def receive_invoices(files: list[UploadFile] = File(...), actor: Actor = D
     return outcomes
 
 
+def _import_one(session: Session, actor: Actor, content: bytes, name: str, source: str) -> activity_import.ImportResult:
+    """Read the file with no unit of work open (an XLSX may keep its worker busy up to its
+    deadline, and on SQLite an open one holds the write lock), then import it in the session."""
+    received = activity_import.read_activity_file(content, name)
+    return activity_import.take_activity_file(session, actor, received, source_name=source, channel="api")
+
+
 @router.post("/activity/imports")
 async def import_activity_file(file: UploadFile = File(...), source: str = Query("upload", max_length=80),
                                actor: Actor = Depends(current_actor),
                                session: Session = Depends(db_session)) -> JSONResponse:
     """An activity CSV or XLSX, all or nothing; the source's saved column mapping applies."""
     require(actor, Action.INTAKE_IMPORT)  # before the file is read
+    # The unit of work that found the caller ends here, before the file is read.
+    session.commit()
     content = await _read_within(file, MAX_TABLE_BYTES)
     if content is None:
         return JSONResponse(status_code=413, content={
             "detail": f"The file is larger than {MAX_TABLE_BYTES // 1_048_576} MB"})
     # A spreadsheet is read in a worker with a deadline: wait for it off the event loop.
-    result = await run_in_threadpool(activity_import.import_activity_file, session, actor, content,
-                                     file.filename or "upload.csv", source_name=source, channel="api")
+    result = await run_in_threadpool(_import_one, session, actor, content, file.filename or "upload.csv", source)
     return _import_response(result)
 
 

@@ -1,6 +1,10 @@
 """Activity data in: a file (or rows from a connector) checked as a whole, stored once per row
 identity, then billed. A file with any bad row is refused with every row's reason, and only
-the failed intake is recorded."""
+the failed intake is recorded.
+
+Reading a file (read_activity_file) touches no database, and importing what was read
+(take_activity_file) is the unit of work: where files arrive, each is read before its unit of
+work begins, so a spreadsheet that keeps its worker busy holds no lock meanwhile."""
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +45,7 @@ from vrm_dashboard.services.intake import self_billing
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
-from vrm_dashboard.services.platform.tabular_files import read_table
+from vrm_dashboard.services.platform.tabular_files import ReceivedTable, receive_table
 
 
 @dataclass
@@ -99,16 +103,36 @@ def mapping_of(session: Session, actor: Actor, source_name: str) -> dict[str, st
     return json.loads(source.column_mapping) if source else {}
 
 
-def import_activity_file(session: Session, actor: Actor, content: bytes, filename: str,
-                         source_name: str = "upload", channel: str = "upload") -> ImportResult:
+def read_activity_file(content: bytes, filename: str) -> ReceivedTable:
+    """Read an activity file into a table, or the reason it is refused, touching no database.
+    Reading an XLSX may take its worker's whole deadline, so callers read with no unit of work
+    open (on SQLite one holds the write lock from its first statement, and every other writer
+    would wait on this file), then import the result with take_activity_file in a short one.
+    ReadersUnavailable when no worker can be started."""
+    return receive_table(content, filename)
+
+
+def take_activity_file(session: Session, actor: Actor, received: ReceivedTable, source_name: str = "upload",
+                       channel: str = "upload") -> ImportResult:
+    """Import a file read by read_activity_file, all or nothing; a refused file is recorded as a
+    failed intake with its reason."""
     require(actor, Action.INTAKE_IMPORT)
     source = source_named(session, source_name)
-    digest = hashlib.sha256(content).hexdigest()
-    try:
-        frame = read_table(content, filename)
-    except ImportRefused as refused:
-        return _refused(session, actor, source, channel, filename, digest, len(content), 0, refused)
-    return import_activity_rows(session, actor, frame, source, channel, filename, digest, len(content))
+    if received.frame is None:
+        refused = received.refusal or ImportRefused([RowProblem(0, "The file could not be read")], 1)
+        return _refused(session, actor, source, channel, received.filename, received.sha256, received.size_bytes,
+                        0, refused)
+    return import_activity_rows(session, actor, received.frame, source, channel, received.filename,
+                                received.sha256, received.size_bytes)
+
+
+def import_activity_file(session: Session, actor: Actor, content: bytes, filename: str,
+                         source_name: str = "upload", channel: str = "upload") -> ImportResult:
+    """read_activity_file, then take_activity_file. The file is read before the session runs a
+    statement: given a session with no transaction open, nothing is locked while it is read.
+    Whoever may not import is refused before the file is read."""
+    require(actor, Action.INTAKE_IMPORT)
+    return take_activity_file(session, actor, read_activity_file(content, filename), source_name, channel)
 
 
 def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, source: ActivitySource,

@@ -5,7 +5,8 @@ A batch is imported whole or refused whole, so a sync never half-applies. An HTT
 that is refused holds the cursor (the next run tries again once the source is fixed). A dropped
 file is its own transaction: one that is refused, or cannot be read, is recorded as a failed
 intake with its reason and moved into the folder's rejected/ subfolder beside a .reason.txt,
-and the next file goes on; put back fixed under the same name, it is taken again.
+and the next file goes on; put back fixed under the same name, it is taken again. Each file
+is read before its transaction begins, so a slow spreadsheet holds no lock while it is read.
 
 A source's URL and headers (database passwords, API tokens) are kept sealed in the secret box
 and are shown, logged and audited only redacted."""
@@ -204,6 +205,9 @@ def sync_source(session: Session, actor: Actor, source: ActivitySource) -> SyncR
 
 def _sync_batches(session: Session, actor: Actor, source: ActivitySource, config: dict[str, Any],
                   report: SyncReport) -> None:
+    # Each batch is fetched (network, up to HTTP_TIMEOUT_SECONDS a page) with no unit of work
+    # open: on SQLite one holds the write lock from its first statement.
+    session.commit()
     for frame, cursor, label in _batches(source.kind, config, source.cursor):
         report.batches += 1
         if not frame.empty:
@@ -269,15 +273,23 @@ def _waiting_files(folder: Path, config: dict[str, Any], cursor: str | None) -> 
 
 def _import_dropped(session: Session, actor: Actor, source: ActivitySource, path: Path,
                     report: SyncReport) -> str:
-    """Import one dropped file, uncommitted; why it was refused, or "" when it was taken."""
+    """Import one dropped file, uncommitted; why it was refused, or "" when it was taken.
+
+    The file is read with no transaction open: what the run did before is committed (each file
+    before it, and each source before this one, ended with a commit), and reading a spreadsheet
+    may keep its worker busy up to its deadline, while on SQLite an open unit of work holds the
+    write lock. Only then is it taken, in the session."""
     content = b""
     if _storable(path.name) != path.name:
         reason = "The file's name is not UTF-8 text: rename it and put it back"
         _record_failed(session, actor, source, path.name, content, reason)
         return reason
+    source_name = source.name
+    session.commit()
     try:
         content = path.read_bytes()
-        result = activity_import.import_activity_file(session, actor, content, path.name, source.name, "connector")
+        received = activity_import.read_activity_file(content, path.name)
+        result = activity_import.take_activity_file(session, actor, received, source_name, "connector")
         session.flush()
     except ReadersUnavailable:
         # No fault of the file: the run stops here with the cursor before it, and the file stays

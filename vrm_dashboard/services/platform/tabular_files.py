@@ -3,13 +3,19 @@
 An XLSX is a zip of XML files: its entries' sizes are checked against bounds before anything
 unpacks them (a zip bomb is refused from its directory alone), and it is read in a confined
 worker process (parsing/sandbox) with a memory cap and a deadline. openpyxl reads the sheets'
-XML through defusedxml, which refuses entity declarations."""
+XML through defusedxml, which refuses entity declarations.
+
+Reading touches no database (receive_table): where a file arrives, it is read before the unit
+of work that takes it begins, so a spreadsheet that keeps its worker busy up to the deadline
+holds no lock meanwhile (on SQLite a unit of work holds the write lock from its first statement)."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import zipfile
 from collections import Counter
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -28,6 +34,29 @@ SPREADSHEET_SECONDS = 300.0
 
 def _refuse(reason: str) -> ImportRefused:
     return ImportRefused([RowProblem(0, reason)], 1)
+
+
+@dataclass(frozen=True, eq=False)
+class ReceivedTable:
+    """A CSV or XLSX file as received, and what reading it gave: its table, or why it was refused."""
+
+    filename: str
+    sha256: str
+    size_bytes: int
+    frame: pd.DataFrame | None = None
+    refusal: ImportRefused | None = None
+
+
+def receive_table(content: bytes, filename: str) -> ReceivedTable:
+    """read_table, its refusal kept rather than raised; no database is touched. Reading an XLSX
+    may take its worker's whole deadline, so callers read with no unit of work open, then take
+    the table in a short one. ReadersUnavailable when no worker can be started (no fault of the
+    file: the caller says to try again)."""
+    try:
+        frame, refusal = read_table(content, filename), None
+    except ImportRefused as refused:
+        frame, refusal = None, refused
+    return ReceivedTable(filename, hashlib.sha256(content).hexdigest(), len(content), frame, refusal)
 
 
 def read_table(content: bytes, filename: str) -> pd.DataFrame:

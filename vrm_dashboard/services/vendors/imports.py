@@ -1,8 +1,8 @@
 """Vendor data migration from CSV or XLSX: every row checked by the same rules as the vendor
-form, and the file imported whole or not at all."""
+form, and the file imported whole or not at all. The file is read with no database touched
+(read_vendors_file) and imported in a short unit of work (take_vendors_file)."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
@@ -15,7 +15,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import FieldErrors, VendorInput, validate_vendor
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
-from vrm_dashboard.services.platform.tabular_files import read_table
+from vrm_dashboard.services.platform.tabular_files import ReceivedTable, receive_table
 from vrm_dashboard.services.vendors.records import vendor_columns
 
 if TYPE_CHECKING:
@@ -48,15 +48,26 @@ def _field_of(column: str) -> str | None:
     return key if key in INPUT_FIELDS else None
 
 
-def import_vendors_file(session: Session, actor: Actor, content: bytes, filename: str,
-                        channel: str = "upload") -> VendorImportResult:
+def read_vendors_file(content: bytes, filename: str) -> ReceivedTable:
+    """Read a vendor file into a table, or the reason it is refused, touching no database.
+    Reading an XLSX may take its worker's whole deadline, so callers read with no unit of work
+    open (on SQLite one holds the write lock from its first statement), then import the result
+    with take_vendors_file in a short one. ReadersUnavailable when no worker can be started."""
+    return receive_table(content, filename)
+
+
+def take_vendors_file(session: Session, actor: Actor, received: ReceivedTable,
+                      channel: str = "upload") -> VendorImportResult:
+    """Import a file read by read_vendors_file, all or nothing; a refused file is recorded as a
+    failed intake with its reason."""
     require(actor, Action.INTAKE_IMPORT)
     require(actor, Action.VENDOR_CREATE)
-    intake = Intake(channel=channel, kind="vendors", filename=filename[:255], sha256=hashlib.sha256(content).hexdigest(),
-                    size_bytes=len(content), status="failed", created_by_id=actor.user_id)
+    intake = Intake(channel=channel, kind="vendors", filename=received.filename[:255], sha256=received.sha256,
+                    size_bytes=received.size_bytes, status="failed", created_by_id=actor.user_id)
     try:
-        frame = read_table(content, filename)
-        clean = _checked(session, frame)
+        if received.frame is None:
+            raise received.refusal or ImportRefused([RowProblem(0, "The file could not be read")], 1)
+        clean = _checked(session, received.frame)
     except ImportRefused as refused:
         intake.reason = str(refused)
         session.add(intake)
@@ -72,6 +83,16 @@ def import_vendors_file(session: Session, actor: Actor, content: bytes, filename
     for vendor in clean:
         audit.record(session, actor, "vendor.create", "vendor", vendor.id, after=vendor)
     return VendorImportResult(stored_id(intake), created=len(clean))
+
+
+def import_vendors_file(session: Session, actor: Actor, content: bytes, filename: str,
+                        channel: str = "upload") -> VendorImportResult:
+    """read_vendors_file, then take_vendors_file. The file is read before the session runs a
+    statement: given a session with no transaction open, nothing is locked while it is read.
+    Whoever may not import vendors is refused before the file is read."""
+    require(actor, Action.INTAKE_IMPORT)
+    require(actor, Action.VENDOR_CREATE)
+    return take_vendors_file(session, actor, read_vendors_file(content, filename), channel)
 
 
 def _checked(session: Session, frame: pd.DataFrame) -> list[Vendor]:

@@ -10,7 +10,7 @@ from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name, upload_refusal
+from vrm_dashboard.ui.uploads import file_name, read_within, upload_refusal
 
 TRIGGER_OPTIONS = [(t.value, label) for t, label in TRIGGER_LABELS.items()]
 
@@ -47,7 +47,12 @@ class BrandingState(SessionState):
             return None
         logo = None
         if files:
-            logo = (await files[0].read(), file_name(files[0], "logo.png"))
+            # No more is read than shows a logo too large: the service's own limit.
+            content = await read_within(files[0], branding.MAX_LOGO_BYTES)
+            if content is None:
+                self.branding_message = f"The logo may be at most {branding.MAX_LOGO_BYTES // 1_000_000} MB"
+                return None
+            logo = (content, file_name(files[0], "logo.png"))
         try:
             with self._acting(Action.ROLE_MANAGE) as (session, actor):
                 branding.update(session, actor, dict(self.fields), logo)

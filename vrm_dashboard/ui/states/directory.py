@@ -23,9 +23,8 @@ from vrm_dashboard.services.vendors import (
     widget as vendor_widget,
 )
 from vrm_dashboard.ui import formatting as fmt
-from vrm_dashboard.ui.states.intake import read_within, upload_size
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name, upload_refusal
+from vrm_dashboard.ui.uploads import file_name, read_within, upload_refusal, upload_size
 
 log = logging.getLogger(__name__)
 

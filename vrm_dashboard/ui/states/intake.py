@@ -16,34 +16,20 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import activity_import, invoice_files as invoice_intake, log as intake_log
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import ServiceError
-from vrm_dashboard.services.platform.tabular_files import MAX_FILE_BYTES as MAX_TABLE_BYTES
+from vrm_dashboard.services.platform.tabular_files import MAX_FILE_BYTES as MAX_TABLE_BYTES, ReceivedTable
 from vrm_dashboard.services.vendors import imports as vendor_import
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name, upload_refusal
+from vrm_dashboard.ui.uploads import file_name, read_within, upload_refusal, upload_size
 
 log = logging.getLogger(__name__)
 
 MAPPED_FIELDS = list(FIELD_SYNONYMS)
-# One uploaded file (its bytes and name) imported as the actor: what became of it.
-ImportWork = Callable[[Session, Actor, bytes, str], activity_import.ImportResult | vendor_import.VendorImportResult]
+# One uploaded file read (its bytes and name; no database), and what was read taken as the
+# actor in a unit of work: what became of it.
+ReadWork = Callable[[bytes, str], ReceivedTable]
+TakeWork = Callable[[Session, Actor, ReceivedTable], activity_import.ImportResult | vendor_import.VendorImportResult]
 STATUS_LABELS = {"accepted": "Accepted", "failed": "Failed", "duplicate": "Duplicate"}
-
-
-def upload_size(upload: rx.UploadFile) -> int | None:
-    """The size the upload states, when it states one."""
-    size = getattr(upload, "size", None)
-    return size if isinstance(size, int) else None
-
-
-async def read_within(upload: rx.UploadFile, limit: int) -> bytes | None:
-    """The upload's bytes, or None when it holds more than `limit`: the size it states is checked
-    before a byte is read, and no more than limit + 1 bytes are read whatever it states."""
-    size = upload_size(upload)
-    if size is not None and size > limit:
-        return None
-    content = await upload.read(limit + 1)
-    return content if len(content) <= limit else None
 
 
 @dataclass
@@ -170,7 +156,8 @@ class IntakeState(SessionState):
             self._finish([UploadResult(file=file_name(upload), status="Refused", message=refused) for upload in files])
         return bool(refused)
 
-    async def _import_files(self, files: list[rx.UploadFile], needs: tuple[Action, ...], work: ImportWork) -> None:
+    async def _import_files(self, files: list[rx.UploadFile], needs: tuple[Action, ...], read: ReadWork,
+                            take: TakeWork) -> None:
         """Each file imported on its own, all or nothing, once the user may import (`needs`)."""
         if self._refused(files, *needs):
             return
@@ -184,8 +171,11 @@ class IntakeState(SessionState):
                 continue
 
             def run(content: bytes = content, name: str = name) -> Any:
+                # Read before the unit of work that takes it begins, so that none is open (and on
+                # SQLite no write lock held) while a spreadsheet keeps its worker busy.
+                received = read(content, name)
                 with self._acting() as (session, actor):
-                    return work(session, actor, content, name)
+                    return take(session, actor, received)
 
             try:
                 # A spreadsheet is read in a worker with a deadline: wait for it off the event loop.
@@ -202,14 +192,15 @@ class IntakeState(SessionState):
     @rx.event
     async def upload_activity(self, files: list[rx.UploadFile]) -> None:
         source = self.source_name or "upload"
-        await self._import_files(files, (Action.INTAKE_IMPORT,), lambda session, actor, content, name:
-                                 activity_import.import_activity_file(session, actor, content, name,
-                                                                      source_name=source))
+        await self._import_files(files, (Action.INTAKE_IMPORT,), activity_import.read_activity_file,
+                                 lambda session, actor, received:
+                                 activity_import.take_activity_file(session, actor, received, source_name=source))
 
     @rx.event
     async def upload_vendors(self, files: list[rx.UploadFile]) -> None:
         """Vendor data migration."""
-        await self._import_files(files, (Action.INTAKE_IMPORT, Action.VENDOR_CREATE), vendor_import.import_vendors_file)
+        await self._import_files(files, (Action.INTAKE_IMPORT, Action.VENDOR_CREATE), vendor_import.read_vendors_file,
+                                 vendor_import.take_vendors_file)
 
     @rx.event
     async def upload_invoices(self, files: list[rx.UploadFile]) -> None:

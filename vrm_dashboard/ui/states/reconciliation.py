@@ -14,9 +14,14 @@ from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import FieldErrors, ServiceError
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name, upload_refusal
+from vrm_dashboard.ui.uploads import file_name, read_within, upload_refusal
 
 log = logging.getLogger(__name__)
+
+# The most of one file each upload reads (the services set no limit of their own). A month's
+# CAMT.053 or MT940 statement of a busy account is a few MB; the ECB's whole rate history about 2 MB.
+MAX_STATEMENT_BYTES = 20 * 1024 * 1024
+MAX_RATE_FILE_BYTES = 10 * 1024 * 1024
 
 
 @dataclass
@@ -54,14 +59,18 @@ class ReconciliationState(SessionState):
             outcome=bank_statements.OUTCOME_LABELS.get(r.outcome, r.outcome), note=r.note,
         ) for r in rows]
 
-    async def _each(self, files: list[rx.UploadFile], work) -> None:  # type: ignore[no-untyped-def]
+    async def _each(self, files: list[rx.UploadFile], limit: int, work) -> None:  # type: ignore[no-untyped-def]
         refused = upload_refusal(self, Action.PAYOUT_MANAGE)
         if refused:
             self.messages = [f"{file_name(upload)}: refused, {refused}" for upload in files]
             return
         messages = []
         for upload in files:
-            content, name = await upload.read(), file_name(upload)
+            name = file_name(upload)
+            content = await read_within(upload, limit)
+            if content is None:
+                messages.append(f"{name}: refused, the file is larger than {limit // 1_048_576} MB")
+                continue
 
             def run(content: bytes = content, name: str = name) -> str:
                 with self._acting(Action.PAYOUT_MANAGE) as (session, actor):
@@ -87,10 +96,10 @@ class ReconciliationState(SessionState):
             outcomes = ", ".join(f"{n} {bank_statements.OUTCOME_LABELS[o].lower()}"
                                  for o, n in sorted(report.outcomes.items()))
             return f"{report.lines} lines ({report.format}): {outcomes}"
-        await self._each(files, work)
+        await self._each(files, MAX_STATEMENT_BYTES, work)
 
     @rx.event
     async def upload_rates(self, files: list[rx.UploadFile]) -> None:
         def work(session, actor, name, content) -> str:  # type: ignore[no-untyped-def]
             return f"{fx_rates.import_rates(session, actor, content, name)} exchange rates stored"
-        await self._each(files, work)
+        await self._each(files, MAX_RATE_FILE_BYTES, work)

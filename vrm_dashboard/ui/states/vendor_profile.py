@@ -19,7 +19,7 @@ from vrm_dashboard.services.vendors import onboarding
 from vrm_dashboard.ui import formatting as fmt
 from vrm_dashboard.ui.states.rows import DocumentRow, MissingItem
 from vrm_dashboard.ui.states.session import SessionState, page_load
-from vrm_dashboard.ui.uploads import file_name, upload_refusal
+from vrm_dashboard.ui.uploads import file_name, read_within, upload_refusal
 
 PROFILE_FIELDS = ("name", "legal_name", "email", "country", "currency", "address", "website", "phone")
 PAYOUT_FIELDS = ("payment_method", "iban", "bic", "account_number", "routing_number", "paypal_email")
@@ -200,8 +200,13 @@ class VendorProfileState(SessionState):
         kind = self.document_kind
         saved = []
         for upload in files:
-            content = await upload.read()
             name = file_name(upload, "document.pdf")
+            # No more is read than shows the document too large: the service's own limit.
+            content = await read_within(upload, onboarding.MAX_DOCUMENT_BYTES)
+            if content is None:
+                too_large = f"{name} is larger than {onboarding.MAX_DOCUMENT_BYTES // (1024 * 1024)} MB"
+                self.errors, self.message = {"file": too_large}, f"Please correct: {too_large}"
+                return
             content_type = getattr(upload, "content_type", None) or ""
             if content_type in ("", "application/octet-stream"):
                 content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
