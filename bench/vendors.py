@@ -31,11 +31,16 @@ def main(argv: list[str]) -> int:
     from sqlmodel import Session, func, select
 
     from vrm_dashboard.db.models import Invoice, Vendor
-    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.identity.users import find_by_email
+    from vrm_dashboard.services.platform.actors import act_as, load_actor
     from vrm_dashboard.services.vendors.records import VendorQuery, list_vendors
 
-    actor = Actor.system("bench")
     engine = engine_module.engine()
+    with Session(engine) as session:
+        # Read as the app reads it: a finance manager, the session scoped to their organization.
+        finance = find_by_email(session, "finance@vrm.example")
+        actor = load_actor(session, finance.id) if finance is not None else None
+    assert actor is not None
     with Session(engine) as session:
         vendors = session.exec(select(func.count()).select_from(Vendor)).one()
         invoices = session.exec(select(func.count()).select_from(Invoice)).one()
@@ -43,7 +48,7 @@ def main(argv: list[str]) -> int:
     def first_page(query: VendorQuery):  # type: ignore[no-untyped-def]
         def run():  # type: ignore[no-untyped-def]
             with Session(engine) as session:
-                page = list_vendors(session, actor, query)
+                page = list_vendors(session, act_as(session, actor), query)
                 assert page.rows and page.totals
         return run
 

@@ -67,9 +67,9 @@ _OWN_UNOWNED = "string_to_array(current_setting('vrm.own_unowned_entries', true)
 
 def _policies() -> dict[str, tuple[str, str]]:
     policies: dict[str, tuple[str, str]] = {table: (_in_scope("owner_id"),) * 2 for table in _OWNED}
-    # A receivable is read by its issuer (the owner) and by the customer it bills; only an
-    # organization in scope may own what is written.
-    policies["invoice"] = (f"{_in_scope('owner_id')} OR {_in_scope('organization_id')}", _in_scope("owner_id"))
+    # An invoice is its owner's: the payer of a payable, the issuer of a receivable (the customer
+    # it bills reads it only in its incoming view, which looks past the scope by its own condition).
+    policies["invoice"] = (_in_scope("owner_id"),) * 2
     policies["audit_log"] = (f"{_in_scope('owner_id')} OR (owner_id IS NULL AND id = ANY ({_OWN_UNOWNED}))",
                              f"owner_id IS NULL OR {_in_scope('owner_id')}")
     for table in _BY_VENDOR:

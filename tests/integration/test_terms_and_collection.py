@@ -328,6 +328,22 @@ def test_consolidation_gathers_a_months_invoices_into_one_with_the_terms_of_its_
         receivable_queries.list_receivables(session, h.distributor_admin, receivable_queries.ReceivableQuery(terms="x"))
 
 
+def test_a_seller_acting_in_its_own_scope_reads_what_it_is_billed_only_in_its_incoming_view(session):
+    """An invoice the distributor bills the seller is the distributor's record: the seller's scope
+    does not reach it, but its incoming view reads it (and nothing else of the distributor's)."""
+    h = hierarchy(session)
+    billed = bill(session, h.distributor_admin, h.seller, 10_000, TODAY)
+    bill(session, h.distributor_admin, h.customer, 30_000, TODAY)
+    session.commit()
+    act_as(session, h.seller_admin)
+    incoming = receivable_queries.list_receivables(session, h.seller_admin, receivable_queries.ReceivableQuery("incoming"))
+    assert [r.number for r in incoming.rows] == [billed.number] and incoming.open_amounts == {"EUR": 10_000}
+    # Not the seller's record: the scope does not reach it.
+    assert session.exec(select(Invoice.id).where(Invoice.id == billed.id)).first() is None
+    outgoing = receivable_queries.list_receivables(session, h.seller_admin, receivable_queries.ReceivableQuery("outgoing"))
+    assert outgoing.rows == []
+
+
 def test_incoming_invoices_are_those_billed_to_ones_own_organization(session):
     h = hierarchy(session)
     bill(session, h.distributor_admin, h.seller, 10_000, TODAY)

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Collection, Iterator
 
-from sqlalchemy import ColumnElement, event, false, func, insert, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, event, false, func, insert, literal_column, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, aliased, with_loader_criteria
 from sqlmodel import SQLModel, col
 
@@ -199,8 +199,10 @@ def _vendor_ids(ids: Collection[int]) -> Any:
 
 
 def _invoice_visible(invoice: Any, ids: Collection[int]) -> ColumnElement[bool]:
-    # A receivable is read by its issuer (the owner) and by the customer it bills.
-    return or_(invoice.owner_id.in_(ids), invoice.organization_id.in_(ids))
+    # The owner's alone, so an organization's newest invoices are one index range (owner, issue
+    # date). The customer a receivable bills reads it in the one view made for that (receivables,
+    # incoming), which names its own condition.
+    return invoice.owner_id.in_(ids)
 
 
 # The invoice a child row hangs from, under a name of its own: the statement it filters may
@@ -270,7 +272,7 @@ def owned(model: type[SQLModel], session: Session) -> ColumnElement[bool]:
     if not ids:
         return false()
     if model is Invoice:
-        return or_(among(col(Invoice.owner_id), ids), among(col(Invoice.organization_id), ids))
+        return among(col(Invoice.owner_id), ids)
     if hasattr(model, "owner_id"):
         return among(col(getattr(model, "owner_id")), ids)
     if hasattr(model, "vendor_id"):
@@ -278,8 +280,7 @@ def owned(model: type[SQLModel], session: Session) -> ColumnElement[bool]:
             select(col(Vendor.id)).where(among(col(Vendor.owner_id), ids)).correlate(None))
     if hasattr(model, "invoice_id"):
         parent = col(_PARENT_INVOICE.id)
-        return (select(parent).where(parent == getattr(model, "invoice_id"),
-                                     or_(among(_PARENT_INVOICE.owner_id, ids), among(_PARENT_INVOICE.organization_id, ids)))
+        return (select(parent).where(parent == getattr(model, "invoice_id"), among(_PARENT_INVOICE.owner_id, ids))
                 .correlate_except(_PARENT_INVOICE).exists())
     raise TypeError(f"{model.__name__} is not scoped by organization")
 

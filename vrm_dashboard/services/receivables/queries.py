@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Invoice, Organization
 from vrm_dashboard.domain.collection_rules import COLLECTABLE_STATUSES, OPEN_STATUSES, CustomerPaymentMethod
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
@@ -135,6 +136,16 @@ def list_receivables(session: Session, actor: Actor, query: ReceivableQuery | No
         raise FieldErrors({"sort": f"Cannot sort by {query.sort!r}"})
     size = max(1, min(MAX_PAGE_SIZE, int(query.page_size)))
     conditions = _conditions(actor, query, today)
+    if query.direction == INCOMING:
+        # What the organization above bills us is its record, not ours: read here, past the
+        # scope, by the condition that names our organization as the one billed (_conditions).
+        with tenancy.looking_past_scope(session):
+            return _page(session, query, conditions, size, today)
+    return _page(session, query, conditions, size, today)
+
+
+def _page(session: Session, query: ReceivableQuery, conditions: list[ColumnElement[bool]], size: int,
+          today: date) -> ReceivablePage:
     base = select(col(Invoice.id)).join(Organization, col(Organization.id) == Invoice.organization_id) \
         .where(*conditions)
     total = int(session.execute(select(func.count()).select_from(base.subquery())).scalar_one())
