@@ -18,6 +18,8 @@ def parse_amount(text: str) -> Decimal | None:
     followed by exactly three digits groups thousands (1.234 or 1,234) unless the number
     starts with 0 (0.015)."""
     raw = text.strip()
+    if raw.startswith("(") and not raw.endswith(")"):
+        raw = raw[1:]  # "(35,13 €)": a note in brackets, not an accountant's negative
     negative = raw.startswith(("-", "−", "(")) or raw.endswith("-")
     digits = raw.strip("-−() ")
     for mark in _GROUPING:

@@ -6,6 +6,7 @@ XML is read here with the hardened parser; a PDF is read in a confined worker pr
 from __future__ import annotations
 
 import io
+import logging
 import zlib
 from itertools import islice
 
@@ -16,9 +17,12 @@ from pdfminer.pdfpage import PDFPage
 
 from vrm_dashboard.parsing.einvoice import AmountRefused, embedded_xml, read_einvoice
 from vrm_dashboard.parsing.extraction import Extraction
+from vrm_dashboard.parsing.layout import Document, Word, document_from_words, words_of_page
 from vrm_dashboard.parsing.sandbox import ReaderLimit, run_confined
 from vrm_dashboard.parsing.text_fields import read_fields
 from vrm_dashboard.parsing.xml_safety import XmlRefused
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PAGES = 30
@@ -126,22 +130,29 @@ def read_pdf(content: bytes, max_pages: int = MAX_PAGES) -> Extraction:
             raise UnreadableDocument(str(refused)) from None
         except ValueError:
             pass  # a broken attachment: read the printed page instead
-    texts = _page_texts(pdf)
-    if not any(text.strip() for text in texts):
+    document = _page_words(pdf)
+    if not document.lines:
         raise UnreadableDocument("The PDF has no text layer (a scanned image); send the original PDF or an e-invoice")
     extraction = Extraction(method="text", pages=pages)
-    read_fields(texts, extraction)
+    try:
+        read_fields(document, extraction)
+    except Exception:  # noqa: BLE001 - a flaw in the reader costs the fields not yet read, never the document
+        log.exception("Reading the printed text of a PDF failed")
+        extraction.warnings.append("Some fields could not be read from the printed text; complete them by hand")
     return extraction
 
 
-def _page_texts(pdf: pdfplumber.PDF) -> list[str]:
+def _page_words(pdf: pdfplumber.PDF) -> Document:
+    """Every page's words with their places, font sizes and weights."""
     try:
         pages = pdf.pages
         try:
-            return [page.extract_text(layout=True) or "" for page in pages]
+            words: list[list[Word]] = [words_of_page(page, number) for number, page in enumerate(pages)]
+            heights = [float(page.height) for page in pages]
         finally:
             for page in pages:
                 page.close()
     except Exception as error:  # noqa: BLE001
         _reraise_limits(error)
         raise UnreadableDocument("The PDF is damaged and cannot be read") from None
+    return document_from_words(words, heights)
