@@ -106,6 +106,7 @@ def owner(record: Any) -> int:
         raise ValueError(f"{type(record).__name__} has no owner: it was never flushed")
     return int(owner_id)
 
+
 # Records with an owner of their own.
 OWNED: tuple[type[SQLModel], ...] = (Vendor, Invoice, ActivitySource, Intake, BankStatement, PaymentFile,
                                      Notification, EmailDelivery)
@@ -151,9 +152,10 @@ def acting_for(session: Session, organization_id: int) -> Iterator[None]:
 
 @contextmanager
 def looking_past_scope(session: Session) -> Iterator[None]:
-    """For the few reads that decide a scope rather than live in one: the record a link token
-    names, before the session is narrowed to that record's organization. Whoever uses this
-    says why at the call."""
+    """For the few reads that must see past the scope, each with its own condition: the record
+    a link token names (which then decides the scope), a number that must be free in every
+    organization, the invoices another organization bills us (the incoming view). Whoever
+    uses this says why at the call."""
     before = session.info.get(_SCOPE)
     unscope(session)
     try:
