@@ -11,14 +11,12 @@ from __future__ import annotations
 import email
 import email.policy
 import hmac
-import imaplib
 import logging
 import re
 from email.message import Message
 from typing import cast
 
-from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
-from imap_tools.errors import ImapToolsError
+from imap_tools import AND, BaseMailBox, MailBox, MailBoxUnencrypted, MailMessage
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -28,19 +26,22 @@ from vrm_dashboard.domain.distribution_rules import DeliveryStatus as D
 from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.services.distribution import dispatch as distribution
 from vrm_dashboard.services.mail import settings as mail_settings
+from vrm_dashboard.services.mail.watched_mailbox import (
+    CONNECTION_ERRORS,
+    PROCESSED,
+    QUARANTINE,
+    describe,
+    headers_of,
+    mark_processed,
+    set_aside,
+)
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.job_runs import JobResult
 
 log = logging.getLogger("vrm.bounces")
 
-PROCESSED = "VrmProcessed"
-QUARANTINE = "Quarantine"
 MAX_MESSAGES_PER_POLL = 200
-# What the connection to the server raises: the poll ends and the next one takes the message
-# again. Anything else raised while reading a message comes from the message itself.
-_CONNECTION_ERRORS = (OSError, imaplib.IMAP4.error, ImapToolsError)
-_REASON_CHARS = 500
 # Our Message-ID: the delivery's id and the token part it carries (invoice_mail.Envelope). The
 # id is at most 18 digits, so a crafted one cannot overflow the database's integer.
 OUR_MESSAGE_ID = re.compile(r"<invoice-(\d{1,18})\.([A-Za-z0-9_-]{1,64})@")
@@ -120,16 +121,16 @@ def poll_bounces(session: Session, imap: ImapSettings | None = None) -> JobResul
                 found = bounced_delivery(message.obj.as_bytes())
                 recorded = found is not None and record_bounce(session, *found)
                 session.commit()
-            except _CONNECTION_ERRORS:
+            except CONNECTION_ERRORS:
                 session.rollback()
                 raise  # the mailbox's part: the next poll takes the message again
             except Exception as error:  # noqa: BLE001 - whatever one message does, the next is still read
                 session.rollback()
-                _quarantine(session, box, uid, message or _headers_of(box, uid), error)
+                _quarantine(session, box, uid, message or headers_of(box, uid), error)
                 continue
             if recorded:
                 bounced += 1
-            box.flag(uid, (PROCESSED, MailMessageFlags.SEEN), True)
+            mark_processed(box, uid)
     return JobResult(bounced, detail=f"{bounced} bounce(s) recorded")
 
 
@@ -140,28 +141,11 @@ def _quarantine(session: Session, box: BaseMailBox, uid: str, message: MailMessa
     audit.record(session, JOB, "bounce.quarantined", "bounce_message", uid, after={
         "subject": _header(message, "subject", "(unreadable message)"),
         "sender": _header(message, "from_", ""),
-        "reason": f"The message could not be read and was moved to the {QUARANTINE} folder ({_describe(error)})",
+        "reason": f"The message could not be read and was moved to the {QUARANTINE} folder ({describe(error)})",
     })
     session.commit()
-    box.flag(uid, (PROCESSED, MailMessageFlags.SEEN, MailMessageFlags.FLAGGED), True)
-    try:
-        if not box.folder.exists(QUARANTINE):
-            box.folder.create(QUARANTINE)
-        box.move(uid, QUARANTINE)
-    except Exception:  # noqa: BLE001 - a server without folders or MOVE: the flags set it aside
-        log.warning("bounce mailbox message %s could not be moved to %s; it stays flagged", uid, QUARANTINE,
-                    exc_info=True)
+    set_aside(box, uid)
 
-
-def _headers_of(box: BaseMailBox, uid: str) -> MailMessage | None:
-    """The headers alone of a message that cannot be parsed whole: its subject and sender name
-    the audit entry."""
-    try:
-        return next(iter(box.fetch(uid_list=[uid], mark_seen=False, headers_only=True, bulk=False)), None)
-    except _CONNECTION_ERRORS:
-        raise
-    except Exception:  # noqa: BLE001 - then the entry says the message was unreadable
-        return None
 
 
 def _header(message: MailMessage | None, name: str, missing: str) -> str:
@@ -173,5 +157,3 @@ def _header(message: MailMessage | None, name: str, missing: str) -> str:
         return "(unreadable)"
 
 
-def _describe(error: Exception) -> str:
-    return printable(f"{type(error).__name__}: {error}")[:_REASON_CHARS]

@@ -18,13 +18,11 @@ whatever is left stays unflagged for the next poll, including a message whose at
 still being read when the time ran out (the poll's first message excepted: it is always taken)."""
 from __future__ import annotations
 
-import imaplib
 import logging
 from dataclasses import dataclass
 from time import monotonic
 
-from imap_tools import AND, BaseMailBox, MailAttachment, MailBox, MailBoxUnencrypted, MailMessage, MailMessageFlags
-from imap_tools.errors import ImapToolsError
+from imap_tools import AND, BaseMailBox, MailAttachment, MailBox, MailBoxUnencrypted, MailMessage
 from sqlmodel import Session
 
 from vrm_dashboard.config import ImapSettings
@@ -33,12 +31,19 @@ from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.parsing.sandbox import ReadersUnavailable
 from vrm_dashboard.services.intake.invoice_files import ReceivedFile, failed_intake, read_invoice, take_invoice
 from vrm_dashboard.services.mail import settings as mail_settings
+from vrm_dashboard.services.mail.watched_mailbox import (
+    CONNECTION_ERRORS,
+    PROCESSED,
+    QUARANTINE,
+    describe,
+    headers_of,
+    mark_processed,
+    set_aside,
+)
 from vrm_dashboard.services.platform.actors import Actor
 
 log = logging.getLogger("vrm.mailbox")
 
-PROCESSED = "VrmProcessed"
-QUARANTINE = "Quarantine"
 INVOICE_SUFFIXES = (".pdf", ".xml")
 INVOICE_TYPES = ("application/pdf", "application/xml", "text/xml")
 MAX_MESSAGES_PER_POLL = 200
@@ -49,10 +54,6 @@ MAX_ATTACHMENTS_PER_MESSAGE = 20
 # keeps the next poll on time. Checked before each message and each invoice attachment; the
 # poll's first message is always read whole, so one slow message may overrun it.
 MAX_POLL_SECONDS = 50
-# What the connection to the server raises: the poll ends and the next one takes over. Anything
-# else raised while fetching a message comes from the message itself.
-_CONNECTION_ERRORS = (OSError, imaplib.IMAP4.error, ImapToolsError)
-_REASON_CHARS = 500
 
 
 def _is_invoice(filename: str, content_type: str) -> bool:
@@ -88,10 +89,10 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
             looked_at += 1
             try:
                 message = next(iter(box.fetch(uid_list=[uid], mark_seen=False, bulk=False)), None)
-            except _CONNECTION_ERRORS:
+            except CONNECTION_ERRORS:
                 raise  # the mailbox's part: the next poll takes the message again
             except Exception as error:  # noqa: BLE001 - a message Python cannot parse (nested too deep, say)
-                _quarantine(session, actor, box, uid, _headers_of(box, uid), error)
+                _quarantine(session, actor, box, uid, headers_of(box, uid), error)
                 handled += 1
                 continue
             if message is None:
@@ -110,7 +111,7 @@ def poll_mailbox(session: Session, imap: ImapSettings | None = None) -> int:
                 session.rollback()
                 _quarantine(session, actor, box, uid, message, error)
             else:
-                box.flag(uid, (PROCESSED, MailMessageFlags.SEEN), True)
+                mark_processed(box, uid)
             handled += 1
     if looked_at < len(pending):
         log.info("mailbox poll ended with %d of %d unprocessed messages left for the next poll",
@@ -195,7 +196,7 @@ def _take_attachment(session: Session, actor: Actor, attachment: _Attachment, se
             read = error
     log.warning("mailbox attachment %r from %r not taken", name, sender, exc_info=read)
     _failed(session, actor, name or "attachment", sender,
-            f"The attachment could not be taken ({_describe(read)})", attachment.content)
+            f"The attachment could not be taken ({describe(read)})", attachment.content)
 
 
 def _failed(session: Session, actor: Actor, filename: str, sender: str | None, reason: str,
@@ -212,31 +213,12 @@ def _quarantine(session: Session, actor: Actor, box: BaseMailBox, uid: str, mess
     subject = _subject(message) if message is not None else "(unreadable message)"
     sender = _sender(message) if message is not None else None
     _failed(session, actor, subject, sender,
-            f"The message could not be taken and was moved to the {QUARANTINE} folder ({_describe(error)})",
+            f"The message could not be taken and was moved to the {QUARANTINE} folder ({describe(error)})",
             action="intake.quarantined")
     session.commit()
-    box.flag(uid, (PROCESSED, MailMessageFlags.SEEN, MailMessageFlags.FLAGGED), True)
-    try:
-        if not box.folder.exists(QUARANTINE):
-            box.folder.create(QUARANTINE)
-        box.move(uid, QUARANTINE)
-    except Exception:  # noqa: BLE001 - a server without folders or MOVE: the flags set it aside
-        log.warning("mailbox message %s could not be moved to %s; it stays flagged", uid, QUARANTINE, exc_info=True)
+    set_aside(box, uid)
 
 
-def _headers_of(box: BaseMailBox, uid: str) -> MailMessage | None:
-    """The headers alone of a message that cannot be parsed whole: its subject and sender name
-    the quarantine record."""
-    try:
-        return next(iter(box.fetch(uid_list=[uid], mark_seen=False, headers_only=True, bulk=False)), None)
-    except _CONNECTION_ERRORS:
-        raise
-    except Exception:  # noqa: BLE001 - then the record says the message was unreadable
-        return None
-
-
-def _describe(error: Exception) -> str:
-    return printable(f"{type(error).__name__}: {error}")[:_REASON_CHARS]
 
 
 def _name(attachment: MailAttachment) -> str | None:
