@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 
 from vrm_dashboard import config
 from vrm_dashboard.db import engine as engine_module
-from vrm_dashboard.db.models import Invoice
+from vrm_dashboard.db.models import Invoice, Organization
 from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.services.identity import auth
 from vrm_dashboard.services.identity.users import add_user
@@ -119,3 +119,14 @@ def finance_with_a_paid_per_click_vendor(session: Session) -> Actor:
     rate_rules.set_rate_rule(session, finance, vendor.id, "clicks", per_unit_rate="0.01")
     session.commit()
     return finance
+
+
+def northwind_and_seller(session: Session) -> tuple[Organization, Organization]:
+    """Two paying organizations: Northwind (a root distributor) and its Seller 1, flushed."""
+    northwind = Organization(name="Northwind", tier="distributor", country="DE")
+    session.add(northwind)
+    session.flush()
+    seller = Organization(name="Seller 1", tier="seller", country="DE", parent_id=northwind.id)
+    session.add(seller)
+    session.flush()
+    return northwind, seller

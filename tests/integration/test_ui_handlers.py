@@ -5,8 +5,14 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
-from tests.helpers import SYSTEM, call_handler as _call, signed_in_token as _token, ui_state as _state
-from vrm_dashboard.db.models import AuditEntry, Organization, User, Vendor
+from tests.helpers import (
+    SYSTEM,
+    call_handler as _call,
+    northwind_and_seller,
+    signed_in_token as _token,
+    ui_state as _state,
+)
+from vrm_dashboard.db.models import AuditEntry, User, Vendor
 from vrm_dashboard.domain.permissions import DEFAULT_GRANTS, Action, RoleName
 from vrm_dashboard.services.identity import access_control, auth
 from vrm_dashboard.services.identity.users import add_user
@@ -55,11 +61,7 @@ def test_an_organization_admin_changes_neither_the_grants_nor_another_organizati
     """Role grants are one set for the whole installation, and Northwind's users are not
     Seller 1's admin's: crafted events change nothing there, and name nothing either."""
     with Session(db) as session:
-        northwind = Organization(name="Northwind", tier="distributor", country="DE")
-        session.add(northwind)
-        session.flush()
-        seller = Organization(name="Seller 1", tier="seller", country="DE", parent_id=northwind.id)
-        session.add(seller)
+        northwind, seller = northwind_and_seller(session)
         session.commit()
         northwind_id, seller_id = int(northwind.id), int(seller.id)
     theirs, _ = _signed_in(db, "finance_manager", "finance@northwind.example", northwind_id)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from tests.helpers import SYSTEM, make_user, vendor_input
+from tests.helpers import SYSTEM, make_user, northwind_and_seller, vendor_input
 from vrm_dashboard.db.models import AuditEntry, Organization, User, stored_id, utcnow
 from vrm_dashboard.services.identity import api_keys, auth, user_admin, users
 from vrm_dashboard.services.platform.actors import Actor, load_actor
@@ -109,12 +109,7 @@ def two_organizations(db):
     """Northwind (the root) and its Seller 1, each with an admin, a staff user and a vendor's
     login, and a platform admin living in Northwind."""
     with Session(db) as session:
-        northwind = Organization(name="Northwind", tier="distributor", country="DE")
-        session.add(northwind)
-        session.flush()
-        seller = Organization(name="Seller 1", tier="seller", country="DE", parent_id=northwind.id)
-        session.add(seller)
-        session.flush()
+        northwind, seller = northwind_and_seller(session)
         their_vendor = vendor_service.create_vendor(session, SYSTEM, vendor_input(vendor_code="N-1"))
         our_vendor = vendor_service.create_vendor(session, SYSTEM, vendor_input(vendor_code="S-1", name="Beta"))
         our_vendor.owner_id = seller.id
