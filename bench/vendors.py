@@ -22,6 +22,9 @@ def main(argv: list[str]) -> int:
 
         seed_bench.main([])
     from vrm_dashboard import config
+    from vrm_dashboard.db import migrations
+
+    migrations.upgrade(f"sqlite:///{path}")  # a seed.db left by an older release
     from vrm_dashboard.db import engine as engine_module
 
     os.environ["VRM_DATABASE_URL"] = f"sqlite:///{path}"

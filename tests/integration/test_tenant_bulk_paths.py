@@ -44,7 +44,13 @@ from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.services.distribution import dispatch, disputes
 from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.intake import activity_import, self_billing
-from vrm_dashboard.services.invoices import approvals, export, records as invoice_records, rollup as invoice_rollup
+from vrm_dashboard.services.invoices import (
+    approvals,
+    export,
+    queries as invoice_queries,
+    records as invoice_records,
+    rollup as invoice_rollup,
+)
 from vrm_dashboard.services.invoices.approvals import Selection
 from vrm_dashboard.services.invoices.queries import InvoiceQuery
 from vrm_dashboard.services.payouts import bank_statements, execution, records as payouts, settlement
@@ -193,6 +199,35 @@ def test_another_organizations_invoice_cannot_be_moved_edited_or_deleted(db):
         north = session.get(Invoice, w.north_invoice.id)
         assert (north.status, north.total_minor) == ("pending", 10_000)
         assert session.get(Invoice, incoming.id).status == "pending"
+
+
+def test_the_invoice_list_its_searches_and_its_totals_hold_only_the_organizations_own(db):
+    w = world(db)
+    with _system(db) as session:
+        # A second Northwind vendor whose name Fabrikam's search also matches.
+        vendor_service.create_vendor(session, SYSTEM, vendor_input(vendor_code="NORTH-2", name="FB-1 Lookalike"))
+        session.commit()
+    for actor, own, other in ((w.fab, "FB-1", "NW-1"), (w.north, "NW-1", "FB-1")):
+        with acting(db, actor) as session:
+            # The default view (totals from the rollup) and searches (totals from the invoices,
+            # the scope only filtering what the number and vendor indexes find).
+            for query in (InvoiceQuery(), InvoiceQuery(search=own), InvoiceQuery(search=own[:2]),
+                          InvoiceQuery(search="Media"), InvoiceQuery(statuses=["pending"])):
+                page = invoice_queries.list_invoices(session, actor, query)
+                assert [row.number for row in page.rows] == [own], query
+                assert [(t.status, t.count, t.amount_minor) for t in page.totals] == [("pending", 1, 10_000)], query
+            for query in (InvoiceQuery(search=other), InvoiceQuery(search=other[:2]), InvoiceQuery(search="Lookalike")):
+                page = invoice_queries.list_invoices(session, actor, query)
+                assert (page.rows, page.totals) == ([], []), query
+    with acting(db, w.fab) as session:
+        approvals.approve(session, w.fab, Selection(query=InvoiceQuery(statuses=["pending"])))
+        session.commit()
+    with _system(db) as session:
+        # Each rollup row carries its vendor's owner, also after a bulk move.
+        rows = session.exec(select(InvoiceRollup.vendor_id, InvoiceRollup.owner_id, InvoiceRollup.status)
+                            .where(InvoiceRollup.invoice_count > 0)).all()
+    assert sorted(rows) == sorted([(w.north_vendor.id, w.northwind.id, "pending"),
+                                   (w.fab_vendor.id, w.fabrikam.id, "approved")])
 
 
 def test_an_export_holds_only_the_organizations_own_invoices(db):

@@ -42,10 +42,17 @@ class InvoiceRollup(SQLModel, table=True):
     """
 
     __tablename__ = "invoice_rollup"
-    # Covers the status totals, so they are read in index order instead of sorted per request.
-    __table_args__ = (Index("ix_invoice_rollup_status", "status", "currency", "invoice_count", "amount_minor"),)
+    # Cover the status totals, so they are read in index order instead of sorted per request:
+    # one organization's (its own range) and the installation's (a platform admin's overview).
+    __table_args__ = (
+        Index("ix_invoice_rollup_owner_status", "owner_id", "status", "currency", "invoice_count", "amount_minor"),
+        Index("ix_invoice_rollup_status", "status", "currency", "invoice_count", "amount_minor"),
+    )
 
     vendor_id: int = Field(foreign_key="vendor.id", primary_key=True)
+    # The vendor's owner, kept here so an organization's totals are one index range rather than
+    # a lookup of each of its vendors.
+    owner_id: int = Field(foreign_key="organization.id")
     currency: str = Field(max_length=3, primary_key=True)
     status: str = Field(max_length=16, primary_key=True)
     invoice_count: int = Field(default=0)

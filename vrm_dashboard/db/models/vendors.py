@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from vrm_dashboard.db.models._base import utcnow
@@ -10,7 +10,11 @@ from vrm_dashboard.db.models._base import utcnow
 
 class Vendor(SQLModel, table=True):
     # A vendor ID is its payer's own: two organizations may each have a V00042.
-    __table_args__ = (UniqueConstraint("owner_id", "vendor_code", name="uq_vendor_owner_code"),)
+    __table_args__ = (
+        UniqueConstraint("owner_id", "vendor_code", name="uq_vendor_owner_code"),
+        # An organization's vendor list, in its default order, is one index range.
+        Index("ix_vendor_owner_name", "owner_id", "name"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     vendor_code: str = Field(max_length=32)

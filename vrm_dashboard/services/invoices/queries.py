@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Callable
 
 from babel.numbers import list_currencies
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
@@ -96,16 +96,10 @@ class InvoicePage:
 
 
 def owned_invoices(session: Session) -> ColumnElement[bool]:
-    """The invoices the session's organizations own, as a WHERE condition: the ones they may
-    change. `tenancy.owned(Invoice)` also admits the receivables billed to them, which they
-    only read (a customer never approves, rejects, pays or settles its supplier's invoice).
-    True for an unscoped (system) session, false for a scope of nobody."""
-    scope = tenancy.scope_of(session)
-    if scope is None or scope.organizations is None:
-        return true()
-    if not scope.organizations:
-        return false()
-    return tenancy.among(col(Invoice.owner_id), scope.organizations)
+    """The invoices the session's organizations own, as a WHERE condition for Core statements:
+    the ones they may change (a customer never approves, rejects, pays or settles its supplier's
+    invoice). True for an unscoped (system) session, false for a scope of nobody."""
+    return tenancy.owned(Invoice, session)
 
 
 def owns(session: Session, invoice: Invoice) -> bool:
@@ -189,6 +183,12 @@ def conditions(query: InvoiceQuery) -> tuple[list[ColumnElement[bool]], bool]:
     return where, needs_vendor
 
 
+def _found_by(query: InvoiceQuery) -> dict[str, bool]:
+    """A search finds its invoices through the number and vendor indexes: the organization's
+    scope then only filters them (see tenancy.SCOPE_FILTERS_ONLY)."""
+    return {tenancy.SCOPE_FILTERS_ONLY: True} if query.search.strip() else {}
+
+
 def _only_rollup_filters(query: InvoiceQuery) -> bool:
     """True when the totals can come from the rollup (no per-invoice filter in the view)."""
     return not any([query.search.strip(), query.kind, query.issued_from.strip(), query.issued_to.strip(),
@@ -213,7 +213,7 @@ def totals(session: Session, query: InvoiceQuery) -> list[StatusTotal]:
         stmt = select(col(Invoice.status), col(Invoice.currency), func.count(), func.sum(col(Invoice.total_minor)))
         if needs_vendor:
             stmt = stmt.join(Vendor, col(Vendor.id) == Invoice.vendor_id)
-        stmt = stmt.where(*where).group_by(Invoice.status, Invoice.currency)
+        stmt = stmt.where(*where).group_by(Invoice.status, Invoice.currency).execution_options(**_found_by(query))
     order = {s.value: i for i, s in enumerate(InvoiceStatus)}
     rows = [StatusTotal(s, c, int(n or 0), int(a or 0)) for s, c, n, a in session.execute(stmt).all() if n]
     return sorted(rows, key=lambda t: (order.get(t.status, 99), t.currency))
@@ -239,6 +239,7 @@ def list_invoices(session: Session, actor: Actor, query: InvoiceQuery) -> Invoic
                   col(Invoice.id).desc() if query.descending else col(Invoice.id).asc())
         .offset((page - 1) * page_size)
         .limit(page_size)
+        .execution_options(**_found_by(query))
     )
     found = session.execute(stmt).all()
     ids = [stored_id(inv) for inv, *_ in found]

@@ -7,8 +7,9 @@ status or amount keep both right in the same transaction: `refresh` recomputes t
 vendors from the invoices (self-healing, for single changes), `move` applies a set-based
 status change as a delta (for bulk actions).
 
-Both write only what the session's organizations own: the rollup's rows belong to vendors, and
-their deletes pass the session's scoping hook, so the INSERT ... SELECT that rebuilds them
+Both write only what the session's organizations own: a rollup row belongs to its vendor's
+owner (kept on the row, so an organization's totals are one index range), and their deletes
+pass the session's scoping hook, so the INSERT ... SELECT that rebuilds them
 reads only the same organizations' invoices (an INSERT's select does not pass the hook).
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from vrm_dashboard.db import tenancy
-from vrm_dashboard.db.models import Invoice, InvoiceRollup, VendorBalance
+from vrm_dashboard.db.models import Invoice, InvoiceRollup, Vendor, VendorBalance
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.services.invoices.queries import owned_invoices
 
@@ -30,15 +31,17 @@ INVOICED = frozenset(s.value for s in (S.DRAFT, S.DRAFT_VALID, S.PENDING, S.APPR
 OPEN = frozenset(s.value for s in (S.PENDING, S.APPROVED, S.PROCESSING, S.FAILED))
 PAID = frozenset({S.PAID.value})
 _CHUNK = 500
-_COLUMNS = ["vendor_id", "currency", "status", "invoice_count", "amount_minor"]
+_COLUMNS = ["vendor_id", "owner_id", "currency", "status", "invoice_count", "amount_minor"]
 
 
-def _grouped(condition: ColumnElement[bool]) -> Select[int | None, str, str, int, int]:
+def _grouped(condition: ColumnElement[bool]) -> Select[int | None, int | None, str, str, int, int]:
+    # A rollup row is its vendor's, so it is its vendor's owner's.
     return (
-        select(col(Invoice.vendor_id), col(Invoice.currency), col(Invoice.status), func.count(),
+        select(col(Invoice.vendor_id), col(Vendor.owner_id), col(Invoice.currency), col(Invoice.status), func.count(),
                func.sum(col(Invoice.total_minor)))
-        .where(col(Invoice.vendor_id).is_not(None), condition)
-        .group_by(col(Invoice.vendor_id), Invoice.currency, Invoice.status)
+        .join(Vendor, col(Vendor.id) == Invoice.vendor_id)
+        .where(condition)
+        .group_by(col(Invoice.vendor_id), col(Vendor.owner_id), Invoice.currency, Invoice.status)
     )
 
 
@@ -104,12 +107,12 @@ def move(session: Session, invoice_filter: ColumnElement[bool], target: str) -> 
                col(InvoiceRollup.status) == bindparam("s"))
         .values(invoice_count=InvoiceRollup.invoice_count - bindparam("n"),
                 amount_minor=InvoiceRollup.amount_minor - bindparam("a")),
-        [{"v": v, "c": c, "s": s, "n": n, "a": a} for v, c, s, n, a in groups],
+        [{"v": v, "c": c, "s": s, "n": n, "a": a} for v, _o, c, s, n, a in groups],
     )
-    added: dict[tuple[int, str], list[int]] = {}
-    for v, c, _s, n, a in groups:
-        assert v is not None, "_grouped leaves out invoices without a vendor"
-        total = added.setdefault((v, c), [0, 0])
+    added: dict[tuple[int, int, str], list[int]] = {}
+    for v, o, c, _s, n, a in groups:
+        assert v is not None and o is not None, "_grouped reads invoices joined to their vendor"
+        total = added.setdefault((v, o, c), [0, 0])
         total[0] += n
         total[1] += a
     dialect = session.get_bind().dialect.name
@@ -120,10 +123,10 @@ def move(session: Session, invoice_filter: ColumnElement[bool], target: str) -> 
               "amount_minor": InvoiceRollup.amount_minor + upsert.excluded.amount_minor},
     )
     conn.execute(upsert, [
-        {"vendor_id": v, "currency": c, "status": target, "invoice_count": n, "amount_minor": a}
-        for (v, c), (n, a) in added.items()
+        {"vendor_id": v, "owner_id": o, "currency": c, "status": target, "invoice_count": n, "amount_minor": a}
+        for (v, o, c), (n, a) in added.items()
     ])
-    _refresh_balances(session, sorted({v for v, _c in added}))
+    _refresh_balances(session, sorted({v for v, _o, _c in added}))
 
 
 @dataclass
