@@ -411,7 +411,8 @@ def test_an_unpaid_invoice_is_reissued_with_a_new_total_and_its_payout_follows(m
     assert session.get(Invoice, invoice.id).status == "archived"
     assert (revised.status, revised.total_minor) == ("approved", 1000)
     payouts = {p.invoice_id: p.status for p in session.exec(select(Payout)).all()}
-    assert invoice.id not in payouts and payouts[revised.id] == "awaiting_payout"
+    # The original's payout is voided (never paid, kept in the history); the revision's waits.
+    assert payouts[invoice.id] == "voided" and payouts[revised.id] == "awaiting_payout"
 
 
 def test_the_report_counts_by_day_week_and_month_and_exports_to_excel(session):

@@ -267,8 +267,9 @@ def test_withdrawing_an_approval_takes_back_the_waiting_payout_until_a_run_has_i
     session.expire_all()
     invoices.move_invoice(session, book.finance, waiting.id, "pending")
     session.commit()
-    assert session.exec(select(Payout).where(Payout.invoice_id == waiting.id)).all() == []
-    assert session.exec(select(AuditEntry).where(AuditEntry.action == "payout.withdrawn")).one()
+    # Voided, not deleted: the payout stays in the history, and no run pays it.
+    assert [p.status for p in session.exec(select(Payout).where(Payout.invoice_id == waiting.id)).all()] == ["voided"]
+    assert session.exec(select(AuditEntry).where(AuditEntry.action == "payout.voided")).one()
     payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env, settle=3600))
     session.expire_all()
     # Once a payout run has it, the invoice is Processing and its approval stays.

@@ -33,6 +33,7 @@ STATUS_LABELS: dict[InvoiceStatus, str] = {
 }
 
 S = InvoiceStatus
+# A payable: an invoice we owe a vendor.
 ALLOWED_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     # A draft becomes valid once its checks pass; an edit can make it invalid again.
     S.DRAFT: frozenset({S.DRAFT_VALID, S.ARCHIVED}),
@@ -40,8 +41,9 @@ ALLOWED_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     # Pending is the approval queue; editing sends an invoice back through validation.
     S.PENDING: frozenset({S.APPROVED, S.REJECTED, S.DRAFT, S.ARCHIVED}),
     S.REJECTED: frozenset({S.DRAFT, S.ARCHIVED}),
-    # An approval can be withdrawn until the payout run claims the invoice.
-    S.APPROVED: frozenset({S.PROCESSING, S.PENDING}),
+    # An approval can be withdrawn until the payout run claims the invoice. A re-issued invoice
+    # is replaced by its corrected revision, its waiting payout voided with it.
+    S.APPROVED: frozenset({S.PROCESSING, S.PENDING, S.ARCHIVED}),
     S.PROCESSING: frozenset({S.PAID, S.FAILED}),
     # A failed payment is retried or sent back for a person to decide.
     S.FAILED: frozenset({S.PROCESSING, S.APPROVED, S.ARCHIVED}),
@@ -49,6 +51,29 @@ ALLOWED_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     S.PAID: frozenset({S.ARCHIVED, S.FAILED}),
     S.ARCHIVED: frozenset(),
 }
+
+# A receivable: an invoice an organization issues to a customer below it. It is owed from
+# Approved; the collector charges it (Processing), or the customer pays it by wire from any
+# open status, which the bank statement shows.
+RECEIVABLE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    S.DRAFT: frozenset({S.DRAFT_VALID, S.ARCHIVED}),
+    S.DRAFT_VALID: frozenset({S.DRAFT, S.PENDING, S.ARCHIVED}),
+    S.PENDING: frozenset({S.APPROVED, S.REJECTED, S.DRAFT, S.ARCHIVED, S.PAID}),
+    S.REJECTED: frozenset({S.DRAFT, S.ARCHIVED}),
+    # Cancelled or re-issued: archived. A wire while a collection runs is paid, and flagged.
+    S.APPROVED: frozenset({S.PROCESSING, S.PAID, S.ARCHIVED}),
+    S.PROCESSING: frozenset({S.PAID, S.FAILED}),
+    S.FAILED: frozenset({S.PROCESSING, S.PAID, S.ARCHIVED}),
+    # A customer's payment returned or charged back is owed again.
+    S.PAID: frozenset({S.ARCHIVED, S.FAILED}),
+    S.ARCHIVED: frozenset(),
+}
+
+
+def sources(target: InvoiceStatus, receivable: bool = False) -> frozenset[InvoiceStatus]:
+    """The statuses from which an invoice may move to `target`."""
+    table = RECEIVABLE_TRANSITIONS if receivable else ALLOWED_TRANSITIONS
+    return frozenset(s for s, targets in table.items() if target in targets)
 
 
 class IllegalTransition(ValueError):
@@ -65,15 +90,15 @@ def parse_status(value: str) -> InvoiceStatus:
         raise IllegalTransition(f"Unknown invoice status {value!r}") from None
 
 
-def can_move(current: InvoiceStatus, target: InvoiceStatus) -> bool:
-    return target in ALLOWED_TRANSITIONS[current]
+def can_move(current: InvoiceStatus, target: InvoiceStatus, receivable: bool = False) -> bool:
+    return target in (RECEIVABLE_TRANSITIONS if receivable else ALLOWED_TRANSITIONS)[current]
 
 
-def check_move(current: InvoiceStatus, target: InvoiceStatus) -> None:
+def check_move(current: InvoiceStatus, target: InvoiceStatus, receivable: bool = False) -> None:
     """Raise IllegalTransition with a reason a person can act on."""
-    if can_move(current, target):
+    if can_move(current, target, receivable):
         return
-    allowed = sorted(STATUS_LABELS[s] for s in ALLOWED_TRANSITIONS[current])
+    allowed = sorted(STATUS_LABELS[s] for s in (RECEIVABLE_TRANSITIONS if receivable else ALLOWED_TRANSITIONS)[current])
     options = ", ".join(allowed) if allowed else "nothing (it is final)"
     raise IllegalTransition(
         f"An invoice in {current.label} cannot move to {target.label}; "

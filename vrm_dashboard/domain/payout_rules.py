@@ -37,7 +37,31 @@ PAYOUT_STATUS_LABELS = {
     "paid": "Paid",
     "failed": "Failed",
     "in_review": "In Review",
+    "voided": "Voided",
 }
+
+# The payout status machine: the moves allowed from each status, and why.
+PAYOUT_TRANSITIONS: dict[str, frozenset[str]] = {
+    # Above the threshold a payout approver clears it; either waiting payout is voided with
+    # its invoice (archived, rejected, re-issued, approval withdrawn).
+    "payout_approval": frozenset({"awaiting_payout", "voided"}),
+    # The payout run claims it into a transfer.
+    "awaiting_payout": frozenset({"processing", "voided"}),
+    # The rail's answer; an unknown outcome goes to a person.
+    "processing": frozenset({"paid", "failed", "in_review"}),
+    "in_review": frozenset({"paid", "failed"}),
+    # A person retries it (back to the run) or it is voided with its invoice.
+    "failed": frozenset({"awaiting_payout", "voided"}),
+    # The bank returns the payment.
+    "paid": frozenset({"failed"}),
+    "voided": frozenset(),
+}
+
+
+def payout_sources(target: str) -> frozenset[str]:
+    """The payout statuses from which a payout may move to `target`."""
+    return frozenset(s for s, targets in PAYOUT_TRANSITIONS.items() if target in targets)
+
 
 TRANSACTION_STATUS_LABELS = {
     "new": "New", "processing": "Processing", "paid": "Paid", "failed": "Failed", "in_review": "In Review",

@@ -18,6 +18,8 @@ class PayoutStatus(str, Enum):
     PAID = "paid"
     FAILED = "failed"
     IN_REVIEW = "in_review"
+    # Its invoice was archived, rejected, re-issued or its approval withdrawn: never paid.
+    VOIDED = "voided"
 
 
 class TransactionStatus(str, Enum):

@@ -29,7 +29,7 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.money import Money, MoneyError, to_major_string
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.distribution import delivered_documents, dispatch as distribution
-from vrm_dashboard.services.invoices import queries as invoice_queries, rollup as invoice_rollup
+from vrm_dashboard.services.invoices import moves as invoice_moves, queries as invoice_queries, rollup as invoice_rollup
 from vrm_dashboard.services.payouts import records as payouts
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -204,6 +204,12 @@ def _copy(invoice: Invoice, number: str, document_type: str, status: str, revisi
         created_by_id=actor.user_id, updated_by_id=actor.user_id)
 
 
+def _revision_status(original: Invoice) -> str:
+    """Where a corrected revision starts: where its original stood, and owed again after a
+    failed payment (a new payout pays the corrected amount; the original's is voided)."""
+    return S.APPROVED.value if original.status == S.FAILED.value else original.status
+
+
 def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[CorrectedLine],
             tax_rate_percent: str, note: str = "") -> tuple[Invoice, Invoice]:
     """Cancel the disputed invoice with a credit note and issue its corrected revision.
@@ -240,15 +246,14 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
     credit = _copy(original, f"CN-{original.number}"[:64], DocumentType.CREDIT_NOTE.value,
                    S.PAID.value if keeps_status else S.ARCHIVED.value, 0, actor,
                    -original.subtotal_minor, -original.tax_minor)
-    revised = _copy(original, f"{base}-R{revision_no}"[:64], DocumentType.INVOICE.value, was, revision_no, actor,
-                    subtotal, tax)
+    revised = _copy(original, f"{base}-R{revision_no}"[:64], DocumentType.INVOICE.value, _revision_status(original),
+                    revision_no, actor, subtotal, tax)
     before = audit.snapshot(original)
-    if was == S.APPROVED.value:
-        payouts.withdraw_for_invoice(session, actor, stored_id(original))
+    if was in (S.APPROVED.value, S.FAILED.value):
+        # The old amount is never paid: the original's waiting or failed payout is voided.
+        payouts.withdraw_for_invoice(session, actor, stored_id(original), reason="Its invoice was re-issued")
     if not keeps_status:
-        original.status = S.ARCHIVED.value
-        original.updated_at = utcnow()
-        session.add(original)
+        invoice_moves.move_invoice(session, actor, original, S.ARCHIVED, action="invoice.reissued")
     session.add_all([credit, revised])
     session.flush()
     credit_id, revised_id = stored_id(credit), stored_id(revised)

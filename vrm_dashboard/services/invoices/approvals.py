@@ -25,7 +25,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    update,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
@@ -44,8 +43,8 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.services.invoices import (
     flags as invoice_flags,
+    moves as invoice_moves,
     queries as invoice_queries,
-    rollup as invoice_rollup,
 )
 from vrm_dashboard.services.payouts import records as payouts
 from vrm_dashboard.services.platform import audit, settings as app_settings
@@ -201,11 +200,8 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
         select(batch.c.invoice_id, literal(uid), literal(actor.label),
                literal(now, type_=table_of(InvoiceApproval).c.at.type)).where(eligible),
     ))
-    invoice_rollup.move(session, complete, APPROVED)
-    conn.execute(update(Invoice).where(complete).values(status=APPROVED, updated_at=now))
+    invoice_moves.move_invoices(session, actor, complete, APPROVED, detail={"approved_by": actor.label})
     payouts.create_for_approved(session, actor, complete)
-    _audit_rows(session, actor, complete, "invoice.approved", {"status": PENDING},
-                {"status": APPROVED, "approved_by": actor.label})
     _audit_rows(session, actor, waiting, "invoice.approval_recorded", {"status": PENDING},
                 {"status": PENDING, "approved_by": actor.label, "note": "needs a second approver"})
     total, done = conn.execute(select(func.count(), func.coalesce(func.sum(batch.c.complete), 0))
@@ -236,13 +232,10 @@ def reject(session: Session, actor: Actor, selection: Selection, reason_text: st
     for chunk in _chunks(eligible):
         # `eligible` came through `scope`: only the session's organizations' own invoices.
         in_chunk = col(Invoice.id).in_(chunk)
-        invoice_rollup.move(session, in_chunk, REJECTED)
-        conn.execute(update(Invoice).where(in_chunk).values(
-            status=REJECTED, rejection_reason=reason_text, updated_at=now))
+        invoice_moves.move_invoices(session, actor, in_chunk, REJECTED, detail={"rejection_reason": reason_text},
+                                    values={"rejection_reason": reason_text})
         # Earlier approvals do not carry over if the invoice comes back corrected.
         conn.execute(delete(InvoiceApproval).where(col(InvoiceApproval.invoice_id).in_(chunk)))
-        _audit_rows(session, actor, chunk, "invoice.rejected", {"status": PENDING},
-                    {"status": REJECTED, "rejection_reason": reason_text})
         conn.execute(insert(Notification).from_select(
             ["owner_id", "vendor_id", "invoice_id", "subject", "body", "created_at"],
             select(col(Invoice.owner_id), col(Invoice.vendor_id), col(Invoice.id),

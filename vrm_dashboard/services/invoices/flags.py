@@ -20,7 +20,11 @@ FLAG_LABELS = {
     "missing_source": "Missing source",
     "amount_mismatch": "Amount differs",
     "duplicate": "Possible duplicate",
+    "paid_twice": "Paid twice",
 }
+# Raised by what happened to an invoice's money rather than recomputed from its fields:
+# reconciling leaves them for a person to clear.
+EVENT_FLAGS = frozenset({"paid_twice"})
 _DEAD = (InvoiceStatus.ARCHIVED.value, InvoiceStatus.REJECTED.value)
 _CHUNK = 5_000
 
@@ -64,16 +68,27 @@ def reconcile(session: Session, invoice_ids: Iterable[int] | None = None) -> Non
     # the same scope itself: flags are rebuilt exactly for the invoices whose flags went.
     visible = tenancy.owned(Invoice, session)
     if invoice_ids is None:
-        session.execute(delete(InvoiceFlag))
+        session.execute(delete(InvoiceFlag).where(col(InvoiceFlag.flag).not_in(EVENT_FLAGS)))
         for query in _flag_rows(visible, tolerance):
             session.execute(insert(InvoiceFlag).from_select(columns, query))
         return
     ids = sorted(set(invoice_ids))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        session.execute(delete(InvoiceFlag).where(col(InvoiceFlag.invoice_id).in_(chunk)))
+        session.execute(delete(InvoiceFlag).where(col(InvoiceFlag.invoice_id).in_(chunk),
+                                                  col(InvoiceFlag.flag).not_in(EVENT_FLAGS)))
         for query in _flag_rows(and_(col(Invoice.id).in_(chunk), visible), tolerance):
             session.execute(insert(InvoiceFlag).from_select(columns, query))
+
+
+def flag(session: Session, invoices: ColumnElement[bool], flag: str, detail: str) -> None:
+    """Flag the session's organizations' invoices matching `invoices` for a person (an event flag)."""
+    flagged = select(col(InvoiceFlag.invoice_id)).where(col(InvoiceFlag.invoice_id) == Invoice.id,
+                                                        col(InvoiceFlag.flag) == flag).exists()
+    session.connection().execute(insert(InvoiceFlag).from_select(
+        ["invoice_id", "flag", "detail"],
+        select(col(Invoice.id), literal(flag), literal(detail[:255]))
+        .where(invoices, ~flagged, tenancy.owned(Invoice, session))))
 
 
 def duplicate_partners(session: Session, invoice: Invoice) -> list[int]:

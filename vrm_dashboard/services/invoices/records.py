@@ -26,6 +26,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.invoices import (
     flags as invoice_flags,
+    moves as invoice_moves,
     queries as invoice_queries,
     rollup as invoice_rollup,
 )
@@ -72,18 +73,15 @@ def move_invoice(session: Session, actor: Actor, invoice_id: int, target: Invoic
     if target in (S.APPROVED, S.REJECTED):
         raise Conflict("Approve and reject through the approval flow, which applies its controls")
     invoice = get_invoice(session, invoice_id)
-    check_move(S(invoice.status), target)
+    check_move(S(invoice.status), target, receivable=invoice.organization_id is not None)
     if target in PAYMENT_OWNED or S(invoice.status) is S.PROCESSING:
         raise Conflict("Payments move invoices to Processing, Paid or Failed: use Smart Payouts")
-    if S(invoice.status) is S.APPROVED:
-        # Withdrawing an approval takes back its payout, unless a payout run has it already.
-        payouts.withdraw_for_invoice(session, actor, stored_id(invoice))
-    before = audit.snapshot(invoice)
-    invoice.status = target.value
-    invoice.updated_at = utcnow()
-    session.add(invoice)
-    session.flush()
-    audit.record(session, actor, f"invoice.{target.value}", "invoice", invoice.id, before=before, after=invoice)
+    if S(invoice.status) in (S.APPROVED, S.FAILED):
+        # An invoice sent back or archived is not paid: its waiting or failed payout is voided,
+        # unless a payout run has it already.
+        payouts.withdraw_for_invoice(session, actor, stored_id(invoice), reason=(
+            "Its invoice's approval was withdrawn" if target is S.PENDING else f"Its invoice was {target.label.lower()}"))
+    invoice_moves.move_invoice(session, actor, invoice, target)
     _after_change(session, invoice)
     return invoice
 

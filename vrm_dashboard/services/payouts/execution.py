@@ -61,8 +61,8 @@ from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.rails import nacha_file, sepa_file
 from vrm_dashboard.rails.base import PaymentFileContent, ProviderTimeout, RailError, Transfer
 from vrm_dashboard.rails.sandbox_provider import SandboxProvider, sign
-from vrm_dashboard.services.invoices import rollup as invoice_rollup
-from vrm_dashboard.services.payouts import crash_points, fx_rates
+from vrm_dashboard.services.invoices import moves as invoice_moves
+from vrm_dashboard.services.payouts import crash_points, fx_rates, moves as payout_moves
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
 from vrm_dashboard.services.platform import audit, documents, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -140,8 +140,11 @@ def _cleared(session: Session, today: date, cooling_off_hours: int) -> ColumnEle
         or_(col(Vendor.bank_details_changed_at).is_(None),
             col(Vendor.bank_details_changed_at) <= now - timedelta(hours=cooling_off_hours)),
     )
+    # Its invoice is checked again too: one archived, sent back or re-issued since is not paid.
+    invoice_owed = select(col(Invoice.id)).where(col(Invoice.status) == InvoiceStatus.APPROVED.value)
     return and_(col(Payout.status) == PayoutStatus.AWAITING_PAYOUT.value, col(Payout.transaction_id).is_(None),
-                col(Payout.pay_date) <= today, col(Payout.vendor_id).in_(vendor_ok), tenancy.owned(Payout, session))
+                col(Payout.pay_date) <= today, col(Payout.vendor_id).in_(vendor_ok),
+                col(Payout.invoice_id).in_(invoice_owed), tenancy.owned(Payout, session))
 
 
 def _lock_batching(session: Session) -> None:
@@ -196,13 +199,13 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
                + literal("-") + col(Payout.rail))
         match = select(col(PaymentTransaction.id)).where(
             col(PaymentTransaction.idempotency_key) == key).scalar_subquery()
-        conn.execute(update(Payout).where(cleared, select(col(PaymentTransaction.id)).where(
-            col(PaymentTransaction.idempotency_key) == key).exists()).values(
-            transaction_id=match, status=PayoutStatus.PROCESSING.value, failure_reason=None, updated_at=now))
-        invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(col(Payout.transaction_id).in_(
-            select(col(PaymentTransaction.id)).where(ours)))) & (col(Invoice.status) == InvoiceStatus.APPROVED.value)
-        invoice_rollup.move(session, invoices, InvoiceStatus.PROCESSING.value)
-        conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.PROCESSING.value, updated_at=now))
+        payout_moves.move_payouts(
+            session, JOB, and_(cleared, select(col(PaymentTransaction.id)).where(
+                col(PaymentTransaction.idempotency_key) == key).exists()),
+            PayoutStatus.PROCESSING, action="payout.batched", values={"transaction_id": match, "failure_reason": None})
+        invoice_moves.move_invoices(session, JOB, col(Invoice.id).in_(select(col(Payout.invoice_id)).where(
+            col(Payout.transaction_id).in_(select(col(PaymentTransaction.id)).where(ours)))), InvoiceStatus.PROCESSING,
+            action="invoice.payment_started")
         audit.record_where(session, JOB, "payment_transaction.created", "payment_transaction", PaymentTransaction.id,
                            ours, None, {"status": T.NEW.value})
         report.batched += len(ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy import String, and_, case, cast, func, insert, literal, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement, SQLColumnExpression
 from sqlmodel import Session, col
 
@@ -21,7 +21,8 @@ from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.payout_rules import RAIL_OF_METHOD, Rail, awaits_confirmation
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.services.invoices import queries as invoice_queries, rollup as invoice_rollup
+from vrm_dashboard.services.invoices import moves as invoice_moves, queries as invoice_queries
+from vrm_dashboard.services.payouts import moves as payout_moves
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
 from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -168,19 +169,21 @@ def retry(session: Session, actor: Actor, payout_ids: list[int]) -> int:
         # A person has confirmed with the provider that it did not pay; the old transfer is closed.
         settle_failed(session, actor, in_review, f"Closed by {actor.label}: not paid, retried",
                       from_statuses=(T.IN_REVIEW.value,))
-    ids = list(conn.execute(select(col(Payout.id)).where(scope, col(Payout.status) == P.FAILED.value)).scalars())
+    # The invoice and the vendor are checked again: an invoice archived or re-issued since the
+    # failure is not paid, nor a vendor put on hold or deactivated.
+    still_owed = col(Payout.invoice_id).in_(select(col(Invoice.id)).where(
+        col(Invoice.status) == InvoiceStatus.FAILED.value))
+    vendor_active = col(Payout.vendor_id).in_(select(col(Vendor.id)).where(
+        col(Vendor.activity_status) == ActivityStatus.ACTIVE.value))
+    ids = list(conn.execute(select(col(Payout.id)).where(
+        scope, col(Payout.status) == P.FAILED.value, still_owed, vendor_active)).scalars())
     if not ids:
         return 0
-    now = utcnow()
-    invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(col(Payout.id).in_(ids))) & (
-        col(Invoice.status) == InvoiceStatus.FAILED.value) & invoice_queries.owned_invoices(session)
-    invoice_rollup.move(session, invoices, InvoiceStatus.APPROVED.value)
-    conn.execute(update(Invoice).where(invoices).values(status=InvoiceStatus.APPROVED.value, updated_at=now))
-    _audit_payouts(session, actor, col(Payout.id).in_(ids), "payout.retried", {"status": P.FAILED.value},
-                   {"status": P.AWAITING_PAYOUT.value})
-    conn.execute(update(Payout).where(col(Payout.id).in_(ids)).values(
-        status=P.AWAITING_PAYOUT.value, transaction_id=None, failure_reason=None, updated_at=now))
-    return len(ids)
+    invoice_moves.move_invoices(
+        session, actor, col(Invoice.id).in_(select(col(Payout.invoice_id)).where(col(Payout.id).in_(ids))),
+        InvoiceStatus.APPROVED, action="invoice.payment_retried")
+    return payout_moves.move_payouts(session, actor, col(Payout.id).in_(ids), P.AWAITING_PAYOUT,
+                                     action="payout.retried", values={"transaction_id": None, "failure_reason": None})
 
 
 def mark_paid(session: Session, actor: Actor, transaction_id: int, bank_reference: str) -> None:
@@ -203,19 +206,13 @@ def mark_paid(session: Session, actor: Actor, transaction_id: int, bank_referenc
                  after={"bank_reference": bank_reference})
 
 
-def withdraw_for_invoice(session: Session, actor: Actor, invoice_id: int) -> None:
-    """Take back the waiting payout of an invoice whose approval is withdrawn."""
+def withdraw_for_invoice(session: Session, actor: Actor, invoice_id: int,
+                         reason: str = "Its invoice's approval was withdrawn") -> None:
+    """Void the open payouts (waiting or failed) of an invoice that is not to be paid: its approval
+    withdrawn, or it is archived."""
     claimed = session.execute(select(col(Payout.id)).where(
         col(Payout.invoice_id) == invoice_id, col(Payout.transaction_id).is_not(None),
         col(Payout.status).in_([P.PROCESSING.value, P.PAID.value, P.IN_REVIEW.value]))).first()
     if claimed is not None:
         raise Conflict("A payout run is already paying this invoice; its approval can no longer be withdrawn")
-    # Deleted on the connection, past the scoping hook: the scope is part of the condition.
-    waiting = and_(col(Payout.invoice_id) == invoice_id,
-                   col(Payout.status).in_([P.PAYOUT_APPROVAL.value, P.AWAITING_PAYOUT.value]),
-                   col(Payout.transaction_id).is_(None), tenancy.owned(Payout, session))
-    _audit_payouts(session, actor, waiting, "payout.withdrawn", {"status": "waiting"}, {"status": "withdrawn"})
-    conn = session.connection()
-    conn.execute(delete(PayoutApproval).where(
-        col(PayoutApproval.payout_id).in_(select(col(Payout.id)).where(waiting))))
-    conn.execute(delete(Payout).where(waiting))
+    payout_moves.void_for_invoices(session, actor, col(Invoice.id) == invoice_id, reason)

@@ -28,7 +28,8 @@ from vrm_dashboard.db.models import (
 )
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
-from vrm_dashboard.services.invoices import queries as invoice_queries, rollup as invoice_rollup
+from vrm_dashboard.services.invoices import moves as invoice_moves
+from vrm_dashboard.services.payouts import moves as payout_moves
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 
@@ -63,12 +64,15 @@ def _audit(session: Session, actor: Actor, ids: list[int], action: str, before: 
                        col(PaymentTransaction.id).in_(ids), before, after)
 
 
-def _move_invoices(session: Session, transaction_ids: list[int], sources: tuple[str, ...], target: str) -> None:
-    invoices = col(Invoice.id).in_(select(col(Payout.invoice_id)).where(
-        col(Payout.transaction_id).in_(transaction_ids)))
-    which = invoices & col(Invoice.status).in_(sources) & invoice_queries.owned_invoices(session)
-    invoice_rollup.move(session, which, target)
-    session.connection().execute(update(Invoice).where(which).values(status=target, updated_at=utcnow()))
+def _move_invoices(session: Session, actor: Actor, transaction_ids: list[int], target: InvoiceStatus) -> None:
+    """The invoices these transactions pay follow them, as far as their status machine allows."""
+    invoice_moves.move_invoices(session, actor, col(Invoice.id).in_(select(col(Payout.invoice_id)).where(
+        col(Payout.transaction_id).in_(transaction_ids))), target)
+
+
+def _move_payouts(session: Session, actor: Actor, transaction_ids: list[int], target: PayoutStatus,
+                  values: dict[str, Any]) -> None:
+    payout_moves.move_payouts(session, actor, col(Payout.transaction_id).in_(transaction_ids), target, values=values)
 
 
 def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], confirmation: str | None = None,
@@ -93,10 +97,8 @@ def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], conf
             conn.execute(update(PaymentTransaction).where(col(PaymentTransaction.id) == bindparam("tid")).values(
                 confirmation_reference=bindparam("ref")),
                 [{"tid": t, "ref": confirmations[t][:64]} for t in changed if t in confirmations])
-        conn.execute(update(Payout).where(col(Payout.transaction_id).in_(changed)).values(
-            status=PayoutStatus.PAID.value, paid_at=now, updated_at=now, failure_reason=None))
-        _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.APPROVED.value,
-                                          InvoiceStatus.FAILED.value), InvoiceStatus.PAID.value)
+        _move_payouts(session, actor, changed, PayoutStatus.PAID, {"paid_at": now, "failure_reason": None})
+        _move_invoices(session, actor, changed, InvoiceStatus.PAID)
         conn.execute(insert(Notification).from_select(
             ["owner_id", "vendor_id", "subject", "body", "created_at"],
             select(col(Vendor.owner_id), col(PaymentTransaction.vendor_id),
@@ -135,11 +137,9 @@ def settle_failed(session: Session, actor: Actor, transaction_ids: list[int], re
             status=status, failure_reason=reason, updated_at=now))
         if not changed:
             continue
-        session.connection().execute(update(Payout).where(col(Payout.transaction_id).in_(changed)).values(
-            status=payout_status, failure_reason=reason, updated_at=now, paid_at=None))
+        _move_payouts(session, actor, changed, PayoutStatus(payout_status), {"failure_reason": reason, "paid_at": None})
         if status == T.FAILED.value:
-            _move_invoices(session, changed, (InvoiceStatus.PROCESSING.value, InvoiceStatus.PAID.value),
-                           InvoiceStatus.FAILED.value)
+            _move_invoices(session, actor, changed, InvoiceStatus.FAILED)
         _audit(session, actor, changed, f"payment_transaction.{status}", {"status": "open"},
                {"status": status, "reason": reason})
         done.extend(changed)

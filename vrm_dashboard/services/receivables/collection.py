@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, CursorResult, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 from sqlmodel import Session, col
 
 from vrm_dashboard.db import tenancy
@@ -28,8 +28,8 @@ from vrm_dashboard.domain.collection_rules import (
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rails.sandbox_collector import SandboxCollector
-from vrm_dashboard.services.invoices import queries as invoice_queries
-from vrm_dashboard.services.platform import audit, settings as app_settings
+from vrm_dashboard.services.invoices import flags as invoice_flags, moves as invoice_moves
+from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 from vrm_dashboard.services.platform.job_runs import JobResult
@@ -105,12 +105,9 @@ def _claim(session: Session, actor: Actor, conditions: list[ColumnElement[bool]]
         return []
     now = utcnow()
     ids = [r[0] for r in rows]
-    result = session.execute(update(Invoice)
-                             .where(col(Invoice.id).in_(ids), col(Invoice.status).in_(COLLECTABLE_STATUSES))
-                             .values(status=S.PROCESSING.value, updated_at=now))
-    # Session.execute is typed as returning a plain Result; an UPDATE's is a CursorResult.
-    assert isinstance(result, CursorResult)
-    claimed = result.rowcount
+    claimed = invoice_moves.move_invoices(
+        session, actor, and_(col(Invoice.id).in_(ids), col(Invoice.status).in_(COLLECTABLE_STATUSES)), S.PROCESSING,
+        action="receivable.collect")
     if claimed != len(ids):
         # Another run took some of these meanwhile: give back ours and let the next batch decide.
         session.rollback()
@@ -120,8 +117,6 @@ def _claim(session: Session, actor: Actor, conditions: list[ColumnElement[bool]]
         {"invoice_id": i, "idempotency_key": f"collect-{i}-{n + 1}", "attempted_at": now, "method": method_of(m),
          "outcome": AttemptOutcome.PENDING.value, "amount_minor": total, "currency": currency, "initiated_by_id": actor.user_id}
         for i, _status, total, currency, m, n in rows])
-    audit.record_many(session, actor, "receivable.collect", "invoice",
-                      [(i, {"status": status}, {"status": S.PROCESSING.value}) for i, status, *_ in rows])
     session.commit()
     return ids
 
@@ -139,22 +134,18 @@ def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
         .join(Invoice, col(Invoice.id) == CollectionAttempt.invoice_id).where(*where)).all()
     summary = CollectionSummary()
     attempt_rows: list[dict[str, Any]] = []
-    invoice_rows: list[dict[str, Any]] = []
-    changes: list[tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = []
+    # (outcome, payment method) -> the invoices it settles
+    settled: dict[tuple[str, str], list[int]] = {}
     collected_amounts: Counter[str] = Counter()
     failed_amounts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    now = utcnow()
     for attempt_id, invoice_id, key, method, amount, currency, number in attempts:
         charge = collector.charge(key, method, amount, currency)
         outcome = AttemptOutcome.COLLECTED if charge.collected else AttemptOutcome.FAILED
         status = S.PAID.value if charge.collected else S.FAILED.value
         attempt_rows.append({"attempt_id": attempt_id, "outcome": outcome.value, "reference": charge.reference,
                              "failure_reason": charge.reason})
-        invoice_rows.append({"invoice_id": invoice_id, "status": status, "payment_method": method,
-                             "updated_at": now})
-        changes.append((invoice_id, {"status": S.PROCESSING.value},
-                        {"status": status, "payment_method": method, "collection": charge.reference or charge.reason}))
+        settled.setdefault((status, method), []).append(invoice_id)
         if charge.collected:
             summary.collected += 1
             collected_amounts[currency] += amount
@@ -167,13 +158,19 @@ def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
     if attempt_rows:
         # One UPDATE per row, by id, in the session's scope: an ORM bulk UPDATE by primary key
         # would pass the session's scoping hook without its criteria.
-        attempt, invoice = table_of(CollectionAttempt), table_of(Invoice)
+        attempt = table_of(CollectionAttempt)
         conn = session.connection()
         conn.execute(update(attempt).where(attempt.c.id == bindparam("attempt_id"),
                                            tenancy.owned(CollectionAttempt, session)), attempt_rows)
-        conn.execute(update(invoice).where(invoice.c.id == bindparam("invoice_id"),
-                                           invoice_queries.owned_invoices(session)), invoice_rows)
-        audit.record_many(session, actor, "receivable.collected", "invoice", changes)
+        for (status, method), ids in settled.items():
+            # Only what this collection still holds: an invoice the customer paid by wire
+            # meanwhile is not moved again, and a charge that took its money twice is flagged.
+            collecting = and_(col(Invoice.id).in_(ids), col(Invoice.status) == S.PROCESSING.value)
+            if status == S.PAID.value:
+                invoice_flags.flag(session, and_(col(Invoice.id).in_(ids), col(Invoice.status) == S.PAID.value),
+                                   "paid_twice", "Collected by card while already paid by another channel: refund one")
+            invoice_moves.move_invoices(session, actor, collecting, S(status), action="receivable.collected",
+                                        detail={"payment_method": method}, values={"payment_method": method})
     summary.collected_amounts, summary.failed_amounts = dict(collected_amounts), dict(failed_amounts)
     summary.reasons = dict(reasons)
     return summary
