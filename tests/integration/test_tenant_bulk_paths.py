@@ -41,7 +41,7 @@ from vrm_dashboard.db.models import (
     utcnow,
 )
 from vrm_dashboard.domain.invoice_rules import InvoiceEdit
-from vrm_dashboard.services.distribution import dispatch, disputes
+from vrm_dashboard.services.distribution import branding, dispatch, disputes, invoice_documents
 from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.intake import activity_import, self_billing
 from vrm_dashboard.services.invoices import (
@@ -56,7 +56,7 @@ from vrm_dashboard.services.invoices.queries import InvoiceQuery
 from vrm_dashboard.services.payouts import bank_statements, execution, records as payouts, settlement
 from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor
-from vrm_dashboard.services.platform.errors import NotFound
+from vrm_dashboard.services.platform.errors import NotFound, PermissionDenied
 from vrm_dashboard.services.receivables import organizations, records as receivables
 from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
@@ -487,3 +487,34 @@ def test_late_deliveries_alert_only_their_own_organizations_team(db):
     fab_owner, fab_body = told[w.fab.user_id]
     assert north_owner == w.northwind.id and "NW-1" in north_body and "FB-1" not in north_body
     assert fab_owner == w.fabrikam.id and "FB-1" in fab_body and "NW-1" not in fab_body
+
+
+# --- settings -------------------------------------------------------------------------------
+
+def test_an_organizations_business_settings_reach_only_itself(db):
+    w = world(db)
+    with acting(db, w.fab) as session:
+        # Fabrikam's admin switches off segregation of duties and renames its letterhead.
+        app_settings.put(session, w.fab, app_settings.SOD_INVOICE_APPROVAL, False)
+        app_settings.put(session, w.fab, app_settings.BRAND_NAME, "Fabrikam Trading")
+        session.commit()
+    with acting(db, w.north) as session:
+        assert app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL) is True
+        assert branding.current(session).company_name != "Fabrikam Trading"
+        # Northwind's own change stays Northwind's.
+        app_settings.put(session, w.north, app_settings.BRAND_NAME, "Northwind Payables")
+        session.commit()
+    with acting(db, w.fab) as session:
+        assert app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL) is False
+        assert branding.current(session).company_name == "Fabrikam Trading"
+    with _system(db) as session:
+        # A job handling both organizations' documents gives each its owner's letterhead.
+        docs = invoice_documents.documents_of(session, [session.get(Invoice, w.north_invoice.id),
+                                                        session.get(Invoice, w.fab_invoice.id)])
+        assert [d.branding.company_name for d in docs.values()] == ["Northwind Payables", "Fabrikam Trading"]
+        # Neither organization's admin changed the installation's value.
+        assert app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL) is True
+    with acting(db, w.fab) as session:
+        # Installation-wide settings stay the platform admin's.
+        with pytest.raises(PermissionDenied):
+            app_settings.put(session, w.fab, app_settings.MAX_RATE_AGE_DAYS, 1)

@@ -49,6 +49,7 @@ from vrm_dashboard.db.models import (
     InvoiceRollup,
     Notification,
     Organization,
+    OrganizationSetting,
     PaymentFile,
     PaymentReminder,
     PaymentTransaction,
@@ -114,7 +115,7 @@ def owner(record: Any) -> int:
 
 # Records with an owner of their own.
 OWNED: tuple[type[SQLModel], ...] = (Vendor, Invoice, ActivitySource, Intake, BankStatement, PaymentFile,
-                                     Notification, EmailDelivery, InvoiceRollup)
+                                     Notification, EmailDelivery, InvoiceRollup, OrganizationSetting)
 # The first wall's switch, for the test that shows the second (PostgreSQL's row-level security)
 # holds alone. Never turned off outside that test.
 FIRST_WALL = True

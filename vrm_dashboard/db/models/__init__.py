@@ -6,6 +6,7 @@ from vrm_dashboard.db.models.approvals import (
     InvoiceFlag,
     InvoiceRollup,
     Notification,
+    OrganizationSetting,
     UserPreference,
 )
 from vrm_dashboard.db.models.collection import CollectionAttempt, PaymentReminder, PaymentTermsChange
@@ -55,7 +56,7 @@ from vrm_dashboard.db.models.vendors import (
 
 __all__ = [
     "table_of", "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
-    "ApiKey", "AppSetting", "CollectionAttempt", "PaymentReminder", "PaymentTermsChange", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
+    "ApiKey", "AppSetting", "OrganizationSetting", "CollectionAttempt", "PaymentReminder", "PaymentTermsChange", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
     "Notification", "UserPreference", "DisputeStatus", "DocumentType", "EmailDelivery", "InvoiceDispute", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "BankStatement", "ExchangeRate", "PaymentFile", "PayoutApproval",
     "StatementLine", "Organization", "OrganizationTier", "PaymentTransaction",

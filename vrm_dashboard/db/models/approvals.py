@@ -60,10 +60,24 @@ class InvoiceRollup(SQLModel, table=True):
 
 
 class AppSetting(SQLModel, table=True):
-    """A business setting an admin can change (JSON value)."""
+    """A setting of the installation (JSON value): an installation-wide one, or the value of a
+    business setting for every organization that has not set its own."""
 
     __tablename__ = "app_setting"
 
+    key: str = Field(max_length=80, primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class OrganizationSetting(SQLModel, table=True):
+    """One organization's own value of a business setting (JSON value): its approval thresholds,
+    payout controls, branding, reminder days."""
+
+    __tablename__ = "organization_setting"
+
+    owner_id: int = Field(foreign_key="organization.id", primary_key=True)
     key: str = Field(max_length=80, primary_key=True)
     value: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)

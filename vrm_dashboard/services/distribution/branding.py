@@ -2,6 +2,8 @@
 kept as settings an admin changes on the Settings screen."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from vrm_dashboard.config import settings
@@ -19,17 +21,22 @@ LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 MAX_LOGO_BYTES = 1_000_000
 
 
-def current(session: Session) -> Branding:
-    logo_id = cfg.get(session, cfg.BRAND_LOGO)
+def current(session: Session, organization_id: int | None = None) -> Branding:
+    """The branding of an organization's documents (the one given, or the one the session acts
+    for): each organization's own letterhead, contact and terms."""
+    def value(key: str) -> Any:
+        return cfg.get(session, key, organization_id)
+
+    logo_id = value(cfg.BRAND_LOGO)
     logo = session.get(StoredDocument, logo_id) if logo_id else None
-    address = str(cfg.get(session, cfg.BRAND_ADDRESS) or "")
+    address = str(value(cfg.BRAND_ADDRESS) or "")
     return Branding(
-        company_name=str(cfg.get(session, cfg.BRAND_NAME) or settings().payouts.payer_name),
+        company_name=str(value(cfg.BRAND_NAME) or settings().payouts.payer_name),
         address_lines=tuple(line.strip() for line in address.splitlines() if line.strip()),
-        contact_email=str(cfg.get(session, cfg.BRAND_CONTACT) or mail_settings.smtp(session).sender),
-        colour=str(cfg.get(session, cfg.BRAND_COLOUR)),
+        contact_email=str(value(cfg.BRAND_CONTACT) or mail_settings.smtp(session).sender),
+        colour=str(value(cfg.BRAND_COLOUR)),
         logo=logo.content if logo is not None else None,
-        terms=str(cfg.get(session, cfg.BRAND_TERMS) or ""),
+        terms=str(value(cfg.BRAND_TERMS) or ""),
     )
 
 

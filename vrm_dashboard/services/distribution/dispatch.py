@@ -146,13 +146,22 @@ def delivery_row(invoice: Invoice, company: str, candidate_reasons: list[str], a
 def queue_invoices(session: Session, invoices: list[Invoice], now: datetime | None = None) -> tuple[int, int]:
     """Queue these invoices for sending, or hold them with reasons: (queued, held)."""
     now = now or utcnow()
-    company = branding.current(session).company_name
+    companies: dict[int, str] = {}
+
+    def company_of(invoice: Invoice) -> str:
+        # Each invoice goes out in its owner's name: a run queues every organization's invoices.
+        owner = tenancy.owner(invoice)
+        if owner not in companies:
+            companies[owner] = branding.current(session, owner).company_name
+        return companies[owner]
+
     queued = held = 0
     for start in range(0, len(invoices), CHUNK):
         rows = []
         for candidate in _candidates(session, invoices[start:start + CHUNK]):
             reasons = check(candidate)
-            rows.append(delivery_row(candidate.invoice, company, reasons, candidate.address, now))
+            rows.append(delivery_row(candidate.invoice, company_of(candidate.invoice), reasons, candidate.address,
+                                     now))
             held += bool(reasons)
             queued += not reasons
         _insert_ignoring_existing(session, rows)

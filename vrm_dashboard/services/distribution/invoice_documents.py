@@ -7,6 +7,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     DocumentType,
     Invoice,
@@ -64,15 +65,26 @@ def _our_party(brand: Branding) -> Party:
 
 
 def documents_of(session: Session, invoices: list[Invoice], brand: Branding | None = None) -> dict[int, InvoiceDocument]:
-    """Each invoice as its recipient's document; a few queries for any number of invoices."""
-    brand = brand or branding.current(session)
+    """Each invoice as its recipient's document, under its owner's branding (or `brand`); a few
+    queries for any number of invoices."""
+    brands: dict[int, Branding] = {}
+
+    def brand_of(invoice: Invoice) -> Branding:
+        if brand is not None:
+            return brand
+        owner = tenancy.owner(invoice)
+        if owner not in brands:
+            brands[owner] = branding.current(session, owner)
+        return brands[owner]
+
     ids = [stored_id(i) for i in invoices]
     lines, references = _lines(session, ids), _references(session, ids)
     # Held here, not only in the session's (weak) identity map, so each is read once.
     vendors = _by_id(session, Vendor, {i.vendor_id for i in invoices if i.vendor_id and i.organization_id is None})
     organizations = _by_id(session, Organization, {i.organization_id for i in invoices if i.organization_id})
     corrected = _by_id(session, Invoice, {i.corrects_invoice_id for i in invoices if i.corrects_invoice_id})
-    return {key: _document(invoice, brand, lines[key], references.get(key), vendors, organizations, corrected)
+    return {key: _document(invoice, brand_of(invoice), lines[key], references.get(key), vendors, organizations,
+                           corrected)
             for key, invoice in zip(ids, invoices)}
 
 

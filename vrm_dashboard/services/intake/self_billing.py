@@ -356,8 +356,9 @@ def _free_numbers(session: Session, bases: list[str]) -> list[str]:
         if base not in taken:
             out.append(base)
             continue
-        siblings = set(session.execute(select(col(Invoice.number)).where(col(Invoice.number).like(f"{base}-%")))
-                       .scalars())
+        with tenancy.looking_past_scope(session):  # as above: free in every organization
+            siblings = set(session.execute(select(col(Invoice.number)).where(
+                col(Invoice.number).like(f"{base}-%"))).scalars())
         n = 2
         while f"{base}-{n}" in siblings:
             n += 1

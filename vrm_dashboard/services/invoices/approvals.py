@@ -165,7 +165,7 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
         raise PermissionDenied("Only a person can approve invoices")
     uid = actor.user_id
     scope = _scope(session, selection)
-    segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL))
+    segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL, actor.organization_id))
     own_work = [(col(Invoice.created_by_id) == uid, literal("You submitted it (segregation of duties)")),
                 (col(Invoice.updated_by_id) == uid, literal("You last edited it (segregation of duties)"))]
     reason = case(
@@ -176,7 +176,7 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
         else_=None,
     )
     result = BulkResult()
-    thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS)
+    thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS, actor.organization_id)
     someone_else_approved = (select(col(InvoiceApproval.id))
                              .where(col(InvoiceApproval.invoice_id) == Invoice.id).exists())
     # Complete: under the two-approver threshold, or someone else approved it already.

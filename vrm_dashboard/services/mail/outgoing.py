@@ -49,7 +49,7 @@ from vrm_dashboard.domain.distribution_rules import (
 )
 from vrm_dashboard.domain.money import format_money
 from vrm_dashboard.rendering.invoice_document import Branding
-from vrm_dashboard.services.distribution import branding, invoice_documents, invoice_mail
+from vrm_dashboard.services.distribution import invoice_documents, invoice_mail
 from vrm_dashboard.services.distribution.invoice_mail import Envelope, render_messages
 from vrm_dashboard.services.mail import account_mail, settings as mail_settings
 from vrm_dashboard.services.payouts import remittance
@@ -305,7 +305,7 @@ class _Job:
     job: tuple
 
 
-def _jobs(session: Session, deliveries: list[EmailDelivery], brand: Branding, sender: str) -> list[_Job]:
+def _jobs(session: Session, deliveries: list[EmailDelivery], brand: Branding | None, sender: str) -> list[_Job]:
     invoices = {i.id: i for i in session.execute(
         select(Invoice).where(col(Invoice.id).in_([d.invoice_id for d in deliveries]))).scalars()}
     docs = invoice_documents.documents_of(session, list(invoices.values()), brand)
@@ -377,7 +377,7 @@ def _deliver(session: Session, smtp: SmtpSettings, claimed: list[EmailDelivery],
     # Outcomes are committed every few messages; reloading every object after each commit
     # would cost more than the sending. Only this run writes these rows meanwhile (claimed).
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
-    brand = branding.current(session)
+    brand = None  # each invoice's owner's: one run sends every organization's mail
     invoice_deliveries = [d for d in claimed if d.invoice_id is not None]
     chunks = [invoice_deliveries[i:i + CHUNK] for i in range(0, len(invoice_deliveries), CHUNK)]
     sender = _SenderThread(smtp)

@@ -33,10 +33,11 @@ import hmac
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Select, String, and_, bindparam, cast, func, insert, literal, or_, select, text, update
+from sqlalchemy import Select, String, and_, bindparam, case, cast, func, insert, literal, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -133,13 +134,23 @@ def execute_payouts(session: Session, today: date | None = None, provider: Sandb
     return report.result()
 
 
-def _cleared(session: Session, today: date, cooling_off_hours: int) -> ColumnElement[bool]:
+def _cooled_off(session: Session, now: datetime) -> ColumnElement[bool]:
+    """Vendors whose bank details have not changed within their payer's cooling-off period
+    (each organization's own, or the installation's)."""
+    installation, own = app_settings.by_organization(session, app_settings.COOLING_OFF_HOURS)
+
+    def since(hours: Any) -> ColumnElement[bool]:
+        return col(Vendor.bank_details_changed_at) <= now - timedelta(hours=int(hours))
+
+    return or_(col(Vendor.bank_details_changed_at).is_(None),
+               case(*((col(Vendor.owner_id) == owner, since(hours)) for owner, hours in own.items()),
+                    else_=since(installation)) if own else since(installation))
+
+
+def _cleared(session: Session, today: date) -> ColumnElement[bool]:
     now = utcnow()
     vendor_ok = select(col(Vendor.id)).where(
-        col(Vendor.activity_status) == ActivityStatus.ACTIVE.value,
-        or_(col(Vendor.bank_details_changed_at).is_(None),
-            col(Vendor.bank_details_changed_at) <= now - timedelta(hours=cooling_off_hours)),
-    )
+        col(Vendor.activity_status) == ActivityStatus.ACTIVE.value, _cooled_off(session, now))
     # Its invoice is checked again too: one archived, sent back or re-issued since is not paid.
     invoice_owed = select(col(Invoice.id)).where(col(Invoice.status) == InvoiceStatus.APPROVED.value)
     return and_(col(Payout.status) == PayoutStatus.AWAITING_PAYOUT.value, col(Payout.transaction_id).is_(None),
@@ -155,8 +166,7 @@ def _lock_batching(session: Session) -> None:
 
 def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> None:
     _lock_batching(session)
-    hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))
-    cleared = _cleared(session, today, hours)
+    cleared = _cleared(session, today)
     groups = session.execute(
         select(col(Payout.vendor_id), col(Payout.currency), col(Payout.rail), col(Vendor.currency),
                func.sum(Payout.amount_minor), func.count())

@@ -54,12 +54,12 @@ def create_for_approved(session: Session, actor: Actor, invoices: ColumnElement[
     currency's threshold; it is paid on the invoice's due date, or at once when so set.
     """
     today = today or date.today()
-    flow_on = bool(app_settings.get(session, app_settings.PAYOUT_APPROVAL_ENABLED))
-    thresholds = app_settings.get(session, app_settings.PAYOUT_APPROVAL_THRESHOLDS)
+    flow_on = bool(app_settings.get(session, app_settings.PAYOUT_APPROVAL_ENABLED, actor.organization_id))
+    thresholds = app_settings.get(session, app_settings.PAYOUT_APPROVAL_THRESHOLDS, actor.organization_id)
     needs_approval = (above_threshold(thresholds, col(Invoice.currency), col(Invoice.total_minor)) if flow_on
                       else literal(False))
     pay_date: ColumnElement[date]
-    if app_settings.get(session, app_settings.PAY_IMMEDIATELY):
+    if app_settings.get(session, app_settings.PAY_IMMEDIATELY, actor.organization_id):
         pay_date = literal(today)
     else:
         pay_date = case((or_(col(Invoice.due_date).is_(None), col(Invoice.due_date) < today), literal(today)),
@@ -129,7 +129,7 @@ def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult
     edited_by_me = invoice.where(col(Invoice.updated_by_id) == uid).exists()
     on_hold = col(Payout.vendor_id).in_(select(col(Vendor.id)).where(
         col(Vendor.activity_status) == ActivityStatus.ON_HOLD.value))
-    segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL))
+    segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL, actor.organization_id))
     own_work = [(col(Payout.created_by_id) == uid, literal("You approved its invoice (segregation of duties)")),
                 (submitted_by_me, literal("You submitted its invoice (segregation of duties)")),
                 (edited_by_me, literal("You last edited its invoice (segregation of duties)"))]

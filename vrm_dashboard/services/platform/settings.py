@@ -1,8 +1,9 @@
 """Business settings kept in the database so an admin can change them without a release.
 
 Some settings are the installation's by nature (INSTALLATION_WIDE): only a platform admin
-changes them. The others are business settings an organization's admin changes (role.manage);
-for now one row serves every organization, until each organization keeps its own."""
+changes them. The others are business settings: each organization's admin sets its own
+(role.manage), and an organization that never set one has the installation's value, which the
+platform admin sets."""
 from __future__ import annotations
 
 import json
@@ -10,9 +11,11 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
-from vrm_dashboard.db.models import AppSetting, utcnow
+from vrm_dashboard.db import tenancy
+from vrm_dashboard.db.models import AppSetting, OrganizationSetting, utcnow
 from vrm_dashboard.domain.approval_rules import DEFAULT_TWO_APPROVER_THRESHOLDS, threshold_minor
 from vrm_dashboard.domain.collection_rules import DEFAULT_REMINDER_DAYS, ScheduleError, parse_schedule
 from vrm_dashboard.domain.distribution_rules import DEFAULT_TRIGGERS, InvoiceType, Trigger
@@ -84,9 +87,37 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def get(session: Session, key: str) -> Any:
+def _installation_value(session: Session, key: str) -> Any:
     row = session.get(AppSetting, key)
     return json.loads(row.value) if row is not None else DEFAULTS[key]
+
+
+def _home(session: Session) -> int | None:
+    scope = tenancy.scope_of(session)
+    return scope.home if scope is not None else None
+
+
+def get(session: Session, key: str, organization_id: int | None = None) -> Any:
+    """A setting's value. A business setting is the organization's own (the one given, or the
+    one the session acts for) when it set one, else the installation's; a job acting for the
+    system names the organization whose records it handles."""
+    if key not in INSTALLATION_WIDE:
+        organization = organization_id if organization_id is not None else _home(session)
+        if organization is not None:
+            own = session.execute(select(col(OrganizationSetting.value)).where(
+                col(OrganizationSetting.owner_id) == organization, col(OrganizationSetting.key) == key)).scalar()
+            if own is not None:
+                return json.loads(own)
+    return _installation_value(session, key)
+
+
+def by_organization(session: Session, key: str) -> tuple[Any, dict[int, Any]]:
+    """The installation's value of a business setting and every organization's own, for a job
+    that handles the records of all of them at once."""
+    own = {owner: json.loads(value) for owner, value in session.execute(
+        select(col(OrganizationSetting.owner_id), col(OrganizationSetting.value))
+        .where(col(OrganizationSetting.key) == key)).all()}
+    return _installation_value(session, key), own
 
 
 def check(key: str, value: Any) -> None:
@@ -146,16 +177,33 @@ def check(key: str, value: Any) -> None:
 
 
 def put(session: Session, actor: Actor, key: str, value: Any) -> None:
+    """Change a setting. An installation-wide one, and the installation's value of a business
+    setting, are the platform admin's; an organization's admin changes its own organization's
+    business settings, which reach no other organization."""
     require(actor, Action.SETTINGS_VIEW)
-    require(actor, Action.PLATFORM_MANAGE if key in INSTALLATION_WIDE else Action.ROLE_MANAGE)
     check(key, value)
-    before = get(session, key)
-    row = session.get(AppSetting, key) or AppSetting(key=key, value="")
-    row.value = json.dumps(value, sort_keys=True)
+    require(actor, Action.PLATFORM_MANAGE if key in INSTALLATION_WIDE else Action.ROLE_MANAGE)
+    organization = None
+    if key not in INSTALLATION_WIDE and not actor.can(Action.PLATFORM_MANAGE):
+        organization = actor.organization_id if actor.organization_id is not None else _home(session)
+    stored = json.dumps(value, sort_keys=True)
+    row: AppSetting | OrganizationSetting | None
+    if organization is None:
+        # An installation-wide setting, a platform admin's, or an account of no organization
+        # (the installation's own, from before organizations): the installation's value.
+        before = _installation_value(session, key)
+        row = session.get(AppSetting, key) or AppSetting(key=key, value="")
+    else:
+        before = get(session, key, organization)
+        row = session.get(OrganizationSetting, (organization, key)) or OrganizationSetting(
+            owner_id=organization, key=key, value="")
+    row.value = stored
     row.updated_at = utcnow()
     row.updated_by_id = actor.user_id
     session.add(row)
-    audit.record(session, actor, "setting.update", "setting", key, before={"value": before}, after={"value": value})
+    session.flush()
+    audit.record(session, actor, "setting.update", "setting", key, before={"value": before},
+                 after={"value": value, "for": "installation" if organization is None else "organization"})
 
 
 def put_many(session: Session, actor: Actor, values: dict[str, Any]) -> list[str]:

@@ -73,7 +73,7 @@ def reminder_message(session: Session, delivery: EmailDelivery, sender: str) -> 
     # Reminders are queued only for customer invoices with a due date; either may change after.
     if org is None or invoice.due_date is None:
         raise Conflict(f"Invoice {invoice.number} no longer has a customer and a due date")
-    brand = branding.current(session)
+    brand = branding.current(session, invoice.owner_id)
     sent_on = reminder.created_at.date()
     letter = Reminder(brand, org.name, tuple((org.billing_address or "").splitlines()), invoice.number,
                       invoice.issue_date, invoice.due_date, invoice.total_minor, invoice.currency, sent_on)

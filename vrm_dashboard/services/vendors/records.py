@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, or_, select as core_select
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     Invoice,
     Notification,
@@ -274,13 +275,19 @@ def save_vendor(session: Session, actor: Actor, vendor: Vendor, data: VendorInpu
 
 def _tell_admins_bank_details_changed(session: Session, actor: Actor, vendor: Vendor) -> None:
     """Fraud control: admins hear of every change of payout account, and its payouts wait."""
-    hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS))
+    owner = tenancy.owner(vendor)
+    hours = int(app_settings.get(session, app_settings.COOLING_OFF_HOURS, owner))
+    # The admins of the vendor's payer only: users are not scoped by the session, so the
+    # condition is here (accounts in no organization are the root organization's).
+    of_payer = col(User.organization_id) == owner
+    if owner == tenancy.root_organization_id(session):
+        of_payer = or_(of_payer, col(User.organization_id).is_(None))
     admins = session.exec(select(User.id).join(UserRole, col(UserRole.user_id) == User.id)
                           .join(Role, col(Role.id) == UserRole.role_id)
-                          .where(Role.name == RoleName.ADMIN.value, User.is_active)).all()
+                          .where(Role.name == RoleName.ADMIN.value, User.is_active, of_payer)).all()
     for admin_id in admins:
         session.add(Notification(
-            user_id=admin_id, subject=f"Bank details changed: {vendor.vendor_code} {vendor.name}",
+            owner_id=owner, user_id=admin_id, subject=f"Bank details changed: {vendor.vendor_code} {vendor.name}",
             body=(f"{actor.label} changed the payout account of {vendor.name}. Its payouts are held for "
                   f"{hours} hours; check the change with the vendor through a known contact.")))
 

@@ -156,10 +156,13 @@ class OverviewState(SessionState):
         return actor is not None and actor.can(Action.PAYOUT_VIEW)
 
     def _viewers_scope(self) -> Scope:
-        """Whose figures this page shows: its signed-in user's organizations."""
+        """Whose figures this page shows: its signed-in user's organizations, if they may see
+        them at all (a listen event can be sent without the page's load, which checks)."""
         with session_scope(read_only=True) as session:
             actor = auth.actor_for_token(session, self.token)
-            return (scope_of(session) or NOBODY) if actor is not None else NOBODY
+            if actor is None or not actor.can(Action.PAYOUT_VIEW):
+                return NOBODY
+            return scope_of(session) or NOBODY
 
     @rx.event(background=True)
     async def listen(self):  # type: ignore[no-untyped-def]
@@ -168,7 +171,12 @@ class OverviewState(SessionState):
                 return
             self._listening = True
             client = self.router.session.client_token
-        hub = hub_for(await asyncio.to_thread(self._viewers_scope))
+        scope = await asyncio.to_thread(self._viewers_scope)
+        if scope == NOBODY:
+            async with self:
+                self._listening = False
+            return
+        hub = hub_for(scope)
         version, figures = await hub.subscribe()
         try:
             async with self:
