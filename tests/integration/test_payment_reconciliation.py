@@ -147,12 +147,13 @@ def test_exchange_rates_beyond_what_the_column_keeps_are_refused_by_row(session)
         session.rollback()
         assert session.exec(select(ExchangeRate)).all() == []
     # The largest and smallest rates taken fit the column (PostgreSQL would refuse one that did not).
+    # (Each is a jump from the ECB rate a person confirms.)
     content = b"date,currency,rate\n2026-11-30,JPY,9999999999.99999999\n2026-11-30,USD,0.000001\n"
-    assert fx_rates.import_rates(session, finance, content, "bounds.csv") == 2
+    assert fx_rates.import_rates(session, finance, content, "bounds.csv", confirm_jump=True) == 2
     session.commit()
     # Rates near the bounds are kept as given, and convert.
     content = b"date,currency,rate\n2026-12-01,JPY,9999999999.5\n2026-12-01,USD,0.0000015\n"
-    assert fx_rates.import_rates(session, finance, content, "near.csv") == 2
+    assert fx_rates.import_rates(session, finance, content, "near.csv", confirm_jump=True) == 2
     session.commit()
     session.expire_all()
     stored = {r.currency: Decimal(r.per_euro) for r in session.exec(select(ExchangeRate)
@@ -181,12 +182,12 @@ def test_a_rate_file_that_breaks_its_import_is_reported_and_the_next_file_is_sti
 
     real_import = fx_rates.import_rates
 
-    def import_or_crash(session, actor, content, filename):
+    def import_or_crash(session, actor, content, filename, confirm_jump=False):
         with pytest.raises(RuntimeError):
             asyncio.get_running_loop()  # parsed off the event loop, which keeps serving others
         if filename == "crash.csv":
             raise OverflowError("Python int too large to convert to C int")
-        return real_import(session, actor, content, filename)
+        return real_import(session, actor, content, filename, confirm_jump=confirm_jump)
 
     monkeypatch.setattr(fx_rates, "import_rates", import_or_crash)
     state = ui_state(ReconciliationState, signed_in_token(db, "finance_manager"))
@@ -338,3 +339,63 @@ def test_lines_naming_what_was_settled_before_are_listed_with_the_reason(session
                      "The line moves no money",
                      f"Transfer {sepa.reference} was already confirmed paid (paid.xml line 1): "
                      "a second debit may be a second payment"]
+
+
+def test_a_rate_that_jumps_from_the_previous_one_is_stored_only_when_a_person_confirms_it(session):
+    from decimal import Decimal
+
+    from tests.helpers import SYSTEM, make_user
+    from vrm_dashboard.db.models import AuditEntry, ExchangeRate
+    from vrm_dashboard.services.payouts import fx_rates
+
+    finance = make_user(session, "finance_manager")
+    session.commit()
+
+    def rates(*rows: str) -> bytes:
+        return ("date,currency,rate\n" + "\n".join(rows) + "\n").encode()
+
+    # Within 20% of the ECB history's last USD rate (1.1172) and of each other: stored.
+    assert fx_rates.import_rates(session, finance, rates("2026-11-27,USD,1.10", "2026-11-30,USD,1.25"), "a.csv") == 2
+    session.commit()
+    # 1.60 moves 28% from the 1.25 stored the day before; 0.0000012 (a slip of the decimal point)
+    # and a jump from an earlier row of the same file are refused alike, and nothing is stored.
+    for content, told in ((rates("2026-12-01,USD,1.60"),
+                           "row 2: USD 1.60000000 on 2026-12-01 moves +28.0% from 1.25000000 "
+                           "(Imported (a.csv) 2026-11-30), more than the 20% allowed"),
+                          (rates("2026-12-01,USD,0.0000012"), "moves -100.0% from 1.25000000"),
+                          (rates("2026-12-01,USD,1.20", "2026-12-02,USD,2.40"),
+                           "row 3: USD 2.40000000 on 2026-12-02 moves +100.0% from 1.20000000 (this file 2026-12-01)")):
+        with pytest.raises(FieldErrors) as refused:
+            fx_rates.import_rates(session, finance, content, "jump.csv")
+        message = refused.value.errors["file"]
+        assert told in message and "Confirm rate jumps" in message and "Nothing was stored" in message
+        session.rollback()
+        assert session.exec(select(ExchangeRate).where(ExchangeRate.rate_date >= date(2026, 12, 1))).all() == []
+    # Only a person confirms a jump; when one does, it is stored and audited with the rates.
+    with pytest.raises(PermissionDenied):
+        fx_rates.import_rates(session, SYSTEM, rates("2026-12-01,USD,1.60"), "jump.csv", confirm_jump=True)
+    session.rollback()
+    assert fx_rates.import_rates(session, finance, rates("2026-12-01,USD,1.60"), "jump.csv", confirm_jump=True) == 1
+    session.commit()
+    assert fx_rates.per_euro(session, "USD", date(2026, 12, 1))[0] == Decimal("1.6")
+    confirmed = session.exec(select(AuditEntry).where(AuditEntry.action == "exchange_rates.jump_confirmed")).one()
+    assert '"previous": "1.25000000"' in confirmed.after and '"rate": "1.60000000"' in confirmed.after
+    assert confirmed.actor_label == finance.label
+
+
+def test_the_audit_of_a_rate_import_holds_the_rates(session):
+    import json
+
+    from tests.helpers import make_user
+    from vrm_dashboard.db.models import AuditEntry
+    from vrm_dashboard.services.payouts import fx_rates
+
+    finance = make_user(session, "finance_manager")
+    session.commit()
+    content = b"Date,USD,JPY\n2026-11-30,1.12,176.5\n2026-11-27,1.11,175.9\n"
+    assert fx_rates.import_rates(session, finance, content, "ecb.csv") == 4
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "exchange_rates.import")).one()
+    after = json.loads(entry.after)
+    assert after["source"] == "Imported (ecb.csv)" and after["count"] == 4
+    assert after["rates"] == {"EUR/JPY": {"2026-11-27": "175.90000000", "2026-11-30": "176.50000000"},
+                              "EUR/USD": {"2026-11-27": "1.11000000", "2026-11-30": "1.12000000"}}
