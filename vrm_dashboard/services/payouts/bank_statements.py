@@ -183,6 +183,8 @@ def _reconcile(session: Session, actor: Actor, entry: StatementEntry, label: str
         return UNMATCHED, "The line moves no money", None, None
     transaction = _our_transaction(session, entry, owner)
     if direction == Direction.REVERSAL:
+        if not OUR_REFERENCE.search(f"{entry.reference} {entry.description}"):
+            transaction = None  # an open transfer of the same amount is no clue to what this reverses
         return NEEDS_REVIEW, (f"The bank takes back an earlier credit ({entry.bank_code or 'reversal'})"
                               + (f" naming transfer {transaction.reference}" if transaction else "")
                               + ": find the booking it reverses"), transaction.id if transaction else None, None
