@@ -147,12 +147,13 @@ def test_exchange_rates_beyond_what_the_column_keeps_are_refused_by_row(session)
         session.rollback()
         assert session.exec(select(ExchangeRate)).all() == []
     # The largest and smallest rates taken fit the column (PostgreSQL would refuse one that did not).
+    # (Each is a jump from the ECB rate a person confirms.)
     content = b"date,currency,rate\n2026-11-30,JPY,9999999999.99999999\n2026-11-30,USD,0.000001\n"
-    assert fx_rates.import_rates(session, finance, content, "bounds.csv") == 2
+    assert fx_rates.import_rates(session, finance, content, "bounds.csv", confirm_jump=True) == 2
     session.commit()
     # Rates near the bounds are kept as given, and convert.
     content = b"date,currency,rate\n2026-12-01,JPY,9999999999.5\n2026-12-01,USD,0.0000015\n"
-    assert fx_rates.import_rates(session, finance, content, "near.csv") == 2
+    assert fx_rates.import_rates(session, finance, content, "near.csv", confirm_jump=True) == 2
     session.commit()
     session.expire_all()
     stored = {r.currency: Decimal(r.per_euro) for r in session.exec(select(ExchangeRate)
@@ -181,12 +182,12 @@ def test_a_rate_file_that_breaks_its_import_is_reported_and_the_next_file_is_sti
 
     real_import = fx_rates.import_rates
 
-    def import_or_crash(session, actor, content, filename):
+    def import_or_crash(session, actor, content, filename, confirm_jump=False):
         with pytest.raises(RuntimeError):
             asyncio.get_running_loop()  # parsed off the event loop, which keeps serving others
         if filename == "crash.csv":
             raise OverflowError("Python int too large to convert to C int")
-        return real_import(session, actor, content, filename)
+        return real_import(session, actor, content, filename, confirm_jump=confirm_jump)
 
     monkeypatch.setattr(fx_rates, "import_rates", import_or_crash)
     state = ui_state(ReconciliationState, signed_in_token(db, "finance_manager"))
@@ -202,3 +203,199 @@ def test_a_rate_file_that_breaks_its_import_is_reported_and_the_next_file_is_sti
     with Session(db) as session:
         rates = session.exec(select(ExchangeRate)).all()
     assert [(r.currency, r.source) for r in rates] == [("USD", "Imported (good.csv)")]
+
+
+# --- money in is never a payment: returns re-open their payouts (issue 19) -------------------
+
+def _camt_coded(amount: str, currency: str, direction: str, reference: str, code: str = "", day: str = "2026-12-04",
+                reversal: bool = False) -> str:
+    """A camt.053 entry with the bank's transaction code (DOMAIN/FAMILY/SUBFAMILY) and no return reason."""
+    domain, family, sub = (code.split("/") + ["", "", ""])[:3] if code else ("", "", "")
+    coded = (f"<BkTxCd><Domn><Cd>{domain}</Cd><Fmly><Cd>{family}</Cd><SubFmlyCd>{sub}</SubFmlyCd></Fmly></Domn>"
+             "</BkTxCd>") if code else ""
+    return (f"<Ntry><Amt Ccy=\"{currency}\">{amount}</Amt><CdtDbtInd>{direction}</CdtDbtInd>"
+            f"{'<RvslInd>true</RvslInd>' if reversal else ''}<Sts>BOOK</Sts><BookgDt><Dt>{day}</Dt></BookgDt>"
+            f"{coded}<NtryDtls><TxDtls><Refs><EndToEndId>{reference}</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>")
+
+
+def _payouts_of(session, transfer_id: int) -> set[str]:
+    return {p.status for p in session.exec(select(Payout).where(Payout.transaction_id == transfer_id)).all()}
+
+
+def _retry(session, book, transfer_id: int) -> int:
+    from vrm_dashboard.services.payouts import records as payouts
+
+    ids = [p.id for p in session.exec(select(Payout).where(Payout.transaction_id == transfer_id)).all()]
+    return payouts.retry(session, book.finance, ids)
+
+
+def test_a_credit_naming_our_transfer_is_a_return_never_a_payment_confirmation(session, sent):
+    from vrm_dashboard.db.models import Notification
+
+    book, t = sent
+    sepa, ach = t["sepa"], t["ach"]
+    # Money in carrying our reference and no return reason, for the transfer's amount: it came back.
+    # A credit naming a transfer at another amount is a person's to classify; neither is Paid.
+    statement = _camt(_camt_coded(_major(sepa.target_amount_minor), "EUR", "CRDT", sepa.reference)
+                      + _camt_coded("10.00", "USD", "CRDT", ach.reference, "PMNT/RCDT/ESCT"))
+    report = bank_statements.import_statement(session, book.finance, "credits.xml", statement)
+    session.commit()
+    assert report.outcomes == {"returned": 1, "review": 1}
+    session.expire_all()
+    assert session.get(PaymentTransaction, sepa.id).status == "failed"
+    assert session.get(PaymentTransaction, ach.id).status == "processing"
+    assert _payouts_of(session, sepa.id) == {"failed"}
+    assert {session.get(Invoice, i.id).status for i in book.invoices["sepa"]} == {"failed"}
+    # The payout team hears of it, and a person can pay the vendor again.
+    alerts = session.exec(select(Notification).where(Notification.subject == f"Transfer {sepa.reference} returned")).all()
+    assert [a.user_id for a in alerts] == [book.finance.user_id]
+    assert _retry(session, book, sepa.id) == len(book.invoices["sepa"])
+    session.commit()
+    session.expire_all()
+    assert {session.get(Invoice, i.id).status for i in book.invoices["sepa"]} == {"approved"}
+    listed = {e.outcome: e.note for e in bank_statements.exceptions(session, book.finance)}
+    assert "without a return code" in listed["review"] and ach.reference in listed["review"]
+
+
+def test_a_return_of_a_paid_transfer_reopens_it_and_a_second_return_is_listed(session, sent):
+    book, t = sent
+    sepa = t["sepa"]
+    amount = _major(sepa.target_amount_minor)
+    bank_statements.import_statement(session, book.finance, "paid.xml",
+                                     _camt(_entry(amount, "EUR", "DBIT", sepa.reference)))
+    session.commit()
+    session.expire_all()
+    assert session.get(PaymentTransaction, sepa.id).status == "paid"
+    # The bank books the return by its code only (PMNT/ICDT/RRTN), with no reason element.
+    report = bank_statements.import_statement(session, book.finance, "returned.xml", _camt(
+        _camt_coded(amount, "EUR", "CRDT", sepa.reference, "PMNT/ICDT/RRTN", day="2026-12-05")))
+    session.commit()
+    assert report.outcomes == {"returned": 1}
+    session.expire_all()
+    returned = session.get(PaymentTransaction, sepa.id)
+    assert returned.status == "failed" and "RRTN" in returned.failure_reason
+    assert _payouts_of(session, sepa.id) == {"failed"}
+    assert {session.get(Invoice, i.id).status for i in book.invoices["sepa"]} == {"failed"}
+    # A return of a transfer already failed changes nothing and is listed, not dropped.
+    again = bank_statements.import_statement(session, book.finance, "again.xml", _camt(
+        _camt_coded(amount, "EUR", "CRDT", sepa.reference, "PMNT/ICDT/RRTN", day="2026-12-06")))
+    assert again.outcomes == {"review": 1}
+    note = bank_statements.exceptions(session, book.finance)[0].note
+    assert sepa.reference in note and "failed" in note
+
+
+def test_mt940_lines_are_told_apart_by_their_mark_and_type_code(session, sent):
+    book, t = sent
+    sepa, ach, manual = t["sepa"], t["ach"], t["manual"]
+
+    def line(mark: str, transfer, code: str, text: str) -> str:
+        return (f":61:2612041204{mark}{_major(transfer.target_amount_minor).replace('.', ',')}{code}"
+                f"{transfer.reference}//B1\n:86:{text}\n")
+
+    mt940 = (":20:STMT\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR1000,00\n"
+             + line("C", sepa, "NRTI", f"SEPA {sepa.reference}")   # a returned item: money back
+             + line("RC", manual, "NTRF", f"{manual.reference}")   # a credit reversed: money out
+             + line("RD", ach, "NTRF", f"{ach.reference}")         # a debit reversed: money back
+             + ":62F:C261204EUR900,00\n")
+    report = bank_statements.import_statement(session, book.finance, "stmt.sta", mt940.encode())
+    session.commit()
+    assert report.outcomes == {"returned": 2, "review": 1}
+    session.expire_all()
+    assert session.get(PaymentTransaction, sepa.id).status == "failed"
+    assert session.get(PaymentTransaction, ach.id).status == "failed"
+    assert session.get(PaymentTransaction, manual.id).status == "processing"
+    lines = {line.transaction_id: line for line in session.exec(select(StatementLine)).all()}
+    assert lines[manual.id].amount_minor == -manual.target_amount_minor
+    assert "takes back an earlier credit" in lines[manual.id].note
+
+
+def test_lines_naming_what_was_settled_before_are_listed_with_the_reason(session, sent):
+    book, t = sent
+    sepa = t["sepa"]
+    org = Organization(name="Customer AG", tier="enterprise", country="DE")
+    session.add(org)
+    session.flush()
+    receivable = Invoice(number="AR-2026-0077", kind="parsed", organization_id=org.id, currency="EUR",
+                         subtotal_minor=150_000, tax_minor=0, total_minor=150_000, issue_date=date(2026, 11, 1),
+                         due_date=date(2026, 12, 1), status="paid", payment_method="card")
+    session.add(receivable)
+    session.commit()
+    amount = _major(sepa.target_amount_minor)
+    bank_statements.import_statement(session, book.finance, "paid.xml",
+                                     _camt(_entry(amount, "EUR", "DBIT", sepa.reference)))
+    csv_text = ("booking date,amount,currency,reference,counterparty,description\n"
+                "2026-12-05,1500.00,EUR,,Customer AG,Payment AR-2026-0077\n"
+                f"2026-12-05,-{amount},EUR,{sepa.reference},Sepa Media,second debit\n"
+                "2026-12-05,0.00,EUR,,Bank,statement note\n"
+                "2026-12-05,80.00,EUR,,Someone,AC04 returned\n")
+    report = bank_statements.import_statement(session, book.finance, "bank.csv", csv_text.encode())
+    session.commit()
+    assert report.outcomes == {"settled_before": 2, "unmatched": 2}
+    session.expire_all()
+    assert session.get(Invoice, receivable.id).status == "paid"
+    notes = sorted(e.note for e in bank_statements.exceptions(session, book.finance))
+    assert notes == ["Customer invoice AR-2026-0077 is already paid (card): a second payment, to refund or allocate",
+                     "No open transfer or customer invoice matches this credit",
+                     "The line moves no money",
+                     f"Transfer {sepa.reference} was already confirmed paid (paid.xml line 1): "
+                     "a second debit may be a second payment"]
+
+
+def test_a_rate_that_jumps_from_the_previous_one_is_stored_only_when_a_person_confirms_it(session):
+    from decimal import Decimal
+
+    from tests.helpers import SYSTEM, make_user
+    from vrm_dashboard.db.models import AuditEntry, ExchangeRate
+    from vrm_dashboard.services.payouts import fx_rates
+
+    finance = make_user(session, "finance_manager")
+    session.commit()
+
+    def rates(*rows: str) -> bytes:
+        return ("date,currency,rate\n" + "\n".join(rows) + "\n").encode()
+
+    # Within 20% of the ECB history's last USD rate (1.1172) and of each other: stored.
+    assert fx_rates.import_rates(session, finance, rates("2026-11-27,USD,1.10", "2026-11-30,USD,1.25"), "a.csv") == 2
+    session.commit()
+    # 1.60 moves 28% from the 1.25 stored the day before; 0.0000012 (a slip of the decimal point)
+    # and a jump from an earlier row of the same file are refused alike, and nothing is stored.
+    for content, told in ((rates("2026-12-01,USD,1.60"),
+                           "row 2: USD 1.60000000 on 2026-12-01 moves +28.0% from 1.25000000 "
+                           "(Imported (a.csv) 2026-11-30), more than the 20% allowed"),
+                          (rates("2026-12-01,USD,0.0000012"), "moves -100.0% from 1.25000000"),
+                          (rates("2026-12-01,USD,1.20", "2026-12-02,USD,2.40"),
+                           "row 3: USD 2.40000000 on 2026-12-02 moves +100.0% from 1.20000000 (this file 2026-12-01)")):
+        with pytest.raises(FieldErrors) as refused:
+            fx_rates.import_rates(session, finance, content, "jump.csv")
+        message = refused.value.errors["file"]
+        assert told in message and "Confirm rate jumps" in message and "Nothing was stored" in message
+        session.rollback()
+        assert session.exec(select(ExchangeRate).where(ExchangeRate.rate_date >= date(2026, 12, 1))).all() == []
+    # Only a person confirms a jump; when one does, it is stored and audited with the rates.
+    with pytest.raises(PermissionDenied):
+        fx_rates.import_rates(session, SYSTEM, rates("2026-12-01,USD,1.60"), "jump.csv", confirm_jump=True)
+    session.rollback()
+    assert fx_rates.import_rates(session, finance, rates("2026-12-01,USD,1.60"), "jump.csv", confirm_jump=True) == 1
+    session.commit()
+    assert fx_rates.per_euro(session, "USD", date(2026, 12, 1))[0] == Decimal("1.6")
+    confirmed = session.exec(select(AuditEntry).where(AuditEntry.action == "exchange_rates.jump_confirmed")).one()
+    assert '"previous": "1.25000000"' in confirmed.after and '"rate": "1.60000000"' in confirmed.after
+    assert confirmed.actor_label == finance.label
+
+
+def test_the_audit_of_a_rate_import_holds_the_rates(session):
+    import json
+
+    from tests.helpers import make_user
+    from vrm_dashboard.db.models import AuditEntry
+    from vrm_dashboard.services.payouts import fx_rates
+
+    finance = make_user(session, "finance_manager")
+    session.commit()
+    content = b"Date,USD,JPY\n2026-11-30,1.12,176.5\n2026-11-27,1.11,175.9\n"
+    assert fx_rates.import_rates(session, finance, content, "ecb.csv") == 4
+    entry = session.exec(select(AuditEntry).where(AuditEntry.action == "exchange_rates.import")).one()
+    after = json.loads(entry.after)
+    assert after["source"] == "Imported (ecb.csv)" and after["count"] == 4
+    assert after["rates"] == {"EUR/JPY": {"2026-11-27": "175.90000000", "2026-11-30": "176.50000000"},
+                              "EUR/USD": {"2026-11-27": "1.11000000", "2026-11-30": "1.12000000"}}

@@ -207,6 +207,52 @@ def test_a_payout_in_another_currency_converts_at_the_stored_rate(session, env):
     assert abs(transfer.target_amount_minor - int(expected)) <= 1
 
 
+def test_a_rate_no_conversion_can_use_refuses_its_payouts_and_the_run_pays_the_others(session, env):
+    from decimal import Decimal
+
+    from vrm_dashboard.db.models import ExchangeRate
+
+    book = approved_book(session, per_vendor=1)
+    # A rate of 0 stored before rates were checked: USD invoices paid in EUR would divide by it.
+    session.add(ExchangeRate(rate_date=TODAY, currency="USD", per_euro=Decimal(0), source="Legacy import"))
+    vendor = session.get(Vendor, book.vendors["ach"].id)
+    vendor.currency, vendor.payment_method = "EUR", "sepa"
+    session.add(vendor)
+    for payout in session.exec(select(Payout).where(Payout.vendor_id == vendor.id)).all():
+        payout.rail = "sepa"
+        session.add(payout)
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    refused = session.exec(select(Payout).where(Payout.vendor_id == vendor.id)).one()
+    assert refused.status == "awaiting_payout" and refused.transaction_id is None
+    assert refused.failure_reason == (f"The USD rate of {TODAY} (Legacy import) is 0: import a positive rate")
+    assert _statuses(session, Payout) == {"awaiting_payout": 1, "processing": 2, "paid": 1}
+    assert session.exec(select(func.count()).select_from(PaymentTransaction)).one() == 3
+
+
+def test_a_decimal_error_in_a_conversion_refuses_that_payout_only(session, env, monkeypatch):
+    from decimal import DivisionByZero, InvalidOperation
+
+    from vrm_dashboard.services.payouts import fx_rates
+
+    book = approved_book(session, per_vendor=1)
+    real_convert = fx_rates.convert
+
+    def convert(session, amount_minor, source, target, day):  # type: ignore[no-untyped-def]
+        if target == "USD":
+            raise InvalidOperation([DivisionByZero])
+        return real_convert(session, amount_minor, source, target, day)
+
+    monkeypatch.setattr(fx_rates, "convert", convert)
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    refused = session.exec(select(Payout).where(Payout.vendor_id == book.vendors["ach"].id)).one()
+    assert refused.status == "awaiting_payout"
+    assert refused.failure_reason == f"USD cannot be converted to USD on {TODAY} (InvalidOperation): check the exchange rates"
+    assert _statuses(session, Payout) == {"awaiting_payout": 1, "processing": 2, "paid": 1}
+
+
 def test_two_payout_runs_at_once_pay_each_payout_once(db, env):
     import threading
 

@@ -14,7 +14,8 @@ from vrm_dashboard.statements.entries import StatementEntry, StatementError
 if TYPE_CHECKING:
     from lxml.etree import _Element
 
-# Return reason codes (ISO 20022 ExternalReturnReason1Code) a bank uses on a returned transfer.
+# Words a bank's text uses for a transfer coming back. MT940 has no return reason field: they
+# give a returned credit its reason, beside the :61: type code (NRTI) and the RD mark.
 RETURN_WORDS = ("RETURN", "RUECKUEBERWEISUNG", "RÜCKÜBERWEISUNG", "REJECT")
 
 _CSV_COLUMNS = {
@@ -25,6 +26,7 @@ _CSV_COLUMNS = {
     "counterparty": ("counterparty", "name", "payee", "payer", "beguenstigter/zahlungspflichtiger"),
     "description": ("description", "remittance information", "purpose", "verwendungszweck", "details"),
     "return_reason": ("return reason", "return_reason", "return code"),
+    "bank_code": ("transaction code", "bank transaction code", "bank_code"),
 }
 
 
@@ -62,7 +64,8 @@ def read_csv(text: str) -> list[StatementEntry]:
             entries.append(StatementEntry(
                 booking_date=date.fromisoformat(get("booking_date")), amount_minor=_minor(get("amount"), currency),
                 currency=currency, reference=get("reference"), counterparty=get("counterparty"),
-                description=get("description"), return_reason=get("return_reason")))
+                description=get("description"), return_reason=get("return_reason"),
+                bank_code=get("bank_code").upper()))
         except (ValueError, StatementError) as exc:
             problems.append(f"row {number}: {exc}")
     if problems:
@@ -89,6 +92,18 @@ def _text_of(element: _Element, *path: str) -> str:
     return (found.text or "").strip() if found is not None and found.text else ""
 
 
+def _bank_code(entry: _Element) -> str:
+    """The entry's ISO bank transaction code DOMAIN/FAMILY/SUBFAMILY (PMNT/ICDT/RRTN), or the
+    bank's proprietary one."""
+    code = _find(entry, "BkTxCd")
+    if code is None:
+        return ""
+    domain = _find(code, "Domn")
+    if domain is not None:
+        return "/".join([_text_of(domain, "Cd"), _text_of(domain, "Fmly", "Cd"), _text_of(domain, "SubFmlyCd")])
+    return _text_of(code, "Prtry", "Cd")
+
+
 def read_camt053(content: bytes) -> list[StatementEntry]:
     try:
         root = parse_xml(content, "The camt.053 statement")
@@ -108,13 +123,18 @@ def read_camt053(content: bytes) -> list[StatementEntry]:
             booking_date = date.fromisoformat(booked)
         except ValueError:
             raise StatementError(f"camt.053 entry {number}: the booking date {booked!r} is not a date") from None
-        reason = _text_of(entry, "RtrInf", "Rsn", "Cd")
+        # The return reason: its ISO code, a bank's own, or its text when it gives neither.
+        returned = _find(entry, "RtrInf")
+        reason = "" if returned is None else (
+            _text_of(returned, "Rsn", "Cd") or _text_of(returned, "Rsn", "Prtry")
+            or _text_of(returned, "AddtlInf") or "RETURN")
         counterparty = _text_of(entry, "RltdPties", "Cdtr", "Nm") if minor < 0 else _text_of(entry, "RltdPties", "Dbtr", "Nm")
         entries.append(StatementEntry(
             booking_date=booking_date, amount_minor=minor, currency=currency,
             reference=_text_of(entry, "Refs", "EndToEndId") or _text_of(entry, "AcctSvcrRef"),
             counterparty=counterparty, description=_text_of(entry, "RmtInf", "Ustrd") or _text_of(entry, "AddtlNtryInf"),
-            return_reason=reason))
+            return_reason=reason, bank_code=_bank_code(entry),
+            reversal=_text_of(entry, "RvslInd").lower() in ("true", "1")))
     if not entries:
         raise StatementError("The camt.053 file has no booked entries (Ntry)")
     return entries
@@ -137,11 +157,18 @@ def read_mt940(text: str) -> list[StatementEntry]:
         except (KeyError, AttributeError) as exc:
             raise StatementError(f"MT940 transaction {number} has no {exc} (:61: line)") from None
         details = str(t.data.get("transaction_details") or "").replace("\n", " ")
+        # The sign is the debit/credit mark's: D and RC (a credit reversed) take money out, C and
+        # RD (a debit reversed) bring it in. The parser signs a plain D only.
+        mark = str(t.data.get("status") or "").upper()
+        if mark not in ("C", "D", "RC", "RD"):
+            raise StatementError(f"MT940 transaction {number} has no debit/credit mark (:61: line)")
+        minor = abs(_minor(amount_text, currency))
         entries.append(StatementEntry(
-            booking_date=booked, amount_minor=_minor(amount_text, currency), currency=currency,
+            booking_date=booked, amount_minor=-minor if mark in ("D", "RC") else minor, currency=currency,
             reference=str(t.data.get("customer_reference") or "").strip(), description=details.strip(),
             counterparty=str(t.data.get("applicant_name") or "").strip(),
-            return_reason="RETURN" if any(w in details.upper() for w in RETURN_WORDS) else ""))
+            return_reason="RETURN" if any(w in details.upper() for w in RETURN_WORDS) else "",
+            bank_code=str(t.data.get("id") or "").strip().upper(), reversal=mark.startswith("R")))
     if not entries:
         raise StatementError("The MT940 file has no transactions (:61:)")
     return entries

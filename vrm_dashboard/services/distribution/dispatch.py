@@ -199,9 +199,9 @@ def recheck_held(session: Session) -> int:
     return released
 
 
-def _managers(session: Session, organization_id: int) -> list[int]:
-    """The organization's active users who run distribution (an account in no organization
-    works in the root organization, db/tenancy.py)."""
+def _managers(session: Session, organization_id: int, action: Action = Action.DISTRIBUTION_MANAGE) -> list[int]:
+    """The organization's active users who may do `action` (run distribution, by default; an
+    account in no organization works in the root organization, db/tenancy.py)."""
     members = col(User.organization_id) == organization_id
     if organization_id == tenancy.root_organization_id(session):
         members = or_(members, col(User.organization_id).is_(None))
@@ -209,18 +209,20 @@ def _managers(session: Session, organization_id: int) -> list[int]:
         select(col(User.id)).distinct().join(UserRole, col(UserRole.user_id) == User.id)
         .join(RolePermission, col(RolePermission.role_id) == UserRole.role_id)
         .join(Permission, col(Permission.id) == RolePermission.permission_id)
-        .where(col(Permission.action) == Action.DISTRIBUTION_MANAGE.value, col(User.is_active), members,
+        .where(col(Permission.action) == action.value, col(User.is_active), members,
                col(User.vendor_id).is_(None))).scalars())
 
 
-def alert_team(session: Session, subject: str, body: str, owner_id: int | None = None) -> None:
-    """Notify the distribution team of the organization the alert is about (`owner_id`, the
-    owner of the invoice or delivery it names): never another organization's team, which must
-    not read its invoice numbers. Without one, the organization the session acts for."""
+def alert_team(session: Session, subject: str, body: str, owner_id: int | None = None,
+               team: Action = Action.DISTRIBUTION_MANAGE) -> None:
+    """Notify the team (distribution, or those who may do `team`) of the organization the alert
+    is about (`owner_id`, the owner of the invoice or delivery it names): never another
+    organization's team, which must not read its invoice numbers. Without one, the organization
+    the session acts for."""
     if owner_id is None:
         scope = tenancy.scope_of(session)
         owner_id = scope.home if scope is not None and scope.home is not None else tenancy.root_organization_id(session)
-    for user_id in _managers(session, owner_id):
+    for user_id in _managers(session, owner_id, team):
         session.add(Notification(owner_id=owner_id, user_id=user_id, subject=subject[:200], body=body))
 
 

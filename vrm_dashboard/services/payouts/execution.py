@@ -185,6 +185,11 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
         except MoneyError as exc:
             unconvertible.append({"v": vendor_id, "c": currency, "reason": str(exc)[:255]})
             continue
+        except ArithmeticError as exc:  # decimal's InvalidOperation, DivisionByZero, Overflow: refuse, never abort
+            unconvertible.append({"v": vendor_id, "c": currency, "reason": (
+                f"{currency} cannot be converted to {target} on {today} ({type(exc).__name__}): "
+                "check the exchange rates")[:255]})
+            continue
         rows.append({
             "vendor_id": vendor_id, "rail": rail, "status": T.NEW.value,
             "idempotency_key": f"{run}-{vendor_id}-{currency}-{rail}", "payout_count": int(count),

@@ -32,6 +32,7 @@ PAYOUT_APPROVAL_THRESHOLDS = "payouts.approval_thresholds"
 PAY_IMMEDIATELY = "payouts.pay_immediately"
 COOLING_OFF_HOURS = "payouts.cooling_off_hours"
 MAX_RATE_AGE_DAYS = "payouts.max_rate_age_days"
+MAX_RATE_JUMP_PERCENT = "payouts.max_rate_jump_percent"
 DISTRIBUTION_TRIGGERS = "distribution.triggers"
 DISTRIBUTION_SINCE = "distribution.since"
 BRAND_NAME = "branding.company_name"
@@ -47,7 +48,8 @@ SOD_PAYOUT_APPROVAL = "controls.sod_payout_approval"
 
 # Settings of the installation, not of a business: when distribution began, how old the shared
 # exchange rates may be, and how the sandbox collector behaves.
-INSTALLATION_WIDE = frozenset({DISTRIBUTION_SINCE, MAX_RATE_AGE_DAYS, COLLECTOR_FAILURE_PERCENT})
+INSTALLATION_WIDE = frozenset({DISTRIBUTION_SINCE, MAX_RATE_AGE_DAYS, MAX_RATE_JUMP_PERCENT,
+                               COLLECTOR_FAILURE_PERCENT})
 
 DEFAULTS: dict[str, Any] = {
     TWO_APPROVER_THRESHOLDS: DEFAULT_TWO_APPROVER_THRESHOLDS,
@@ -64,6 +66,10 @@ DEFAULTS: dict[str, Any] = {
     # The newest exchange rate may be this old when a payout converts currency; the
     # transaction records the rate's day either way.
     MAX_RATE_AGE_DAYS: 45,
+    # An imported rate may move this far from the previous rate of its currency (up to 1.2 times
+    # it, or down to 1/1.2 of it, at 20); a larger jump is stored only when a person confirms it.
+    # Reference rates of the major currencies rarely move 5% in a month.
+    MAX_RATE_JUMP_PERCENT: 20,
     # Per invoice type, what must hold before its invoice is e-mailed.
     DISTRIBUTION_TRIGGERS: DEFAULT_TRIGGERS,
     # Invoices last changed before this moment (ISO) are history, never e-mailed: set when
@@ -144,6 +150,9 @@ def check(key: str, value: Any) -> None:
     elif key == MAX_RATE_AGE_DAYS:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
             raise FieldErrors({key: "The rate age is a whole number of days from 0 to 366"})
+    elif key == MAX_RATE_JUMP_PERCENT:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise FieldErrors({key: "The rate jump is a whole percentage from 1 to 1000"})
     elif key == DISTRIBUTION_TRIGGERS:
         known = {t.value for t in Trigger}
         if not isinstance(value, dict) or set(value) - {t.value for t in InvoiceType} \

@@ -117,6 +117,8 @@ def reconciliation_section() -> rx.Component:
             rx.vstack(
                 rx.upload(rx.text("Drop exchange-rate files here", size="2"), id="rates", multiple=True,
                           max_files=5, **upload_box),
+                rx.checkbox("Confirm rate jumps (I checked them)", size="1", checked=r.confirm_rate_jumps,
+                            on_change=r.set_confirm_rate_jumps),
                 rx.button("Import rates", size="1", variant="soft",
                           on_click=r.upload_rates(rx.upload_files(upload_id="rates")))),
             spacing="4", wrap="wrap")),

@@ -40,6 +40,12 @@ class StatementException:
 class ReconciliationState(SessionState):
     exception_rows: list[StatementException] = []
     messages: list[str] = []
+    # Ticked by the person importing: rates that jump past payouts.max_rate_jump_percent are stored.
+    confirm_rate_jumps: bool = False
+
+    @rx.event
+    def set_confirm_rate_jumps(self, value: bool) -> None:
+        self.confirm_rate_jumps = bool(value)
 
     @rx.event
     @page_load
@@ -100,6 +106,10 @@ class ReconciliationState(SessionState):
 
     @rx.event
     async def upload_rates(self, files: list[rx.UploadFile]) -> None:
+        confirm = self.confirm_rate_jumps
+
         def work(session, actor, name, content) -> str:  # type: ignore[no-untyped-def]
-            return f"{fx_rates.import_rates(session, actor, content, name)} exchange rates stored"
+            stored = fx_rates.import_rates(session, actor, content, name, confirm_jump=confirm)
+            return f"{stored} exchange rates stored"
         await self._each(files, MAX_RATE_FILE_BYTES, work)
+        self.confirm_rate_jumps = False  # a confirmation covers the files it was given for
