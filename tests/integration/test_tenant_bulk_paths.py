@@ -31,6 +31,7 @@ from vrm_dashboard.db.models import (
     Invoice,
     InvoiceApproval,
     InvoiceDispute,
+    InvoiceFlag,
     InvoiceRollup,
     Notification,
     Organization,
@@ -47,6 +48,7 @@ from vrm_dashboard.services.intake import activity_import, self_billing
 from vrm_dashboard.services.invoices import (
     approvals,
     export,
+    flags as invoice_flags,
     queries as invoice_queries,
     records as invoice_records,
     rollup as invoice_rollup,
@@ -404,6 +406,30 @@ def test_a_bank_statement_settles_only_its_owners_transfers_and_receivables(db, 
         session.commit()
     assert report.outcomes == {"pay_in": 1}
     assert _status(db, Invoice, incoming.id) == "paid"
+
+
+def test_a_wire_for_a_receivable_being_collected_is_flagged_and_a_consolidated_member_is_not_paid_alone(db):
+    w = world(db)
+    collecting = _bill_fabrikam(db, w, status="approved", number="AR-NW-2")
+    member = _bill_fabrikam(db, w, status="approved", number="AR-NW-3")
+    with _system(db) as session:
+        # A card collection holds the first (Processing); the second is billed within a
+        # consolidated invoice.
+        session.get(Invoice, collecting.id).status = "processing"
+        session.get(Invoice, member.id).consolidated_into_id = collecting.id
+        session.commit()
+    with acting(db, w.north) as session:
+        report = bank_statements.import_statement(session, w.north, "north.csv", _statement(
+            f"500.00,EUR,,Fabrikam,Payment {collecting.number}", f"500.00,EUR,,Fabrikam,Payment {member.number}"))
+        session.commit()
+    assert report.outcomes == {"pay_in": 1, "review": 1}
+    assert (_status(db, Invoice, collecting.id), _status(db, Invoice, member.id)) == ("paid", "approved")
+    with _system(db) as session:
+        flags = session.exec(select(InvoiceFlag.invoice_id, InvoiceFlag.flag)).all()
+        assert flags == [(collecting.id, "two_channels")]
+        # The flag survives a reconciliation of the invoice's other flags.
+        invoice_flags.reconcile(session, [collecting.id])
+        assert (collecting.id, "two_channels") in session.exec(select(InvoiceFlag.invoice_id, InvoiceFlag.flag)).all()
 
 
 # --- self-billing ---------------------------------------------------------------------------

@@ -21,10 +21,11 @@ FLAG_LABELS = {
     "amount_mismatch": "Amount differs",
     "duplicate": "Possible duplicate",
     "paid_twice": "Paid twice",
+    "two_channels": "Paid by two channels?",
 }
 # Raised by what happened to an invoice's money rather than recomputed from its fields:
 # reconciling leaves them for a person to clear.
-EVENT_FLAGS = frozenset({"paid_twice"})
+EVENT_FLAGS = frozenset({"paid_twice", "two_channels"})
 _DEAD = (InvoiceStatus.ARCHIVED.value, InvoiceStatus.REJECTED.value)
 _CHUNK = 5_000
 

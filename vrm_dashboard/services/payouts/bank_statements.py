@@ -21,7 +21,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
 from vrm_dashboard.db import tenancy
@@ -33,7 +33,6 @@ from vrm_dashboard.db.models import (
     StoredDocument,
     Vendor,
     stored_id,
-    utcnow,
 )
 from vrm_dashboard.db.models.payouts import TransactionStatus
 from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod
@@ -41,6 +40,7 @@ from vrm_dashboard.domain.intake_rules import printable
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.distribution.dispatch import alert_team
+from vrm_dashboard.services.invoices import flags as invoice_flags, moves as invoice_moves
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
 from vrm_dashboard.services.platform import audit, documents
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -113,8 +113,9 @@ def _named_receivable(session: Session, entry: StatementEntry, owner: int, open_
     named = select(Invoice).where(col(Invoice.number).in_(words), col(Invoice.owner_id) == owner,
                                   col(Invoice.organization_id).is_not(None))
     if open_only:
+        # A member of a consolidated invoice is paid with it, never on its own.
         named = named.where(col(Invoice.currency) == entry.currency, col(Invoice.total_minor) == entry.amount_minor,
-                            col(Invoice.status).in_(_RECEIVABLE_OPEN))
+                            col(Invoice.status).in_(_RECEIVABLE_OPEN), col(Invoice.consolidated_into_id).is_(None))
     return session.execute(named.order_by(col(Invoice.id)).limit(1)).scalar_one_or_none()
 
 
@@ -150,16 +151,26 @@ def _credit(session: Session, actor: Actor, entry: StatementEntry, label: str,
     """Money paid in: a customer settling a receivable we issued, or a line for a person."""
     invoice = _receivable(session, entry, owner)
     if invoice is not None:
-        before = invoice.status
+        this = and_(col(Invoice.id) == invoice.id, col(Invoice.owner_id) == owner)
+        collecting = invoice.status == InvoiceStatus.PROCESSING.value
+        if collecting:
+            # A card collection is under way too: paid by wire, and flagged for a person to
+            # stop or refund the other channel.
+            invoice_flags.flag(session, this, "two_channels",
+                               "Paid by wire while a card collection was under way: check it did not also charge")
         # A customer's own transfer: the invoice was paid by wire.
-        session.execute(update(Invoice).where(col(Invoice.id) == invoice.id, col(Invoice.owner_id) == owner).values(
-            status=InvoiceStatus.PAID.value, payment_method=CustomerPaymentMethod.WIRE.value, updated_at=utcnow()))
-        audit.record(session, actor, "invoice.paid_by_customer", "invoice", invoice.id,
-                     before={"status": before}, after={"status": InvoiceStatus.PAID.value, "statement": label})
-        return SETTLED_INVOICE, f"Settles customer invoice {invoice.number}", None, invoice.id
+        invoice_moves.move_invoices(session, actor, this, InvoiceStatus.PAID, action="invoice.paid_by_customer",
+                                    detail={"statement": label, "payment_method": CustomerPaymentMethod.WIRE.value},
+                                    values={"payment_method": CustomerPaymentMethod.WIRE.value})
+        note = f"Settles customer invoice {invoice.number}"
+        return SETTLED_INVOICE, note + (" (a card collection was under way: flagged)" if collecting else ""), \
+            None, invoice.id
     named = _named_receivable(session, entry, owner, open_only=False)
     if named is None:
         return UNMATCHED, "No open transfer or customer invoice matches this credit", None, None
+    if named.consolidated_into_id is not None and named.status != InvoiceStatus.PAID.value:
+        return NEEDS_REVIEW, (f"Customer invoice {named.number} is billed within a consolidated invoice: "
+                        "the payment is allocated to that one by a person"), None, named.id
     if named.status == InvoiceStatus.PAID.value:
         return ALREADY_SETTLED, (f"Customer invoice {named.number} is already paid"
                                  f"{f' ({named.payment_method})' if named.payment_method else ''}: "
