@@ -432,6 +432,46 @@ def test_a_wire_for_a_receivable_being_collected_is_flagged_and_a_consolidated_m
         assert (collecting.id, "two_channels") in session.exec(select(InvoiceFlag.invoice_id, InvoiceFlag.flag)).all()
 
 
+def test_an_invoice_mailed_to_the_installation_is_for_its_vendors_payer_alone(db):
+    import json
+
+    from tests.invoice_corpus import make_invoice as make_invoice_file
+    from vrm_dashboard.db.models import Intake, InvoiceExtraction
+    from vrm_dashboard.services.intake import invoice_files
+
+    w = world(db)
+    named = make_invoice_file(7, "de", "classic")
+    unnamed = make_invoice_file(8, "de", "classic")
+    with acting(db, w.fab) as session:
+        # Fabrikam pays the vendor the first invoice names by its VAT id, and has a vendor whose
+        # name is close to the second's.
+        payee = vendor_service.create_vendor(session, w.fab, vendor_input(
+            vendor_code="FAB-7", name="Someone Else Entirely", vat_id=named.truth["vendor_tax_id"]))
+        lookalike = vendor_service.create_vendor(session, w.fab, vendor_input(
+            vendor_code="FAB-8", name=unnamed.truth["vendor_name"]))
+        session.commit()
+    with acting(db, w.north) as session:
+        # ... and so has Northwind: the second invoice's payer is not clear from the installation.
+        vendor_service.create_vendor(session, w.north, vendor_input(vendor_code="NW-8", name=unnamed.truth["vendor_name"]))
+        session.commit()
+    outcomes = []
+    for sample, name in ((named, "rechnung.pdf"), (unnamed, "factura.pdf")):
+        with _system(db) as session:  # the invoice mailbox's run, acting for no one
+            outcomes.append(invoice_files.receive_invoice(session, SYSTEM, sample.pdf, name, channel="mailbox",
+                                                          sender="billing@supplier.example"))
+            session.commit()
+    with _system(db) as session:
+        first, second = (session.get(Invoice, o.invoice_id) for o in outcomes)
+        # The first is Fabrikam's: its invoice and its intake (Northwind never sees either).
+        assert (first.owner_id, first.vendor_id) == (w.fabrikam.id, payee.id)
+        assert session.get(Intake, outcomes[0].intake_id).owner_id == w.fabrikam.id
+        # The second names no payer clearly: the installation's own organization takes it, and
+        # is offered none of Fabrikam's vendors.
+        assert second.owner_id == w.northwind.id
+        extraction = session.exec(select(InvoiceExtraction).where(InvoiceExtraction.invoice_id == second.id)).one()
+        assert lookalike.id not in {s["vendor_id"] for s in json.loads(extraction.suggestions)}
+
+
 # --- self-billing ---------------------------------------------------------------------------
 
 def test_self_billing_bills_only_the_organizations_own_vendors(db):

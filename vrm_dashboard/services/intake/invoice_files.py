@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     AuditEntry,
     Intake,
@@ -126,6 +127,28 @@ def take_invoice(session: Session, actor: Actor, received: ReceivedFile, channel
     """Enter a file read by read_invoice: a failed or duplicate intake, or a new draft. Only
     short statements, so the unit of work that holds the write lock ends quickly."""
     forced_vendor = may_receive(session, actor, vendor_id)
+    if tenancy.scope_of(session) is None:
+        # The installation's own channels (its invoice mailbox, drop folder, the CLI) act for
+        # no one: the file belongs to the payer of the vendor it names (the installation's own
+        # organization when none is clear), and everything after is done for that organization
+        # alone: its duplicates, its vendors as suggestions, its intake and its invoice.
+        with tenancy.acting_for(session, _addressee(session, received, sender, forced_vendor)):
+            return _take(session, actor, received, channel, sender, forced_vendor)
+    return _take(session, actor, received, channel, sender, forced_vendor)
+
+
+def _addressee(session: Session, received: ReceivedFile, sender: str | None, vendor_id: int | None) -> int:
+    """The organization a file sent to the installation is for: its vendor's payer."""
+    if vendor_id is None and received.extraction is not None:
+        extraction = received.extraction
+        vendor_id = match_vendor(session, extraction.value("vendor_name"), extraction.value("vendor_tax_id"),
+                                 extraction.value("iban"), printable(sender or "")[:254] or None).vendor_id
+    vendor = session.get(Vendor, vendor_id) if vendor_id else None
+    return tenancy.owner(vendor) if vendor is not None else tenancy.root_organization_id(session)
+
+
+def _take(session: Session, actor: Actor, received: ReceivedFile, channel: str, sender: str | None,
+          forced_vendor: int | None) -> IntakeOutcome:
     sender = printable(sender or "")[:254] or None
     intake = Intake(channel=channel, kind="invoice", filename=received.filename, sha256=received.sha256,
                     size_bytes=received.size_bytes, status="failed", sender=sender, created_by_id=actor.user_id)
