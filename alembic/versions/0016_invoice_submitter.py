@@ -1,8 +1,8 @@
 """an invoice records who submitted it, so segregation of duties can keep the submitter from
 approving it and its payout
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03 10:00:00
 
 Submitting an imported or mailbox invoice recorded nobody: its creator is the import (or no
@@ -13,8 +13,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0015'
-down_revision: Union[str, None] = '0014'
+revision: str = '0016'
+down_revision: Union[str, None] = '0015'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
