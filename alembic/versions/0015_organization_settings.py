@@ -12,6 +12,7 @@ tenant-owned tables (migration 0012).
 from typing import Sequence, Union
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = '0015'
@@ -28,7 +29,7 @@ def upgrade() -> None:
         sa.Column('owner_id', sa.Integer(), sa.ForeignKey('organization.id'), nullable=False),
         sa.Column('key', sa.String(length=80), nullable=False),
         sa.Column('value', sa.Text(), nullable=False),
-        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('updated_by_id', sa.Integer(), sa.ForeignKey('user.id'), nullable=True),
         sa.PrimaryKeyConstraint('owner_id', 'key'),
     )

@@ -29,7 +29,7 @@ def _book(engine, invoices, submitted_by=None):
         submitter = find_by_email(session, submitted_by).id if submitted_by else None
         for suffix, total, status in invoices:
             invoice = make_invoice(session, vendor.id, f"{code}-{suffix}", total, status)
-            invoice.created_by_id = submitter
+            invoice.submitted_by_id = submitter
         invoice_rollup.refresh(session, [vendor.id])
         session.commit()
     return code

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from tests.helpers import make_invoice, make_user, vendor_input
+from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
 from vrm_dashboard.db.models import (
     AuditEntry,
     Invoice,
@@ -24,6 +24,7 @@ from vrm_dashboard.services.invoices import (
     rollup as invoice_rollup,
 )
 from vrm_dashboard.services.invoices.approvals import Selection
+from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, PermissionDenied
 from vrm_dashboard.services.vendors import portal, records as vendor_service
 
@@ -75,7 +76,7 @@ def test_above_the_threshold_two_distinct_approvers_are_needed(session, book):
 def test_whoever_submitted_or_last_edited_an_invoice_cannot_approve_it(session, book):
     result = approvals.approve(session, book["finance"], Selection([book["by_finance"].id]))
     assert result.moved == 0
-    assert result.refused[0].reason == "You submitted it (segregation of duties)"
+    assert result.refused[0].reason == "You created it (segregation of duties)"
     editor = make_user(session, "finance_manager", email="editor@test.example")
     invoices.edit_invoice(session, editor, book["small"].id, InvoiceEdit(
         "S-1", "2026-11-01", "2026-12-01", "EUR", "450.00", "50.00", "500.00"))
@@ -84,6 +85,37 @@ def test_whoever_submitted_or_last_edited_an_invoice_cannot_approve_it(session, 
     refused = approvals.approve(session, editor, Selection([book["small"].id]))
     assert refused.refused[0].reason == "You last edited it (segregation of duties)"
     assert approvals.approve(session, book["first"], Selection([book["small"].id])).moved == 1
+
+
+def test_whoever_submitted_an_imported_invoice_cannot_approve_it_unless_the_control_is_off(session, book):
+    # An import (or the mailbox) created it: no creator, no editor. The submitter is the only person.
+    imported = make_invoice(session, book["vendor"].id, "M-1", 30_000, "draft_valid")
+    by_job = make_invoice(session, book["vendor"].id, "M-2", 30_000, "draft_valid")
+    invoice_rollup.refresh(session, [book["vendor"].id])
+    invoices.submit_invoice(session, book["finance"], imported.id)
+    invoices.submit_invoice(session, SYSTEM, by_job.id)
+    session.commit()
+    assert (imported.submitted_by_id, by_job.submitted_by_id) == (book["finance"].user_id, None)
+    refused = approvals.approve(session, book["finance"], Selection([imported.id]))
+    assert refused.moved == 0 and refused.refused_by_reason == {"You submitted it (segregation of duties)": 1}
+    assert _status(session, imported) == "pending"
+    # The setting keeps its meaning: switched off, the submitter may approve.
+    app_settings.put(session, SYSTEM, app_settings.SOD_INVOICE_APPROVAL, False)
+    session.commit()
+    assert approvals.approve(session, book["finance"], Selection([imported.id, by_job.id])).moved == 2
+
+
+def test_a_withdrawn_approval_keeps_the_submitter_on_record(session, book):
+    draft = make_invoice(session, book["vendor"].id, "W-1", 30_000, "draft_valid")
+    invoice_rollup.refresh(session, [book["vendor"].id])
+    invoices.submit_invoice(session, book["finance"], draft.id)
+    assert approvals.approve(session, book["first"], Selection([draft.id])).moved == 1
+    session.commit()
+    session.expire_all()
+    admin = make_user(session, "admin")
+    invoices.move_invoice(session, admin, draft.id, "pending")
+    session.commit()
+    assert _status(session, draft) == "pending" and draft.submitted_by_id == book["finance"].user_id
 
 
 def test_invoices_of_a_vendor_on_hold_cannot_be_approved(session, book):

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from tests.helpers import DUE_DAY, SYSTEM, make_user
+from tests.helpers import DUE_DAY, SYSTEM, make_invoice, make_user, vendor_input
 from tests.payout_book import approved_book, provider_of, references_in_payment_files, use_payout_environment
 from vrm_dashboard.db.models import (
     AuditEntry,
@@ -17,10 +17,14 @@ from vrm_dashboard.db.models import (
     Payout,
     Vendor,
 )
+from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.rails import sepa_file
+from vrm_dashboard.services.invoices import approvals, records as invoices, rollup as invoice_rollup
+from vrm_dashboard.services.invoices.approvals import Selection
 from vrm_dashboard.services.payouts import execution as payout_execution, records as payouts
 from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.errors import Conflict, PermissionDenied
+from vrm_dashboard.services.vendors import records as vendor_service
 
 TODAY = DUE_DAY  # the book's due date
 
@@ -165,6 +169,79 @@ def test_payout_approval_flow_holds_payouts_above_the_threshold(session, env):
     assert _statuses(session, Payout) == {"awaiting_payout": 8}
     assert session.exec(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "payout.approved")).one() == 6
+
+
+def _payout_approval_for_everything(session):
+    app_settings.put(session, SYSTEM, app_settings.PAYOUT_APPROVAL_ENABLED, True)
+    app_settings.put(session, SYSTEM, app_settings.PAYOUT_APPROVAL_THRESHOLDS, {"*": "100"})
+    session.commit()
+
+
+def _large_invoice(session, finance, status):
+    """EUR 20,000 from an import (no creator): above the two-approver threshold."""
+    vendor = vendor_service.create_vendor(session, finance, vendor_input())
+    invoice = make_invoice(session, vendor.id, "BIG-1", 2_000_000, status)
+    invoice_rollup.refresh(session, [vendor.id])
+    session.commit()
+    return invoice
+
+
+def _waiting_payout(session, invoice):
+    session.expire_all()
+    return session.exec(select(Payout).where(Payout.invoice_id == invoice.id,
+                                             Payout.status == "payout_approval")).one()
+
+
+def test_the_first_of_two_invoice_approvers_may_not_approve_the_payout(session, env):
+    _payout_approval_for_everything(session)
+    finance = make_user(session, "finance_manager")
+    first, second = (make_user(session, "approver", email=f"{n}@test.example") for n in ("first", "second"))
+    invoice = _large_invoice(session, finance, "pending")
+    for approver in (first, second):
+        approvals.approve(session, approver, Selection([invoice.id]))
+    session.commit()
+    payout = _waiting_payout(session, invoice)
+    assert payout.created_by_id == second.user_id
+    for approver in (first, second):
+        refused = payouts.approve(session, approver, [payout.id])
+        assert refused.moved == 0 and refused.refused_by_reason == {
+            "You approved its invoice (segregation of duties)": 1}
+    assert _waiting_payout(session, invoice).approved_by_id is None
+    # Switched off, the control refuses no one.
+    app_settings.put(session, SYSTEM, app_settings.SOD_PAYOUT_APPROVAL, False)
+    session.commit()
+    assert payouts.approve(session, first, [payout.id]).moved == 1
+
+
+def test_whoever_submitted_edited_or_approved_the_invoice_in_any_round_may_not_approve_its_payout(session, env):
+    _payout_approval_for_everything(session)
+    finance = make_user(session, "finance_manager")
+    editor, resubmitter = (make_user(session, "finance_manager", email=f"{n}@test.example")
+                           for n in ("editor", "resubmitter"))
+    first, second, third, payout_approver = (make_user(session, "approver", email=f"{n}@test.example")
+                                             for n in ("first", "second", "third", "payer"))
+    invoice = _large_invoice(session, finance, "draft_valid")
+    invoices.submit_invoice(session, finance, invoice.id)
+    approvals.approve(session, first, Selection([invoice.id]))  # the first of two
+    session.commit()
+    # Two edits send it round again: the first approval lapses, the later editor resubmits.
+    for person, tax, total in ((editor, "10.00", "20010.00"), (resubmitter, "20.00", "20020.00")):
+        invoices.edit_invoice(session, person, invoice.id, InvoiceEdit(
+            "BIG-1", "2026-11-01", DUE_DAY.isoformat(), "EUR", "20000.00", tax, total))
+    invoices.submit_invoice(session, resubmitter, invoice.id)
+    session.commit()
+    for approver in (second, third):
+        approvals.approve(session, approver, Selection([invoice.id]))
+    session.commit()
+    payout = _waiting_payout(session, invoice)
+    expected = [(first, "You approved its invoice"), (third, "You approved its invoice"),
+                (finance, "You submitted its invoice"), (resubmitter, "You submitted its invoice"),
+                (editor, "You edited its invoice")]
+    for person, reason in expected:
+        assert payouts.approve(session, person, [payout.id]).refused_by_reason == {
+            f"{reason} (segregation of duties)": 1}, person.email
+    assert _waiting_payout(session, invoice).status == "payout_approval"
+    assert payouts.approve(session, payout_approver, [payout.id]).moved == 1
 
 
 def test_changed_bank_details_hold_the_vendors_payouts_for_the_cooling_off_period(session, env):

@@ -4,6 +4,7 @@ reaching another vendor's records through a service, a route or a Reflex handler
 import hashlib
 import socket
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 import reflex as rx
@@ -11,12 +12,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 import vrm_dashboard.vrm_dashboard  # noqa: F401  (registers every state)
-from tests.helpers import SYSTEM, make_invoice, make_user, vendor_input
+from tests.helpers import SYSTEM, call_handler, count_rows, make_invoice, make_user, ui_state, vendor_input
 from tests.smtp_server import smtp_server
 from vrm_dashboard.api.app import build_api
 from vrm_dashboard.db.models import (
     AuditEntry,
     EmailDelivery,
+    Intake,
     Notification,
     StoredDocument,
     User,
@@ -31,7 +33,12 @@ from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.services.platform import settings as settings_cfg
 from vrm_dashboard.services.platform.actors import load_actor
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
-from vrm_dashboard.services.vendors import onboarding, own_invoices as vendor_invoices, records as vendors
+from vrm_dashboard.services.vendors import (
+    onboarding,
+    own_invoices as vendor_invoices,
+    records as vendors,
+    widget as vendor_widget,
+)
 from vrm_dashboard.ui.states.directory import PortalState
 from vrm_dashboard.ui.states.vendor_profile import VendorProfileState
 
@@ -361,3 +368,53 @@ def test_a_removed_document_leaves_no_file_behind_unless_its_bytes_serve_elsewhe
     assert _stored(session, shared) is None
     assert session.exec(select(func.count()).select_from(AuditEntry)
                         .where(AuditEntry.action == "vendor.document_remove")).one() == 5
+
+
+@pytest.mark.parametrize("status, said", [("on_hold", "on hold"), ("inactive", "inactive")])
+def test_a_vendor_on_hold_or_inactive_sends_no_invoices_and_makes_no_widget_links(session, status, said):
+    """Refused wherever an onboarding vendor is; its own data it still reads, and a link it
+    made it may still take back."""
+    vendor = vendors.create_vendor(session, SYSTEM, vendor_input())
+    me = make_user(session, "vendor", "me@acme.example", vendor_id=vendor.id)
+    link = vendor_widget.make_link(session, me, vendor.id)
+    vendor.activity_status = status
+    session.add(vendor)
+    session.commit()
+    with pytest.raises(PermissionDenied, match=f"Your vendor account is {said}"):
+        invoice_intake.receive_invoice(session, me, PDF, "inv.pdf", channel="portal")
+    with pytest.raises(PermissionDenied, match=f"Your vendor account is {said}"):
+        vendor_widget.make_link(session, me, vendor.id)
+    session.rollback()
+    assert count_rows(session, Intake) == 0 and len(vendor_widget.list_links(session, me, vendor.id)) == 1
+    assert vendor_widget.revoke_link(session, me, vendor.id, link.id).state == "revoked"
+    assert onboarding.own_profile(session, me).vendor.id == vendor.id
+    # The portal's upload is asked the same before it reads a file.
+    portal = ui_state(PortalState, auth.sign_in(session, "me@acme.example", "correct-horse-battery").token)
+    session.commit()
+    call_handler(PortalState, portal, "upload_invoices", [SimpleNamespace(name="inv.pdf")])  # never read
+    assert portal.upload_results == [f"inv.pdf: {onboarding._NOT_ACTIVE[status]}"]
+    vendor.activity_status = "active"
+    session.add(vendor)
+    session.commit()
+    assert invoice_intake.may_receive(session, me) == vendor.id
+
+
+def test_an_inactive_vendor_changes_nothing_on_its_profile_but_one_on_hold_may_correct_it(session):
+    vendor = vendors.create_vendor(session, SYSTEM, vendor_input())
+    me = make_user(session, "vendor", "me@acme.example", vendor_id=vendor.id)
+    new_account = onboarding.PayoutInput("sepa", iban="DE02 1203 0000 0000 2020 51")
+    vendor.activity_status = "inactive"
+    session.add(vendor)
+    session.commit()
+    with pytest.raises(PermissionDenied, match="inactive: ask our team to reactivate it"):
+        onboarding.save_payout_method(session, me, new_account)
+    with pytest.raises(PermissionDenied, match="inactive"):
+        onboarding.add_document(session, me, PDF, "register.pdf", "application/pdf", "identity")
+    session.rollback()
+    session.expire_all()
+    assert session.get(Vendor, vendor.id).iban == "DE89370400440532013000"
+    vendor = session.get(Vendor, vendor.id)
+    vendor.activity_status = "on_hold"
+    session.add(vendor)
+    session.commit()
+    assert onboarding.save_payout_method(session, me, new_account).iban == "DE02120300000000202051"

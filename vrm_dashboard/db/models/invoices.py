@@ -77,6 +77,9 @@ class Invoice(SQLModel, table=True):
     reminders_stopped: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
     updated_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # Who last sent it to approval (Pending); None when the system did. Segregation of duties
+    # keeps them from approving it and its payout.
+    submitted_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

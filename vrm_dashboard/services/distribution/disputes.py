@@ -201,7 +201,7 @@ def _copy(invoice: Invoice, number: str, document_type: str, status: str, revisi
         issue_date=utcnow().date(), posting_date=invoice.posting_date, due_date=invoice.due_date,
         payment_terms_days=invoice.payment_terms_days, payment_method=invoice.payment_method, status=status,
         document_type=document_type, corrects_invoice_id=invoice.id, revision=revision,
-        created_by_id=actor.user_id, updated_by_id=actor.user_id)
+        created_by_id=actor.user_id, updated_by_id=actor.user_id, submitted_by_id=invoice.submitted_by_id)
 
 
 def _revision_status(original: Invoice) -> str:

@@ -1,7 +1,7 @@
 """Approving and rejecting invoices, one or thousands at a time, as set-based operations.
 
-Controls: the permission for the action; segregation of duties (whoever submitted or last
-edited an invoice cannot approve it); two distinct approvers above the configured amount;
+Controls: the permission for the action; segregation of duties (whoever created, submitted
+or last edited an invoice cannot approve it); two distinct approvers above the configured amount;
 no approval while the vendor is on hold. Invoices that may not move are reported back with
 their reason and the rest move. Every moved invoice gets its audit entry.
 """
@@ -166,8 +166,9 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     uid = actor.user_id
     scope = _scope(session, selection)
     segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL, actor.organization_id))
-    own_work = [(col(Invoice.created_by_id) == uid, literal("You submitted it (segregation of duties)")),
-                (col(Invoice.updated_by_id) == uid, literal("You last edited it (segregation of duties)"))]
+    own_work = [(col(Invoice.updated_by_id) == uid, literal("You last edited it (segregation of duties)")),
+                (col(Invoice.submitted_by_id) == uid, literal("You submitted it (segregation of duties)")),
+                (col(Invoice.created_by_id) == uid, literal("You created it (segregation of duties)"))]
     reason = case(
         (col(Invoice.status) != PENDING, literal("Not in Pending")),
         (_vendor_on_hold(), literal("Vendor is on hold")),

@@ -72,7 +72,7 @@ def _rows(session: Session, query: invoice_queries.InvoiceQuery, limit: int | No
                col(Invoice.total_minor), col(Invoice.currency), col(Invoice.issue_date), col(Invoice.due_date),
                col(Invoice.status), col(User.email))
         .join(Vendor, col(Vendor.id) == Invoice.vendor_id, isouter=True)
-        .join(User, col(User.id) == Invoice.created_by_id, isouter=True)
+        .join(User, col(User.id) == invoice_queries.submitter_id(), isouter=True)
         # Run on the connection below, past the session's scoping hook: the scope is stated
         # here, the same invoices the list shows (and the totals, read through the session, count).
         .where(*where, tenancy.owned(Invoice, session))

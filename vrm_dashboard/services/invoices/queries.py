@@ -219,6 +219,12 @@ def totals(session: Session, query: InvoiceQuery) -> list[StatusTotal]:
     return sorted(rows, key=lambda t: (order.get(t.status, 99), t.currency))
 
 
+def submitter_id() -> ColumnElement[int | None]:
+    """Who sent the invoice to approval: its submitter, or for one submitted before submitters
+    were recorded, its creator (no one: an import or the mailbox)."""
+    return func.coalesce(col(Invoice.submitted_by_id), col(Invoice.created_by_id))
+
+
 def list_invoices(session: Session, actor: Actor, query: InvoiceQuery) -> InvoicePage:
     """One page of the view, with totals per status and currency."""
     require(actor, Action.INVOICE_VIEW)
@@ -233,7 +239,7 @@ def list_invoices(session: Session, actor: Actor, query: InvoiceQuery) -> Invoic
     stmt = (
         select(Invoice, col(Vendor.name), col(Vendor.vendor_code), col(Vendor.payment_method), col(submitter.email))
         .join(Vendor, col(Vendor.id) == Invoice.vendor_id, isouter=not needs_vendor)
-        .join(submitter, col(submitter.id) == Invoice.created_by_id, isouter=True)
+        .join(submitter, col(submitter.id) == submitter_id(), isouter=True)
         .where(*where)
         .order_by(sort_column.desc() if query.descending else sort_column.asc(),
                   col(Invoice.id).desc() if query.descending else col(Invoice.id).asc())
@@ -282,7 +288,8 @@ def invoice_detail(session: Session, actor: Actor, invoice_id: int) -> InvoiceDe
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"No invoice with id {invoice_id}")
-    submitter = session.get(User, invoice.created_by_id) if invoice.created_by_id else None
+    submitter_of = invoice.submitted_by_id or invoice.created_by_id
+    submitter = session.get(User, submitter_of) if submitter_of else None
     document = None
     if invoice.document_id:
         # Only the metadata here; the bytes are served by the document route.

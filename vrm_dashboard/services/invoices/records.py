@@ -44,6 +44,9 @@ EDITABLE = frozenset({S.DRAFT.value, S.DRAFT_VALID.value, S.PENDING.value, S.REJ
 # Processing, Paid and Failed follow the money: only the payout flow moves invoices there.
 PAYMENT_OWNED = frozenset({S.PROCESSING, S.PAID, S.FAILED})
 DELETABLE = frozenset({S.DRAFT.value, S.DRAFT_VALID.value})
+# A move to Pending from these is a submission. From Approved it is a withdrawn approval: the
+# invoice goes back to the queue its submitter sent it to, and the submitter stays on record.
+SUBMITTED_FROM = frozenset({S.DRAFT, S.DRAFT_VALID})
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
@@ -81,7 +84,10 @@ def move_invoice(session: Session, actor: Actor, invoice_id: int, target: Invoic
         # unless a payout run has it already.
         payouts.withdraw_for_invoice(session, actor, stored_id(invoice), reason=(
             "Its invoice's approval was withdrawn" if target is S.PENDING else f"Its invoice was {target.label.lower()}"))
-    invoice_moves.move_invoice(session, actor, invoice, target)
+    submitting = target is S.PENDING and S(invoice.status) in SUBMITTED_FROM
+    # The submitter may not approve it (segregation of duties); a system submit is no one's.
+    invoice_moves.move_invoice(session, actor, invoice, target,
+                               values={"submitted_by_id": actor.user_id} if submitting else None)
     _after_change(session, invoice)
     return invoice
 

@@ -1,8 +1,8 @@
 """Payouts from approved invoices, the optional payout approval, and what people do when a
 payment needs them: retry a failed one, record a manual one.
 
-Controls as for invoices: the permission for the action; whoever approved the invoice (and
-so created the payout), submitted or last edited it cannot approve its payout; a vendor on
+Controls as for invoices: the permission for the action; whoever approved, submitted, edited
+or created the invoice (now or before an edit sent it round again) cannot approve its payout; a vendor on
 hold is not paid; every move is audited.
 """
 from __future__ import annotations
@@ -11,11 +11,22 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql.elements import ColumnElement, SQLColumnExpression
 from sqlmodel import Session, col
 
 from vrm_dashboard.db import tenancy
-from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, PayoutApproval, Vendor, table_of, utcnow
+from vrm_dashboard.db.models import (
+    AuditEntry,
+    Invoice,
+    InvoiceApproval,
+    PaymentTransaction,
+    Payout,
+    PayoutApproval,
+    Vendor,
+    table_of,
+    utcnow,
+)
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.payout_rules import RAIL_OF_METHOD, Rail, awaits_confirmation
@@ -116,6 +127,35 @@ def _report(session: Session, scope: ColumnElement[bool], reason: ColumnElement[
         .order_by(labelled.c.id).limit(REPORTED_REFUSALS)).all()]
 
 
+def _invoice_by(column: Mapped[int | None], uid: int) -> ColumnElement[bool]:
+    """Whether the payout's invoice has `uid` in `column` (its creator, submitter, editor)."""
+    return select(col(Invoice.id)).where(col(Invoice.id) == Payout.invoice_id, column == uid).exists()
+
+
+def _in_invoice_history(uid: int, *actions: str) -> ColumnElement[bool]:
+    """Whether `uid` ever did one of `actions` to the payout's invoice, as the audit log keeps
+    it: an edit deletes the invoice's approvals and a new submission replaces its submitter,
+    but the log keeps every one of them."""
+    return select(col(AuditEntry.id)).where(
+        col(AuditEntry.object_type) == "invoice", col(AuditEntry.object_id) == cast(Payout.invoice_id, String),
+        col(AuditEntry.actor_user_id) == uid, col(AuditEntry.action).in_(actions)).exists()
+
+
+def _own_work(uid: int) -> list[tuple[ColumnElement[bool], ColumnElement[str]]]:
+    """What keeps `uid` from approving a payout (segregation of duties): having approved,
+    submitted, edited or created its invoice, now or in an earlier round."""
+    approved = or_(col(Payout.created_by_id) == uid,
+                   select(col(InvoiceApproval.id)).where(col(InvoiceApproval.invoice_id) == Payout.invoice_id,
+                                                         col(InvoiceApproval.user_id) == uid).exists(),
+                   _in_invoice_history(uid, "invoice.approved", "invoice.approval_recorded"))
+    submitted = or_(_invoice_by(col(Invoice.submitted_by_id), uid), _in_invoice_history(uid, "invoice.pending"))
+    edited = or_(_invoice_by(col(Invoice.updated_by_id), uid), _in_invoice_history(uid, "invoice.edit"))
+    return [(approved, literal("You approved its invoice (segregation of duties)")),
+            (submitted, literal("You submitted its invoice (segregation of duties)")),
+            (edited, literal("You edited its invoice (segregation of duties)")),
+            (_invoice_by(col(Invoice.created_by_id), uid), literal("You created its invoice (segregation of duties)"))]
+
+
 def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult:
     """Clear payouts waiting in Payout Approval so the payout run pays them."""
     require(actor, Action.PAYOUT_APPROVE)
@@ -123,29 +163,19 @@ def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult
         raise PermissionDenied("Only a person can approve payouts")
     uid = actor.user_id
     scope = _scope(session, payout_ids)
-    invoice = select(col(Invoice.created_by_id), col(Invoice.updated_by_id)).where(
-        col(Invoice.id) == Payout.invoice_id)
-    submitted_by_me = invoice.where(col(Invoice.created_by_id) == uid).exists()
-    edited_by_me = invoice.where(col(Invoice.updated_by_id) == uid).exists()
     on_hold = col(Payout.vendor_id).in_(select(col(Vendor.id)).where(
         col(Vendor.activity_status) == ActivityStatus.ON_HOLD.value))
     segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL, actor.organization_id))
-    own_work = [(col(Payout.created_by_id) == uid, literal("You approved its invoice (segregation of duties)")),
-                (submitted_by_me, literal("You submitted its invoice (segregation of duties)")),
-                (edited_by_me, literal("You last edited its invoice (segregation of duties)"))]
     reason = case(
         (col(Payout.status) != P.PAYOUT_APPROVAL.value, literal("Not waiting for payout approval")),
         (on_hold, literal("Vendor is on hold")),
-        *(own_work if segregated else []),
+        *(_own_work(uid) if segregated else []),
         else_=None,
     )
     result = BulkResult()
     _report(session, scope, reason, result)
-    not_own_work = [or_(col(Payout.created_by_id).is_(None), col(Payout.created_by_id) != uid), ~submitted_by_me,
-                    ~edited_by_me] if segregated else []
-    eligible = and_(scope, col(Payout.status) == P.PAYOUT_APPROVAL.value, ~on_hold, *not_own_work)
     conn = session.connection()
-    ids = list(conn.execute(select(col(Payout.id)).where(eligible)).scalars())
+    ids = list(conn.execute(select(col(Payout.id)).where(scope, reason.is_(None))).scalars())
     if ids:
         now = utcnow()
         conn.execute(insert(PayoutApproval), [{"payout_id": i, "user_id": uid, "user_label": actor.label, "at": now}

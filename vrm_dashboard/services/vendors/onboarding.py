@@ -285,7 +285,7 @@ class ProfileInput:
 
 
 def save_profile(session: Session, actor: Actor, data: ProfileInput) -> Vendor:
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     errors: dict[str, str] = {}
     if not data.address.strip():
         errors["address"] = "The registered address is required"
@@ -320,7 +320,7 @@ class ContactInput:
 
 
 def add_contact(session: Session, actor: Actor, data: ContactInput) -> VendorContact:
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     errors = {}
     name = " ".join(data.name.split())
     if not name:
@@ -346,7 +346,7 @@ def add_contact(session: Session, actor: Actor, data: ContactInput) -> VendorCon
 
 
 def remove_contact(session: Session, actor: Actor, contact_id: int) -> None:
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     contact = session.get(VendorContact, contact_id)
     if contact is None or contact.vendor_id != vendor.id:
         raise NotFound("No such contact of yours")
@@ -367,7 +367,7 @@ class PayoutInput:
 def save_payout_method(session: Session, actor: Actor, data: PayoutInput) -> Vendor:
     """IBAN and BIC, ABA routing and account numbers, PayPal e-mail or wire details, checked
     before anything is kept. After approval a change holds payouts for the cooling-off."""
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     if data.payment_method == PaymentMethod.MANUAL.value:
         raise FieldErrors({"payment_method": "Choose how you want to be paid"})
     values = vendors.vendor_input_of(vendor)
@@ -380,7 +380,7 @@ def save_payout_method(session: Session, actor: Actor, data: PayoutInput) -> Ven
 def save_tax_form(session: Session, actor: Actor, data: TaxInput, vat_id: str, today: date | None = None) -> VendorTaxForm:
     """Sign the W-9, W-8BEN or W-8BEN-E; it replaces the one signed before. The VAT ID is
     checked by the rules of its country."""
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     errors: dict[str, str] = {}
     clean = None
     try:
@@ -426,7 +426,7 @@ def _tax_summary(form: VendorTaxForm | None) -> dict | None:
 
 def add_document(session: Session, actor: Actor, content: bytes, filename: str, content_type: str,
                  kind: str) -> VendorDocument:
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     try:
         kind = DocumentKind(kind).value
     except ValueError:
@@ -470,7 +470,7 @@ def remove_document(session: Session, actor: Actor, vendor_document_id: int) -> 
     """Take a document off the profile before approval. Its stored file goes too unless
     something else holds the same bytes (stored files are shared by content: another vendor's
     document, an invoice's original)."""
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     row = session.get(VendorDocument, vendor_document_id)
     if row is None or row.vendor_id != vendor.id:
         raise NotFound("No such document of yours")
@@ -485,7 +485,7 @@ def remove_document(session: Session, actor: Actor, vendor_document_id: int) -> 
 
 def submit(session: Session, actor: Actor) -> VendorOnboarding:
     """Hand the profile to the reviewers; refused while anything is missing."""
-    vendor = _own(session, actor)
+    vendor = _own_changeable(session, actor)
     onboarding = _onboarding(session, stored_id(vendor))
     if onboarding.state == ReviewState.APPROVED.value:
         raise Conflict("Your profile is approved already")
@@ -648,10 +648,39 @@ def request_changes(session: Session, actor: Actor, vendor_id: int, note: str) -
     return onboarding
 
 
+# Why a vendor that is not active may not do business through the portal.
+_NOT_ACTIVE = {
+    ActivityStatus.ONBOARDING.value: "Your vendor profile is not approved yet: complete it under My Profile",
+    ActivityStatus.ON_HOLD.value: ("Your vendor account is on hold: you cannot send invoices or share your "
+                                   "figures until our team lifts the hold"),
+    ActivityStatus.INACTIVE.value: ("Your vendor account is inactive: ask our team to reactivate it before "
+                                    "you send invoices or share your figures"),
+}
+
+
+def own_vendor(session: Session, actor: Actor) -> Vendor:
+    """The signed-in vendor's own record, whatever its status: for reading it, and for what
+    a vendor may always do (take back a widget link it made)."""
+    return _own(session, actor)
+
+
 def require_approved(session: Session, actor: Actor) -> Vendor:
-    """What a vendor may do only once approved (send invoices, embed its figures)."""
+    """What a vendor may do only once approved and while we work with it (send invoices,
+    embed its figures): refused while it is onboarding, on hold or inactive."""
     vendor = _own(session, actor)
-    if vendor.activity_status == ActivityStatus.ONBOARDING.value:
-        raise PermissionDenied("Your vendor profile is not approved yet: complete it under My Profile")
+    if vendor.activity_status != ActivityStatus.ACTIVE.value:
+        raise PermissionDenied(_NOT_ACTIVE.get(vendor.activity_status, "Your vendor account is not active"))
+    return vendor
+
+
+def _own_changeable(session: Session, actor: Actor) -> Vendor:
+    """The vendor's own record, to change: refused once the vendor is inactive (we no longer
+    work with it, so its profile and payout account stay as they were until our team
+    reactivates it). A vendor on hold may still correct its profile: that is often what
+    lifts the hold, and a new payout account is held for the cooling-off and told to admins."""
+    vendor = _own(session, actor)
+    if vendor.activity_status == ActivityStatus.INACTIVE.value:
+        raise PermissionDenied("Your vendor account is inactive: ask our team to reactivate it before "
+                               "you change your profile")
     return vendor
 

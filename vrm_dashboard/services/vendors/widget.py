@@ -53,9 +53,10 @@ class WidgetLink:
         return f'<iframe src="{escape(self.url)}" width="360" height="300" style="border:0"></iframe>'
 
 
-def _vendor_for(session: Session, actor: Actor, vendor_id: int | None) -> Vendor:
+def _vendor_for(session: Session, actor: Actor, vendor_id: int | None, making: bool = False) -> Vendor:
     """The vendor whose links `actor` may make, see and revoke: a vendor's own account only
-    its own (and only once approved); staff with vendor.widget any."""
+    its own (making one only while approved and active, seeing and revoking its links
+    always); staff with vendor.widget any."""
     require(actor, Action.VENDOR_WIDGET)
     vendor_side = actor.vendor_id is not None or (actor.can(Action.PORTAL_USE) and not actor.can(Action.VENDOR_VIEW))
     if vendor_side:
@@ -63,7 +64,7 @@ def _vendor_for(session: Session, actor: Actor, vendor_id: int | None) -> Vendor
             raise PermissionDenied("Your account is not linked to a vendor")
         if actor.vendor_id != vendor_id:
             raise PermissionDenied("A vendor may embed only its own figures")
-        return vendor_onboarding.require_approved(session, actor)
+        return (vendor_onboarding.require_approved if making else vendor_onboarding.own_vendor)(session, actor)
     # Staff see the figures a link shows only if they may see the vendor at all.
     require(actor, Action.VENDOR_VIEW)
     vendor = session.get(Vendor, vendor_id) if vendor_id is not None else None
@@ -78,7 +79,7 @@ def _usable(vendor: Vendor) -> bool:
 
 def make_link(session: Session, actor: Actor, vendor_id: int | None, hours: int = 24) -> WidgetLink:
     """A new link, valid `hours` (1 hour to 30 days), for an active vendor."""
-    vendor = _vendor_for(session, actor, vendor_id)
+    vendor = _vendor_for(session, actor, vendor_id, making=True)
     if not MIN_HOURS <= hours <= MAX_HOURS:
         raise FieldErrors({"hours": "A widget link lasts from 1 hour to 30 days"})
     lifetime = timedelta(hours=hours)
