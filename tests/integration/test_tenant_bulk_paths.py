@@ -58,7 +58,7 @@ from vrm_dashboard.services.invoices.queries import InvoiceQuery
 from vrm_dashboard.services.payouts import bank_statements, execution, records as payouts, settlement
 from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor
-from vrm_dashboard.services.platform.errors import NotFound, PermissionDenied
+from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
 from vrm_dashboard.services.receivables import organizations, records as receivables
 from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
@@ -470,6 +470,21 @@ def test_an_invoice_mailed_to_the_installation_is_for_its_vendors_payer_alone(db
         assert second.owner_id == w.northwind.id
         extraction = session.exec(select(InvoiceExtraction).where(InvoiceExtraction.invoice_id == second.id)).one()
         assert lookalike.id not in {s["vendor_id"] for s in json.loads(extraction.suggestions)}
+
+
+def test_two_organizations_import_the_same_statement_file_each_once(db):
+    w = world(db)
+    content = _statement("12.00,EUR,,Someone,Nothing of ours")
+    for actor in (w.north, w.fab):
+        with acting(db, actor) as session:
+            report = bank_statements.import_statement(session, actor, "shared-account.csv", content)
+            session.commit()
+        assert report.outcomes == {"unmatched": 1}
+    with acting(db, w.fab) as session:
+        # Once per organization: again is refused, and says nothing of the other organization.
+        with pytest.raises(Conflict, match="already imported") as refused:
+            bank_statements.import_statement(session, w.fab, "again.csv", content)
+        assert "Northwind" not in str(refused.value)
 
 
 # --- self-billing ---------------------------------------------------------------------------

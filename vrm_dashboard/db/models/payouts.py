@@ -144,9 +144,12 @@ class ExchangeRate(SQLModel, table=True):
 
 class BankStatement(SQLModel, table=True):
     __tablename__ = "bank_statement"
+    # A statement is imported once per organization: two organizations paying from one account
+    # may each import the same file (its bytes are stored once).
+    __table_args__ = (UniqueConstraint("owner_id", "document_id", name="uq_bank_statement_owner_document"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(foreign_key="stored_document.id", unique=True)
+    document_id: int = Field(foreign_key="stored_document.id")
     # The organization whose record this is: every read and write is scoped to it (services/platform/tenancy.py).
     owner_id: int | None = Field(default=None, foreign_key="organization.id", index=True, nullable=False)
     filename: str = Field(max_length=255)

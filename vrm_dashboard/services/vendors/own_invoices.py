@@ -13,6 +13,7 @@ from vrm_dashboard.domain.invoice_status import VENDOR_PAYMENT_STATUS, VendorPay
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rendering.invoice_file import render_file
 from vrm_dashboard.services.distribution import invoice_documents
+from vrm_dashboard.services.platform import documents
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors, NotFound, PermissionDenied
 
@@ -99,7 +100,10 @@ def own_invoice_file(session: Session, actor: Actor, invoice_id: int) -> Invoice
     if document_id is not None:
         stored = session.get(StoredDocument, document_id)
         assert stored is not None, "invoice.document_id and email_delivery.document_id are foreign keys"
-        return InvoiceFile(stored.content, stored.filename, stored.content_type)
+        # Identical bytes are stored once under their first name, perhaps another organization's.
+        name = (documents.original_filename(session, invoice, stored) if document_id == invoice.document_id
+                else invoice_documents.filename_of(invoice))
+        return InvoiceFile(stored.content, name, stored.content_type)
     document = invoice_documents.documents_of(session, [invoice])[stored_id(invoice)]
     return InvoiceFile(render_file(document), invoice_documents.filename_of(invoice), "application/pdf")
 
