@@ -232,6 +232,27 @@ def test_the_invoice_list_its_searches_and_its_totals_hold_only_the_organization
                                    (w.fab_vendor.id, w.fabrikam.id, "approved")])
 
 
+def test_a_searchs_totals_count_each_matching_invoice_once(db):
+    w = world(db)
+    with acting(db, w.north) as session:
+        alpine = vendor_service.create_vendor(session, w.north, vendor_input(vendor_code="ALP-1", name="Alpine Creators"))
+        other = vendor_service.create_vendor(session, w.north, vendor_input(vendor_code="OTH-1", name="Other Studio"))
+        make_invoice(session, alpine.id, "ALPINE-7", 1_000)  # named by its vendor and its number
+        make_invoice(session, alpine.id, "NW-2", 2_000)  # by its vendor
+        make_invoice(session, other.id, "ALPINE-8", 4_000)  # by its number
+        make_invoice(session, other.id, "NW-3", 8_000)  # by neither
+        invoice_rollup.refresh(session, [alpine.id, other.id])
+        session.commit()
+        # The vendors a search names are summed from the rollup, the invoices it names by number
+        # one by one: an invoice named both ways counts once.
+        page = invoice_queries.list_invoices(session, w.north, InvoiceQuery(search="alpine"))
+        assert sorted(r.number for r in page.rows) == ["ALPINE-7", "ALPINE-8", "NW-2"]
+        assert [(t.status, t.count, t.amount_minor) for t in page.totals] == [("pending", 3, 7_000)]
+        assert page.total_rows == 3
+        page = invoice_queries.list_invoices(session, w.north, InvoiceQuery(search="alpine", statuses=["approved"]))
+        assert (page.rows, page.totals) == ([], [])
+
+
 def test_an_export_holds_only_the_organizations_own_invoices(db):
     w = world(db)
     with acting(db, w.fab) as session:

@@ -2,14 +2,14 @@
 and one invoice's detail."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Callable
+from typing import Any, Callable
 
 from babel.numbers import list_currencies
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col
 
@@ -133,23 +133,29 @@ def _amount_bound(text: str, label: str,
     ])
 
 
+def _search_terms(term: str) -> tuple[Select[int | None], ColumnElement[bool]]:
+    """A search's two halves: the vendors it names (by name or vendor ID) and the invoices it
+    names by number (ours, or the vendor's own)."""
+    # Vendors matched through a subquery, not a join, so invoices with no vendor yet (parsed,
+    # unmatched) are found by their numbers too.
+    pattern = f"%{term.lower()}%"
+    vendors = select(col(Vendor.id)).where(or_(func.lower(Vendor.name).like(pattern),
+                                               func.lower(Vendor.vendor_code) == term.lower()))
+    # Number prefixes as index ranges (as typed, and upper-cased as our numbers are), so
+    # each branch of the OR is an index lookup rather than a scan of every invoice.
+    prefixes = {term, term.upper()}
+    number_ranges = [col(Invoice.number).between(p, p + "\uffff") for p in prefixes]
+    return vendors, or_(*number_ranges, col(Invoice.vendor_invoice_number) == term)
+
+
 def conditions(query: InvoiceQuery) -> tuple[list[ColumnElement[bool]], bool]:
     """SQL conditions for a view, and whether they need the vendor table joined."""
     where: list[ColumnElement[bool]] = []
     needs_vendor = False
     term = query.search.strip()
     if term:
-        # Vendors matched through a subquery, not a join, so invoices with no vendor yet (parsed,
-        # unmatched) are found by their numbers too.
-        pattern = f"%{term.lower()}%"
-        matching_vendors = select(col(Vendor.id)).where(or_(func.lower(Vendor.name).like(pattern),
-                                                            func.lower(Vendor.vendor_code) == term.lower()))
-        # Number prefixes as index ranges (as typed, and upper-cased as our numbers are), so
-        # each branch of the OR is an index lookup rather than a scan of every invoice.
-        prefixes = {term, term.upper()}
-        number_ranges = [col(Invoice.number).between(p, p + "\uffff") for p in prefixes]
-        where.append(or_(*number_ranges, col(Invoice.vendor_invoice_number) == term,
-                         col(Invoice.vendor_id).in_(matching_vendors)))
+        vendors, by_number = _search_terms(term)
+        where.append(or_(by_number, col(Invoice.vendor_id).in_(vendors)))
     statuses = [s for s in query.statuses if s in {x.value for x in InvoiceStatus}]
     if statuses:
         where.append(col(Invoice.status).in_(statuses))
@@ -183,40 +189,76 @@ def conditions(query: InvoiceQuery) -> tuple[list[ColumnElement[bool]], bool]:
     return where, needs_vendor
 
 
-def _found_by(query: InvoiceQuery) -> dict[str, bool]:
-    """A search finds its invoices through the number and vendor indexes: the organization's
-    scope then only filters them (see tenancy.SCOPE_FILTERS_ONLY)."""
-    return {tenancy.SCOPE_FILTERS_ONLY: True} if query.search.strip() else {}
+def _per_invoice_filters(query: InvoiceQuery) -> bool:
+    """Whether the view filters on something the rollup does not keep (a search aside)."""
+    return any([query.kind, query.issued_from.strip(), query.issued_to.strip(), query.amount_min.strip(),
+                query.amount_max.strip(), query.flag])
 
 
-def _only_rollup_filters(query: InvoiceQuery) -> bool:
-    """True when the totals can come from the rollup (no per-invoice filter in the view)."""
-    return not any([query.search.strip(), query.kind, query.issued_from.strip(), query.issued_to.strip(),
-                    query.amount_min.strip(), query.amount_max.strip(), query.flag])
+def _rollup_totals(query: InvoiceQuery, *where: ColumnElement[bool]) -> Select[str, str, int, int]:
+    r = InvoiceRollup
+    stmt = select(col(r.status), col(r.currency), func.sum(col(r.invoice_count)), func.sum(col(r.amount_minor)))
+    if query.vendor.strip() or query.payment_method:
+        stmt = stmt.join(Vendor, col(Vendor.id) == r.vendor_id)
+        stmt = stmt.where(*conditions(InvoiceQuery(vendor=query.vendor, payment_method=query.payment_method))[0])
+    statuses = [s for s in query.statuses if s]
+    if statuses:
+        stmt = stmt.where(col(r.status).in_(statuses))
+    return stmt.where(*where).group_by(r.status, r.currency)
+
+
+def _invoice_totals(query: InvoiceQuery, *where: ColumnElement[bool]) -> Select[str, str, int, int]:
+    found, needs_vendor = conditions(query)
+    stmt = select(col(Invoice.status), col(Invoice.currency), func.count(), func.sum(col(Invoice.total_minor)))
+    if needs_vendor:
+        stmt = stmt.join(Vendor, col(Vendor.id) == Invoice.vendor_id)
+    return stmt.where(*found, *where).group_by(Invoice.status, Invoice.currency)
 
 
 def totals(session: Session, query: InvoiceQuery) -> list[StatusTotal]:
     """Count and amount per status and currency for the view, summed in SQL."""
-    if _only_rollup_filters(query):
-        r = InvoiceRollup
-        stmt = select(col(r.status), col(r.currency), func.sum(col(r.invoice_count)), func.sum(col(r.amount_minor)))
-        if query.vendor.strip() or query.payment_method:
-            stmt = stmt.join(Vendor, col(Vendor.id) == r.vendor_id)
-            where, _ = conditions(InvoiceQuery(vendor=query.vendor, payment_method=query.payment_method))
-            stmt = stmt.where(*where)
-        statuses = [s for s in query.statuses if s]
-        if statuses:
-            stmt = stmt.where(col(r.status).in_(statuses))
-        stmt = stmt.group_by(r.status, r.currency)
+    term = query.search.strip()
+    rows: list[Any]
+    if _per_invoice_filters(query):
+        rows = list(session.execute(_invoice_totals(query).execution_options(**_found_by(query))).all())
+    elif not term:
+        rows = list(session.execute(_rollup_totals(query)).all())
     else:
-        where, needs_vendor = conditions(query)
-        stmt = select(col(Invoice.status), col(Invoice.currency), func.count(), func.sum(col(Invoice.total_minor)))
-        if needs_vendor:
-            stmt = stmt.join(Vendor, col(Vendor.id) == Invoice.vendor_id)
-        stmt = stmt.where(*where).group_by(Invoice.status, Invoice.currency).execution_options(**_found_by(query))
+        # A search: the vendors it names are summed from the rollup, and only the invoices it
+        # names by number (and of no vendor it names) are read one by one, through their indexes.
+        vendors, by_number = _search_terms(term)
+        rows = [*session.execute(_rollup_totals(query, col(InvoiceRollup.vendor_id).in_(vendors))).all(),
+                *session.execute(_invoice_totals(
+                    replace(query, search=""), by_number,
+                    or_(col(Invoice.vendor_id).is_(None), col(Invoice.vendor_id).not_in(vendors)))
+                    .execution_options(**{tenancy.SCOPE_FILTERS_ONLY: True})).all()]
+    summed: dict[tuple[str, str], list[int]] = {}
+    for status, currency, count, amount in rows:
+        total = summed.setdefault((status, currency), [0, 0])
+        total[0] += int(count or 0)
+        total[1] += int(amount or 0)
     order = {s.value: i for i, s in enumerate(InvoiceStatus)}
-    rows = [StatusTotal(s, c, int(n or 0), int(a or 0)) for s, c, n, a in session.execute(stmt).all() if n]
-    return sorted(rows, key=lambda t: (order.get(t.status, 99), t.currency))
+    found = [StatusTotal(s, c, n, a) for (s, c), (n, a) in summed.items() if n]
+    return sorted(found, key=lambda t: (order.get(t.status, 99), t.currency))
+
+
+def _found_by(query: InvoiceQuery, dense: bool = False) -> dict[str, bool]:
+    """A search finds its invoices through the number and vendor indexes, the organization's
+    scope then only filtering them (see tenancy.SCOPE_FILTERS_ONLY); unless they are dense
+    among the view's invoices: then the newest page is found sooner by reading the
+    organization's invoices newest first and keeping those that match."""
+    return {tenancy.SCOPE_FILTERS_ONLY: True} if query.search.strip() and not dense else {}
+
+
+# A search matching more than this share of its view's invoices reads them newest first.
+_DENSE_SHARE = 0.01
+
+
+def _dense(session: Session, query: InvoiceQuery, matching: int) -> bool:
+    if not query.search.strip() or query.sort != "issue_date" or not query.descending:
+        return False
+    in_view = sum(t.count for t in totals(session, replace(query, search="")))
+    return in_view > 0 and matching / in_view > _DENSE_SHARE
 
 
 def submitter_id() -> ColumnElement[int | None]:
@@ -245,7 +287,7 @@ def list_invoices(session: Session, actor: Actor, query: InvoiceQuery) -> Invoic
                   col(Invoice.id).desc() if query.descending else col(Invoice.id).asc())
         .offset((page - 1) * page_size)
         .limit(page_size)
-        .execution_options(**_found_by(query))
+        .execution_options(**_found_by(query, dense=_dense(session, query, total_rows)))
     )
     found = session.execute(stmt).all()
     ids = [stored_id(inv) for inv, *_ in found]
