@@ -1,0 +1,62 @@
+"""Follow-ups of the review of organizations as tenants, under two organizations on both
+databases: run reports and audit entries reach only the organization they are about, the
+command line asks which organization a code of several means, and a record of another
+organization (or another vendor) answers as a missing one.
+
+Northwind is the root organization, Fabrikam a seller below it (tests/integration/
+test_tenant_bulk_paths.world); a platform admin's home is Northwind.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from tests.helpers import SYSTEM
+from tests.integration.test_tenant_bulk_paths import PASSWORD, acting, world
+from vrm_dashboard.db.models import JobRun, utcnow
+from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.identity.users import add_user
+from vrm_dashboard.services.intake import connectors, log as intake_log
+from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.platform.job_runs import run_recorded
+
+
+def _platform_admin(db: Engine, organization_id: int) -> Actor:
+    with Session(db) as session:
+        user = add_user(session, SYSTEM, "root@northwind.example", "Root", PASSWORD, ["platform_admin"],
+                        organization_id=organization_id)
+        session.commit()
+        actor = load_actor(session, user.id)
+    assert actor is not None and actor.can(Action.PLATFORM_MANAGE)
+    return actor
+
+
+# --- 1. connector and mailbox run reports ----------------------------------------------------
+
+def test_a_connectors_run_shows_each_organization_only_its_own_sources(db):
+    w = world(db)
+    for actor, name in ((w.north, "north-feed"), (w.fab, "fab-feed")):
+        with acting(db, actor) as session:
+            connectors.configure_source(session, actor, name, "http_json", {"url": "http://127.0.0.1:9/none"})
+            session.commit()
+    run_recorded(db, "sync_activity_sources", connectors.sync_all)
+    with Session(db) as session:
+        # The installation's mailbox failed: its report is the installation's own.
+        session.add(JobRun(job="poll_invoice_mailbox", status="failed", errors=1, finished_at=utcnow(),
+                           detail="LoginError: mailbox invoices@northwind.example refused"))
+        session.commit()
+    admin = _platform_admin(db, w.northwind.id)
+
+    def seen(actor: Actor) -> list[intake_log.SyncRun]:
+        with acting(db, actor) as session:
+            return intake_log.recent_sync_runs(session, actor)
+
+    [fab_run] = seen(w.fab)
+    assert fab_run.job == "sync_activity_sources" and fab_run.errors == 1 and fab_run.status == "partly_failed"
+    assert [p.split(":")[0] for p in fab_run.problems] == ["fab-feed"]
+    assert "north-feed" not in fab_run.detail
+    mailbox, north_run = seen(w.north)
+    assert mailbox.job == "poll_invoice_mailbox" and "LoginError" in mailbox.problems[0]
+    assert [p.split(":")[0] for p in north_run.problems] == ["north-feed"] and north_run.errors == 1
+    _, every = seen(admin)
+    assert sorted(p.split(":")[0] for p in every.problems) == ["fab-feed", "north-feed"] and every.errors == 2
