@@ -9,15 +9,18 @@ test_tenant_bulk_paths.world); a platform admin's home is Northwind.
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.helpers import SYSTEM
 from tests.integration.test_tenant_bulk_paths import PASSWORD, acting, world
-from vrm_dashboard.db.models import JobRun, utcnow
+from vrm_dashboard.db.models import AuditEntry, JobRun, utcnow
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.identity import access_control, api_keys, user_admin
 from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.intake import connectors, log as intake_log
+from vrm_dashboard.services.platform import audit_queries, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, load_actor
+from vrm_dashboard.services.platform.audit_queries import AuditQuery
 from vrm_dashboard.services.platform.job_runs import run_recorded
 
 
@@ -60,3 +63,45 @@ def test_a_connectors_run_shows_each_organization_only_its_own_sources(db):
     assert [p.split(":")[0] for p in north_run.problems] == ["north-feed"] and north_run.errors == 1
     _, every = seen(admin)
     assert sorted(p.split(":")[0] for p in every.problems) == ["fab-feed", "north-feed"] and every.errors == 2
+
+
+# --- 2. whose audit entries ------------------------------------------------------------------
+
+def _entries(db: Engine, actor: Actor, object_type: str) -> list[AuditEntry]:
+    with acting(db, actor) as session:
+        return audit_queries.search(session, actor, AuditQuery(object_type=object_type, page_size=200)).rows
+
+
+def test_audit_entries_belong_to_the_organization_they_are_about_or_to_the_installation(db):
+    w = world(db)
+    admin = _platform_admin(db, w.northwind.id)
+    with acting(db, admin) as session:
+        # The platform admin (at home in Northwind) works on Fabrikam's admin's account ...
+        user_admin.set_roles(session, admin, w.fab.user_id, ["admin", "viewer"])
+        api_keys.create_api_key(session, admin, "fab's robot", user_id=w.fab.user_id)
+        # ... and on the installation's own: a role grant, an installation-wide setting and the
+        # installation's value of a business setting.
+        access_control.set_grant(session, admin, "viewer", Action.AUDIT_VIEW, True)
+        app_settings.put(session, admin, app_settings.MAX_RATE_AGE_DAYS, 3)
+        app_settings.put(session, admin, app_settings.BRAND_NAME, "The installation")
+        session.commit()
+    with acting(db, w.fab) as session:
+        app_settings.put(session, w.fab, app_settings.BRAND_NAME, "Fabrikam Trading")
+        session.commit()
+
+    fab_user = str(w.fab.user_id)
+    assert [e.action for e in _entries(db, w.fab, "user") if e.object_id == fab_user] == ["user.roles", "user.create"]
+    assert [e.action for e in _entries(db, w.fab, "api_key")] == ["api_key.create"]
+    assert [e.object_id for e in _entries(db, w.fab, "setting")] == [app_settings.BRAND_NAME]
+    # Northwind's log holds nothing of Fabrikam's accounts, nor the installation's own entries.
+    assert [e for e in _entries(db, w.north, "user") if e.object_id == fab_user] == []
+    assert _entries(db, w.north, "api_key") == [] and _entries(db, w.north, "role") == []
+    assert _entries(db, w.north, "setting") == []
+    with Session(db) as session:
+        unowned = session.execute(select(AuditEntry.action, AuditEntry.object_id)
+                                  .where(AuditEntry.owner_id.is_(None))).all()
+    assert sorted(unowned) == sorted([("role.grant", "viewer"), ("setting.update", app_settings.MAX_RATE_AGE_DAYS),
+                                      ("setting.update", app_settings.BRAND_NAME)])
+    # The platform admin reads them all.
+    assert {e.action for e in _entries(db, admin, "role")} == {"role.grant"}
+    assert len(_entries(db, admin, "setting")) == 3
