@@ -8,20 +8,25 @@ test_tenant_bulk_paths.world); a platform admin's home is Northwind.
 """
 from __future__ import annotations
 
-from sqlalchemy import Engine
+import io
+import sys
+
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from tests.helpers import SYSTEM
+from tests.helpers import SYSTEM, vendor_input
 from tests.integration.test_tenant_bulk_paths import PASSWORD, acting, world
-from vrm_dashboard.db.models import AuditEntry, JobRun, utcnow
+from vrm_dashboard.cli import main as vrm
+from vrm_dashboard.db.models import ActivityRecord, AuditEntry, JobRun, User, Vendor, utcnow
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.identity import access_control, api_keys, user_admin
 from vrm_dashboard.services.identity.users import add_user
-from vrm_dashboard.services.intake import connectors, log as intake_log
+from vrm_dashboard.services.intake import activity_import, connectors, log as intake_log
 from vrm_dashboard.services.platform import audit_queries, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, load_actor
 from vrm_dashboard.services.platform.audit_queries import AuditQuery
 from vrm_dashboard.services.platform.job_runs import run_recorded
+from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 
 def _platform_admin(db: Engine, organization_id: int) -> Actor:
@@ -105,3 +110,57 @@ def test_audit_entries_belong_to_the_organization_they_are_about_or_to_the_insta
     # The platform admin reads them all.
     assert {e.action for e in _entries(db, admin, "role")} == {"role.grant"}
     assert len(_entries(db, admin, "setting")) == 3
+
+
+# --- 3. the command line and codes of several organizations ----------------------------------
+
+def _shared_vendor(db: Engine, actor: Actor, source: str | None) -> Vendor:
+    """A vendor SHARED-1 paid per click (each organization may have one), and a source `source`."""
+    with acting(db, actor) as session:
+        vendor = vendor_service.create_vendor(session, actor, vendor_input(vendor_code="SHARED-1", name="Shared"))
+        rate_rules.set_rate_card(session, actor, vendor.id, "EUR")
+        rate_rules.set_rate_rule(session, actor, vendor.id, "clicks", per_unit_rate="0.01")
+        if source:
+            activity_import.save_mapping(session, actor, source, {})
+        session.commit()
+        return vendor
+
+
+def _clicks_of(db: Engine, vendor: Vendor) -> int:
+    with Session(db) as session:
+        return int(session.execute(select(func.count()).select_from(ActivityRecord)
+                                   .where(ActivityRecord.vendor_id == vendor.id)).scalar_one())
+
+
+def test_the_command_line_asks_which_organization_a_vendor_id_or_source_of_several_means(
+        db, tmp_path, monkeypatch, capsys):
+    w = world(db)
+    north_shared = _shared_vendor(db, w.north, "feed")
+    fab_shared = _shared_vendor(db, w.fab, "feed")
+    with acting(db, w.north) as session:
+        activity_import.save_mapping(session, w.north, "north-feed", {})
+        session.commit()
+
+    def user_add(email: str, *more: str) -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+        return vrm(["user", "add", "--email", email, "--name", "V", "--role", "vendor", *more])
+
+    assert user_add("v@shared.example", "--vendor-code", "SHARED-1") == 1
+    assert "more than one organization" in capsys.readouterr().err
+    assert user_add("v@shared.example", "--vendor-code", "SHARED-1", "--organization", str(w.fabrikam.id)) == 0
+    # A vendor ID one organization alone uses needs no more than before.
+    assert user_add("v@fab.example", "--vendor-code", "FAB-1") == 0
+    with Session(db) as session:
+        vendors = {u.email: u.vendor_id for u in session.execute(select(User)).scalars()}
+    assert vendors["v@shared.example"] == fab_shared.id and vendors["v@fab.example"] == w.fab_vendor.id
+
+    clicks = tmp_path / "clicks.csv"
+    clicks.write_text("vendor,activity_type,date,quantity\nSHARED-1,clicks,2026-10-01,100\n")
+    assert vrm(["import", "activity", str(clicks), "--source", "feed"]) == 1
+    assert "more than one organization" in capsys.readouterr().err
+    assert (_clicks_of(db, north_shared), _clicks_of(db, fab_shared)) == (0, 0)
+    assert vrm(["import", "activity", str(clicks), "--source", "feed", "--organization", str(w.fabrikam.id)]) == 0
+    assert (_clicks_of(db, north_shared), _clicks_of(db, fab_shared)) == (0, 1)
+    # A source one organization alone keeps: its rows name that organization's vendors.
+    assert vrm(["import", "activity", str(clicks), "--source", "north-feed"]) == 0
+    assert (_clicks_of(db, north_shared), _clicks_of(db, fab_shared)) == (1, 1)
