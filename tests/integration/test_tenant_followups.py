@@ -11,21 +11,34 @@ from __future__ import annotations
 import io
 import sys
 
+import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from tests.helpers import SYSTEM, vendor_input
+from tests.helpers import SYSTEM, make_invoice, vendor_input
 from tests.integration.test_tenant_bulk_paths import PASSWORD, acting, world
 from vrm_dashboard.cli import main as vrm
-from vrm_dashboard.db.models import ActivityRecord, AuditEntry, JobRun, User, Vendor, utcnow
+from vrm_dashboard.db.models import (
+    ActivityRecord,
+    AuditEntry,
+    JobRun,
+    PaymentTermsChange,
+    PaymentTransaction,
+    User,
+    Vendor,
+    utcnow,
+)
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.identity import access_control, api_keys, user_admin
 from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.intake import activity_import, connectors, log as intake_log
-from vrm_dashboard.services.platform import audit_queries, settings as app_settings
+from vrm_dashboard.services.payouts import remittance
+from vrm_dashboard.services.platform import audit_queries, documents, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, load_actor
 from vrm_dashboard.services.platform.audit_queries import AuditQuery
+from vrm_dashboard.services.platform.errors import FieldErrors, NotFound, ServiceError
 from vrm_dashboard.services.platform.job_runs import run_recorded
+from vrm_dashboard.services.receivables import organizations
 from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 
@@ -164,3 +177,24 @@ def test_the_command_line_asks_which_organization_a_vendor_id_or_source_of_sever
     # A source one organization alone keeps: its rows name that organization's vendors.
     assert vrm(["import", "activity", str(clicks), "--source", "north-feed"]) == 0
     assert (_clicks_of(db, north_shared), _clicks_of(db, fab_shared)) == (1, 1)
+
+
+# --- 4. terms changes ------------------------------------------------------------------------
+
+def test_a_terms_change_is_read_only_by_the_organization_that_sets_those_terms(db):
+    w = world(db)
+    with acting(db, w.north) as session:
+        organizations.set_terms(session, w.north, [w.fabrikam.id], 45)
+        session.commit()
+    with acting(db, w.fab) as session:
+        tailspin = organizations.create_organization(session, w.fab, "Tailspin", "end_customer", "DE")
+        organizations.set_terms(session, w.fab, [tailspin.id], 14)
+        session.commit()
+
+    def changes(actor: Actor) -> list[tuple[int, int | None]]:
+        with acting(db, actor) as session:
+            return [(c.organization_id, c.days) for c in session.execute(select(PaymentTermsChange)).scalars()]
+
+    # Fabrikam's terms are Northwind's to set and read; Tailspin's are Fabrikam's.
+    assert changes(w.north) == [(w.fabrikam.id, 45)]
+    assert changes(w.fab) == [(tailspin.id, 14)]
