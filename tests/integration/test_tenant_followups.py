@@ -198,3 +198,16 @@ def test_a_terms_change_is_read_only_by_the_organization_that_sets_those_terms(d
     # Fabrikam's terms are Northwind's to set and read; Tailspin's are Fabrikam's.
     assert changes(w.north) == [(w.fabrikam.id, 45)]
     assert changes(w.fab) == [(tailspin.id, 14)]
+
+
+# --- 5. a new organization's parent ----------------------------------------------------------
+
+def test_a_parent_of_another_organization_answers_as_a_missing_one(db):
+    w = world(db)
+    answers = []
+    with acting(db, w.fab) as session:
+        for parent_id in (w.northwind.id, 999_999):
+            with pytest.raises((FieldErrors, ServiceError)) as refused:
+                organizations.create_organization(session, w.fab, "Tailspin", "end_customer", "DE", parent_id)
+            answers.append((type(refused.value), str(refused.value).replace(str(parent_id), "N")))
+    assert answers[0] == answers[1] and "Northwind" not in answers[0][1]
