@@ -211,3 +211,33 @@ def test_a_parent_of_another_organization_answers_as_a_missing_one(db):
                 organizations.create_organization(session, w.fab, "Tailspin", "end_customer", "DE", parent_id)
             answers.append((type(refused.value), str(refused.value).replace(str(parent_id), "N")))
     assert answers[0] == answers[1] and "Northwind" not in answers[0][1]
+
+
+# --- 6. another vendor's documents -----------------------------------------------------------
+
+def test_another_vendors_transfer_or_invoice_answers_as_a_missing_one(db):
+    w = world(db)
+    with acting(db, w.fab) as session:
+        other = vendor_service.create_vendor(session, w.fab, vendor_input(vendor_code="FAB-2", name="Other"))
+        invoice = make_invoice(session, other.id, "FB-2", 5_000)
+        invoice.document_id = documents.store(session, b"%PDF-1.4 other vendor", "fb-2.pdf", "application/pdf").id
+        transfer = PaymentTransaction(vendor_id=other.id, status="submitted", source_currency="EUR",
+                                      source_amount_minor=5_000, target_currency="EUR", target_amount_minor=5_000)
+        session.add_all([invoice, transfer])
+        session.commit()
+        user = add_user(session, SYSTEM, "ap@fab-1.example", "FAB-1", PASSWORD, ["vendor"], vendor_id=w.fab_vendor.id)
+        session.commit()
+        portal = load_actor(session, user.id)
+    assert portal is not None
+    with acting(db, portal) as session:
+        for missing, theirs in ((999_999, transfer.id),):
+            with pytest.raises(NotFound) as gone:
+                remittance.remittance_advice(session, portal, missing)
+            with pytest.raises(NotFound) as hidden:
+                remittance.remittance_advice(session, portal, theirs)
+            assert str(hidden.value) == str(gone.value).replace(str(missing), str(theirs))
+        with pytest.raises(NotFound) as gone:
+            documents.invoice_original(session, portal, 999_999)
+        with pytest.raises(NotFound) as hidden:
+            documents.invoice_original(session, portal, invoice.id)
+        assert str(hidden.value) == str(gone.value)
