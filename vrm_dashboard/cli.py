@@ -64,7 +64,7 @@ def _cmd_demo_logins(_: argparse.Namespace) -> int:
 
 
 def _cmd_user_add(args: argparse.Namespace) -> int:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from vrm_dashboard.db.engine import session_scope
     from vrm_dashboard.db.models import Vendor
@@ -76,17 +76,40 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
     with session_scope() as session:
         act_as(session, Actor.system("cli"))  # an operator on the server: every organization
         install_catalogue(session)
-        vendor_id = None
-        if args.vendor_code:
-            vendor = session.exec(select(Vendor).where(Vendor.vendor_code == args.vendor_code.upper())).first()
-            if vendor is None:
-                print(f"No vendor with ID {args.vendor_code}", file=sys.stderr)
-                return 1
-            vendor_id = vendor.id
-        user = add_user(session, Actor.system("cli"), args.email, args.name, password,
-                        args.role, vendor_id=vendor_id)
+        with _for_organization(session, args.organization):
+            vendor_id = None
+            if args.vendor_code:
+                # Vendor IDs are unique within an organization: one of several is named by it.
+                code = args.vendor_code.upper()
+                vendors = session.exec(select(Vendor).where(Vendor.vendor_code == code)
+                                       .order_by(col(Vendor.id)).limit(2)).all()
+                if not vendors:
+                    print(f"No vendor with ID {args.vendor_code}", file=sys.stderr)
+                    return 1
+                if len(vendors) > 1:
+                    print(f"Vendor ID {args.vendor_code} is used in more than one organization: "
+                          "say which with --organization <id>", file=sys.stderr)
+                    return 1
+                vendor_id = vendors[0].id
+            user = add_user(session, Actor.system("cli"), args.email, args.name, password, args.role,
+                            vendor_id=vendor_id, organization_id=None if vendor_id else args.organization)
         print(f"Created user {user.email} with role(s) {', '.join(args.role)}.")
     return 0
+
+
+def _for_organization(session, organization_id: int | None):  # type: ignore[no-untyped-def]
+    """The system acting for one organization (--organization) within the block, or for every
+    organization when none is named."""
+    from contextlib import nullcontext
+
+    from vrm_dashboard.db import tenancy
+    from vrm_dashboard.db.models import Organization
+
+    if organization_id is None:
+        return nullcontext()
+    if session.get(Organization, organization_id) is None:
+        raise SystemExit(f"No organization {organization_id}")
+    return tenancy.acting_for(session, organization_id)
 
 
 def _cmd_api_key(args: argparse.Namespace) -> int:
@@ -189,17 +212,36 @@ def _cmd_import(args: argparse.Namespace) -> int:
     # statement, and a spreadsheet may keep its reader busy for minutes.
     read = activity_import.read_activity_file if args.what == "activity" else vendor_import.read_vendors_file
     received = read(path.read_bytes(), path.name)
+    if args.as_user and args.organization is not None:
+        raise SystemExit("Give --as-user (who acts, in their organization) or --organization, not both")
     with session_scope() as session:
         actor = _cli_actor(session, args.as_user)
-        if args.what == "activity":
-            result = activity_import.take_activity_file(session, actor, received, source_name=args.source,
-                                                        channel="cli")
-        else:
-            result = vendor_import.take_vendors_file(session, actor, received, channel="cli")
+        with _for_organization(session, args.organization):
+            if args.what == "activity":
+                if args.organization is None and not args.as_user and _in_several(session, args.source):
+                    print(f"Source {args.source} is used in more than one organization: "
+                          "say which with --organization <id>", file=sys.stderr)
+                    return 1
+                result = activity_import.take_activity_file(session, actor, received, source_name=args.source,
+                                                            channel="cli")
+            else:
+                result = vendor_import.take_vendors_file(session, actor, received, channel="cli")
     print(result.message, file=sys.stderr if result.refused else sys.stdout)
     for problem in result.problems[:50] if result.refused else []:
         print(f"  {problem}", file=sys.stderr)
     return 1 if result.refused else 0
+
+
+def _in_several(session, source_name: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether an activity source of this name is kept by more than one organization (names are
+    unique within one): the system must then be told which organization imports."""
+    from sqlalchemy import func, select
+
+    from vrm_dashboard.db.models import ActivitySource
+
+    owners = session.execute(select(func.count(func.distinct(ActivitySource.owner_id)))
+                             .where(ActivitySource.name == source_name)).scalar_one()
+    return int(owners) > 1
 
 
 def _cmd_intake(args: argparse.Namespace) -> int:
@@ -302,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", action="append", required=True,
                      help="platform_admin, admin, finance_manager, approver, viewer or vendor (repeatable)")
     add.add_argument("--vendor-code", help="for vendor users: their vendor ID")
+    add.add_argument("--organization", type=int, help="organization id: the new user's organization, and where "
+                     "--vendor-code is looked up (needed when that vendor ID is used in several)")
     add.set_defaults(handler=_cmd_user_add)
 
     key = commands.add_parser("api-key", help="create an API key for a user (printed once)")
@@ -336,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("file")
     imports.add_argument("--source", default="upload", help="activity source whose column mapping applies")
     imports.add_argument("--as-user", help="e-mail of the user to act as (default: the system)")
+    imports.add_argument("--organization", type=int, help="organization id the system imports for (needed when "
+                         "the source, or a vendor ID of the file, is used in several)")
     imports.set_defaults(handler=_cmd_import)
 
     intake = commands.add_parser("intake", help="receive vendor invoice files as drafts")

@@ -49,8 +49,9 @@ def test_the_remittance_advice_is_a_pdf_for_staff_and_the_paid_vendor_only(db, p
     # The same document every time: stored on first request.
     again = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["vendor"])
     assert again.status_code == 200 and again.content == response.content
+    # Another vendor's transfer answers as a missing one.
     other = client.get(f"/api/v1/payouts/transactions/{transfer.id}/remittance", headers=headers["other"])
-    assert other.status_code == 403
+    assert other.status_code == 404
     with Session(db) as session:
         from vrm_dashboard.services.identity.users import find_by_email
         from vrm_dashboard.services.platform.actors import load_actor

@@ -52,6 +52,7 @@ from vrm_dashboard.db.models import (
     OrganizationSetting,
     PaymentFile,
     PaymentReminder,
+    PaymentTermsChange,
     PaymentTransaction,
     Payout,
     PayoutApproval,
@@ -252,6 +253,12 @@ def _criteria(organizations: frozenset[int], invoices_found_elsewhere: bool) -> 
                                           InvoiceDispute, CollectionAttempt, PaymentReminder)),
         with_loader_criteria(PayoutApproval, lambda cls: cls.payout_id.in_(
             select(col(Payout.id)).where(col(Payout.vendor_id).in_(_vendor_ids(ids))).correlate(None)),
+            include_aliases=True),
+        # A customer's terms are set by the organization above it, which issues its invoices
+        # (receivables/organizations.managed); a root organization's own are its own.
+        with_loader_criteria(PaymentTermsChange, lambda cls: cls.organization_id.in_(
+            select(col(Organization.id)).where(func.coalesce(col(Organization.parent_id), col(Organization.id))
+                                               .in_(ids)).correlate(None)),
             include_aliases=True),
         with_loader_criteria(StatementLine, lambda cls: cls.statement_id.in_(
             select(col(BankStatement.id)).where(col(BankStatement.owner_id).in_(ids)).correlate(None)),

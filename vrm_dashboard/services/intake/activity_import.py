@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.bulk import insert_rows
 from vrm_dashboard.db.models import (
     ActivityRecord,
@@ -68,7 +69,12 @@ class ImportResult:
 
 
 def source_named(session: Session, name: str, kind: str = "upload") -> ActivitySource:
-    source = session.execute(select(ActivitySource).where(col(ActivitySource.name) == name)).scalar_one_or_none()
+    """The session's source of this name, made when there is none. Names are unique within an
+    organization: a session acting for several (the system) must act for one to name one."""
+    found = session.execute(select(ActivitySource).where(col(ActivitySource.name) == name).limit(2)).scalars().all()
+    if len(found) > 1:
+        raise FieldErrors({"source": f"Source {name} is used in more than one organization: act for one of them"})
+    source = found[0] if found else None
     if source is None:
         source = ActivitySource(name=name, kind=kind)
         session.add(source)
@@ -141,7 +147,7 @@ def import_activity_rows(session: Session, actor: Actor, frame: pd.DataFrame, so
     require(actor, Action.INTAKE_IMPORT)
     mapping = guess_mapping(list(frame.columns), json.loads(source.column_mapping or "{}"))
     try:
-        rows = _checked_rows(session, frame, mapping)
+        rows = _checked_rows(session, frame, mapping, source)
     except ImportRefused as refused:
         return _refused(session, actor, source, channel, filename, digest, size, len(frame), refused)
     intake = Intake(channel=channel, kind="activity", filename=printable(filename)[:255], sha256=digest, size_bytes=size,
@@ -189,9 +195,11 @@ def _refused(session: Session, actor: Actor, source: ActivitySource, channel: st
                         total_problems=refused.total_problems)
 
 
-def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str],
+                  source: ActivitySource) -> pd.DataFrame:
     """The rows as stored, or ImportRefused listing every bad row. Column-wise, so a million
-    rows are checked in seconds."""
+    rows are checked in seconds. A row names a vendor of the source's organization (vendor IDs
+    are unique within one), whoever imports."""
     problems = check_mapping(mapping)
     if problems:
         raise ImportRefused(problems, len(problems))
@@ -208,7 +216,8 @@ def _checked_rows(session: Session, frame: pd.DataFrame, mapping: dict[str, str]
             reasons[fresh] = reason if isinstance(reason, str) else reason(fresh)
 
     codes = column("vendor")
-    vendors: dict[str, int] = dict(session.execute(select(col(Vendor.vendor_code), col(Vendor.id))).all())
+    vendors: dict[str, int] = dict(session.execute(select(col(Vendor.vendor_code), col(Vendor.id))
+                                                   .where(col(Vendor.owner_id) == tenancy.owner(source))).all())
     vendor_ids = codes.map(vendors)
     flag(codes == "", "vendor is empty")
     flag(vendor_ids.isna(), lambda at: "unknown vendor " + codes[at])

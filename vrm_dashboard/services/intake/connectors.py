@@ -64,6 +64,8 @@ class SyncReport:
     seconds: float = 0.0
     # "file: reason" for each dropped file set aside in this run.
     rejected: list[str] = field(default_factory=list)
+    # The source's organization: the run's log shows each organization only its own reports.
+    owner: int | None = None
 
 
 class SecretLost(Exception):
@@ -188,7 +190,7 @@ def sync_all(session: Session) -> JobResult:
 
 
 def sync_source(session: Session, actor: Actor, source: ActivitySource) -> SyncReport:
-    report = SyncReport(source.name)
+    report = SyncReport(source.name, owner=source.owner_id)
     started = time.perf_counter()
     try:
         config = config_of(source)

@@ -69,18 +69,15 @@ def _render(transaction: PaymentTransaction, paid_at: datetime, vendor: Vendor,
     return bytes(pdf.output())
 
 
-def _may_see(actor: Actor, transaction: PaymentTransaction) -> bool:
-    own = actor.can(Action.PORTAL_USE) and actor.vendor_id is not None and actor.vendor_id == transaction.vendor_id
-    return actor.can(Action.PAYOUT_VIEW) or own
-
-
 def remittance_advice(session: Session, actor: Actor, transaction_id: int) -> StoredDocument:
-    """The PDF for a paid transfer, for payout staff or the vendor it paid."""
+    """The PDF for a paid transfer, for payout staff or the vendor it paid. Another vendor's
+    transfer answers as a missing one: a vendor learns nothing of who else its payer pays."""
+    staff = actor.can(Action.PAYOUT_VIEW)
+    if not staff and not (actor.can(Action.PORTAL_USE) and actor.vendor_id is not None):
+        raise PermissionDenied("You may not open remittance advices")
     transaction = session.get(PaymentTransaction, transaction_id)
-    if transaction is None:
+    if transaction is None or not (staff or transaction.vendor_id == actor.vendor_id):
         raise NotFound(f"No payment {transaction_id}")
-    if not _may_see(actor, transaction):
-        raise PermissionDenied("You may not open this remittance advice")
     # The advice states when the money left: a transfer without a confirmed payment date
     # (one still under way, or a paid status with no date recorded) has none to give yet.
     paid_at = transaction.paid_at

@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from vrm_dashboard.db.models import (
     ActivitySource,
+    ApiKey,
     AuditEntry,
     BankStatement,
     EmailDelivery,
@@ -22,6 +23,7 @@ from vrm_dashboard.db.models import (
     Organization,
     PaymentTransaction,
     Payout,
+    User,
     Vendor,
     table_of,
     utcnow,
@@ -66,13 +68,20 @@ def _logged(value: SQLModel | dict | None) -> str | None:
 
 # Whose entry it is, by the kind of record it is about: an entry belongs to the organization
 # that owns the record, so each organization's audit log shows what happened to its records,
-# whoever did it (a user, a job). An entry about a record without an owner belongs to the
-# organization of whoever acted; the system's own, to no organization (platform admins read it).
+# whoever did it (a user, a job). A person's account (and an API key, which acts as its person)
+# belongs to the person's organization: a vendor's login to its vendor's payer, an account in no
+# organization to the root's. The installation's own records (the one role catalogue, the mail
+# servers, installation-wide settings and the installation's value of a business setting, the
+# connection checks) have entries of no organization, which only platform admins read (the
+# first wall shows a scoped session only its organizations' entries). An entry about another
+# record without an owner belongs to the organization of whoever acted; the system's own, to none.
 _OWNED_TYPES: dict[str, Any] = {
     "vendor": Vendor, "invoice": Invoice, "intake": Intake, "activity_source": ActivitySource,
     "bank_statement": BankStatement, "email_delivery": EmailDelivery,
 }
 _VENDOR_CHILDREN: dict[str, Any] = {"payout": Payout, "payment_transaction": PaymentTransaction}
+_ACCOUNT_TYPES = ("user", "api_key")
+_INSTALLATION_TYPES = ("role", "settings")
 
 
 def _owner_column(object_type: str, id_column: Any) -> Any:
@@ -89,6 +98,8 @@ def _owner_column(object_type: str, id_column: Any) -> Any:
 
 def _owners(session: Session, object_type: str, object_ids: list[Any]) -> dict[str, int | None]:
     """The owning organization of each record, by its id as the log keeps it."""
+    if object_type in _ACCOUNT_TYPES:
+        return {str(i): _account_owner(session, object_type, i) for i in object_ids}
     model = _OWNED_TYPES.get(object_type) or _VENDOR_CHILDREN.get(object_type) or (
         Organization if object_type == "organization" else None)
     if model is None or not object_ids:
@@ -103,9 +114,46 @@ def _owners(session: Session, object_type: str, object_ids: list[Any]) -> dict[s
     return found
 
 
+def _account_owner(session: Session, object_type: str, object_id: Any) -> int | None:
+    """The organization of the person (or the person's key) an entry is about. None when the
+    session may not write that organization's entries (a sign-out, a lock by wrong passwords:
+    nobody signed in acts): the installation's entry then, never the actor's organization's."""
+    if not str(object_id).isdigit():
+        return None
+    user_id: int | None = int(object_id)
+    if object_type == "api_key":
+        user_id = session.execute(core_select(col(ApiKey.user_id)).where(col(ApiKey.id) == user_id)).scalar()
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        return None
+    if user.vendor_id is not None:
+        # Read in the session's scope: a vendor it does not see has a payer it may not write for.
+        owner = session.execute(core_select(col(Vendor.owner_id)).where(col(Vendor.id) == user.vendor_id)).scalar()
+    elif user.organization_id is not None:
+        owner = user.organization_id
+    else:
+        # The root organization, if there is one yet (recording makes none: the first account
+        # of an installation comes before any organization).
+        owner = session.execute(core_select(func.min(col(Organization.id)))
+                                .where(col(Organization.parent_id).is_(None))).scalar()
+    scope = scope_of(session)
+    return owner if owner is not None and (scope is None or scope.includes(owner)) else None
+
+
 def _acting_organization(session: Session) -> int | None:
     scope = scope_of(session)
     return scope.home if scope is not None else None
+
+
+def _unfound_owner(session: Session, object_type: str, *records: SQLModel | dict | None) -> int | None:
+    """Whose entry it is when the record names no owner: the installation's for its own records
+    (a setting is an organization's only when put says so), else the acting organization's."""
+    if object_type in _ACCOUNT_TYPES or object_type in _INSTALLATION_TYPES:
+        return None
+    if object_type == "setting":
+        for_organization = any(isinstance(one, dict) and one.get("for") == "organization" for one in records)
+        return _acting_organization(session) if for_organization else None
+    return _acting_organization(session)
 
 
 def _owner_of(session: Session, object_type: str, object_id: Any,
@@ -115,7 +163,7 @@ def _owner_of(session: Session, object_type: str, object_id: Any,
         if isinstance(owner, int):
             return owner
     found = _owners(session, object_type, [object_id]).get(str(object_id))
-    return found if found is not None else _acting_organization(session)
+    return found if found is not None else _unfound_owner(session, object_type, *records)
 
 
 def record(
@@ -155,12 +203,15 @@ def record_many(
         return
     now = utcnow()
     owners = _owners(session, object_type, [object_id for object_id, _, _ in changes])
-    acting = _acting_organization(session)
     session.execute(insert(AuditEntry), [
-        {"at": now, "owner_id": owners.get(str(object_id), acting), "actor_user_id": actor.user_id, "actor_label": actor.label, "action": action,
+        {"at": now, "owner_id": _found_or(owners.get(str(object_id)), session, object_type, before, after), "actor_user_id": actor.user_id, "actor_label": actor.label, "action": action,
          "object_type": object_type, "object_id": str(object_id), "before": _logged(before), "after": _logged(after)}
         for object_id, before, after in changes
     ])
+
+
+def _found_or(found: int | None, session: Session, object_type: str, *records: dict | None) -> int | None:
+    return found if found is not None else _unfound_owner(session, object_type, *records)
 
 
 def record_where(
@@ -178,7 +229,7 @@ def record_where(
     columns = table_of(AuditEntry).c
     owner = _owner_column(object_type, id_column)
     if owner is None:
-        owner = literal(_acting_organization(session), type_=columns.owner_id.type)
+        owner = literal(_unfound_owner(session, object_type, before, after), type_=columns.owner_id.type)
     # SQLAlchemy's select: SQLModel's types at most four columns.
     session.connection().execute(insert(AuditEntry).from_select(
         ["at", "owner_id", "actor_user_id", "actor_label", "action", "object_type", "object_id", "before", "after"],

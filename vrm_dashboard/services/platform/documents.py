@@ -69,13 +69,15 @@ def discard_if_unused(session: Session, document_id: int) -> bool:
 
 
 def invoice_original(session: Session, actor: Actor, invoice_id: int) -> StoredDocument:
-    """The invoice's original file, for staff who see invoices or for the vendor it belongs to."""
+    """The invoice's original file, for staff who see invoices or for the vendor it belongs to.
+    Another vendor's invoice answers as a missing one: a vendor learns nothing of its payer's
+    other vendors."""
+    staff = actor.can(Action.INVOICE_VIEW)
+    if not staff and not (actor.can(Action.PORTAL_USE) and actor.vendor_id is not None):
+        raise PermissionDenied("You may not open invoice documents")
     invoice = session.get(Invoice, invoice_id)
-    if invoice is None or invoice.document_id is None:
+    if invoice is None or invoice.document_id is None or not (staff or invoice.vendor_id == actor.vendor_id):
         raise NotFound("This invoice has no original document")
-    own_vendor = actor.can(Action.PORTAL_USE) and actor.vendor_id is not None and actor.vendor_id == invoice.vendor_id
-    if not (actor.can(Action.INVOICE_VIEW) or own_vendor):
-        raise PermissionDenied("You may not open this document")
     document = session.get(StoredDocument, invoice.document_id)
     if document is None:
         raise NotFound("This invoice has no original document")

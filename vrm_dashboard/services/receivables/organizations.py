@@ -296,8 +296,13 @@ def create_organization(session: Session, actor: Actor, name: str, tier: str, co
         errors["name"] = "Give the organization's name"
     if len(country.strip()) != 2:
         errors["country"] = "A two-letter country code, e.g. DE"
-    parent = session.get(Organization, parent_id) if parent_id is not None else None
-    if tier == OrganizationTier.DISTRIBUTOR.value:
+    # Only the system places an organization below another than the actor's own; any other
+    # parent is read as missing, before it is read at all: the answer never tells of it.
+    placeable = parent_id is not None and ("system" in actor.roles or parent_id == actor.organization_id)
+    parent = session.get(Organization, parent_id) if placeable else None
+    if parent_id is not None and parent is None:
+        errors["parent_id"] = f"No organization {parent_id}"
+    elif tier == OrganizationTier.DISTRIBUTOR.value:
         if parent is not None:
             errors["tier"] = "A distributor is at the top of the hierarchy"
     elif parent is None or tier not in CHILD_TIERS.get(parent.tier, set()):
