@@ -23,6 +23,7 @@ from vrm_dashboard.db.models import (
     PaymentTermsChange,
 )
 from vrm_dashboard.db.tenancy import unscope
+from vrm_dashboard.rails.base import Charge
 from vrm_dashboard.services.identity.api_keys import create_api_key
 from vrm_dashboard.services.identity.users import add_user
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
@@ -246,6 +247,49 @@ def test_a_run_that_died_after_claiming_is_finished_with_the_same_keys(session):
     session.expire_all()
     attempts = session.exec(select(CollectionAttempt)).all()
     assert [(a.idempotency_key, a.outcome) for a in attempts] == [(f"collect-{invoice.id}-1", "collected")]
+    assert session.get(Invoice, invoice.id).status == "paid"
+
+
+class _Killed(BaseException):
+    """The run's process dies (kill -9) while the collector is charging."""
+
+
+class _FakeCollector:
+    """A collector that is not the sandbox (rails.base.Collector): one charge per idempotency
+    key, a repeat answered with the first; `die_in` calls charge and the run dies unanswered."""
+
+    def __init__(self, die_in: int = 0) -> None:
+        self.charges: dict[str, Charge] = {}
+        self.asked: list[str] = []
+        self.die_in = die_in
+
+    def charge(self, idempotency_key: str, method: str, amount_minor: int, currency: str) -> Charge:
+        self.asked.append(idempotency_key)
+        answer = self.charges.setdefault(idempotency_key, Charge(True, reference=f"FAKE-{len(self.charges) + 1}"))
+        if self.die_in:
+            self.die_in -= 1
+            raise _Killed
+        return answer
+
+
+def test_a_collector_passed_to_the_run_charges_once_across_a_run_that_died_mid_charge(session):
+    h = hierarchy(session)
+    invoice = bill(session, h.distributor_admin, h.customer, 10_000, date(2026, 9, 1))
+    session.commit()
+    fake = _FakeCollector(die_in=1)
+    due = collection.Selection("due_date", TODAY)
+    with pytest.raises(_Killed):
+        collection.collect(session, collection.JOB, due, today=TODAY, collector=fake)
+    session.rollback()
+    session.expire_all()
+    assert session.get(Invoice, invoice.id).status == "processing"
+    summary = collection.collect(session, collection.JOB, due, today=TODAY, collector=fake)
+    assert (summary.collected, summary.failed) == (1, 0)
+    key = f"collect-{invoice.id}-1"
+    assert fake.asked == [key, key] and list(fake.charges) == [key]  # asked again, charged once
+    session.expire_all()
+    attempts = session.exec(select(CollectionAttempt)).all()
+    assert [(a.idempotency_key, a.outcome, a.reference) for a in attempts] == [(key, "collected", "FAKE-1")]
     assert session.get(Invoice, invoice.id).status == "paid"
 
 

@@ -9,9 +9,9 @@ returned for a missing mandate."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from vrm_dashboard.domain.collection_rules import CustomerPaymentMethod as M
+from vrm_dashboard.rails.base import Charge
 
 DECLINES = {
     51: "Declined: insufficient funds",
@@ -20,14 +20,9 @@ DECLINES = {
 _RANDOM_DECLINE = {M.CREDIT_CARD.value: "Declined by the card issuer", M.ACH.value: "Returned: account closed"}
 
 
-@dataclass(frozen=True)
-class Charge:
-    collected: bool
-    reference: str | None = None
-    reason: str | None = None
-
-
 class SandboxCollector:
+    """The collector (rails.base.Collector) of the collection run."""
+
     def __init__(self, failure_percent: int = 0) -> None:
         self.failure_percent = failure_percent
 

@@ -19,9 +19,10 @@ import urllib.request
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
-from vrm_dashboard.rails.base import ProviderPayment, ProviderTimeout, RailError
+from vrm_dashboard.domain.payout_rules import Rail
+from vrm_dashboard.rails.base import ProviderPayment, ProviderTimeout, Transfer
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payment (
@@ -62,6 +63,11 @@ def sign(secret: str, body: bytes) -> str:
 
 
 class SandboxProvider:
+    """The online rail (rails.base.OnlinePayoutRail) for vendors paid by PayPal."""
+
+    name = Rail.PROVIDER.value
+    confirms_itself = True
+
     def __init__(self, ledger: Path, failure_percent: int = 5, timeout_percent: int = 2,
                  settle_seconds: int = 30, rng: random.Random | None = None) -> None:
         self.ledger = Path(ledger)
@@ -99,12 +105,10 @@ class SandboxProvider:
         # Half the timeouts happen before the payout is taken, half after (answer lost).
         return self._rng.random() * 200 < self.timeout_percent
 
-    def submit(self, idempotency_key: str, amount_minor: int, currency: str, beneficiary: str) -> ProviderPayment:
-        """One payout; RailError when the provider refuses it."""
-        outcome = self.submit_batch([(idempotency_key, amount_minor, currency, beneficiary)])[idempotency_key]
-        if isinstance(outcome, str):
-            raise RailError(outcome)
-        return outcome
+    def submit(self, transfers: Sequence[Transfer]) -> dict[str, ProviderPayment | str]:
+        """The transfers, paid to each vendor's payout account e-mail, in one request."""
+        return self.submit_batch([(t.idempotency_key, t.amount_minor, t.currency, t.paypal_email or "")
+                                  for t in transfers])
 
     def submit_batch(self, items: list[tuple[str, int, str, str]]) -> dict[str, ProviderPayment | str]:
         """Many payouts in one request, as payout APIs take them: (key, amount, currency,
@@ -154,7 +158,7 @@ class SandboxProvider:
     def lookup(self, idempotency_key: str) -> ProviderPayment | None:
         return self.lookup_many([idempotency_key]).get(idempotency_key)
 
-    def lookup_many(self, keys: list[str]) -> dict[str, ProviderPayment]:
+    def lookup_many(self, keys: Sequence[str]) -> dict[str, ProviderPayment]:
         self._settle_due()
         found: dict[str, ProviderPayment] = {}
         db = self._db()

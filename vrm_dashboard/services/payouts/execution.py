@@ -7,15 +7,20 @@ point) loses at most the step in flight, and the next run picks up from the data
    with an idempotency key, converted at the day's stored rate. Payout and invoice move to
    Processing in the same commit.
 2. submit: a file rail claims its new transactions and stores the file in the same commit,
-   so a file either exists with its transfers or not at all. The online provider is called
-   per transaction after the claim is committed, with the idempotency key; a provider
-   repeats its first answer for a key it has seen, so a resubmission cannot pay twice.
-3. deliver: stored files are written to the bank outbox under their own name (written
-   again after a crash, same name and bytes: the bank sees one file).
-4. recover: a provider claim left in flight by a dead run is looked up at the provider:
+   so a file either exists with its transfers or not at all. An online rail (the provider)
+   is called after the claim is committed, with the idempotency keys; it repeats its first
+   answer for a key it has seen, so a resubmission cannot pay twice. Any other rail's
+   transfers wait for a person.
+3. deliver: stored files are handed to their rail (written to the bank outbox under their
+   own name; again after a crash, same name and bytes: the bank sees one file).
+4. recover: an online claim left in flight by a dead run is looked up at its rail:
    taken means submitted; not taken means tried again with the same key, or held for a
    person once the provider's idempotency window has passed.
-5. confirm: the provider's outcome (poll, or its signed callback) settles Paid or Failed.
+5. confirm: a rail that confirms itself (poll, or the provider's signed callback) settles
+   Paid or Failed.
+
+The rails are the protocols of rails.base, chosen in rails.registry: the steps depend on
+what a rail is (file, online, or a person's), never on which rail it is.
 
 Two runs at once are safe: every move is a conditional UPDATE on the status it expects,
 and batching holds a lock (SQLite's write lock, a PostgreSQL advisory lock).
@@ -32,9 +37,9 @@ import hashlib
 import hmac
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, String, and_, bindparam, case, cast, func, insert, literal, or_, select, text, update
@@ -59,9 +64,17 @@ from vrm_dashboard.domain.money import MoneyError
 from vrm_dashboard.domain.payout_rules import MAX_ATTEMPTS, Rail, next_attempt_after
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
-from vrm_dashboard.rails import nacha_file, sepa_file
-from vrm_dashboard.rails.base import PaymentFileContent, ProviderTimeout, RailError, Transfer
-from vrm_dashboard.rails.sandbox_provider import SandboxProvider, sign
+from vrm_dashboard.rails import registry
+from vrm_dashboard.rails.base import (
+    FilePayoutRail,
+    OnlinePayoutRail,
+    PaymentFileContent,
+    PayoutRail,
+    ProviderTimeout,
+    RailError,
+    Transfer,
+)
+from vrm_dashboard.rails.sandbox_provider import sign
 from vrm_dashboard.services.invoices import moves as invoice_moves
 from vrm_dashboard.services.payouts import crash_points, fx_rates, moves as payout_moves
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
@@ -71,19 +84,12 @@ from vrm_dashboard.services.platform.job_runs import JobResult
 
 T = TransactionStatus
 JOB = Actor.system("execute_payouts")
-FILE_RAILS = (Rail.SEPA.value, Rail.ACH.value)
 FILE_MAX_TRANSFERS = 10_000
-PROVIDER_CHUNK = 1_000  # payouts per provider request
+PROVIDER_CHUNK = 1_000  # payouts per online request
 # A provider remembers an idempotency key this long; after that a resubmission could pay
 # again, so an unresolved claim goes to a person instead.
 PROVIDER_IDEMPOTENCY_WINDOW = timedelta(hours=24)
 _BATCH_LOCK = 0x5652_4D50  # "VRMP"
-
-
-def default_provider() -> SandboxProvider:
-    p = settings().payouts
-    return SandboxProvider(p.provider_db, p.provider_failure_percent, p.provider_timeout_percent,
-                           p.provider_settle_seconds)
 
 
 @dataclass
@@ -118,19 +124,34 @@ def _reference_sql(session: Session) -> ColumnElement[str]:
     return literal("VRM") + func.substr(literal("000000000000") + digits, -12, 12)
 
 
-def execute_payouts(session: Session, today: date | None = None, provider: SandboxProvider | None = None) -> JobResult:
-    """The scheduler job: every step of a payout run, each committed on its own."""
+def execute_payouts(session: Session, today: date | None = None, provider: OnlinePayoutRail | None = None,
+                    rails: Mapping[str, PayoutRail] | None = None) -> JobResult:
+    """The scheduler job: every step of a payout run, each committed on its own. `rails`
+    (by rail id) defaults to the configured ones (rails.registry); `provider` puts an online
+    rail in the place of the configured one of its name."""
     today = today or date.today()
-    provider = provider or default_provider()
+    if rails is None:
+        rails = registry.payout_rails(*([provider] if provider is not None else []))
+    elif provider is not None:
+        rails = {**rails, provider.name: provider}
+    files = [rail for rail in rails.values() if isinstance(rail, FilePayoutRail)]
+    online = [rail for rail in rails.values() if isinstance(rail, OnlinePayoutRail)]
+    by_people = [rail for rail in rails.values() if not isinstance(rail, (FilePayoutRail, OnlinePayoutRail))]
     worker = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
     report = RunReport()
     batch_cleared_payouts(session, today, report)
-    recover_interrupted(session, provider, report)
-    submit_file_rails(session, worker, report)
-    submit_provider(session, worker, provider, report)
-    hand_to_people(session, worker, report)
-    deliver_files(session, report)
-    confirm_from_provider(session, provider, report)
+    for online_rail in online:
+        recover_interrupted(session, online_rail, report)
+    for file_rail in files:
+        submit_file_rail(session, worker, file_rail, report)
+    for online_rail in online:
+        submit_online(session, worker, online_rail, report)
+    for people_rail in by_people:
+        hand_to_people(session, worker, people_rail, report)
+    deliver_files(session, rails, report)
+    for online_rail in online:
+        if online_rail.confirms_itself:
+            confirm_online(session, online_rail, report)
     return report.result()
 
 
@@ -273,57 +294,47 @@ def _due(rail: str, limit: int) -> Select[int | None]:
         .order_by(col(PaymentTransaction.id)).limit(limit))
 
 
-def _build_file(rail: str, transfers: list[Transfer], currency: str) -> PaymentFileContent:
-    # The payer account is still the installation's (VRM_PAYER_*, VRM_ACH_*): one for every
-    # organization until each has its own. Files are built per organization all the same.
-    p = settings().payouts
-    if rail == Rail.SEPA.value:
-        return sepa_file.build(transfers, p.payer_name, p.payer_iban, p.payer_bic, currency)
-    return nacha_file.build(transfers, p.payer_name, p.ach_company_id, p.ach_origin_routing,
-                            p.ach_destination_routing, utcnow())
-
-
-def _unpayable(rail: str, t: Transfer) -> str | None:
+def _unpayable(rail: FilePayoutRail, t: Transfer) -> str | None:
     """Why a file rail cannot carry this transfer (the vendor's account data), if it cannot."""
     try:
-        _build_file(rail, [t], t.currency)
+        rail.build([t], t.currency)
     except RailError as exc:
         return str(exc)
     return None
 
 
-def submit_file_rails(session: Session, worker: str, report: RunReport) -> None:
+def submit_file_rail(session: Session, worker: str, rail: FilePayoutRail, report: RunReport) -> None:
     today = date.today()
-    for rail in FILE_RAILS:
-        while True:
-            due = list(session.execute(_due(rail, FILE_MAX_TRANSFERS)).scalars())
-            if not due:
-                session.commit()
-                break
-            # Claim, build and store in one commit: the file exists with its transfers, or not at all.
-            claimed = _claim(session, worker, due)
-            # One file per paying organization and currency: a file is one payer's instruction
-            # to its bank, and never carries another organization's transfers.
-            by_payer: dict[tuple[int, str], list[Transfer]] = {}
-            for owner, t in _owned_transfers(session, claimed, today):
-                by_payer.setdefault((owner, t.currency), []).append(t)
-            built: PaymentFileContent | None
-            for (owner, currency), group in by_payer.items():
-                try:
-                    built = _build_file(rail, group, currency)
-                except RailError:
-                    # Only now look for the transfers the rail cannot carry, one by one.
-                    group = _fail_unpayable(session, rail, group, report)
-                    built = _build_file(rail, group, currency) if group else None
-                if built is not None:
-                    _store_file(session, owner, rail, currency, group, built)
-                    report.files += 1
-                    report.submitted += len(group)
+    while True:
+        due = list(session.execute(_due(rail.name, FILE_MAX_TRANSFERS)).scalars())
+        if not due:
             session.commit()
-            crash_points.reached(f"{rail}_file_stored")
+            return
+        # Claim, build and store in one commit: the file exists with its transfers, or not at all.
+        claimed = _claim(session, worker, due)
+        # One file per paying organization and currency: a file is one payer's instruction
+        # to its bank, and never carries another organization's transfers.
+        by_payer: dict[tuple[int, str], list[Transfer]] = {}
+        for owner, t in _owned_transfers(session, claimed, today):
+            by_payer.setdefault((owner, t.currency), []).append(t)
+        built: PaymentFileContent | None
+        for (owner, currency), group in by_payer.items():
+            try:
+                built = rail.build(group, currency)
+            except RailError:
+                # Only now look for the transfers the rail cannot carry, one by one.
+                group = _fail_unpayable(session, rail, group, report)
+                built = rail.build(group, currency) if group else None
+            if built is not None:
+                _store_file(session, owner, rail.name, currency, group, built)
+                report.files += 1
+                report.submitted += len(group)
+        session.commit()
+        crash_points.reached(f"{rail.name}_file_stored")
 
 
-def _fail_unpayable(session: Session, rail: str, transfers: list[Transfer], report: RunReport) -> list[Transfer]:
+def _fail_unpayable(session: Session, rail: FilePayoutRail, transfers: list[Transfer],
+                    report: RunReport) -> list[Transfer]:
     """Fail the transfers a file rail cannot carry (the vendor's account data), with the reason;
     returns the rest."""
     bad = {t.transaction_id: reason for t in transfers if (reason := _unpayable(rail, t))}
@@ -347,34 +358,35 @@ def _store_file(session: Session, owner: int, rail: str, currency: str, transfer
         file_id=payment_file.id, submitted_at=now, updated_at=now))
 
 
-def submit_provider(session: Session, worker: str, provider: SandboxProvider, report: RunReport) -> None:
+def submit_online(session: Session, worker: str, rail: OnlinePayoutRail, report: RunReport) -> None:
     today = date.today()
     while True:
-        due = list(session.execute(_due(Rail.PROVIDER.value, PROVIDER_CHUNK)).scalars())
+        due = list(session.execute(_due(rail.name, PROVIDER_CHUNK)).scalars())
         if not due:
             session.commit()
             return
         claimed = _claim(session, worker, due)
         session.commit()
-        crash_points.reached("provider_claimed")
+        crash_points.reached(f"{rail.name}_claimed")
         transfers = _transfers(session, claimed, today)
         accepted, retry, refused = [], [], {}
         try:
-            answers = provider.submit_batch([(t.idempotency_key, t.amount_minor, t.currency, t.paypal_email or "")
-                                             for t in transfers])
+            answers = rail.submit(transfers)
         except ProviderTimeout:
             retry = [t.transaction_id for t in transfers]
         else:
             for t in transfers:
-                answer = answers[t.idempotency_key]
-                if isinstance(answer, str):
+                answer = answers.get(t.idempotency_key)
+                if answer is None:  # no word on this one: as a timeout, tried again under its key
+                    retry.append(t.transaction_id)
+                elif isinstance(answer, str):
                     refused[t.transaction_id] = answer
                 else:
                     accepted.append(t.transaction_id)
-        crash_points.reached("provider_called")
+        crash_points.reached(f"{rail.name}_called")
         _record_submissions(session, worker, accepted, retry, refused, report)
         session.commit()
-        crash_points.reached("provider_recorded")
+        crash_points.reached(f"{rail.name}_recorded")
 
 
 def _record_submissions(session: Session, worker: str, accepted: list[int], retry: list[int],
@@ -415,9 +427,9 @@ def _retry_later(session: Session, ids: list[int], condition: ColumnElement[bool
     report.retrying += len(waiting)
 
 
-def hand_to_people(session: Session, worker: str, report: RunReport) -> None:
+def hand_to_people(session: Session, worker: str, rail: PayoutRail, report: RunReport) -> None:
     """Manual and wire transfers wait, in Processing, for a person to pay and record them."""
-    due = list(session.execute(_due(Rail.MANUAL.value, 100_000)).scalars())
+    due = list(session.execute(_due(rail.name, 100_000)).scalars())
     if due:
         claimed = _claim(session, worker, due)
         now = utcnow()
@@ -427,25 +439,16 @@ def hand_to_people(session: Session, worker: str, report: RunReport) -> None:
     session.commit()
 
 
-def _outbox() -> Path:
-    path = settings().payouts.outbox_dir
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def deliver_files(session: Session, report: RunReport) -> None:
+def deliver_files(session: Session, rails: Mapping[str, PayoutRail], report: RunReport) -> None:
     pending = session.execute(select(PaymentFile, StoredDocument)
                               .join(StoredDocument, col(StoredDocument.id) == PaymentFile.document_id)
                               .where(col(PaymentFile.delivered_at).is_(None)).order_by(col(PaymentFile.id))).all()
     for payment_file, document in pending:
-        target = _outbox() / document.filename
-        # A name of its own per writer: two runs may deliver the same file at once (same bytes).
-        part = target.with_name(f"{target.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")
-        with open(part, "wb") as out:
-            out.write(document.content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(part, target)
+        rail = rails.get(payment_file.rail)
+        if not isinstance(rail, FilePayoutRail):
+            report.problems += 1  # its rail is not configured in this run: kept for a run that has it
+            continue
+        rail.deliver(document.filename, document.content)
         crash_points.reached("file_written")
         session.connection().execute(update(PaymentFile).where(col(PaymentFile.id) == payment_file.id,
                                                                col(PaymentFile.delivered_at).is_(None),
@@ -456,18 +459,18 @@ def deliver_files(session: Session, report: RunReport) -> None:
     session.commit()
 
 
-def recover_interrupted(session: Session, provider: SandboxProvider, report: RunReport) -> None:
-    """Provider claims whose run died before recording the answer."""
+def recover_interrupted(session: Session, rail: OnlinePayoutRail, report: RunReport) -> None:
+    """Online claims whose run died before recording the answer."""
     now = utcnow()
     lease = timedelta(seconds=settings().payouts.claim_lease_seconds)
     stale = session.execute(select(col(PaymentTransaction.id), col(PaymentTransaction.idempotency_key),
                                    col(PaymentTransaction.claimed_by), col(PaymentTransaction.first_claimed_at)).where(
-        col(PaymentTransaction.rail) == Rail.PROVIDER.value, col(PaymentTransaction.status) == T.PROCESSING.value,
+        col(PaymentTransaction.rail) == rail.name, col(PaymentTransaction.status) == T.PROCESSING.value,
         col(PaymentTransaction.submitted_at).is_(None), col(PaymentTransaction.claimed_at) <= now - lease)).all()
     if not stale:
         session.commit()
         return
-    known = provider.lookup_many([key for _, key, _, _ in stale])
+    known = rail.lookup_many([key for _, key, _, _ in stale])
     conn = session.connection()
     for tid, key, claimed_by, first_claimed in stale:
         same_claim = and_(col(PaymentTransaction.id) == tid, col(PaymentTransaction.claimed_by) == claimed_by,
@@ -488,18 +491,19 @@ def recover_interrupted(session: Session, provider: SandboxProvider, report: Run
     crash_points.reached("recovered")
 
 
-def confirm_from_provider(session: Session, provider: SandboxProvider, report: RunReport) -> None:
+def confirm_online(session: Session, rail: OnlinePayoutRail, report: RunReport) -> None:
+    """The outcome of every submitted transfer of a rail that confirms itself."""
     last_id = 0
     while True:
         rows = session.execute(select(col(PaymentTransaction.id), col(PaymentTransaction.idempotency_key)).where(
-            col(PaymentTransaction.rail) == Rail.PROVIDER.value, col(PaymentTransaction.status) == T.PROCESSING.value,
+            col(PaymentTransaction.rail) == rail.name, col(PaymentTransaction.status) == T.PROCESSING.value,
             col(PaymentTransaction.submitted_at).is_not(None), col(PaymentTransaction.id) > last_id)
             .order_by(col(PaymentTransaction.id)).limit(5_000)).all()
         if not rows:
             session.commit()
             return
         last_id = rows[-1][0]
-        known = provider.lookup_many([key for _, key in rows])
+        known = rail.lookup_many([key for _, key in rows])
         paid = [tid for tid, key in rows if key in known and known[key].status == "paid"]
         report.paid += len(settle_paid(session, JOB, paid, confirmation=None, from_statuses=(T.PROCESSING.value,),
                                        confirmations={tid: known[key].payment_id for tid, key in rows
@@ -568,4 +572,4 @@ def deliver_provider_callbacks(session: Session) -> int:
     url = settings().payouts.provider_callback_url
     if not url:
         return 0
-    return default_provider().send_callbacks(url, provider_callback_secret())
+    return registry.sandbox_provider().send_callbacks(url, provider_callback_secret())

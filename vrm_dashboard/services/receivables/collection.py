@@ -27,7 +27,8 @@ from vrm_dashboard.domain.collection_rules import (
 )
 from vrm_dashboard.domain.invoice_status import InvoiceStatus as S
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.rails.sandbox_collector import SandboxCollector
+from vrm_dashboard.rails import registry
+from vrm_dashboard.rails.base import Collector
 from vrm_dashboard.services.invoices import flags as invoice_flags, moves as invoice_moves
 from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -121,7 +122,7 @@ def _claim(session: Session, actor: Actor, conditions: list[ColumnElement[bool]]
     return ids
 
 
-def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
+def _charge_pending(session: Session, actor: Actor, collector: Collector,
                     invoice_ids: list[int] | None) -> CollectionSummary:
     """Charge every pending attempt (of these invoices, or left by any earlier run) and settle."""
     where: list[ColumnElement[bool]] = [col(CollectionAttempt.outcome) == AttemptOutcome.PENDING.value]
@@ -176,18 +177,19 @@ def _charge_pending(session: Session, actor: Actor, collector: SandboxCollector,
     return summary
 
 
-def _collector(session: Session) -> SandboxCollector:
-    return SandboxCollector(failure_percent=int(app_settings.get(session, app_settings.COLLECTOR_FAILURE_PERCENT)))
+def _collector(session: Session) -> Collector:
+    return registry.collector(int(app_settings.get(session, app_settings.COLLECTOR_FAILURE_PERCENT)))
 
 
 def collect(session: Session, actor: Actor, selection: Selection | None = None, today: date | None = None,
-            batch: int = BATCH) -> CollectionSummary:
-    """Collect every applicable invoice of the actor's customers; committed batch by batch."""
+            batch: int = BATCH, collector: Collector | None = None) -> CollectionSummary:
+    """Collect every applicable invoice of the actor's customers; committed batch by batch.
+    `collector` defaults to the configured one (rails.registry)."""
     require(actor, Action.COLLECTION_MANAGE)
     selection = selection or Selection()
     today = today or date.today()
     conditions = _collectable(actor, selection, today)
-    collector = _collector(session)
+    collector = collector or _collector(session)
     summary = CollectionSummary()
     # First whatever an interrupted run left pending (the scheduler's run only: a person's
     # run settles its own).
