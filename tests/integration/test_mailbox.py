@@ -3,6 +3,7 @@ import base64
 import hashlib
 import json
 import logging
+import shutil
 from email.message import EmailMessage
 
 import pytest
@@ -11,9 +12,9 @@ from sqlmodel import select
 
 from tests import imap_server
 from tests.helpers import count_rows
-from tests.invoice_corpus import make_invoice
+from tests.invoice_corpus import make_invoice, scanned
 from tests.write_lock import another_writer_commits
-from vrm_dashboard.db.models import AuditEntry, Intake, Invoice, JobRun, StoredDocument
+from vrm_dashboard.db.models import AuditEntry, Intake, Invoice, InvoiceExtraction, JobRun, StoredDocument
 from vrm_dashboard.services.intake import invoice_files, mailbox
 
 pytestmark = pytest.mark.skipif(not imap_server.available(), reason="dovecot-imapd is installed by `make test`")
@@ -88,6 +89,17 @@ def test_a_mailed_invoice_becomes_a_draft_once(session, imap):
     # The next poll finds nothing new: both messages are marked processed.
     assert mailbox.poll_mailbox(session, imap) == 0
     assert count_rows(session, Invoice) == 1
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
+def test_a_mailed_scan_is_read_by_ocr_in_the_mailbox_job(session, imap):
+    _clear(imap)
+    sample = make_invoice(7, "de", "classic")
+    _mail(imap, "Rechnung (Scan)", scanned(sample.pdf))
+    assert mailbox.poll_mailbox(session, imap) == 1
+    invoice = session.execute(select(Invoice)).scalar_one()
+    assert invoice.vendor_invoice_number == sample.truth["invoice_number"]
+    assert session.get(InvoiceExtraction, invoice.id).method == "ocr"
 
 
 def test_a_message_taken_again_after_a_crash_is_not_a_second_invoice(session, imap, monkeypatch):
