@@ -172,7 +172,7 @@ def test_an_invoice_that_cannot_be_read_is_a_draft_that_says_why(session, financ
 
 def test_an_oversized_file_is_refused(session, finance, monkeypatch):
     monkeypatch.setattr(invoice_intake, "parse_document",
-                        lambda content, name: reader.parse_document(content, name, max_bytes=1024))
+                        lambda content, name, **options: reader.parse_document(content, name, max_bytes=1024, **options))
     outcome = invoice_intake.receive_invoice(session, finance, make_invoice(5).pdf, "big.pdf")
     assert outcome.status == "failed" and "the limit is" in outcome.message
 
@@ -252,9 +252,9 @@ def test_no_write_lock_is_held_while_a_file_is_read(db, session, finance, sample
     others_could_write = []
     real = invoice_intake.parse_document
 
-    def reading(content, name):
+    def reading(content, name, **options):
         others_could_write.append(another_writer_commits(db, "written while a file is read"))
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_intake, "parse_document", reading)
     outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "slow.pdf")
@@ -312,9 +312,9 @@ def test_an_upload_screen_reads_each_invoice_with_no_write_lock_held(db, role, m
     others_could_write = []
     real = invoice_intake.parse_document
 
-    def reading(content, name):
+    def reading(content, name, **options):
         others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_intake, "parse_document", reading)
     files = [_Upload("one.pdf", make_invoice(21, "en", "classic").pdf), _Upload("two.pdf", make_invoice(22).pdf)]

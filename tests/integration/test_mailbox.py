@@ -227,9 +227,9 @@ def test_no_write_lock_is_held_while_a_mailed_invoice_is_read(db, session, imap,
     others_could_write = []
     real = invoice_files.parse_document
 
-    def reading(content, name):
+    def reading(content, name, **options):
         others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_files, "parse_document", reading)
     assert mailbox.poll_mailbox(session, imap) == 2
@@ -244,7 +244,7 @@ def test_a_message_with_too_many_invoices_has_the_first_ones_read_and_the_rest_r
         _pdf_part(f"invoice-{n:02d}.pdf", b"not a PDF %d" % n) for n in range(count)]))
     read = []
     real = invoice_files.parse_document
-    monkeypatch.setattr(invoice_files, "parse_document", lambda content, name: read.append(name) or real(content, name))
+    monkeypatch.setattr(invoice_files, "parse_document", lambda content, name, **options: read.append(name) or real(content, name, **options))
     assert mailbox.poll_mailbox(session, imap) == 1
     assert read == [f"invoice-{n:02d}.pdf" for n in range(mailbox.MAX_ATTACHMENTS_PER_MESSAGE)]
     intakes = session.execute(select(Intake).order_by(Intake.id)).scalars().all()
@@ -269,9 +269,9 @@ def test_the_time_budget_is_checked_between_attachments_and_a_message_left_waits
     monkeypatch.setattr(mailbox, "monotonic", lambda: now[0])
     real = invoice_files.parse_document
 
-    def slow(content, name):
+    def slow(content, name, **options):
         now[0] += 30
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_files, "parse_document", slow)
     with caplog.at_level(logging.INFO, logger="vrm.mailbox"):

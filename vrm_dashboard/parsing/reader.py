@@ -45,8 +45,8 @@ MAX_PAGES = 30
 PDF_SECONDS = 60.0
 # What one stream (a page's content, an attachment) may inflate to; a scanned page is a few MB.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
-# A page with fewer words than this has no text layer worth the name (a scan with a page number).
-MIN_TEXT_WORDS = 3
+# A page with fewer words than this has no text layer: a scan.
+MIN_TEXT_WORDS = 1
 # What an extraction of a scan not read yet is (InvoiceExtraction.method), and what it says.
 SCANNED = "scanned"
 SCANNED_NOTE = "A scanned PDF (no text layer): it will be read by OCR in the intake job"
