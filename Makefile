@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(TOOLS)/node_modules/.bin:$(PATH)
 export REFLEX_USE_SYSTEM_BUN := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup test-deps bench clean lock check
+.PHONY: run test setup test-deps ocr-deps bench clean lock check
 
 # Exactly the locked set, checked against its hashes; then the project itself, without resolving.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -29,16 +29,29 @@ $(BUN):
 
 setup: $(VENV)/.installed $(BUN)
 
-run: setup
+run: setup ocr-deps
 	$(VENV)/bin/vrm bootstrap
 	$(VENV)/bin/vrm serve
 
 # Browser tests need Debian's chromium; the integration tests start PostgreSQL and a dovecot
-# IMAP server (the watched invoice mailbox) from apt.
+# IMAP server (the watched invoice mailbox) from apt. Scanned invoices are read by Tesseract
+# (OCR) with the English, German, French, Dutch, Spanish and Italian data, which `run` needs too.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-nld \
+	tesseract-ocr-spa tesseract-ocr-ita
+OCR_LANGUAGES := eng deu fra nld spa ita
+OCR_MISSING = ! command -v tesseract >/dev/null \
+	|| ! (for l in $(OCR_LANGUAGES); do tesseract --list-langs 2>/dev/null | grep -qx $$l || exit 1; done)
+
+ocr-deps:
+	@if $(OCR_MISSING); then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; \
+	fi
+
 test-deps:
 	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-		|| ! test -x /usr/sbin/dovecot; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql dovecot-imapd >/dev/null; \
+		|| ! test -x /usr/sbin/dovecot || $(OCR_MISSING); then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql dovecot-imapd \
+			$(OCR_PACKAGES) >/dev/null; \
 	fi
 
 # The type check and the lint come first: they take seconds and fail fast.

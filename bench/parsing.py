@@ -3,14 +3,24 @@ same pages, and field accuracy on the generated evaluation set (tests/invoice_co
 five languages, four layouts, each country's number and date formats).
 
 Floor: pdfplumber's plain `extract_text()` of every page of the same PDFs.
+
+Beside the generated set: the real e-invoices of ../shared/invoices (einvoice/, XML embedded;
+einvoice-noxml/, printed text only), scored by the matching rules of that folder's score.py
+(imported from there; skipped when the folder is missing), and a scanned set: generated
+invoices rendered to 200 dpi images in a PDF with no text layer, read by OCR (pages/s, accuracy).
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
+import json
 import time
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
 
 from bench.common import metric
 
@@ -22,6 +32,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench parse")
     parser.add_argument("--count", type=int, default=120)
     parser.add_argument("--first-seed", type=int, default=1000, help="seeds the tests do not use")
+    parser.add_argument("--shared", type=Path, default=SHARED, help="the folder of real invoices and score.py")
+    parser.add_argument("--scanned", type=int, default=12, help="generated invoices read as scans (0: none)")
     args = parser.parse_args(argv)
 
     import pdfplumber
@@ -71,4 +83,103 @@ def main(argv: list[str]) -> int:
     metric("accuracy_lines_whole_invoice", 100.0 * lines_right / len(samples), "%")
     for name, field, expected, got in wrong[:10]:
         print(f"  miss {name} {field}: expected {expected!r}, read {got!r}")
+    _shared(args.shared)
+    if args.scanned:
+        _scanned(corpus(args.scanned, args.first_seed + args.count))
     return 0
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "invoices"
+
+
+def _scorer(folder: Path) -> ModuleType | None:
+    """The folder's score.py as a module (its `match` and `FIELDS`), None when it is missing."""
+    path = folder / "score.py"
+    spec = importlib.util.spec_from_file_location("shared_invoice_score", path) if path.is_file() else None
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _shared(folder: Path) -> None:
+    """Accuracy on the real invoices of each set, scored as score.py scores `vrm parse`."""
+    from vrm_dashboard.parsing import UnreadableDocument, parse_document
+    from vrm_dashboard.parsing.reader import OCR
+
+    score = _scorer(folder)
+    if score is None:
+        print(f"shared invoices: {folder} (or its score.py) not found; skipped")
+        return
+    match: Callable[[str, object, object], bool] = score.match
+    for name in ("einvoice", "einvoice-noxml"):
+        pdfs = sorted((folder / name).glob("*.pdf"))
+        if not pdfs:
+            print(f"shared invoices: {folder / name} has no PDFs; skipped")
+            continue
+        hits, tried, missed, documents, pages = Counter(), Counter(), [], 0, 0
+        started = time.perf_counter()
+        for pdf in pdfs:
+            truth_path = pdf.with_suffix(".truth.json")
+            if not truth_path.is_file():
+                continue
+            documents += 1
+            try:
+                got = parse_document(pdf.read_bytes(), pdf.name, ocr=OCR).as_json()
+                pages += got["pages"]
+            except UnreadableDocument as error:
+                got = {}
+                print(f"  unread {name}/{pdf.name}: {error}")
+            for field, want in json.loads(truth_path.read_text()).items():
+                if field not in score.FIELDS:
+                    continue
+                tried[field] += 1
+                if match(field, want, got.get(field)):
+                    hits[field] += 1
+                else:
+                    missed.append(f"  miss {name}/{pdf.name} {field}: expected {want!r}, read {got.get(field)!r}")
+        seconds = time.perf_counter() - started
+        key = name.replace("-", "_")
+        metric(f"shared_{key}_documents", documents, "files")
+        metric(f"shared_{key}_pages_per_second", pages / seconds if seconds else 0.0, "pages/s")
+        for field in score.FIELDS:
+            if tried[field]:
+                metric(f"shared_{key}_accuracy_{field}", hits[field] / tried[field], "")
+        metric(f"shared_{key}_overall_field_accuracy", sum(hits.values()) / max(sum(tried.values()), 1), "")
+        for line in missed[:10]:
+            print(line)
+
+
+def _scanned(samples: list) -> None:
+    """Generated invoices as scans (200 dpi images, no text layer), read by OCR."""
+    import shutil
+
+    from tests.invoice_corpus import scanned
+    from vrm_dashboard.parsing import UnreadableDocument, parse_document
+    from vrm_dashboard.parsing.reader import OCR
+
+    if shutil.which("tesseract") is None:
+        print("scanned set: tesseract is not installed (make test-deps); skipped")
+        return
+    scans = [scanned(sample.pdf) for sample in samples]
+    started = time.perf_counter()
+    results = []
+    for scan in scans:
+        try:
+            results.append(parse_document(scan, "scan.pdf", ocr=OCR).as_json())
+        except UnreadableDocument as error:
+            results.append({"pages": 0, "warnings": [str(error)]})
+    seconds = time.perf_counter() - started
+    pages = sum(r["pages"] for r in results)
+    right = sum(r.get(field) == sample.truth.get(field) for sample, r in zip(samples, results) for field in FIELDS)
+    metric("scanned_invoices", len(samples), "files")
+    metric("scanned_ocr_pages_per_second", pages / seconds, "pages/s")
+    metric("scanned_accuracy_all_fields", 100.0 * right / (len(samples) * len(FIELDS)), "%")
+    for field in ("invoice_number", "issue_date", "total"):
+        metric(f"scanned_accuracy_{field}",
+               100.0 * sum(r.get(field) == s.truth.get(field) for s, r in zip(samples, results)) / len(samples), "%")
+    for sample, r in zip(samples, results):
+        for field in FIELDS:
+            if r.get(field) != sample.truth.get(field):
+                print(f"  miss scanned {sample.name} {field}: expected {sample.truth.get(field)!r}, read {r.get(field)!r}")

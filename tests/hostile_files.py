@@ -46,7 +46,8 @@ ODD_NAMES = (
 
 # Attacks each channel must refuse; the rest are "either" (or "accepted" for odd names).
 REFUSED = {
-    "invoice": {"xxe", "billion_laughs", "dtd", "non_finite", "huge_amount", "pdf_pages", "pdf_deflate_bomb",
+    # A PDF of too many pages is an invoice a person completes by hand (a Draft that says why).
+    "invoice": {"xxe", "billion_laughs", "dtd", "non_finite", "huge_amount", "pdf_deflate_bomb",
                 "embedded_xxe", "embedded_non_finite", "empty", "html_root"},
     "activity": {"non_finite", "huge_amount", "zip_bomb", "xlsx_entities", "non_utf8", "empty", "duplicate_header"},
     "statement": {"xxe", "billion_laughs", "dtd", "non_finite", "huge_amount", "empty"},

@@ -201,3 +201,22 @@ def corpus(count: int = 60, first_seed: int = 1) -> list[SampleInvoice]:
     """`count` invoices covering every language and layout in turn."""
     combos = [(lang, lay) for lang in LANGUAGES for lay in LAYOUTS]
     return [make_invoice(first_seed + i, *combos[i % len(combos)]) for i in range(count)]
+
+
+def scanned(pdf: bytes, dpi: int = 200, pages: int | None = None) -> bytes:
+    """`pdf` as a scan would arrive: each page (or the first page `pages` times) rendered to a
+    grey image at `dpi` and put in a PDF of images alone, with no text layer."""
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        images = [document[i].render(scale=dpi / 72, grayscale=True).to_pil() for i in range(len(document))]
+    finally:
+        document.close()
+    if pages is not None:
+        images = [images[0]] * pages
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return out.getvalue()

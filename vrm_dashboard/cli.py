@@ -153,15 +153,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+_READ_FROM = {"einvoice": "e-invoice XML", "ocr": "scanned pages (OCR)"}
+
+
 def _cmd_parse(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
     from vrm_dashboard.parsing import UnreadableDocument, parse_document
+    from vrm_dashboard.parsing.reader import OCR
 
     path = Path(args.file)
     try:
-        extraction = parse_document(path.read_bytes(), path.name)
+        extraction = parse_document(path.read_bytes(), path.name, ocr=OCR)
     except (OSError, UnreadableDocument) as error:
         print(f"{path}: {error}", file=sys.stderr)
         return 1
@@ -170,7 +174,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         # default=str: whatever a reader puts in a field, the command prints it rather than fail.
         print(json.dumps(data, ensure_ascii=False, default=str))
         return 0
-    print(f"{path.name}: read from the {'e-invoice XML' if data['method'] == 'einvoice' else 'PDF text'}")
+    print(f"{path.name}: read from the {_READ_FROM.get(data['method'], 'PDF text')}")
     code = f" (type code {data['type_code']})" if data.get("type_code") else ""
     print(f"  {'document_type':<15} {data['document_type']}{code}")
     for name in ("invoice_number", "issue_date", "due_date", "vendor_name", "vendor_tax_id", "iban", "currency",
@@ -248,6 +252,7 @@ def _cmd_intake(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vrm_dashboard.db.engine import session_scope
+    from vrm_dashboard.parsing.reader import OCR
     from vrm_dashboard.services.intake.invoice_files import read_invoice, take_invoice
 
     failed = 0
@@ -255,7 +260,7 @@ def _cmd_intake(args: argparse.Namespace) -> int:
         path = Path(name)
         # Read with no unit of work open: on SQLite one holds the write lock from its first
         # statement, and a slow PDF would keep the app and the scheduler from writing.
-        received = read_invoice(path.read_bytes(), path.name)
+        received = read_invoice(path.read_bytes(), path.name, ocr=OCR)
         with session_scope() as session:
             outcome = take_invoice(session, _cli_actor(session, args.as_user), received, channel="cli")
         failed += outcome.status == "failed"

@@ -75,9 +75,9 @@ def test_no_write_lock_is_held_while_the_api_reads_a_file(db, setup, monkeypatch
     others_could_write = []
     real = invoice_files.parse_document
 
-    def reading(content, name):
+    def reading(content, name, **options):
         others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_files, "parse_document", reading)
     response = client.post("/api/v1/invoices/intake", headers=headers["finance"], files=[

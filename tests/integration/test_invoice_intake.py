@@ -122,12 +122,7 @@ BAD_FILES = [
     ("empty.pdf", lambda: b"", "empty"),
     ("photo.png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "not a PDF"),
     ("notes.txt", lambda: b"Please pay me 100 EUR", "not a PDF"),
-    ("broken.pdf", lambda: make_invoice(3).pdf[:400], "damaged"),
-    ("garbage.pdf", lambda: b"%PDF-1.7\n" + bytes(range(256)) * 8, "damaged"),
-    ("locked.pdf", _encrypted, "encrypted"),
-    ("scan.pdf", _image_only, "no text layer"),
-    ("long.pdf", lambda: _pages(reader.MAX_PAGES + 1), "pages; the limit is"),
-    ("bad.xml", lambda: b"<Invoice><ID>1</ID></Invoice>", "not a readable e-invoice"),
+    ("page.xml", lambda: b'<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>', "not a readable e-invoice"),
 ]
 
 
@@ -141,9 +136,43 @@ def test_bad_files_are_recorded_as_failed_intakes_and_change_nothing_else(sessio
     assert count_rows(session, Invoice) == 0 and count_rows(session, StoredDocument) == 0
 
 
+UNREADABLE_INVOICES = [
+    ("broken.pdf", lambda: make_invoice(3).pdf[:400], "damaged"),
+    ("garbage.pdf", lambda: b"%PDF-1.7\n" + bytes(range(256)) * 8, "damaged"),
+    ("locked.pdf", _encrypted, "encrypted with a password"),
+    ("long.pdf", lambda: _pages(500), f"more than {reader.MAX_PAGES} pages"),
+    ("bad.xml", lambda: b"<Invoice><ID>1</ID></Invoice>", "not a readable e-invoice"),
+    ("other.xml", lambda: b'<inv:Invoice xmlns:inv="urn:example:unknown:invoice:9"><inv:ID>7</inv:ID></inv:Invoice>',
+     "not a readable e-invoice"),
+]
+
+
+@pytest.mark.parametrize("filename, build, message", UNREADABLE_INVOICES, ids=[b[0] for b in UNREADABLE_INVOICES])
+def test_an_invoice_that_cannot_be_read_is_a_draft_that_says_why(session, finance, filename, build, message):
+    content = build()
+    outcome = invoice_intake.receive_invoice(session, finance, content, filename)
+    session.commit()
+    assert outcome.status == "accepted" and message in outcome.message and "by hand" in outcome.message
+    invoice = session.get(Invoice, outcome.invoice_id)
+    assert invoice.status == "draft" and session.get(StoredDocument, invoice.document_id).content == content
+    assert message in outcome.problems[0] and "The invoice number is missing" in outcome.problems
+    shown = invoice_intake.extraction_of(session, finance, invoice.id)
+    assert shown["method"] == invoice_intake.UNREAD and message in shown["problems"][0]
+    # A person completes it by hand: the reason no longer holds it.
+    from vrm_dashboard.services.invoices.records import edit_input_of
+
+    vendor = vendor_service.create_vendor(session, finance, vendor_input(vendor_code="HAND-1", name="By Hand GmbH"))
+    invoice_intake.resolve_vendor(session, finance, invoice.id, vendor.id)
+    edit = edit_input_of(invoice)
+    edit.vendor_invoice_number, edit.currency, edit.subtotal, edit.tax, edit.total = "RE-1", "EUR", "100.00", "19.00", "119.00"
+    invoices.edit_invoice(session, finance, invoice.id, edit)
+    session.commit()
+    assert session.get(Invoice, invoice.id).status == "draft_valid"
+
+
 def test_an_oversized_file_is_refused(session, finance, monkeypatch):
     monkeypatch.setattr(invoice_intake, "parse_document",
-                        lambda content, name: reader.parse_document(content, name, max_bytes=1024))
+                        lambda content, name, **options: reader.parse_document(content, name, max_bytes=1024, **options))
     outcome = invoice_intake.receive_invoice(session, finance, make_invoice(5).pdf, "big.pdf")
     assert outcome.status == "failed" and "the limit is" in outcome.message
 
@@ -223,9 +252,9 @@ def test_no_write_lock_is_held_while_a_file_is_read(db, session, finance, sample
     others_could_write = []
     real = invoice_intake.parse_document
 
-    def reading(content, name):
+    def reading(content, name, **options):
         others_could_write.append(another_writer_commits(db, "written while a file is read"))
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_intake, "parse_document", reading)
     outcome = invoice_intake.receive_invoice(session, finance, sample.pdf, "slow.pdf")
@@ -283,9 +312,9 @@ def test_an_upload_screen_reads_each_invoice_with_no_write_lock_held(db, role, m
     others_could_write = []
     real = invoice_intake.parse_document
 
-    def reading(content, name):
+    def reading(content, name, **options):
         others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_intake, "parse_document", reading)
     files = [_Upload("one.pdf", make_invoice(21, "en", "classic").pdf), _Upload("two.pdf", make_invoice(22).pdf)]

@@ -3,6 +3,7 @@ import base64
 import hashlib
 import json
 import logging
+import shutil
 from email.message import EmailMessage
 
 import pytest
@@ -11,9 +12,9 @@ from sqlmodel import select
 
 from tests import imap_server
 from tests.helpers import count_rows
-from tests.invoice_corpus import make_invoice
+from tests.invoice_corpus import make_invoice, scanned
 from tests.write_lock import another_writer_commits
-from vrm_dashboard.db.models import AuditEntry, Intake, Invoice, JobRun, StoredDocument
+from vrm_dashboard.db.models import AuditEntry, Intake, Invoice, InvoiceExtraction, JobRun, StoredDocument
 from vrm_dashboard.services.intake import invoice_files, mailbox
 
 pytestmark = pytest.mark.skipif(not imap_server.available(), reason="dovecot-imapd is installed by `make test`")
@@ -88,6 +89,17 @@ def test_a_mailed_invoice_becomes_a_draft_once(session, imap):
     # The next poll finds nothing new: both messages are marked processed.
     assert mailbox.poll_mailbox(session, imap) == 0
     assert count_rows(session, Invoice) == 1
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr is not installed")
+def test_a_mailed_scan_is_read_by_ocr_in_the_mailbox_job(session, imap):
+    _clear(imap)
+    sample = make_invoice(7, "de", "classic")
+    _mail(imap, "Rechnung (Scan)", scanned(sample.pdf))
+    assert mailbox.poll_mailbox(session, imap) == 1
+    invoice = session.execute(select(Invoice)).scalar_one()
+    assert invoice.vendor_invoice_number == sample.truth["invoice_number"]
+    assert session.get(InvoiceExtraction, invoice.id).method == "ocr"
 
 
 def test_a_message_taken_again_after_a_crash_is_not_a_second_invoice(session, imap, monkeypatch):
@@ -215,9 +227,9 @@ def test_no_write_lock_is_held_while_a_mailed_invoice_is_read(db, session, imap,
     others_could_write = []
     real = invoice_files.parse_document
 
-    def reading(content, name):
+    def reading(content, name, **options):
         others_could_write.append(another_writer_commits(db, f"written while {name} is read"))
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_files, "parse_document", reading)
     assert mailbox.poll_mailbox(session, imap) == 2
@@ -232,7 +244,7 @@ def test_a_message_with_too_many_invoices_has_the_first_ones_read_and_the_rest_r
         _pdf_part(f"invoice-{n:02d}.pdf", b"not a PDF %d" % n) for n in range(count)]))
     read = []
     real = invoice_files.parse_document
-    monkeypatch.setattr(invoice_files, "parse_document", lambda content, name: read.append(name) or real(content, name))
+    monkeypatch.setattr(invoice_files, "parse_document", lambda content, name, **options: read.append(name) or real(content, name, **options))
     assert mailbox.poll_mailbox(session, imap) == 1
     assert read == [f"invoice-{n:02d}.pdf" for n in range(mailbox.MAX_ATTACHMENTS_PER_MESSAGE)]
     intakes = session.execute(select(Intake).order_by(Intake.id)).scalars().all()
@@ -257,9 +269,9 @@ def test_the_time_budget_is_checked_between_attachments_and_a_message_left_waits
     monkeypatch.setattr(mailbox, "monotonic", lambda: now[0])
     real = invoice_files.parse_document
 
-    def slow(content, name):
+    def slow(content, name, **options):
         now[0] += 30
-        return real(content, name)
+        return real(content, name, **options)
 
     monkeypatch.setattr(invoice_files, "parse_document", slow)
     with caplog.at_level(logging.INFO, logger="vrm.mailbox"):

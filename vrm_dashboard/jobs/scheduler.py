@@ -12,7 +12,7 @@ from sqlmodel import Session
 from vrm_dashboard.db.engine import engine
 from vrm_dashboard.parsing import sandbox
 from vrm_dashboard.services.distribution import bounces, dispatch as distribution
-from vrm_dashboard.services.intake import connectors, mailbox
+from vrm_dashboard.services.intake import connectors, mailbox, scanned
 from vrm_dashboard.services.mail import outgoing as outgoing_mail
 from vrm_dashboard.services.payouts import execution as payout_execution
 from vrm_dashboard.services.platform import housekeeping
@@ -34,6 +34,8 @@ JOBS: dict[str, tuple[Callable[[Session], "int | JobResult"], dict]] = {
     "sync_activity_sources": (connectors.sync_all, {"trigger": "interval", "minutes": 15}),
     # Does nothing until VRM_IMAP_HOST is set.
     "poll_invoice_mailbox": (mailbox.poll_mailbox, {"trigger": "interval", "minutes": 1}),
+    # Scans uploaded through the screens or the API (never read by OCR in a web request).
+    "read_scanned_invoices": (scanned.read_scanned, {"trigger": "interval", "minutes": 1}),
     # Pays what is due, retries what waited for its backoff, confirms provider payments.
     "execute_payouts": (payout_execution.execute_payouts, {"trigger": "interval", "minutes": 5}),
     # Only with VRM_SANDBOX_CALLBACK_URL: the sandbox provider pushes its outcomes.

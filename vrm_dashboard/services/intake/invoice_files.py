@@ -1,6 +1,11 @@
 """Vendor invoice files in: kept once, read, matched to a vendor, checked for duplicates, and
-entered as a Draft (or Draft Valid when nothing is missing). Whatever cannot be read is
-recorded as a failed intake with its reason and changes nothing else.
+entered as a Draft (or Draft Valid when nothing is missing). An invoice that cannot be read
+(encrypted, damaged, too long, a scan OCR cannot read, an e-invoice of an unknown kind) is a
+Draft that says why, for a person to complete; whatever else cannot be read (not an invoice
+file, a bomb) is recorded as a failed intake with its reason and changes nothing else.
+
+A scan received in a web request is not read there (OCR takes about a second a page): it is a
+Draft waiting for OCR, which the intake job reads (read_scanned) and fills in.
 
 Reading a file (read_invoice) touches no database, and entering what was read (take_invoice)
 runs only short statements: where files arrive, each is read before its unit of work begins,
@@ -36,7 +41,7 @@ from vrm_dashboard.domain.money import MoneyError, check_currency, to_minor_unit
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
-from vrm_dashboard.parsing.reader import MAX_BYTES
+from vrm_dashboard.parsing.reader import MAX_BYTES, SCANNED, CompleteByHand, OcrLimits
 from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
 from vrm_dashboard.services.platform import audit, documents
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -49,6 +54,8 @@ _DEAD = (S.ARCHIVED.value, S.REJECTED.value)
 _CONTENT_TYPES = {b"%PDF": "application/pdf", b"<": "application/xml"}
 # The largest invoice file the reader reads: where files arrive, no more than this is read.
 MAX_FILE_BYTES = MAX_BYTES
+# The extraction of an invoice file that could not be read: a person completes its draft.
+UNREAD = "unread"
 
 
 @dataclass
@@ -91,17 +98,34 @@ class ReceivedFile:
     refusal: str | None = None
 
 
-def read_invoice(content: bytes, filename: str) -> ReceivedFile:
+def read_invoice(content: bytes, filename: str, ocr: OcrLimits | None = None) -> ReceivedFile:
     """Read a received file, touching no database. Reading a PDF may take its worker's whole
     deadline, so callers read with no unit of work open (on SQLite one holds the write lock from
     its first statement, and every other writer would wait on this file), then enter the result
-    with take_invoice in a short one. ReadersUnavailable when no reader can be started."""
+    with take_invoice in a short one. ReadersUnavailable when no reader can be started.
+
+    `ocr` (the intake job, the CLI; never a web request) reads scanned pages within its
+    limits; without it a scan is read as SCANNED, a draft the intake job reads later."""
     name = printable(filename or "")[:255] or "invoice"
     try:
-        extraction, refusal = parse_document(content, name), None
+        extraction, refusal = parse_document(content, name, ocr=ocr), None
+    except CompleteByHand as error:
+        extraction, refusal = unread(str(error)), None
     except UnreadableDocument as error:
         extraction, refusal = None, str(error)
     return ReceivedFile(name, hashlib.sha256(content).hexdigest(), len(content), content, extraction, refusal)
+
+
+def unread(reason: str) -> Extraction:
+    """The extraction of an invoice that could not be read: no fields, and why."""
+    return Extraction(method=UNREAD, warnings=[reason])
+
+
+def _reading_note(extraction: Extraction) -> str | None:
+    """Why an invoice was taken with nothing read (a scan waiting for OCR, or unreadable)."""
+    if extraction.method in (UNREAD, SCANNED) and extraction.warnings:
+        return extraction.warnings[0]
+    return None
 
 
 def too_large(filename: str, size: int | None) -> ReceivedFile:
@@ -189,6 +213,8 @@ def _take(session: Session, actor: Actor, received: ReceivedFile, channel: str, 
     problems = revalidate(session, invoice)
     audit.record(session, actor, "invoice.intake", "invoice", invoice.id, after=invoice)
     message = f"Received as {invoice.number} ({S(invoice.status).label})"
+    if (note := _reading_note(extraction)) is not None:
+        message += f": {note}"
     return IntakeOutcome(stored_id(intake), "accepted", message, invoice.id, invoice.status, problems)
 
 
@@ -310,10 +336,7 @@ def revalidate(session: Session, invoice: Invoice) -> list[str]:
         return []
     fields = json.loads(extraction.fields)
     # Once a person has edited the invoice's fields, they are what counts, not what was read.
-    edited = session.execute(select(col(AuditEntry.id)).where(
-        col(AuditEntry.object_type) == "invoice", col(AuditEntry.object_id) == str(invoice.id),
-        col(AuditEntry.action) == "invoice.edit",
-    ).limit(1)).first() is not None
+    edited = _edited(session, stored_id(invoice))
     lines = session.execute(select(func.count(), func.sum(col(InvoiceLine.amount_minor)))
                             .where(col(InvoiceLine.invoice_id) == invoice.id)).one()
     facts = ParsedFacts(
@@ -325,7 +348,12 @@ def revalidate(session: Session, invoice: Invoice) -> list[str]:
         lines_total_minor=int(lines[1]) if lines[0] else None, line_count=int(lines[0]),
         tax_minor=invoice.tax_minor, total_minor=invoice.total_minor, duplicate_of=_duplicate_of(session, invoice),
     )
-    problems = draft_problems(facts)
+    # Why nothing was read (unreadable, or a scan waiting for OCR) heads the list until a person
+    # has completed the invoice by hand.
+    note = None
+    if not edited and extraction.method in (UNREAD, SCANNED):
+        note = next(iter(fields.get("warnings") or []), None)
+    problems = ([note] if note else []) + draft_problems(facts)
     target = S.DRAFT if problems else S.DRAFT_VALID
     if invoice.status != target.value:
         invoice.status = target.value
@@ -337,6 +365,83 @@ def revalidate(session: Session, invoice: Invoice) -> list[str]:
     if invoice.vendor_id is not None:
         invoice_rollup.refresh(session, [invoice.vendor_id])
     invoice_flags.reconcile(session, [stored_id(invoice)])
+    return problems
+
+
+def _edited(session: Session, invoice_id: int) -> bool:
+    return session.execute(select(col(AuditEntry.id)).where(
+        col(AuditEntry.object_type) == "invoice", col(AuditEntry.object_id) == str(invoice_id),
+        col(AuditEntry.action) == "invoice.edit",
+    ).limit(1)).first() is not None
+
+
+def waiting_for_ocr(session: Session, limit: int) -> list[int]:
+    """The drafts taken from scans in a web request, not read yet, oldest first."""
+    return list(session.execute(
+        select(col(InvoiceExtraction.invoice_id)).join(Invoice, col(Invoice.id) == InvoiceExtraction.invoice_id)
+        .where(col(InvoiceExtraction.method) == SCANNED,
+               col(Invoice.status).in_((S.DRAFT.value, S.DRAFT_VALID.value)))
+        .order_by(col(InvoiceExtraction.invoice_id)).limit(limit)).scalars())
+
+
+def scan_of(session: Session, invoice_id: int) -> tuple[bytes, str] | None:
+    """The stored file of a draft waiting for OCR, and its name."""
+    row = session.execute(select(col(StoredDocument.content), col(StoredDocument.filename))
+                          .join(Invoice, col(Invoice.document_id) == StoredDocument.id)
+                          .where(col(Invoice.id) == invoice_id)).first()
+    return (bytes(row[0]), str(row[1])) if row else None
+
+
+def fill_scanned(session: Session, actor: Actor, invoice_id: int, extraction: Extraction) -> list[str] | None:
+    """Fill a draft waiting for OCR with what OCR read (or why it could not), within the
+    invoice's organization; its problems, or None when it no longer waits (taken up by a person,
+    read already, gone). Fields a person already edited are kept."""
+    invoice = session.get(Invoice, invoice_id)
+    row = session.get(InvoiceExtraction, invoice_id)
+    if invoice is None or row is None or row.method != SCANNED or \
+            invoice.status not in (S.DRAFT.value, S.DRAFT_VALID.value):
+        return None
+    with tenancy.acting_for(session, tenancy.owner(invoice)):
+        return _fill(session, actor, invoice, row, extraction)
+
+
+def _fill(session: Session, actor: Actor, invoice: Invoice, row: InvoiceExtraction,
+          extraction: Extraction) -> list[str]:
+    before = audit.snapshot(invoice)
+    match = match_vendor(session, extraction.value("vendor_name"), extraction.value("vendor_tax_id"),
+                         extraction.value("iban"), row.sender_email)
+    vendor = session.get(Vendor, invoice.vendor_id or match.vendor_id) if (invoice.vendor_id or match.vendor_id) else None
+    try:
+        amounts = _amounts(extraction, _known_currency(extraction.value("currency")) or
+                           (vendor.currency if vendor else invoice.currency))
+    except MoneyError as error:
+        extraction, amounts = unread(f"The invoice was read by OCR but not taken: {error}"), None
+    if not _edited(session, stored_id(invoice)) and amounts is not None:
+        invoice.vendor_invoice_number = (extraction.value("invoice_number") or None)
+        if invoice.vendor_invoice_number:
+            invoice.vendor_invoice_number = invoice.vendor_invoice_number[:64]
+        invoice.issue_date = extraction.value("issue_date") or invoice.issue_date
+        invoice.due_date = extraction.value("due_date") or invoice.due_date
+        invoice.currency = amounts.currency
+        invoice.subtotal_minor, invoice.tax_minor = amounts.subtotal_minor, amounts.tax_minor
+        invoice.total_minor, invoice.document_type = amounts.total_minor, extraction.kind()
+        if vendor is not None and invoice.vendor_id is None:
+            invoice.vendor_id = vendor.id
+        invoice.updated_at = utcnow()
+        session.add(invoice)
+        session.flush()
+        if not session.execute(select(func.count()).where(col(InvoiceLine.invoice_id) == invoice.id)).scalar():
+            for position, (line, (quantity, unit_price_minor, amount_minor)) in enumerate(
+                    zip(extraction.lines, amounts.lines), start=1):
+                session.add(InvoiceLine(
+                    invoice_id=stored_id(invoice), position=position, description=(line.description or "-")[:255],
+                    quantity=quantity, unit_price_minor=unit_price_minor, amount_minor=amount_minor))
+    row.method, row.fields = extraction.method, json.dumps(extraction.as_json())
+    row.suggestions = json.dumps([s.as_dict() for s in match.suggestions])
+    session.add(row)
+    session.flush()
+    problems = revalidate(session, invoice)
+    audit.record(session, actor, "invoice.ocr", "invoice", invoice.id, before=before, after=invoice)
     return problems
 
 

@@ -28,6 +28,7 @@ from sqlmodel import Session
 from vrm_dashboard.config import ImapSettings
 from vrm_dashboard.db.models import Intake
 from vrm_dashboard.domain.intake_rules import printable
+from vrm_dashboard.parsing.reader import OCR
 from vrm_dashboard.parsing.sandbox import ReadersUnavailable
 from vrm_dashboard.services.intake.invoice_files import ReceivedFile, failed_intake, read_invoice, take_invoice
 from vrm_dashboard.services.mail import settings as mail_settings
@@ -162,7 +163,7 @@ def _read_attachment(attachment: MailAttachment, name: str | None) -> _Attachmen
     content: bytes | None = None
     try:
         content = attachment.payload
-        return _Attachment(name, read_invoice(content, name or "attachment.pdf"), content)
+        return _Attachment(name, read_invoice(content, name or "attachment.pdf", ocr=OCR), content)
     except ReadersUnavailable:
         raise  # no fault of the attachment: the whole message waits for the next poll
     except Exception as error:  # noqa: BLE001 - one bad attachment never costs the others
