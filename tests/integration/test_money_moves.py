@@ -16,6 +16,7 @@ from tests.payout_book import approved_book, provider_of, use_payout_environment
 from vrm_dashboard.db.models import AuditEntry, Invoice, InvoiceFlag, PaymentTransaction, Payout
 from vrm_dashboard.domain.invoice_status import ALLOWED_TRANSITIONS, InvoiceStatus
 from vrm_dashboard.domain.payout_rules import PAYOUT_TRANSITIONS
+from vrm_dashboard.rails.base import ProviderTimeout
 from vrm_dashboard.services.invoices import records as invoices
 from vrm_dashboard.services.payouts import execution as payout_execution, records as payouts, settlement
 
@@ -114,3 +115,58 @@ def test_settlement_moves_only_what_the_status_machine_allows(session, env):
     session.expire_all()
     assert session.get(Invoice, paid_invoice).status == "approved"
     assert not session.exec(select(InvoiceFlag).where(InvoiceFlag.flag == "paid_twice")).all()
+
+
+def _change_bank_details(session, book, rail: str, **details) -> None:
+    from vrm_dashboard.db.models import Vendor
+    from vrm_dashboard.services.vendors import records as vendor_service
+
+    vendor = session.get(Vendor, book.vendors[rail].id)
+    data = vendor_service.vendor_input_of(vendor)
+    for name, value in details.items():
+        setattr(data, name, value)
+    vendor_service.update_vendor(session, book.finance, vendor.id, data)
+    session.commit()
+
+
+def test_a_transfer_is_paid_only_to_the_account_it_was_cleared_for(session, env):
+    book = approved_book(session)
+    # The run clears and batches the payouts; the SEPA vendor's IBAN changes before its file is made.
+    payout_execution.batch_cleared_payouts(session, TODAY, payout_execution.RunReport())
+    _change_bank_details(session, book, "sepa", iban="FR1420041010050500013M02606")
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    sepa = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "sepa")).one()
+    assert sepa.status == "failed" and "bank details changed after this payment was cleared" in sepa.failure_reason
+    assert {p.status for p in session.exec(select(Payout).where(Payout.transaction_id == sepa.id)).all()} == {"failed"}
+    # No payment file carries the new account (nor the old one: nothing was sent).
+    outbox = env / "outbox"
+    assert not outbox.exists() or not any("FR1420041010050500013M02606" in f.read_text(errors="ignore")
+                                          for f in outbox.iterdir())
+
+
+def test_a_provider_retry_after_a_bank_details_change_goes_to_a_person(session, env):
+    book = approved_book(session)
+    # The provider's answer is lost: it may have taken the payments, under their keys.
+    silent = provider_of(env)
+
+    def no_answer(transfers):  # type: ignore[no-untyped-def]
+        raise ProviderTimeout("no answer")
+
+    silent.submit = no_answer  # type: ignore[method-assign]
+    payout_execution.execute_payouts(session, today=TODAY, provider=silent)
+    session.expire_all()
+    waiting = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+    assert waiting.status == "new" and waiting.attempts == 1
+    _change_bank_details(session, book, "provider", paypal_email="someone-else@pay.example")
+    waiting = session.get(PaymentTransaction, waiting.id)
+    waiting.next_attempt_at = None
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    held = session.get(PaymentTransaction, waiting.id)
+    assert held.status == "in_review" and "check with the provider" in held.failure_reason
+    assert [p.status for p in session.exec(select(Payout).where(Payout.transaction_id == held.id)).all()] == [
+        "in_review", "in_review"]
+    # The new account was never sent to the provider.
+    assert "someone-else@pay.example" not in repr(provider_of(env).payments())

@@ -93,6 +93,9 @@ class PaymentTransaction(SQLModel, table=True):
     target_amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
     rate: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 8), nullable=True))
     rate_source: str | None = Field(default=None, max_length=60)
+    # The vendor's payout account as cleared for this transfer (a keyed hash, never the details):
+    # it is paid only to those details.
+    bank_fingerprint: str | None = Field(default=None, max_length=64)
     # Our end-to-end reference (VRM + id): in the file, at the provider, on the bank statement.
     reference: str | None = Field(default=None, max_length=64, index=True)
     # What confirmed the payment: the provider's payment id, or the bank's reference.

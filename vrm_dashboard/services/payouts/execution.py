@@ -199,6 +199,8 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
         return
     run = uuid.uuid4().hex[:12]
     now = utcnow()
+    # The payout account each transfer is cleared for: it is paid to that one only (_claim).
+    cleared_accounts = _accounts(session, {vendor_id for vendor_id, *_rest in groups})
     rows, unconvertible = [], []
     for vendor_id, currency, rail, target, total, count in groups:
         try:
@@ -218,7 +220,7 @@ def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> N
             "target_amount_minor": conversion.target_minor,
             "rate": None if currency == target else conversion.rate,
             "rate_source": None if currency == target else conversion.source_label[:60],
-            "attempts": 0, "created_at": now, "updated_at": now,
+            "attempts": 0, "created_at": now, "updated_at": now, "bank_fingerprint": cleared_accounts[vendor_id],
         })
     conn = session.connection()
     if unconvertible:
@@ -272,8 +274,50 @@ def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
     return [transfer for _owner, transfer in _owned_transfers(session, ids, today)]
 
 
+_ACCOUNT_COLUMNS = (col(Vendor.iban), col(Vendor.bic), col(Vendor.account_number), col(Vendor.routing_number),
+                    col(Vendor.paypal_email))
+
+
+def bank_fingerprint(*details: str | None) -> str:
+    """A keyed hash of a payout account: equal for the same details, and telling nothing of
+    them to whoever reads the transfer."""
+    text = "|".join(" ".join((d or "").split()).upper() for d in details)
+    return hmac.new(settings().secret_key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def _accounts(session: Session, vendor_ids: set[int]) -> dict[int, str]:
+    rows = session.execute(select(col(Vendor.id), *_ACCOUNT_COLUMNS).where(col(Vendor.id).in_(vendor_ids))).all()
+    return {vendor_id: bank_fingerprint(*details) for vendor_id, *details in rows}
+
+
+def _hold_changed_accounts(session: Session, claimed: list[int]) -> list[int]:
+    """The claimed transfers whose vendor's payout account is still the one they were cleared
+    for. The others are held, however far they got: one never handed to a rail fails (its
+    payouts wait for the cooling-off and a person's retry), one a provider may have taken
+    already goes to a person (In Review)."""
+    t = PaymentTransaction
+    rows = session.execute(select(col(t.id), col(t.bank_fingerprint), col(t.attempts), *_ACCOUNT_COLUMNS)
+                           .join(Vendor, col(Vendor.id) == t.vendor_id).where(col(t.id).in_(claimed))).all()
+    changed = {tid: attempts for tid, cleared, attempts, *details in rows
+               if cleared is not None and cleared != bank_fingerprint(*details)}
+    if not changed:
+        return claimed
+    reason = "The vendor's bank details changed after this payment was cleared"
+    unsent = [tid for tid, attempts in changed.items() if attempts <= 1]
+    maybe_sent = [tid for tid, attempts in changed.items() if attempts > 1]
+    settle_failed(session, JOB, unsent, f"{reason}: retry it after the cooling-off, once the change is checked",
+                  from_statuses=(T.PROCESSING.value,))
+    settle_failed(session, JOB, maybe_sent, f"{reason}: check with the provider whether it paid the old account",
+                  from_statuses=(T.PROCESSING.value,), status=T.IN_REVIEW.value)
+    return [tid for tid in claimed if tid not in changed]
+
+
 def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
-    """Take these new transactions for this run; returns the ones it got."""
+    """Take these new transactions for this run; returns the ones it got (and may pay)."""
+    return _hold_changed_accounts(session, _take(session, worker, ids))
+
+
+def _take(session: Session, worker: str, ids: list[int]) -> list[int]:
     now = utcnow()
     return stored_ids(row[0] for row in session.connection().execute(
         update(PaymentTransaction)
