@@ -149,10 +149,11 @@ def _page_words(pdf: pdfplumber.PDF) -> Document:
         try:
             words: list[list[Word]] = [words_of_page(page, number) for number, page in enumerate(pages)]
             heights = [float(page.height) for page in pages]
+            widths = [float(page.width) for page in pages]
         finally:
             for page in pages:
                 page.close()
     except Exception as error:  # noqa: BLE001
         _reraise_limits(error)
         raise UnreadableDocument("The PDF is damaged and cannot be read") from None
-    return document_from_words(words, heights)
+    return document_from_words(words, heights, widths)
