@@ -51,7 +51,7 @@ class Evidence:
         for name in ("label", "text", "path", "learned_from"):
             value = getattr(self, name)
             if value:
-                out[name] = printable(str(value))[:120]
+                out[name] = printable(str(value))[:400 if name == "path" else 120]
         return out
 
 
@@ -143,6 +143,25 @@ class Extraction:
         ]
         out["warnings"] = list(self.warnings)
         return out
+
+
+def describe_evidence(evidence: dict[str, Any] | None) -> str:
+    """An evidence (as Evidence.as_json wrote it) in words: "page 1, near 'Rechnungsnummer'",
+    "learned from invoice PI-000012", "XML .../rsm:ExchangedDocument/ram:ID"."""
+    if not evidence:
+        return ""
+    parts = []
+    if evidence.get("path"):
+        steps = str(evidence["path"]).split("/")
+        parts.append("XML " + ("…/" if len(steps) > 2 else "") + "/".join(steps[-2:]))
+    label = evidence.get("label")
+    if evidence.get("page"):
+        parts.append(f"page {evidence['page']}" + (f", near '{label}'" if label else ""))
+    elif label:
+        parts.append(str(label))
+    if evidence.get("learned_from"):
+        parts.append(f"learned from invoice {evidence['learned_from']}")
+    return "; ".join(parts)
 
 
 def _plain(value: Any) -> Any:

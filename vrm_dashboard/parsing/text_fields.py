@@ -303,12 +303,9 @@ class _Reader:
             return
         best = max(candidates, key=lambda c: (c.score, -c.line))
         cell = best.cell
-        text = None
         if cell is None and best.line < len(self.lines) and self.lines[best.line].cells:
-            line = self.lines[best.line]
-            cell = _spanning(line.cells)
-        label = best.label or _SOURCES.get(best.source, best.source)
-        evidence = _evidence_of(cell, label, text)
+            cell = _spanning(self.lines[best.line].cells)  # the line it was read from (a title line)
+        evidence = _evidence_of(cell, best.label or _SOURCES.get(best.source, best.source))
         self.extraction.put(name, best.value, round(min(best.score, 1.0) * conf.LABELLED, 3), evidence)
 
     def _infer_currency(self) -> None:
@@ -460,7 +457,8 @@ class _Reader:
             page_lines = [line for line in self.lines if line.page == page]
             text = " \n ".join(line.text for line in page_lines)
             starts = list(accumulate((len(line.text) + 3 for line in page_lines[:-1]), initial=0))
-            line_at = lambda at: page_lines[max(bisect_right(starts, at) - 1, 0)].index  # noqa: E731
+            # The line a place in the page's text is on, as one cell: the terms' evidence.
+            line_at = lambda at: _spanning(page_lines[max(bisect_right(starts, at) - 1, 0)].cells)  # noqa: E731
             folded = fold(text)
             found = find_dates(text, self.month_first, self.languages)
             for i, hit in enumerate(found):
@@ -477,17 +475,17 @@ class _Reader:
                 weak = any(m.end() == len(head_end) for m in before_weak.finditer(head_end))
                 terms = text[clause_start:clause_end].strip(" \n,.")
                 if strong or (after.match(tail.lstrip()) and (weak or payment.search(head))):
-                    out.append(_Candidate(hit.value, 0.72, line_at(hit.start), "terms", None, terms))
+                    out.append(_Candidate(hit.value, 0.72, 0, "terms", line_at(hit.start), terms))
                 elif weak and payment.search(head):
-                    out.append(_Candidate(hit.value, 0.6, line_at(hit.start), "terms", None, terms))
+                    out.append(_Candidate(hit.value, 0.6, 0, "terms", line_at(hit.start), terms))
             issued = self.extraction.value("issue_date")
             if issued is not None:
                 for match in terms_days_pattern().finditer(folded):
                     days = next(int(g) for g in match.groups() if g)
                     window = folded[max(0, match.start() - 40): match.end() + 40]
                     if 0 < days <= 180 and not discount.search(window):
-                        out.append(_Candidate(issued + timedelta(days=days), 0.45, line_at(match.start()), "terms",
-                                              None, text[match.start():match.end()]))
+                        out.append(_Candidate(issued + timedelta(days=days), 0.45, 0, "terms", line_at(match.start()),
+                                              text[match.start():match.end()]))
         return out
 
     # ---- amounts
