@@ -1,7 +1,7 @@
 """where each vendor prints its fields, learned from corrections; a parsed PDF's layout kept
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-03 10:00:00
 
 A person's correction of a field the reader got wrong is remembered for that vendor (its label,
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = '0018'
-down_revision: Union[str, None] = '0017'
+revision: str = '0020'
+down_revision: Union[str, None] = '0019'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
