@@ -86,6 +86,7 @@ def main(argv: list[str]) -> int:
     _shared(args.shared)
     if args.scanned:
         _scanned(corpus(args.scanned, args.first_seed + args.count))
+    learning_from_corrections()
     return 0
 
 
@@ -183,3 +184,51 @@ def _scanned(samples: list) -> None:
         for field in FIELDS:
             if r.get(field) != sample.truth.get(field):
                 print(f"  miss scanned {sample.name} {field}: expected {sample.truth.get(field)!r}, read {r.get(field)!r}")
+
+
+def learning_from_corrections(later: int = 4) -> None:
+    """A vendor prints its invoice number by a label the reader does not know: after a person
+    corrects its first invoice once, its next invoices (set a little lower on the page each
+    time) are read right; another vendor's invoices of the same layout are read as before.
+    Through the app's own intake and edit, on a fresh database."""
+    from bench.common import fresh_sqlite
+
+    fresh_sqlite("parse_learning")
+    from sqlmodel import Session
+
+    from tests.unusual_invoice import KIESEL, MOERTEL, Sender, unusual_invoice
+    from vrm_dashboard.db import engine as engine_module
+    from vrm_dashboard.db.models import Invoice
+    from vrm_dashboard.domain.vendor_rules import VendorInput
+    from vrm_dashboard.services.intake import invoice_files
+    from vrm_dashboard.services.invoices import records as invoices
+    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.vendors import records as vendors
+
+    system = Actor.system("bench")
+    with Session(engine_module.engine()) as session:
+        for code, sender in (("KIESEL", KIESEL), ("MOERTEL", MOERTEL)):
+            vendors.create_vendor(session, system, VendorInput(
+                vendor_code=code, name=sender.name, email=f"ap@{code.lower()}.example", country="DE",
+                currency="EUR", payment_method="sepa", iban=sender.iban, vat_id=sender.vat_id))
+
+        def number_read(number: str, sender: Sender, shift: float = 0.0) -> str | None:
+            outcome = invoice_files.receive_invoice(session, system, unusual_invoice(number, sender, shift),
+                                                    f"{number.replace('/', '-')}.pdf")
+            invoice = session.get(Invoice, outcome.invoice_id)
+            assert invoice is not None
+            return invoice.vendor_invoice_number
+
+        before = number_read("KB/25/0001", KIESEL) == "KB/25/0001"
+        first = session.get(Invoice, invoice_files.receive_invoice(
+            session, system, unusual_invoice("KB/25/0002", KIESEL), "first.pdf").invoice_id)
+        assert first is not None and first.id is not None
+        edit = invoices.edit_input_of(first)
+        edit.vendor_invoice_number = "KB/25/0002"
+        invoices.edit_invoice(session, system, first.id, edit)
+        right = sum(number_read(f"KB/25/{n:04d}", KIESEL, 2.0 * n) == f"KB/25/{n:04d}" for n in range(3, 3 + later))
+        others = sum(number_read(f"MH/25/{n:04d}", MOERTEL) is None for n in range(1, 1 + later))
+        session.rollback()
+    print(f"read_right_before_correction={int(before)}/1", flush=True)
+    print(f"learned_after_one_correction={right}/{later}", flush=True)
+    print(f"other_vendor_unaffected={others}/{later}", flush=True)

@@ -161,6 +161,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vrm_dashboard.parsing import UnreadableDocument, parse_document
+    from vrm_dashboard.parsing.extraction import describe_evidence
     from vrm_dashboard.parsing.reader import OCR
 
     path = Path(args.file)
@@ -181,7 +182,8 @@ def _cmd_parse(args: argparse.Namespace) -> int:
                  "subtotal", "tax_total", "total"):
         confidence = data["confidence"].get(name)
         shown = "-" if data[name] is None else data[name]
-        print(f"  {name:<15} {shown!s:<40} {'' if confidence is None else f'{confidence:.0%}'}")
+        print(f"  {name:<15} {shown!s:<40} {'' if confidence is None else f'{confidence:.0%}':<5} "
+              f"{describe_evidence(data['evidence'].get(name))}".rstrip())
     for line in data["lines"]:
         print(f"  line: {line['description']} | {line['quantity']} x {line['unit_price']} = {line['amount']}")
     return 0

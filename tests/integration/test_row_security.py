@@ -354,3 +354,22 @@ def test_the_tests_reset_still_empties_every_table(pg, two):
     """The reset runs as the tables' owner, which the policies do not bind."""
     _empty_postgres(pg)
     assert all(not ids for ids in _everything(pg).values())
+
+
+def test_a_vendors_reading_hints_are_its_organizations_alone(pg, two, first_wall):
+    from vrm_dashboard.db.models import VendorReadingHint
+
+    with Session(pg) as system:
+        for books in (two.a, two.b):
+            system.add(VendorReadingHint(vendor_id=books.vendor, field="invoice_number", relation="right",
+                                         label=f"Label {books.vendor}", learned_from="PI-1"))
+        system.commit()
+    with Session(pg) as session:
+        scope_to(session, Scope.of(two.b.organization))
+        assert [h.vendor_id for h in session.exec(select(VendorReadingHint)).all()] == [two.b.vendor]
+        # Raw SQL never passes the first wall: the database alone refuses.
+        assert session.execute(text("SELECT vendor_id FROM vendor_reading_hint")).scalars().all() == [two.b.vendor]
+        with pytest.raises(DBAPIError):
+            session.execute(text("INSERT INTO vendor_reading_hint (vendor_id, field, relation, page, x0, top, x1, "
+                                 "bottom, learned_from, updated_at) VALUES (:v, 'total', 'right', 0, 0, 0, 0, 0, "
+                                 "'PI-2', now())"), {"v": two.a.vendor})

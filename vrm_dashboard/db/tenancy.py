@@ -64,6 +64,7 @@ from vrm_dashboard.db.models import (
     VendorContact,
     VendorDocument,
     VendorOnboarding,
+    VendorReadingHint,
     VendorTaxForm,
     VendorWidgetLink,
     utcnow,
@@ -248,7 +249,7 @@ def _criteria(organizations: frozenset[int], invoices_found_elsewhere: bool) -> 
         with_loader_criteria(AuditEntry, lambda cls: cls.owner_id.in_(ids), include_aliases=True),
         *(by_vendor(model) for model in (VendorContact, VendorBalance, VendorOnboarding, VendorTaxForm,
                                          VendorDocument, VendorWidgetLink, RateCard, RateRule, ActivityRecord,
-                                         Payout, PaymentTransaction)),
+                                         Payout, PaymentTransaction, VendorReadingHint)),
         *(by_invoice(model) for model in (InvoiceLine, InvoiceApproval, InvoiceFlag, InvoiceExtraction,
                                           InvoiceDispute, CollectionAttempt, PaymentReminder)),
         with_loader_criteria(PayoutApproval, lambda cls: cls.payout_id.in_(

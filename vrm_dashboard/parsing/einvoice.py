@@ -26,6 +26,7 @@ from vrm_dashboard.parsing.extraction import (
     CREDIT_NOTE,
     FROM_EINVOICE,
     INVOICE,
+    Evidence,
     ExtractedLine,
     Extraction,
 )
@@ -129,7 +130,11 @@ def _extraction(doc: en16931.Document, pages: int) -> Extraction:
                  for line in lines]
     signed_total = total if total is not None else subtotal
     extraction.document_type = CREDIT_NOTE if credit_note or (signed_total or 0) < 0 else INVOICE
-    put = lambda name, value: extraction.put(name, value, FROM_EINVOICE)  # noqa: E731
+    paths = en16931.paths(doc.syntax, doc.credit_note_root)
+
+    def put(name: str, value: object) -> None:
+        extraction.put(name, value, FROM_EINVOICE, Evidence(path=paths.get(name)))
+
     put("invoice_number", doc.number)
     put("issue_date", doc.issue_date)
     # An invoice paid in instalments states several due dates: the invoice is due from the first.

@@ -128,6 +128,41 @@ def line_elements(root: etree._Element, syntax: str) -> list[etree._Element]:
     return list(root.iter(*_UBL_LINES) if syntax == UBL else root.iter(_CII_LINE))
 
 
+def paths(syntax: str, credit_note_root: bool = False) -> dict[str, str]:
+    """The element path each field is read from, as evidence of where it was found (a value read
+    from an alternative element, a seller's trading name, say, is shown at its usual place)."""
+    if syntax == UBL:
+        root = "CreditNote" if credit_note_root else "Invoice"
+        seller = f"{root}/cac:AccountingSupplierParty/cac:Party"
+        return {
+            "invoice_number": f"{root}/cbc:ID", "issue_date": f"{root}/cbc:IssueDate",
+            "due_date": f"{root}/cbc:DueDate", "currency": f"{root}/cbc:DocumentCurrencyCode",
+            "vendor_name": f"{seller}/cac:PartyLegalEntity/cbc:RegistrationName",
+            "vendor_tax_id": f"{seller}/cac:PartyTaxScheme/cbc:CompanyID",
+            "iban": f"{root}/cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID",
+            "subtotal": f"{root}/cac:LegalMonetaryTotal/cbc:TaxExclusiveAmount",
+            "tax_total": f"{root}/cac:TaxTotal/cbc:TaxAmount",
+            "total": f"{root}/cac:LegalMonetaryTotal/cbc:TaxInclusiveAmount",
+        }
+    names = _CII_NAMES[syntax]
+    root = "rsm:CrossIndustryInvoice" if syntax == CII else "rsm:CrossIndustryDocument"
+    header = f"{root}/rsm:{names.header}"
+    transaction = f"{root}/rsm:{names.transaction}"
+    settlement = f"{transaction}/ram:{names.settlement}"
+    seller = f"{transaction}/ram:{names.agreement}/ram:SellerTradeParty"
+    summation = f"{settlement}/ram:{names.summation}"
+    return {
+        "invoice_number": f"{header}/ram:ID", "issue_date": f"{header}/ram:IssueDateTime",
+        "due_date": f"{settlement}/ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime",
+        "currency": f"{settlement}/ram:InvoiceCurrencyCode", "vendor_name": f"{seller}/ram:Name",
+        "vendor_tax_id": f"{seller}/ram:SpecifiedTaxRegistration/ram:ID",
+        "iban": f"{settlement}/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayeePartyCreditorFinancialAccount"
+                "/ram:IBANID",
+        "subtotal": f"{summation}/ram:TaxBasisTotalAmount", "tax_total": f"{summation}/ram:TaxTotalAmount",
+        "total": f"{summation}/ram:GrandTotalAmount",
+    }
+
+
 def read(root: etree._Element, syntax: str) -> Document:
     return _read_ubl(root) if syntax == UBL else _read_cii(root, syntax)
 

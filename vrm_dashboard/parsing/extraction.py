@@ -14,6 +14,9 @@ CROSS_CHECKED = 0.97  # read by its label and agrees with the other amounts
 LABELLED = 0.9  # read next to its label
 INFERRED = 0.6  # found by position or by elimination
 GUESSED = 0.4
+# Read where a person's correction of this vendor's earlier invoice showed the field to be: above
+# any reading of the reader's own, below what an e-invoice states.
+LEARNED = 0.98
 
 # What a document is (Invoice.document_type): a credit note's totals are negative.
 INVOICE = "invoice"
@@ -25,10 +28,59 @@ FIELD_NAMES = (
 )
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """Where a field's value was read: its page (1 = the first) and box (x0, top, x1, bottom in
+    PDF points from the page's top left), the label it was read by (or how it was found), the
+    text it was read from; an e-invoice field's XML element path instead; for a reading learned
+    from a correction, the invoice whose correction taught it."""
+
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    label: str | None = None
+    text: str | None = None
+    path: str | None = None
+    learned_from: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.page is not None:
+            out["page"] = self.page
+        if self.box is not None:
+            out["box"] = [round(v, 1) for v in self.box]
+        for name in ("label", "text", "path", "learned_from"):
+            value = getattr(self, name)
+            if value:
+                out[name] = printable(str(value))[:400 if name == "path" else 120]
+        return out
+
+
 @dataclass
 class ExtractedField:
     value: Any
     confidence: float
+    evidence: Evidence | None = None
+
+
+@dataclass
+class Layout:
+    """The cells of a read PDF's printed text, kept so a field can be read again at a place a
+    person's correction taught (parsing/hints) without reading the file again: each cell as
+    (page from 0, x0, top, x1, bottom, text), and each page's (width, height) in points."""
+
+    cells: list[tuple[int, float, float, float, float, str]] = field(default_factory=list)
+    pages: list[tuple[float, float]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"pages": [[round(w, 1), round(h, 1)] for w, h in self.pages],
+                "cells": [[p, round(x0, 1), round(top, 1), round(x1, 1), round(bottom, 1), text]
+                          for p, x0, top, x1, bottom, text in self.cells]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Layout":
+        return cls([(int(c[0]), float(c[1]), float(c[2]), float(c[3]), float(c[4]), str(c[5]))
+                    for c in data.get("cells", [])],
+                   [(float(w), float(h)) for w, h in data.get("pages", [])])
 
 
 @dataclass
@@ -53,6 +105,7 @@ class Extraction:
     # it does not, and then a negative total makes it a credit note (see kind()).
     document_type: str | None = None
     type_code: str | None = None  # an e-invoice's UNTDID 1001 code (BT-3): 380, 381, 384, ...
+    layout: Layout | None = None  # a PDF's printed text with its places (not for an e-invoice)
 
     def kind(self) -> str:
         """INVOICE or CREDIT_NOTE: what the document says, else what the sign of its total says."""
@@ -65,7 +118,7 @@ class Extraction:
         found = self.fields.get(name)
         return found.value if found else None
 
-    def put(self, name: str, value: Any, confidence: float) -> None:
+    def put(self, name: str, value: Any, confidence: float, evidence: Evidence | None = None) -> None:
         """Keep the surer of two readings of a field."""
         if isinstance(value, str):
             value = printable(value)
@@ -73,7 +126,7 @@ class Extraction:
             return
         current = self.fields.get(name)
         if current is None or confidence > current.confidence:
-            self.fields[name] = ExtractedField(value, confidence)
+            self.fields[name] = ExtractedField(value, confidence, evidence)
 
     def as_json(self) -> dict[str, Any]:
         """The extraction as plain JSON: ISO dates, amounts as decimal strings."""
@@ -82,6 +135,7 @@ class Extraction:
         for name in FIELD_NAMES:
             out[name] = _plain(self.value(name))
         out["confidence"] = {name: round(f.confidence, 2) for name, f in self.fields.items()}
+        out["evidence"] = {name: f.evidence.as_json() for name, f in self.fields.items() if f.evidence is not None}
         out["lines"] = [
             {"description": line.description, "quantity": _plain(line.quantity),
              "unit_price": _plain(line.unit_price), "amount": _plain(line.amount)}
@@ -89,6 +143,25 @@ class Extraction:
         ]
         out["warnings"] = list(self.warnings)
         return out
+
+
+def describe_evidence(evidence: dict[str, Any] | None) -> str:
+    """An evidence (as Evidence.as_json wrote it) in words: "page 1, near 'Rechnungsnummer'",
+    "learned from invoice PI-000012", "XML .../rsm:ExchangedDocument/ram:ID"."""
+    if not evidence:
+        return ""
+    parts = []
+    if evidence.get("path"):
+        steps = str(evidence["path"]).split("/")
+        parts.append("XML " + ("…/" if len(steps) > 2 else "") + "/".join(steps[-2:]))
+    label = evidence.get("label")
+    if evidence.get("page"):
+        parts.append(f"page {evidence['page']}" + (f", near '{label}'" if label else ""))
+    elif label:
+        parts.append(str(label))
+    if evidence.get("learned_from"):
+        parts.append(f"learned from invoice {evidence['learned_from']}")
+    return "; ".join(parts)
 
 
 def _plain(value: Any) -> Any:

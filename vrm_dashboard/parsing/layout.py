@@ -121,6 +121,7 @@ class Line:
 class Document:
     lines: list[Line]
     page_heights: list[float]
+    page_widths: list[float] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -192,14 +193,15 @@ def _group_lines(words: Iterable[Word]) -> list[list[Word]]:
     return [sorted(line, key=lambda w: w.x0) for line in lines]
 
 
-def document_from_words(pages: Sequence[Sequence[Word]], page_heights: Sequence[float]) -> Document:
+def document_from_words(pages: Sequence[Sequence[Word]], page_heights: Sequence[float],
+                        page_widths: Sequence[float] = ()) -> Document:
     lines: list[Line] = []
     for page_words in pages:
         for words in _group_lines(page_words):
             index = len(lines)
             cells = _cells_of_line(words, index)
             lines.append(Line(index, words[0].page, min(w.top for w in words), max(w.bottom for w in words), cells))
-    return Document(lines, list(page_heights))
+    return Document(lines, list(page_heights), list(page_widths))
 
 
 _WORD = re.compile(r"\S+")
@@ -210,6 +212,7 @@ def document_from_text(page_texts: Sequence[str]) -> Document:
     fixed-width characters, fixed-height lines."""
     pages: list[list[Word]] = []
     heights: list[float] = []
+    widths: list[float] = []
     for number, text in enumerate(page_texts):
         words: list[Word] = []
         rows = text.split("\n")
@@ -220,7 +223,8 @@ def document_from_text(page_texts: Sequence[str]) -> Document:
                                   top, top + TEXT_SIZE, number))
         pages.append(words)
         heights.append(max(len(rows), 1) * TEXT_LINE_HEIGHT)
-    return document_from_words(pages, heights)
+        widths.append(max((len(row) for row in rows), default=1) * TEXT_CHAR_WIDTH)
+    return document_from_words(pages, heights, widths)
 
 
 def words_of_page(page: Any, number: int) -> list[Word]:

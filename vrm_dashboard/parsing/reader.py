@@ -190,7 +190,7 @@ def read_pdf(content: bytes, max_pages: int = MAX_PAGES, ocr: OcrLimits | None =
             raise UnreadableDocument(str(refused)) from None
         except ValueError:
             pass  # a broken attachment: read the printed page instead
-    words, heights = _page_words(pdf)
+    words, heights, widths = _page_words(pdf)
     scanned = [number for number, page_words in enumerate(words) if len(page_words) < MIN_TEXT_WORDS]
     extraction = Extraction(method="text", pages=pages)
     confidence = 1.0
@@ -202,7 +202,7 @@ def read_pdf(content: bytes, max_pages: int = MAX_PAGES, ocr: OcrLimits | None =
         extraction.warnings.append(f"{_pages_named(scanned)} scanned (no text layer) and not read")
     elif scanned and ocr is not None:
         confidence = _read_scans(content, scanned, words, ocr, extraction)
-    document = document_from_words(words, heights)
+    document = document_from_words(words, heights, widths)
     if not document.lines:
         why = f" ({extraction.warnings[0]})" if extraction.warnings else ""
         raise CompleteByHand(f"The PDF is a scanned image and no text could be read from it{why}; "
@@ -255,17 +255,18 @@ def _read_scans(content: bytes, scanned: list[int], words: list[list[Word]], ocr
     return read.confidence
 
 
-def _page_words(pdf: pdfplumber.PDF) -> tuple[list[list[Word]], list[float]]:
-    """Every page's words with their places, font sizes and weights, and each page's height."""
+def _page_words(pdf: pdfplumber.PDF) -> tuple[list[list[Word]], list[float], list[float]]:
+    """Every page's words with their places, font sizes and weights, and each page's height and width."""
     try:
         pages = pdf.pages
         try:
             words: list[list[Word]] = [words_of_page(page, number) for number, page in enumerate(pages)]
             heights = [float(page.height) for page in pages]
+            widths = [float(page.width) for page in pages]
         finally:
             for page in pages:
                 page.close()
     except Exception as error:  # noqa: BLE001
         _reraise_limits(error)
         raise CompleteByHand(_DAMAGED) from None
-    return words, heights
+    return words, heights, widths

@@ -12,11 +12,12 @@ beside its VAT ID or the holder of its account, never from a table header or a p
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import product
+from itertools import accumulate, product
 from typing import Callable, Sequence
 
 from schwifty import IBAN
@@ -25,7 +26,7 @@ from stdnum.eu import vat as eu_vat
 from vrm_dashboard.parsing import extraction as conf
 from vrm_dashboard.parsing.amounts import AMOUNT_PATTERN, parse_amount
 from vrm_dashboard.parsing.dates import find_dates
-from vrm_dashboard.parsing.extraction import Extraction
+from vrm_dashboard.parsing.extraction import Evidence, Extraction, Layout
 from vrm_dashboard.parsing.labels import (
     LANGUAGES,
     LabelMatch,
@@ -68,6 +69,8 @@ _MAX_CANDIDATES = 40
 _EURO_COUNTRIES = {"AT", "BE", "HR", "CY", "EE", "FI", "FR", "DE", "EL", "GR", "IE", "IT", "LV", "LT", "LU", "MT",
                    "NL", "PT", "SK", "SI", "ES"}
 _SENTENCE_END = re.compile(r"[.!?]\s*$")
+# Cells kept of a document's layout: a long invoice's first pages, where its header fields are.
+_MAX_LAYOUT_CELLS = 4000
 
 
 # ---------------------------------------------------------------- labels and their values
@@ -102,6 +105,7 @@ class _Candidate:
     line: int = 0
     source: str = ""
     cell: Cell | None = None
+    label: str = ""  # the label it was read by
 
 
 @dataclass
@@ -112,6 +116,7 @@ class _Amount:
     score: float
     line: int
     cell: Cell | None  # None for a sum the reader made (the lines' amounts)
+    label: str = ""
 
 
 def _strip_rest(text: str) -> str:
@@ -293,6 +298,16 @@ class _Reader:
         self._read_vendor_name()
         self._infer_currency()
 
+    def _put_best(self, name: str, candidates: list[_Candidate]) -> None:
+        if not candidates:
+            return
+        best = max(candidates, key=lambda c: (c.score, -c.line))
+        cell = best.cell
+        if cell is None and best.line < len(self.lines) and self.lines[best.line].cells:
+            cell = _spanning(self.lines[best.line].cells)  # the line it was read from (a title line)
+        evidence = _evidence_of(cell, best.label or _SOURCES.get(best.source, best.source))
+        self.extraction.put(name, best.value, round(min(best.score, 1.0) * conf.LABELLED, 3), evidence)
+
     def _infer_currency(self) -> None:
         """No currency printed: the euro where the seller's VAT ID or IBAN is of a euro country."""
         if "currency" in self.extraction.fields:
@@ -300,7 +315,8 @@ class _Reader:
         for name in ("vendor_tax_id", "iban"):
             value = self.extraction.value(name)
             if isinstance(value, str) and value[:2].upper() in _EURO_COUNTRIES:
-                self.extraction.put("currency", "EUR", conf.INFERRED)
+                self.extraction.put("currency", "EUR", conf.INFERRED,
+                                    Evidence(label=f"no currency printed; the {name} is of a euro country"))
                 return
 
     def _claim_other_values(self) -> None:
@@ -335,12 +351,12 @@ class _Reader:
             value, place = found
             score = strength * place.weight * self._position(label.line, True)
             (numbers if label.field == "invoice_number" else issued).append(
-                _Candidate(value, score, label.line, "label", place.cell))
+                _Candidate(value, score, label.line, "label", _value_cell(label, place), label.own.text))
         for line in self.lines:
             self._read_title(line, numbers, issued)
         self._letter_dates(issued)
-        _put_best(self.extraction, "invoice_number", numbers)
-        _put_best(self.extraction, "issue_date", issued)
+        self._put_best("invoice_number", numbers)
+        self._put_best("issue_date", issued)
 
     def _read_title(self, line: Line, numbers: list[_Candidate], issued: list[_Candidate]) -> None:
         """"Rechnung Nr. 4711 vom 05.06.2025", "Facture n° F-12 du 3 mars 2026", "Rechnung
@@ -354,10 +370,10 @@ class _Reader:
             found = self._title_number(text, match.end())
             if found is not None:
                 number, date_found, dated_by_connector = found
-                numbers.append(_Candidate(number, 0.97 * position, line.index, "title"))
+                numbers.append(_Candidate(number, 0.97 * position, line.index, "title", None, match.group(0)))
                 if date_found is not None:
                     weight = 0.97 if dated_by_connector else 0.8
-                    issued.append(_Candidate(date_found, weight * position, line.index, "title"))
+                    issued.append(_Candidate(date_found, weight * position, line.index, "title", None, match.group(0)))
                 return
         bare = bare_title_pattern().match(folded)
         if bare:
@@ -366,9 +382,9 @@ class _Reader:
                 number, date_found, dated_by_connector = found
                 rest = text[bare.end():].strip()
                 if dated_by_connector or rest == number:
-                    numbers.append(_Candidate(number, 0.9 * position, line.index, "title"))
+                    numbers.append(_Candidate(number, 0.9 * position, line.index, "title", None, bare.group(0)))
                     if date_found is not None and dated_by_connector:
-                        issued.append(_Candidate(date_found, 0.9 * position, line.index, "title"))
+                        issued.append(_Candidate(date_found, 0.9 * position, line.index, "title", None, bare.group(0)))
 
     def _title_number(self, text: str, at: int) -> tuple[str, date | None, bool] | None:
         """The number at `at` of a title line, and the date after it ("vom 05.06.2025") with
@@ -408,7 +424,7 @@ class _Reader:
                 lead = cell.text[:found[0].start]
                 if len(re.findall(r"[^\W\d_]{2,}", lead)) > 2 or len(cell.text) - found[0].end > 3:
                     continue
-                issued.append(_Candidate(found[0].value, 0.62 if titled else 0.5, line.index, "letter"))
+                issued.append(_Candidate(found[0].value, 0.62 if titled else 0.5, line.index, "letter", cell))
 
     def _read_due_date(self) -> None:
         due: list[_Candidate] = []
@@ -418,14 +434,15 @@ class _Reader:
             found = self._first(label, self._date)
             if found is not None:
                 value, place = found
-                due.append(_Candidate(value, place.weight * self._position(label.line, False), label.line, "label"))
+                due.append(_Candidate(value, place.weight * self._position(label.line, False), label.line, "label",
+                                      _value_cell(label, place), label.own.text))
         due.extend(self._due_from_terms())
         issued = self.extraction.value("issue_date")
         if issued is not None:
             for candidate in due:
                 if isinstance(candidate.value, date) and candidate.value < issued:
                     candidate.score *= 0.85  # due before it was issued: possible (a premium), unusual
-        _put_best(self.extraction, "due_date", due)
+        self._put_best("due_date", due)
 
     def _due_from_terms(self) -> list[_Candidate]:
         """Payment terms in words: "zahlbar bis 04.07.2025", "Bis zum 29.11.2026 ohne Abzug",
@@ -437,7 +454,11 @@ class _Reader:
         payment = pattern_of("payment_words")
         discount = pattern_of("discount_words")
         for page in range(self.doc.pages):
-            text = " \n ".join(line.text for line in self.lines if line.page == page)
+            page_lines = [line for line in self.lines if line.page == page]
+            text = " \n ".join(line.text for line in page_lines)
+            starts = list(accumulate((len(line.text) + 3 for line in page_lines[:-1]), initial=0))
+            # The line a place in the page's text is on, as one cell: the terms' evidence.
+            line_at = lambda at: _spanning(page_lines[max(bisect_right(starts, at) - 1, 0)].cells)  # noqa: E731
             folded = fold(text)
             found = find_dates(text, self.month_first, self.languages)
             for i, hit in enumerate(found):
@@ -452,17 +473,19 @@ class _Reader:
                 head_end = head.rstrip()
                 strong = any(m.end() == len(head_end) for m in before.finditer(head_end))
                 weak = any(m.end() == len(head_end) for m in before_weak.finditer(head_end))
+                terms = text[clause_start:clause_end].strip(" \n,.")
                 if strong or (after.match(tail.lstrip()) and (weak or payment.search(head))):
-                    out.append(_Candidate(hit.value, 0.72, 0, "terms"))
+                    out.append(_Candidate(hit.value, 0.72, 0, "terms", line_at(hit.start), terms))
                 elif weak and payment.search(head):
-                    out.append(_Candidate(hit.value, 0.6, 0, "terms"))
+                    out.append(_Candidate(hit.value, 0.6, 0, "terms", line_at(hit.start), terms))
             issued = self.extraction.value("issue_date")
             if issued is not None:
                 for match in terms_days_pattern().finditer(folded):
                     days = next(int(g) for g in match.groups() if g)
                     window = folded[max(0, match.start() - 40): match.end() + 40]
                     if 0 < days <= 180 and not discount.search(window):
-                        out.append(_Candidate(issued + timedelta(days=days), 0.45, 0, "terms"))
+                        out.append(_Candidate(issued + timedelta(days=days), 0.45, 0, "terms", line_at(match.start()),
+                                              text[match.start():match.end()]))
         return out
 
     # ---- amounts
@@ -481,7 +504,8 @@ class _Reader:
             # Totals are printed at the end: the lower on the last pages, the likelier.
             position = 0.9 + 0.1 * label.line / count
             score = (1.0 if label.strong else 0.6) * place.weight * position
-            out.append(_Amount(label.field, label.strong, value, score, label.line, place.cell))
+            out.append(_Amount(label.field, label.strong, value, score, label.line, _value_cell(label, place),
+                               label.own.text))
         # Taxes printed rate by rate on neighbouring lines, and their sum.
         taxes = sorted((a for a in out if a.kind == "tax_total"), key=lambda a: a.line)
         groups: list[list[_Amount]] = []
@@ -494,8 +518,11 @@ class _Reader:
             if len({a.line for a in group}) >= 2:
                 total = sum((a.value for a in group), Decimal(0))
                 out.append(_Amount("tax_total", True, total, 0.7 * min(a.score for a in group), group[-1].line,
-                                   group[-1].cell))
+                                   group[-1].cell, "the sum of " + ", ".join(a.label for a in group)))
         return out
+
+    def _amount_evidence(self, amount: _Amount) -> Evidence:
+        return _evidence_of(amount.cell, amount.label)
 
     def _read_amounts(self) -> None:
         amounts = self._amount_candidates()
@@ -504,7 +531,8 @@ class _Reader:
         nets = [(a, a.score if a.strong else a.score * 0.9) for a in amounts if a.kind == "subtotal"]
         nets += [(a, a.score * 0.5) for a in amounts if a.kind == "total" and not a.strong]
         if lines_sum is not None:
-            nets.append((_Amount("subtotal", False, lines_sum, 0.5, len(self.lines), None), 0.5))
+            nets.append((_Amount("subtotal", False, lines_sum, 0.5, len(self.lines), None, "the sum of the lines"),
+                         0.5))
         grosses = [(a, a.score) for a in amounts if a.kind == "total"]
         grosses += [(a, a.score * 0.9) for a in amounts if a.kind == "amount_due"]
         taxes: dict[Decimal, list[_Amount]] = {}
@@ -530,8 +558,8 @@ class _Reader:
                     best = (score, net, tax, gross)
         if best is not None:
             _, net, tax, gross = best
-            for name, value in (("total", gross.value), ("subtotal", net.value), ("tax_total", tax.value)):
-                self.extraction.put(name, value, conf.CROSS_CHECKED)
+            for name, amount in (("total", gross), ("subtotal", net), ("tax_total", tax)):
+                self.extraction.put(name, amount.value, conf.CROSS_CHECKED, self._amount_evidence(amount))
             return
         self._settle_without_proof(amounts, lines_sum)
 
@@ -545,18 +573,20 @@ class _Reader:
         gross = best(("total", "amount_due"))
         total = gross.value if gross else None
         if gross is not None:
-            self.extraction.put("total", gross.value, conf.LABELLED * min(gross.score, 1.0) - 0.1)
+            self.extraction.put("total", gross.value, conf.LABELLED * min(gross.score, 1.0) - 0.1,
+                                self._amount_evidence(gross))
         net = best(("subtotal",), lambda a: total is None or a.value != total or a.strong)
         subtotal = net.value if net else lines_sum
         if subtotal is not None:
-            self.extraction.put("subtotal", subtotal, conf.LABELLED - 0.1 if net else conf.INFERRED)
+            self.extraction.put("subtotal", subtotal, conf.LABELLED - 0.1 if net else conf.INFERRED,
+                                self._amount_evidence(net) if net else Evidence(label="the sum of the lines"))
         tax = best(("tax_total",), lambda a: total is None or _plausible_tax(a.value, total))
         if tax is not None:
-            self.extraction.put("tax_total", tax.value, conf.LABELLED - 0.2)
+            self.extraction.put("tax_total", tax.value, conf.LABELLED - 0.2, self._amount_evidence(tax))
         elif total is not None and subtotal is not None and _plausible_tax(total - subtotal, total):
-            self.extraction.put("tax_total", total - subtotal, conf.INFERRED)
+            self.extraction.put("tax_total", total - subtotal, conf.INFERRED, Evidence(label="the total less the net"))
         if total is None and subtotal is not None and tax is not None:
-            self.extraction.put("total", subtotal + tax.value, conf.INFERRED)
+            self.extraction.put("total", subtotal + tax.value, conf.INFERRED, Evidence(label="the net plus the tax"))
 
     # ---- identifiers and the seller
 
@@ -594,7 +624,8 @@ class _Reader:
                 upper = cell.text.upper()
                 for match in _IBAN.finditer(upper):
                     try:
-                        self.extraction.put("iban", IBAN(match.group(0)).compact, conf.LABELLED)
+                        self.extraction.put("iban", IBAN(match.group(0)).compact, conf.LABELLED,
+                                            _evidence_in(cell, match.start(), match.end()))
                     except ValueError:
                         pass
                 if customer_line:
@@ -602,12 +633,14 @@ class _Reader:
                 for match in _VAT.finditer(upper):
                     candidate = _valid_vat(match.group(0))
                     if candidate and "vendor_tax_id" not in self.extraction.fields:
-                        self.extraction.put("vendor_tax_id", candidate, conf.LABELLED)
+                        self.extraction.put("vendor_tax_id", candidate, conf.LABELLED,
+                                            _evidence_in(cell, match.start(), match.end()))
                 if "vendor_tax_id" not in self.extraction.fields and any(
                         label.field == "vendor_tax_id" for label in self.labels_by_cell.get(id(cell), [])):
                     ein = _EIN.search(cell.text)
                     if ein:
-                        self.extraction.put("vendor_tax_id", ein.group(0), conf.LABELLED - 0.1)
+                        self.extraction.put("vendor_tax_id", ein.group(0), conf.LABELLED - 0.1,
+                                            _evidence_in(cell, ein.start(), ein.end()))
 
     def _plausible_name(self, text: str) -> bool:
         return _plausible_name(text) and not _is_label_only_text(text)
@@ -626,7 +659,7 @@ class _Reader:
                       and _same_name(key, fold(str(c.value)))}
             candidate.score += 0.15 * len(others)
         named = [c for c in candidates if c.source != "payee" or c.score > 0.45]
-        _put_best(self.extraction, "vendor_name", named)
+        self._put_best("vendor_name", named)
 
     def _block_name(self, label: _Label, customer: list[tuple[Cell, int]]) -> tuple[str, float] | None:
         """The name a block label heads: on its own line, or under it ("Name: ..." first)."""
@@ -668,7 +701,7 @@ class _Reader:
             name, weight = found
             name = _cut_at_legal_form(name)
             base = 0.9 if label.field == "seller" else 0.35
-            candidates.append(_Candidate(name, base * weight, label.line, label.field))
+            candidates.append(_Candidate(name, base * weight, label.line, label.field, None, label.own.text))
 
     def _customer_vat_line(self, line: Line) -> bool:
         """A line that gives the customer's VAT ID ("Ihre USt-IdNr.", "N° TVA du client")."""
@@ -695,7 +728,7 @@ class _Reader:
                 continue
             part = _SENDER_SEPARATOR.split(first.text)[0].strip()
             if _legal_forms(part) and self._plausible_name(part):
-                candidates.append(_Candidate(_cut_at_legal_form(part), 1.1, line.index, "imprint"))
+                candidates.append(_Candidate(_cut_at_legal_form(part), 1.1, line.index, "imprint", first))
 
     def _named_in_footer(self, candidates: list[_Candidate], customer: list[tuple[Cell, int]]) -> None:
         """The company a page's footer names ("Muster GmbH · Geschäftsführer ..."): weak alone, but
@@ -705,7 +738,7 @@ class _Reader:
                 continue
             part = _SENDER_SEPARATOR.split(line.cells[0].text)[0].strip()
             if _legal_forms(part) and self._plausible_name(part):
-                candidates.append(_Candidate(_cut_at_legal_form(part), 0.5, line.index, "footer"))
+                candidates.append(_Candidate(_cut_at_legal_form(part), 0.5, line.index, "footer", line.cells[0]))
 
     def _named_in_letterhead(self, candidates: list[_Candidate], customer: list[tuple[Cell, int]]) -> None:
         top = [line for line in self.lines if line.page == 0 and self.doc.relative_top(line) <= 0.4]
@@ -730,7 +763,7 @@ class _Reader:
                     score += 0.12
                 if cell.bold:
                     score += 0.04
-                candidates.append(_Candidate(name, score, line.index, "letterhead"))
+                candidates.append(_Candidate(name, score, line.index, "letterhead", cell))
                 order += 1
 
 
@@ -785,21 +818,51 @@ def _plausible_tax(tax: Decimal, gross: Decimal) -> bool:
     return tax * gross >= 0 and abs(tax) < abs(gross)
 
 
-def _put_best(extraction: Extraction, name: str, candidates: list[_Candidate]) -> None:
-    if not candidates:
-        return
-    best = max(candidates, key=lambda c: (c.score, -c.line))
-    extraction.put(name, best.value, round(min(best.score, 1.0) * conf.LABELLED, 3))
+_SOURCES = {"title": "the invoice's title", "letter": "a date at the head of the letter",
+            "terms": "the payment terms", "letterhead": "the letterhead", "imprint": "the company beside its VAT ID",
+            "footer": "the page footer"}
+
+
+def _value_cell(label: _Label, place: _Place) -> Cell:
+    """The cell a label's value was read from; the part after the label when in the label's cell."""
+    if place.cell is label.cell and label.own.x1 < label.cell.x1:
+        own = label.own
+        cell = label.cell
+        return Cell(place.text, own.x1, cell.x1, cell.top, cell.bottom, cell.page, cell.line, cell.size, cell.bold)
+    return place.cell
+
+
+def _spanning(cells: Sequence[Cell]) -> Cell:
+    first = cells[0]
+    return Cell(" ".join(c.text for c in cells), min(c.x0 for c in cells), max(c.x1 for c in cells),
+                min(c.top for c in cells), max(c.bottom for c in cells), first.page, first.line, first.size, first.bold)
+
+
+def _evidence_in(cell: Cell, start: int, end: int) -> Evidence:
+    """Characters start..end of a cell, labelled by the words before them in their part of the
+    cell ("IBAN:" in "Muster GmbH · IBAN: DE12 ...")."""
+    head = _SENDER_SEPARATOR.split(cell.text[:start])[-1].strip(" :#.-–|*")
+    return _evidence_of(cell.part(start, end), head[-40:], cell.text[start:end])
+
+
+def _evidence_of(cell: Cell | None, label: str | None, text: str | None = None) -> Evidence:
+    if cell is None:
+        return Evidence(label=label or None, text=text)
+    return Evidence(page=cell.page + 1, box=(cell.x0, cell.top, cell.x1, cell.bottom), label=label or None,
+                    text=text or cell.text)
 
 
 def _read_currency(text: str, extraction: Extraction) -> None:
     codes = Counter(code for code in re.findall(r"\b[A-Z]{3}\b", text) if code in _CODES)
     if codes:
-        extraction.put("currency", codes.most_common(1)[0][0], conf.LABELLED)
+        code = codes.most_common(1)[0][0]
+        extraction.put("currency", code, conf.LABELLED, Evidence(label=f"the currency code printed most ({code})"))
         return
     symbols = Counter(ch for ch in text if ch in _SYMBOLS)
     if symbols:
-        extraction.put("currency", _SYMBOLS[symbols.most_common(1)[0][0]], conf.INFERRED + 0.2)
+        symbol = symbols.most_common(1)[0][0]
+        extraction.put("currency", _SYMBOLS[symbol], conf.INFERRED + 0.2,
+                       Evidence(label=f"the currency sign printed most ({symbol})"))
 
 
 def _valid_vat(text: str) -> str | None:
@@ -892,4 +955,13 @@ def _same_name(a: str, b: str) -> bool:
 def read_fields(pages: Sequence[str] | Document, extraction: Extraction) -> None:
     """Read every field of `extraction` from a document's words (or from laid-out page text)."""
     document = pages if isinstance(pages, Document) else document_from_text(list(pages))
+    extraction.layout = layout_of(document)
     _Reader(document, extraction).run()
+
+
+def layout_of(document: Document) -> Layout:
+    """The document's cells and page sizes, as kept with what was read (parsing/hints reads them)."""
+    widths = list(document.page_widths) + [0.0] * (document.pages - len(document.page_widths))
+    cells = [(cell.page, cell.x0, cell.top, cell.x1, cell.bottom, cell.text)
+             for line in document.lines for cell in line.cells]
+    return Layout(cells[:_MAX_LAYOUT_CELLS], list(zip(widths, document.page_heights)))

@@ -19,6 +19,7 @@ from vrm_dashboard.db.models.intake import (
     InvoiceExtraction,
     RateCard,
     RateRule,
+    VendorReadingHint,
 )
 from vrm_dashboard.db.models.invoices import DocumentType, Invoice, InvoiceKind, InvoiceLine
 from vrm_dashboard.db.models.operations import AuditEntry, JobRun
@@ -55,7 +56,7 @@ from vrm_dashboard.db.models.vendors import (
 )
 
 __all__ = [
-    "table_of", "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule",
+    "table_of", "ActivityRecord", "ActivitySource", "Intake", "InvoiceExtraction", "RateCard", "RateRule", "VendorReadingHint",
     "ApiKey", "AppSetting", "OrganizationSetting", "CollectionAttempt", "PaymentReminder", "PaymentTermsChange", "AuditEntry", "InvoiceApproval", "InvoiceFlag", "InvoiceRollup",
     "Notification", "UserPreference", "DisputeStatus", "DocumentType", "EmailDelivery", "InvoiceDispute", "Invoice", "InvoiceKind", "InvoiceLine",
     "JobRun", "LoginSession", "BankStatement", "ExchangeRate", "PaymentFile", "PayoutApproval",

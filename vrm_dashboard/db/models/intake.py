@@ -121,3 +121,32 @@ class InvoiceExtraction(SQLModel, table=True):
     suggestions: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     problems: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     sender_email: str | None = Field(default=None, max_length=254)
+    # A PDF's printed text with its places (parsing/extraction.Layout as JSON), kept so a person's
+    # correction can be looked up on the page it was read from (parsing/hints); None for an e-invoice.
+    layout: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class VendorReadingHint(SQLModel, table=True):
+    """Where a vendor prints a field, learned from a person's correction of one of its invoices
+    (parsing/hints.Hint): read there first on its next invoices. A vendor's own: it is scoped
+    through its vendor, and one vendor's corrections never change another's reading."""
+
+    __tablename__ = "vendor_reading_hint"
+    __table_args__ = (UniqueConstraint("vendor_id", "field", name="uq_vendor_reading_hint_vendor_field"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    vendor_id: int = Field(foreign_key="vendor.id", index=True)
+    field: str = Field(max_length=32)  # the reader's name: invoice_number, issue_date, total, ...
+    relation: str = Field(max_length=16)  # inline, right, below (of its label), region
+    label: str | None = Field(default=None, max_length=120)
+    page: int = Field(default=0)  # from 0
+    # Its box as fractions of the page: x0, top, x1, bottom.
+    x0: float = Field(default=0.0)
+    top: float = Field(default=0.0)
+    x1: float = Field(default=0.0)
+    bottom: float = Field(default=0.0)
+    format: str | None = Field(default=None, max_length=120)  # a date's order, a number's shape
+    # The invoice whose correction taught it, by number (it may be deleted since: no key).
+    learned_from: str = Field(max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="user.id")

@@ -42,6 +42,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
 from vrm_dashboard.parsing import Extraction, UnreadableDocument, parse_document
 from vrm_dashboard.parsing.reader import MAX_BYTES, SCANNED, CompleteByHand, OcrLimits
+from vrm_dashboard.services.intake import reading_hints
 from vrm_dashboard.services.invoices import flags as invoice_flags, rollup as invoice_rollup
 from vrm_dashboard.services.platform import audit, documents
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -191,6 +192,8 @@ def _take(session: Session, actor: Actor, received: ReceivedFile, channel: str, 
                          extraction.value("iban"), sender)
     vendor_id = forced_vendor or match.vendor_id
     vendor = session.get(Vendor, vendor_id) if vendor_id else None
+    # Once the vendor is known, the fields its earlier corrections placed are read there.
+    reading_hints.read_with_hints(session, vendor.id if vendor else None, extraction)
     # Every amount is checked before anything is stored: a refused invoice leaves only its intake.
     try:
         amounts = _amounts(extraction, _known_currency(extraction.value("currency")) or
@@ -204,7 +207,7 @@ def _take(session: Session, actor: Actor, received: ReceivedFile, channel: str, 
     invoice = _new_invoice(session, actor, intake, document, extraction, vendor, amounts)
     session.add(InvoiceExtraction(
         invoice_id=stored_id(invoice), intake_id=stored_id(intake), method=extraction.method,
-        fields=json.dumps(extraction.as_json()), sender_email=sender,
+        fields=json.dumps(extraction.as_json()), sender_email=sender, layout=reading_hints.stored_layout(extraction),
         suggestions=json.dumps([s.as_dict() for s in match.suggestions]),
     ))
     intake.invoice_id = invoice.id
@@ -476,6 +479,8 @@ def resolve_vendor(session: Session, actor: Actor, invoice_id: int, vendor_id: i
     if previous_vendor is not None:
         invoice_rollup.refresh(session, [previous_vendor])
     revalidate(session, invoice)
+    # Corrections made before the vendor was known teach it now.
+    reading_hints.learn_from(session, invoice, actor.user_id)
     audit.record(session, actor, "invoice.resolve_vendor", "invoice", invoice.id, before=before, after=invoice)
     return invoice
 

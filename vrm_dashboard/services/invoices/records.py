@@ -23,7 +23,7 @@ from vrm_dashboard.domain.invoice_rules import InvoiceEdit, validate_invoice
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, check_move, parse_status
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.permissions import Action
-from vrm_dashboard.services.intake import invoice_files as invoice_intake
+from vrm_dashboard.services.intake import invoice_files as invoice_intake, reading_hints
 from vrm_dashboard.services.invoices import (
     flags as invoice_flags,
     moves as invoice_moves,
@@ -147,6 +147,8 @@ def edit_invoice(session: Session, actor: Actor, invoice_id: int, edit: InvoiceE
     if invoice.kind == InvoiceKind.PARSED.value:
         # A parsed invoice also needs its vendor matched and no duplicate before it is valid.
         invoice_intake.revalidate(session, invoice)
+        # A correction teaches the vendor where it prints that field (its next invoices are read there).
+        reading_hints.note_corrections(session, invoice, changed, actor.user_id)
     return invoice
 
 

@@ -88,7 +88,8 @@ def _extraction() -> rx.Component:
         rx.heading("Extracted from the document (" + s.extraction_method + ")", size="4"),
         rx.foreach(s.problems, lambda p: rx.callout(p, icon="triangle_alert", color_scheme="amber", size="1",
                                                    data_testid="draft-problem")),
-        data_table(["Field", "Read", "Confidence"], s.extracted, ["field", "value", "confidence"], "extracted-fields"),
+        data_table(["Field", "Read", "Confidence", "Read from"], s.extracted, ["field", "value", "confidence", "evidence"],
+                   "extracted-fields"),
         rx.cond(
             (s.invoice.vendor == "") & s.can_edit,
             rx.vstack(

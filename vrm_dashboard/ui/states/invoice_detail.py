@@ -10,6 +10,7 @@ from vrm_dashboard.domain.invoice_rules import InvoiceEdit
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import VendorInput
+from vrm_dashboard.parsing.extraction import describe_evidence
 from vrm_dashboard.services.intake import invoice_files as invoice_intake
 from vrm_dashboard.services.invoices import approvals, queries as invoice_queries, records as invoices
 from vrm_dashboard.services.invoices.flags import FLAG_LABELS
@@ -88,6 +89,7 @@ class ExtractedField:
     field: str = ""
     value: str = ""
     confidence: str = ""
+    evidence: str = ""  # where it was read: "page 1, near 'Rechnungsnummer'", an XML path, a learned place
 
 
 @dataclass
@@ -216,7 +218,8 @@ class InvoiceDetailState(RejectDialogMixin, SessionState):
         self.extracted = [
             ExtractedField(
                 field=label, value="" if fields.get(name) is None else str(fields.get(name)),
-                confidence=f"{fields['confidence'][name]:.0%}" if name in fields.get("confidence", {}) else "not found")
+                confidence=f"{fields['confidence'][name]:.0%}" if name in fields.get("confidence", {}) else "not found",
+                evidence=describe_evidence(fields.get("evidence", {}).get(name)))
             for name, label in FIELD_LABELS.items()
         ]
         self.problems = list(data["problems"])
