@@ -58,7 +58,7 @@ from vrm_dashboard.services.invoices.queries import InvoiceQuery
 from vrm_dashboard.services.payouts import bank_statements, execution, records as payouts, settlement
 from vrm_dashboard.services.platform import settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, act_as, load_actor
-from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
+from vrm_dashboard.services.platform.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from vrm_dashboard.services.receivables import organizations, records as receivables
 from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
@@ -368,6 +368,27 @@ def _paid_out(db: Engine, w: World, env: Path) -> dict[int, PaymentTransaction]:
         transfers = {t.vendor_id: t for t in session.exec(select(PaymentTransaction)).all()}
     assert {t.status for t in transfers.values()} == {"processing"}
     return {w.northwind.id: transfers[w.north_vendor.id], w.fabrikam.id: transfers[w.fab_vendor.id]}
+
+
+def test_each_organizations_payment_file_pays_from_its_own_account(db, payout_env):
+    from vrm_dashboard.db.models import StoredDocument
+
+    w = world(db)
+    with acting(db, w.fab) as session:
+        # Fabrikam pays from an account of its own; Northwind from the installation's (VRM_PAYER_*).
+        app_settings.put(session, w.fab, app_settings.PAYER_NAME, "Fabrikam Trading GmbH")
+        app_settings.put(session, w.fab, app_settings.PAYER_IBAN, "DE02120300000000202051")
+        app_settings.put(session, w.fab, app_settings.PAYER_BIC, "BYLADEM1001")
+        with pytest.raises(FieldErrors):
+            app_settings.put(session, w.fab, app_settings.PAYER_IBAN, "DE00 1234")
+        session.commit()
+    _paid_out(db, w, payout_env)
+    with _system(db) as session:
+        files = {owner: session.get(StoredDocument, document).content.decode()
+                 for owner, document in session.exec(select(PaymentFile.owner_id, PaymentFile.document_id)).all()}
+    assert "DE02120300000000202051" in files[w.fabrikam.id] and "Fabrikam Trading GmbH" in files[w.fabrikam.id]
+    assert "DE02120300000000202051" not in files[w.northwind.id]
+    assert "Fabrikam Trading GmbH" not in files[w.northwind.id]
 
 
 def test_another_organizations_transfer_is_not_settled(db, payout_env):

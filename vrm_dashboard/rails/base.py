@@ -37,6 +37,18 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class PayerAccount:
+    """The account a payment file pays from: the paying organization's own."""
+
+    name: str
+    iban: str = ""
+    bic: str = ""
+    ach_company_id: str = ""
+    ach_origin_routing: str = ""
+    ach_destination_routing: str = ""
+
+
+@dataclass(frozen=True)
 class PaymentFileContent:
     reference: str
     filename: str
@@ -98,8 +110,8 @@ class FilePayoutRail(PayoutRail, Protocol):
     the executor builds it in the very commit that claims the transfers and stores it, and
     only then delivers it. Building has no side effect; delivering may be repeated."""
 
-    def build(self, transfers: Sequence[Transfer], currency: str) -> PaymentFileContent:
-        """One file paying these transfers (one payer, one currency); RailError when a transfer
+    def build(self, transfers: Sequence[Transfer], currency: str, payer: PayerAccount) -> PaymentFileContent:
+        """One file paying these transfers from the payer's account (one payer, one currency); RailError when a transfer
         cannot be carried (its vendor's account data): the executor then fails that one
         alone and builds the file of the others. No side effect: a run that dies before its
         commit leaves nothing behind."""

@@ -19,6 +19,7 @@ from vrm_dashboard.rails.base import (
     Collector,
     FilePayoutRail,
     OnlinePayoutRail,
+    PayerAccount,
     PaymentFileContent,
     PayoutRail,
     Transfer,
@@ -33,12 +34,12 @@ class FileRail:
 
     confirms_itself = False  # a bank statement, or a person, confirms the transfers paid
 
-    def __init__(self, name: str, build: Callable[[list[Transfer], str], PaymentFileContent]) -> None:
+    def __init__(self, name: str, build: Callable[[list[Transfer], str, PayerAccount], PaymentFileContent]) -> None:
         self.name = name
         self._build = build
 
-    def build(self, transfers: Sequence[Transfer], currency: str) -> PaymentFileContent:
-        return self._build(list(transfers), currency)
+    def build(self, transfers: Sequence[Transfer], currency: str, payer: PayerAccount) -> PaymentFileContent:
+        return self._build(list(transfers), currency, payer)
 
     def deliver(self, filename: str, content: bytes) -> None:
         outbox = settings().payouts.outbox_dir
@@ -58,17 +59,13 @@ def _write_durably(path: Path, content: bytes) -> None:
         os.fsync(out.fileno())
 
 
-def _sepa(transfers: list[Transfer], currency: str) -> PaymentFileContent:
-    # The payer account is still the installation's (VRM_PAYER_*, VRM_ACH_*): one for every
-    # organization until each has its own. Files are built per organization all the same.
-    p = settings().payouts
-    return sepa_file.build(transfers, p.payer_name, p.payer_iban, p.payer_bic, currency)
+def _sepa(transfers: list[Transfer], currency: str, payer: PayerAccount) -> PaymentFileContent:
+    return sepa_file.build(transfers, payer.name, payer.iban, payer.bic, currency)
 
 
-def _nacha(transfers: list[Transfer], currency: str) -> PaymentFileContent:
-    p = settings().payouts
-    return nacha_file.build(transfers, p.payer_name, p.ach_company_id, p.ach_origin_routing,
-                            p.ach_destination_routing, datetime.now(timezone.utc))
+def _nacha(transfers: list[Transfer], currency: str, payer: PayerAccount) -> PaymentFileContent:
+    return nacha_file.build(transfers, payer.name, payer.ach_company_id, payer.ach_origin_routing,
+                            payer.ach_destination_routing, datetime.now(timezone.utc))
 
 
 class ManualRail:

@@ -68,6 +68,7 @@ from vrm_dashboard.rails import registry
 from vrm_dashboard.rails.base import (
     FilePayoutRail,
     OnlinePayoutRail,
+    PayerAccount,
     PaymentFileContent,
     PayoutRail,
     ProviderTimeout,
@@ -77,6 +78,7 @@ from vrm_dashboard.rails.base import (
 from vrm_dashboard.rails.sandbox_provider import sign
 from vrm_dashboard.services.invoices import moves as invoice_moves
 from vrm_dashboard.services.payouts import crash_points, fx_rates, moves as payout_moves
+from vrm_dashboard.services.payouts.payer import payer_account
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
 from vrm_dashboard.services.platform import audit, documents, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -338,10 +340,10 @@ def _due(rail: str, limit: int) -> Select[int | None]:
         .order_by(col(PaymentTransaction.id)).limit(limit))
 
 
-def _unpayable(rail: FilePayoutRail, t: Transfer) -> str | None:
+def _unpayable(rail: FilePayoutRail, t: Transfer, payer: PayerAccount) -> str | None:
     """Why a file rail cannot carry this transfer (the vendor's account data), if it cannot."""
     try:
-        rail.build([t], t.currency)
+        rail.build([t], t.currency, payer)
     except RailError as exc:
         return str(exc)
     return None
@@ -363,12 +365,13 @@ def submit_file_rail(session: Session, worker: str, rail: FilePayoutRail, report
             by_payer.setdefault((owner, t.currency), []).append(t)
         built: PaymentFileContent | None
         for (owner, currency), group in by_payer.items():
+            payer = payer_account(session, owner)
             try:
-                built = rail.build(group, currency)
+                built = rail.build(group, currency, payer)
             except RailError:
                 # Only now look for the transfers the rail cannot carry, one by one.
-                group = _fail_unpayable(session, rail, group, report)
-                built = rail.build(group, currency) if group else None
+                group = _fail_unpayable(session, rail, group, payer, report)
+                built = rail.build(group, currency, payer) if group else None
             if built is not None:
                 _store_file(session, owner, rail.name, currency, group, built)
                 report.files += 1
@@ -377,11 +380,11 @@ def submit_file_rail(session: Session, worker: str, rail: FilePayoutRail, report
         crash_points.reached(f"{rail.name}_file_stored")
 
 
-def _fail_unpayable(session: Session, rail: FilePayoutRail, transfers: list[Transfer],
+def _fail_unpayable(session: Session, rail: FilePayoutRail, transfers: list[Transfer], payer: PayerAccount,
                     report: RunReport) -> list[Transfer]:
     """Fail the transfers a file rail cannot carry (the vendor's account data), with the reason;
     returns the rest."""
-    bad = {t.transaction_id: reason for t in transfers if (reason := _unpayable(rail, t))}
+    bad = {t.transaction_id: reason for t in transfers if (reason := _unpayable(rail, t, payer))}
     for reason in set(bad.values()):
         report.failed += len(settle_failed(session, JOB, [i for i, r in bad.items() if r == reason], reason,
                                            from_statuses=(T.PROCESSING.value,)))

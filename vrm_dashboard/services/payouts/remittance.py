@@ -10,12 +10,13 @@ from sqlalchemy import Row, select
 from sqlmodel import Session, col
 from text_unidecode import unidecode
 
-from vrm_dashboard.config import settings
+from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, StoredDocument, Vendor
 from vrm_dashboard.db.models.payouts import TransactionStatus
 from vrm_dashboard.domain.money import to_major_string
 from vrm_dashboard.domain.payout_rules import RAIL_LABELS, Rail
 from vrm_dashboard.domain.permissions import Action
+from vrm_dashboard.services.payouts.payer import payer_account
 from vrm_dashboard.services.platform import documents
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import Conflict, NotFound, PermissionDenied
@@ -32,7 +33,7 @@ def _amount(minor: int, currency: str) -> str:
 
 
 def _render(transaction: PaymentTransaction, paid_at: datetime, vendor: Vendor,
-            rows: Sequence[Row[Payout, Invoice]]) -> bytes:
+            rows: Sequence[Row[Payout, Invoice]], payer: str) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_title(f"Remittance advice {transaction.reference}")
     pdf.set_creation_date(paid_at)
@@ -40,7 +41,6 @@ def _render(transaction: PaymentTransaction, paid_at: datetime, vendor: Vendor,
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 10, "Remittance advice", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=10)
-    payer = settings().payouts.payer_name
     facts = [
         ("From", payer), ("To", f"{vendor.legal_name or vendor.name} ({vendor.vendor_code})"),
         ("Payment reference", transaction.reference or ""),
@@ -91,7 +91,8 @@ def remittance_advice(session: Session, actor: Actor, transaction_id: int) -> St
     assert vendor is not None, "a transaction is batched for a vendor, and vendors are never deleted"
     rows = list(session.execute(select(Payout, Invoice).join(Invoice, col(Invoice.id) == Payout.invoice_id)
                                 .where(col(Payout.transaction_id) == transaction.id).order_by(Invoice.number)).all())
-    document = documents.store(session, _render(transaction, paid_at, vendor, rows),
+    document = documents.store(session, _render(transaction, paid_at, vendor, rows,
+                                                payer_account(session, tenancy.owner(vendor)).name),
                                f"remittance-{transaction.reference}.pdf", "application/pdf")
     transaction.confirmation_document_id = document.id
     session.add(transaction)

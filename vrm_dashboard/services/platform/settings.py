@@ -11,6 +11,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -45,6 +47,13 @@ REMINDER_DAYS = "collection.reminder_days"
 COLLECTOR_FAILURE_PERCENT = "collection.sandbox_failure_percent"
 SOD_INVOICE_APPROVAL = "controls.sod_invoice_approval"
 SOD_PAYOUT_APPROVAL = "controls.sod_payout_approval"
+# The account an organization's payment files pay from ("": the installation's, VRM_PAYER_*).
+PAYER_NAME = "payouts.payer_name"
+PAYER_IBAN = "payouts.payer_iban"
+PAYER_BIC = "payouts.payer_bic"
+ACH_COMPANY_ID = "payouts.ach_company_id"
+ACH_ORIGIN_ROUTING = "payouts.ach_origin_routing"
+PAYER_ACCOUNT = (PAYER_NAME, PAYER_IBAN, PAYER_BIC, ACH_COMPANY_ID, ACH_ORIGIN_ROUTING)
 
 # Settings of the installation, not of a business: when distribution began, how old the shared
 # exchange rates may be, and how the sandbox collector behaves.
@@ -90,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
     # whoever approved, submitted or edited an invoice may not approve its payout.
     SOD_INVOICE_APPROVAL: True,
     SOD_PAYOUT_APPROVAL: True,
+    **{key: "" for key in PAYER_ACCOUNT},
 }
 
 
@@ -124,6 +134,25 @@ def by_organization(session: Session, key: str) -> tuple[Any, dict[int, Any]]:
         select(col(OrganizationSetting.owner_id), col(OrganizationSetting.value))
         .where(col(OrganizationSetting.key) == key)).all()}
     return _installation_value(session, key), own
+
+
+def _check_payer_account(key: str, value: Any) -> None:
+    if not isinstance(value, str) or len(value) > 70:
+        raise FieldErrors({key: "Up to 70 characters of text"})
+    text = value.strip()
+    if not text:
+        return  # the installation's
+    try:
+        if key == PAYER_IBAN:
+            IBAN(text)
+        elif key == PAYER_BIC:
+            BIC(text)
+    except SchwiftyException as exc:
+        raise FieldErrors({key: str(exc)}) from None
+    if key == ACH_ORIGIN_ROUTING and not (text.isdigit() and len(text) == 9):
+        raise FieldErrors({key: "A routing number is 9 digits"})
+    if key == ACH_COMPANY_ID and len(text) > 10:
+        raise FieldErrors({key: "An ACH company ID is at most 10 characters"})
 
 
 def check(key: str, value: Any) -> None:
@@ -178,6 +207,8 @@ def check(key: str, value: Any) -> None:
                 raise ScheduleError("List the days in order, e.g. [-7, 1, 7, 21]")
         except ScheduleError as exc:
             raise FieldErrors({key: str(exc)}) from None
+    elif key in PAYER_ACCOUNT:
+        _check_payer_account(key, value)
     elif key == COLLECTOR_FAILURE_PERCENT:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
             raise FieldErrors({key: "A whole percentage from 0 to 100"})
