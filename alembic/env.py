@@ -1,4 +1,6 @@
 """Alembic environment: the URL comes from the config built by vrm_dashboard.db.migrations."""
+from typing import Any
+
 from alembic import context
 from sqlmodel import SQLModel
 
@@ -24,15 +26,32 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode copies a table and drops the old one. With foreign keys on, SQLite
+            # checks every referencing row of every dropped row (hours at a million invoices),
+            # so they are off while migrating (SQLite's own procedure for altering a table) and
+            # checked once at the end. The PRAGMA works only outside a transaction: on the
+            # driver's connection, before SQLAlchemy begins one.
+            raw: Any = connection.connection.driver_connection
+            raw.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             compare_type=True,
             # SQLite alters tables by copying them; batch mode does that for us.
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
         )
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"The migration left rows referencing nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
     engine.dispose()
 
 
