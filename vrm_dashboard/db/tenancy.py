@@ -75,8 +75,8 @@ _SCOPE = "vrm_tenancy_scope"
 # refused after the owner is known, so the read must not be filtered first).
 _PAST_SCOPE = "vrm_tenancy_past_scope"
 _ROOT = "vrm_root_organization"
-# An execution option for a statement that finds its invoices through an index of its own (a
-# search by number or vendor): the scope then only filters the rows found. SQLite, knowing
+# An execution option for a statement that finds its invoices (or their rollup rows) through an
+# index of its own (a search by number or vendor): the scope then only filters the rows found. SQLite, knowing
 # nothing of how many invoices an organization owns, otherwise takes the owner index for each
 # branch of a search's OR and reads the organization's every invoice.
 SCOPE_FILTERS_ONLY = "vrm_tenancy_scope_filters_only"
@@ -241,10 +241,14 @@ def _criteria(organizations: frozenset[int], invoices_found_elsewhere: bool) -> 
     # Two lambdas, not one taking the flag: SQLAlchemy caches a criterion's SQL by its lambda's code.
     invoices = ((lambda cls: _invoice_visible(cls, ids, filters_only=True)) if invoices_found_elsewhere
                 else (lambda cls: _invoice_visible(cls, ids)))
+    # The rollup's rows of a search are found by their vendors, as the invoices are.
+    rollup = ((lambda cls: (cls.owner_id + 0).in_(ids)) if invoices_found_elsewhere
+              else (lambda cls: cls.owner_id.in_(ids)))
     owned = [with_loader_criteria(model, lambda cls: cls.owner_id.in_(ids), include_aliases=True)
-             for model in OWNED if model is not Invoice]
+             for model in OWNED if model not in (Invoice, InvoiceRollup)]
     return [
         *owned,
+        with_loader_criteria(InvoiceRollup, rollup, include_aliases=True),
         with_loader_criteria(Invoice, invoices, include_aliases=True),
         with_loader_criteria(AuditEntry, lambda cls: cls.owner_id.in_(ids), include_aliases=True),
         *(by_vendor(model) for model in (VendorContact, VendorBalance, VendorOnboarding, VendorTaxForm,

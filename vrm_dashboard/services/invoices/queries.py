@@ -227,7 +227,8 @@ def totals(session: Session, query: InvoiceQuery) -> list[StatusTotal]:
         # A search: the vendors it names are summed from the rollup, and only the invoices it
         # names by number (and of no vendor it names) are read one by one, through their indexes.
         vendors, by_number = _search_terms(term)
-        rows = [*session.execute(_rollup_totals(query, col(InvoiceRollup.vendor_id).in_(vendors))).all(),
+        rows = [*session.execute(_rollup_totals(query, col(InvoiceRollup.vendor_id).in_(vendors))
+                                 .execution_options(**{tenancy.SCOPE_FILTERS_ONLY: True})).all(),
                 *session.execute(_invoice_totals(
                     replace(query, search=""), by_number,
                     or_(col(Invoice.vendor_id).is_(None), col(Invoice.vendor_id).not_in(vendors)))
