@@ -1,10 +1,11 @@
-"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts | distribute | terms | live."""
+"""Run a benchmark by name: python -m bench seed | vendors | approvals | import | parse | payouts | distribute | terms |
+live | soak."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts", "distribute", "terms", "live")
+BENCHMARKS = ("seed", "vendors", "approvals", "import", "parse", "payouts", "distribute", "terms", "live", "soak")
 
 
 def main() -> int:
