@@ -77,11 +77,8 @@ OTHER_DETAILS = {
 }
 SUBMITTED_FROM = (S.DRAFT.value, S.DRAFT_VALID.value)
 # Issue 19, "payouts follow their invoice": a transfer goes only to the bank details it was
-# cleared with, so a change between batching and sending holds it. Not built yet: a provider
-# transfer that timed out before the provider took it is sent, on the next run, to the new
-# details at once (test_money_model.py reproduces it, xfail). True once it is built; until then
-# the model checks only that no transfer is batched within a cooling-off.
-CHANGE_AFTER_CLEARING_HOLDS = False
+# cleared with, so a change between batching and sending holds it (execution._claim).
+CHANGE_AFTER_CLEARING_HOLDS = True
 OPEN_TRANSFER = ("new", "processing", "in_review")
 
 
