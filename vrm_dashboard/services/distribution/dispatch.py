@@ -75,13 +75,21 @@ def _since(session: Session) -> datetime | None:
 
 
 def _triggered(session: Session) -> ColumnElement[bool]:
-    """SQL: the invoice's type is distributed and its trigger holds."""
-    triggers = cfg.get(session, cfg.DISTRIBUTION_TRIGGERS)
-    holds = lambda t: col(Invoice.status).in_(TRIGGER_STATUSES[Trigger(triggers[t.value])])  # noqa: E731
-    customer = and_(col(Invoice.organization_id).is_not(None), holds(InvoiceType.CUSTOMER))
-    self_billing = and_(col(Invoice.organization_id).is_(None), col(Invoice.vendor_id).is_not(None),
-                        col(Invoice.kind) == "self_generated", holds(InvoiceType.SELF_BILLING))
-    return or_(customer, self_billing)
+    """SQL: the invoice's type is distributed and its trigger holds, by its owner's triggers
+    (each organization's own, or the installation's): one run mails every organization's."""
+    installation, own = cfg.by_organization(session, cfg.DISTRIBUTION_TRIGGERS)
+
+    def by(triggers: dict[str, str]) -> ColumnElement[bool]:
+        holds = lambda t: col(Invoice.status).in_(TRIGGER_STATUSES[Trigger(triggers[t.value])])  # noqa: E731
+        customer = and_(col(Invoice.organization_id).is_not(None), holds(InvoiceType.CUSTOMER))
+        self_billing = and_(col(Invoice.organization_id).is_(None), col(Invoice.vendor_id).is_not(None),
+                            col(Invoice.kind) == "self_generated", holds(InvoiceType.SELF_BILLING))
+        return or_(customer, self_billing)
+
+    if not own:
+        return by(installation)
+    return or_(*(and_(col(Invoice.owner_id) == owner, by(triggers)) for owner, triggers in own.items()),
+               and_(col(Invoice.owner_id).not_in(list(own)), by(installation)))
 
 
 @dataclass

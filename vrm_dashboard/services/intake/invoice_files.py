@@ -152,7 +152,8 @@ def take_invoice(session: Session, actor: Actor, received: ReceivedFile, channel
     """Enter a file read by read_invoice: a failed or duplicate intake, or a new draft. Only
     short statements, so the unit of work that holds the write lock ends quickly."""
     forced_vendor = may_receive(session, actor, vendor_id)
-    if tenancy.scope_of(session) is None:
+    scope = tenancy.scope_of(session)
+    if scope is None or (scope.organizations is None and scope.home is None):
         # The installation's own channels (its invoice mailbox, drop folder, the CLI) act for
         # no one: the file belongs to the payer of the vendor it names (the installation's own
         # organization when none is clear), and everything after is done for that organization

@@ -163,9 +163,18 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
     require(actor, Action.INVOICE_APPROVE)
     if actor.user_id is None:
         raise PermissionDenied("Only a person can approve invoices")
-    uid = actor.user_id
     scope = _scope(session, selection)
-    segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL, actor.organization_id))
+    # Each organization's invoices by its own controls: a platform admin's selection may hold several.
+    result = BulkResult()
+    for owner in session.execute(select(col(Invoice.owner_id)).where(scope).distinct()).scalars().all():
+        result.add(_approve(session, actor, and_(scope, col(Invoice.owner_id) == owner), owner))
+    return result
+
+
+def _approve(session: Session, actor: Actor, scope: ColumnElement[bool], owner: int | None) -> BulkResult:
+    uid = actor.user_id
+    assert uid is not None, "approve checked it is a person"
+    segregated = bool(app_settings.get(session, app_settings.SOD_INVOICE_APPROVAL, owner))
     own_work = [(col(Invoice.updated_by_id) == uid, literal("You last edited it (segregation of duties)")),
                 (col(Invoice.submitted_by_id) == uid, literal("You submitted it (segregation of duties)")),
                 (col(Invoice.created_by_id) == uid, literal("You created it (segregation of duties)"))]
@@ -177,7 +186,7 @@ def approve(session: Session, actor: Actor, selection: Selection) -> BulkResult:
         else_=None,
     )
     result = BulkResult()
-    thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS, actor.organization_id)
+    thresholds = app_settings.get(session, app_settings.TWO_APPROVER_THRESHOLDS, owner)
     someone_else_approved = (select(col(InvoiceApproval.id))
                              .where(col(InvoiceApproval.invoice_id) == Invoice.id).exists())
     # Complete: under the two-approver threshold, or someone else approved it already.

@@ -30,7 +30,8 @@ _DEAD = (InvoiceStatus.ARCHIVED.value, InvoiceStatus.REJECTED.value)
 _CHUNK = 5_000
 
 
-def _flag_rows(scope: ColumnElement[bool], tolerance_bps: int) -> tuple[Select[int | None, str, str], ...]:
+def _flag_rows(scope: ColumnElement[bool], tolerance_bps: ColumnElement[int] | int
+               ) -> tuple[Select[int | None, str, str], ...]:
     """(invoice_id, flag, detail) selects for the invoices in `scope`."""
     live = col(Invoice.status).not_in(_DEAD)
     missing = col(Invoice.source_amount_minor).is_(None)
@@ -63,7 +64,12 @@ def _flag_rows(scope: ColumnElement[bool], tolerance_bps: int) -> tuple[Select[i
 
 def reconcile(session: Session, invoice_ids: Iterable[int] | None = None) -> None:
     """Recompute the flags of these invoices (all when None)."""
-    tolerance = int(app_settings.get(session, app_settings.RECONCILIATION_TOLERANCE_BPS))
+    # Each invoice by its owner's tolerance (its own, or the installation's).
+    installation, own = app_settings.by_organization(session, app_settings.RECONCILIATION_TOLERANCE_BPS)
+    tolerance: ColumnElement[int] | int = int(installation)
+    if own:
+        tolerance = case(*((col(Invoice.owner_id) == owner, int(bps)) for owner, bps in own.items()),
+                         else_=int(installation))
     columns = ["invoice_id", "flag", "detail"]
     # The deletes pass the session's scoping hook; an INSERT's select does not, so it takes
     # the same scope itself: flags are rebuilt exactly for the invoices whose flags went.

@@ -65,12 +65,22 @@ def create_for_approved(session: Session, actor: Actor, invoices: ColumnElement[
     currency's threshold; it is paid on the invoice's due date, or at once when so set.
     """
     today = today or date.today()
-    flow_on = bool(app_settings.get(session, app_settings.PAYOUT_APPROVAL_ENABLED, actor.organization_id))
-    thresholds = app_settings.get(session, app_settings.PAYOUT_APPROVAL_THRESHOLDS, actor.organization_id)
+    # Each organization's invoices by its own payout controls (a platform admin's, or a job's,
+    # selection may hold several organizations').
+    owners = session.connection().execute(select(col(Invoice.owner_id)).where(
+        invoices, invoice_queries.owned_invoices(session)).distinct()).scalars().all()
+    for owner in owners:
+        _create_for_approved(session, actor, and_(invoices, col(Invoice.owner_id) == owner), owner, today)
+
+
+def _create_for_approved(session: Session, actor: Actor, invoices: ColumnElement[bool], owner: int | None,
+                         today: date) -> None:
+    flow_on = bool(app_settings.get(session, app_settings.PAYOUT_APPROVAL_ENABLED, owner))
+    thresholds = app_settings.get(session, app_settings.PAYOUT_APPROVAL_THRESHOLDS, owner)
     needs_approval = (above_threshold(thresholds, col(Invoice.currency), col(Invoice.total_minor)) if flow_on
                       else literal(False))
     pay_date: ColumnElement[date]
-    if app_settings.get(session, app_settings.PAY_IMMEDIATELY, actor.organization_id):
+    if app_settings.get(session, app_settings.PAY_IMMEDIATELY, owner):
         pay_date = literal(today)
     else:
         pay_date = case((or_(col(Invoice.due_date).is_(None), col(Invoice.due_date) < today), literal(today)),
@@ -161,11 +171,21 @@ def approve(session: Session, actor: Actor, payout_ids: list[int]) -> BulkResult
     require(actor, Action.PAYOUT_APPROVE)
     if actor.user_id is None:
         raise PermissionDenied("Only a person can approve payouts")
-    uid = actor.user_id
     scope = _scope(session, payout_ids)
+    # Each organization's payouts by its own controls: a platform admin's selection may hold several.
+    result = BulkResult()
+    payer = select(col(Vendor.owner_id)).where(col(Vendor.id) == Payout.vendor_id).scalar_subquery()
+    for owner in session.connection().execute(select(payer).where(scope).distinct()).scalars().all():
+        result.add(_approve(session, actor, and_(scope, payer == owner), owner))
+    return result
+
+
+def _approve(session: Session, actor: Actor, scope: ColumnElement[bool], owner: int | None) -> BulkResult:
+    uid = actor.user_id
+    assert uid is not None, "approve checked it is a person"
     on_hold = col(Payout.vendor_id).in_(select(col(Vendor.id)).where(
         col(Vendor.activity_status) == ActivityStatus.ON_HOLD.value))
-    segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL, actor.organization_id))
+    segregated = bool(app_settings.get(session, app_settings.SOD_PAYOUT_APPROVAL, owner))
     reason = case(
         (col(Payout.status) != P.PAYOUT_APPROVAL.value, literal("Not waiting for payout approval")),
         (on_hold, literal("Vendor is on hold")),

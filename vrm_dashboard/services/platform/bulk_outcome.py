@@ -20,6 +20,15 @@ class BulkResult:
     refused: list[Refusal] = field(default_factory=list)
     refused_by_reason: dict[str, int] = field(default_factory=dict)
 
+    def add(self, other: "BulkResult") -> None:
+        """Count another part of the same action (the invoices of another organization)."""
+        self.moved += other.moved
+        self.awaiting_second_approval += other.awaiting_second_approval
+        self.refused_count += other.refused_count
+        self.refused = (self.refused + other.refused)[:REPORTED_REFUSALS]
+        for reason, count in other.refused_by_reason.items():
+            self.refused_by_reason[reason] = self.refused_by_reason.get(reason, 0) + count
+
     def summary(self, verb: str) -> str:
         parts = [f"{self.moved} {verb}"]
         if self.awaiting_second_approval:

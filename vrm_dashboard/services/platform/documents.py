@@ -58,8 +58,9 @@ def discard_if_unused(session: Session, document_id: int) -> bool:
     table that refers to stored documents, including any added later, and refuses the delete
     if one row does (SQLite is told to check them on every connection, db.engine). Only the
     branding logo names its document in a setting, outside any key."""
-    if cfg.get(session, cfg.BRAND_LOGO) == document_id:
-        return False
+    installation, own = cfg.by_organization(session, cfg.BRAND_LOGO)
+    if document_id == installation or document_id in own.values():
+        return False  # any organization's logo: identical bytes are one document for all
     try:
         with session.begin_nested():
             session.execute(delete(StoredDocument).where(col(StoredDocument.id) == document_id))

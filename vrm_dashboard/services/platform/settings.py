@@ -129,10 +129,12 @@ def get(session: Session, key: str, organization_id: int | None = None) -> Any:
 
 def by_organization(session: Session, key: str) -> tuple[Any, dict[int, Any]]:
     """The installation's value of a business setting and every organization's own, for a job
-    that handles the records of all of them at once."""
-    own = {owner: json.loads(value) for owner, value in session.execute(
-        select(col(OrganizationSetting.owner_id), col(OrganizationSetting.value))
-        .where(col(OrganizationSetting.key) == key)).all()}
+    that handles the records of all of them at once, or a check that must spare all of them
+    (a logo another organization uses)."""
+    with tenancy.looking_past_scope(session):  # every organization's, whoever asks: read, never shown
+        own = {owner: json.loads(value) for owner, value in session.execute(
+            select(col(OrganizationSetting.owner_id), col(OrganizationSetting.value))
+            .where(col(OrganizationSetting.key) == key)).all()}
     return _installation_value(session, key), own
 
 

@@ -27,8 +27,9 @@ from vrm_dashboard.services.platform.job_runs import JobResult
 def queue_reminders(session: Session, today: date | None = None) -> JobResult:
     """The scheduler job (daily): queue the reminders whose day has come."""
     today = today or date.today()
-    schedule = list(app_settings.get(session, app_settings.REMINDER_DAYS))
-    if not schedule:
+    # Each invoice by its issuer's schedule (its own, or the installation's).
+    installation, own = app_settings.by_organization(session, app_settings.REMINDER_DAYS)
+    if not installation and not any(own.values()):
         return JobResult(0, detail="no reminder schedule")
     owed: list[ColumnElement[bool]] = [
         col(Invoice.status).in_(COLLECTABLE_STATUSES), col(Invoice.due_date).is_not(None),
@@ -45,7 +46,7 @@ def queue_reminders(session: Session, today: date | None = None) -> JobResult:
         .join(Organization, col(Organization.id) == Invoice.organization_id).where(*owed))}
     due = []
     for invoice_id, number, due_date, total, currency, email, owner in candidates:
-        stage = reminder_stage(due_date, today, schedule)
+        stage = reminder_stage(due_date, today, list(own.get(owner, installation)))
         if stage is not None and (invoice_id, stage) not in sent:
             due.append((invoice_id, number, stage, total, currency, email, owner))
     if not due:
