@@ -42,7 +42,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.services.distribution.dispatch import alert_team
 from vrm_dashboard.services.invoices import flags as invoice_flags, moves as invoice_moves
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid
-from vrm_dashboard.services.platform import audit, documents
+from vrm_dashboard.services.platform import audit, crash_points, documents
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import Conflict, FieldErrors
 from vrm_dashboard.statements.entries import Direction, StatementEntry, StatementError
@@ -254,6 +254,7 @@ def import_statement(session: Session, actor: Actor, filename: str, content: byt
     ).scalar_one_or_none()
     if earlier is not None:
         raise Conflict(f"This statement was already imported on {earlier:%Y-%m-%d %H:%M}")
+    crash_points.reached("statement_read")
     document = documents.store(session, content, filename, "text/plain")
     statement = BankStatement(document_id=stored_id(document), filename=filename[:255], format=kind,
                               line_count=len(entries), imported_by_id=actor.user_id)
@@ -281,9 +282,11 @@ def import_statement(session: Session, actor: Actor, filename: str, content: byt
             counterparty=entry.counterparty[:140], description=entry.description[:255], line_key=key,
             outcome=outcome, note=note[:255], transaction_id=tid, invoice_id=iid))
         report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
+        crash_points.reached("statement_line_reconciled")
     session.flush()
     audit.record(session, actor, "bank_statement.import", "bank_statement", statement.id,
                  after={"filename": filename, "format": kind, "lines": len(entries), **report.outcomes})
+    crash_points.reached("statement_imported")  # everything applied, nothing committed
     return report
 
 

@@ -77,10 +77,10 @@ from vrm_dashboard.rails.base import (
 )
 from vrm_dashboard.rails.sandbox_provider import sign
 from vrm_dashboard.services.invoices import moves as invoice_moves
-from vrm_dashboard.services.payouts import crash_points, fx_rates, moves as payout_moves
+from vrm_dashboard.services.payouts import fx_rates, moves as payout_moves
 from vrm_dashboard.services.payouts.payer import payer_account
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
-from vrm_dashboard.services.platform import audit, documents, settings as app_settings
+from vrm_dashboard.services.platform import audit, crash_points, documents, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.job_runs import JobResult
 

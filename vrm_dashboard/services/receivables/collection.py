@@ -30,7 +30,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rails import registry
 from vrm_dashboard.rails.base import Collector
 from vrm_dashboard.services.invoices import flags as invoice_flags, moves as invoice_moves
-from vrm_dashboard.services.platform import settings as app_settings
+from vrm_dashboard.services.platform import crash_points, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
 from vrm_dashboard.services.platform.errors import FieldErrors
 from vrm_dashboard.services.platform.job_runs import JobResult
@@ -142,6 +142,7 @@ def _charge_pending(session: Session, actor: Actor, collector: Collector,
     reasons: Counter[str] = Counter()
     for attempt_id, invoice_id, key, method, amount, currency, number in attempts:
         charge = collector.charge(key, method, amount, currency)
+        crash_points.reached("collection_charged")  # charged, nothing of it recorded yet
         outcome = AttemptOutcome.COLLECTED if charge.collected else AttemptOutcome.FAILED
         status = S.PAID.value if charge.collected else S.FAILED.value
         attempt_rows.append({"attempt_id": attempt_id, "outcome": outcome.value, "reference": charge.reference,
@@ -196,12 +197,15 @@ def collect(session: Session, actor: Actor, selection: Selection | None = None, 
     if "system" in actor.roles:
         summary.add(_charge_pending(session, actor, collector, None))
         session.commit()
+        crash_points.reached("collection_settled")
     while True:
         claimed = _claim(session, actor, conditions, batch)
         if not claimed:
             break
+        crash_points.reached("collection_claimed")
         summary.add(_charge_pending(session, actor, collector, claimed))
         session.commit()
+        crash_points.reached("collection_settled")
     return summary
 
 

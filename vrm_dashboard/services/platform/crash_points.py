@@ -1,8 +1,9 @@
-"""Named points in the payout run where a crash is most dangerous.
+"""Named points where a crash is most dangerous in the runs that move money: the payout
+run, the collection run and a bank statement's import.
 
 In production this does nothing. The crash test sets VRM_CRASH_AT=N and the process kills
 itself with SIGKILL (no cleanup, no commit, like a power cut) at the N-th point it reaches,
-so the exactly-once guarantee is proven at every step instead of argued.
+so the at-most-once guarantees are proven at every step instead of argued.
 """
 from __future__ import annotations
 
