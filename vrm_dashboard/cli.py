@@ -279,21 +279,22 @@ def _cmd_setting(args: argparse.Namespace) -> int:
 
     with session_scope() as session:
         act_as(session, Actor.system("cli"))
+        organization = getattr(args, "organization", None)
         if args.value is None:
             keys = [args.key] if args.key else sorted(app_settings.DEFAULTS)
             for key in keys:
                 if key not in app_settings.DEFAULTS:
                     print(f"Unknown setting {key}; known: {', '.join(sorted(app_settings.DEFAULTS))}", file=sys.stderr)
                     return 1
-                print(f"{key} = {json.dumps(app_settings.get(session, key), sort_keys=True)}")
+                print(f"{key} = {json.dumps(app_settings.get(session, key, organization), sort_keys=True)}")
             return 0
         try:
             value = json.loads(args.value)
         except json.JSONDecodeError:
             print("The value must be JSON, e.g. '{\"EUR\": \"5000\"}' or 25", file=sys.stderr)
             return 1
-        app_settings.put(session, Actor.system("cli"), args.key, value)
-    print(f"{args.key} updated.")
+        app_settings.put(session, Actor.system("cli"), args.key, value, organization)
+    print(f"{args.key} updated{f' for organization {organization}' if organization else ''}.")
     return 0
 
 
@@ -399,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     setting = commands.add_parser("setting", help="show or change a business setting (JSON value)")
     setting.add_argument("key", nargs="?", help="e.g. approval.two_approver_thresholds")
     setting.add_argument("value", nargs="?", help="new JSON value; omit to show")
+    setting.add_argument("--organization", type=int, help="one organization's value (default: the installation's)")
     setting.set_defaults(handler=_cmd_setting)
 
     payouts = commands.add_parser("payouts", help="pay cleared payouts now (what the scheduler does)")

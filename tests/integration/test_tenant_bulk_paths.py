@@ -63,6 +63,7 @@ from vrm_dashboard.services.receivables import organizations, records as receiva
 from vrm_dashboard.services.vendors import rate_rules, records as vendor_service
 
 PASSWORD = "correct-horse-battery"
+FABRIKAM_IBAN = "DE02120300000000202051"
 
 
 @dataclass
@@ -107,6 +108,9 @@ def world(db: Engine) -> World:
         northwind = organizations.create_organization(session, SYSTEM, "Northwind", "distributor", "DE")
         fabrikam = organizations.create_organization(session, SYSTEM, "Fabrikam", "seller", "DE", northwind.id,
                                                      billing_email="ap@fabrikam.example")
+        # Fabrikam pays from an account of its own (Northwind, the root, from the installation's).
+        for key, value in ((app_settings.PAYER_IBAN, FABRIKAM_IBAN), (app_settings.PAYER_BIC, "BYLADEM1001")):
+            app_settings.put(session, SYSTEM, key, value, organization_id=fabrikam.id)
         session.commit()
         north = _member(session, "admin@northwind.example", northwind)
         fab = _member(session, "admin@fabrikam.example", fabrikam)
@@ -375,20 +379,39 @@ def test_each_organizations_payment_file_pays_from_its_own_account(db, payout_en
 
     w = world(db)
     with acting(db, w.fab) as session:
-        # Fabrikam pays from an account of its own; Northwind from the installation's (VRM_PAYER_*).
-        app_settings.put(session, w.fab, app_settings.PAYER_NAME, "Fabrikam Trading GmbH")
-        app_settings.put(session, w.fab, app_settings.PAYER_IBAN, "DE02120300000000202051")
-        app_settings.put(session, w.fab, app_settings.PAYER_BIC, "BYLADEM1001")
+        # Which account an organization's files debit is a platform admin's to say.
+        with pytest.raises(PermissionDenied):
+            app_settings.put(session, w.fab, app_settings.PAYER_IBAN, "DE89370400440532013000")
+    with _system(db) as session:
+        app_settings.put(session, SYSTEM, app_settings.PAYER_NAME, "Fabrikam Trading GmbH", organization_id=w.fabrikam.id)
         with pytest.raises(FieldErrors):
-            app_settings.put(session, w.fab, app_settings.PAYER_IBAN, "DE00 1234")
+            app_settings.put(session, SYSTEM, app_settings.PAYER_IBAN, "DE00 1234", organization_id=w.fabrikam.id)
         session.commit()
     _paid_out(db, w, payout_env)
     with _system(db) as session:
         files = {owner: session.get(StoredDocument, document).content.decode()
                  for owner, document in session.exec(select(PaymentFile.owner_id, PaymentFile.document_id)).all()}
-    assert "DE02120300000000202051" in files[w.fabrikam.id] and "Fabrikam Trading GmbH" in files[w.fabrikam.id]
-    assert "DE02120300000000202051" not in files[w.northwind.id]
-    assert "Fabrikam Trading GmbH" not in files[w.northwind.id]
+    assert FABRIKAM_IBAN in files[w.fabrikam.id] and "Fabrikam Trading GmbH" in files[w.fabrikam.id]
+    assert FABRIKAM_IBAN not in files[w.northwind.id] and "Fabrikam Trading GmbH" not in files[w.northwind.id]
+
+
+def test_an_organization_with_no_account_of_its_own_pays_nothing_by_file(db, payout_env):
+    w = world(db)
+    with _system(db) as session:
+        for key in (app_settings.PAYER_IBAN, app_settings.PAYER_BIC):
+            app_settings.put(session, SYSTEM, key, "", organization_id=w.fabrikam.id)
+        app_settings.put(session, SYSTEM, app_settings.COOLING_OFF_HOURS, 0)
+        session.commit()
+    _approved(db, w.north, w.north_invoice)
+    _approved(db, w.fab, w.fab_invoice)
+    with _system(db) as session:
+        execution.execute_payouts(session, today=DUE_DAY, provider=provider_of(payout_env))
+        transfers = {t.vendor_id: t for t in session.exec(select(PaymentTransaction)).all()}
+    # Never from the installation's account: Fabrikam's transfer fails with the reason.
+    assert transfers[w.north_vendor.id].status == "processing"
+    assert transfers[w.fab_vendor.id].status == "failed"
+    assert "no account of its own" in transfers[w.fab_vendor.id].failure_reason
+    assert _file_owners(db) == {w.northwind.id: {w.northwind.id}}
 
 
 def test_another_organizations_transfer_is_not_settled(db, payout_env):
@@ -617,6 +640,10 @@ def test_late_deliveries_alert_only_their_own_organizations_team(db):
 def test_an_organizations_business_settings_reach_only_itself(db):
     w = world(db)
     with acting(db, w.fab) as session:
+        # Below the installation's own organization, a letterhead never borrows the
+        # installation's: until Fabrikam sets its own, its documents carry its own name.
+        assert branding.current(session).company_name == "Fabrikam"
+        assert branding.current(session).terms == ""
         # Fabrikam's admin switches off segregation of duties and renames its letterhead.
         app_settings.put(session, w.fab, app_settings.SOD_INVOICE_APPROVAL, False)
         app_settings.put(session, w.fab, app_settings.BRAND_NAME, "Fabrikam Trading")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import random
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -137,9 +138,18 @@ def _seed_organizations(conn: Connection, now: datetime) -> int:
     # Most customers let us charge a card or a direct-debit mandate; the rest pay by transfer.
     methods = {2: "credit_card", 3: "credit_card", 4: "ach", 5: "credit_card", 10: "ach", 11: "credit_card", 13: "ach"}
     rows = [(*row, methods.get(row[0])) for row in rows]
-    return len(existing) + insert_rows(conn, "organization", ["id", "name", "tier", "parent_id", "erp_id", "country",
+    made = len(existing) + insert_rows(conn, "organization", ["id", "name", "tier", "parent_id", "erp_id", "country",
                        "payment_terms_days", "is_active", "billing_email", "created_at", "updated_at",
                        "collection_method"], rows)
+    # Seller 1 pays its own vendors from its own account (Northwind from the installation's).
+    insert_rows(conn, "organization_setting", ["owner_id", "key", "value", "updated_at"], [
+        (SELLER_1, key, json.dumps(value), at) for key, value in SELLER_1_PAYER.items()])
+    return made
+
+
+SELLER_1_PAYER = {"payouts.payer_name": "Seller 1 Inc.", "payouts.payer_iban": "DE02100100100006820101",
+                  "payouts.payer_bic": "PBNKDEFF", "payouts.ach_company_id": "1987654321",
+                  "payouts.ach_origin_routing": "021000021"}
 
 
 def _seed_receivables(session: Session, rng: random.Random, today: date) -> int:

@@ -7,7 +7,8 @@ from typing import Any
 from sqlmodel import Session
 
 from vrm_dashboard.config import settings
-from vrm_dashboard.db.models import StoredDocument
+from vrm_dashboard.db import tenancy
+from vrm_dashboard.db.models import Organization, StoredDocument
 from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.rendering.invoice_document import Branding
 from vrm_dashboard.services.mail import settings as mail_settings
@@ -24,6 +25,10 @@ MAX_LOGO_BYTES = 1_000_000
 def current(session: Session, organization_id: int | None = None) -> Branding:
     """The branding of an organization's documents (the one given, or the one the session acts
     for): each organization's own letterhead, contact and terms."""
+    organization = organization_id if organization_id is not None else _home(session)
+    if organization is not None and organization != tenancy.root_organization_id(session):
+        return _organizations_own(session, organization)
+
     def value(key: str) -> Any:
         return cfg.get(session, key, organization_id)
 
@@ -37,6 +42,34 @@ def current(session: Session, organization_id: int | None = None) -> Branding:
         colour=str(value(cfg.BRAND_COLOUR)),
         logo=logo.content if logo is not None else None,
         terms=str(value(cfg.BRAND_TERMS) or ""),
+    )
+
+
+def _home(session: Session) -> int | None:
+    scope = tenancy.scope_of(session)
+    return scope.home if scope is not None else None
+
+
+def _organizations_own(session: Session, organization_id: int) -> Branding:
+    """An organization below the installation's own writes under its own name: what it set, else
+    its record (name, billing address and e-mail), never the installation's letterhead, logo or
+    terms."""
+    def own(key: str) -> Any:
+        return cfg.own_value(session, key, organization_id)
+
+    with tenancy.looking_past_scope(session):  # its own record, whoever sends its documents
+        record = session.get(Organization, organization_id)
+    logo_id = own(cfg.BRAND_LOGO)
+    logo = session.get(StoredDocument, logo_id) if logo_id else None
+    address = str(own(cfg.BRAND_ADDRESS) or (record.billing_address if record else "") or "")
+    return Branding(
+        company_name=str(own(cfg.BRAND_NAME) or (record.name if record else "")),
+        address_lines=tuple(line.strip() for line in address.splitlines() if line.strip()),
+        contact_email=str(own(cfg.BRAND_CONTACT) or (record.billing_email if record else "")
+                          or mail_settings.smtp(session).sender),
+        colour=str(cfg.get(session, cfg.BRAND_COLOUR, organization_id)),
+        logo=logo.content if logo is not None else None,
+        terms=str(own(cfg.BRAND_TERMS) or ""),
     )
 
 

@@ -78,7 +78,7 @@ from vrm_dashboard.rails.base import (
 from vrm_dashboard.rails.sandbox_provider import sign
 from vrm_dashboard.services.invoices import moves as invoice_moves
 from vrm_dashboard.services.payouts import fx_rates, moves as payout_moves
-from vrm_dashboard.services.payouts.payer import payer_account
+from vrm_dashboard.services.payouts.payer import missing_account, payer_account
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
 from vrm_dashboard.services.platform import audit, crash_points, documents, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -366,6 +366,11 @@ def submit_file_rail(session: Session, worker: str, rail: FilePayoutRail, report
         built: PaymentFileContent | None
         for (owner, currency), group in by_payer.items():
             payer = payer_account(session, owner)
+            lacking = missing_account(rail.name, payer)
+            if lacking is not None:
+                report.failed += len(settle_failed(session, JOB, [t.transaction_id for t in group], lacking,
+                                                   from_statuses=(T.PROCESSING.value,)))
+                continue
             try:
                 built = rail.build(group, currency, payer)
             except RailError:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from vrm_dashboard.db import tenancy
-from vrm_dashboard.db.models import AppSetting, OrganizationSetting, utcnow
+from vrm_dashboard.db.models import AppSetting, Organization, OrganizationSetting, utcnow
 from vrm_dashboard.domain.approval_rules import DEFAULT_TWO_APPROVER_THRESHOLDS, threshold_minor
 from vrm_dashboard.domain.collection_rules import DEFAULT_REMINDER_DAYS, ScheduleError, parse_schedule
 from vrm_dashboard.domain.distribution_rules import DEFAULT_TRIGGERS, InvoiceType, Trigger
@@ -111,6 +111,13 @@ def _installation_value(session: Session, key: str) -> Any:
 def _home(session: Session) -> int | None:
     scope = tenancy.scope_of(session)
     return scope.home if scope is not None else None
+
+
+def own_value(session: Session, key: str, organization_id: int) -> Any | None:
+    """The organization's own value of a business setting; None when it set none."""
+    own = session.execute(select(col(OrganizationSetting.value)).where(
+        col(OrganizationSetting.owner_id) == organization_id, col(OrganizationSetting.key) == key)).scalar()
+    return json.loads(own) if own is not None else None
 
 
 def get(session: Session, key: str, organization_id: int | None = None) -> Any:
@@ -218,15 +225,24 @@ def check(key: str, value: Any) -> None:
         raise FieldErrors({key: "Unknown setting"})
 
 
-def put(session: Session, actor: Actor, key: str, value: Any) -> None:
+def put(session: Session, actor: Actor, key: str, value: Any, organization_id: int | None = None) -> None:
     """Change a setting. An installation-wide one, and the installation's value of a business
     setting, are the platform admin's; an organization's admin changes its own organization's
-    business settings, which reach no other organization."""
+    business settings, which reach no other organization. A platform admin may also set one
+    organization's value (`organization_id`), and alone sets which account an organization's
+    payment files pay from: an organization's admin could name any account there."""
     require(actor, Action.SETTINGS_VIEW)
     check(key, value)
-    require(actor, Action.PLATFORM_MANAGE if key in INSTALLATION_WIDE else Action.ROLE_MANAGE)
-    organization = None
-    if key not in INSTALLATION_WIDE and not actor.can(Action.PLATFORM_MANAGE):
+    platform_only = key in INSTALLATION_WIDE or key in PAYER_ACCOUNT or organization_id is not None
+    require(actor, Action.PLATFORM_MANAGE if platform_only else Action.ROLE_MANAGE)
+    organization = organization_id
+    if organization_id is not None:
+        if key in INSTALLATION_WIDE:
+            raise FieldErrors({key: "This setting is the installation's, not an organization's"})
+        with tenancy.looking_past_scope(session):  # a platform admin's, who reaches every organization
+            if session.get(Organization, organization_id) is None:
+                raise FieldErrors({"organization": f"No organization {organization_id}"})
+    elif key not in INSTALLATION_WIDE and not actor.can(Action.PLATFORM_MANAGE):
         organization = actor.organization_id if actor.organization_id is not None else _home(session)
     stored = json.dumps(value, sort_keys=True)
     row: AppSetting | OrganizationSetting | None
