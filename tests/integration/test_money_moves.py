@@ -15,7 +15,7 @@ from tests.helpers import DUE_DAY
 from tests.payout_book import approved_book, provider_of, use_payout_environment
 from vrm_dashboard.db.models import AuditEntry, Invoice, InvoiceFlag, PaymentTransaction, Payout
 from vrm_dashboard.domain.invoice_status import ALLOWED_TRANSITIONS, InvoiceStatus
-from vrm_dashboard.domain.payout_rules import PAYOUT_TRANSITIONS
+from vrm_dashboard.domain.payout_rules import PAYOUT_TRANSITIONS, TRANSFER_TRANSITIONS
 from vrm_dashboard.rails.base import ProviderTimeout
 from vrm_dashboard.services.invoices import records as invoices
 from vrm_dashboard.services.payouts import execution as payout_execution, records as payouts, settlement
@@ -65,6 +65,15 @@ def test_every_status_change_of_a_payout_run_is_an_allowed_and_audited_move(sess
         moves = payout_moves[payout.id]
         assert all(a in PAYOUT_TRANSITIONS[b] for b, a in moves), moves
         assert moves[-1][1] == payout.status == "paid", moves
+    # Transfers too, from their claim to the rail's answer, and the provider's failed ones.
+    transfer_moves = _moves(session, "payment_transaction")
+    transfers = session.exec(select(PaymentTransaction)).all()
+    assert {t.status for t in transfers} == {"paid", "failed"}
+    for transfer in transfers:
+        moves = transfer_moves[transfer.id]
+        assert moves[0] == ("new", "processing"), moves
+        assert all(a in TRANSFER_TRANSITIONS[b] for b, a in moves), moves
+        assert moves[-1][1] == transfer.status, moves
 
 
 def test_an_archived_invoice_with_a_failed_payout_is_never_paid(session, env):

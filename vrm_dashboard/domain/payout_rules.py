@@ -58,6 +58,27 @@ PAYOUT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+# The transfer status machine: what a run, a rail's answer or a person may do to a transfer.
+TRANSFER_TRANSITIONS: dict[str, frozenset[str]] = {
+    # A run claims it; a person closes one no rail took.
+    "new": frozenset({"processing", "failed"}),
+    # The rail's answer; no answer (a time-out, a dead run) gives it back to be tried again
+    # under its key; an unknown outcome or a change of the account goes to a person.
+    "processing": frozenset({"paid", "failed", "in_review", "new"}),
+    # A person decides: paid (checked with the provider or the bank) or not (then retried).
+    "in_review": frozenset({"paid", "failed"}),
+    # The bank returns the payment.
+    "paid": frozenset({"failed"}),
+    # A failed transfer stays failed: a retry pays its payouts by a new one.
+    "failed": frozenset(),
+}
+
+
+def transfer_sources(target: str) -> frozenset[str]:
+    """The transfer statuses from which a transfer may move to `target`."""
+    return frozenset(s for s, targets in TRANSFER_TRANSITIONS.items() if target in targets)
+
+
 def payout_sources(target: str) -> frozenset[str]:
     """The payout statuses from which a payout may move to `target`."""
     return frozenset(s for s, targets in PAYOUT_TRANSITIONS.items() if target in targets)

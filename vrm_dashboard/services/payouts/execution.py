@@ -321,15 +321,12 @@ def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
 
 def _take(session: Session, worker: str, ids: list[int]) -> list[int]:
     now = utcnow()
-    return stored_ids(row[0] for row in session.connection().execute(
-        update(PaymentTransaction)
-        .where(col(PaymentTransaction.id).in_(ids), col(PaymentTransaction.status) == T.NEW.value,
-               tenancy.owned(PaymentTransaction, session))
-        .values(status=T.PROCESSING.value, claimed_by=worker, claimed_at=now, updated_at=now,
-                first_claimed_at=func.coalesce(PaymentTransaction.first_claimed_at, now),
-                attempts=col(PaymentTransaction.attempts) + 1)
-        .returning(col(PaymentTransaction.id))
-    ).all())
+    return payout_moves.move_transfers(
+        session, JOB, and_(col(PaymentTransaction.id).in_(ids), col(PaymentTransaction.status) == T.NEW.value),
+        T.PROCESSING, action="payment_transaction.claimed", detail={"run": worker},
+        values={"claimed_by": worker, "claimed_at": now,
+                "first_claimed_at": func.coalesce(PaymentTransaction.first_claimed_at, now),
+                "attempts": col(PaymentTransaction.attempts) + 1})
 
 
 def _due(rail: str, limit: int) -> Select[int | None]:
@@ -473,9 +470,10 @@ def _retry_later(session: Session, ids: list[int], condition: ColumnElement[bool
     attempts = dict(conn.execute(select(col(PaymentTransaction.id), col(PaymentTransaction.attempts))
                                  .where(col(PaymentTransaction.id).in_(waiting))).all())
     for tid in waiting:
-        conn.execute(update(PaymentTransaction).where(col(PaymentTransaction.id) == tid, condition).values(
-            status=T.NEW.value, claimed_by=None, claimed_at=None, failure_reason=reason, updated_at=now,
-            next_attempt_at=next_attempt_after(int(attempts.get(tid, 1)), now)))
+        payout_moves.move_transfers(
+            session, JOB, and_(col(PaymentTransaction.id) == tid, condition), T.NEW, action="payment_transaction.retry_later",
+            detail={"reason": reason}, values={"claimed_by": None, "claimed_at": None, "failure_reason": reason,
+                                               "next_attempt_at": next_attempt_after(int(attempts.get(tid, 1)), now)})
     report.retrying += len(waiting)
 
 
@@ -536,8 +534,8 @@ def recover_interrupted(session: Session, rail: OnlinePayoutRail, report: RunRep
                 "before retrying", from_statuses=(T.PROCESSING.value,), status=T.IN_REVIEW.value))
         else:
             # Never taken: try again, with the same key.
-            conn.execute(update(PaymentTransaction).where(same_claim).values(
-                status=T.NEW.value, claimed_by=None, claimed_at=None, updated_at=now))
+            payout_moves.move_transfers(session, JOB, same_claim, T.NEW, action="payment_transaction.recovered",
+                                        values={"claimed_by": None, "claimed_at": None})
         report.recovered += 1
     session.commit()
     crash_points.reached("recovered")

@@ -1,4 +1,5 @@
-"""The one way a payout changes status, and voiding the payouts of an invoice that will not be paid.
+"""The one way a payout, and a transfer, changes status, and voiding the payouts of an invoice
+that will not be paid.
 
 As for invoices (services/invoices/moves.py): the UPDATE admits only the payouts whose status
 may move to the target by the payout status machine (domain/payout_rules.py) and only the
@@ -12,9 +13,9 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlmodel import Session, col
 
 from vrm_dashboard.db import tenancy
-from vrm_dashboard.db.models import Invoice, Payout, utcnow
-from vrm_dashboard.db.models.payouts import PayoutStatus as P
-from vrm_dashboard.domain.payout_rules import payout_sources
+from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, utcnow
+from vrm_dashboard.db.models.payouts import PayoutStatus as P, TransactionStatus as T
+from vrm_dashboard.domain.payout_rules import payout_sources, transfer_sources
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 from vrm_dashboard.services.platform.errors import Conflict
@@ -38,6 +39,26 @@ def move_payouts(session: Session, actor: Actor, which: ColumnElement[bool], tar
     moved = session.connection().execute(
         update(Payout).where(moving).values(status=target.value, updated_at=utcnow(), **(values or {})))
     return int(moved.rowcount or 0)
+
+
+def move_transfers(session: Session, actor: Actor, which: ColumnElement[bool], target: T | str, *,
+                   action: str | None = None, detail: dict[str, Any] | None = None,
+                   values: dict[str, Any] | None = None) -> list[int]:
+    """Move the transfers matching `which` to `target`, those the transfer status machine allows
+    (domain/payout_rules.TRANSFER_TRANSITIONS); the ids that moved, on which what follows is
+    keyed. Each moved transfer is audited with the status it left."""
+    target = T(target)
+    allowed = sorted(transfer_sources(target.value))
+    moving = and_(which, col(PaymentTransaction.status).in_(allowed), tenancy.owned(PaymentTransaction, session))
+    after = {"status": target.value, **(detail or {})}
+    for source in allowed:
+        audit.record_where(session, actor, action or f"payment_transaction.{target.value}", "payment_transaction",
+                           PaymentTransaction.id, and_(moving, col(PaymentTransaction.status) == source),
+                           {"status": source}, after)
+    rows = session.connection().execute(
+        update(PaymentTransaction).where(moving).values(status=target.value, **{"updated_at": utcnow(), **(values or {})})
+        .returning(col(PaymentTransaction.id))).all()
+    return [int(tid) for (tid,) in rows if tid is not None]
 
 
 def void_for_invoices(session: Session, actor: Actor, invoices: ColumnElement[bool], reason: str) -> int:

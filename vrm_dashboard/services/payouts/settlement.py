@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Update, bindparam, insert, literal, select, update
+from sqlalchemy import and_, bindparam, insert, literal, select, update
 from sqlmodel import Session, col
 
-from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import (
     EmailDelivery,
     Invoice,
@@ -30,7 +29,6 @@ from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.services.invoices import moves as invoice_moves
 from vrm_dashboard.services.payouts import moves as payout_moves
-from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
 
 T = TransactionStatus
@@ -48,20 +46,6 @@ def stored_ids(ids: Iterable[int | None]) -> list[int]:
             raise ValueError("An id read back from the database is NULL")
         result.append(i)
     return result
-
-
-def _changed(session: Session, statement: Update) -> list[int]:
-    """Run a transaction UPDATE on the session's organizations' transactions only; the ids it
-    changed, on which everything after it is keyed."""
-    rows = session.connection().execute(
-        statement.where(tenancy.owned(PaymentTransaction, session)).returning(col(PaymentTransaction.id))).all()
-    return stored_ids(row[0] for row in rows)
-
-
-def _audit(session: Session, actor: Actor, ids: list[int], action: str, before: dict[str, Any],
-           after: dict[str, Any]) -> None:
-    audit.record_where(session, actor, action, "payment_transaction", PaymentTransaction.id,
-                       col(PaymentTransaction.id).in_(ids), before, after)
 
 
 def _move_invoices(session: Session, actor: Actor, transaction_ids: list[int], target: InvoiceStatus) -> None:
@@ -85,11 +69,12 @@ def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], conf
     for start in range(0, len(transaction_ids), _CHUNK):
         chunk = transaction_ids[start:start + _CHUNK]
         now = utcnow()
-        values = {"status": T.PAID.value, "paid_at": now, "updated_at": now, "failure_reason": None}
+        values: dict[str, Any] = {"paid_at": now, "failure_reason": None}
         if confirmation:
             values["confirmation_reference"] = confirmation[:64]
-        changed = _changed(session, update(PaymentTransaction).where(
-            col(PaymentTransaction.id).in_(chunk), col(PaymentTransaction.status).in_(from_statuses)).values(**values))
+        changed = payout_moves.move_transfers(
+            session, actor, and_(col(PaymentTransaction.id).in_(chunk), col(PaymentTransaction.status).in_(from_statuses)),
+            T.PAID, detail={"confirmation": confirmation}, values=values)
         if not changed:
             continue
         conn = session.connection()
@@ -117,8 +102,6 @@ def settle_paid(session: Session, actor: Actor, transaction_ids: list[int], conf
             .join(Vendor, col(Vendor.id) == PaymentTransaction.vendor_id)
             .where(col(PaymentTransaction.id).in_(changed)),
         ))
-        _audit(session, actor, changed, "payment_transaction.paid", {"status": "open"},
-               {"status": T.PAID.value, "confirmation": confirmation})
         done.extend(changed)
     return done
 
@@ -131,16 +114,13 @@ def settle_failed(session: Session, actor: Actor, transaction_ids: list[int], re
     payout_status = PayoutStatus.IN_REVIEW.value if status == T.IN_REVIEW.value else PayoutStatus.FAILED.value
     for start in range(0, len(transaction_ids), _CHUNK):
         chunk = transaction_ids[start:start + _CHUNK]
-        now = utcnow()
-        changed = _changed(session, update(PaymentTransaction).where(
-            col(PaymentTransaction.id).in_(chunk), col(PaymentTransaction.status).in_(from_statuses)).values(
-            status=status, failure_reason=reason, updated_at=now))
+        changed = payout_moves.move_transfers(
+            session, actor, and_(col(PaymentTransaction.id).in_(chunk), col(PaymentTransaction.status).in_(from_statuses)),
+            status, detail={"reason": reason}, values={"failure_reason": reason})
         if not changed:
             continue
         _move_payouts(session, actor, changed, PayoutStatus(payout_status), {"failure_reason": reason, "paid_at": None})
         if status == T.FAILED.value:
             _move_invoices(session, actor, changed, InvoiceStatus.FAILED)
-        _audit(session, actor, changed, f"payment_transaction.{status}", {"status": "open"},
-               {"status": status, "reason": reason})
         done.extend(changed)
     return done
