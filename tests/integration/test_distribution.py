@@ -389,7 +389,7 @@ def test_a_dispute_is_answered_by_a_credit_note_and_a_corrected_revision(session
         AuditEntry.action == "invoice.reissue")).one() == 1
 
 
-def test_an_unpaid_invoice_is_reissued_with_a_new_total_and_its_payout_follows(monkeypatch, session):
+def test_an_unpaid_invoice_reissued_with_a_new_total_is_approved_afresh_and_its_old_payout_voided(monkeypatch, session):
     import tempfile
     from pathlib import Path
 
@@ -409,10 +409,12 @@ def test_an_unpaid_invoice_is_reissued_with_a_new_total_and_its_payout_follows(m
     session.commit()
     session.expire_all()
     assert session.get(Invoice, invoice.id).status == "archived"
-    assert (revised.status, revised.total_minor) == ("approved", 1000)
+    # A new amount is approved afresh, with approval's controls: its re-issuer sent it, and
+    # may not approve it.
+    assert (revised.status, revised.total_minor, revised.submitted_by_id) == ("pending", 1000, manager.user_id)
     payouts = {p.invoice_id: p.status for p in session.exec(select(Payout)).all()}
-    # The original's payout is voided (never paid, kept in the history); the revision's waits.
-    assert payouts[invoice.id] == "voided" and payouts[revised.id] == "awaiting_payout"
+    # The original's payout is voided (never paid, kept in the history); the revision has none yet.
+    assert payouts[invoice.id] == "voided" and revised.id not in payouts
 
 
 def test_the_report_counts_by_day_week_and_month_and_exports_to_excel(session):

@@ -179,3 +179,27 @@ def test_a_provider_retry_after_a_bank_details_change_goes_to_a_person(session, 
         "in_review", "in_review"]
     # The new account was never sent to the provider.
     assert "someone-else@pay.example" not in repr(provider_of(env).payments())
+
+
+def test_a_transfer_waiting_for_its_retry_is_not_paid_once_its_vendor_is_deactivated(session, env):
+    from vrm_dashboard.services.vendors import records as vendor_service
+
+    book = approved_book(session)
+    silent = provider_of(env)
+
+    def no_answer(transfers):  # type: ignore[no-untyped-def]
+        raise ProviderTimeout("no answer")
+
+    silent.submit = no_answer  # type: ignore[method-assign]
+    payout_execution.execute_payouts(session, today=TODAY, provider=silent)
+    session.expire_all()
+    waiting = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+    assert waiting.status == "new"
+    vendor_service.deactivate_vendor(session, book.finance, book.vendors["provider"].id)
+    session.get(PaymentTransaction, waiting.id).next_attempt_at = None
+    session.commit()
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    # It waits, unclaimed: nothing reached the provider.
+    assert session.get(PaymentTransaction, waiting.id).status == "new"
+    assert provider_of(env).payments() == []

@@ -110,7 +110,9 @@ def test_audit_entries_belong_to_the_organization_they_are_about_or_to_the_insta
     fab_user = str(w.fab.user_id)
     assert [e.action for e in _entries(db, w.fab, "user") if e.object_id == fab_user] == ["user.roles", "user.create"]
     assert [e.action for e in _entries(db, w.fab, "api_key")] == ["api_key.create"]
-    assert [e.object_id for e in _entries(db, w.fab, "setting")] == [app_settings.BRAND_NAME]
+    # Its own setting, and the payer account a platform admin set for it (world()), in its own log.
+    assert sorted(e.object_id for e in _entries(db, w.fab, "setting")) == sorted(
+        [app_settings.BRAND_NAME, app_settings.PAYER_IBAN, app_settings.PAYER_BIC])
     # Northwind's log holds nothing of Fabrikam's accounts, nor the installation's own entries.
     assert [e for e in _entries(db, w.north, "user") if e.object_id == fab_user] == []
     assert _entries(db, w.north, "api_key") == [] and _entries(db, w.north, "role") == []
@@ -122,7 +124,7 @@ def test_audit_entries_belong_to_the_organization_they_are_about_or_to_the_insta
                                       ("setting.update", app_settings.BRAND_NAME)])
     # The platform admin reads them all.
     assert {e.action for e in _entries(db, admin, "role")} == {"role.grant"}
-    assert len(_entries(db, admin, "setting")) == 3
+    assert len(_entries(db, admin, "setting")) == 5  # and Fabrikam's payer account, set in world()
 
 
 # --- 3. the command line and codes of several organizations ----------------------------------

@@ -204,10 +204,15 @@ def _copy(invoice: Invoice, number: str, document_type: str, status: str, revisi
         created_by_id=actor.user_id, updated_by_id=actor.user_id, submitted_by_id=invoice.submitted_by_id)
 
 
-def _revision_status(original: Invoice) -> str:
-    """Where a corrected revision starts: where its original stood, and owed again after a
-    failed payment (a new payout pays the corrected amount; the original's is voided)."""
-    return S.APPROVED.value if original.status == S.FAILED.value else original.status
+def _revision_status(original: Invoice, total_minor: int) -> str:
+    """Where a corrected revision starts. A bill we owe a vendor at a new amount is approved
+    afresh, with all of approval's controls (the re-issuer submitted it); at the same amount it
+    stands where its original stood, owed again after a failed payment. A customer's invoice
+    stays owed as it was."""
+    was = S(original.status)
+    if original.vendor_id is not None and was in (S.APPROVED, S.FAILED) and total_minor != original.total_minor:
+        return S.PENDING.value
+    return S.APPROVED.value if was is S.FAILED else was.value
 
 
 def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[CorrectedLine],
@@ -246,8 +251,10 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
     credit = _copy(original, f"CN-{original.number}"[:64], DocumentType.CREDIT_NOTE.value,
                    S.PAID.value if keeps_status else S.ARCHIVED.value, 0, actor,
                    -original.subtotal_minor, -original.tax_minor)
-    revised = _copy(original, f"{base}-R{revision_no}"[:64], DocumentType.INVOICE.value, _revision_status(original),
-                    revision_no, actor, subtotal, tax)
+    revised = _copy(original, f"{base}-R{revision_no}"[:64], DocumentType.INVOICE.value,
+                    _revision_status(original, subtotal + tax), revision_no, actor, subtotal, tax)
+    if revised.status == S.PENDING.value and was != S.PENDING.value:
+        revised.submitted_by_id = actor.user_id  # the re-issuer sent it to approval: not its approver
     before = audit.snapshot(original)
     if was in (S.APPROVED.value, S.FAILED.value):
         # The old amount is never paid: the original's waiting or failed payout is voided.
@@ -265,7 +272,7 @@ def reissue(session: Session, actor: Actor, dispute_id: int, lines: list[Correct
                                 quantity=line.quantity, unit_price_minor=-line.unit_price_minor,
                                 amount_minor=-line.amount_minor))
     session.flush()
-    if was == S.APPROVED.value and revised.vendor_id is not None:
+    if revised.status == S.APPROVED.value and revised.vendor_id is not None:
         payouts.create_for_approved(session, actor, col(Invoice.id) == revised.id)
     if original.vendor_id is not None:
         invoice_rollup.refresh(session, [original.vendor_id])

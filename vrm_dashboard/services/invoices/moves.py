@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import Session, col
 
 from vrm_dashboard.db.models import Invoice, utcnow
+from vrm_dashboard.db.row_locks import lock_rows
 from vrm_dashboard.domain.invoice_status import InvoiceStatus, sources
 from vrm_dashboard.services.invoices import rollup as invoice_rollup
 from vrm_dashboard.services.invoices.queries import owned_invoices
@@ -41,6 +42,7 @@ def move_invoices(session: Session, actor: Actor, which: ColumnElement[bool], ta
     reason); `detail` joins the audit entry. Returns how many moved."""
     target = InvoiceStatus(target)
     moving = and_(which, may_move_to(target), owned_invoices(session))
+    lock_rows(session, col(Invoice.id), moving)
     after = {"status": target.value, **(detail or {})}
     for source in sources(target) | sources(target, receivable=True):
         # Before the move, while each invoice still shows the status it leaves.

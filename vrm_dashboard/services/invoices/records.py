@@ -56,6 +56,10 @@ def get_invoice(session: Session, invoice_id: int) -> Invoice:
     invoice = session.get(Invoice, invoice_id)
     if invoice is None or not invoice_queries.owns(session, invoice):
         raise NotFound(f"No invoice with id {invoice_id}")
+    if session.get_bind().dialect.name == "postgresql":
+        # Held, and read afresh, until the change is made: an approval or a payout run committing
+        # meanwhile would otherwise be overwritten by what was read before it.
+        session.refresh(invoice, with_for_update=True)
     return invoice
 
 

@@ -159,9 +159,13 @@ def _credit(session: Session, actor: Actor, entry: StatementEntry, label: str,
             invoice_flags.flag(session, this, "two_channels",
                                "Paid by wire while a card collection was under way: check it did not also charge")
         # A customer's own transfer: the invoice was paid by wire.
-        invoice_moves.move_invoices(session, actor, this, InvoiceStatus.PAID, action="invoice.paid_by_customer",
-                                    detail={"statement": label, "payment_method": CustomerPaymentMethod.WIRE.value},
-                                    values={"payment_method": CustomerPaymentMethod.WIRE.value})
+        moved = invoice_moves.move_invoices(
+            session, actor, this, InvoiceStatus.PAID, action="invoice.paid_by_customer",
+            detail={"statement": label, "payment_method": CustomerPaymentMethod.WIRE.value},
+            values={"payment_method": CustomerPaymentMethod.WIRE.value})
+        if not moved:  # settled by another channel a moment ago: a second payment for a person
+            return NEEDS_REVIEW, (f"Customer invoice {invoice.number} was settled meanwhile: a second payment, "
+                                  "to refund or allocate"), None, invoice.id
         note = f"Settles customer invoice {invoice.number}"
         return SETTLED_INVOICE, note + (" (a card collection was under way: flagged)" if collecting else ""), \
             None, invoice.id

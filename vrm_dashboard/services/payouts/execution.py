@@ -59,6 +59,7 @@ from vrm_dashboard.db.models import (
     utcnow,
 )
 from vrm_dashboard.db.models.payouts import PayoutStatus, TransactionStatus
+from vrm_dashboard.db.row_locks import lock_rows
 from vrm_dashboard.domain.invoice_status import InvoiceStatus
 from vrm_dashboard.domain.money import MoneyError
 from vrm_dashboard.domain.payout_rules import MAX_ATTEMPTS, Rail, next_attempt_after
@@ -190,6 +191,11 @@ def _lock_batching(session: Session) -> None:
 def batch_cleared_payouts(session: Session, today: date, report: RunReport) -> None:
     _lock_batching(session)
     cleared = _cleared(session, today)
+    # What a transfer is built from holds until it is: its payouts, their invoices (an archive
+    # meanwhile voids the payout) and their vendors (a change of account meanwhile).
+    lock_rows(session, col(Payout.id), cleared)
+    lock_rows(session, col(Invoice.id), col(Invoice.id).in_(select(col(Payout.invoice_id)).where(cleared)))
+    lock_rows(session, col(Vendor.id), col(Vendor.id).in_(select(col(Payout.vendor_id)).where(cleared)))
     groups = session.execute(
         select(col(Payout.vendor_id), col(Payout.currency), col(Payout.rail), col(Vendor.currency),
                func.sum(Payout.amount_minor), func.count())
@@ -319,10 +325,17 @@ def _claim(session: Session, worker: str, ids: list[int]) -> list[int]:
     return _hold_changed_accounts(session, _take(session, worker, ids))
 
 
+def _vendor_active() -> ColumnElement[bool]:
+    # A vendor put on hold or deactivated since its transfer was made is not paid: it waits.
+    return col(PaymentTransaction.vendor_id).in_(select(col(Vendor.id)).where(
+        col(Vendor.activity_status) == ActivityStatus.ACTIVE.value))
+
+
 def _take(session: Session, worker: str, ids: list[int]) -> list[int]:
     now = utcnow()
     return payout_moves.move_transfers(
-        session, JOB, and_(col(PaymentTransaction.id).in_(ids), col(PaymentTransaction.status) == T.NEW.value),
+        session, JOB, and_(col(PaymentTransaction.id).in_(ids), col(PaymentTransaction.status) == T.NEW.value,
+                           _vendor_active()),
         T.PROCESSING, action="payment_transaction.claimed", detail={"run": worker},
         values={"claimed_by": worker, "claimed_at": now,
                 "first_claimed_at": func.coalesce(PaymentTransaction.first_claimed_at, now),
@@ -332,7 +345,7 @@ def _take(session: Session, worker: str, ids: list[int]) -> list[int]:
 def _due(rail: str, limit: int) -> Select[int | None]:
     now = utcnow()
     return (select(col(PaymentTransaction.id)).where(
-        col(PaymentTransaction.status) == T.NEW.value, col(PaymentTransaction.rail) == rail,
+        col(PaymentTransaction.status) == T.NEW.value, col(PaymentTransaction.rail) == rail, _vendor_active(),
         or_(col(PaymentTransaction.next_attempt_at).is_(None), col(PaymentTransaction.next_attempt_at) <= now))
         .order_by(col(PaymentTransaction.id)).limit(limit))
 

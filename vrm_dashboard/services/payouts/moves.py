@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from vrm_dashboard.db import tenancy
 from vrm_dashboard.db.models import Invoice, PaymentTransaction, Payout, utcnow
 from vrm_dashboard.db.models.payouts import PayoutStatus as P, TransactionStatus as T
+from vrm_dashboard.db.row_locks import lock_rows
 from vrm_dashboard.domain.payout_rules import payout_sources, transfer_sources
 from vrm_dashboard.services.platform import audit
 from vrm_dashboard.services.platform.actors import Actor
@@ -32,6 +33,7 @@ def move_payouts(session: Session, actor: Actor, which: ColumnElement[bool], tar
     target = P(target)
     allowed = sorted(payout_sources(target.value))
     moving = and_(which, col(Payout.status).in_(allowed), tenancy.owned(Payout, session))
+    lock_rows(session, col(Payout.id), moving)
     after = {"status": target.value, **(detail or {})}
     for source in allowed:
         audit.record_where(session, actor, action or f"payout.{target.value}", "payout", Payout.id,
@@ -50,6 +52,7 @@ def move_transfers(session: Session, actor: Actor, which: ColumnElement[bool], t
     target = T(target)
     allowed = sorted(transfer_sources(target.value))
     moving = and_(which, col(PaymentTransaction.status).in_(allowed), tenancy.owned(PaymentTransaction, session))
+    lock_rows(session, col(PaymentTransaction.id), moving)
     after = {"status": target.value, **(detail or {})}
     for source in allowed:
         audit.record_where(session, actor, action or f"payment_transaction.{target.value}", "payment_transaction",

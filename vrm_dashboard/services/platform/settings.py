@@ -260,8 +260,14 @@ def put(session: Session, actor: Actor, key: str, value: Any, organization_id: i
     row.updated_by_id = actor.user_id
     session.add(row)
     session.flush()
-    audit.record(session, actor, "setting.update", "setting", key, before={"value": before},
-                 after={"value": value, "for": "installation" if organization is None else "organization"})
+    if organization is None:
+        audit.record(session, actor, "setting.update", "setting", key, before={"value": before},
+                     after={"value": value, "for": "installation"})
+        return
+    # In the organization's own log, also when a platform admin set it.
+    with tenancy.acting_for(session, organization):
+        audit.record(session, actor, "setting.update", "setting", key, before={"value": before},
+                     after={"value": value, "for": "organization"})
 
 
 def put_many(session: Session, actor: Actor, values: dict[str, Any]) -> list[str]:
