@@ -203,3 +203,22 @@ def test_a_transfer_waiting_for_its_retry_is_not_paid_once_its_vendor_is_deactiv
     # It waits, unclaimed: nothing reached the provider.
     assert session.get(PaymentTransaction, waiting.id).status == "new"
     assert provider_of(env).payments() == []
+
+
+def test_a_wire_recorded_after_a_bank_details_change_goes_to_review_first(session, env):
+    book = approved_book(session)
+    payout_execution.execute_payouts(session, today=TODAY, provider=provider_of(env))
+    session.expire_all()
+    wire = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "manual")).one()
+    assert wire.status == "processing"  # handed to people, with the account it was cleared for
+    _change_bank_details(session, book, "manual", iban="DE89370400440532013000")
+    payouts.mark_paid(session, book.finance, wire.id, "BANK-REF-1")
+    session.commit()
+    session.expire_all()
+    held = session.get(PaymentTransaction, wire.id)
+    assert held.status == "in_review" and "check which account was paid" in held.failure_reason
+    # Once someone checked with the vendor, it is recorded from review.
+    payouts.mark_paid(session, book.finance, wire.id, "BANK-REF-1")
+    session.commit()
+    session.expire_all()
+    assert session.get(PaymentTransaction, wire.id).status == "paid"

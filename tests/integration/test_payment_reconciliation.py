@@ -364,7 +364,10 @@ def test_a_rate_that_jumps_from_the_previous_one_is_stored_only_when_a_person_co
                            "(Imported (a.csv) 2026-11-30), more than the 20% allowed"),
                           (rates("2026-12-01,USD,0.0000012"), "moves -100.0% from 1.25000000"),
                           (rates("2026-12-01,USD,1.20", "2026-12-02,USD,2.40"),
-                           "row 3: USD 2.40000000 on 2026-12-02 moves +100.0% from 1.20000000 (this file 2026-12-01)")):
+                           "row 3: USD 2.40000000 on 2026-12-02 moves +100.0% from 1.20000000 (this file 2026-12-01)"),
+                          # Steps each within the bound, together past it from the rate known before.
+                          (rates("2026-12-01,USD,1.45", "2026-12-02,USD,1.70"),
+                           "row 3: USD 1.70000000 on 2026-12-02 moves +36.0% from 1.25000000")):
         with pytest.raises(FieldErrors) as refused:
             fx_rates.import_rates(session, finance, content, "jump.csv")
         message = refused.value.errors["file"]

@@ -79,6 +79,11 @@ from vrm_dashboard.rails.base import (
 from vrm_dashboard.rails.sandbox_provider import sign
 from vrm_dashboard.services.invoices import moves as invoice_moves
 from vrm_dashboard.services.payouts import fx_rates, moves as payout_moves
+from vrm_dashboard.services.payouts.bank_accounts import (
+    ACCOUNT_COLUMNS as _ACCOUNT_COLUMNS,
+    accounts as _accounts,
+    bank_fingerprint,
+)
 from vrm_dashboard.services.payouts.payer import missing_account, payer_account
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
 from vrm_dashboard.services.platform import audit, crash_points, documents, settings as app_settings
@@ -280,22 +285,6 @@ def _owned_transfers(session: Session, ids: list[int], today: date) -> list[tupl
 
 def _transfers(session: Session, ids: list[int], today: date) -> list[Transfer]:
     return [transfer for _owner, transfer in _owned_transfers(session, ids, today)]
-
-
-_ACCOUNT_COLUMNS = (col(Vendor.iban), col(Vendor.bic), col(Vendor.account_number), col(Vendor.routing_number),
-                    col(Vendor.paypal_email))
-
-
-def bank_fingerprint(*details: str | None) -> str:
-    """A keyed hash of a payout account: equal for the same details, and telling nothing of
-    them to whoever reads the transfer."""
-    text = "|".join(" ".join((d or "").split()).upper() for d in details)
-    return hmac.new(settings().secret_key.encode(), text.encode(), hashlib.sha256).hexdigest()
-
-
-def _accounts(session: Session, vendor_ids: set[int]) -> dict[int, str]:
-    rows = session.execute(select(col(Vendor.id), *_ACCOUNT_COLUMNS).where(col(Vendor.id).in_(vendor_ids))).all()
-    return {vendor_id: bank_fingerprint(*details) for vendor_id, *details in rows}
 
 
 def _hold_changed_accounts(session: Session, claimed: list[int]) -> list[int]:

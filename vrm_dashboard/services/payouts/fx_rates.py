@@ -233,6 +233,7 @@ def _jumps(session: Session, rows: list[tuple[date, str, Decimal, int]], allowed
         timeline = dict(known)
         timeline.update({day: (rate, "this file") for _n, day, rate in own})
         days = sorted(timeline)
+        known_days = sorted(known)
         for number, day, rate in own:
             at = bisect_left(days, day)
             if at > 0:
@@ -244,6 +245,15 @@ def _jumps(session: Session, rows: list[tuple[date, str, Decimal, int]], allowed
                 continue  # the first rate of a currency: nothing to move from
             if previous > 0 and (rate > previous * factor or rate * factor < previous):
                 jumps.append(Jump(number, day, currency, rate, previous, previous_day, source))
+                continue
+            # Also against what was known before this file: steps each within the bound, one
+            # row after another, must not carry a rate past it unconfirmed.
+            before = bisect_right(known_days, day)
+            if before > 0:
+                anchor_day = known_days[before - 1]
+                anchor, anchor_source = known[anchor_day]
+                if anchor > 0 and (rate > anchor * factor or rate * factor < anchor):
+                    jumps.append(Jump(number, day, currency, rate, anchor, anchor_day, anchor_source))
     return jumps
 
 

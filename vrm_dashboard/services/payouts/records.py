@@ -34,6 +34,7 @@ from vrm_dashboard.domain.permissions import Action
 from vrm_dashboard.domain.vendor_rules import ActivityStatus
 from vrm_dashboard.services.invoices import moves as invoice_moves, queries as invoice_queries
 from vrm_dashboard.services.payouts import moves as payout_moves
+from vrm_dashboard.services.payouts.bank_accounts import changed_since_cleared
 from vrm_dashboard.services.payouts.settlement import settle_failed, settle_paid, stored_ids
 from vrm_dashboard.services.platform import audit, settings as app_settings
 from vrm_dashboard.services.platform.actors import Actor, require
@@ -250,6 +251,13 @@ def mark_paid(session: Session, actor: Actor, transaction_id: int, bank_referenc
         if transaction.rail == Rail.PROVIDER.value and transaction.status == T.PROCESSING.value:
             raise Conflict("The provider confirms its own payments; only one in review can be marked by hand")
         raise Conflict(f"Transaction {transaction.reference} is {transaction.status}, not awaiting confirmation")
+    if transaction.status == T.PROCESSING.value and changed_since_cleared(session, transaction):
+        # The person may have wired to the new account, which has not cooled off: someone
+        # checks with the vendor, through a known contact, which account got the money first.
+        settle_failed(session, actor, [transaction_id], "The vendor's bank details changed after this payment was "
+                      "cleared: check which account was paid, then mark it paid from review",
+                      from_statuses=(T.PROCESSING.value,), status=T.IN_REVIEW.value)
+        return
     settle_paid(session, actor, [transaction_id], confirmation=bank_reference,
                 from_statuses=(T.PROCESSING.value, T.IN_REVIEW.value))
     audit.record(session, actor, "payment_transaction.marked_paid", "payment_transaction", transaction_id,
