@@ -37,17 +37,24 @@ def _seed(engine, invoices: int, vendors: int) -> None:  # type: ignore[no-untyp
     issued = date.today() - timedelta(days=3)
     lines = (("Sponsored post", 2, 10_000), ("Banner campaign", 1, 5_000), ("Affiliate commission", 3, 1_250))
     subtotal = sum(q * p for _d, q, p in lines)
+    from sqlmodel import Session
+
+    from vrm_dashboard.db import tenancy
+
+    with Session(engine) as session:  # the paying organization (the installation's own)
+        payer = tenancy.root_organization_id(session)
+        session.commit()
     with bulk_load(engine) as conn:
         insert_rows(conn, "vendor", ["id", "vendor_code", "name", "legal_name", "email", "country", "currency",
                                      "payment_method", "payment_source", "iban", "vat_id", "activity_status",
-                                     "created_at", "updated_at"],
+                                     "owner_id", "created_at", "updated_at"],
                     ((i + 1, f"DV{i:06d}", f"Publisher {i}", f"Publisher {i} GmbH", f"ap{i}@bench.example", "DE",
-                      "EUR", "sepa", "Main account", "DE89370400440532013000", "DE136695976", "active", now, now)
+                      "EUR", "sepa", "Main account", "DE89370400440532013000", "DE136695976", "active", payer, now, now)
                      for i in range(vendors)))
-        insert_rows(conn, "invoice", ["id", "number", "kind", "vendor_id", "currency", "subtotal_minor", "tax_minor",
-                                      "total_minor", "issue_date", "due_date", "payment_terms_days", "payment_method",
-                                      "status", "billing_period", "created_at", "updated_at"],
-                    ((i + 1, f"SB-{i:07d}", "self_generated", i % vendors + 1, "EUR", subtotal, subtotal * 19 // 100,
+        insert_rows(conn, "invoice", ["id", "number", "kind", "vendor_id", "owner_id", "currency", "subtotal_minor",
+                                      "tax_minor", "total_minor", "issue_date", "due_date", "payment_terms_days",
+                                      "payment_method", "status", "billing_period", "created_at", "updated_at"],
+                    ((i + 1, f"SB-{i:07d}", "self_generated", i % vendors + 1, payer, "EUR", subtotal, subtotal * 19 // 100,
                       subtotal + subtotal * 19 // 100, issued, issued + timedelta(days=30), 30, "sepa", "paid",
                       "2026-10", now, now) for i in range(invoices)))
         insert_rows(conn, "invoice_line", ["invoice_id", "position", "description", "quantity", "unit_price_minor",

@@ -27,15 +27,22 @@ def _csv(rows: int, vendors: int) -> bytes:
 
 
 def _vendors(engine, vendors: int) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from vrm_dashboard.db import tenancy
     from vrm_dashboard.db.bulk import bulk_load, insert_rows
     from vrm_dashboard.db.models import utcnow
 
     now = utcnow()
+    with Session(engine) as session:  # the paying organization (the installation's own)
+        payer = tenancy.root_organization_id(session)
+        session.commit()
     with bulk_load(engine) as conn:
         insert_rows(conn, "vendor", ["id", "vendor_code", "name", "legal_name", "email", "country", "currency",
-                                     "payment_method", "payment_source", "activity_status", "created_at", "updated_at"],
+                                     "payment_method", "payment_source", "activity_status", "owner_id", "created_at",
+                                     "updated_at"],
                     ((i + 1, f"BV{i:05d}", f"Bench Vendor {i}", f"Bench Vendor {i} GmbH", f"ap{i}@bench.example", "DE",
-                      "EUR", "sepa", "bank", "active", now, now) for i in range(vendors)))
+                      "EUR", "sepa", "bank", "active", payer, now, now) for i in range(vendors)))
         insert_rows(conn, "rate_card", ["vendor_id", "currency", "flat_fee_minor", "minimum_payout_minor", "updated_at"],
                     ((i + 1, "EUR", 0, 5000, now) for i in range(vendors)))
         insert_rows(conn, "rate_rule", ["vendor_id", "activity_type", "per_unit_rate", "revenue_share_percent"],
@@ -55,13 +62,13 @@ def main(argv: list[str]) -> int:
     from vrm_dashboard.db import engine as engine_module
     from vrm_dashboard.db.engine import session_scope
     from vrm_dashboard.services.intake.activity_import import import_activity_file
-    from vrm_dashboard.services.platform.actors import Actor
+    from vrm_dashboard.services.platform.actors import Actor, act_as
 
     engine = engine_module.engine()
     _vendors(engine, args.vendors)
     started = time.perf_counter()
-    with session_scope() as session:
-        result = import_activity_file(session, Actor.system("bench"), content, "activity.csv")
+    with session_scope() as session:  # a unit of work starts scoped to nobody: the bench acts as the system
+        result = import_activity_file(session, act_as(session, Actor.system("bench")), content, "activity.csv")
     seconds = time.perf_counter() - started
     assert not result.refused, result.message
     metric("import_rows", result.rows_new, "rows")
@@ -70,7 +77,7 @@ def main(argv: list[str]) -> int:
 
     again = time.perf_counter()
     with session_scope() as session:
-        repeat = import_activity_file(session, Actor.system("bench"), content, "activity-again.csv")
+        repeat = import_activity_file(session, act_as(session, Actor.system("bench")), content, "activity-again.csv")
     metric("reimport_same_file_seconds", time.perf_counter() - again, "s")
     metric("reimport_new_rows", repeat.rows_new, "rows")
     floor = _floor(content, args.vendors)
@@ -95,12 +102,13 @@ def _floor(content: bytes, vendors: int) -> float:
     started = time.perf_counter()
     frame = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False)
     with bulk_load(engine) as conn:
+        # The floor's own rows belong to the installation's organization (1), as _vendors' do.
         insert_rows(conn, "activity_source", ["id", "name", "kind", "column_mapping", "config", "enabled",
-                                              "created_at", "updated_at"],
-                    [(1, "floor", "upload", "{}", "{}", 1, "2026-01-01 00:00:00", "2026-01-01 00:00:00")])
+                                              "owner_id", "created_at", "updated_at"],
+                    [(1, "floor", "upload", "{}", "{}", 1, 1, "2026-01-01 00:00:00", "2026-01-01 00:00:00")])
         insert_rows(conn, "intake", ["id", "channel", "kind", "filename", "sha256", "size_bytes", "status",
-                                     "rows_total", "rows_new", "created_at"],
-                    [(1, "upload", "activity", "floor.csv", "", 0, "accepted", 0, 0, "2026-01-01 00:00:00")])
+                                     "rows_total", "rows_new", "owner_id", "created_at"],
+                    [(1, "upload", "activity", "floor.csv", "", 0, "accepted", 0, 0, 1, "2026-01-01 00:00:00")])
         rows = zip(range(len(frame)), frame["vendor"].str[2:].astype(int) + 1, frame["activity_type"], frame["date"],
                    frame["date"].str[:7], frame["quantity"], frame["revenue"], frame["currency"])
         insert_rows(conn, "activity_record", ["source_id", "row_key", "intake_id", "vendor_id", "activity_type",

@@ -17,28 +17,32 @@ from bench.common import fresh_sqlite, metric
 
 
 def _seed(engine, payouts: int, vendors: int, today: date) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import Session
+
+    from vrm_dashboard.db import tenancy
     from vrm_dashboard.db.bulk import bulk_load, insert_rows
     from vrm_dashboard.db.models import utcnow
 
     now = utcnow()
+    with Session(engine) as session:  # the paying organization (the installation's own)
+        payer = tenancy.root_organization_id(session)
+        session.commit()
     with bulk_load(engine) as conn:
         insert_rows(conn, "vendor", ["id", "vendor_code", "name", "legal_name", "email", "country", "currency",
                                      "payment_method", "payment_source", "paypal_email", "activity_status",
-                                     "created_at", "updated_at"],
+                                     "owner_id", "created_at", "updated_at"],
                     ((i + 1, f"PV{i:06d}", f"Payee {i}", f"Payee {i} Ltd", f"ap{i}@bench.example", "DE", "EUR",
-                      "paypal", "Payouts wallet", f"payee{i}@bench.example", "active", now, now)
+                      "paypal", "Payouts wallet", f"payee{i}@bench.example", "active", payer, now, now)
                      for i in range(vendors)))
-        insert_rows(conn, "invoice", ["id", "number", "kind", "vendor_id", "currency", "subtotal_minor", "tax_minor",
-                                      "total_minor", "issue_date", "due_date", "payment_method", "status",
+        insert_rows(conn, "invoice", ["id", "number", "kind", "vendor_id", "owner_id", "currency", "subtotal_minor",
+                                      "tax_minor", "total_minor", "issue_date", "due_date", "payment_method", "status",
                                       "created_at", "updated_at"],
-                    ((i + 1, f"PB-{i:07d}", "parsed", i % vendors + 1, "EUR", 10_000 + i % 977, 0, 10_000 + i % 977,
-                      today, today, "paypal", "approved", now, now) for i in range(payouts)))
+                    ((i + 1, f"PB-{i:07d}", "parsed", i % vendors + 1, payer, "EUR", 10_000 + i % 977, 0,
+                      10_000 + i % 977, today, today, "paypal", "approved", now, now) for i in range(payouts)))
         insert_rows(conn, "payout", ["id", "invoice_id", "vendor_id", "amount_minor", "currency", "status", "rail",
                                      "pay_date", "idempotency_key", "created_at", "updated_at"],
                     ((i + 1, i + 1, i % vendors + 1, 10_000 + i % 977, "EUR", "awaiting_payout", "provider", today,
                       f"invoice-{i + 1}-1", now, now) for i in range(payouts)))
-    from sqlmodel import Session
-
     from vrm_dashboard.services.invoices import rollup as invoice_rollup
     with Session(engine) as session:
         invoice_rollup.refresh(session)

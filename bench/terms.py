@@ -27,10 +27,12 @@ def _seed(engine, organizations: int, invoices: int, today: date) -> None:  # ty
                     + [(i + 2, f"Customer {i}", "direct_customer" if i % 4 else "seller", 1, f"B-{i + 2}", "DE", True,
                         f"ap{i}@bench.example", methods[i % 4], now, now) for i in range(organizations)])
         due = today - timedelta(days=5)
-        insert_rows(conn, "invoice", ["id", "number", "kind", "organization_id", "currency", "subtotal_minor",
-                                      "tax_minor", "total_minor", "issue_date", "posting_date", "due_date",
-                                      "payment_terms_days", "payment_method", "status", "created_at", "updated_at"],
-                    ((i + 1, f"AR-B-{i:07d}", "self_generated", i % organizations + 2, "EUR", 10_000 + i % 977, 0,
+        # Every customer sits below the distributor (1), which issues their invoices (their owner).
+        insert_rows(conn, "invoice", ["id", "number", "kind", "organization_id", "owner_id", "currency",
+                                      "subtotal_minor", "tax_minor", "total_minor", "issue_date", "posting_date",
+                                      "due_date", "payment_terms_days", "payment_method", "status", "created_at",
+                                      "updated_at"],
+                    ((i + 1, f"AR-B-{i:07d}", "self_generated", i % organizations + 2, 1, "EUR", 10_000 + i % 977, 0,
                       10_000 + i % 977, due - timedelta(days=30), due - timedelta(days=30), due, 30, "unknown",
                       "approved", now, now) for i in range(invoices)))
 
