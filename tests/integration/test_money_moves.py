@@ -154,9 +154,9 @@ def test_a_transfer_is_paid_only_to_the_account_it_was_cleared_for(session, env)
                                           for f in outbox.iterdir())
 
 
-def test_a_provider_retry_after_a_bank_details_change_goes_to_a_person(session, env):
-    book = approved_book(session)
-    # The provider's answer is lost: it may have taken the payments, under their keys.
+def _provider_transfer_left_unanswered(session, env) -> PaymentTransaction:
+    """A payout run whose provider never answers: it may have taken the payments, under their
+    keys; the transfer waits to be tried again."""
     silent = provider_of(env)
 
     def no_answer(transfers):  # type: ignore[no-untyped-def]
@@ -165,7 +165,12 @@ def test_a_provider_retry_after_a_bank_details_change_goes_to_a_person(session, 
     silent.submit = no_answer  # type: ignore[method-assign]
     payout_execution.execute_payouts(session, today=TODAY, provider=silent)
     session.expire_all()
-    waiting = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+    return session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+
+
+def test_a_provider_retry_after_a_bank_details_change_goes_to_a_person(session, env):
+    book = approved_book(session)
+    waiting = _provider_transfer_left_unanswered(session, env)
     assert waiting.status == "new" and waiting.attempts == 1
     _change_bank_details(session, book, "provider", paypal_email="someone-else@pay.example")
     waiting = session.get(PaymentTransaction, waiting.id)
@@ -185,15 +190,7 @@ def test_a_transfer_waiting_for_its_retry_is_not_paid_once_its_vendor_is_deactiv
     from vrm_dashboard.services.vendors import records as vendor_service
 
     book = approved_book(session)
-    silent = provider_of(env)
-
-    def no_answer(transfers):  # type: ignore[no-untyped-def]
-        raise ProviderTimeout("no answer")
-
-    silent.submit = no_answer  # type: ignore[method-assign]
-    payout_execution.execute_payouts(session, today=TODAY, provider=silent)
-    session.expire_all()
-    waiting = session.exec(select(PaymentTransaction).where(PaymentTransaction.rail == "provider")).one()
+    waiting = _provider_transfer_left_unanswered(session, env)
     assert waiting.status == "new"
     vendor_service.deactivate_vendor(session, book.finance, book.vendors["provider"].id)
     session.get(PaymentTransaction, waiting.id).next_attempt_at = None
